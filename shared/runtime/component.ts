@@ -1,0 +1,110 @@
+/**
+ * The service model (design world.md §3): a component is a message handler with no ambient I/O.
+ * It is handed its clock, its random stream, a logger and a way to send; it never calls
+ * `Date.now()`, `Math.random()`, `setTimeout` or a socket itself. The sim runtime and the ws
+ * runtime drive the same component code.
+ */
+import type { Logger } from 'pino';
+import type { CallMessage, Conduit, Message, RegisterFile } from './messages.ts';
+
+/** Time in nanoseconds since the run started (virtual under sim, monotonic real time under ws). */
+export interface Clock {
+  nowNs(): number;
+}
+
+/** A seeded random stream, independent per component. */
+export interface RandomSource {
+  /** Uniform integer in [0, 2^32). */
+  nextU32(): number;
+  /** Uniform float in [0, 1). */
+  nextFloat(): number;
+  /** Uniform integer in [0, bound). */
+  intBelow(bound: number): number;
+}
+
+/** What the caller of `ctx.call` gets back: the callee's registers, or why there are none. */
+export type CallOutcome =
+  | { ok: true; regs: RegisterFile }
+  | { ok: false; reason: CallFailure; detail: string };
+
+/**
+ * Infrastructure outcomes of a call (not FF-A errors: those come back as registers).
+ * - timeout: no return within the caller's bound (a link cut, a crashed callee);
+ * - unreachable: no link to that component;
+ * - busy: the caller already has its bound of calls in flight on that vCPU, or the link's queue
+ *   is full (backpressure).
+ */
+export type CallFailure = 'timeout' | 'unreachable' | 'busy';
+
+export interface CallRequest {
+  conduit: Conduit;
+  endpoint: number;
+  vcpu: number;
+  cpu: number;
+  regs: RegisterFile;
+  /** Bound on the wait for the return; absent: the runtime's default. */
+  timeoutNs?: number;
+}
+
+export type TimerHandle = number;
+
+/** A semantic event a component records in the history (a handler's decision, a callback). */
+export interface RecordedEvent {
+  event: string;
+  [field: string]: unknown;
+}
+
+export interface ComponentContext {
+  /** This component's name in the world ("spmd", "vm1", …). */
+  readonly name: string;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly log: Logger;
+  /** Send a one-way message. Faults and backpressure apply; a refused send is in the history. */
+  send(to: string, message: Message): void;
+  /** Issue a call; `onReturn` runs exactly once, with the return or the failure. */
+  call(to: string, request: CallRequest, onReturn: (outcome: CallOutcome) => void): void;
+  /** Answer a call this component received from `to`. */
+  reply(to: string, call: CallMessage, regs: RegisterFile): void;
+  /** Run `onFire` after `delayNs` of this runtime's time. */
+  setTimer(delayNs: number, onFire: () => void): TimerHandle;
+  cancelTimer(handle: TimerHandle): void;
+  /** Append a semantic event to the history. */
+  record(event: RecordedEvent): void;
+}
+
+export interface Component {
+  /** Called once, after every link of the world exists. */
+  onStart(): void;
+  /** Every message except returns (those go to the `call` continuation). */
+  onMessage(from: string, message: Message): void;
+  /** Called when the component is stopped cleanly. */
+  onStop?(): void;
+}
+
+/**
+ * Builds a component. `config` is plain data (structured-clone and msgpack safe), so the same
+ * factory can run in-thread (sim), in a worker thread or in a separate OS process (ws).
+ */
+export type ComponentFactory<Config = unknown> = (ctx: ComponentContext, config: Config) => Component;
+
+/** How a world names one component: its name, which factory module builds it, and its config. */
+export interface ComponentSpec {
+  name: string;
+  role: Role;
+  /** Module path relative to the project root exporting `create: ComponentFactory`. */
+  module: string;
+  config: unknown;
+}
+
+/** Roles a component can present in its hello (world.md §4). */
+export type Role = 'gic' | 'spmd' | 'spmc' | 'hypervisor' | 'guest' | 'orchestrator' | 'test';
+export const ROLES: readonly Role[] = ['gic', 'spmd', 'spmc', 'hypervisor', 'guest', 'orchestrator', 'test'];
+
+/** A world: its components and which pairs are linked (a link carries messages both ways). */
+export interface WorldSpec {
+  seed: number;
+  components: ComponentSpec[];
+  /** [a, b]: a opens the link to b. */
+  links: [string, string][];
+}

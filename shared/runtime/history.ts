@@ -1,0 +1,120 @@
+/**
+ * The run's history (design world.md §8): every message sent and delivered (calls with their
+ * registers in and out), every interrupt frame, every fault applied, every component start and
+ * stop, and every semantic event a component records. It is streamed to a file as JSON lines as
+ * the run goes; 64-bit values are written as "0x…" strings so nothing passes through a float.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { Envelope, Message } from './messages.ts';
+
+export type HistoryEvent =
+  | { type: 'send'; from: string; to: string; message: Message }
+  | { type: 'deliver'; from: string; to: string; message: Message }
+  | { type: 'fault'; rule: string; action: string; from: string; to: string; message: Message }
+  | { type: 'refused'; reason: string; from: string; to: string; message: Message }
+  | { type: 'component'; component: string; event: 'start' | 'stop' | 'crash' | 'restart'; detail: string }
+  | { type: 'call-failed'; component: string; to: string; id: number; reason: string }
+  | { type: 'record'; component: string; data: Record<string, unknown> };
+
+/** An event as stored: with its sequence number, time (ns) and the runtime that produced it. */
+export interface HistoryEntry {
+  seq: number;
+  t: number;
+  event: HistoryEvent;
+}
+
+/** Where events go. `append` must not lose an event once it returns. */
+export interface HistorySink {
+  append(entry: HistoryEntry): void;
+  close(): void;
+}
+
+/** JSON with 64-bit values as "0x…" hex strings. */
+export function encodeHistoryLine(entry: HistoryEntry): string {
+  return JSON.stringify(entry, (_key, value: unknown) =>
+    typeof value === 'bigint' ? `0x${value.toString(16)}` : value,
+  );
+}
+
+const HEX_U64 = /^0x[0-9a-f]{1,16}$/;
+
+/** Parse a history line back; register values ("0x…" strings inside `regs`) become bigints. */
+export function decodeHistoryLine(line: string): HistoryEntry {
+  return JSON.parse(line, function reviver(this: unknown, key: string, value: unknown) {
+    if (Array.isArray(value) && key === 'regs') {
+      return value.map((r) => (typeof r === 'string' && HEX_U64.test(r) ? BigInt(r) : r));
+    }
+    return value;
+  }) as HistoryEntry;
+}
+
+/**
+ * Writes each entry to the file as it is appended (write(2) per entry, no user-space buffer), so
+ * a crash of the run loses nothing already appended. Keeps a running SHA-256 of the bytes.
+ */
+export class FileHistorySink implements HistorySink {
+  private readonly fd: number;
+  private readonly hash = createHash('sha256');
+  private closed = false;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+
+  append(entry: HistoryEntry): void {
+    if (this.closed) throw new Error(`history ${this.path} appended after close`);
+    const line = `${encodeHistoryLine(entry)}\n`;
+    this.hash.update(line);
+    writeSync(this.fd, line);
+  }
+
+  /** The hex SHA-256 of everything written so far (valid once, at close). */
+  digest(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+}
+
+/** Keeps entries in memory and hashes them as they come (tests, benchmarks, short sim runs). */
+export class MemoryHistorySink implements HistorySink {
+  readonly entries: HistoryEntry[] = [];
+  private readonly hash = createHash('sha256');
+
+  constructor(private readonly limit = 1_000_000) {}
+
+  append(entry: HistoryEntry): void {
+    this.hash.update(`${encodeHistoryLine(entry)}\n`);
+    // Bounded: past the limit only the hash keeps counting.
+    if (this.entries.length < this.limit) this.entries.push(entry);
+  }
+
+  digest(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  close(): void {}
+}
+
+/** Reads a history file written by FileHistorySink (or by a worker's history stream). */
+export function readHistory(path: string): HistoryEntry[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map(decodeHistoryLine);
+}
+
+/** SHA-256 of a history file's bytes: equal for equal sim runs. */
+export function hashHistoryFile(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** An envelope's event, for sinks that record message traffic. */
+export function messageEvent(type: 'send' | 'deliver', envelope: Envelope): HistoryEvent {
+  return { type, from: envelope.from, to: envelope.to, message: envelope.message };
+}

@@ -1,0 +1,91 @@
+/**
+ * The one interception point every message passes, in both runtimes, before it is handed to the
+ * link (design world.md §7: faults are data applied at the message level). A rule matches
+ * envelopes and says what to do with them; each application is a `fault` event in the history.
+ */
+import type { RandomSource } from './component.ts';
+import type { Envelope, MessageKind } from './messages.ts';
+import type { RegisterFile } from '../ffa/registers.ts';
+
+export type Verdict =
+  | { action: 'deliver' }
+  | { action: 'drop'; rule: string }
+  | { action: 'delay'; rule: string; byNs: number }
+  | { action: 'duplicate'; rule: string; copies: number }
+  /** Answer a call in place of its callee, with these registers (e.g. FFA_ERROR BUSY). */
+  | { action: 'fail'; rule: string; regs: RegisterFile };
+
+export interface MessageMatch {
+  kind?: MessageKind;
+  from?: string;
+  to?: string;
+  /** For calls: x0, the function ID. */
+  fid?: bigint;
+  /** For interrupt frames: the INTID and op. */
+  intid?: number;
+  irqOp?: string;
+}
+
+export type FaultAction =
+  | { action: 'drop' }
+  | { action: 'delay'; byNs: number }
+  | { action: 'duplicate'; copies: number }
+  | { action: 'fail'; regs: RegisterFile };
+
+export interface FaultRule {
+  /** Stable name, shown in the history. */
+  id: string;
+  match: MessageMatch;
+  then: FaultAction;
+  /** Apply at most this many times (absent: unbounded). */
+  count?: number;
+  /** Apply to each match with this probability, drawn from the runtime's fault stream. */
+  probability?: number;
+}
+
+export interface Interceptor {
+  inspect(envelope: Envelope): Verdict;
+}
+
+/** Delivers everything. */
+export const PASS_THROUGH: Interceptor = { inspect: () => ({ action: 'deliver' }) };
+
+function matches(match: MessageMatch, envelope: Envelope): boolean {
+  const { message } = envelope;
+  if (match.kind !== undefined && message.kind !== match.kind) return false;
+  if (match.from !== undefined && envelope.from !== match.from) return false;
+  if (match.to !== undefined && envelope.to !== match.to) return false;
+  if (match.fid !== undefined && (message.kind !== 'call' || message.regs[0] !== match.fid)) return false;
+  if (match.intid !== undefined && (message.kind !== 'irq' || message.intid !== match.intid)) return false;
+  if (match.irqOp !== undefined && (message.kind !== 'irq' || message.op !== match.irqOp)) return false;
+  return true;
+}
+
+/**
+ * Applies fault rules in order; the first rule that matches and fires decides. Counts are
+ * consumed only when a rule fires. Randomness comes from the stream it is handed.
+ */
+export class RuleInterceptor implements Interceptor {
+  private readonly remaining = new Map<string, number>();
+
+  constructor(
+    private readonly rules: readonly FaultRule[],
+    private readonly random: RandomSource,
+  ) {
+    for (const rule of rules) {
+      if (rule.count !== undefined) this.remaining.set(rule.id, rule.count);
+    }
+  }
+
+  inspect(envelope: Envelope): Verdict {
+    for (const rule of this.rules) {
+      if (!matches(rule.match, envelope)) continue;
+      const left = this.remaining.get(rule.id);
+      if (left !== undefined && left <= 0) continue;
+      if (rule.probability !== undefined && this.random.nextFloat() >= rule.probability) continue;
+      if (left !== undefined) this.remaining.set(rule.id, left - 1);
+      return { ...rule.then, rule: rule.id };
+    }
+    return { action: 'deliver' };
+  }
+}
