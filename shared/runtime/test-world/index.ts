@@ -1,0 +1,30 @@
+/** The two-component test world both runtimes run (issue 2's equivalence and determinism tests). */
+import type { WorldSpec } from '../component.ts';
+import type { CallerConfig } from './caller.ts';
+import type { EchoConfig } from './echo.ts';
+
+export interface TestWorldOptions {
+  seed: number;
+  vcpus: number;
+  callsPerVcpu: number;
+}
+
+/** caller (vCPUs calling concurrently) → echo, over one link. Module paths are from the project root. */
+export function testWorldSpec(options: TestWorldOptions): WorldSpec {
+  const caller: CallerConfig = {
+    target: 'echo',
+    endpoint: 1,
+    vcpus: options.vcpus,
+    callsPerVcpu: options.callsPerVcpu,
+    fid: 0xc400006f, // FFA_MSG_SEND_DIRECT_REQ_64: a 64-bit call, so all of x1..x17 matter
+  };
+  const echo: EchoConfig = { recordCalls: true };
+  return {
+    seed: options.seed,
+    components: [
+      { name: 'caller', role: 'test', module: 'shared/runtime/test-world/caller.ts', config: caller },
+      { name: 'echo', role: 'test', module: 'shared/runtime/test-world/echo.ts', config: echo },
+    ],
+    links: [['caller', 'echo']],
+  };
+}
