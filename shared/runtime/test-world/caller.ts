@@ -1,8 +1,9 @@
 /**
  * Test-world caller: on each of `vcpus` vCPUs, issues `callsPerVcpu` calls to `target` one after
  * another (a vCPU waits for its return before the next call, as an SMC does), all vCPUs at once.
- * So the world has real concurrency: the order in which the vCPUs' calls interleave is the
- * scheduler's choice under sim and the machine's under ws.
+ * Each vCPU step is its own timer event, after a think time drawn from the component's seeded
+ * stream, because vCPUs run independently: the order in which their calls interleave is then
+ * the scheduler's choice under sim (per seed) and the machine's under ws.
  */
 import type { CallOutcome, Component, ComponentContext, ComponentFactory } from '../component.ts';
 import type { Message, RegisterFile } from '../messages.ts';
@@ -14,6 +15,8 @@ export interface CallerConfig {
   callsPerVcpu: number;
   /** x0 of each call. */
   fid: number;
+  /** Upper bound of the think time before each call, drawn uniformly (0: none). */
+  thinkNsMax: number;
 }
 
 const ALL_ONES = (1n << 64n) - 1n;
@@ -35,12 +38,16 @@ export const create: ComponentFactory<CallerConfig> = (ctx: ComponentContext, co
     ctx.call(config.target, { conduit: 'smc', endpoint: config.endpoint, vcpu, cpu: vcpu, regs }, (outcome: CallOutcome) => {
       const echoed = outcome.ok && outcome.regs.slice(1).every((r, i) => r === regs[i + 1]);
       ctx.record({ event: 'caller-return', vcpu, n, ok: outcome.ok, echoed });
-      issue(vcpu, n + 1);
+      step(vcpu, n + 1);
     });
+  };
+  const step = (vcpu: number, n: number): void => {
+    const thinkNs = config.thinkNsMax > 0 ? ctx.random.intBelow(config.thinkNsMax + 1) : 0;
+    ctx.setTimer(thinkNs, () => issue(vcpu, n));
   };
   return {
     onStart() {
-      for (let vcpu = 0; vcpu < config.vcpus; vcpu++) issue(vcpu, 0);
+      for (let vcpu = 0; vcpu < config.vcpus; vcpu++) step(vcpu, 0);
     },
     onMessage(from: string, message: Message) {
       ctx.log.warn({ from, kind: message.kind }, 'caller ignores unsolicited messages');

@@ -7,6 +7,8 @@ export interface TestWorldOptions {
   seed: number;
   vcpus: number;
   callsPerVcpu: number;
+  /** Upper bound of each vCPU's think time between calls (default 20 µs). */
+  thinkNsMax?: number;
 }
 
 /** caller (vCPUs calling concurrently) → echo, over one link. Module paths are from the project root. */
@@ -17,6 +19,7 @@ export function testWorldSpec(options: TestWorldOptions): WorldSpec {
     vcpus: options.vcpus,
     callsPerVcpu: options.callsPerVcpu,
     fid: 0xc400006f, // FFA_MSG_SEND_DIRECT_REQ_64: a 64-bit call, so all of x1..x17 matter
+    thinkNsMax: options.thinkNsMax ?? 20_000,
   };
   const echo: EchoConfig = { recordCalls: true };
   return {
