@@ -107,4 +107,9 @@ export interface WorldSpec {
   components: ComponentSpec[];
   /** [a, b]: a opens the link to b. */
   links: [string, string][];
+  /**
+   * Components that record `{ event: 'done' }` when their work is over (a driver, a workload).
+   * A run ends when all of them have (or, under sim, when nothing is left to do).
+   */
+  finishers?: string[];
 }

@@ -1,0 +1,71 @@
+/**
+ * A scripted driver: issues a fixed list of calls, one after another (each waits for its
+ * return), and records every result and every message it receives. Tests and, later, the
+ * scenario runner use it to drive components exactly as an endpoint would, through the runtime,
+ * never by poking a component's internals. It records `{ event: 'done' }` when the script ends.
+ *
+ * Each step names the component to call and the caller identity the call carries: a VM or host
+ * on the SMC/HVC conduit, or an SP on the `relay` conduit (an SP's call as its SPMC receives it).
+ */
+import type { CallOutcome, Component, ComponentContext, ComponentFactory } from '../component.ts';
+import type { Conduit, Message, RegisterFile } from '../messages.ts';
+import type { HistoryEntry } from '../history.ts';
+
+export interface DriverStep {
+  to: string;
+  conduit: Conduit;
+  endpoint: number;
+  vcpu: number;
+  cpu: number;
+  regs: RegisterFile;
+  /** Shown in the history beside the result. */
+  label: string;
+  /** Wait this long (runtime time) before the call. */
+  delayNs?: number;
+}
+
+export interface DriverConfig {
+  steps: DriverStep[];
+}
+
+export interface DriverResult {
+  index: number;
+  label: string;
+  ok: boolean;
+  /** The returned registers when ok; absent otherwise. */
+  regs?: RegisterFile;
+  reason?: string;
+}
+
+export const create: ComponentFactory<DriverConfig> = (ctx: ComponentContext, config: DriverConfig): Component => {
+  const run = (index: number): void => {
+    const step = config.steps[index];
+    if (!step) {
+      ctx.record({ event: 'done' });
+      return;
+    }
+    ctx.setTimer(step.delayNs ?? 0, () => {
+      const request = { conduit: step.conduit, endpoint: step.endpoint, vcpu: step.vcpu, cpu: step.cpu, regs: step.regs };
+      ctx.call(step.to, request, (outcome: CallOutcome) => {
+        if (outcome.ok) ctx.record({ event: 'driver-result', index, label: step.label, ok: true, regs: outcome.regs });
+        else ctx.record({ event: 'driver-result', index, label: step.label, ok: false, reason: outcome.reason });
+        run(index + 1);
+      });
+    });
+  };
+  return {
+    onStart: () => run(0),
+    onMessage(from: string, message: Message) {
+      ctx.record({ event: 'driver-received', from, message });
+    },
+  };
+};
+
+/** The driver's results, in step order, from a run's history. */
+export function driverResults(entries: readonly HistoryEntry[], driver = 'driver'): DriverResult[] {
+  return entries.flatMap((entry) => {
+    const { event } = entry;
+    if (event.type !== 'record' || event.component !== driver || event.data.event !== 'driver-result') return [];
+    return [event.data as unknown as DriverResult];
+  });
+}
