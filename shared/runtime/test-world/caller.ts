@@ -29,9 +29,11 @@ function argumentRegisters(fid: number, vcpu: number, n: number): RegisterFile {
 }
 
 export const create: ComponentFactory<CallerConfig> = (ctx: ComponentContext, config: CallerConfig): Component => {
+  let vcpusDone = 0;
   const issue = (vcpu: number, n: number): void => {
     if (n >= config.callsPerVcpu) {
       ctx.record({ event: 'caller-done', vcpu });
+      if (++vcpusDone === config.vcpus) ctx.record({ event: 'done' });
       return;
     }
     const regs = argumentRegisters(config.fid, vcpu, n);

@@ -29,5 +29,6 @@ export function testWorldSpec(options: TestWorldOptions): WorldSpec {
       { name: 'echo', role: 'test', module: 'shared/runtime/test-world/echo.ts', config: echo },
     ],
     links: [['caller', 'echo']],
+    finishers: ['caller'],
   };
 }

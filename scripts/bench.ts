@@ -1,0 +1,52 @@
+/**
+ * `npm run bench`: writes bench-results/bench.json with the sim runtime's throughput, the ws
+ * runtime's round trips between two components, and a bare ws + msgpackr echo measured in the
+ * same run as the floor, with the ratios (issue 2's targets: sim >= 500,000 messages/s on one
+ * core; a ws hop <= 1.5x the bare echo's cost). Figures are reported, never asserted.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { measureBareEcho } from './bench/bare-echo.ts';
+import { measureSimThroughput } from './bench/sim-throughput.ts';
+import { measureWsRoundTrips } from './bench/ws-round-trips.ts';
+
+const OUT_DIR = 'bench-results';
+const OUT_FILE = `${OUT_DIR}/bench.json`;
+
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+console.log('sim throughput…');
+const sim = await measureSimThroughput(200_000);
+console.log(`  ${sim.messagesPerSecond} messages/s (${sim.messagesDelivered} messages, ${sim.historyEntries} history entries hashed, ${sim.wallMs} ms)`);
+
+console.log('bare ws + msgpackr echo (the floor)…');
+const bare = await measureBareEcho(10_000);
+console.log(`  one at a time: ${bare.sequential.roundTripsPerSecond}/s (${bare.sequential.microsecondsPerRoundTrip} µs); 256 in flight: ${bare.pipelined256.roundTripsPerSecond}/s`);
+
+console.log('ws runtime, caller → echo, two workers…');
+const wsSequential = await measureWsRoundTrips(1, 10_000);
+const wsPipelined = await measureWsRoundTrips(256, 160);
+console.log(`  one at a time: ${wsSequential.roundTripsPerSecond}/s (${wsSequential.microsecondsPerRoundTrip} µs); 256 in flight: ${wsPipelined.roundTripsPerSecond}/s`);
+
+const result = {
+  when: new Date().toISOString(),
+  node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  loadAverageAtEnd: loadavg(),
+  sim: { ...sim, target: 'messagesPerSecond >= 500000 (one core)' },
+  bareEcho: bare,
+  ws: {
+    sequential: wsSequential,
+    pipelined256: wsPipelined,
+    costRatioToBare: {
+      sequential: ratio(wsSequential.microsecondsPerRoundTrip, bare.sequential.microsecondsPerRoundTrip),
+      pipelined256: ratio(bare.pipelined256.roundTripsPerSecond, wsPipelined.roundTripsPerSecond),
+    },
+    target: 'costRatioToBare <= 1.5',
+  },
+};
+mkdirSync(OUT_DIR, { recursive: true });
+writeFileSync(OUT_FILE, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`ws cost / bare cost: ${result.ws.costRatioToBare.sequential}x one at a time, ${result.ws.costRatioToBare.pipelined256}x with 256 in flight`);
+console.log(`wrote ${OUT_FILE}`);

@@ -1,0 +1,93 @@
+/**
+ * The `ffa-world` command line (design world.md §9). Exit status: 0 when everything expected
+ * held, 1 when something failed, 2 when the input itself is invalid.
+ */
+import { randomInt } from 'node:crypto';
+import { cac } from 'cac';
+import { type HistoryEntry, encodeHistoryLine, readHistory } from '../shared/runtime/history.ts';
+import { type RuntimeName, runTestWorld } from './run-test-world.ts';
+
+const EXIT_INVALID = 2;
+
+class UsageError extends Error {}
+
+function parseRuntime(value: unknown): RuntimeName {
+  if (value === 'sim' || value === 'ws') return value;
+  throw new UsageError(`--runtime must be sim or ws, not ${String(value)}`);
+}
+
+function parseCount(name: string, value: unknown, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be an integer in 1..${max}, not ${String(value)}`);
+  return n;
+}
+
+function parseSeed(value: unknown): number {
+  if (value === undefined) return randomInt(0, 2 ** 32 - 1);
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new UsageError(`--seed must be an integer in 0..4294967295, not ${String(value)}`);
+  return n;
+}
+
+const cli = cac('ffa-world');
+
+cli
+  .command('world', 'Run the two-component test world (caller vCPUs → echo) and write its history')
+  .option('--runtime <name>', 'sim (deterministic, one thread) or ws (a worker per component)', { default: 'sim' })
+  .option('--seed <n>', 'run seed (drawn and printed when absent)')
+  .option('--vcpus <n>', 'concurrent caller vCPUs', { default: 2 })
+  .option('--calls <n>', 'calls per vCPU', { default: 50 })
+  .option('--out <dir>', 'output folder', { default: 'out/test-world' })
+  .option('--json', 'print the summary as JSON')
+  .example('ffa-world world --runtime ws --seed 7 --out out/tw')
+  .action(async (options: Record<string, unknown>) => {
+    const seed = parseSeed(options.seed);
+    const runtime = parseRuntime(options.runtime);
+    if (!options.json) console.log(`seed ${seed} (runtime ${runtime})`);
+    const summary = await runTestWorld({
+      runtime,
+      seed,
+      vcpus: parseCount('vcpus', options.vcpus, 256),
+      callsPerVcpu: parseCount('calls', options.calls, 1_000_000),
+      out: String(options.out),
+    });
+    if (options.json) console.log(JSON.stringify(summary));
+    else {
+      console.log(`${summary.passed ? 'PASS' : 'FAIL'} ${summary.name}: ${summary.calls.echoedExactly}/${summary.calls.issued} calls echoed bit for bit, ${summary.calls.failed} failed, ${summary.wallMs} ms`);
+      console.log(`history ${summary.historyFile} (${summary.historyEntries} events, sha256 ${summary.historyHash})`);
+      console.log(`replay: ${summary.replay}`);
+    }
+    process.exitCode = summary.passed ? 0 : 1;
+  });
+
+cli
+  .command('history <file>', 'Read a history file: print its events as JSON lines, filtered')
+  .option('--type <type>', 'only events of this type (send, deliver, fault, record, component, …)')
+  .option('--component <name>', 'only events from or to this component')
+  .example('ffa-world history out/test-world/history.jsonl --type fault')
+  .action((file: string, options: Record<string, unknown>) => {
+    const keep = (entry: HistoryEntry): boolean => {
+      const { event } = entry;
+      if (options.type !== undefined && event.type !== options.type) return false;
+      if (options.component === undefined) return true;
+      const names = 'component' in event ? [event.component] : 'from' in event ? [event.from, event.to] : [];
+      return names.includes(String(options.component));
+    };
+    for (const entry of readHistory(file)) if (keep(entry)) console.log(encodeHistoryLine(entry));
+  });
+
+cli.help();
+
+try {
+  cli.parse(process.argv, { run: false });
+  if (!cli.matchedCommand) {
+    cli.outputHelp();
+    process.exitCode = cli.args.length > 0 ? EXIT_INVALID : 0;
+  } else {
+    await cli.runMatchedCommand();
+  }
+} catch (error) {
+  const invalid = error instanceof UsageError || (error instanceof Error && error.name === 'CACError');
+  console.error(`ffa-world: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = invalid ? EXIT_INVALID : 1;
+}
