@@ -1,0 +1,20 @@
+/** Infrastructure errors of the ws runtime: one class, a stable code per kind. */
+export type WsErrorCode =
+  | 'CONNECT_FAILED'
+  | 'HELLO_REFUSED'
+  | 'HELLO_TIMEOUT'
+  | 'BAD_WELCOME'
+  | 'PEERS_MISSING'
+  | 'STARTUP_FAILED'
+  | 'STARTUP_TIMEOUT'
+  | 'BAD_WORLD';
+
+export class WsRuntimeError extends Error {
+  constructor(
+    readonly code: WsErrorCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = 'WsRuntimeError';
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Every bound of the ws runtime in one place (design world.md §4: maxPayload, queue depth per
+ * link, backpressure rather than unbounded buffering). Units are in the names.
+ */
+export interface LinkLimits {
+  /** Largest websocket message accepted; ws itself closes a link with 1009 past it. */
+  maxPayloadBytes: number;
+  /** Frames waiting in a link's outbound queue before transmit() answers queue-full. */
+  queueFrames: number;
+  /** Bytes waiting in a link's outbound queue before transmit() answers queue-full. */
+  queueBytes: number;
+  /** The queue hands frames to the socket only while socket.bufferedAmount is below this. */
+  highWatermarkBytes: number;
+  /** How long a socket may stay open without a valid hello (server) or welcome (client). */
+  helloTimeoutMs: number;
+  /** Consecutive invalid frames on a welcomed link before it is closed with 1008. */
+  maxConsecutiveErrors: number;
+  /** Sockets that have not said hello yet, per server; more are refused at once. */
+  maxUnauthenticated: number;
+  /** Frames held back by delay faults, per node. */
+  heldFrames: number;
+  /** Arrivals kept while the component has not started yet, per node. */
+  earlyArrivals: number;
+  /** After a clean close, how long to wait for the peer's close frame before terminating. */
+  closeGraceMs: number;
+}
+
+export const DEFAULT_LINK_LIMITS: LinkLimits = {
+  maxPayloadBytes: 64 * 1024,
+  queueFrames: 4096,
+  queueBytes: 16 * 1024 * 1024,
+  highWatermarkBytes: 1024 * 1024,
+  helloTimeoutMs: 5_000,
+  maxConsecutiveErrors: 32,
+  maxUnauthenticated: 64,
+  heldFrames: 4096,
+  earlyArrivals: 4096,
+  closeGraceMs: 1_000,
+};
+
+export function linkLimits(overrides: Partial<LinkLimits> = {}): LinkLimits {
+  const limits = { ...DEFAULT_LINK_LIMITS, ...overrides };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`link limit ${name} = ${value} must be a positive integer`);
+  }
+  return limits;
+}
+
+/** Close codes (RFC 6455 §7.4.1). */
+export const CLOSE_NORMAL = 1000;
+export const CLOSE_GOING_AWAY = 1001;
+/** Policy violation: a refused hello, a frame before hello, too many protocol errors. */
+export const CLOSE_POLICY = 1008;
+/** Message too big: ws sends it by itself past maxPayload. */
+export const CLOSE_TOO_BIG = 1009;
+/** Application code: a newer link from the same identity replaced this one. */
+export const CLOSE_REPLACED = 4000;

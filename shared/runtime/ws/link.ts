@@ -1,0 +1,152 @@
+/**
+ * A welcomed link: one websocket to a named peer, carrying messages both ways. Inbound frames are
+ * decoded and validated before use; a bad one is answered with a protocol-error frame and the
+ * link keeps working, until too many bad frames in a row close it with 1008. Outbound frames go
+ * through a bounded queue (backpressure: send() answers queue-full, never buffers without bound).
+ */
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { decodeFrame, encodeFrame } from '../../wire/codec.ts';
+import { isMessageFrame } from '../../wire/frames.ts';
+import { type FrameError, validateFrame } from '../../wire/validate.ts';
+import type { Message, ProtocolErrorMessage } from '../messages.ts';
+import { closeReason, type LinkIdentity, payloadBytes } from './handshake.ts';
+import { CLOSE_POLICY, type LinkLimits } from './limits.ts';
+import { OutboundQueue } from './outbound-queue.ts';
+
+export interface LinkEvents {
+  /** A valid message from the peer (its sender is the peer's identity from its hello). */
+  onMessage(message: Message): void;
+  onClose(code: number, reason: string): void;
+}
+
+export type LinkSendRefusal = 'queue-full' | 'closed';
+
+export interface LinkStats {
+  framesIn: number;
+  framesOut: number;
+  /** Bad frames received (each answered with a protocol error). */
+  badFramesIn: number;
+  queueFullRefusals: number;
+}
+
+/** Log the first few bad frames of a link, then only every thousandth: a flood must not flood the log. */
+const LOGGED_BAD_FRAMES = 10;
+
+const OPEN = 1;
+const CLOSED = 3;
+
+export class Link {
+  readonly stats: LinkStats = { framesIn: 0, framesOut: 0, badFramesIn: 0, queueFullRefusals: 0 };
+  private readonly queue: OutboundQueue;
+  private consecutiveErrors = 0;
+  private closed: Promise<void> | undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly peer: LinkIdentity,
+    private readonly limits: LinkLimits,
+    private readonly log: Logger,
+    private readonly events: LinkEvents,
+  ) {
+    this.queue = new OutboundQueue(socket, limits);
+    socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    socket.on('close', (code, reason) => {
+      this.queue.clear();
+      this.events.onClose(code, reason.toString());
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === OPEN;
+  }
+
+  /** Frames waiting in the outbound queue. */
+  get queuedFrames(): number {
+    return this.queue.length;
+  }
+
+  get queueHighWaterFrames(): number {
+    return this.queue.highWaterFrames;
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  /**
+   * Queue a message for the peer. An invalid or oversize message is a bug of the sender and
+   * throws; a full queue or a closed link is an outcome.
+   */
+  send(message: Message): LinkSendRefusal | undefined {
+    const checked = validateFrame(message);
+    if (!checked.ok) throw new TypeError(`sending an invalid ${message.kind} to ${this.peer.identity}: ${checked.reason}`);
+    const frame = encodeFrame(message);
+    if (frame.length > this.limits.maxPayloadBytes) {
+      throw new RangeError(`${message.kind} of ${frame.length} bytes to ${this.peer.identity} exceeds maxPayload ${this.limits.maxPayloadBytes}`);
+    }
+    const outcome = this.queue.push(frame);
+    if (outcome === 'queued') {
+      this.stats.framesOut++;
+      return undefined;
+    }
+    if (outcome === 'queue-full') this.stats.queueFullRefusals++;
+    return outcome;
+  }
+
+  /** Close cleanly; past the grace period the socket is terminated. Resolves once it is closed. */
+  close(code: number, reason: string): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      if (this.socket.readyState === CLOSED) {
+        resolve();
+        return;
+      }
+      const grace = setTimeout(() => this.socket.terminate(), this.limits.closeGraceMs);
+      this.socket.once('close', () => {
+        clearTimeout(grace);
+        resolve();
+      });
+      this.socket.close(code, closeReason(reason));
+    });
+    return this.closed;
+  }
+
+  private onFrame(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    this.stats.framesIn++;
+    if (!isBinary) {
+      this.refuseFrame({ ok: false, code: 'MALFORMED_FRAME', reason: 'text frame; frames are binary msgpack', ref: -1 });
+      return;
+    }
+    const decoded = decodeFrame(payloadBytes(data));
+    if (!decoded.ok) {
+      this.refuseFrame(decoded);
+      return;
+    }
+    if (!isMessageFrame(decoded.frame)) {
+      this.refuseFrame({ ok: false, code: 'NOT_ALLOWED', reason: `${decoded.frame.kind} on a welcomed link`, ref: -1 });
+      return;
+    }
+    this.consecutiveErrors = 0;
+    if (decoded.frame.kind === 'protocol-error') {
+      this.log.warn({ peer: this.peer.identity, code: decoded.frame.code, reason: decoded.frame.reason }, 'peer refused a frame');
+    }
+    this.events.onMessage(decoded.frame);
+  }
+
+  /** Answer a bad frame with a protocol error; too many in a row close the link. */
+  private refuseFrame(error: FrameError): void {
+    this.stats.badFramesIn++;
+    this.consecutiveErrors++;
+    const { badFramesIn } = this.stats;
+    if (badFramesIn <= LOGGED_BAD_FRAMES || badFramesIn % 1000 === 0) {
+      this.log.warn({ peer: this.peer.identity, code: error.code, reason: error.reason, badFramesIn }, 'bad frame answered');
+    }
+    const answer: ProtocolErrorMessage = { kind: 'protocol-error', code: error.code, reason: error.reason.slice(0, 1024), ref: error.ref };
+    this.send(answer);
+    if (this.consecutiveErrors >= this.limits.maxConsecutiveErrors) {
+      this.log.warn({ peer: this.peer.identity, consecutive: this.consecutiveErrors }, 'closing link: too many bad frames');
+      void this.close(CLOSE_POLICY, `${this.consecutiveErrors} bad frames in a row`);
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * A ws node: one component of the world with its own links. It is a ComponentHost (the one
+ * ComponentContext) driven by a WsTransport, a link server on which peers open links to it, and
+ * the links it opens itself (WorldSpec.links [a, b]: a opens to b; a link carries both ways).
+ *
+ * Life: create (listen) → connect (open own links) and waitForInbound (peers' links) → start →
+ * stop. Messages that arrive before start are kept (bounded) and delivered right after it, so a
+ * peer that starts first loses nothing. A link that closes is forgotten: sends to that peer are
+ * then 'unreachable'; the node carries on.
+ */
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { Clock, ComponentFactory, ComponentSpec } from '../component.ts';
+import { ComponentHost, type HostLimits } from '../component-host.ts';
+import type { HistoryEvent } from '../history.ts';
+import { type FaultRule, RuleInterceptor } from '../interceptor.ts';
+import { loadFactory } from '../load-factory.ts';
+import type { Message } from '../messages.ts';
+import { randomStreams } from '../random.ts';
+import { dial } from './dial.ts';
+import { WsRuntimeError } from './errors.ts';
+import type { AcceptList, LinkIdentity } from './handshake.ts';
+import { CLOSE_GOING_AWAY, CLOSE_REPLACED, type LinkLimits, linkLimits } from './limits.ts';
+import { Link } from './link.ts';
+import { LinkServer } from './link-server.ts';
+import { WsTransport } from './ws-transport.ts';
+
+/** A peer this node opens a link to. */
+export interface PeerAddress {
+  name: string;
+  url: string;
+  /** Token to present on this link; absent: the node's own token. */
+  token?: string;
+}
+
+export interface WsNodeOptions {
+  component: ComponentSpec;
+  /** The run's seed and every component name of the world: they fix this component's random streams. */
+  seed: number;
+  worldNames: readonly string[];
+  /** The token this component presents in its hellos. */
+  token: string;
+  /** Who may open links to this component. */
+  accept: AcceptList;
+  clock: Clock;
+  /** Every history event of this component, with its time. */
+  history(t: number, event: HistoryEvent): void;
+  log: Logger;
+  faults?: readonly FaultRule[];
+  hostLimits?: Partial<HostLimits>;
+  linkLimits?: Partial<LinkLimits>;
+  /** Where to listen; default 127.0.0.1 on a port the system picks. */
+  listen?: { host: string; port: number };
+}
+
+type Waiter = { names: readonly string[]; resolve: () => void };
+
+export class WsNode {
+  readonly name: string;
+  readonly host: ComponentHost;
+  private readonly transport: WsTransport;
+  private readonly links = new Map<string, Link>();
+  private readonly limits: LinkLimits;
+  private readonly log: Logger;
+  private readonly early: { from: string; message: Message }[] = [];
+  private readonly inboundWaiters = new Set<Waiter>();
+  private server: LinkServer | undefined;
+  private state: 'created' | 'started' | 'stopped' = 'created';
+
+  private constructor(
+    private readonly options: WsNodeOptions,
+    private readonly factory: ComponentFactory,
+  ) {
+    const { component, seed, worldNames } = options;
+    this.name = component.name;
+    this.limits = linkLimits(options.linkLimits);
+    this.log = options.log;
+    if (!worldNames.includes(this.name)) throw new WsRuntimeError('BAD_WORLD', `${this.name} is not among the world's names`);
+    // The same streams as under sim (sim-world.ts): one per name, and one fault stream per name.
+    const random = randomStreams(seed, worldNames).get(this.name);
+    const faultRandom = randomStreams(seed, worldNames.map((n) => `@faults:${n}`)).get(`@faults:${this.name}`);
+    if (!random || !faultRandom) throw new Error(`no random stream for ${this.name}`);
+    this.transport = new WsTransport({
+      clock: options.clock,
+      linkTo: (name) => this.links.get(name),
+      history: (event) => options.history(options.clock.nowNs(), event),
+      heldFrames: this.limits.heldFrames,
+      log: this.log,
+    });
+    this.host = new ComponentHost({
+      name: this.name,
+      transport: this.transport,
+      random,
+      log: this.log,
+      interceptor: new RuleInterceptor(options.faults ?? [], faultRandom),
+      ...(options.hostLimits ? { limits: options.hostLimits } : {}),
+    });
+  }
+
+  /** Load the component's module and start listening. */
+  static async create(options: WsNodeOptions): Promise<WsNode> {
+    const node = new WsNode(options, await loadFactory(options.component.module));
+    await node.listen();
+    return node;
+  }
+
+  /** The URL peers open links to. */
+  get url(): string {
+    if (!this.server) throw new Error(`${this.name} is not listening`);
+    return this.server.url;
+  }
+
+  /** Names of the peers with an open link. */
+  get linkedPeers(): string[] {
+    return [...this.links.keys()];
+  }
+
+  link(name: string): Link | undefined {
+    return this.links.get(name);
+  }
+
+  /** Open this component's links (bounded by `deadlineMs`, with retries while a peer is not up). */
+  async connect(peers: readonly PeerAddress[], deadlineMs: number): Promise<void> {
+    await Promise.all(
+      peers.map((peer) =>
+        dial(
+          peer.url,
+          {
+            self: { identity: this.name, role: this.options.component.role, token: peer.token ?? this.options.token },
+            expect: peer.name,
+            limits: this.limits,
+            log: this.log,
+            onWelcomed: (socket, identity) => this.adopt(socket, identity),
+          },
+          deadlineMs,
+        ),
+      ),
+    );
+  }
+
+  /** Wait (bounded) until each named peer has opened its link to this component. */
+  waitForInbound(names: readonly string[], timeoutMs: number): Promise<void> {
+    if (names.every((name) => this.links.has(name))) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        names,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.inboundWaiters.delete(waiter);
+        const missing = names.filter((name) => !this.links.has(name));
+        reject(new WsRuntimeError('PEERS_MISSING', `${this.name}: no link from ${missing.join(', ')} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.inboundWaiters.add(waiter);
+    });
+  }
+
+  /** Build and start the component, then deliver what arrived before. */
+  start(): void {
+    if (this.state !== 'created') throw new Error(`${this.name} started twice`);
+    this.state = 'started';
+    this.host.start(this.factory, this.options.component.config);
+    for (const { from, message } of this.early.splice(0)) this.host.receive(from, message);
+  }
+
+  /** Stop the component (onStop), close every link and the server. Bounded by the close grace. */
+  async stop(detail: string): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasStarted = this.state === 'started';
+    this.state = 'stopped';
+    if (wasStarted) this.host.stop(detail);
+    this.transport.dispose();
+    await Promise.all([...this.links.values()].map((link) => link.close(CLOSE_GOING_AWAY, 'component stopping')));
+    this.links.clear();
+    await this.server?.close();
+  }
+
+  private async listen(): Promise<void> {
+    const listen = this.options.listen ?? { host: '127.0.0.1', port: 0 };
+    this.server = await LinkServer.listen({
+      ...listen,
+      self: { identity: this.name, role: this.options.component.role },
+      accept: this.options.accept,
+      limits: this.limits,
+      log: this.log,
+      onWelcomed: (socket, peer) => this.adopt(socket, peer),
+    });
+    this.log.info({ url: this.server.url }, 'listening');
+  }
+
+  /** A welcomed socket becomes the link to that peer (a newer link from the same peer replaces the older). */
+  private adopt(socket: WebSocket, peer: LinkIdentity): void {
+    const name = peer.identity;
+    if (this.state === 'stopped') {
+      socket.terminate();
+      return;
+    }
+    const link = new Link(socket, peer, this.limits, this.log.child({ peer: name }), {
+      onMessage: (message) => this.arrive(name, message),
+      onClose: (code, reason) => this.forget(link, code, reason),
+    });
+    const older = this.links.get(name);
+    this.links.set(name, link);
+    if (older) {
+      this.log.warn({ peer: name }, 'a newer link replaces the open one');
+      void older.close(CLOSE_REPLACED, 'replaced by a newer link');
+    }
+    for (const waiter of this.inboundWaiters) {
+      if (waiter.names.every((n) => this.links.has(n))) {
+        this.inboundWaiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
+  private forget(link: Link, code: number, reason: string): void {
+    const name = link.peer.identity;
+    if (this.links.get(name) !== link) return;
+    this.links.delete(name);
+    if (this.state !== 'stopped') this.log.warn({ peer: name, code, reason }, 'link closed; sends to this peer are now unreachable');
+  }
+
+  private arrive(from: string, message: Message): void {
+    if (this.state === 'started') {
+      this.host.receive(from, message);
+      return;
+    }
+    if (this.state === 'stopped') return;
+    if (this.early.length < this.limits.earlyArrivals) {
+      this.early.push({ from, message });
+      return;
+    }
+    this.log.warn({ from, kind: message.kind }, 'dropped: too many messages before start');
+    if (message.kind !== 'protocol-error') {
+      const ref = message.kind === 'call' ? message.id : -1;
+      this.links.get(from)?.send({ kind: 'protocol-error', code: 'QUEUE_FULL', reason: `${this.name} has not started yet`, ref });
+    }
+  }
+}

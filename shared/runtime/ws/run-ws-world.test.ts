@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { WorldSpec } from '../component.ts';
+import { MemoryHistorySink } from '../history.ts';
+import { testWorldSpec } from '../test-world/index.ts';
+import { runWsWorld } from './run-ws-world.ts';
+
+describe('runWsWorld', () => {
+  it('runs a world with finishers until each has recorded done', async () => {
+    const spec: WorldSpec = {
+      seed: 11,
+      components: [
+        { name: 'one-call', role: 'test', module: 'shared/runtime/ws/test-support/one-call.ts', config: { target: 'echo' } },
+        { name: 'echo', role: 'test', module: 'shared/runtime/test-world/echo.ts', config: { recordCalls: false } },
+      ],
+      links: [['one-call', 'echo']],
+      finishers: ['one-call'],
+    };
+    const history = new MemoryHistorySink();
+    const result = await runWsWorld(spec, { history, timeoutMs: 30_000 });
+    assert.deepEqual(result, { ended: 'done' });
+    const done = history.entries.find((e) => e.event.type === 'record' && e.event.data['event'] === 'done');
+    assert.ok(done?.event.type === 'record' && done.event.data['echoed'] === true);
+  });
+
+  it('runs a world without finishers until its history goes quiet', async () => {
+    const { finishers: _finishers, ...withoutFinishers } = testWorldSpec({ seed: 12, vcpus: 2, callsPerVcpu: 5 });
+    const history = new MemoryHistorySink();
+    const result = await runWsWorld(withoutFinishers, { history, timeoutMs: 30_000 });
+    assert.deepEqual(result, { ended: 'idle' });
+    const returns = history.entries.filter((e) => e.event.type === 'record' && e.event.data['event'] === 'caller-return');
+    assert.equal(returns.length, 10);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * Runs a WorldSpec to its end under the ws runtime: start every component in its own worker,
+ * wait until every finisher has recorded `{ event: 'done' }` (or, with no finishers, until the
+ * world is quiet), then stop. Bounded by `timeoutMs` throughout.
+ */
+import type { LevelWithSilent } from 'pino';
+import type { WorldSpec } from '../component.ts';
+import type { HistoryEntry, HistorySink } from '../history.ts';
+import type { FaultRule } from '../interceptor.ts';
+import { startWsWorld } from './supervisor.ts';
+
+export interface WsRunOptions {
+  history: HistorySink;
+  faults?: FaultRule[];
+  logLevel?: string;
+  timeoutMs: number;
+}
+
+export interface WsRunResult {
+  ended: 'done' | 'idle' | 'timeout' | 'crashed';
+}
+
+/** How long the world must stay silent to count as idle when it has no finishers. */
+const QUIET_MS = 250;
+const LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function isDoneRecord(entry: HistoryEntry): string | undefined {
+  const { event } = entry;
+  return event.type === 'record' && event.data.event === 'done' ? event.component : undefined;
+}
+
+export async function runWsWorld(spec: WorldSpec, options: WsRunOptions): Promise<WsRunResult> {
+  const finishers = spec.finishers ?? [];
+  const done = new Set<string>();
+  const sink: HistorySink = {
+    append(entry) {
+      const finished = isDoneRecord(entry);
+      if (finished !== undefined) done.add(finished);
+      options.history.append(entry);
+    },
+    close() {},
+  };
+  const level = LEVELS.find((l) => l === options.logLevel) ?? 'silent';
+  const world = startWsWorld(spec, {
+    history: sink,
+    workerLogLevel: level,
+    startTimeoutMs: options.timeoutMs,
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
+  try {
+    await world.ready;
+    const outcome =
+      finishers.length > 0
+        ? await world.waitFor(() => finishers.every((name) => done.has(name)), options.timeoutMs)
+        : await world.quiescent(QUIET_MS, options.timeoutMs);
+    if (outcome === 'met') return { ended: finishers.length > 0 ? 'done' : 'idle' };
+    return { ended: outcome === 'crashed' ? 'crashed' : 'timeout' };
+  } finally {
+    await world.stop();
+  }
+}

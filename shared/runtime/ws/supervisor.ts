@@ -1,0 +1,366 @@
+/**
+ * Runs a WorldSpec under the ws runtime with every component in its own worker thread
+ * (design world.md §3). The supervisor makes a token per component, tells each worker which
+ * peers may link to it, and brings the world up in three steps: every worker listening, every
+ * link welcomed, then every component started. Workers post their history events as they happen;
+ * the supervisor numbers them and appends them to the sink in arrival order, so a crashed worker
+ * loses nothing it already posted. A worker that dies is recorded as a crash and fails the run;
+ * nothing waits on it forever.
+ */
+import { Worker } from 'node:worker_threads';
+import pino, { type LevelWithSilent, type Logger } from 'pino';
+import type { Role, WorldSpec } from '../component.ts';
+import type { HostLimits } from '../component-host.ts';
+import type { HistoryEvent, HistorySink } from '../history.ts';
+import type { FaultRule } from '../interceptor.ts';
+import { monotonicClock, runStartNs } from './clock.ts';
+import { WsRuntimeError } from './errors.ts';
+import type { AcceptedPeer } from './handshake.ts';
+import type { LinkLimits } from './limits.ts';
+import type { PeerAddress } from './node.ts';
+import { generateToken } from './tokens.ts';
+import type { SupervisorCommand, WorkerReport, WorkerSetup } from './worker-protocol.ts';
+
+export interface WsWorldOptions {
+  history: HistorySink;
+  faults?: FaultRule[];
+  hostLimits?: Partial<HostLimits>;
+  linkLimits?: Partial<LinkLimits>;
+  /** The supervisor's own log; default: stderr (synchronous) at the workers' level, so a crash is seen. */
+  log?: Logger;
+  /** Log level inside the workers (they log synchronously to stderr). Default 'warn'. */
+  workerLogLevel?: LevelWithSilent;
+  /** Bound on bringing the world up (listening, linked, started). Default 30 s. */
+  startTimeoutMs?: number;
+  /** Loopback only unless told otherwise. */
+  listenHost?: string;
+}
+
+export type WaitOutcome = 'met' | 'timeout' | 'crashed';
+
+export interface WsCrash {
+  component: string;
+  detail: string;
+}
+
+export interface WsStopReport {
+  /** No component crashed. */
+  ok: boolean;
+  crashed: string[];
+  /** Workers that did not exit by themselves within the stop timeout and were terminated. */
+  terminated: string[];
+}
+
+export interface WsWorld {
+  /** Every worker listening, every link welcomed, then every component started. Rejects on failure or timeout. */
+  readonly ready: Promise<void>;
+  readonly crashes: readonly WsCrash[];
+  /** True once any component crashed. */
+  readonly failed: boolean;
+  /** Each component's link URL (known once it listens). */
+  readonly urls: ReadonlyMap<string, string>;
+  /** Resolves when `condition` holds (checked after history events), a component crashes, or the timeout passes. */
+  waitFor(condition: () => boolean, timeoutMs: number): Promise<WaitOutcome>;
+  /** Resolves 'met' once no history event has arrived for `quietMs`; bounded by `timeoutMs`. */
+  quiescent(quietMs: number, timeoutMs: number): Promise<WaitOutcome>;
+  /** Stop cleanly (onStop, links closed, workers exit); past `timeoutMs` workers are terminated. */
+  stop(timeoutMs?: number): Promise<WsStopReport>;
+}
+
+const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+const DEFAULT_STOP_TIMEOUT_MS = 5_000;
+
+type Phase = 'listening' | 'linked' | 'started';
+
+interface Member {
+  name: string;
+  role: Role;
+  worker: Worker;
+  reported: Set<WorkerReport['type']>;
+  exited: Promise<number>;
+  hasExited: boolean;
+  /** Set when the supervisor terminates it: that exit is not a crash. */
+  terminating: boolean;
+}
+
+interface ConditionWaiter {
+  condition: () => boolean;
+  settle(outcome: WaitOutcome): void;
+}
+
+/** Checks a WorldSpec's names and links before anything starts. */
+export function checkWorldSpec(spec: WorldSpec): void {
+  const names = spec.components.map((c) => c.name);
+  if (new Set(names).size !== names.length) throw new WsRuntimeError('BAD_WORLD', `duplicate component names: ${names.join(', ')}`);
+  const seen = new Set<string>();
+  for (const [a, b] of spec.links) {
+    if (!names.includes(a) || !names.includes(b)) throw new WsRuntimeError('BAD_WORLD', `link ${a}→${b} names an unknown component`);
+    if (a === b) throw new WsRuntimeError('BAD_WORLD', `link ${a}→${b} links a component to itself`);
+    const pair = [a, b].sort().join('↔');
+    if (seen.has(pair)) throw new WsRuntimeError('BAD_WORLD', `${a} and ${b} are linked twice`);
+    seen.add(pair);
+  }
+}
+
+class WsSupervisor implements WsWorld {
+  readonly ready: Promise<void>;
+  readonly crashes: WsCrash[] = [];
+  readonly urls = new Map<string, string>();
+  private readonly members = new Map<string, Member>();
+  private readonly tokens = new Map<string, string>();
+  private readonly log: Logger;
+  private readonly startNs = runStartNs();
+  private readonly clock = monotonicClock(BigInt(this.startNs));
+  private readonly waiters = new Set<ConditionWaiter>();
+  private phaseWaiter: { phase: Phase; resolve(): void; reject(error: Error): void } | undefined;
+  private startupFailure: Error | undefined;
+  private seq = 0;
+  private lastEventNs = this.clock.nowNs();
+  private checkScheduled = false;
+  private stopping: Promise<WsStopReport> | undefined;
+
+  constructor(
+    private readonly spec: WorldSpec,
+    private readonly options: WsWorldOptions,
+  ) {
+    checkWorldSpec(spec);
+    this.log = options.log ?? pino({ level: options.workerLogLevel ?? 'warn' }, pino.destination({ dest: 2, sync: true }));
+    for (const component of spec.components) this.tokens.set(component.name, generateToken());
+    try {
+      for (const component of spec.components) this.spawn(component.name, component.role);
+    } catch (error) {
+      // e.g. a config that structured clone cannot carry: leave no worker behind.
+      for (const member of this.members.values()) {
+        member.terminating = true;
+        void member.worker.terminate();
+      }
+      throw error;
+    }
+    this.ready = this.boot();
+    this.ready.catch(() => {}); // surfaced where it is awaited; never an unhandled rejection
+  }
+
+  get failed(): boolean {
+    return this.crashes.length > 0;
+  }
+
+  waitFor(condition: () => boolean, timeoutMs: number): Promise<WaitOutcome> {
+    return new Promise((resolve) => {
+      if (condition()) return resolve('met');
+      if (this.failed) return resolve('crashed');
+      const timer = setTimeout(() => waiter.settle('timeout'), timeoutMs);
+      const waiter: ConditionWaiter = {
+        condition,
+        settle: (outcome) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(outcome);
+        },
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  quiescent(quietMs: number, timeoutMs: number): Promise<WaitOutcome> {
+    const pollMs = Math.max(1, Math.min(50, Math.floor(quietMs / 4)));
+    const giveUpNs = this.clock.nowNs() + timeoutMs * 1e6;
+    return new Promise((resolve) => {
+      const poll = (): void => {
+        const now = this.clock.nowNs();
+        if (this.failed) resolve('crashed');
+        else if (now - this.lastEventNs >= quietMs * 1e6) resolve('met');
+        else if (now >= giveUpNs) resolve('timeout');
+        else setTimeout(poll, pollMs);
+      };
+      poll();
+    });
+  }
+
+  stop(timeoutMs = DEFAULT_STOP_TIMEOUT_MS): Promise<WsStopReport> {
+    this.stopping ??= this.stopAll(timeoutMs);
+    return this.stopping;
+  }
+
+  private async stopAll(timeoutMs: number): Promise<WsStopReport> {
+    this.rejectPhase(new WsRuntimeError('STARTUP_FAILED', 'the world was stopped'));
+    const live = [...this.members.values()].filter((m) => !m.hasExited);
+    for (const member of live) this.command(member, { type: 'stop', detail: 'world stopped' });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all(live.map((m) => m.exited)), deadline]);
+    clearTimeout(timer);
+    const stuck = live.filter((m) => !m.hasExited);
+    for (const member of stuck) member.terminating = true;
+    await Promise.all(stuck.map((m) => m.worker.terminate()));
+    const terminated = stuck.map((m) => m.name);
+    if (terminated.length > 0) this.log.warn({ terminated }, 'workers did not exit in time and were terminated');
+    for (const waiter of [...this.waiters]) waiter.settle(this.failed ? 'crashed' : 'timeout');
+    return { ok: !this.failed, crashed: this.crashes.map((c) => c.component), terminated };
+  }
+
+  private spawn(name: string, role: Role): void {
+    const component = this.spec.components.find((c) => c.name === name);
+    if (!component) throw new Error(`unreachable: ${name} is in the spec`);
+    const setup: WorkerSetup = {
+      component,
+      seed: this.spec.seed,
+      worldNames: this.spec.components.map((c) => c.name),
+      token: this.token(name),
+      accept: this.acceptListFor(name),
+      startNs: this.startNs,
+      faults: this.options.faults ?? [],
+      ...(this.options.hostLimits ? { hostLimits: this.options.hostLimits } : {}),
+      ...(this.options.linkLimits ? { linkLimits: this.options.linkLimits } : {}),
+      logLevel: this.options.workerLogLevel ?? 'warn',
+      listenHost: this.options.listenHost ?? '127.0.0.1',
+      connectDeadlineMs: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+    };
+    // execArgv [] : the entry loads tsx itself (libraries.md), whatever flags this process had.
+    const worker = new Worker(WORKER_ENTRY, { workerData: setup, execArgv: [] });
+    const member: Member = { name, role, worker, reported: new Set(), hasExited: false, terminating: false, exited: Promise.resolve(0) };
+    member.exited = new Promise((resolve) => {
+      worker.on('exit', (code) => {
+        member.hasExited = true;
+        this.onExit(member, code);
+        resolve(code);
+      });
+    });
+    worker.on('message', (report: WorkerReport) => this.onReport(member, report));
+    worker.on('error', (error) => this.recordCrash(member, error.stack ?? error.message));
+    this.members.set(name, member);
+  }
+
+  /** The peers that open links to `name`, with the token each must present. */
+  private acceptListFor(name: string): Record<string, AcceptedPeer> {
+    const accept: Record<string, AcceptedPeer> = {};
+    for (const [opener, target] of this.spec.links) {
+      if (target !== name) continue;
+      const role = this.spec.components.find((c) => c.name === opener)?.role;
+      accept[opener] = { token: this.token(opener), ...(role ? { role } : {}) };
+    }
+    return accept;
+  }
+
+  private peersOf(name: string): PeerAddress[] {
+    return this.spec.links
+      .filter(([opener]) => opener === name)
+      .map(([, target]) => ({ name: target, url: this.urls.get(target) ?? '' }));
+  }
+
+  private async boot(): Promise<void> {
+    const timeoutMs = this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    const timer = setTimeout(
+      () => this.rejectPhase(new WsRuntimeError('STARTUP_TIMEOUT', `the world was not up within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    try {
+      await this.allReported('listening');
+      for (const member of this.members.values()) this.command(member, { type: 'connect', peers: this.peersOf(member.name) });
+      await this.allReported('linked');
+      for (const member of this.members.values()) this.command(member, { type: 'start' });
+      await this.allReported('started');
+      this.log.info({ components: [...this.members.keys()] }, 'ws world started');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private allReported(phase: Phase): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.phaseWaiter = { phase, resolve, reject };
+      this.checkPhase();
+    });
+  }
+
+  private checkPhase(): void {
+    const waiter = this.phaseWaiter;
+    if (!waiter) return;
+    if (this.startupFailure) {
+      this.rejectPhase(this.startupFailure);
+      return;
+    }
+    if ([...this.members.values()].every((m) => m.reported.has(waiter.phase))) {
+      this.phaseWaiter = undefined;
+      waiter.resolve();
+    }
+  }
+
+  private rejectPhase(error: Error): void {
+    this.startupFailure ??= error;
+    const waiter = this.phaseWaiter;
+    this.phaseWaiter = undefined;
+    waiter?.reject(this.startupFailure);
+  }
+
+  private onReport(member: Member, report: WorkerReport): void {
+    member.reported.add(report.type);
+    switch (report.type) {
+      case 'history':
+        this.append(report.t, report.event);
+        return;
+      case 'listening':
+        this.urls.set(member.name, report.url);
+        break;
+      case 'failed':
+        this.log.error({ component: member.name, detail: report.detail }, 'component setup failed');
+        this.rejectPhase(new WsRuntimeError('STARTUP_FAILED', `${member.name}: ${report.detail}`));
+        break;
+      case 'linked':
+      case 'started':
+      case 'stopped':
+        break;
+    }
+    this.checkPhase();
+  }
+
+  private append(t: number, event: HistoryEvent): void {
+    this.options.history.append({ seq: this.seq++, t, event });
+    this.lastEventNs = this.clock.nowNs();
+    this.checkConditionsSoon();
+  }
+
+  /** Conditions are checked once per turn of the event loop, not once per event. */
+  private checkConditionsSoon(): void {
+    if (this.checkScheduled || this.waiters.size === 0) return;
+    this.checkScheduled = true;
+    setImmediate(() => {
+      this.checkScheduled = false;
+      for (const waiter of [...this.waiters]) if (waiter.condition()) waiter.settle('met');
+    });
+  }
+
+  private recordCrash(member: Member, detail: string): void {
+    if (this.crashes.some((c) => c.component === member.name)) return;
+    this.crashes.push({ component: member.name, detail });
+    this.append(this.clock.nowNs(), { type: 'component', component: member.name, event: 'crash', detail });
+    this.log.error({ component: member.name, detail }, 'component crashed');
+    this.rejectPhase(new WsRuntimeError('STARTUP_FAILED', `${member.name} crashed: ${detail.split('\n')[0] ?? ''}`));
+    for (const waiter of [...this.waiters]) waiter.settle('crashed');
+  }
+
+  /** Expected exits: after 'stopped', after terminate(), after a reported setup failure. Any other is a crash. */
+  private onExit(member: Member, code: number): void {
+    if (member.reported.has('stopped') || member.terminating) return;
+    if (member.reported.has('failed')) {
+      this.rejectPhase(new WsRuntimeError('STARTUP_FAILED', `${member.name} exited after a setup failure`));
+      return;
+    }
+    this.recordCrash(member, `worker exited with code ${code}`);
+  }
+
+  private command(member: Member, command: SupervisorCommand): void {
+    if (!member.hasExited) member.worker.postMessage(command);
+  }
+
+  private token(name: string): string {
+    const token = this.tokens.get(name);
+    if (!token) throw new Error(`no token for ${name}`);
+    return token;
+  }
+}
+
+/** Start a world under the ws runtime; await `ready` before relying on it, and always `stop()` it. */
+export function startWsWorld(spec: WorldSpec, options: WsWorldOptions): WsWorld {
+  return new WsSupervisor(spec, options);
+}

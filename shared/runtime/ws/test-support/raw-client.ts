@@ -1,0 +1,93 @@
+/**
+ * A raw websocket client for tests: sends arbitrary bytes or text (no validation, no hello unless
+ * told), and reads back decoded frames and the close code, each wait bounded.
+ */
+import { WebSocket } from 'ws';
+import { decodeFrame, encodeFrame } from '../../../wire/codec.ts';
+import { WIRE_PROTOCOL_VERSION } from '../../../wire/frames.ts';
+import type { FrameResult } from '../../../wire/validate.ts';
+import type { Role } from '../../component.ts';
+import { payloadBytes } from '../handshake.ts';
+
+export type RawEvent =
+  | { type: 'frame'; result: FrameResult }
+  | { type: 'close'; code: number; reason: string }
+  | { type: 'timeout' };
+
+export class RawClient {
+  private readonly events: RawEvent[] = [];
+  private wake: (() => void) | undefined;
+  closeCode: number | undefined;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('error', () => {}); // a refused socket errors; the close event says how
+    socket.on('message', (data, isBinary) => {
+      const result: FrameResult = isBinary
+        ? decodeFrame(payloadBytes(data))
+        : { ok: false, code: 'MALFORMED_FRAME', reason: 'text', ref: -1 };
+      this.push({ type: 'frame', result });
+    });
+    socket.on('close', (code, reason) => {
+      this.closeCode = code;
+      this.push({ type: 'close', code, reason: reason.toString() });
+    });
+  }
+
+  static connect(url: string, timeoutMs = 5_000): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const client = new RawClient(socket);
+      socket.once('open', () => resolve(client));
+      socket.once('close', (code) => reject(new Error(`raw client could not connect to ${url} (close ${code})`)));
+    });
+  }
+
+  /** Connect and say hello; resolves once the welcome arrived. */
+  static async welcomed(url: string, hello: { identity: string; role: Role; token: string }): Promise<RawClient> {
+    const client = await RawClient.connect(url);
+    client.send(encodeFrame({ kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, ...hello }));
+    const answer = await client.next(5_000);
+    if (answer.type !== 'frame' || !answer.result.ok || answer.result.frame.kind !== 'welcome') {
+      throw new Error(`no welcome: ${JSON.stringify(answer)}`);
+    }
+    return client;
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  send(data: Buffer | string): void {
+    this.socket.send(data, { binary: typeof data !== 'string' });
+  }
+
+  /** The next frame or close, or 'timeout'. */
+  async next(timeoutMs: number): Promise<RawEvent> {
+    const event = this.events.shift();
+    if (event) return event;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
+    this.wake = undefined;
+    return this.events.shift() ?? { type: 'timeout' };
+  }
+
+  /** Wait (bounded) for the close; returns its code, or undefined on timeout. */
+  async closed(timeoutMs: number): Promise<number | undefined> {
+    const giveUp = performance.now() + timeoutMs;
+    while (this.closeCode === undefined && performance.now() < giveUp) await this.next(giveUp - performance.now());
+    return this.closeCode;
+  }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  private push(event: RawEvent): void {
+    this.events.push(event);
+    this.wake?.();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The supervisor ↔ worker protocol, declared once (as piscina's types.ts does). Everything
+ * crosses a MessagePort by structured clone, which keeps bigints (registers, fault rules' fids).
+ */
+import type { LevelWithSilent } from 'pino';
+import type { ComponentSpec } from '../component.ts';
+import type { HostLimits } from '../component-host.ts';
+import type { HistoryEvent } from '../history.ts';
+import type { FaultRule } from '../interceptor.ts';
+import type { AcceptedPeer } from './handshake.ts';
+import type { LinkLimits } from './limits.ts';
+import type { PeerAddress } from './node.ts';
+
+/** workerData: everything a worker needs to build its node. */
+export interface WorkerSetup {
+  component: ComponentSpec;
+  seed: number;
+  worldNames: string[];
+  token: string;
+  /** identity → what it must present to open a link to this component. */
+  accept: Record<string, AcceptedPeer>;
+  /** process.hrtime.bigint() at the run's start, as a decimal string. */
+  startNs: string;
+  faults: FaultRule[];
+  hostLimits?: Partial<HostLimits>;
+  linkLimits?: Partial<LinkLimits>;
+  logLevel: LevelWithSilent;
+  listenHost: string;
+  /** Bound on opening this component's links. */
+  connectDeadlineMs: number;
+}
+
+export type SupervisorCommand =
+  | { type: 'connect'; peers: PeerAddress[] }
+  | { type: 'start' }
+  | { type: 'stop'; detail: string };
+
+export type WorkerReport =
+  | { type: 'listening'; url: string }
+  | { type: 'linked' }
+  | { type: 'started' }
+  | { type: 'history'; t: number; event: HistoryEvent }
+  | { type: 'stopped' }
+  /** Setup failed (not a component bug: those crash the worker). */
+  | { type: 'failed'; detail: string };

@@ -1,0 +1,38 @@
+/**
+ * Everything that travels as one websocket message in the ws runtime (design world.md §4): the
+ * component messages of shared/runtime/messages.ts, plus the two wire-only frames of the hello
+ * exchange that opens every link. The hello never reaches a component.
+ */
+import type { Role } from '../runtime/component.ts';
+import type { Message } from '../runtime/messages.ts';
+
+/**
+ * Bumped whenever a frame's keys, the structure table's order or a field's meaning changes: the
+ * two ends of a link must agree on the table byte for byte.
+ */
+export const WIRE_PROTOCOL_VERSION = 1;
+
+/** The first frame a client sends: who it is, and the token that proves it. */
+export interface HelloFrame {
+  kind: 'hello';
+  protocol: number;
+  role: Role;
+  /** The component's name in the world; the link carries this name from then on. */
+  identity: string;
+  token: string;
+}
+
+/** The server's answer to an accepted hello: the link is up. */
+export interface WelcomeFrame {
+  kind: 'welcome';
+  protocol: number;
+  role: Role;
+  identity: string;
+}
+
+export type WireFrame = Message | HelloFrame | WelcomeFrame;
+export type FrameKind = WireFrame['kind'];
+
+export function isMessageFrame(frame: WireFrame): frame is Message {
+  return frame.kind !== 'hello' && frame.kind !== 'welcome';
+}
