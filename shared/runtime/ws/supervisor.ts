@@ -297,7 +297,7 @@ class WsSupervisor implements WsWorld {
     member.reported.add(report.type);
     switch (report.type) {
       case 'history':
-        this.append(report.t, report.event);
+        for (const { t, event } of report.events) this.append(t, event);
         return;
       case 'listening':
         this.urls.set(member.name, report.url);

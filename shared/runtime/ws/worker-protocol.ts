@@ -30,6 +30,11 @@ export interface WorkerSetup {
   connectDeadlineMs: number;
 }
 
+export interface TimedEvent {
+  t: number;
+  event: HistoryEvent;
+}
+
 export type SupervisorCommand =
   | { type: 'connect'; peers: PeerAddress[] }
   | { type: 'start' }
@@ -39,7 +44,8 @@ export type WorkerReport =
   | { type: 'listening'; url: string }
   | { type: 'linked' }
   | { type: 'started' }
-  | { type: 'history'; t: number; event: HistoryEvent }
+  /** History events in the order they happened, batched per turn of the worker's event loop. */
+  | { type: 'history'; events: TimedEvent[] }
   | { type: 'stopped' }
   /** Setup failed (not a component bug: those crash the worker). */
   | { type: 'failed'; detail: string };
