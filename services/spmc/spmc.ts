@@ -1,0 +1,122 @@
+/**
+ * The SPMC component (design world.md §2): an S-EL1 SPMC in OP-TEE's image with a Hafnium-like
+ * profile, owning the notification state of every VM and SP, the partition table, the RX/TX
+ * buffers and the SP behaviours. It answers:
+ * - calls from the SPMD link (config.spmd): the normal world, one physical instance;
+ * - calls on conduit 'relay' from a config.relayFrom component: calls made by the SP whose ID is
+ *   in the call's `endpoint` (INVALID_PARAMETERS when that is not one of its SPs);
+ * - control messages from a relayFrom component (workloads driving SP behaviours).
+ * Who calls is decided by the link (the `from` component), never by a frame field; calls from
+ * anyone else get FFA_ERROR NOT_SUPPORTED and a `call-refused` record.
+ */
+import {
+  FFA_VERSION_1_0,
+  ffaError,
+  isRegisterFile,
+  type FfaErrorName,
+  type RegisterFile,
+} from '../../shared/ffa/index.ts';
+import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
+import type { CallMessage, Message } from '../../shared/runtime/messages.ts';
+import type { HeldCall, Origin, SpmcState } from './call-context.ts';
+import { describeConfig, resolveSpmcConfig, type ResolvedSpmcConfig, type SpmcConfig } from './config.ts';
+import { dispatch } from './dispatcher.ts';
+import { NotificationState } from './notification-state.ts';
+import { PartitionTable } from './partitions.ts';
+import type { PolicyValues } from './policies.ts';
+import { Mailboxes } from './rx-buffers.ts';
+import { ScheduleReceiverInterrupt } from './schedule-receiver-interrupt.ts';
+import { handleControl } from './sp-behaviours.ts';
+
+export type { SpmcConfig } from './config.ts';
+
+type OriginResolution = { readonly ok: true; readonly origin: Origin } | { readonly ok: false; readonly error: FfaErrorName; readonly reason: string };
+
+class Spmc implements SpmcState {
+  readonly policies: PolicyValues;
+  readonly partitions: PartitionTable;
+  readonly notifications: NotificationState;
+  readonly mailboxes = new Mailboxes();
+  readonly sri: ScheduleReceiverInterrupt;
+  nwdVersion: number;
+
+  constructor(
+    readonly ctx: ComponentContext,
+    readonly config: ResolvedSpmcConfig,
+  ) {
+    this.policies = config.policies;
+    this.partitions = new PartitionTable(config.partitions);
+    this.notifications = new NotificationState(config.policies, config.vmSlots, config.cpus, config.partitions);
+    this.sri = new ScheduleReceiverInterrupt(ctx, config.gic, config.policies.sriIntid, config.cpus);
+    this.nwdVersion = config.policies.nwdVersionBeforeNegotiation === '1.0' ? FFA_VERSION_1_0 : config.ffaVersion;
+  }
+
+  onMessage(from: string, message: Message): void {
+    switch (message.kind) {
+      case 'call':
+        return this.onCall(from, message);
+      case 'control':
+        return handleControl(this, from, message);
+      case 'irq':
+      case 'lifecycle':
+      case 'protocol-error':
+      case 'return':
+        this.ctx.record({ event: 'message-ignored', from, kind: message.kind });
+        return;
+    }
+  }
+
+  complete(held: HeldCall, regs: RegisterFile): void {
+    // A return to the normal world on that CPU is when a delayed SRI goes out (Hafnium handler.c).
+    if (held.origin.kind === 'nwd') this.sri.onReturnToNormalWorld(held.call.cpu);
+    this.ctx.reply(held.from, held.call, regs);
+  }
+
+  private onCall(from: string, call: CallMessage): void {
+    const resolution = this.originOf(from, call);
+    if (!resolution.ok) {
+      this.ctx.record({ event: 'call-refused', from, conduit: call.conduit, endpoint: call.endpoint, reason: resolution.reason });
+      this.ctx.reply(from, call, ffaError(resolution.error));
+      return;
+    }
+    const held: HeldCall = { from, call, origin: resolution.origin };
+    const invalid = this.malformed(call);
+    if (invalid) {
+      this.ctx.record({ event: 'call-malformed', from, reason: invalid });
+      this.complete(held, ffaError('INVALID_PARAMETERS'));
+      return;
+    }
+    const answer = dispatch({ spmc: this, origin: resolution.origin, from, call, regs: call.regs });
+    if (answer.kind === 'reply') this.complete(held, answer.regs);
+  }
+
+  private originOf(from: string, call: CallMessage): OriginResolution {
+    if (call.conduit === 'relay') {
+      if (!this.config.relayFrom.includes(from)) return { ok: false, error: 'NOT_SUPPORTED', reason: `${from} may not relay SP calls` };
+      const partition = this.partitions.find(call.endpoint);
+      if (!partition) return { ok: false, error: 'INVALID_PARAMETERS', reason: `relayed endpoint 0x${call.endpoint.toString(16)} is not an SP of this SPMC` };
+      if (!Number.isInteger(call.vcpu) || call.vcpu < 0 || call.vcpu >= partition.vcpus.length) {
+        return { ok: false, error: 'INVALID_PARAMETERS', reason: `SP 0x${partition.id.toString(16)} has no vCPU ${call.vcpu}` };
+      }
+      return { ok: true, origin: { kind: 'sp', partition } };
+    }
+    if (from === this.config.spmd) return { ok: true, origin: { kind: 'nwd' } };
+    return { ok: false, error: 'NOT_SUPPORTED', reason: `${from} is neither the SPMD nor a relay` };
+  }
+
+  /** What no real firmware could be handed: a register file that is not one, a CPU that does not exist. */
+  private malformed(call: CallMessage): string | null {
+    if (!isRegisterFile(call.regs)) return 'the registers are not x0..x17 as 64-bit values';
+    if (!Number.isInteger(call.cpu) || call.cpu < 0 || call.cpu >= this.config.cpus) return `CPU ${call.cpu} does not exist`;
+    return null;
+  }
+}
+
+export const create: ComponentFactory<SpmcConfig> = (ctx: ComponentContext, rawConfig: SpmcConfig): Component => {
+  const config = resolveSpmcConfig(rawConfig);
+  const spmc = new Spmc(ctx, config);
+  return {
+    onStart: () => ctx.record({ event: 'spmc-config', ...describeConfig(config) }),
+    onMessage: (from, message) => spmc.onMessage(from, message),
+  };
+};
