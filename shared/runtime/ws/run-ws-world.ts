@@ -20,8 +20,13 @@ export interface WsRunResult {
   ended: 'done' | 'idle' | 'timeout' | 'crashed';
 }
 
-/** How long the world must stay silent to count as idle when it has no finishers. */
-const QUIET_MS = 250;
+/**
+ * How long the world must stay silent to count as idle when it has no finishers. Idle detection
+ * under ws is time-based: a machine stalled longer than this can end a run early, so worlds that
+ * must finish name finishers. (250 ms once ended a test world before its first call on a loaded
+ * 2-core CI machine.)
+ */
+const QUIET_MS = 1_000;
 const LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function isDoneRecord(entry: HistoryEntry): string | undefined {
