@@ -1,0 +1,71 @@
+/**
+ * What every guest-call handler is given and what it gives back (Xen ffa.c ffa_handle_call and
+ * the handlers of ffa_notif.c, ffa_msg.c, ffa_partinfo.c, ffa_rxtx.c). Deciding is the handlers'
+ * job and is synchronous; an SMC to the firmware is an outcome, carried out by hypervisor.ts,
+ * whose answer the handler's `finish` turns into the guest's registers.
+ */
+import { ffaError, ffaSuccess32, type FfaErrorName, type RegisterFile } from '../../shared/ffa/index.ts';
+import type { ComponentContext } from '../../shared/runtime/component.ts';
+import type { ValidHypervisorConfig } from './config.ts';
+import type { FirmwareFacts, FirmwareResult } from './firmware.ts';
+import type { GicPort } from './gic-port.ts';
+import type { PolicyValues } from './policies.ts';
+import type { Vm, VmTable } from './vm-table.ts';
+
+/** The state handlers read and change. */
+export interface HypervisorState {
+  readonly ctx: ComponentContext;
+  readonly config: ValidHypervisorConfig;
+  readonly policies: PolicyValues;
+  readonly firmware: FirmwareFacts;
+  readonly vms: VmTable;
+  readonly gic: GicPort;
+}
+
+/** One guest FF-A call, as a handler sees it. */
+export interface GuestCall {
+  readonly hv: HypervisorState;
+  /** The calling VM, decided by the link the call arrived on. */
+  readonly vm: Vm;
+  readonly vcpu: number;
+  /** The physical CPU the vCPU runs on (the hypervisor's own placement). */
+  readonly cpu: number;
+  readonly regs: RegisterFile;
+}
+
+/** How a handler's answer reads, with why, for the history. */
+export interface Answer {
+  readonly regs: RegisterFile;
+  readonly why: string;
+}
+
+export type Outcome =
+  /** Answered by the hypervisor itself. */
+  | { readonly kind: 'answer'; readonly answer: Answer }
+  /** An SMC to the firmware; `finish` builds the guest's answer from what came back. */
+  | { readonly kind: 'forward'; readonly regs: RegisterFile; readonly finish: (result: FirmwareResult) => Answer };
+
+export function answer(regs: RegisterFile, why: string): Outcome {
+  return { kind: 'answer', answer: { regs, why } };
+}
+
+/** Xen ffa_set_regs_error: FFA_ERROR, w1 = 0, w2 = the code. */
+export function refuse(code: FfaErrorName, why: string): Outcome {
+  return answer(ffaError(code), why);
+}
+
+/** Xen ffa_set_regs_success(regs, w2, w3). */
+export function succeed(why: string, w2 = 0, w3 = 0): Outcome {
+  return answer(ffaSuccess32(0, w2, w3), why);
+}
+
+export function forward(regs: RegisterFile, finish: (result: FirmwareResult) => Answer): Outcome {
+  return { kind: 'forward', regs, finish };
+}
+
+/** The guest's negotiated version; handlers run only after negotiation is final (dispatcher.ts). */
+export function guestVersion(gc: GuestCall): number {
+  const { version } = gc.vm;
+  if (version.kind !== 'final') throw new Error(`bug: ${gc.vm.name} reached a handler with its version ${version.kind}`);
+  return version.version;
+}
