@@ -1,0 +1,275 @@
+/**
+ * ffa_init (drivers/firmware/arm_ffa/driver.c, reference §4.1), on the boot vCPU, one call at a
+ * time:
+ *  1. FFA_VERSION(1.2): ffa_version_check, min(firmware, driver) as the version;
+ *  2. FFA_ID_GET: drv_info->vm_id (0 on bare metal with TF-A, domid + 1 under Xen);
+ *  3. FFA_FEATURES(FFA_RXTX_MAP_64) for the buffer size, then FFA_RXTX_MAP_64;
+ *  4. ffa_drvinfo_flags_init: FEATURES(MEM_LEND_64) || FEATURES(MEM_SHARE_64), and
+ *     FEATURES(DIRECT_REQ2) || FEATURES(DIRECT_RESP2) (C's || stops at the first success);
+ *  5. ffa_notifications_setup (notifications.ts, per variant);
+ *  6. ffa_setup_partitions: FEATURES(PARTITION_INFO_GET_REGS) picks the register or the RX buffer
+ *     path; a count-only call, then the full one (+ FFA_RX_RELEASE on the RX path); a device per
+ *     partition; ffa_setup_host_partition for the driver's own ID, with ffa_self_notif_handle as
+ *     its schedule-receiver callback when notifications are enabled.
+ * A failure of 1-3 ends the driver ("failed to register FFA RxTx buffers", …); a failure of 6
+ * runs ffa_notifications_cleanup and ends it too ("failed to setup partitions").
+ */
+import {
+  FFA_FIDS,
+  FFA_VERSION_1_0,
+  NIL_UUID,
+  PARTITION_INFO_SIZE_V1_0,
+  ffaIdGet,
+  ffaPartitionInfoGet,
+  ffaRxtxMap64,
+  ffaVersion,
+  formatVersion,
+  isValidVersion,
+  makeVersion,
+  registers,
+  uuidFromBytes,
+  versionMajor,
+  versionMinor,
+  w,
+  x,
+  type PartitionInfo,
+  type RegisterFile,
+} from '../../shared/ffa/index.ts';
+import { ERRNO, describeResult, errnoOf, type CallResult } from './conduit.ts';
+import type { DriverState } from './driver-state.ts';
+import { cleanupNotifications, features, selfNotifHandle, setupNotifications } from './notifications.ts';
+
+/** driver.c FFA_DRIVER_VERSION and FFA_MIN_VERSION. */
+export const DRIVER_VERSION = makeVersion(1, 2);
+const MIN_VERSION = FFA_VERSION_1_0;
+
+/** FFA_PAGE_SIZE and the RXTX_MAP_MIN_BUFSZ choices. */
+const FFA_PAGE_SIZE = 4096;
+const BUFFER_SIZES: Readonly<Record<number, number>> = { 0: 4096, 1: 65536, 2: 16384 };
+/** Where the driver's RX/TX buffers sit: symbolic (memory is not modelled), page aligned, distinct. */
+const TX_ADDRESS = 0x4800_0000n;
+const RX_ADDRESS = 0x4801_0000n;
+
+type Next = () => void;
+type Stop = (why: string) => void;
+
+/** ffa_init; `finished(ok)` once the driver is up (true) or gave up (false, `probe-failed` recorded). */
+export function ffaInit(d: DriverState, cpu: number, finished: (ok: boolean) => void): void {
+  const stop: Stop = (why) => {
+    d.phase = 'failed';
+    d.ctx.record({ event: 'probe-failed', why });
+    finished(false);
+  };
+  versionCheck(d, cpu, stop, () =>
+    idGet(d, cpu, stop, () =>
+      rxtxSetup(d, cpu, stop, () =>
+        drvinfoFlagsInit(d, cpu, () =>
+          setupNotifications(d, cpu, () =>
+            setupPartitions(d, cpu, (errno) => {
+              if (errno === 0) {
+                d.phase = 'ready';
+                return finished(true);
+              }
+              d.log({ level: 'err', text: 'failed to setup partitions' });
+              cleanupNotifications(d, cpu, () => stop(`ffa_setup_partitions ${errno}`));
+            }),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- 1. ffa_version_check
+
+function versionCheck(d: DriverState, cpu: number, stop: Stop, next: Next): void {
+  const shown = (result: CallResult) => (result.kind === 'returned' && isValidVersion(w(result.regs, 0)) ? { result: formatVersion(w(result.regs, 0)) } : {});
+  d.probeCall(cpu, ffaVersion.encodeCall({ version: DRIVER_VERSION }), { abi: 'FFA_VERSION', arg: formatVersion(DRIVER_VERSION) }, (result) => {
+    if (result.kind === 'failed') return stop('FFA_VERSION did not return');
+    const version = w(result.regs, 0);
+    if ((version | 0) === -1) {
+      d.log({ level: 'info', text: 'FFA_VERSION returned not supported' });
+      return stop('FFA_VERSION NOT_SUPPORTED');
+    }
+    const shown = `v${versionMajor(version)}.${versionMinor(version)}`;
+    if (versionMajor(version) > versionMajor(DRIVER_VERSION) || !isValidVersion(version)) {
+      d.log({ level: 'err', text: `Incompatible ${shown}! Latest supported v${formatVersion(DRIVER_VERSION)}` });
+      return stop(`incompatible firmware version ${shown}`);
+    }
+    if (version < MIN_VERSION) {
+      d.log({ level: 'err', text: `Incompatible ${shown}! Earliest supported v${formatVersion(MIN_VERSION)}` });
+      return stop(`incompatible firmware version ${shown}`);
+    }
+    d.log({ level: 'info', text: `Driver version ${formatVersion(DRIVER_VERSION)}` });
+    d.log({ level: 'info', text: `Firmware version ${formatVersion(version)} found` });
+    d.version = compatibleVersion(version);
+    next();
+  }, shown);
+}
+
+/** ffa_compatible_version_find: the firmware's version unless it is newer than the driver's. */
+function compatibleVersion(version: number): number {
+  const newer = versionMajor(version) === versionMajor(DRIVER_VERSION) && versionMinor(version) > versionMinor(DRIVER_VERSION);
+  return newer ? DRIVER_VERSION : version;
+}
+
+// ---------------------------------------------------------------- 2. ffa_id_get
+
+function idGet(d: DriverState, cpu: number, stop: Stop, next: Next): void {
+  const shown = (result: CallResult) => ({ value: result.kind === 'returned' && errnoOf(result) === 0 ? w(result.regs, 2) & 0xffff : undefined });
+  d.probeCall(cpu, ffaIdGet.encodeCall({}), { abi: 'FFA_ID_GET' }, (result) => {
+    if (errnoOf(result) !== 0 || result.kind !== 'returned') {
+      d.log({ level: 'err', text: 'failed to obtain VM id for self' });
+      return stop(`FFA_ID_GET ${describeResult(result)}`);
+    }
+    d.vmId = w(result.regs, 2) & 0xffff;
+    const expected = d.config.vmId;
+    if (expected !== null && expected !== d.vmId) d.ctx.record({ event: 'vm-id-mismatch', expected, got: d.vmId });
+    if (d.gic.instance === 'virtual') d.gic.subscribeVirtual(d.vmId);
+    next();
+  }, shown);
+}
+
+// ---------------------------------------------------------------- 3. RX/TX buffers
+
+function rxtxSetup(d: DriverState, cpu: number, stop: Stop, next: Next): void {
+  features(d, cpu, FFA_FIDS.FFA_RXTX_MAP_64, 'FFA_RXTX_MAP_64', (errno, properties) => {
+    d.rxtxBufferSize = errno === 0 ? (BUFFER_SIZES[properties & 3] ?? 4096) : 4096;
+    const pageCount = d.rxtxBufferSize / FFA_PAGE_SIZE;
+    const regs = ffaRxtxMap64.encodeCall({ tx: TX_ADDRESS, rx: RX_ADDRESS, pageCount });
+    d.probeCall(cpu, regs, { abi: 'FFA_RXTX_MAP_64', arg: `pages=${pageCount}` }, (result) => {
+      if (errnoOf(result) !== 0) {
+        d.log({ level: 'err', text: 'failed to register FFA RxTx buffers' });
+        return stop(`FFA_RXTX_MAP_64 ${describeResult(result)}`);
+      }
+      next();
+    });
+  });
+}
+
+// ---------------------------------------------------------------- 4. ffa_drvinfo_flags_init
+
+function drvinfoFlagsInit(d: DriverState, cpu: number, next: Next): void {
+  eitherSupported(d, cpu, ['FFA_MEM_LEND_64', 'FFA_MEM_SHARE_64'], (memOps) => {
+    d.memOpsNative = memOps;
+    eitherSupported(d, cpu, ['FFA_MSG_SEND_DIRECT_REQ2', 'FFA_MSG_SEND_DIRECT_RESP2'], (req2) => {
+      d.directReq2Supported = req2;
+      next();
+    });
+  });
+}
+
+/** `!ffa_features(a) || !ffa_features(b)`: b is asked only when a is not supported. */
+function eitherSupported(d: DriverState, cpu: number, abis: readonly [keyof typeof FFA_FIDS, keyof typeof FFA_FIDS], done: (supported: boolean) => void): void {
+  const [first, second] = abis;
+  features(d, cpu, FFA_FIDS[first], first, (errno) => {
+    if (errno === 0) return done(true);
+    features(d, cpu, FFA_FIDS[second], second, (secondErrno) => done(secondErrno === 0));
+  });
+}
+
+// ---------------------------------------------------------------- 6. ffa_setup_partitions
+
+type CountDone = (count: number, partitions: PartitionInfo[]) => void;
+
+function setupPartitions(d: DriverState, cpu: number, done: (errno: number) => void): void {
+  partitionProbe(d, cpu, (count, partitions) => {
+    if (count <= 0) {
+      d.log({ level: 'info', text: `ffa_setup_partitions: No partitions found, error ${count}` });
+      return done(-ERRNO.EINVAL);
+    }
+    for (const info of partitions) {
+      if (!d.partitions.has(info.id)) d.partitions.set(info.id, { info, isHost: false, schedRecv: null });
+    }
+    const ownId = d.ownId;
+    const hostCallback = !d.partitions.has(ownId) && d.notifications.enabled;
+    if (!d.partitions.has(ownId)) {
+      // ffa_setup_host_partition: a device for ourselves; our own notifications come through it.
+      const host: PartitionInfo = { id: ownId, vcpus: 0, properties: 0, uuid: NIL_UUID };
+      d.partitions.set(ownId, { info: host, isHost: true, schedRecv: hostCallback ? selfNotifHandle(d) : null });
+    }
+    d.ctx.record({ event: 'partitions', ids: partitions.map((p) => p.id), host: ownId, hostCallback });
+    done(0);
+  });
+}
+
+/** ffa_partition_probe(uuid_null): the count first, then the descriptors. */
+function partitionProbe(d: DriverState, cpu: number, done: CountDone): void {
+  const probe = (get: typeof partitionInfoGet) =>
+    get(d, cpu, true, (count) => {
+      if (count <= 0) return done(count, []);
+      get(d, cpu, false, done);
+    });
+  if (d.config.policies.partitionInfoRegs === 'never') return probe(partitionInfoGet);
+  features(d, cpu, FFA_FIDS.FFA_PARTITION_INFO_GET_REGS, 'FFA_PARTITION_INFO_GET_REGS', (errno) => probe(errno === 0 ? partitionInfoGetRegs : partitionInfoGet));
+}
+
+/**
+ * __ffa_partition_info_get: count only (v1.1+) or the descriptors into the RX buffer, then
+ * FFA_RX_RELEASE unless it only counted. The descriptors are config.partitions (see config.ts).
+ */
+function partitionInfoGet(d: DriverState, cpu: number, countOnly: boolean, done: CountDone): void {
+  const onlyCount = countOnly && d.version > FFA_VERSION_1_0;
+  const regs = ffaPartitionInfoGet.encodeCall({ countOnly: onlyCount });
+  const shown = (result: CallResult) => ({ value: result.kind === 'returned' && errnoOf(result) === 0 ? w(result.regs, 2) : undefined });
+  d.probeCall(cpu, regs, { abi: 'FFA_PARTITION_INFO_GET', ...(onlyCount ? { arg: 'count-only' } : {}) }, (result) => {
+    const errno = errnoOf(result);
+    if (errno !== 0 || result.kind !== 'returned') return done(errno === 0 ? -ERRNO.EIO : errno, []);
+    const count = w(result.regs, 2);
+    const size = d.version > FFA_VERSION_1_0 ? w(result.regs, 3) : PARTITION_INFO_SIZE_V1_0;
+    const partitions = countOnly ? [] : rxBufferPartitions(d, count, size);
+    if (onlyCount) return done(count, partitions);
+    d.probeCall(cpu, registers(FFA_FIDS.FFA_RX_RELEASE), { abi: 'FFA_RX_RELEASE' }, () => done(count, partitions));
+  }, shown);
+}
+
+/** What the RX buffer would hold: config.partitions; a count that disagrees is recorded. */
+function rxBufferPartitions(d: DriverState, count: number, size: number): PartitionInfo[] {
+  const configured = d.config.partitions;
+  if (count !== configured.length) d.ctx.record({ event: 'partition-list-mismatch', firmwareCount: count, configured: configured.map((p) => p.id), descriptorSize: size });
+  return configured.slice(0, count);
+}
+
+/** x2 of FFA_PARTITION_INFO_GET_REGS: last index [15:0], current index [31:16], tag [47:32], size [63:48]. */
+function regsHeader(regs: RegisterFile): { count: number; current: number; tag: number } {
+  const x2 = x(regs, 2);
+  return { count: Number(x2 & 0xffffn) + 1, current: Number((x2 >> 16n) & 0xffffn), tag: Number((x2 >> 32n) & 0xffffn) };
+}
+
+/** Descriptors per FFA_PARTITION_INFO_GET_REGS return: 3 registers each in x3..x17. */
+const DESCRIPTORS_PER_CALL = 5;
+/** Bound on the calls of one listing (Linux: until the last index arrives). */
+const REGS_CALLS_MAX = 64;
+
+/**
+ * __ffa_partition_info_get_regs: x1/x2 the UUID, x3 = start index | tag << 16; each return
+ * carries up to 5 descriptors (x3 = id | exec contexts << 16 | properties << 32, x4:x5 the UUID).
+ */
+function partitionInfoGetRegs(d: DriverState, cpu: number, countOnly: boolean, done: CountDone, found: PartitionInfo[] = [], start = 0, tag = 0, calls = 0): void {
+  const regs = registers(FFA_FIDS.FFA_PARTITION_INFO_GET_REGS, 0n, 0n, BigInt(start | (tag << 16)));
+  const shown = (result: CallResult) => ({ value: result.kind === 'returned' && errnoOf(result) === 0 ? regsHeader(result.regs).count : undefined });
+  d.probeCall(cpu, regs, { abi: 'FFA_PARTITION_INFO_GET_REGS', arg: `start=${start}` }, (result) => {
+    const errno = errnoOf(result);
+    if (errno !== 0 || result.kind !== 'returned') return done(errno === 0 ? -ERRNO.EIO : errno, []);
+    const header = regsHeader(result.regs);
+    if (countOnly) return done(header.count, []);
+    const inThisCall = Math.max(0, Math.min(header.current - start + 1, DESCRIPTORS_PER_CALL));
+    for (let index = 0; index < inThisCall; index++) found.push(descriptorFromRegisters(result.regs, 3 + 3 * index));
+    if (header.current >= header.count - 1 || calls + 1 >= REGS_CALLS_MAX || inThisCall === 0) return done(header.count, found);
+    partitionInfoGetRegs(d, cpu, false, done, found, header.current + 1, header.tag, calls + 1);
+  }, shown);
+}
+
+function descriptorFromRegisters(regs: RegisterFile, first: number): PartitionInfo {
+  const value = x(regs, first);
+  const bytes = new Uint8Array(16);
+  const view = new DataView(bytes.buffer);
+  view.setBigUint64(0, x(regs, first + 1), true);
+  view.setBigUint64(8, x(regs, first + 2), true);
+  return {
+    id: Number(value & 0xffffn),
+    vcpus: Number((value >> 16n) & 0xffffn),
+    properties: Number((value >> 32n) & 0xffff_ffffn),
+    uuid: uuidFromBytes(bytes),
+  };
+}
