@@ -20,6 +20,9 @@ export interface WsTransportOptions {
   log: Logger;
 }
 
+/** Delays below this run on the next turn of the event loop (setTimeout cannot do better). */
+const SUB_MILLISECOND_NS = 1_000_000;
+
 /** setTimeout's longest delay (2^31 - 1 ms); longer timers are a bug of the caller. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
@@ -57,10 +60,12 @@ export class WsTransport implements HostTransport {
       this.timers.delete(handle);
       onFire();
     };
-    if (delayNs === 0) {
+    // setTimeout's resolution is 1 ms: a shorter delay (e.g. a guest's seeded work jitter of a
+    // few µs) runs on the next turn instead, which is nearer the delay asked for than 1 ms is.
+    if (delayNs < SUB_MILLISECOND_NS) {
       this.timers.set(handle, { kind: 'immediate', timer: setImmediate(fire) });
     } else {
-      const delayMs = Math.ceil(delayNs / 1e6);
+      const delayMs = Math.round(delayNs / 1e6);
       if (!(delayMs >= 0 && delayMs <= LONGEST_TIMER_MS)) throw new RangeError(`timer delay ${delayNs} ns is out of range`);
       this.timers.set(handle, { kind: 'timeout', timer: setTimeout(fire, delayMs) });
     }
