@@ -19,21 +19,23 @@ import {
   FFA_VERSION_1_0,
   NIL_UUID,
   PARTITION_INFO_SIZE_V1_0,
+  descriptorFromRegisters,
   ffaIdGet,
   ffaPartitionInfoGet,
+  ffaPartitionInfoGetRegs,
   ffaRxtxMap64,
   ffaVersion,
   formatVersion,
   isValidVersion,
   makeVersion,
+  PARTITION_INFO_REGS_PER_CALL,
   registers,
-  uuidFromBytes,
+  unpackPartitionInfoRegsHeader,
   versionMajor,
   versionMinor,
   w,
   x,
   type PartitionInfo,
-  type RegisterFile,
 } from '../../shared/ffa/index.ts';
 import { ERRNO, describeResult, errnoOf, type CallResult } from './conduit.ts';
 import type { DriverState } from './driver-state.ts';
@@ -230,46 +232,33 @@ function rxBufferPartitions(d: DriverState, count: number, size: number): Partit
   return configured.slice(0, count);
 }
 
-/** x2 of FFA_PARTITION_INFO_GET_REGS: last index [15:0], current index [31:16], tag [47:32], size [63:48]. */
-function regsHeader(regs: RegisterFile): { count: number; current: number; tag: number } {
-  const x2 = x(regs, 2);
-  return { count: Number(x2 & 0xffffn) + 1, current: Number((x2 >> 16n) & 0xffffn), tag: Number((x2 >> 32n) & 0xffffn) };
-}
-
-/** Descriptors per FFA_PARTITION_INFO_GET_REGS return: 3 registers each in x3..x17. */
-const DESCRIPTORS_PER_CALL = 5;
 /** Bound on the calls of one listing (Linux: until the last index arrives). */
 const REGS_CALLS_MAX = 64;
 
 /**
- * __ffa_partition_info_get_regs: x1/x2 the UUID, x3 = start index | tag << 16; each return
- * carries up to 5 descriptors (x3 = id | exec contexts << 16 | properties << 32, x4:x5 the UUID).
+ * __ffa_partition_info_get_regs (driver.c): x1/x2 the UUID (nil here), x3 = start index | tag << 16.
+ * From x2 of each return (partition-info-regs.ts): the count is LAST_INDEX + 1, taken from the
+ * first return; a count-only call stops there. Otherwise it reads `current − start + 1`
+ * descriptors from x3 (3 registers each: id | exec contexts << 16 | properties << 32, then the
+ * UUID), keeps the tag for the next call, and goes on from current + 1 while current < count − 1.
+ * Linux does not bound the descriptors of one return by 5; here they are, as x3..x17 hold 5.
+ * Linux's next start is `prev_idx ? prev_idx + 1 : 0`, so a first return ending at index 0 with
+ * more to come would start over at 0; no firmware returns fewer than min(5, remaining), so here
+ * the next start is simply current + 1.
  */
-function partitionInfoGetRegs(d: DriverState, cpu: number, countOnly: boolean, done: CountDone, found: PartitionInfo[] = [], start = 0, tag = 0, calls = 0): void {
-  const regs = registers(FFA_FIDS.FFA_PARTITION_INFO_GET_REGS, 0n, 0n, BigInt(start | (tag << 16)));
-  const shown = (result: CallResult) => ({ value: result.kind === 'returned' && errnoOf(result) === 0 ? regsHeader(result.regs).count : undefined });
+function partitionInfoGetRegs(d: DriverState, cpu: number, countOnly: boolean, done: CountDone, found: PartitionInfo[] = [], start = 0, tag = 0, calls = 0, listed = 0): void {
+  const regs = ffaPartitionInfoGetRegs.encodeCall({ startIndex: start, tag });
+  const shown = (result: CallResult) => ({ value: result.kind === 'returned' && errnoOf(result) === 0 ? unpackPartitionInfoRegsHeader(x(result.regs, 2)).lastIndex + 1 : undefined });
   d.probeCall(cpu, regs, { abi: 'FFA_PARTITION_INFO_GET_REGS', arg: `start=${start}` }, (result) => {
     const errno = errnoOf(result);
     if (errno !== 0 || result.kind !== 'returned') return done(errno === 0 ? -ERRNO.EIO : errno, []);
-    const header = regsHeader(result.regs);
-    if (countOnly) return done(header.count, []);
-    const inThisCall = Math.max(0, Math.min(header.current - start + 1, DESCRIPTORS_PER_CALL));
-    for (let index = 0; index < inThisCall; index++) found.push(descriptorFromRegisters(result.regs, 3 + 3 * index));
-    if (header.current >= header.count - 1 || calls + 1 >= REGS_CALLS_MAX || inThisCall === 0) return done(header.count, found);
-    partitionInfoGetRegs(d, cpu, false, done, found, header.current + 1, header.tag, calls + 1);
+    const header = unpackPartitionInfoRegsHeader(x(result.regs, 2));
+    // `if (!count) count = PARTITION_COUNT(partition_info.a2);`
+    const count = listed === 0 ? header.lastIndex + 1 : listed;
+    if (countOnly) return done(count, []);
+    const inThisCall = Math.max(0, Math.min(header.currentIndex - start + 1, PARTITION_INFO_REGS_PER_CALL));
+    for (let slot = 0; slot < inThisCall; slot++) found.push(descriptorFromRegisters(result.regs, slot));
+    if (header.currentIndex >= count - 1 || calls + 1 >= REGS_CALLS_MAX || inThisCall === 0) return done(count, found);
+    partitionInfoGetRegs(d, cpu, false, done, found, header.currentIndex + 1, header.tag, calls + 1, count);
   }, shown);
-}
-
-function descriptorFromRegisters(regs: RegisterFile, first: number): PartitionInfo {
-  const value = x(regs, first);
-  const bytes = new Uint8Array(16);
-  const view = new DataView(bytes.buffer);
-  view.setBigUint64(0, x(regs, first + 1), true);
-  view.setBigUint64(8, x(regs, first + 2), true);
-  return {
-    id: Number(value & 0xffffn),
-    vcpus: Number((value >> 16n) & 0xffffn),
-    properties: Number((value >> 32n) & 0xffff_ffffn),
-    uuid: uuidFromBytes(bytes),
-  };
 }

@@ -24,7 +24,6 @@ import {
   records,
   runGuestWorld,
   wait,
-  XEN_GUEST_POLICIES,
   type GuestPolicies,
   type GuestWorld,
 } from './test-support/world.ts';
@@ -43,8 +42,7 @@ function world(policies: Partial<GuestPolicies>, spmcPolicies: Record<string, un
     notifierSp: true,
     vmSlots: 24,
     actorAtGic: true,
-    // See XEN_GUEST_POLICIES: the Hafnium-like SPMC offers PARTITION_INFO_GET_REGS but does not implement it.
-    guests: [{ name: HOST, variant: 'linux-6.10', vcpus: 4, policies: { ...XEN_GUEST_POLICIES, ...policies } }],
+    guests: [{ name: HOST, variant: 'linux-6.10', vcpus: 4, policies }],
     actor: [
       awaitProbe(HOST),
       ...setup,

@@ -11,15 +11,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
-import { awaitProbe, guestControl, HOST, records, runGuestWorld, XEN_GUEST_POLICIES, type GuestWorld } from './test-support/world.ts';
+import { awaitProbe, guestControl, HOST, records, runGuestWorld, type GuestWorld } from './test-support/world.ts';
 
 const OPTEE = 0x8001;
 
 function world(spmcProfile: 'optee' | 'hafnium', actor: GuestWorld['actor'], spmcPolicies: Record<string, unknown> = {}): GuestWorld {
-  // The Hafnium-like SPMC offers FFA_PARTITION_INFO_GET_REGS in FEATURES but does not implement it
-  // (the same defect as the hypervisor's, see XEN_GUEST_POLICIES): the RX buffer path is used.
-  const policies = spmcProfile === 'hafnium' ? XEN_GUEST_POLICIES : {};
-  return { hypervisor: 'none', spmcProfile, spmcPolicies, guests: [{ name: HOST, variant: 'linux-6.10', vcpus: 4, opteeClient: true, policies }], actor };
+  return { hypervisor: 'none', spmcProfile, spmcPolicies, guests: [{ name: HOST, variant: 'linux-6.10', vcpus: 4, opteeClient: true }], actor };
 }
 
 function results(entries: Parameters<typeof records>[0]): unknown[][] {

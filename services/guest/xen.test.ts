@@ -30,7 +30,6 @@ import {
   vcpuLifecycle,
   virtualDeliveries,
   wait,
-  XEN_GUEST_POLICIES,
   type GuestSpec,
 } from './test-support/world.ts';
 
@@ -51,11 +50,15 @@ const FFA_INIT_HEAD = [
   'FFA_FEATURES(FFA_NOTIFICATION_BITMAP_CREATE) → NOT_SUPPORTED',
 ];
 
-/** Xen answers PARTITION_INFO_GET from its cached SP list: count, descriptors into the RX buffer, release. */
-const PARTITIONS = ['FFA_PARTITION_INFO_GET(count-only) → SUCCESS', 'FFA_PARTITION_INFO_GET → SUCCESS', 'FFA_RX_RELEASE → SUCCESS'];
+/** Xen answers FFA_PARTITION_INFO_GET_REGS from its cached SP list (v1.2 guest): the count, then the descriptors in x3..x17. */
+const PARTITIONS = [
+  'FFA_FEATURES(FFA_PARTITION_INFO_GET_REGS) → SUCCESS',
+  'FFA_PARTITION_INFO_GET_REGS(start=0) → SUCCESS',
+  'FFA_PARTITION_INFO_GET_REGS(start=0) → SUCCESS',
+];
 
 function guest(variant: GuestSpec['variant']): GuestSpec {
-  return { name: VM, vmId: VM_ID, variant, vcpus: 2, opteeClient: true, policies: XEN_GUEST_POLICIES };
+  return { name: VM, vmId: VM_ID, variant, vcpus: 2, opteeClient: true };
 }
 
 for (const runtime of RUNTIMES) {

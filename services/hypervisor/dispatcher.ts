@@ -12,6 +12,7 @@ import {
   handleFeatures,
   handleIdGet,
   handlePartitionInfoGet,
+  handlePartitionInfoGetRegs,
   handleRxRelease,
   handleRxtxMap,
   handleRxtxUnmap,
@@ -65,6 +66,8 @@ function dispatchAbi(gc: GuestCall, abi: FfaAbiName): Outcome {
       return handleRxRelease(gc);
     case 'FFA_PARTITION_INFO_GET':
       return handlePartitionInfoGet(gc);
+    case 'FFA_PARTITION_INFO_GET_REGS':
+      return handlePartitionInfoGetRegs(gc);
 
     // direct messaging and CPU cycles
     case 'FFA_MSG_SEND_DIRECT_REQ_32':
@@ -134,7 +137,6 @@ function dispatchAbi(gc: GuestCall, abi: FfaAbiName): Outcome {
     case 'FFA_MEM_PERM_SET_64':
     case 'FFA_CONSOLE_LOG_32':
     case 'FFA_CONSOLE_LOG_64':
-    case 'FFA_PARTITION_INFO_GET_REGS':
     case 'FFA_EL3_INTR_HANDLE':
     case 'FFA_NS_RES_INFO_GET':
     case 'FFA_ABORT_32':

@@ -37,6 +37,12 @@ export interface GuestCall {
 export interface Answer {
   readonly regs: RegisterFile;
   readonly why: string;
+  /**
+   * The answer writes x0..x17 (Xen set_user_reg for each of out_regs[18], as
+   * ffa_handle_partition_info_get_regs does); otherwise x0..x7 only (ffa_set_regs), and the
+   * guest keeps its own x8..x17.
+   */
+  readonly allRegisters?: boolean;
 }
 
 export type Outcome =
@@ -47,6 +53,11 @@ export type Outcome =
 
 export function answer(regs: RegisterFile, why: string): Outcome {
   return { kind: 'answer', answer: { regs, why } };
+}
+
+/** An answer in all of x0..x17. */
+export function answerAllRegisters(regs: RegisterFile, why: string): Outcome {
+  return { kind: 'answer', answer: { regs, why, allRegisters: true } };
 }
 
 /** Xen ffa_set_regs_error: FFA_ERROR, w1 = 0, w2 = the code. */

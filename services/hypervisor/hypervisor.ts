@@ -48,7 +48,7 @@ const SMCCC_NOT_SUPPORTED: RegisterFile = registers(-1);
 /** The first register a guest's own value survives in (Xen ffa_set_regs writes x0..x7 only). */
 const FIRST_PRESERVED_REGISTER = 8;
 
-/** x0..x7 from the answer, x8..x17 the guest's own; an answer that carries x8..x17 (DIRECT_RESP2) keeps them. */
+/** x0..x7 from the answer, x8..x17 the guest's own; an answer that carries x8..x17 (DIRECT_RESP2, PARTITION_INFO_GET_REGS) keeps them. */
 function inGuestRegisters(answer: RegisterFile, guest: RegisterFile, allRegisters: boolean): RegisterFile {
   if (allRegisters) return answer;
   return answer.map((value, index) => (index < FIRST_PRESERVED_REGISTER ? value : (guest[index] ?? 0n)));
@@ -172,7 +172,7 @@ class Hypervisor implements Component {
   }
 
   private answerGuest(from: string, call: CallMessage, gc: GuestCall, abi: string, by: 'hypervisor' | 'firmware', answer: Answer): void {
-    const allRegisters = answer.regs.length === call.regs.length && w(answer.regs, 0) === FFA_FIDS.FFA_MSG_SEND_DIRECT_RESP2;
+    const allRegisters = answer.regs.length === call.regs.length && (answer.allRegisters === true || w(answer.regs, 0) === FFA_FIDS.FFA_MSG_SEND_DIRECT_RESP2);
     this.ctx.record({ event: 'guest-call', vm: gc.vm.id, vcpu: gc.vcpu, abi, by, result: describeReturn(answer.regs), why: answer.why });
     this.ctx.reply(from, call, inGuestRegisters(answer.regs, call.regs, allRegisters));
   }

@@ -3,7 +3,7 @@
  * - towards the firmware, the probe at start (reference §5.1; Xen ffa.c ffa_probe_fw,
  *   ffa_rxtx.c ffa_rxtx_spmc_init, ffa_partinfo.c ffa_partinfo_init, ffa_notif.c ffa_notif_init);
  * - towards guests (reference §5.4, §5.6): FFA_VERSION negotiation, FFA_ID_GET, FFA_FEATURES,
- *   FFA_PARTITION_INFO_GET from the cached SP list, and the guest's RX/TX buffers.
+ *   FFA_PARTITION_INFO_GET(_REGS) from the cached SP list, and the guest's RX/TX buffers.
  */
 import {
   FFA_FIDS,
@@ -14,8 +14,11 @@ import {
   PARTITION_INFO_SIZE_V1_0,
   PARTITION_INFO_SIZE_V1_1,
   abiNameOf,
+  enforce,
   ffaFeatures,
   ffaPartitionInfoGet,
+  ffaPartitionInfoGetRegs,
+  partitionInfoRegsWindow,
   ffaRxtxMap64,
   isValidVersion,
   registers,
@@ -24,7 +27,7 @@ import {
   w,
   type FfaAbiName,
 } from '../../shared/ffa/index.ts';
-import { answer, guestVersion, refuse, succeed, type GuestCall, type HypervisorState, type Outcome } from './guest-call.ts';
+import { answer, answerAllRegisters, guestVersion, refuse, succeed, type GuestCall, type HypervisorState, type Outcome } from './guest-call.ts';
 import { codeName, describeResult, returnCode, type FirmwareLink, type FirmwareResult } from './firmware.ts';
 
 /** Xen ffa_private.h FFA_MY_VERSION: the version Xen implements, towards guests and the SPMC. */
@@ -372,4 +375,44 @@ export function handlePartitionInfoGet(gc: GuestCall): Outcome {
   buffers.rxFree = false;
   gc.hv.ctx.record({ event: 'rx-partition-info', vm: gc.vm.id, descriptorSize, partitions: matching.map((p) => ({ ...p })) });
   return succeed('descriptors written to the guest\'s RX buffer, from the SP list cached at probe', matching.length, descriptorSize);
+}
+
+// ---------------------------------------------------------------- FFA_PARTITION_INFO_GET_REGS (§5.4, §5.6)
+
+/**
+ * The UUID information tag Xen hands out: ffa_partinfo_get_tag() is 1 without CONFIG_FFA_VM_TO_VM
+ * ("SP list is static; tag only moves when VMs are added/removed"), which is not built here.
+ */
+export const PARTINFO_TAG = 1;
+
+/**
+ * ffa_partinfo.c ffa_handle_partition_info_get_regs (xen-devel "[PATCH v2 4/4] xen/arm: ffa: Add
+ * cached GET_REGS support", 2026-03), over the SP list cached at probe, in Xen's order:
+ * - a guest below v1.2 → NOT_SUPPORTED (FEATURES says the same, handle_features);
+ * - start index > 0xFFFF − 4 → INVALID_PARAMETERS; at start index 0 the tag must be 0
+ *   (INVALID_PARAMETERS), after it the tag must be Xen's current one (RETRY);
+ * - a UUID no SP has → INVALID_PARAMETERS (ffa_get_sp_count); none at all, or a start index at or
+ *   past the count → INVALID_PARAMETERS;
+ * - FFA_SUCCESS_64 in all of x0..x17: x2 = 24 << 48 | tag << 32 | current << 16 | last, and at most
+ *   5 descriptors, their UUID registers zero for a UUID query.
+ * Not modelled: for a nil UUID Xen also lists the calling VM itself (ffa_get_vm_partinfo, "Add
+ * caller VM information" for v1.2 guests, vm_count = 1 without VM-to-VM); this mediator's
+ * PARTITION_INFO_GET does not list it either, and both answer from the same SP list.
+ */
+export function handlePartitionInfoGetRegs(gc: GuestCall): Outcome {
+  if (guestVersion(gc) < FFA_VERSION_1_2) return refuse('NOT_SUPPORTED', 'FFA_PARTITION_INFO_GET_REGS needs a guest at v1.2');
+  const check = enforce(ffaPartitionInfoGetRegs.decodeCall(gc.regs), 'xen');
+  if (!check.ok) return refuse(check.error, check.why);
+  const { uuid, startIndex, tag } = check.args;
+  if (startIndex !== 0 && tag !== PARTINFO_TAG) return refuse('RETRY', `tag ${tag} is not the current one (${PARTINFO_TAG})`);
+  const nil = uuid === NIL_UUID;
+  const matching = gc.hv.firmware.partitions.filter((p) => nil || p.uuid === uuid.toLowerCase());
+  if (!nil && matching.length === 0) return refuse('INVALID_PARAMETERS', `no SP has UUID ${uuid}`);
+  if (matching.length === 0 || startIndex >= matching.length) {
+    return refuse('INVALID_PARAMETERS', `start index ${startIndex} is not below the ${matching.length} partitions listed`);
+  }
+  const { currentIndex, window } = partitionInfoRegsWindow(matching, startIndex);
+  const partitions = nil ? window : window.map((p) => ({ ...p, uuid: NIL_UUID }));
+  const regs = ffaPartitionInfoGetRegs.success!.encode({ lastIndex: matching.length - 1, currentIndex, tag: PARTINFO_TAG, partitions });
+  return answerAllRegisters(regs, `descriptors ${startIndex}..${currentIndex} of ${matching.length}, from the SP list cached at probe`);
 }

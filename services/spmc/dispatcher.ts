@@ -10,7 +10,7 @@ import { handleRun } from './cpu-cycles.ts';
 import { handleDirectRequest, handleDirectResponse, handleMsgWait } from './direct-messaging.ts';
 import { handleMsgSend2, handleRxRelease, handleRxtxMap, handleRxtxUnmap } from './indirect-messaging.ts';
 import { handleBind, handleBitmapCreate, handleBitmapDestroy, handleGet, handleInfoGet, handleSet, handleUnbind } from './notifications.ts';
-import { handleFeatures, handleIdGet, handlePartitionInfoGet, handleSpmIdGet, handleVersion } from './setup-and-discovery.ts';
+import { handleFeatures, handleIdGet, handlePartitionInfoGet, handlePartitionInfoGetRegs, handleSpmIdGet, handleVersion } from './setup-and-discovery.ts';
 
 function assertNever(value: never): never {
   throw new Error(`bug: unhandled function ${String(value)}`);
@@ -44,6 +44,8 @@ export function dispatch(cc: CallContext): Answer {
       return handleSpmIdGet(cc);
     case 'FFA_PARTITION_INFO_GET':
       return handlePartitionInfoGet(cc);
+    case 'FFA_PARTITION_INFO_GET_REGS':
+      return handlePartitionInfoGetRegs(cc);
     // indirect messaging and RX/TX buffers
     case 'FFA_RXTX_MAP_32':
       return handleRxtxMap(cc, 32);
@@ -121,7 +123,6 @@ export function dispatch(cc: CallContext): Answer {
     case 'FFA_MEM_PERM_SET_64':
     case 'FFA_CONSOLE_LOG_32':
     case 'FFA_CONSOLE_LOG_64':
-    case 'FFA_PARTITION_INFO_GET_REGS':
     case 'FFA_EL3_INTR_HANDLE':
     case 'FFA_MSG_SEND_DIRECT_REQ2':
     case 'FFA_MSG_SEND_DIRECT_RESP2':

@@ -177,6 +177,16 @@ export const POLICIES = {
     why: '§3.8 MSG_SEND2 and the RX-buffer-full framework notification',
   } as PolicyDefinition<'supported' | 'not-dispatched'>,
   /**
+   * FFA_PARTITION_INFO_GET_REGS (v1.2). Hafnium api_ffa_partition_info_get_regs answers it from
+   * its partition table (and offers it in FFA_FEATURES from v1.2). OP-TEE: thread_spmc_msg_recv
+   * has no case for it and handle_features does not list it. 'not-dispatched' with the Hafnium
+   * FEATURES table is an SPMC that offers the call and refuses it.
+   */
+  partitionInfoGetRegs: {
+    values: ['supported', 'not-dispatched'],
+    why: '§4.1/§6 register-based partition discovery (not a §8 item)',
+  } as PolicyDefinition<'supported' | 'not-dispatched'>,
+  /**
    * FFA_ID_GET reaching the SPMC from the NWd (the SPMD normally answers it, §6): Hafnium answers
    * the other-world VM's ID 0; OP-TEE's thread_spmc_msg_recv has no case for it.
    */

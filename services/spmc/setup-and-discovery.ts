@@ -1,7 +1,8 @@
 /**
  * The setup and discovery family (Hafnium src/ffa/spmc/setup_and_discovery.c): FFA_VERSION (also
- * as the SPMD's framework message), FFA_FEATURES per caller, FFA_ID_GET, FFA_SPM_ID_GET and
- * FFA_PARTITION_INFO_GET with descriptors written to the caller's RX buffer, or the count only.
+ * as the SPMD's framework message), FFA_FEATURES per caller, FFA_ID_GET, FFA_SPM_ID_GET,
+ * FFA_PARTITION_INFO_GET with descriptors written to the caller's RX buffer, or the count only,
+ * and FFA_PARTITION_INFO_GET_REGS with the descriptors in x3..x17.
  */
 import {
   FFA_VERSION_1_0,
@@ -15,7 +16,9 @@ import {
   ffaFeatures,
   ffaIdGet,
   ffaPartitionInfoGet,
+  ffaPartitionInfoGetRegs,
   ffaSuccess32,
+  partitionInfoRegsWindow,
   ffaVersion,
   isFeatureId,
   registers,
@@ -277,4 +280,35 @@ function writePartitionInfo(cc: CallContext, partitions: PartitionInfo[], uuid: 
   spmc.ctx.record({ event: 'rx-partition-info', owner, descriptorSize, partitions: written.map((p) => ({ ...p })) });
   // OP-TEE reports the size in w3 only for v1.1+ callers; Hafnium always.
   return reply(ffaSuccess32(0, written.length, optee && version < FFA_VERSION_1_1 ? 0 : descriptorSize));
+}
+
+// ---------------------------------------------------------------- FFA_PARTITION_INFO_GET_REGS (§4.1)
+
+/**
+ * Hafnium api.c api_ffa_partition_info_get_regs, in its order:
+ * - a nonzero tag → RETRY ("TODO: Add support for using tags"), at any start index;
+ * - the partitions matching the UUID (nil: all), each with its UUID only for a nil-UUID query
+ *   (api_ffa_fill_partitions_info_array, `if (uuid_is_null) ffa_uuid_to_u64x2(...)`);
+ * - none, or a start index at or past their count → INVALID_PARAMETERS;
+ * - FFA_SUCCESS_64 with x2 = 24 << 48 | current << 16 | last (tag 0) and at most 5 descriptors.
+ * No caller-version check: Hafnium offers it by its compiled version (ffa_features_function).
+ * An SP's call would also be forwarded to the SPMD for EL3 logical partitions; the SPMD here has
+ * none (NOT_SUPPORTED, which Hafnium does not count as a failure), so both callers get the table.
+ */
+export function handlePartitionInfoGetRegs(cc: CallContext): Answer {
+  const { spmc } = cc;
+  if (spmc.policies.partitionInfoGetRegs === 'not-dispatched') {
+    return refuse(cc, 'NOT_SUPPORTED', 'FFA_PARTITION_INFO_GET_REGS is not dispatched (OP-TEE thread_spmc_msg_recv)');
+  }
+  const check = checkRegisters(spmc, ffaPartitionInfoGetRegs.decodeCall(cc.regs));
+  if (!check.ok) return refuse(cc, check.error, check.why);
+  const { uuid, startIndex, tag } = check.args;
+  if (tag !== 0) return refuse(cc, 'RETRY', `tag ${tag}: tags are not supported (Hafnium)`);
+  const nil = uuid === NIL_UUID;
+  const matching = spmc.partitions.all.filter((p) => nil || p.uuid === uuid.toLowerCase()).map((p) => p.info());
+  if (matching.length === 0) return refuse(cc, 'INVALID_PARAMETERS', `no partition has UUID ${uuid}`);
+  if (startIndex >= matching.length) return refuse(cc, 'INVALID_PARAMETERS', `start index ${startIndex} is past the last of ${matching.length} partitions`);
+  const { currentIndex, window } = partitionInfoRegsWindow(matching, startIndex);
+  const partitions = nil ? window : window.map((p) => ({ ...p, uuid: NIL_UUID }));
+  return reply(ffaPartitionInfoGetRegs.success!.encode({ lastIndex: matching.length - 1, currentIndex, tag: 0, partitions }));
 }

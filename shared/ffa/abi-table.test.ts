@@ -39,6 +39,18 @@ function fittingInfo(width: InfoGetWidth): fc.Arbitrary<Fields> {
   });
 }
 
+/** A descriptor as FFA_PARTITION_INFO_GET_REGS carries it: not all zeros (an all-zero slot is an empty one). */
+const regsDescriptor = fc
+  .record({ id: id16, vcpus: fc.integer({ min: 1, max: 0xffff }), properties: u32, uuid: fc.uuid() }, { noNullPrototype: true });
+
+/** A valid return window: current <= last, at most min(5, current + 1) descriptors. */
+const regsResult: fc.Arbitrary<Fields> = fc
+  .record({ lastIndex: id16, tag: id16, descriptorSize: id16, picks: fc.array(regsDescriptor, { maxLength: 5 }), fraction: fc.double({ min: 0, max: 1, noNaN: true }) })
+  .map(({ lastIndex, tag, descriptorSize, picks, fraction }) => {
+    const currentIndex = Math.min(lastIndex, Math.floor(fraction * (lastIndex + 1)));
+    return { lastIndex, currentIndex, tag, descriptorSize, partitions: picks.slice(0, currentIndex + 1) };
+  });
+
 const directMessage = (payload: fc.Arbitrary<bigint>) =>
   fields({ sender: id16, receiver: id16, flags: u32, payload: fc.array(payload, { minLength: 5, maxLength: 5 }) });
 
@@ -52,6 +64,11 @@ const VALID_ARGS: Record<string, fc.Arbitrary<Fields>> = {
   FFA_ID_GET: none,
   FFA_SPM_ID_GET: none,
   FFA_PARTITION_INFO_GET: fields({ uuid: fc.uuid(), countOnly: fc.boolean() }),
+  // A tag only continues a listing (start index > 0); Xen caps the start index at 0xfffb.
+  FFA_PARTITION_INFO_GET_REGS: fc.oneof(
+    fields({ uuid: fc.uuid(), startIndex: fc.constant(0), tag: fc.constant(0) }),
+    fields({ uuid: fc.uuid(), startIndex: fc.integer({ min: 1, max: 0xfffb }), tag: id16 }),
+  ),
   FFA_RXTX_MAP_32: fields({ tx: u32Big, rx: u32Big, pageCount: fc.integer({ min: 1, max: 63 }) }),
   FFA_RXTX_MAP_64: fields({ tx: u64, rx: u64, pageCount: fc.integer({ min: 1, max: 63 }) }),
   FFA_RXTX_UNMAP: fields({ id: id16 }),
@@ -91,6 +108,7 @@ const VALID_RESULTS: Record<string, fc.Arbitrary<Fields>> = {
   FFA_ID_GET: fields({ id: id16 }),
   FFA_SPM_ID_GET: fields({ id: id16 }),
   FFA_PARTITION_INFO_GET: fields({ count: u32, descriptorSize: u32 }),
+  FFA_PARTITION_INFO_GET_REGS: regsResult,
   FFA_RXTX_MAP_32: none,
   FFA_RXTX_MAP_64: none,
   FFA_RXTX_UNMAP: none,

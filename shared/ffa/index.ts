@@ -9,6 +9,7 @@ export * from './features.ts';
 export * from './notification-flags.ts';
 export * from './info-get-list.ts';
 export * from './partition-info.ts';
+export * from './partition-info-regs.ts';
 export * from './call-checks.ts';
 export * from './abi-codec.ts';
 export * from './setup-and-discovery.ts';

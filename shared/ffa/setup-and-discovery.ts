@@ -1,13 +1,27 @@
 /**
  * Setup and discovery ABIs (Hafnium's setup_and_discovery family): VERSION, FEATURES, ID_GET,
- * SPM_ID_GET, PARTITION_INFO_GET, RXTX_MAP/UNMAP, RX_RELEASE/ACQUIRE. Reference §1.2, §1.4, §2.7.
+ * SPM_ID_GET, PARTITION_INFO_GET(_REGS), RXTX_MAP/UNMAP, RX_RELEASE/ACQUIRE. Reference §1.2,
+ * §1.4, §2.7; PARTITION_INFO_GET_REGS's layout is in partition-info-regs.ts.
  */
 import { EMPTY_SUCCESS_32, type AbiCodec, type NoArgs, type NoResult, type SuccessCodec } from './abi-codec.ts';
 import { violation, violationsWhere } from './call-checks.ts';
-import { ffaSuccess32 } from './errors.ts';
+import { ffaSuccess32, ffaSuccess64 } from './errors.ts';
 import { isFeatureId } from './features.ts';
 import { FFA_FIDS } from './function-ids.ts';
-import { NIL_UUID, uuidFromWords, uuidToWords } from './partition-info.ts';
+import { NIL_UUID, uuidFromWords, uuidToWords, type PartitionInfo } from './partition-info.ts';
+import {
+  PARTITION_INFO_REGS_DESCRIPTOR_SIZE,
+  PARTITION_INFO_REGS_PER_CALL,
+  descriptorFromRegisters,
+  descriptorSlotEmpty,
+  descriptorToRegisters,
+  isEmptyDescriptor,
+  packPartitionInfoRegsHeader,
+  packStartAndTag,
+  unpackPartitionInfoRegsHeader,
+  uuidFromRegisters,
+  uuidToRegisters,
+} from './partition-info-regs.ts';
 import { registers, w, x, type RegisterFile } from './registers.ts';
 import { assertBigUint, assertBoolean, assertUint } from './register-fields.ts';
 import { isValidVersion, VERSION_NOT_SUPPORTED } from './version.ts';
@@ -22,6 +36,19 @@ export const SETUP_RULES = {
   // OP-TEE thread_spmc.c spmc_handle_rxtx_map: a3 & GENMASK_64(63, 6), or a page count of 0 -> INVALID_PARAMETERS.
   rxtxMapPageCountReserved: violation('rxtx-map.w3-reserved', 'w3 bits [31:6] must be zero', 'INVALID_PARAMETERS', { optee: 'INVALID_PARAMETERS' }),
   rxtxMapPageCountZero: violation('rxtx-map.page-count-zero', 'w3 page count must not be zero', 'INVALID_PARAMETERS', { optee: 'INVALID_PARAMETERS' }),
+  // Xen ffa_partinfo.c ffa_handle_partition_info_get_regs (GET_REGS patch v2): "Start index must
+  // allow room for up to 5 entries without 16-bit overflow": start > 0xFFFF - 4 -> INVALID_PARAMETERS.
+  partitionInfoRegsStartOverflow: violation('partition-info-get-regs.start-index-overflow', 'x3[15:0] start index must leave room for 5 entries (<= 0xfffb)', 'INVALID_PARAMETERS', {
+    xen: 'INVALID_PARAMETERS',
+  }),
+  // A tag belongs to a listing already started: Xen refuses a nonzero tag at start index 0 with
+  // INVALID_PARAMETERS; Hafnium api_ffa_partition_info_get_regs ("TODO: Add support for using
+  // tags") and TF-A spmd_el3_populate_logical_partition_info refuse any nonzero tag with RETRY.
+  partitionInfoRegsTagAtStart: violation('partition-info-get-regs.tag-at-start', 'x3[31:16] tag must be zero with start index 0', 'INVALID_PARAMETERS', {
+    xen: 'INVALID_PARAMETERS',
+    hafnium: 'RETRY',
+    'tf-a': 'RETRY',
+  }),
 } as const;
 
 const R = SETUP_RULES;
@@ -145,6 +172,75 @@ export const ffaPartitionInfoGet: AbiCodec<PartitionInfoGetArgs, PartitionInfoGe
     fid: FFA_FIDS.FFA_SUCCESS_32,
     encode: ({ count, descriptorSize = 0 }) => ffaSuccess32(0, assertUint('count', count, 32), assertUint('descriptorSize', descriptorSize, 32)),
     decode: (regs) => ({ ok: true, result: { count: w(regs, 2), descriptorSize: w(regs, 3) } }),
+  },
+};
+
+export type PartitionInfoGetRegsArgs = { uuid?: string; startIndex?: number; tag?: number };
+/**
+ * x2's four fields and the descriptors of this return. `partitions` holds the descriptors up to the
+ * last non-empty slot: a return does not say how many it carries (the caller knows its start
+ * index: current − start + 1), and every implementation zeroes the slots it leaves empty.
+ */
+export type PartitionInfoGetRegsResult = {
+  lastIndex: number;
+  currentIndex: number;
+  tag?: number;
+  descriptorSize?: number;
+  partitions: readonly PartitionInfo[];
+};
+
+/** Largest start index Xen accepts (0xFFFF − (5 − 1)). */
+const REGS_START_INDEX_MAX = 0xffff - (PARTITION_INFO_REGS_PER_CALL - 1);
+
+/**
+ * FFA_PARTITION_INFO_GET_REGS (v1.2, SMC64): x1/x2 the UUID (nil: all), x3 = start index [15:0] |
+ * tag [31:16]; the return packs up to 5 descriptors in x3..x17 (partition-info-regs.ts).
+ */
+export const ffaPartitionInfoGetRegs: AbiCodec<PartitionInfoGetRegsArgs, PartitionInfoGetRegsResult> = {
+  abi: 'FFA_PARTITION_INFO_GET_REGS',
+  fid: FFA_FIDS.FFA_PARTITION_INFO_GET_REGS,
+  args: { uuid: 'uuid', startIndex: 'u16', tag: 'u16' },
+  encodeCall: ({ uuid = NIL_UUID, startIndex = 0, tag = 0 }) =>
+    registers(FFA_FIDS.FFA_PARTITION_INFO_GET_REGS, ...uuidToRegisters(uuid), packStartAndTag(assertUint('startIndex', startIndex, 16), assertUint('tag', tag, 16))),
+  decodeCall: (regs) => {
+    const startIndex = Number(x(regs, 3) & 0xffffn);
+    const tag = Number((x(regs, 3) >> 16n) & 0xffffn);
+    return {
+      args: { uuid: uuidFromRegisters(x(regs, 1), x(regs, 2)), startIndex, tag },
+      violations: violationsWhere([
+        [startIndex > REGS_START_INDEX_MAX, R.partitionInfoRegsStartOverflow],
+        [startIndex === 0 && tag !== 0, R.partitionInfoRegsTagAtStart],
+      ]),
+    };
+  },
+  success: {
+    fid: FFA_FIDS.FFA_SUCCESS_64,
+    encode: ({ lastIndex, currentIndex, tag = 0, descriptorSize = PARTITION_INFO_REGS_DESCRIPTOR_SIZE, partitions }) => {
+      if (partitions.length > PARTITION_INFO_REGS_PER_CALL) throw new RangeError(`at most ${PARTITION_INFO_REGS_PER_CALL} descriptors fit x3..x17, got ${partitions.length}`);
+      const header = packPartitionInfoRegsHeader({
+        lastIndex: assertUint('lastIndex', lastIndex, 16),
+        currentIndex: assertUint('currentIndex', currentIndex, 16),
+        tag: assertUint('tag', tag, 16),
+        descriptorSize: assertUint('descriptorSize', descriptorSize, 16),
+      });
+      const descriptors = partitions.flatMap((partition, index) => {
+        assertUint(`partitions[${index}].id`, partition.id, 16);
+        assertUint(`partitions[${index}].vcpus`, partition.vcpus, 16);
+        assertUint(`partitions[${index}].properties`, partition.properties, 32);
+        if (isEmptyDescriptor(partition)) throw new RangeError(`partitions[${index}] is all zeros, which reads as an empty slot`);
+        return descriptorToRegisters(partition);
+      });
+      return ffaSuccess64(0n, header, ...descriptors);
+    },
+    decode: (regs) => {
+      const header = unpackPartitionInfoRegsHeader(x(regs, 2));
+      let count = 0;
+      for (let slot = 0; slot < PARTITION_INFO_REGS_PER_CALL; slot++) if (!descriptorSlotEmpty(regs, slot)) count = slot + 1;
+      if (header.currentIndex > header.lastIndex) return { ok: false, why: `current index ${header.currentIndex} is past the last index ${header.lastIndex}` };
+      if (count > header.currentIndex + 1) return { ok: false, why: `${count} descriptors, but the current index ${header.currentIndex} allows ${header.currentIndex + 1}` };
+      const partitions = Array.from({ length: count }, (_, slot) => descriptorFromRegisters(regs, slot));
+      return { ok: true, result: { ...header, partitions } };
+    },
   },
 };
 

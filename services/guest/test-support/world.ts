@@ -172,15 +172,12 @@ export function guestWorldSpec(world: GuestWorld): WorldSpec {
 }
 
 /**
- * Guest policies for worlds under services/hypervisor. The hypervisor answers
- * FFA_FEATURES(FFA_PARTITION_INFO_GET_REGS) with success to v1.2 guests (Xen ffa.c handle_features,
- * reference §5.6) but refuses the call itself with NOT_SUPPORTED (its dispatcher.ts), although
- * reference §5.4 has Xen answer it from its cached SP list. Today's driver then finds no
- * partition and ffa_init fails ("failed to setup partitions"). Until the hypervisor answers it,
- * guests under it discover partitions as drivers before v6.12 did (FFA_PARTITION_INFO_GET and
- * the RX buffer); xen-partition-discovery.test.ts keeps today's path under test.
+ * Guest policies for worlds under services/hypervisor: none beyond the defaults. The hypervisor
+ * answers FFA_PARTITION_INFO_GET_REGS from its cached SP list (reference §5.4), so today's
+ * driver discovers partitions with it (partition-discovery.test.ts). To model a driver from
+ * before it (RX buffer discovery), give `partitionInfoRegs: 'never'`.
  */
-export const XEN_GUEST_POLICIES: Partial<GuestPolicies> = { partitionInfoRegs: 'never' };
+export const XEN_GUEST_POLICIES: Partial<GuestPolicies> = {};
 
 /** Bound on one world (wall time under ws, virtual time under sim). */
 const WORLD_TIMEOUT_MS = 60_000;
