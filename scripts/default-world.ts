@@ -23,7 +23,6 @@ import {
   guestWorldSpec,
   opteeSend,
   SPMC,
-  XEN_GUEST_POLICIES,
 } from '../services/guest/test-support/world.ts';
 
 export interface DefaultWorldRun {
@@ -59,7 +58,7 @@ export function defaultWorldSpec(seed: number, rounds: number): WorldSpec {
     vmSlots: VMS.length,
     cpus: CPUS,
     seed,
-    guests: VMS.map((vm) => ({ name: vm.name, vmId: vm.vmId, variant: 'linux-6.10', vcpus: VCPUS_PER_VM, opteeClient: true, policies: XEN_GUEST_POLICIES })),
+    guests: VMS.map((vm) => ({ name: vm.name, vmId: vm.vmId, variant: 'linux-6.10', vcpus: VCPUS_PER_VM, opteeClient: true })),
     actor: [...VMS.map((vm) => awaitProbe(vm.name)), ...sends],
   });
 }
