@@ -121,7 +121,7 @@ for (const runtime of RUNTIMES) {
         awaitProbe(HOST),
         guestControl(HOST, 'vcpu-offline', { vcpu: 1 }),
         opteeSend(0, 1),
-        wait(20_000_000),
+        wait(200_000_000),
         guestControl(HOST, 'vcpu-online', { vcpu: 1 }),
         awaitBottomHalf(HOST),
       ];

@@ -48,9 +48,9 @@ function world(policies: Partial<GuestPolicies>, spmcPolicies: Record<string, un
       ...setup,
       ...configureAtGic(8, false),
       ...VMS.map((vm) => notifierSet(vm, 1, 0)),
-      wait(50_000_000),
+      wait(500_000_000),
       ...configureAtGic(8, true),
-      wait(50_000_000),
+      wait(500_000_000),
     ],
   };
 }

@@ -68,7 +68,7 @@ for (const runtime of RUNTIMES) {
           spmcPolicies: { sriTiming: 'immediate' },
           hypervisorPolicies: { guestInterrupts: 'npi-only', guestInfoGet: 'passthrough' },
           guests: [guest],
-          actor: [awaitProbe(VM), opteeSend(VM_ID, 0), wait(50_000_000)],
+          actor: [awaitProbe(VM), opteeSend(VM_ID, 0), wait(500_000_000)],
         },
         runtime,
       );
@@ -94,7 +94,7 @@ for (const runtime of RUNTIMES) {
 
     it('today\'s Xen (NPI 8 and SRI 9 offered): the v1 driver maps SRI 9, which is never raised, and the NPI goes unhandled', async () => {
       const entries = await runGuestWorld(
-        { hypervisor: 'xen', spmcProfile: 'optee', guests: [guest], actor: [awaitProbe(VM), opteeSend(VM_ID, 0), wait(50_000_000)] },
+        { hypervisor: 'xen', spmcProfile: 'optee', guests: [guest], actor: [awaitProbe(VM), opteeSend(VM_ID, 0), wait(500_000_000)] },
         runtime,
       );
       // The SRI is found first, so FEATURES(NPI) is never asked.

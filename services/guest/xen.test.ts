@@ -93,7 +93,7 @@ for (const runtime of RUNTIMES) {
     });
 
     it('linux-6.9: FEATURES(BITMAP_CREATE) NOT_SUPPORTED aborts notification setup; it says why and never gets a notification', async () => {
-      const actor = [awaitProbe(VM), opteeSend(VM_ID, 0), notifierSet(VM_ID, 0x20, 1), wait(50_000_000)];
+      const actor = [awaitProbe(VM), opteeSend(VM_ID, 0), notifierSet(VM_ID, 0x20, 1), wait(500_000_000)];
       const entries = await runGuestWorld({ hypervisor: 'xen', spmcProfile: 'optee', notifierSp: true, guests: [guest('linux-6.9')], actor }, runtime);
       assert.deepEqual(probeSequence(entries, VM), [...FFA_INIT_HEAD, ...PARTITIONS]);
       assert.deepEqual(records(entries, VM, 'notifications-disabled'), [
@@ -121,9 +121,9 @@ for (const runtime of RUNTIMES) {
         awaitBottomHalf(VM),
         vcpuLifecycle('vcpu-offline', VM, 1),
         opteeSend(VM_ID, 3),
-        wait(20_000_000),
+        wait(200_000_000),
         vcpuLifecycle('vcpu-online', VM, 1),
-        wait(20_000_000),
+        wait(200_000_000),
         opteeSend(VM_ID, 1),
         awaitBottomHalf(VM),
       ];
