@@ -8,9 +8,12 @@
  * and descriptor size the firmware returns in registers against this list. With
  * FFA_PARTITION_INFO_GET_REGS the descriptors do travel (in x3..x17) and this list is not used.
  */
-import { isSecureId, isUuid, NIL_UUID, OPTEE_SP_ID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
+import { z } from 'zod';
+import { checkUnique, componentName, endpointId, flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/blocks.ts';
+import { parseConfig } from '../../shared/config/parse-config.ts';
+import { isSecureId, NIL_UUID, OPTEE_SP_ID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
 import type { Conduit } from '../../shared/runtime/messages.ts';
-import { isVariantName, VARIANT_NAMES, type VariantName } from './variants.ts';
+import { VARIANT_NAMES, type VariantName } from './variants.ts';
 
 /** drivers/tee/optee/ffa_abi.c optee_ffa_device_id: OP-TEE's UUID. */
 export const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
@@ -53,45 +56,6 @@ export const POLICY_DEFAULTS: GuestPolicies = {
   partitionInfoRegs: 'when-offered',
 };
 
-/** One partition descriptor as the RX buffer would hold it. */
-export interface PartitionConfig {
-  id: number;
-  uuid?: string;
-  vcpus?: number;
-  /** Default: direct messages both ways, AArch64 (OP-TEE's my_part_props without VM_CREATED). */
-  properties?: number;
-}
-
-export interface GuestConfig {
-  variant: VariantName;
-  /** The VM's name: the subject of the hypervisor's lifecycle messages (default: the component name). */
-  name?: string;
-  /** The FF-A ID this guest expects (checked against FFA_ID_GET); default: learnt from ID_GET. */
-  vmId?: number;
-  vcpus: number;
-  /** The component the driver's SMC/HVC goes to: 'hypervisor' under Xen, 'spmd' on bare metal. */
-  firmware: string;
-  conduit: Conduit;
-  /** The GIC broker (default 'gic'); null: no interrupts reach this guest. */
-  gic?: string | null;
-  /** The physical CPU of each vCPU until the hypervisor says otherwise (default: vCPU i on CPU i). */
-  placement?: number[];
-  /**
-   * Default: 'on-vcpu-online' on conduit hvc, 'at-start' otherwise. It also says where the kernel
-   * runs: booted by a hypervisor, its interrupts are virtual (the VM's vCPUs at the GIC); at start,
-   * it is the bare-metal host and its interrupts are physical (every CPU's non-secure group).
-   */
-  boot?: BootTrigger;
-  /** Probe drivers/tee/optee/ffa_abi.c on the OP-TEE partition after the FF-A driver. */
-  opteeClient?: boolean;
-  /** Components whose control messages drive the notifier API and raw calls. */
-  controllers?: string[];
-  /** Components told of milestones (`guest-event` control messages): probe done, callbacks, bottom halves. */
-  observers?: string[];
-  partitions?: PartitionConfig[];
-  policies?: Partial<GuestPolicies>;
-}
-
 export interface ValidGuestConfig {
   readonly variant: VariantName;
   readonly name: string;
@@ -126,77 +90,83 @@ export class GuestConfigError extends Error {
   override readonly name = 'GuestConfigError';
 }
 
-function fail(field: string, why: string): never {
-  throw new GuestConfigError(`guest config: ${field}: ${why}`);
-}
-
-const TOP_LEVEL_KEYS: readonly (keyof GuestConfig)[] = [
-  'variant',
-  'name',
-  'vmId',
-  'vcpus',
-  'firmware',
-  'conduit',
-  'gic',
-  'placement',
-  'boot',
-  'opteeClient',
-  'controllers',
-  'observers',
-  'partitions',
-  'policies',
-];
-const PARTITION_KEYS: readonly (keyof PartitionConfig)[] = ['id', 'uuid', 'vcpus', 'properties'];
-const POLICY_KEYS = Object.keys(POLICY_DEFAULTS) as (keyof GuestPolicies)[];
-
-const show = (value: unknown): string => JSON.stringify(value) ?? String(value);
-
-function plainObject(field: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field, `must be an object, got ${show(value)}`);
-  const unknownKeys = Object.keys(value).filter((key) => !keys.includes(key));
-  if (unknownKeys.length > 0) fail(field, `unknown key(s) ${unknownKeys.join(', ')} (known: ${keys.join(', ')})`);
-  return value as Record<string, unknown>;
-}
-
-function integerIn(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(field, `must be an integer in ${min}..${max}, got ${show(value)}`);
-  }
-  return value;
-}
-
-function componentName(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > CONFIG_LIMITS.nameLengthMax) {
-    fail(field, `must be a name of 1..${CONFIG_LIMITS.nameLengthMax} characters, got ${show(value)}`);
-  }
-  return value;
-}
-
-function namesOf(field: string, value: unknown): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || value.length > CONFIG_LIMITS.namesMax) fail(field, `must be a list of at most ${CONFIG_LIMITS.namesMax} names`);
-  return value.map((name, index) => componentName(`${field}[${index}]`, name));
-}
-
-function placementOf(value: unknown, vcpus: number): number[] {
-  if (value === undefined) return Array.from({ length: vcpus }, (_, index) => index);
-  if (!Array.isArray(value) || value.length !== vcpus) fail('placement', `must name a physical CPU for each of the ${vcpus} vCPUs`);
-  return value.map((cpu, index) => integerIn(`placement[${index}]`, cpu, 0, CONFIG_LIMITS.cpuMax));
-}
+const L = CONFIG_LIMITS;
+const name = () => componentName(L.nameLengthMax);
+const names = () => listOf(name(), L.namesMax, must(`a list of at most ${L.namesMax} names`));
 
 const DEFAULT_PROPERTIES =
   PARTITION_PROPERTIES.directRequestReceive | PARTITION_PROPERTIES.directRequestSend | PARTITION_PROPERTIES.aarch64;
 
-function partitionOf(field: string, raw: unknown): PartitionInfo {
-  const partition = plainObject(field, raw, PARTITION_KEYS);
-  const id = integerIn(`${field}.id`, partition['id'], 0, 0xffff);
-  const uuid = partition['uuid'] ?? NIL_UUID;
-  if (typeof uuid !== 'string' || !isUuid(uuid)) fail(`${field}.uuid`, `must be a UUID, got ${show(uuid)}`);
+/** One partition descriptor as the RX buffer would hold it. */
+const partitionSchema = strictObject({
+  id: endpointId(),
+  uuid: uuid().optional(),
+  vcpus: integerIn(1, 0xffff).optional(),
+  /** Default: direct messages both ways, AArch64 (OP-TEE's my_part_props without VM_CREATED). */
+  properties: integerIn(0, 0xffff_ffff).optional(),
+});
+export type PartitionConfig = z.input<typeof partitionSchema>;
+
+const d = POLICY_DEFAULTS;
+const policiesSchema = strictObject({
+  maxIdsQuirk: flag().default(d.maxIdsQuirk),
+  infoGetLoopBound: integerIn(1, L.infoGetLoopBoundMax).default(d.infoGetLoopBound),
+  workJitterNs: integerIn(0, L.workJitterNsMax).default(d.workJitterNs),
+  runLoopBound: integerIn(0, L.runLoopBoundMax).default(d.runLoopBound),
+  maxQueuedWorkPerVcpu: integerIn(1, L.maxQueuedWorkMax).default(d.maxQueuedWorkPerVcpu),
+  partitionInfoRegs: oneOf(['when-offered', 'never'], must("'when-offered' or 'never'")).default(d.partitionInfoRegs),
+}) satisfies z.ZodType<GuestPolicies, Partial<GuestPolicies>>;
+
+/** Read first: the placement list's length depends on it. */
+const vcpusShape = { vcpus: integerIn(1, L.vcpusMax) };
+const vcpusSchema = z.looseObject(vcpusShape, { error: (issue) => `must be an object, got ${show(issue.input)}` });
+
+function guestConfigSchema(vcpus: number) {
+  return strictObject({
+    variant: oneOf(VARIANT_NAMES),
+    /** The VM's name: the subject of the hypervisor's lifecycle messages (default: the component name). */
+    name: name().optional(),
+    /** The FF-A ID this guest expects (checked against FFA_ID_GET); default: learnt from ID_GET. */
+    vmId: endpointId()
+      .refine((id) => !isSecureId(id), { error: (issue) => `0x${(issue.input as number).toString(16)} is a secure-world ID` })
+      .optional(),
+    ...vcpusShape,
+    /** The component the driver's SMC/HVC goes to: 'hypervisor' under Xen, 'spmd' on bare metal. */
+    firmware: name(),
+    conduit: oneOf(['hvc', 'smc'], must("'hvc' or 'smc'")),
+    /** The GIC broker (default 'gic'); null: no interrupts reach this guest. */
+    gic: name().nullable().default('gic'),
+    /** The physical CPU of each vCPU until the hypervisor says otherwise (default: vCPU i on CPU i). */
+    placement: z
+      .array(integerIn(0, L.cpuMax), must(`a list naming a physical CPU for each of the ${vcpus} vCPUs`))
+      .length(vcpus, `must name a physical CPU for each of the ${vcpus} vCPUs`)
+      .default(Array.from({ length: vcpus }, (_, index) => index)),
+    /**
+     * Default: 'on-vcpu-online' on conduit hvc, 'at-start' otherwise. It also says where the kernel
+     * runs: booted by a hypervisor, its interrupts are virtual (the VM's vCPUs at the GIC); at start,
+     * it is the bare-metal host and its interrupts are physical (every CPU's non-secure group).
+     */
+    boot: oneOf(['at-start', 'on-vcpu-online'], must("'at-start' or 'on-vcpu-online'")).optional(),
+    /** Probe drivers/tee/optee/ffa_abi.c on the OP-TEE partition after the FF-A driver. */
+    opteeClient: flag().default(false),
+    /** Components whose control messages drive the notifier API and raw calls. */
+    controllers: names().default([]),
+    /** Components told of milestones (`guest-event` control messages): probe done, callbacks, bottom halves. */
+    observers: names().default([]),
+    partitions: listOf(partitionSchema, L.partitionsMax).optional(),
+    policies: policiesSchema.prefault({}),
+  }).superRefine(({ partitions }, ctx) => {
+    checkUnique(ctx, partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => `0x${id.toString(16)}`);
+  });
+}
+export type GuestConfig = z.input<ReturnType<typeof guestConfigSchema>>;
+
+function partitionInfo(partition: PartitionConfig): PartitionInfo {
   return {
-    id,
-    uuid: uuid.toLowerCase(),
-    vcpus: partition['vcpus'] === undefined ? 1 : integerIn(`${field}.vcpus`, partition['vcpus'], 1, 0xffff),
-    properties: partition['properties'] === undefined ? DEFAULT_PROPERTIES : integerIn(`${field}.properties`, partition['properties'], 0, 0xffff_ffff),
+    id: partition.id,
+    uuid: (partition.uuid ?? NIL_UUID).toLowerCase(),
+    vcpus: partition.vcpus ?? 1,
+    properties: partition.properties ?? DEFAULT_PROPERTIES,
   };
 }
 
@@ -205,77 +175,19 @@ function defaultPartitions(vcpus: number): PartitionInfo[] {
   return [{ id: OPTEE_SP_ID, uuid: OPTEE_UUID, vcpus, properties: DEFAULT_PROPERTIES }];
 }
 
-function partitionsOf(value: unknown, vcpus: number): PartitionInfo[] {
-  if (value === undefined) return defaultPartitions(vcpus);
-  if (!Array.isArray(value) || value.length > CONFIG_LIMITS.partitionsMax) fail('partitions', `must be a list of at most ${CONFIG_LIMITS.partitionsMax}`);
-  const partitions = value.map((raw, index) => partitionOf(`partitions[${index}]`, raw));
-  partitions.forEach((partition, index) => {
-    if (partitions.findIndex((other) => other.id === partition.id) !== index) fail(`partitions[${index}].id`, `0x${partition.id.toString(16)} is used twice`);
-  });
-  return partitions;
-}
-
-function policiesOf(value: unknown): GuestPolicies {
-  if (value === undefined) return { ...POLICY_DEFAULTS };
-  const raw = plainObject('policies', value, POLICY_KEYS);
-  const maxIdsQuirk = raw['maxIdsQuirk'] ?? POLICY_DEFAULTS.maxIdsQuirk;
-  if (typeof maxIdsQuirk !== 'boolean') fail('policies.maxIdsQuirk', 'must be true or false');
-  const partitionInfoRegs = raw['partitionInfoRegs'] ?? POLICY_DEFAULTS.partitionInfoRegs;
-  if (partitionInfoRegs !== 'when-offered' && partitionInfoRegs !== 'never') fail('policies.partitionInfoRegs', "must be 'when-offered' or 'never'");
-  const L = CONFIG_LIMITS;
-  const d = POLICY_DEFAULTS;
-  return {
-    maxIdsQuirk,
-    infoGetLoopBound: integerIn('policies.infoGetLoopBound', raw['infoGetLoopBound'] ?? d.infoGetLoopBound, 1, L.infoGetLoopBoundMax),
-    workJitterNs: integerIn('policies.workJitterNs', raw['workJitterNs'] ?? d.workJitterNs, 0, L.workJitterNsMax),
-    runLoopBound: integerIn('policies.runLoopBound', raw['runLoopBound'] ?? d.runLoopBound, 0, L.runLoopBoundMax),
-    maxQueuedWorkPerVcpu: integerIn('policies.maxQueuedWorkPerVcpu', raw['maxQueuedWorkPerVcpu'] ?? d.maxQueuedWorkPerVcpu, 1, L.maxQueuedWorkMax),
-    partitionInfoRegs,
-  };
-}
-
-function conduitOf(value: unknown): Conduit {
-  if (value !== 'hvc' && value !== 'smc') fail('conduit', `must be 'hvc' or 'smc', got ${show(value)}`);
-  return value;
-}
-
-function bootOf(value: unknown, conduit: Conduit): BootTrigger {
-  if (value === undefined) return conduit === 'hvc' ? 'on-vcpu-online' : 'at-start';
-  if (value !== 'at-start' && value !== 'on-vcpu-online') fail('boot', `must be 'at-start' or 'on-vcpu-online', got ${show(value)}`);
-  return value;
-}
-
-function vmIdOf(value: unknown): number | null {
-  if (value === undefined) return null;
-  const id = integerIn('vmId', value, 0, 0xffff);
-  if (isSecureId(id)) fail('vmId', `0x${id.toString(16)} is a secure-world ID`);
-  return id;
-}
+const PARSE_OPTIONS = { component: 'guest', errorFactory: ({ message }: { message: string }) => new GuestConfigError(message) };
 
 /** Checks a config and fills in the defaults; throws GuestConfigError naming the first bad field. */
 export function validateGuestConfig(input: unknown, componentName_: string): ValidGuestConfig {
-  const config = plainObject('(root)', input, TOP_LEVEL_KEYS);
-  if (!isVariantName(config['variant'])) fail('variant', `must be one of ${VARIANT_NAMES.join(', ')}, got ${show(config['variant'])}`);
-  const vcpus = integerIn('vcpus', config['vcpus'], 1, CONFIG_LIMITS.vcpusMax);
-  const conduit = conduitOf(config['conduit']);
-  const opteeClient = config['opteeClient'] ?? false;
-  if (typeof opteeClient !== 'boolean') fail('opteeClient', 'must be true or false');
-  const gic = config['gic'] === null ? null : componentName('gic', config['gic'] ?? 'gic');
+  const { vcpus } = parseConfig(vcpusSchema, input, PARSE_OPTIONS);
+  const config = parseConfig(guestConfigSchema(vcpus), input, PARSE_OPTIONS);
   return {
-    variant: config['variant'],
-    name: config['name'] === undefined ? componentName_ : componentName('name', config['name']),
-    vmId: vmIdOf(config['vmId']),
-    vcpus,
-    firmware: componentName('firmware', config['firmware']),
-    conduit,
-    gic,
-    placement: placementOf(config['placement'], vcpus),
-    boot: bootOf(config['boot'], conduit),
-    opteeClient,
-    controllers: new Set(namesOf('controllers', config['controllers'])),
-    observers: namesOf('observers', config['observers']),
-    partitions: partitionsOf(config['partitions'], vcpus),
-    policies: policiesOf(config['policies']),
+    ...config,
+    name: config.name ?? componentName_,
+    vmId: config.vmId ?? null,
+    boot: config.boot ?? (config.conduit === 'hvc' ? 'on-vcpu-online' : 'at-start'),
+    controllers: new Set(config.controllers),
+    partitions: config.partitions === undefined ? defaultPartitions(vcpus) : config.partitions.map(partitionInfo),
   };
 }
 
