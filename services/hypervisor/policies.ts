@@ -4,12 +4,14 @@
  * ffa-notifications.md §5, §8) is a named policy. A profile (profiles.ts) is a bundle of values;
  * a scenario may override any single one (config.policies).
  */
-
-/** One policy: the values a scenario may give (or a validator), and the reference section. */
-export interface PolicyDefinition<Value> {
-  readonly values: readonly Value[] | ((value: unknown) => value is Value);
-  readonly why: string;
-}
+import {
+  checkPolicyValueOf,
+  isPolicyNameOf,
+  type PolicyCheck,
+  type PolicyDefinition,
+  policyNames,
+  type PolicyValuesOf,
+} from '../../shared/config/policies.ts';
 
 /** An SGI or PPI: the guest-visible interrupts are per-vCPU (virtual SGIs in Xen). */
 const isSgiOrPpi = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 31;
@@ -92,24 +94,16 @@ export const POLICIES = {
 
 export type PolicyName = keyof typeof POLICIES;
 
-type ValueOf<Definition> = Definition extends PolicyDefinition<infer Value> ? Value : never;
-
 /** One value for every policy. */
-export type PolicyValues = { readonly [Name in PolicyName]: ValueOf<(typeof POLICIES)[Name]> };
+export type PolicyValues = PolicyValuesOf<typeof POLICIES>;
 
-export const POLICY_NAMES = Object.keys(POLICIES) as PolicyName[];
+export const POLICY_NAMES: PolicyName[] = policyNames(POLICIES);
 
 export function isPolicyName(name: string): name is PolicyName {
-  return Object.hasOwn(POLICIES, name);
+  return isPolicyNameOf(POLICIES, name);
 }
 
 /** Whether `value` is allowed for the policy; the message says what is. */
-export function checkPolicyValue(name: PolicyName, value: unknown): { ok: true } | { ok: false; why: string } {
-  const { values } = POLICIES[name] as PolicyDefinition<unknown>;
-  if (typeof values === 'function') {
-    return values(value) ? { ok: true } : { ok: false, why: `${JSON.stringify(value)} is not allowed for ${name} (${POLICIES[name].why})` };
-  }
-  return values.includes(value)
-    ? { ok: true }
-    : { ok: false, why: `${JSON.stringify(value)} is not one of ${values.map((v) => JSON.stringify(v)).join(', ')}` };
+export function checkPolicyValue(name: PolicyName, value: unknown): PolicyCheck {
+  return checkPolicyValueOf(POLICIES, name, value);
 }

@@ -5,15 +5,17 @@
  * implementations' behaviours. A profile (profiles.ts) is a bundle of values; a scenario may
  * override any single one (config.policies).
  */
+import {
+  checkPolicyValueOf,
+  isPolicyNameOf,
+  type PolicyCheck,
+  type PolicyDefinition,
+  policyNames,
+  type PolicyValuesOf,
+} from '../../shared/config/policies.ts';
 import type { EnforcementPolicy } from '../../shared/ffa/index.ts';
 
-/** One policy: its values, and where they come from. */
-export interface PolicyDefinition<Value> {
-  /** The values a scenario may give; for numeric policies, a validator instead. */
-  readonly values: readonly Value[] | ((value: unknown) => value is Value);
-  readonly why: string;
-}
-
+const INTERRUPT_ID = 'an interrupt ID (0..1019)';
 const isSgiOrPpiOrSpi = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 1019;
 
 export const POLICIES = {
@@ -50,9 +52,9 @@ export const POLICIES = {
     why: '§8.3 per-vCPU error code',
   } as PolicyDefinition<'INVALID_PARAMETERS' | 'DENIED'>,
   /** §8.4, §3.6: the SRI INTID (Hafnium HF_SCHEDULE_RECEIVER_INTID 8; OP-TEE QEMU 8, FVP 9, stm32 31). */
-  sriIntid: { values: isSgiOrPpiOrSpi, why: '§8.4 SRI INTID' } as PolicyDefinition<number>,
+  sriIntid: { values: isSgiOrPpiOrSpi, why: '§8.4 SRI INTID', expects: INTERRUPT_ID } as PolicyDefinition<number>,
   /** §8.4, §3.7: the NPI INTID offered to SPs (Hafnium HF_NOTIFICATION_PENDING_INTID 5, virtual). */
-  npiIntid: { values: isSgiOrPpiOrSpi, why: '§8.4 SP NPI INTID' } as PolicyDefinition<number>,
+  npiIntid: { values: isSgiOrPpiOrSpi, why: '§8.4 SP NPI INTID', expects: INTERRUPT_ID } as PolicyDefinition<number>,
   /**
    * §8.5. Hafnium api_ffa_features: SRI only to NWd callers, NPI only to SPs. OP-TEE
    * handle_features: SRI to whoever asks, NPI never (default case → NOT_SUPPORTED).
@@ -228,24 +230,16 @@ export const POLICIES = {
 
 export type PolicyName = keyof typeof POLICIES;
 
-type ValueOf<Definition> = Definition extends PolicyDefinition<infer Value> ? Value : never;
-
 /** One value for every policy. */
-export type PolicyValues = { readonly [Name in PolicyName]: ValueOf<(typeof POLICIES)[Name]> };
+export type PolicyValues = PolicyValuesOf<typeof POLICIES>;
 
-export const POLICY_NAMES = Object.keys(POLICIES) as PolicyName[];
+export const POLICY_NAMES: PolicyName[] = policyNames(POLICIES);
 
 export function isPolicyName(name: string): name is PolicyName {
-  return Object.hasOwn(POLICIES, name);
+  return isPolicyNameOf(POLICIES, name);
 }
 
 /** Whether `value` is allowed for the policy; the message says what is. */
-export function checkPolicyValue(name: PolicyName, value: unknown): { ok: true } | { ok: false; why: string } {
-  const { values } = POLICIES[name] as PolicyDefinition<unknown>;
-  if (typeof values === 'function') {
-    return values(value) ? { ok: true } : { ok: false, why: `policy ${name}: ${JSON.stringify(value)} is not an interrupt ID (0..1019)` };
-  }
-  return values.includes(value)
-    ? { ok: true }
-    : { ok: false, why: `policy ${name}: ${JSON.stringify(value)} is not one of ${values.map((v) => JSON.stringify(v)).join(', ')}` };
+export function checkPolicyValue(name: PolicyName, value: unknown): PolicyCheck {
+  return checkPolicyValueOf(POLICIES, name, value);
 }
