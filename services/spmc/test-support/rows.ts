@@ -20,9 +20,8 @@ import {
 import type { WorldSpec } from '../../../shared/runtime/component.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import { runWorldInMemory, type RuntimeName } from '../../../shared/runtime/run-world.ts';
-import { driverResults, type DriverResult, type DriverStep } from '../../../shared/runtime/test-world/driver.ts';
+import { type DriverControlStep, driverResults, type DriverResult, type DriverStep } from '../../../shared/runtime/test-world/driver.ts';
 import type { SpmcConfig } from '../config.ts';
-import type { ScriptStep } from './scripted-endpoint.ts';
 
 export type Caller = 'nwd' | number;
 
@@ -73,7 +72,7 @@ export function isCallRow(row: Row): row is CallRow {
 export const DRIVER = 'driver';
 export const SPMC = 'spmc';
 const DRIVER_MODULE = 'shared/runtime/test-world/driver.ts';
-const SCRIPT_MODULE = 'services/spmc/test-support/scripted-endpoint.ts';
+const SCRIPT_MODULE = 'shared/runtime/test-world/driver.ts';
 
 function callStep(row: CallRow): DriverStep {
   return {
@@ -88,8 +87,8 @@ function callStep(row: CallRow): DriverStep {
   };
 }
 
-function scriptStep(row: Row): ScriptStep {
-  return isCallRow(row) ? { kind: 'call', ...callStep(row) } : { kind: 'control', to: SPMC, op: row.control.op, data: row.control.data, label: row.label };
+function scriptStep(row: Row): DriverStep | DriverControlStep {
+  return isCallRow(row) ? callStep(row) : { control: row.control.op, to: SPMC, data: row.control.data, label: row.label };
 }
 
 export interface TableWorld {

@@ -4,8 +4,11 @@
  * scenario runner use it to drive components exactly as an endpoint would, through the runtime,
  * never by poking a component's internals. It records `{ event: 'done' }` when the script ends.
  *
- * Each step names the component to call and the caller identity the call carries: a VM or host
- * on the SMC/HVC conduit, or an SP on the `relay` conduit (an SP's call as its SPMC receives it).
+ * Each call step names the component to call and the caller identity the call carries: a VM or
+ * host on the SMC/HVC conduit, or an SP on the `relay` conduit (an SP's call as its SPMC receives
+ * it). A control step sends a one-way control message (e.g. a workload asking an SP behaviour to
+ * send); on the same link as the calls, it arrives after the previous call's return and before the
+ * next call.
  */
 import type { CallOutcome, Component, ComponentContext, ComponentFactory } from '../component.ts';
 import type { Conduit, Message, RegisterFile } from '../messages.ts';
@@ -24,8 +27,16 @@ export interface DriverStep {
   delayNs?: number;
 }
 
+/** A one-way control message, recorded as `driver-control`. */
+export interface DriverControlStep {
+  control: string;
+  to: string;
+  data: unknown;
+  label: string;
+}
+
 export interface DriverConfig {
-  steps: DriverStep[];
+  steps: (DriverStep | DriverControlStep)[];
 }
 
 export interface DriverResult {
@@ -42,6 +53,12 @@ export const create: ComponentFactory<DriverConfig> = (ctx: ComponentContext, co
     const step = config.steps[index];
     if (!step) {
       ctx.record({ event: 'done' });
+      return;
+    }
+    if ('control' in step) {
+      ctx.send(step.to, { kind: 'control', op: step.control, data: step.data });
+      ctx.record({ event: 'driver-control', index, label: step.label });
+      run(index + 1);
       return;
     }
     ctx.setTimer(step.delayNs ?? 0, () => {
