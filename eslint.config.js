@@ -44,7 +44,7 @@ export default tseslint.config(
   },
   {
     // Service logic: every platform component, and the test world's components.
-    files: ['services/**/*.ts', 'shared/runtime/test-world/**/*.ts'],
+    files: ['services/**/*.ts', 'shared/runtime/test-world/**/*.ts', 'shared/scenario/orchestrator.ts', 'shared/scenario/workload.ts'],
     ignores: ['**/*.test.ts'],
     rules: ambientTimeAndRandomness,
   },

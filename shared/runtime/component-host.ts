@@ -15,6 +15,8 @@ import type {
   RandomSource,
   RecordedEvent,
   TimerHandle,
+  ObservedEvent,
+  WorldControl,
 } from './component.ts';
 import type { HistoryEvent } from './history.ts';
 import type { Interceptor } from './interceptor.ts';
@@ -58,6 +60,8 @@ export interface HostOptions {
   log: Logger;
   interceptor: Interceptor;
   limits?: Partial<HostLimits>;
+  /** The orchestrator's powers, for the world's orchestrator only. */
+  world?: WorldControl;
 }
 
 export class ComponentHost implements ComponentContext {
@@ -65,6 +69,7 @@ export class ComponentHost implements ComponentContext {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly log: Logger;
+  readonly world?: WorldControl;
   private readonly transport: HostTransport;
   private readonly interceptor: Interceptor;
   private readonly limits: HostLimits;
@@ -82,6 +87,7 @@ export class ComponentHost implements ComponentContext {
     this.log = options.log;
     this.interceptor = options.interceptor;
     this.limits = { ...DEFAULT_HOST_LIMITS, ...options.limits };
+    if (options.world) this.world = options.world;
   }
 
   /** Build the component with its factory and start it. */
@@ -116,6 +122,12 @@ export class ComponentHost implements ComponentContext {
       return;
     }
     this.requireComponent().onMessage(from, message);
+  }
+
+  /** The orchestrator observes other components' history events. */
+  observe(events: readonly ObservedEvent[]): void {
+    if (!this.running || events.length === 0) return;
+    this.requireComponent().onObserve?.(events);
   }
 
   send(to: string, message: Message): void {

@@ -5,6 +5,8 @@
  * runtime drive the same component code.
  */
 import type { Logger } from 'pino';
+import type { HistoryEvent } from './history.ts';
+import type { FaultRule } from './interceptor.ts';
 import type { CallMessage, Conduit, Message, RegisterFile } from './messages.ts';
 
 /** Time in nanoseconds since the run started (virtual under sim, monotonic real time under ws). */
@@ -71,6 +73,45 @@ export interface ComponentContext {
   cancelTimer(handle: TimerHandle): void;
   /** Append a semantic event to the history. */
   record(event: RecordedEvent): void;
+  /** Only the world's orchestrator (WorldSpec.orchestrator) has it: the experimenter's powers. */
+  readonly world?: WorldControl;
+}
+
+/**
+ * What the experimenter may do to the world as a whole (design world.md §7: faults are data,
+ * applied at the one interception point). Under ws a change reaches every worker through the
+ * supervisor, a few hundred microseconds later; the history shows when each rule fired.
+ */
+export interface WorldControl {
+  /** Install fault rules at every component's interception point. */
+  installFaults(rules: FaultRule[]): void;
+  /** Remove them again (the fault heals). */
+  removeFaults(ids: string[]): void;
+}
+
+/**
+ * An event of another component's history, as the orchestrator observes it: semantic records,
+ * interrupt deliveries and component starts, stops and crashes (what scenario steps await).
+ */
+export interface ObservedEvent {
+  t: number;
+  event: HistoryEvent;
+}
+
+/** Which history events the orchestrator observes (the rest would only cost). */
+export function isObservable(event: HistoryEvent, orchestrator: string): boolean {
+  switch (event.type) {
+    case 'record':
+      return event.component !== orchestrator;
+    case 'deliver':
+      return event.message.kind === 'irq' && event.message.op === 'deliver';
+    case 'component':
+      return true;
+    case 'fault':
+      return event.message.kind === 'irq';
+    default:
+      return false;
+  }
 }
 
 export interface Component {
@@ -80,6 +121,8 @@ export interface Component {
   onMessage(from: string, message: Message): void;
   /** Called when the component is stopped cleanly. */
   onStop?(): void;
+  /** The orchestrator only: other components' observable history events, in the order seen. */
+  onObserve?(events: readonly ObservedEvent[]): void;
 }
 
 /**
@@ -112,4 +155,6 @@ export interface WorldSpec {
    * A run ends when all of them have (or, under sim, when nothing is left to do).
    */
   finishers?: string[];
+  /** The component that runs the scenario: it gets `ctx.world` and observes the others' history. */
+  orchestrator?: string;
 }

@@ -67,14 +67,28 @@ function matches(match: MessageMatch, envelope: Envelope): boolean {
  */
 export class RuleInterceptor implements Interceptor {
   private readonly remaining = new Map<string, number>();
+  private rules: FaultRule[] = [];
 
   constructor(
-    private readonly rules: readonly FaultRule[],
+    rules: readonly FaultRule[],
     private readonly random: RandomSource,
   ) {
+    this.add(rules);
+  }
+
+  /** Install rules while the world runs (a scenario's timed faults), after those already there. */
+  add(rules: readonly FaultRule[]): void {
     for (const rule of rules) {
+      if (this.rules.some((r) => r.id === rule.id)) throw new Error(`bug: fault rule ${rule.id} is installed twice`);
       if (rule.count !== undefined) this.remaining.set(rule.id, rule.count);
+      this.rules.push(rule);
     }
+  }
+
+  /** Remove rules by id (a fault healed); unknown ids are ignored, as a heal may race a count running out. */
+  remove(ids: readonly string[]): void {
+    this.rules = this.rules.filter((rule) => !ids.includes(rule.id));
+    for (const id of ids) this.remaining.delete(id);
   }
 
   inspect(envelope: Envelope): Verdict {

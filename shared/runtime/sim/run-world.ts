@@ -28,6 +28,7 @@ export async function runSimWorld(spec: WorldSpec, options: SimRunOptions): Prom
     ...(options.defaultLatency ? { defaultLatency: options.defaultLatency } : {}),
     ...(options.latency ? { latency: options.latency } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(spec.orchestrator === undefined ? {} : { orchestrator: spec.orchestrator }),
   });
   world.start();
   const result = world.run(options.limits);

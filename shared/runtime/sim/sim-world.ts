@@ -8,7 +8,7 @@
  * the same directed link, except one held back by a `delay` fault (a fault may reorder).
  */
 import pino, { type Logger } from 'pino';
-import type { Clock, ComponentFactory, RandomSource, TimerHandle } from '../component.ts';
+import { type Clock, type ComponentFactory, isObservable, type ObservedEvent, type RandomSource, type TimerHandle, type WorldControl } from '../component.ts';
 import { ComponentHost, type HostLimits, type TransmitRefusal } from '../component-host.ts';
 import type { HistoryEvent, HistorySink } from '../history.ts';
 import { type FaultRule, RuleInterceptor } from '../interceptor.ts';
@@ -40,6 +40,8 @@ export interface SimOptions {
   faults?: FaultRule[];
   log?: Logger;
   limits?: Partial<HostLimits>;
+  /** The component that gets `ctx.world` and observes the others' history (WorldSpec.orchestrator). */
+  orchestrator?: string;
 }
 
 export interface SimRunLimits {
@@ -74,6 +76,9 @@ export class SimWorld {
   private readonly latency: Map<string, HopLatency>;
   private readonly defaultLatency: HopLatency;
   private readonly history: HistorySink;
+  private readonly interceptors: RuleInterceptor[] = [];
+  /** Observed events waiting for the orchestrator's next turn (one queue event drains them). */
+  private observed: ObservedEvent[] = [];
 
   constructor(private readonly options: SimOptions) {
     this.clock = { nowNs: () => this.nowNs };
@@ -140,7 +145,10 @@ export class SimWorld {
     const streams = randomStreams(this.options.seed, names);
     const faultStreams = randomStreams(this.options.seed, names.map((n) => `@faults:${n}`));
     const log = this.options.log ?? pino({ level: 'silent' });
+    const world = this.worldControl();
     for (const name of names) {
+      const interceptor = new RuleInterceptor(this.options.faults ?? [], this.requireStream(faultStreams, `@faults:${name}`));
+      this.interceptors.push(interceptor);
       const host = new ComponentHost({
         name,
         transport: {
@@ -152,8 +160,9 @@ export class SimWorld {
         },
         random: this.requireStream(streams, name),
         log: log.child({ component: name }),
-        interceptor: new RuleInterceptor(this.options.faults ?? [], this.requireStream(faultStreams, `@faults:${name}`)),
+        interceptor,
         ...(this.options.limits ? { limits: this.options.limits } : {}),
+        ...(name === this.options.orchestrator ? { world } : {}),
       });
       this.hosts.set(name, host);
     }
@@ -185,6 +194,31 @@ export class SimWorld {
 
   private append(event: HistoryEvent): void {
     this.history.append({ seq: this.seq++, t: this.nowNs, event });
+    const orchestrator = this.options.orchestrator;
+    if (orchestrator !== undefined && isObservable(event, orchestrator)) this.observe({ t: this.nowNs, event });
+  }
+
+  /** The orchestrator sees the event at the same virtual time, after the handler that made it. */
+  private observe(observed: ObservedEvent): void {
+    if (this.observed.length === 0) {
+      this.queue.push(this.nowNs, this.scheduler.nextU32(), () => {
+        const events = this.observed;
+        this.observed = [];
+        this.hosts.get(this.options.orchestrator ?? '')?.observe(events);
+      });
+    }
+    this.observed.push(observed);
+  }
+
+  private worldControl(): WorldControl {
+    return {
+      installFaults: (rules) => {
+        for (const interceptor of this.interceptors) interceptor.add(rules);
+      },
+      removeFaults: (ids) => {
+        for (const interceptor of this.interceptors) interceptor.remove(ids);
+      },
+    };
   }
 
   private requireHost(name: string): ComponentHost {

@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import type { Clock, ComponentFactory, ComponentSpec } from '../component.ts';
+import type { Clock, ComponentFactory, ComponentSpec, WorldControl } from '../component.ts';
 import { ComponentHost, type HostLimits } from '../component-host.ts';
 import type { HistoryEvent } from '../history.ts';
 import { type FaultRule, RuleInterceptor } from '../interceptor.ts';
@@ -51,6 +51,8 @@ export interface WsNodeOptions {
   linkLimits?: Partial<LinkLimits>;
   /** Where to listen; default 127.0.0.1 on a port the system picks. */
   listen?: { host: string; port: number };
+  /** The orchestrator's powers (its requests go to the supervisor, which tells every node). */
+  world?: WorldControl;
 }
 
 type Waiter = { names: readonly string[]; resolve: () => void };
@@ -59,6 +61,7 @@ export class WsNode {
   readonly name: string;
   readonly host: ComponentHost;
   private readonly transport: WsTransport;
+  private readonly interceptor: RuleInterceptor;
   private readonly links = new Map<string, Link>();
   private readonly limits: LinkLimits;
   private readonly log: Logger;
@@ -92,9 +95,16 @@ export class WsNode {
       transport: this.transport,
       random,
       log: this.log,
-      interceptor: new RuleInterceptor(options.faults ?? [], faultRandom),
+      interceptor: (this.interceptor = new RuleInterceptor(options.faults ?? [], faultRandom)),
       ...(options.hostLimits ? { limits: options.hostLimits } : {}),
+      ...(options.world ? { world: options.world } : {}),
     });
+  }
+
+  /** Fault rules installed or removed while the world runs (the orchestrator's, via the supervisor). */
+  changeFaults(install: readonly FaultRule[], remove: readonly string[]): void {
+    this.interceptor.remove(remove);
+    this.interceptor.add(install);
   }
 
   /** Load the component's module and start listening. */

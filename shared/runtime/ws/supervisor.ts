@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import pino, { type LevelWithSilent, type Logger } from 'pino';
-import type { Role, WorldSpec } from '../component.ts';
+import { isObservable, type Role, type WorldSpec } from '../component.ts';
 import type { HostLimits } from '../component-host.ts';
 import type { HistoryEvent, HistorySink } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
@@ -19,7 +19,7 @@ import type { AcceptedPeer } from './handshake.ts';
 import type { LinkLimits } from './limits.ts';
 import type { PeerAddress } from './node.ts';
 import { generateToken } from './tokens.ts';
-import type { SupervisorCommand, WorkerReport, WorkerSetup } from './worker-protocol.ts';
+import type { SupervisorCommand, TimedEvent, WorkerReport, WorkerSetup } from './worker-protocol.ts';
 
 export interface WsWorldOptions {
   history: HistorySink;
@@ -215,6 +215,7 @@ class WsSupervisor implements WsWorld {
       logLevel: this.options.workerLogLevel ?? 'warn',
       listenHost: this.options.listenHost ?? '127.0.0.1',
       connectDeadlineMs: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      orchestrator: name === this.spec.orchestrator,
     };
     // execArgv [] : the entry loads tsx itself (libraries.md), whatever flags this process had.
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, execArgv: [] });
@@ -298,6 +299,10 @@ class WsSupervisor implements WsWorld {
     switch (report.type) {
       case 'history':
         for (const { t, event } of report.events) this.append(t, event);
+        this.forwardToOrchestrator(report.events);
+        return;
+      case 'faults':
+        this.changeFaults(member, report.install, report.remove);
         return;
       case 'listening':
         this.urls.set(member.name, report.url);
@@ -312,6 +317,24 @@ class WsSupervisor implements WsWorld {
         break;
     }
     this.checkPhase();
+  }
+
+  /** The orchestrator observes the other components' records, interrupt deliveries and lifecycle (component.ts isObservable). */
+  private forwardToOrchestrator(events: readonly TimedEvent[]): void {
+    const name = this.spec.orchestrator;
+    const orchestrator = name === undefined ? undefined : this.members.get(name);
+    if (!orchestrator || name === undefined) return;
+    const observed = events.filter(({ event }) => isObservable(event, name));
+    if (observed.length > 0) this.command(orchestrator, { type: 'observe', events: observed });
+  }
+
+  /** Only the orchestrator may change the world's faults; every worker applies the change. */
+  private changeFaults(member: Member, install: FaultRule[], remove: string[]): void {
+    if (member.name !== this.spec.orchestrator) {
+      this.log.error({ component: member.name }, 'a fault change from a component that is not the orchestrator was ignored');
+      return;
+    }
+    for (const target of this.members.values()) this.command(target, { type: 'faults', install, remove });
   }
 
   private append(t: number, event: HistoryEvent): void {

@@ -67,6 +67,14 @@ async function createNode(): Promise<WsNode | undefined> {
       ...(setup.hostLimits ? { hostLimits: setup.hostLimits } : {}),
       ...(setup.linkLimits ? { linkLimits: setup.linkLimits } : {}),
       listen: { host: setup.listenHost, port: 0 },
+      ...(setup.orchestrator
+        ? {
+            world: {
+              installFaults: (rules) => report({ type: 'faults', install: rules, remove: [] }),
+              removeFaults: (ids) => report({ type: 'faults', install: [], remove: ids }),
+            },
+          }
+        : {}),
     });
   } catch (error) {
     report({ type: 'failed', detail: error instanceof Error ? (error.stack ?? error.message) : String(error) });
@@ -102,6 +110,12 @@ function obey(node: WsNode, command: SupervisorCommand): void {
       return;
     case 'stop':
       void stop(node, command.detail);
+      return;
+    case 'faults':
+      node.changeFaults(command.install, command.remove);
+      return;
+    case 'observe':
+      node.host.observe(command.events);
       return;
   }
 }

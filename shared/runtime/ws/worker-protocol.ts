@@ -3,7 +3,7 @@
  * crosses a MessagePort by structured clone, which keeps bigints (registers, fault rules' fids).
  */
 import type { LevelWithSilent } from 'pino';
-import type { ComponentSpec } from '../component.ts';
+import type { ComponentSpec, ObservedEvent } from '../component.ts';
 import type { HostLimits } from '../component-host.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
@@ -28,6 +28,8 @@ export interface WorkerSetup {
   listenHost: string;
   /** Bound on opening this component's links. */
   connectDeadlineMs: number;
+  /** This worker runs the world's orchestrator: it observes the others and may change faults. */
+  orchestrator: boolean;
 }
 
 export interface TimedEvent {
@@ -38,7 +40,11 @@ export interface TimedEvent {
 export type SupervisorCommand =
   | { type: 'connect'; peers: PeerAddress[] }
   | { type: 'start' }
-  | { type: 'stop'; detail: string };
+  | { type: 'stop'; detail: string }
+  /** Every worker: install and remove fault rules (the orchestrator asked). */
+  | { type: 'faults'; install: FaultRule[]; remove: string[] }
+  /** The orchestrator's worker: other components' observable history events. */
+  | { type: 'observe'; events: ObservedEvent[] };
 
 export type WorkerReport =
   | { type: 'listening'; url: string }
@@ -47,5 +53,7 @@ export type WorkerReport =
   /** History events in the order they happened, batched per turn of the worker's event loop. */
   | { type: 'history'; events: TimedEvent[] }
   | { type: 'stopped' }
+  /** The orchestrator changes the world's faults. */
+  | { type: 'faults'; install: FaultRule[]; remove: string[] }
   /** Setup failed (not a component bug: those crash the worker). */
   | { type: 'failed'; detail: string };
