@@ -1,0 +1,381 @@
+/**
+ * The orchestrator (design world.md §2): the experimenter around a world. It runs a scenario's
+ * steps one after another, as a component like the others, so the same steps mean the same under
+ * sim (virtual time) and ws (real time). It makes calls as the scenario's endpoints (a guest's
+ * `call` control for a VM or the host, the SPMC's relay for an SP, the raw hypervisor's relay for
+ * `hypervisor`), asks the hypervisor for VM and vCPU changes, drives workloads, installs faults
+ * through ctx.world, and waits for what the others record (it observes their history).
+ *
+ * Records: scenario-start; a `step` record per step {index, label, passed, detail, startNs,
+ * endNs}; fault-installed / fault-healed / fault-refused; workload; done. The runner reads the
+ * step records back from the history; the checkers read everything else.
+ */
+import type { RegisterFile } from '../ffa/index.ts';
+import type { CallOutcome, Component, ComponentContext, ComponentFactory, ObservedEvent, TimerHandle } from '../runtime/component.ts';
+import type { HistoryEvent } from '../runtime/history.ts';
+import type { Message } from '../runtime/messages.ts';
+import { checkExpectation, shown } from './expect.ts';
+import { componentOf, rulesFor } from './faults.ts';
+import type { Endpoint, FaultSpec, SpBehaviour, Step, TimedFault } from './types.ts';
+import { Workload } from './workload.ts';
+
+export interface OrchestratorConfig {
+  runtime: 'sim' | 'ws';
+  cpus: number;
+  steps: Step[];
+  timedFaults: TimedFault[];
+  /** Guests that boot with the world: the steps start once each has finished its probe. */
+  bootedGuests: string[];
+  /** Every VM, for `{ vm: create }` (the hypervisor is told its shape) and workloads. */
+  vms: { name: string; id: number; vcpus: number; pcpus: number[] | null }[];
+  /** Every SP with its behaviour, for workloads. */
+  sps: { id: number; behaviour: SpBehaviour }[];
+}
+
+/** Bound on the probes of the booted guests before the first step. */
+const PROBE_TIMEOUT_NS = 10_000_000_000;
+/** Bound on a control round trip (a guest's call, a hypervisor life-cycle request). */
+const CONTROL_TIMEOUT_NS = 10_000_000_000;
+/** ws only: observed events reach the orchestrator a little after they happen (batched per turn). */
+const WS_OBSERVATION_GRACE_NS = 50_000_000;
+/** `await: idle`: quiet this long counts as idle (no record or interrupt anywhere). */
+const IDLE_QUIET_NS = { sim: 2_000_000, ws: 150_000_000 } as const;
+const IDLE_TIMEOUT_NS = 30_000_000_000;
+const INBOX_MAX = 100_000;
+
+interface Observed {
+  readonly t: number;
+  readonly event: HistoryEvent;
+  consumed: boolean;
+}
+
+interface Waiter {
+  readonly accepts: (entry: Observed) => boolean;
+  readonly onMatch: (entry: Observed) => void;
+  readonly timer: TimerHandle;
+}
+
+type Finish = (passed: boolean, detail: string) => void;
+
+function dataOf(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+const ms = (ns: number): string => `${(ns / 1e6).toFixed(3).replace(/\.?0+$/, '')} ms`;
+
+class Orchestrator implements Component {
+  private readonly inbox: Observed[] = [];
+  private waiter: Waiter | undefined;
+  /** Control answers awaited, by `from` + op (+ label for guest calls). */
+  private readonly controlWaiters = new Map<string, { timer: TimerHandle; onAnswer: (data: Record<string, unknown>) => void }>();
+  /** Events before this time do not satisfy an await: it is when the step that could cause them began. */
+  private causeStartNs = 0;
+  private faultSerial = 0;
+  private readonly workloads: Workload[] = [];
+
+  constructor(
+    private readonly ctx: ComponentContext,
+    private readonly config: OrchestratorConfig,
+  ) {}
+
+  onStart(): void {
+    this.ctx.record({ event: 'scenario-start', steps: this.config.steps.length, timedFaults: this.config.timedFaults.length });
+    for (const timed of this.config.timedFaults) this.ctx.setTimer(timed.atNs, () => this.applyFault(timed.fault, `at-${ms(timed.atNs)}`, () => {}));
+    this.awaitProbes([...this.config.bootedGuests], () => this.runStep(0));
+  }
+
+  onMessage(from: string, message: Message): void {
+    if (message.kind !== 'control') {
+      this.ctx.record({ event: 'orchestrator-ignored', from, kind: message.kind });
+      return;
+    }
+    const data = dataOf(message.data);
+    if (message.op === 'notify-request-result') {
+      for (const workload of this.workloads) workload.onBindAnswer?.(from, data);
+      return;
+    }
+    const key = this.controlKey(from, message.op, typeof data['label'] === 'string' ? data['label'] : '');
+    const waiter = this.controlWaiters.get(key) ?? this.controlWaiters.get(this.controlKey(from, message.op, ''));
+    if (!waiter) {
+      this.ctx.record({ event: 'orchestrator-ignored', from, kind: 'control', op: message.op });
+      return;
+    }
+    this.controlWaiters.delete(this.controlWaiters.has(key) ? key : this.controlKey(from, message.op, ''));
+    this.ctx.cancelTimer(waiter.timer);
+    waiter.onAnswer(data);
+  }
+
+  onObserve(events: readonly ObservedEvent[]): void {
+    for (const { t, event } of events) {
+      if (this.inbox.length >= INBOX_MAX) this.inbox.splice(0, this.inbox.length - INBOX_MAX + 1);
+      this.inbox.push({ t, event, consumed: false });
+    }
+    this.checkWaiter();
+  }
+
+  // ---------------------------------------------------------------- steps
+
+  private awaitProbes(left: string[], then: () => void): void {
+    const guest = left.shift();
+    if (guest === undefined) return then();
+    const isDone = (e: HistoryEvent) => e.type === 'record' && e.component === guest && e.data['event'] === 'done';
+    this.await(isDone, PROBE_TIMEOUT_NS, () => this.awaitProbes(left, then), () => {
+      this.ctx.record({ event: 'probe-timeout', guest });
+      this.awaitProbes(left, then);
+    });
+  }
+
+  private runStep(index: number): void {
+    const step = this.config.steps[index];
+    if (!step) return this.finish();
+    const startNs = this.ctx.clock.nowNs();
+    if (!isAwait(step)) this.causeStartNs = startNs;
+    const finish: Finish = (passed, detail) => {
+      this.ctx.record({ event: 'step', index, label: step.label, passed, detail, startNs, endNs: this.ctx.clock.nowNs() });
+      if (passed) this.runStep(index + 1);
+      else this.skipFrom(index + 1, `not run: step ${index} (${step.label}) failed`);
+    };
+    this.execute(step, finish);
+  }
+
+  /** After a failed step the rest are not run: later steps assume what the failed one should have done. */
+  private skipFrom(index: number, why: string): void {
+    const now = this.ctx.clock.nowNs();
+    for (const step of this.config.steps.slice(index)) {
+      this.ctx.record({ event: 'step', index: step.index, label: step.label, passed: false, detail: why, startNs: now, endNs: now, skipped: true });
+    }
+    this.finish();
+  }
+
+  private finish(): void {
+    for (const workload of this.workloads) workload.stop();
+    this.ctx.record({ event: 'done' });
+  }
+
+  private execute(step: Step, finish: Finish): void {
+    switch (step.kind) {
+      case 'call':
+        return this.call(step, finish);
+      case 'await-interrupt':
+        return this.awaitEvent((e) => isDelivery(e, step.to, step.intid, step.vcpu), step.withinNs, `interrupt ${step.intid} at ${step.to.name}`, finish);
+      case 'await-callback':
+        return this.awaitEvent((e) => isCallback(e, step.in, step.notification), step.withinNs, `callback of notification ${step.notification} in ${step.in.name}`, finish);
+      case 'await-idle':
+        return this.awaitIdle(finish);
+      case 'expect-none-interrupt':
+        return this.expectNone((e) => isDelivery(e, step.to, step.intid, step.vcpu), step.forNs, finish);
+      case 'vm':
+        return this.lifecycle(`vm-${step.op}`, this.vmRequest(step.op, step.vm), finish);
+      case 'vcpu':
+        return this.lifecycle(`vcpu-${step.op}`, { vm: step.vm, vcpu: step.vcpu }, finish);
+      case 'sleep':
+        this.ctx.setTimer(step.ns, () => finish(true, `slept ${ms(step.ns)}`));
+        return;
+      case 'workload':
+        return this.startWorkload(step, finish);
+      case 'fault':
+        return this.applyFault(step.fault, `step-${step.index}`, finish);
+    }
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  private call(step: Extract<Step, { kind: 'call' }>, finish: Finish): void {
+    const judge = (regs: RegisterFile) => {
+      const verdict = checkExpectation(step.fid, regs, step.expect);
+      finish(verdict.passed, verdict.detail);
+    };
+    const onOutcome = (outcome: CallOutcome) => (outcome.ok ? judge(outcome.regs) : finish(false, `the call failed: ${outcome.reason} (${outcome.detail})`));
+    const cpu = step.vcpu % this.config.cpus;
+    switch (step.from.kind) {
+      case 'vm':
+      case 'host':
+        return this.guestCall(step, judge, finish);
+      case 'sp':
+        return this.ctx.call('spmc', { conduit: 'relay', endpoint: step.from.id, vcpu: step.vcpu, cpu, regs: step.regs }, onOutcome);
+      case 'hypervisor':
+        return this.ctx.call('hypervisor', { conduit: 'relay', endpoint: 0, vcpu: step.vcpu, cpu, regs: step.regs }, onOutcome);
+    }
+  }
+
+  /** A VM's (or the host's) driver makes the call on its vCPU (services/guest/controls.ts `call`). */
+  private guestCall(step: Extract<Step, { kind: 'call' }>, judge: (regs: RegisterFile) => void, finish: Finish): void {
+    const label = `step-${step.index}`;
+    const regs = step.regs.map((r) => `0x${r.toString(16)}`);
+    this.ctx.send(step.from.name, { kind: 'control', op: 'call', data: { regs, vcpu: step.vcpu, label } });
+    this.awaitControl(step.from.name, 'call-result', label, (data) => {
+      if (data['ok'] !== true) return finish(false, `${step.from.name} refused the call: ${String(data['why'])}`);
+      const returned = data['regs'];
+      if (!Array.isArray(returned) || returned.length === 0) return finish(false, `${step.from.name}'s call did not return: ${String(data['result'])}`);
+      judge(returned.map((r) => BigInt(r as bigint | number | string)));
+    }, finish);
+  }
+
+  private awaitControl(from: string, op: string, label: string, onAnswer: (data: Record<string, unknown>) => void, finish: Finish): void {
+    const key = this.controlKey(from, op, label);
+    const timer = this.ctx.setTimer(CONTROL_TIMEOUT_NS, () => {
+      this.controlWaiters.delete(key);
+      finish(false, `no ${op} from ${from} within ${ms(CONTROL_TIMEOUT_NS)}`);
+    });
+    this.controlWaiters.set(key, { timer, onAnswer });
+  }
+
+  private controlKey(from: string, op: string, label: string): string {
+    return `${from}\u0000${op}\u0000${label}`;
+  }
+
+  // ---------------------------------------------------------------- world changes
+
+  private vmRequest(op: 'create' | 'destroy' | 'reboot', name: string): Record<string, unknown> {
+    if (op !== 'create') return { name };
+    const vm = this.config.vms.find((v) => v.name === name);
+    if (!vm) throw new Error(`bug: the loader let an unknown VM ${name} through`);
+    return { name: vm.name, id: vm.id, vcpus: vm.vcpus, component: vm.name, ...(vm.pcpus ? { pcpus: vm.pcpus } : {}) };
+  }
+
+  private lifecycle(op: string, data: Record<string, unknown>, finish: Finish): void {
+    this.ctx.send('hypervisor', { kind: 'control', op, data });
+    this.awaitControl('hypervisor', `${op}-result`, '', (answer) => {
+      const ok = answer['ok'] === true;
+      finish(ok, ok ? `${op} ${shown(data)} done` : `${op} refused: ${String(answer['reason'] ?? answer['why'] ?? shown(answer))}`);
+    }, finish);
+  }
+
+  private startWorkload(step: Extract<Step, { kind: 'workload' }>, finish: Finish): void {
+    const target = {
+      vmIds: new Map(this.config.vms.map((vm) => [vm.name, vm.id])),
+      spBehaviours: new Map(this.config.sps.map((sp) => [sp.id, sp.behaviour])),
+      cpus: this.config.cpus,
+    };
+    const workload = new Workload(this.ctx, step, target);
+    this.workloads.push(workload);
+    workload.start((summary) => finish(summary.refused === 0, shown(summary)));
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  private applyFault(fault: FaultSpec, id: string, finish: Finish): void {
+    const ruleId = `${id}:${fault.kind}#${this.faultSerial++}`;
+    if (fault.kind === 'spurious-interrupt') return this.spurious(fault, ruleId, finish);
+    const plan = rulesFor(fault, ruleId);
+    const world = this.ctx.world;
+    if (plan.kind === 'not-a-rule' || !world) {
+      const why = plan.kind === 'not-a-rule' ? plan.why : 'this orchestrator has no world control';
+      this.ctx.record({ event: 'fault-refused', id: ruleId, fault: fault.kind, why });
+      return finish(false, why);
+    }
+    world.installFaults(plan.rules);
+    this.ctx.record({ event: 'fault-installed', id: ruleId, fault: fault.kind, rules: plan.rules.map((r) => r.id), spec: shown(fault) });
+    if (plan.healAfterNs !== null) {
+      const heal = plan.healAfterNs;
+      this.ctx.setTimer(heal, () => {
+        world.removeFaults(plan.rules.map((r) => r.id));
+        this.ctx.record({ event: 'fault-healed', id: ruleId, fault: fault.kind });
+      });
+    }
+    finish(true, `${fault.kind} installed as ${ruleId}`);
+  }
+
+  /** A spurious interrupt: raised at the GIC for a target that nothing made pending. */
+  private spurious(fault: Extract<FaultSpec, { kind: 'spurious-interrupt' }>, id: string, finish: Finish): void {
+    const to = fault.to;
+    const virtual = to.kind === 'vm';
+    const irq = virtual
+      ? { kind: 'irq' as const, op: 'raise' as const, intid: fault.intid, group: 'nonsecure' as const, cpu: -1, vm: to.id, vcpu: fault.vcpu }
+      : { kind: 'irq' as const, op: 'raise' as const, intid: fault.intid, group: 'nonsecure' as const, cpu: fault.vcpu % this.config.cpus, vm: -1, vcpu: -1 };
+    this.ctx.send('gic', irq);
+    this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
+    finish(true, `spurious interrupt ${fault.intid} raised for ${componentOf(to)}`);
+  }
+
+  // ---------------------------------------------------------------- awaiting what others record
+
+  private awaitEvent(matches: (e: HistoryEvent) => boolean, withinNs: number, what: string, finish: Finish): void {
+    const startNs = this.ctx.clock.nowNs();
+    const grace = this.config.runtime === 'ws' ? WS_OBSERVATION_GRACE_NS : 0;
+    this.await(
+      matches,
+      withinNs + grace,
+      (entry) => {
+        const late = entry.t - startNs > withinNs;
+        finish(!late, late ? `${what} came ${ms(entry.t - startNs)} after the await began, later than ${ms(withinNs)}` : `${what} (t=${ms(entry.t)})`);
+      },
+      () => finish(false, `no ${what} within ${ms(withinNs)}`),
+    );
+  }
+
+  private expectNone(matches: (e: HistoryEvent) => boolean, forNs: number, finish: Finish): void {
+    const startNs = this.ctx.clock.nowNs();
+    const grace = this.config.runtime === 'ws' ? WS_OBSERVATION_GRACE_NS : 0;
+    this.ctx.setTimer(forNs + grace, () => {
+      const seen = this.inbox.find((entry) => entry.t >= startNs && entry.t <= startNs + forNs && matches(entry.event));
+      finish(seen === undefined, seen ? `unexpected: ${describeEvent(seen.event)} at t=${ms(seen.t)}` : `none in ${ms(forNs)}`);
+    });
+  }
+
+  private awaitIdle(finish: Finish): void {
+    const quiet = IDLE_QUIET_NS[this.config.runtime];
+    const startNs = this.ctx.clock.nowNs();
+    const poll = () => {
+      const now = this.ctx.clock.nowNs();
+      const last = this.inbox.at(-1)?.t ?? 0;
+      if (now - last >= quiet) return finish(true, `quiet for ${ms(quiet)}`);
+      if (now - startNs > IDLE_TIMEOUT_NS) return finish(false, `the world did not go quiet within ${ms(IDLE_TIMEOUT_NS)}`);
+      this.ctx.setTimer(quiet, poll);
+    };
+    this.ctx.setTimer(quiet, poll);
+  }
+
+  /** The first unconsumed observed event since the cause step began, now or when it arrives. */
+  private await(matches: (e: HistoryEvent) => boolean, timeoutNs: number, onMatch: (entry: Observed) => void, onTimeout: () => void): void {
+    const since = this.causeStartNs;
+    const accepts = (entry: Observed) => !entry.consumed && entry.t >= since && matches(entry.event);
+    const found = this.inbox.find(accepts);
+    if (found) {
+      found.consumed = true;
+      return onMatch(found);
+    }
+    const timer = this.ctx.setTimer(timeoutNs, () => {
+      this.waiter = undefined;
+      onTimeout();
+    });
+    this.waiter = { accepts, onMatch, timer };
+  }
+
+  private checkWaiter(): void {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    const found = this.inbox.find(waiter.accepts);
+    if (!found) return;
+    found.consumed = true;
+    this.waiter = undefined;
+    this.ctx.cancelTimer(waiter.timer);
+    waiter.onMatch(found);
+  }
+}
+
+function isAwait(step: Step): boolean {
+  return step.kind === 'await-interrupt' || step.kind === 'await-callback' || step.kind === 'await-idle' || step.kind === 'expect-none-interrupt';
+}
+
+/** The GIC delivered `intid` to the endpoint (a vCPU of a VM; a physical CPU of the hypervisor or host). */
+function isDelivery(event: HistoryEvent, to: Endpoint, intid: number | null, vcpu: number | null): boolean {
+  if (event.type !== 'deliver' || event.from !== 'gic' || event.to !== componentOf(to)) return false;
+  const irq = event.message;
+  if (irq.kind !== 'irq' || irq.op !== 'deliver') return false;
+  if (intid !== null && irq.intid !== intid) return false;
+  if (vcpu === null) return true;
+  return to.kind === 'vm' ? irq.vcpu === vcpu : irq.cpu === vcpu;
+}
+
+function isCallback(event: HistoryEvent, receiver: Endpoint, notification: number): boolean {
+  return event.type === 'record' && event.component === componentOf(receiver) && event.data['event'] === 'notification-callback' && event.data['id'] === notification;
+}
+
+function describeEvent(event: HistoryEvent): string {
+  if (event.type === 'deliver' && event.message.kind === 'irq') return `interrupt ${event.message.intid} delivered to ${event.to}`;
+  if (event.type === 'record') return `${event.component} recorded ${String(event.data['event'])}`;
+  return event.type;
+}
+
+export const create: ComponentFactory<OrchestratorConfig> = (ctx, config) => new Orchestrator(ctx, config);
