@@ -1,0 +1,9 @@
+/**
+ * A run's output files (design world.md §8): trace.json for Perfetto, report.html for a person,
+ * summary.json for tools, and JUnit XML for CI.
+ */
+export { buildTrace, nsToUs, LANE_STRIDE, type ChromeTrace, type TraceEvent } from './trace.ts';
+export { renderReport, firstFailure, type FirstFailure } from './report.ts';
+export { junitXml } from './junit.ts';
+export { writeRunOutputs, summaryJson, traceJson, type RunOutputPaths } from './write.ts';
+export { latencySamples, type LatencySample } from './latency-samples.ts';
