@@ -173,9 +173,12 @@ function deliverIndirectMessage(spmc: SpmcState, send: Send2, cpu: number): Refu
   if (send.senderVersion === FFA_VERSION_1_0) return refusal('NOT_SUPPORTED', 'indirect messaging is not supported in v1.0');
   if (send.size > mailbox.pageCount * PAGE_SIZE - headerSize(send.senderVersion)) return refusal(INVALID, 'the message is too big');
   spmc.mailboxes.fill(mailbox, { kind: 'message', sender: send.sender, receiver: send.receiver, size: send.size });
-  spmc.ctx.record({ event: 'rx-message', owner: send.receiver, sender: send.sender, size: send.size });
   // Framework notification only if a VM receives, or the SP enabled notifications (Hafnium api_ffa_msg_send2).
-  if (receiver.kind === 'vm' || receiver.bitmapCreated) {
+  const notify = receiver.kind === 'vm' || receiver.bitmapCreated;
+  // framework: the bitmap whose RX-buffer-full bit this made pending (shared/checkers/spmc-replay.ts).
+  const framework = notify ? (isSecureId(send.sender) ? 'spm' : 'hyp') : null;
+  spmc.ctx.record({ event: 'rx-message', owner: send.receiver, sender: send.sender, size: send.size, framework });
+  if (notify) {
     setRxBufferFull(receiver, send.sender);
     signalScheduleReceiver(spmc, cpu, (send.flags & MSG_SEND2_FLAGS.delaySri) !== 0);
   }

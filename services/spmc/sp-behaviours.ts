@@ -199,16 +199,18 @@ function opteeNotifSend(spmc: SpmcState, data: ControlData, refuseControl: (reas
   const optee = spmc.partitions.optee();
   const receiver = spmc.notifications.vms.find(vm);
   let outcome: string;
+  let bitmap: bigint | null = null;
   if (!optee) outcome = 'no-optee-sp';
   else if (!receiver) outcome = 'no-bitmap'; // get_notif_vm_bitmap() == NULL: nothing happens
   else if (receiver.asyncNotificationId === null) outcome = 'not-enabled'; // OP-TEE asserts here
   else {
     const flags = spmc.policies.spSet === 'ffa-abi' ? SET_FLAGS.delaySri : 0;
-    const bitmap = 1n << BigInt(receiver.asyncNotificationId);
+    bitmap = 1n << BigInt(receiver.asyncNotificationId);
     const request: SetRequest = { origin: { kind: 'sp', partition: optee }, sender: optee.id, receiver: vm, flags, vcpu: 0, bitmap, cpu, violations: [] };
     outcome = setNotifications(spmc, request)?.error ?? 'sent';
   }
-  spmc.ctx.record({ event: 'optee-notif-send', vm, cpu, outcome });
+  // sender and bitmap: what the checkers' ledger needs (shared/checkers/spmc-replay.ts).
+  spmc.ctx.record({ event: 'optee-notif-send', vm, cpu, outcome, sender: optee?.id ?? null, bitmap: bitmap === null ? null : hex(bitmap) });
 }
 
 /** A notifier SP sets `bitmap` for `receiver`, as itself, from `cpu`. */

@@ -1,0 +1,69 @@
+/**
+ * no-lost-notification (design world.md §8, liveness): every bit a successful SET or an SP's
+ * internal send made pending is later returned by a GET whose answer reaches the receiver's
+ * component (its guest, or the orchestrator that asked), on the right vCPU for a per-vCPU bit
+ * (reference §3.1), within model.livenessBoundNs after max(its set, the last fault's heal).
+ *
+ * A bit still pending when the run ended before its deadline is not judged (the detail counts
+ * them). A receiver that was destroyed, rebooted or crashed after the set excuses it.
+ */
+import type { HistoryEntry } from '../runtime/history.ts';
+import type { WorldModel } from '../scenario/types.ts';
+import { endpointName, evidenceOf, FailureList, outcomeOf as checkOutcome, type CheckOutcome } from './evidence.ts';
+import { outcomeOf, type Episode, type NotificationAnalysis, type PendingMaker } from './ledger.ts';
+
+/** The faults applied while the notification was pending: the likely cause, shown as evidence. */
+function faultsBetween(faults: readonly HistoryEntry[], fromNs: number, toNs: number): HistoryEntry[] {
+  return faults.filter((e) => e.t >= fromNs && e.t <= toNs).slice(0, 5);
+}
+
+export function deadlineOf(model: WorldModel, set: PendingMaker): number {
+  return Math.max(set.at.t, model.lastFaultHealNs ?? -Infinity) + model.livenessBoundNs;
+}
+
+function describe(model: WorldModel, episode: Episode): { what: string; endpoints: string[] } {
+  const receiver = endpointName(model, episode.receiver);
+  const senders = [...new Set(episode.sets.flatMap((s) => (s.sender === null ? [] : [endpointName(model, s.sender)])))];
+  const vcpu = episode.vcpu === null ? '' : ` (vCPU ${episode.vcpu})`;
+  return { what: `notification ${episode.bit} (${episode.bitmap} bitmap) for ${receiver}${vcpu}`, endpoints: [receiver, ...senders] };
+}
+
+interface Verdict {
+  readonly failed: string | null;
+  readonly undecided: boolean;
+}
+
+/** Lost, late, or still pending past its deadline. */
+function judge(model: WorldModel, analysis: NotificationAnalysis, episode: Episode): Verdict {
+  const first = episode.sets[0] as PendingMaker;
+  const deadline = deadlineOf(model, first);
+  const { outcome, why } = outcomeOf(analysis, episode);
+  if (outcome === 'receiver-gone') return { failed: null, undecided: false };
+  if (outcome === 'lost') return { failed: `lost: ${why ?? ''}`, undecided: false };
+  if (outcome === 'delivered') {
+    const at = (episode.delivery as NonNullable<Episode['delivery']>).entry.t;
+    return { failed: at > deadline ? `delivered ${at - deadline} ns after its deadline (${model.livenessBoundNs} ns bound)` : null, undecided: false };
+  }
+  if (analysis.endNs < deadline) return { failed: null, undecided: true };
+  return { failed: `never returned by a GET within ${model.livenessBoundNs} ns (still pending when the run ended)`, undecided: false };
+}
+
+export function checkNoLostNotification(entries: readonly HistoryEntry[], model: WorldModel, analysis: NotificationAnalysis): CheckOutcome {
+  const failures = new FailureList();
+  const faults = entries.filter((e) => e.event.type === 'fault');
+  let undecided = 0;
+  let delivered = 0;
+  for (const episode of analysis.episodes) {
+    const verdict = judge(model, analysis, episode);
+    if (verdict.undecided) undecided++;
+    if (episode.delivery) delivered++;
+    if (verdict.failed === null) continue;
+    const first = episode.sets[0] as PendingMaker;
+    const { what, endpoints } = describe(model, episode);
+    const faultsMeanwhile = faultsBetween(faults, first.at.t, deadlineOf(model, first));
+    const shown = [first.entry, ...(episode.lost?.evidence ?? []), episode.delivery?.entry, ...faultsMeanwhile, ...episode.sets.map((s) => s.entry)];
+    failures.add({ message: `${what} ${verdict.failed}`, bit: episode.bit, endpoints, events: evidenceOf(shown) });
+  }
+  const pendingNote = undecided > 0 ? `, ${undecided} still pending when the run ended before their deadline` : '';
+  return checkOutcome(failures, 'lost notifications', `${analysis.episodes.length} notifications, ${delivered} delivered${pendingNote}`);
+}
