@@ -7,6 +7,7 @@ import { cac } from 'cac';
 import { type HistoryEntry, encodeHistoryLine, readHistory } from '../shared/runtime/history.ts';
 import { printDefaultWorldSummary, runDefaultWorld } from './default-world.ts';
 import { type RuntimeName, runTestWorld } from './run-test-world.ts';
+import { runScenarioFiles } from './run-scenarios.ts';
 
 const EXIT_INVALID = 2;
 
@@ -25,12 +26,36 @@ function parseCount(name: string, value: unknown, max: number): number {
 
 function parseSeed(value: unknown): number {
   if (value === undefined) return randomInt(0, 2 ** 32 - 1);
+  return parseGivenSeed(value);
+}
+
+function parseGivenSeed(value: unknown): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) throw new UsageError(`--seed must be an integer in 0..4294967295, not ${String(value)}`);
   return n;
 }
 
 const cli = cac('ffa-world');
+
+cli
+  .command('run [...files]', 'Run scenario files (YAML): exit 0 when every step and check held, 1 when one failed, 2 when a scenario is invalid')
+  .option('--runtime <name>', 'sim (deterministic, one thread; the default) or ws (a worker per component); overrides the file')
+  .option('--seed <n>', 'run seed (default: the file\'s, else drawn and printed)')
+  .option('--out <dir>', 'output folder (default out/<scenario name>)')
+  .option('--json', 'print one result object per scenario as JSON')
+  .option('--junit <file>', 'also write JUnit XML for CI systems')
+  .example('ffa-world run scenarios/examples/guest-gets-sp-notification.yaml --runtime ws')
+  .action(async (files: string[], options: Record<string, unknown>) => {
+    if (files.length === 0) throw new UsageError('run needs at least one scenario file');
+    process.exitCode = await runScenarioFiles({
+      files,
+      ...(options.runtime === undefined ? {} : { runtime: parseRuntime(options.runtime) }),
+      ...(options.seed === undefined ? {} : { seed: parseGivenSeed(options.seed) }),
+      ...(options.out === undefined ? {} : { out: String(options.out) }),
+      json: options.json === true,
+      ...(options.junit === undefined ? {} : { junit: String(options.junit) }),
+    });
+  });
 
 cli
   .command('default', 'Run the default world: dom0 + 2 guests under Xen, OP-TEE SPMC, notifications flowing, mild faults')

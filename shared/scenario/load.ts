@@ -701,6 +701,10 @@ function successFields(fields: Readonly<Record<string, unknown>>, target: CallTa
   return Object.fromEntries(
     Object.entries(fields).map(([field, value]) => {
       const kind = Object.hasOwn(table, field) ? table[field] : undefined;
+      if (target.abi === 'FFA_PARTITION_INFO_GET' && field === 'partitions') {
+        const why = 'the descriptors go to the caller\'s RX buffer, which ffa-world does not model: expect { count: N }, or call FFA_PARTITION_INFO_GET_REGS, which returns them in registers';
+        throw resolver.source.error([...path, field], why, 'key');
+      }
       if (kind === undefined) {
         const guess = closest(field, Object.keys(table));
         throw resolver.source.error([...path, field], `${abi} has no result field '${field}': ${guess === null ? '' : `did you mean ${guess}? `}its fields are ${Object.keys(table).join(', ')}`, 'key');

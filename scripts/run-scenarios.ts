@@ -1,0 +1,92 @@
+/**
+ * `ffa-world run FILE…` (design world.md §9): load every scenario first (an invalid one is exit 2
+ * before anything runs), run each under its runtime and seed, print a short summary (or the
+ * format page's result objects with --json), write each run's outputs, and optionally JUnit XML.
+ * Exit status: 0 all passed, 1 something failed, 2 a scenario is invalid.
+ */
+import { randomInt } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { junitXml } from '../shared/report/index.ts';
+import { loadScenarioFile, ScenarioError } from '../shared/scenario/load.ts';
+import { runScenario } from '../shared/scenario/runner.ts';
+import type { Percentiles, Scenario, ScenarioResult } from '../shared/scenario/types.ts';
+
+export interface RunCommand {
+  files: string[];
+  runtime?: 'sim' | 'ws';
+  seed?: number;
+  /** Output folder (one sub-folder per scenario when several run). Default out/<name>. */
+  out?: string;
+  json: boolean;
+  junit?: string;
+  logLevel?: string;
+}
+
+export const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
+
+function loadAll(files: readonly string[]): Scenario[] | string[] {
+  const scenarios: Scenario[] = [];
+  const errors: string[] = [];
+  for (const file of files) {
+    try {
+      scenarios.push(loadScenarioFile(file));
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      errors.push(error.message);
+    }
+  }
+  return errors.length > 0 ? errors : scenarios;
+}
+
+const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
+
+function percentilesLine(what: string, p: Percentiles): string {
+  return `  ${what}: p50 ${ms(p.p50)}, p90 ${ms(p.p90)}, p99 ${ms(p.p99)}, p99.9 ${ms(p['p99.9'])}, max ${ms(p.max)} (${p.count})`;
+}
+
+/** The terminal's short summary of one run. */
+export function printResult(result: ScenarioResult, files: { report: string; trace: string; history: string } | null): void {
+  console.log(`${result.passed ? 'PASS' : 'FAIL'} ${result.name} (${result.runtime}, seed ${result.seed}, ${result.ended}, ${result.wallMs} ms)`);
+  const failedSteps = result.steps.filter((s) => !s.passed);
+  console.log(`  steps: ${result.steps.length - failedSteps.length}/${result.steps.length} passed`);
+  for (const step of failedSteps.slice(0, 5)) console.log(`    step ${step.index} ${step.label}: ${step.detail}`);
+  for (const check of result.checks) {
+    console.log(`  ${check.passed ? 'ok  ' : 'FAIL'} ${check.name}${check.expectFail ? ' (expected to fail)' : ''}: ${check.detail}`);
+    for (const failure of check.passed ? [] : check.failures.slice(0, 3)) console.log(`       ${failure.message}`);
+  }
+  if (result.latency.endToEnd.count > 0) console.log(percentilesLine('SET → callback', result.latency.endToEnd));
+  console.log(`  faults applied: ${result.faultsApplied}; history ${result.historyEntries} events, sha256 ${result.historyHash.slice(0, 16)}…`);
+  if (files) console.log(`  report ${files.report}\n  trace ${files.trace} (open in https://ui.perfetto.dev)`);
+  console.log(`  replay: ${result.replay}`);
+}
+
+function outFor(command: RunCommand, scenario: Scenario, several: boolean): string {
+  const name = scenario.name.replace(/[^A-Za-z0-9._-]+/g, '-');
+  if (command.out === undefined) return join('out', name);
+  return several ? join(command.out, name) : command.out;
+}
+
+export async function runScenarioFiles(command: RunCommand): Promise<number> {
+  const loaded = loadAll(command.files);
+  if (typeof loaded[0] === 'string') {
+    for (const message of loaded as string[]) console.error(`ffa-world: invalid scenario: ${message}`);
+    return EXIT.invalid;
+  }
+  const scenarios = loaded as Scenario[];
+  const results: ScenarioResult[] = [];
+  for (const scenario of scenarios) {
+    const runtime = command.runtime ?? scenario.runtime ?? 'sim';
+    const seed = command.seed ?? scenario.seed ?? randomInt(0, 2 ** 32 - 1);
+    if (!command.json) console.log(`seed ${seed} (${scenario.name}, runtime ${runtime})`);
+    const run = await runScenario(scenario, { runtime, seed, out: outFor(command, scenario, scenarios.length > 1), ...(command.logLevel ? { logLevel: command.logLevel } : {}) });
+    results.push(run.result);
+    if (command.json) console.log(JSON.stringify(run.result));
+    else printResult(run.result, run.files);
+  }
+  if (command.junit) {
+    mkdirSync(dirname(command.junit), { recursive: true });
+    writeFileSync(command.junit, junitXml(results));
+  }
+  return results.every((r) => r.passed) ? EXIT.passed : EXIT.failed;
+}

@@ -1,0 +1,132 @@
+/**
+ * Runs one loaded scenario (design world.md §6, §8): builds its world, runs it under the chosen
+ * runtime with the orchestrator carrying out the steps, then judges the history with the
+ * checkers. The result is the format page's result object; the outputs (summary.json, trace.json,
+ * report.html) are written by shared/report when an output folder is given.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { measureLatency, runChecks } from '../checkers/index.ts';
+import { writeRunOutputs } from '../report/index.ts';
+import { FileHistorySink, type HistoryEntry, MemoryHistorySink, readHistory } from '../runtime/history.ts';
+import { type RuntimeName, runWorld } from '../runtime/run-world.ts';
+import type { OrchestratorConfig } from './orchestrator.ts';
+import type { Scenario, ScenarioResult, StepResult, WorldModel } from './types.ts';
+import { buildWorldSpec, worldModelOf } from './world-builder.ts';
+
+export interface ScenarioRunOptions {
+  runtime: RuntimeName;
+  seed: number;
+  /** Output folder: history.jsonl, summary.json, trace.json, report.html. Absent: in memory only. */
+  out?: string;
+  logLevel?: string;
+  /** Bound on the run: virtual time under sim, wall time under ws (default 120 s). */
+  timeoutMs?: number;
+}
+
+export interface ScenarioRun {
+  result: ScenarioResult;
+  entries: HistoryEntry[];
+  /** Paths of the files written, when `out` was given. */
+  files: { history: string; summary: string; trace: string; report: string } | null;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+function orchestratorConfig(scenario: Scenario, runtime: RuntimeName): OrchestratorConfig {
+  const { world } = scenario;
+  return {
+    runtime,
+    cpus: world.cpus,
+    steps: scenario.steps,
+    timedFaults: scenario.faults,
+    bootedGuests: world.vms.filter((vm) => vm.boot).map((vm) => vm.name),
+    vms: world.vms.map((vm) => ({ name: vm.name, id: vm.id, vcpus: vm.vcpus, pcpus: vm.pcpus })),
+    sps: world.spmc.partitions.map((sp) => ({ id: sp.id, behaviour: sp.behaviour })),
+  };
+}
+
+/** The command that runs the same scenario with the same seed. */
+export function replayCommand(scenario: Scenario, runtime: RuntimeName, seed: number): string {
+  const file = relative(process.cwd(), resolve(scenario.file)) || scenario.file;
+  return `npx ffa-world run ${file} --runtime ${runtime} --seed ${seed}`;
+}
+
+/** Step outcomes from the orchestrator's `step` records; a step never reached failed with the world's ending. */
+function stepResults(scenario: Scenario, entries: readonly HistoryEntry[], orchestrator: string, ended: string): StepResult[] {
+  const recorded = new Map<number, StepResult>();
+  for (const { event } of entries) {
+    if (event.type !== 'record' || event.component !== orchestrator || event.data['event'] !== 'step') continue;
+    const d = event.data;
+    recorded.set(Number(d['index']), {
+      index: Number(d['index']),
+      label: String(d['label']),
+      passed: d['passed'] === true,
+      detail: String(d['detail']),
+      startNs: Number(d['startNs']),
+      endNs: Number(d['endNs']),
+    });
+  }
+  return scenario.steps.map(
+    (step) => recorded.get(step.index) ?? { index: step.index, label: step.label, passed: false, detail: `not reached: the world ended ${ended}`, startNs: 0, endNs: 0 },
+  );
+}
+
+/** When the last fault healed: the last fault applied, or the last timed heal. */
+function lastFaultHealNs(entries: readonly HistoryEntry[], orchestrator: string): number | null {
+  let last: number | null = null;
+  for (const { t, event } of entries) {
+    const heal = event.type === 'fault' || (event.type === 'record' && event.component === orchestrator && event.data['event'] === 'fault-healed');
+    if (heal) last = Math.max(last ?? 0, t);
+  }
+  return last;
+}
+
+function problems(entries: readonly HistoryEntry[], model: WorldModel): string[] {
+  const found: string[] = [];
+  for (const { event } of entries) {
+    if (event.type === 'component' && event.event === 'crash') found.push(`${event.component} crashed: ${event.detail.split('\n')[0] ?? ''}`);
+    if (event.type === 'record' && event.component === model.orchestrator && event.data['event'] === 'probe-timeout') found.push(`${String(event.data['guest'])} did not finish its probe`);
+  }
+  return found;
+}
+
+export async function runScenario(scenario: Scenario, options: ScenarioRunOptions): Promise<ScenarioRun> {
+  const { runtime, seed } = options;
+  const spec = buildWorldSpec(scenario, seed, orchestratorConfig(scenario, runtime));
+  const out = options.out === undefined ? null : resolve(options.out);
+  if (out) mkdirSync(out, { recursive: true });
+  const historyFile = out ? join(out, 'history.jsonl') : null;
+  const sink = historyFile ? new FileHistorySink(historyFile) : new MemoryHistorySink();
+  const started = process.hrtime.bigint();
+  let ended: string;
+  try {
+    ({ ended } = await runWorld(spec, { runtime, history: sink, logLevel: options.logLevel ?? 'silent', timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }));
+  } finally {
+    sink.close();
+  }
+  const wallMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+  const entries = sink instanceof MemoryHistorySink ? sink.entries : readHistory(historyFile ?? '');
+  const model: WorldModel = { ...worldModelOf(scenario), lastFaultHealNs: lastFaultHealNs(entries, 'orchestrator') };
+  const steps = stepResults(scenario, entries, model.orchestrator, ended);
+  const checks = runChecks(entries, model, scenario.checks);
+  const trouble = problems(entries, model);
+  const result: ScenarioResult = {
+    name: scenario.name,
+    file: scenario.file,
+    passed: ended === 'done' && trouble.length === 0 && steps.every((s) => s.passed) && checks.every((c) => c.passed),
+    seed,
+    runtime,
+    ended: trouble.length === 0 ? ended : `${ended} (${trouble.join('; ')})`,
+    steps,
+    checks,
+    latency: measureLatency(entries, model),
+    faultsApplied: entries.filter((e) => e.event.type === 'fault').length,
+    historyEntries: entries.length,
+    historyHash: sink.digest(),
+    replay: replayCommand(scenario, runtime, seed),
+    wallMs,
+  };
+  const files = out && historyFile ? { history: historyFile, ...(await writeRunOutputs(out, { result, entries })) } : null;
+  return { result, entries, files };
+}
