@@ -5,9 +5,8 @@
 import { randomInt } from 'node:crypto';
 import { cac } from 'cac';
 import { type HistoryEntry, encodeHistoryLine, readHistory } from '../shared/runtime/history.ts';
-import { printDefaultWorldSummary, runDefaultWorld } from './default-world.ts';
 import { type RuntimeName, runTestWorld } from './run-test-world.ts';
-import { runScenarioFiles } from './run-scenarios.ts';
+import { DEFAULT_WORLD_FILE, runScenarioFiles } from './run-scenarios.ts';
 
 const EXIT_INVALID = 2;
 
@@ -58,21 +57,20 @@ cli
   });
 
 cli
-  .command('default', 'Run the default world: dom0 + 2 guests under Xen, OP-TEE SPMC, notifications flowing, mild faults')
-  .option('--runtime <name>', 'ws (a worker per component) or sim (deterministic, one thread)', { default: 'ws' })
+  .command('default', 'Run the default world (scenarios/default-world.yaml): dom0 + 2 guests under Xen, OP-TEE SPMC, notifications flowing, mild faults')
+  .option('--runtime <name>', 'ws (a worker per component; the default) or sim (deterministic, one thread)', { default: 'ws' })
   .option('--seed <n>', 'run seed (drawn and printed when absent)')
-  .option('--rounds <n>', 'OP-TEE notifications sent to each VM', { default: 20 })
   .option('--out <dir>', 'output folder', { default: 'out/default' })
-  .option('--json', 'print the summary as JSON')
-  .example('ffa-world default --runtime sim --seed 7 --rounds 50')
+  .option('--json', 'print the result as JSON')
+  .example('ffa-world default --runtime sim --seed 7')
   .action(async (options: Record<string, unknown>) => {
-    const seed = parseSeed(options.seed);
-    const runtime = parseRuntime(options.runtime);
-    if (!options.json) console.log(`seed ${seed} (runtime ${runtime})`);
-    const summary = await runDefaultWorld({ runtime, seed, rounds: parseCount('rounds', options.rounds, 10_000), out: String(options.out) });
-    if (options.json) console.log(JSON.stringify(summary));
-    else printDefaultWorldSummary(summary);
-    process.exitCode = summary.passed ? 0 : 1;
+    process.exitCode = await runScenarioFiles({
+      files: [DEFAULT_WORLD_FILE],
+      runtime: parseRuntime(options.runtime),
+      ...(options.seed === undefined ? {} : { seed: parseGivenSeed(options.seed) }),
+      out: String(options.out),
+      json: options.json === true,
+    });
   });
 
 cli

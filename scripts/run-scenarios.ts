@@ -5,8 +5,10 @@
  * Exit status: 0 all passed, 1 something failed, 2 a scenario is invalid.
  */
 import { randomInt } from 'node:crypto';
+import { Presets, SingleBar } from 'cli-progress';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { junitXml } from '../shared/report/index.ts';
 import { loadScenarioFile, ScenarioError } from '../shared/scenario/load.ts';
 import { runScenario } from '../shared/scenario/runner.ts';
@@ -24,6 +26,9 @@ export interface RunCommand {
 }
 
 export const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
+
+/** What `npm start` and `ffa-world default` run. */
+export const DEFAULT_WORLD_FILE = relative(process.cwd(), fileURLToPath(new URL('../scenarios/default-world.yaml', import.meta.url)));
 
 function loadAll(files: readonly string[]): Scenario[] | string[] {
   const scenarios: Scenario[] = [];
@@ -61,6 +66,14 @@ export function printResult(result: ScenarioResult, files: { report: string; tra
   console.log(`  replay: ${result.replay}`);
 }
 
+/** Steps done, in a TTY only (never in CI or with --json: the output must stay parseable). */
+function progressBar(command: RunCommand, scenario: Scenario): SingleBar | null {
+  if (command.json || !process.stdout.isTTY || process.env.CI || scenario.steps.length < 2) return null;
+  const bar = new SingleBar({ format: `  ${scenario.name} [{bar}] {value}/{total} steps`, clearOnComplete: true }, Presets.shades_classic);
+  bar.start(scenario.steps.length, 0);
+  return bar;
+}
+
 function outFor(command: RunCommand, scenario: Scenario, several: boolean): string {
   const name = scenario.name.replace(/[^A-Za-z0-9._-]+/g, '-');
   if (command.out === undefined) return join('out', name);
@@ -79,7 +92,15 @@ export async function runScenarioFiles(command: RunCommand): Promise<number> {
     const runtime = command.runtime ?? scenario.runtime ?? 'sim';
     const seed = command.seed ?? scenario.seed ?? randomInt(0, 2 ** 32 - 1);
     if (!command.json) console.log(`seed ${seed} (${scenario.name}, runtime ${runtime})`);
-    const run = await runScenario(scenario, { runtime, seed, out: outFor(command, scenario, scenarios.length > 1), ...(command.logLevel ? { logLevel: command.logLevel } : {}) });
+    const progress = progressBar(command, scenario);
+    const run = await runScenario(scenario, {
+      runtime,
+      seed,
+      out: outFor(command, scenario, scenarios.length > 1),
+      ...(command.logLevel ? { logLevel: command.logLevel } : {}),
+      ...(progress ? { onStep: (done: number) => progress.update(done) } : {}),
+    });
+    progress?.stop();
     results.push(run.result);
     if (command.json) console.log(JSON.stringify(run.result));
     else printResult(run.result, run.files);

@@ -3,6 +3,6 @@
  * runtime, every component in its own worker thread; prints the verdict of every checker and
  * where the report is (out/start/).
  */
-import { runScenarioFiles } from './run-scenarios.ts';
+import { DEFAULT_WORLD_FILE, runScenarioFiles } from './run-scenarios.ts';
 
-process.exitCode = await runScenarioFiles({ files: ['scenarios/default-world.yaml'], runtime: 'ws', out: 'out/start', json: false });
+process.exitCode = await runScenarioFiles({ files: [DEFAULT_WORLD_FILE], runtime: 'ws', out: 'out/start', json: false });

@@ -3,9 +3,9 @@
  * time), a result that passed and one that failed (check results made up around real events),
  * and small checkers of the outputs' shape.
  */
-import { defaultWorldSpec, MILD_FAULTS } from '../../scripts/default-world.ts';
 import type { HistoryEntry } from '../runtime/history.ts';
-import { runWorldInMemory } from '../runtime/run-world.ts';
+import { loadScenarioFile } from '../scenario/load.ts';
+import { runScenario } from '../scenario/runner.ts';
 import type { Percentiles, ScenarioResult } from '../scenario/types.ts';
 import type { TraceEvent } from './trace.ts';
 
@@ -13,9 +13,9 @@ export const HOSTILE = '<script>alert("x")</script> & \'quotes\' \u0001';
 
 let cached: Promise<HistoryEntry[]> | null = null;
 
-/** The default world, 3 rounds, seed 7, under sim with the mild fault schedule. */
+/** The default world (scenarios/default-world.yaml), seed 7, under sim with its mild fault schedule. */
 export function defaultWorldHistory(): Promise<HistoryEntry[]> {
-  cached ??= runWorldInMemory(defaultWorldSpec(7, 3), { runtime: 'sim', faults: MILD_FAULTS }).then(({ result, entries }) => {
+  cached ??= runScenario(loadScenarioFile('scenarios/default-world.yaml'), { runtime: 'sim', seed: 7 }).then(({ result, entries }) => {
     if (result.ended !== 'done') throw new Error(`default world ended ${result.ended}`);
     return entries;
   });

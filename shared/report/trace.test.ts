@@ -26,7 +26,7 @@ describe('trace.json from a default-world run', () => {
     assert.equal(trace.displayTimeUnit, 'ns');
     const processes = names(trace.traceEvents, 'process_name');
     const threads = names(trace.traceEvents, 'thread_name');
-    for (const component of ['dom0', 'vm1', 'vm2', 'hypervisor', 'spmd', 'spmc', 'gic', 'actor']) {
+    for (const component of ['dom0', 'vm1', 'vm2', 'hypervisor', 'spmd', 'spmc', 'gic', 'orchestrator']) {
       assert.ok([...processes.values()].includes(component), `a process for ${component}`);
     }
     for (const e of timed(trace.traceEvents)) {

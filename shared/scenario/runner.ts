@@ -8,11 +8,11 @@ import { mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { measureLatency, runChecks } from '../checkers/index.ts';
 import { writeRunOutputs } from '../report/index.ts';
-import { FileHistorySink, type HistoryEntry, MemoryHistorySink, readHistory } from '../runtime/history.ts';
+import { FileHistorySink, type HistoryEntry, type HistorySink, MemoryHistorySink, readHistory } from '../runtime/history.ts';
 import { type RuntimeName, runWorld } from '../runtime/run-world.ts';
 import type { OrchestratorConfig } from './orchestrator.ts';
 import type { Scenario, ScenarioResult, StepResult, WorldModel } from './types.ts';
-import { buildWorldSpec, worldModelOf } from './world-builder.ts';
+import { buildWorldSpec, COMPONENTS, worldModelOf } from './world-builder.ts';
 
 export interface ScenarioRunOptions {
   runtime: RuntimeName;
@@ -22,6 +22,8 @@ export interface ScenarioRunOptions {
   logLevel?: string;
   /** Bound on the run: virtual time under sim, wall time under ws (default 120 s). */
   timeoutMs?: number;
+  /** Called as each step ends (progress on long runs). */
+  onStep?: (done: number, total: number) => void;
 }
 
 export interface ScenarioRun {
@@ -91,6 +93,19 @@ function problems(entries: readonly HistoryEntry[], model: WorldModel): string[]
   return found;
 }
 
+/** The orchestrator's `step` records, counted as they are written. */
+function withStepProgress(sink: HistorySink, total: number, onStep: (done: number, total: number) => void): HistorySink {
+  let done = 0;
+  return {
+    append(entry) {
+      sink.append(entry);
+      const { event } = entry;
+      if (event.type === 'record' && event.component === COMPONENTS.orchestrator && event.data['event'] === 'step') onStep(++done, total);
+    },
+    close: () => sink.close(),
+  };
+}
+
 export async function runScenario(scenario: Scenario, options: ScenarioRunOptions): Promise<ScenarioRun> {
   const { runtime, seed } = options;
   const spec = buildWorldSpec(scenario, seed, orchestratorConfig(scenario, runtime));
@@ -98,16 +113,17 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   if (out) mkdirSync(out, { recursive: true });
   const historyFile = out ? join(out, 'history.jsonl') : null;
   const sink = historyFile ? new FileHistorySink(historyFile) : new MemoryHistorySink();
+  const history = options.onStep ? withStepProgress(sink, scenario.steps.length, options.onStep) : sink;
   const started = process.hrtime.bigint();
   let ended: string;
   try {
-    ({ ended } = await runWorld(spec, { runtime, history: sink, logLevel: options.logLevel ?? 'silent', timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }));
+    ({ ended } = await runWorld(spec, { runtime, history, logLevel: options.logLevel ?? 'silent', timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }));
   } finally {
     sink.close();
   }
   const wallMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
   const entries = sink instanceof MemoryHistorySink ? sink.entries : readHistory(historyFile ?? '');
-  const model: WorldModel = { ...worldModelOf(scenario), lastFaultHealNs: lastFaultHealNs(entries, 'orchestrator') };
+  const model: WorldModel = { ...worldModelOf(scenario), lastFaultHealNs: lastFaultHealNs(entries, COMPONENTS.orchestrator) };
   const steps = stepResults(scenario, entries, model.orchestrator, ended);
   const checks = runChecks(entries, model, scenario.checks);
   const trouble = problems(entries, model);
