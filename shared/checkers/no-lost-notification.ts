@@ -5,7 +5,8 @@
  * (reference §3.1), within model.livenessBoundNs after max(its set, the last fault's heal).
  *
  * A bit still pending when the run ended before its deadline is not judged (the detail counts
- * them). A receiver that was destroyed, rebooted or crashed after the set excuses it.
+ * them), unless the world had gone quiet by then (model.quietAtEndNs): nothing is left that could
+ * deliver it. A receiver that was destroyed, rebooted or crashed after the set excuses it.
  */
 import type { HistoryEntry } from '../runtime/history.ts';
 import type { WorldModel } from '../scenario/types.ts';
@@ -44,6 +45,8 @@ function judge(model: WorldModel, analysis: NotificationAnalysis, episode: Episo
     const at = (episode.delivery as NonNullable<Episode['delivery']>).entry.t;
     return { failed: at > deadline ? `delivered ${at - deadline} ns after its deadline (${model.livenessBoundNs} ns bound)` : null, undecided: false };
   }
+  const quietAt = model.quietAtEndNs ?? null;
+  if (analysis.endNs < deadline && quietAt !== null) return { failed: `never returned by a GET: still pending when the world went quiet at ${(quietAt / 1e6).toFixed(3)} ms, with nothing left in flight to deliver it`, undecided: false };
   if (analysis.endNs < deadline) return { failed: null, undecided: true };
   return { failed: `never returned by a GET within ${model.livenessBoundNs} ns (still pending when the run ended)`, undecided: false };
 }

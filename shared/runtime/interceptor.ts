@@ -24,6 +24,8 @@ export interface MessageMatch {
   /** For interrupt frames: the INTID and op. */
   intid?: number;
   irqOp?: string;
+  /** For interrupt frames: the VM (FF-A ID) of a virtual one, -1 for a physical one. */
+  irqVm?: number;
 }
 
 export type FaultAction =
@@ -58,6 +60,7 @@ function matches(match: MessageMatch, envelope: Envelope): boolean {
   if (match.fid !== undefined && (message.kind !== 'call' || message.regs[0] !== match.fid)) return false;
   if (match.intid !== undefined && (message.kind !== 'irq' || message.intid !== match.intid)) return false;
   if (match.irqOp !== undefined && (message.kind !== 'irq' || message.op !== match.irqOp)) return false;
+  if (match.irqVm !== undefined && (message.kind !== 'irq' || message.vm !== match.irqVm)) return false;
   return true;
 }
 

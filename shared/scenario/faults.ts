@@ -1,6 +1,11 @@
 /**
  * A scenario's faults (scenario-format.md "Faults") as rules for the one interception point
- * (shared/runtime/interceptor.ts). Interrupt faults act on the GIC's deliveries to their target;
+ * (shared/runtime/interceptor.ts). Interrupt faults act on the interrupt's signal: the raise
+ * frame that reaches the GIC (an SGI the SPMC sends for the SRI, a virtual interrupt the
+ * hypervisor injects), so a dropped interrupt is one the GIC never saw, as a lost edge would be,
+ * rather than one it believes delivered and waits forever to see ended; a duplicate is a second
+ * signal, which the GIC merges while the first is pending (GICv3). `to` names the target: a VM
+ * for its virtual interrupts, the hypervisor or the host for physical ones.
  * call faults on the calls from the first component of `between` to the second; a cut link
  * drops everything both ways until it heals.
  */
@@ -30,8 +35,9 @@ function limits(fault: { count: number | null; probability: number | null }): Pi
   return { ...(fault.count === null ? {} : { count: fault.count }), ...(fault.probability === null ? {} : { probability: fault.probability }) };
 }
 
-function deliveryMatch(intid: number, to: Endpoint | null): MessageMatch {
-  return { kind: 'irq', from: GIC, irqOp: 'deliver', intid, ...(to === null ? {} : { to: componentOf(to) }) };
+function raiseMatch(intid: number, to: Endpoint | null): MessageMatch {
+  const target = to === null ? {} : { irqVm: to.kind === 'vm' ? to.id : -1 };
+  return { kind: 'irq', to: GIC, irqOp: 'raise', intid, ...target };
 }
 
 function callMatch(fid: number | null, between: [string, string]): MessageMatch {
@@ -42,11 +48,11 @@ export function rulesFor(fault: FaultSpec, id: string): RulePlan {
   const rule = (match: MessageMatch, then: FaultRule['then'], extra: Pick<FaultRule, 'count' | 'probability'> = {}): FaultRule => ({ id, match, then, ...extra });
   switch (fault.kind) {
     case 'drop-interrupt':
-      return { kind: 'rules', rules: [rule(deliveryMatch(fault.intid, fault.to), { action: 'drop' }, limits(fault))], healAfterNs: null };
+      return { kind: 'rules', rules: [rule(raiseMatch(fault.intid, fault.to), { action: 'drop' }, limits(fault))], healAfterNs: null };
     case 'delay-interrupt':
-      return { kind: 'rules', rules: [rule(deliveryMatch(fault.intid, fault.to), { action: 'delay', byNs: fault.byNs }, limits(fault))], healAfterNs: null };
+      return { kind: 'rules', rules: [rule(raiseMatch(fault.intid, fault.to), { action: 'delay', byNs: fault.byNs }, limits(fault))], healAfterNs: null };
     case 'duplicate-interrupt':
-      return { kind: 'rules', rules: [rule(deliveryMatch(fault.intid, fault.to), { action: 'duplicate', copies: 1 }, limits(fault))], healAfterNs: null };
+      return { kind: 'rules', rules: [rule(raiseMatch(fault.intid, fault.to), { action: 'duplicate', copies: 1 }, limits(fault))], healAfterNs: null };
     case 'fail-call':
       return { kind: 'rules', rules: [rule(callMatch(fault.fid, fault.between), { action: 'fail', regs: ffaError(fault.error) }, limits(fault))], healAfterNs: null };
     case 'delay-call':

@@ -147,9 +147,13 @@ class Orchestrator implements Component {
     this.finish();
   }
 
+  /**
+   * The end: workloads stop, then the world is given its quiet window, so the checkers know that
+   * a notification still pending then will never be delivered (WorldModel.quietAtEndNs).
+   */
   private finish(): void {
     for (const workload of this.workloads) workload.stop();
-    this.ctx.record({ event: 'done' });
+    this.awaitIdle((quiet) => this.ctx.record({ event: 'done', quiet, atNs: this.ctx.clock.nowNs() }));
   }
 
   private execute(step: Step, finish: Finish): void {
@@ -313,7 +317,7 @@ class Orchestrator implements Component {
     });
   }
 
-  private awaitIdle(finish: Finish): void {
+  private awaitIdle(finish: (passed: boolean, detail: string) => void): void {
     const quiet = IDLE_QUIET_NS[this.config.runtime];
     const startNs = this.ctx.clock.nowNs();
     const poll = () => {

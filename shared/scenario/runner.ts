@@ -84,6 +84,17 @@ function lastFaultHealNs(entries: readonly HistoryEntry[], orchestrator: string)
   return last;
 }
 
+/** The orchestrator's last record says whether the world went quiet after the steps. */
+function quietAtEnd(entries: readonly HistoryEntry[]): number | null {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const { event } = entries[i] as HistoryEntry;
+    if (event.type === 'record' && event.component === COMPONENTS.orchestrator && event.data['event'] === 'done') {
+      return event.data['quiet'] === true ? Number(event.data['atNs']) : null;
+    }
+  }
+  return null;
+}
+
 function problems(entries: readonly HistoryEntry[], model: WorldModel): string[] {
   const found: string[] = [];
   for (const { event } of entries) {
@@ -123,7 +134,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   }
   const wallMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
   const entries = sink instanceof MemoryHistorySink ? sink.entries : readHistory(historyFile ?? '');
-  const model: WorldModel = { ...worldModelOf(scenario), lastFaultHealNs: lastFaultHealNs(entries, COMPONENTS.orchestrator) };
+  const model: WorldModel = { ...worldModelOf(scenario), lastFaultHealNs: lastFaultHealNs(entries, COMPONENTS.orchestrator), quietAtEndNs: quietAtEnd(entries) };
   const steps = stepResults(scenario, entries, model.orchestrator, ended);
   const checks = runChecks(entries, model, scenario.checks);
   const trouble = problems(entries, model);

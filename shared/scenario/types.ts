@@ -256,4 +256,10 @@ export interface WorldModel {
   lastFaultHealNs: number | null;
   /** Liveness: a pending notification must reach its receiver within this after max(its SET, the last heal). */
   livenessBoundNs: number;
+  /**
+   * When the world went quiet after the last step (nothing recorded, no interrupt delivered for
+   * the orchestrator's quiet window), or null. A bit still pending then will never be delivered:
+   * it is lost even if its liveness deadline lies beyond the end of the run.
+   */
+  quietAtEndNs?: number | null;
 }
