@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { junitXml } from '../shared/report/index.ts';
 import { loadScenarioFile, ScenarioError } from '../shared/scenario/load.ts';
 import { runScenario } from '../shared/scenario/runner.ts';
+import { describeFault, swarmProfile } from '../shared/scenario/swarm.ts';
 import type { Percentiles, Scenario, ScenarioResult } from '../shared/scenario/types.ts';
 
 export interface RunCommand {
@@ -66,6 +67,15 @@ export function printResult(result: ScenarioResult, files: { report: string; tra
   console.log(`  replay: ${result.replay}`);
 }
 
+/** The seed first, and every swarm's drawn faults: what a failing run needs to be replayed. */
+function printStart(scenario: Scenario, runtime: string, seed: number): void {
+  console.log(`seed ${seed} (${scenario.name}, runtime ${runtime})`);
+  for (const swarm of swarmProfile(scenario, seed)) {
+    console.log(`swarm at ${swarm.where}:${swarm.faults.length === 0 ? ' no faults drawn' : ''}`);
+    for (const fault of swarm.faults) console.log(`  ${describeFault(fault)}`);
+  }
+}
+
 /** Steps done, in a TTY only (never in CI or with --json: the output must stay parseable). */
 function progressBar(command: RunCommand, scenario: Scenario): SingleBar | null {
   if (command.json || !process.stdout.isTTY || process.env.CI || scenario.steps.length < 2) return null;
@@ -91,7 +101,7 @@ export async function runScenarioFiles(command: RunCommand): Promise<number> {
   for (const scenario of scenarios) {
     const runtime = command.runtime ?? scenario.runtime ?? 'sim';
     const seed = command.seed ?? scenario.seed ?? randomInt(0, 2 ** 32 - 1);
-    if (!command.json) console.log(`seed ${seed} (${scenario.name}, runtime ${runtime})`);
+    if (!command.json) printStart(scenario, runtime, seed);
     const progress = progressBar(command, scenario);
     const run = await runScenario(scenario, {
       runtime,

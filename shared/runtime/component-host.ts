@@ -41,6 +41,9 @@ export interface HostLimits {
   callTimeoutNs: number;
 }
 
+/** Bound on what waits for a stalled component (deliveries and timers). */
+const STALLED_WORK_MAX = 100_000;
+
 export const DEFAULT_HOST_LIMITS: HostLimits = {
   maxInFlightPerVcpu: 8,
   callTimeoutNs: 5_000_000_000,
@@ -78,6 +81,11 @@ export class ComponentHost implements ComponentContext {
   private nextCallId = 1;
   private component: Component | undefined;
   private running = false;
+  /** Bumped by every restart: a timer or continuation of an earlier life never runs in this one. */
+  private incarnation = 0;
+  private factoryAndConfig: { factory: ComponentFactory<unknown>; config: unknown } | undefined;
+  /** While stalled (a fault), deliveries and timers wait here, in order. */
+  private stalled: (() => void)[] | null = null;
 
   constructor(options: HostOptions) {
     this.name = options.name;
@@ -92,6 +100,7 @@ export class ComponentHost implements ComponentContext {
 
   /** Build the component with its factory and start it. */
   start<Config>(factory: ComponentFactory<Config>, config: Config): void {
+    this.factoryAndConfig = { factory: factory as ComponentFactory<unknown>, config };
     this.component = factory(this, config);
     this.running = true;
     this.transport.history({ type: 'component', component: this.name, event: 'start', detail: '' });
@@ -113,9 +122,55 @@ export class ComponentHost implements ComponentContext {
     return this.running;
   }
 
+  /**
+   * A crash (a fault): the component's state is gone at once, nothing of it runs any more, its
+   * pending calls are forgotten, and what arrives for it is lost. onStop does not run.
+   */
+  crash(detail: string): void {
+    if (!this.running) return;
+    this.running = false;
+    this.stalled = null;
+    this.incarnation++;
+    for (const call of this.pending.values()) this.transport.cancel(call.timer);
+    this.pending.clear();
+    this.inFlightPerVcpu.clear();
+    this.transport.history({ type: 'component', component: this.name, event: 'crash', detail });
+  }
+
+  /** A fresh instance from the same factory and config (after a crash): it starts from nothing. */
+  restart(detail: string): void {
+    const started = this.factoryAndConfig;
+    if (!started) throw new Error(`bug: ${this.name} restarted before it ever started`);
+    if (this.running) this.crash('restarted while running');
+    this.incarnation++;
+    this.component = started.factory(this, started.config);
+    this.running = true;
+    this.transport.history({ type: 'component', component: this.name, event: 'restart', detail });
+    this.component.onStart();
+  }
+
+  /** A stall (a fault): nothing runs until resume(); deliveries and timers wait, bounded. */
+  stall(): void {
+    if (this.running && this.stalled === null) this.stalled = [];
+  }
+
+  resume(): void {
+    const waiting = this.stalled;
+    this.stalled = null;
+    for (const run of waiting ?? []) this.whenNotStalled(run);
+  }
+
+  /** Runs now, or after the stall; work beyond the bound is lost, as a wedged CPU would lose it. */
+  private whenNotStalled(run: () => void): void {
+    if (this.stalled === null) return run();
+    if (this.stalled.length < STALLED_WORK_MAX) this.stalled.push(run);
+    else this.record({ event: 'stall-overflow', bound: STALLED_WORK_MAX });
+  }
+
   /** A message arrived for this component from the network. */
   receive(from: string, message: Message): void {
     if (!this.running) return;
+    if (this.stalled !== null) return this.whenNotStalled(() => this.receive(from, message));
     this.transport.history({ type: 'deliver', from, to: this.name, message });
     if (message.kind === 'return') {
       this.completeCall(message.id, { ok: true, regs: message.regs }, from);
@@ -164,8 +219,9 @@ export class ComponentHost implements ComponentContext {
   }
 
   setTimer(delayNs: number, onFire: () => void): TimerHandle {
+    const life = this.incarnation;
     return this.transport.schedule(delayNs, () => {
-      if (this.running) onFire();
+      if (this.running && this.incarnation === life) this.whenNotStalled(onFire);
     });
   }
 
@@ -244,8 +300,9 @@ export class ComponentHost implements ComponentContext {
 
   /** Continuations never run re-entrantly: a refusal is answered on a later turn. */
   private failSoon(onReturn: (outcome: CallOutcome) => void, reason: 'busy', detail: string): void {
+    const life = this.incarnation;
     this.transport.schedule(0, () => {
-      if (this.running) onReturn({ ok: false, reason, detail });
+      if (this.running && this.incarnation === life) onReturn({ ok: false, reason, detail });
     });
   }
 

@@ -87,6 +87,13 @@ export interface WorldControl {
   installFaults(rules: FaultRule[]): void;
   /** Remove them again (the fault heals). */
   removeFaults(ids: string[]): void;
+  /** Crash a component: its state is gone, nothing of it runs, what arrives for it is lost. */
+  crash(component: string, detail: string): void;
+  /** Start a fresh instance of a crashed component (same factory and config). */
+  restart(component: string, detail: string): void;
+  /** Stall a component: deliveries and timers wait until it resumes. */
+  stall(component: string): void;
+  resume(component: string): void;
 }
 
 /**

@@ -68,8 +68,11 @@ export function rulesFor(fault: FaultSpec, id: string): RulePlan {
     case 'spurious-interrupt':
       return { kind: 'not-a-rule', why: 'a spurious interrupt is raised at the GIC, not intercepted' };
     case 'crash':
-      return { kind: 'not-a-rule', why: 'crashing a component is not supported yet (issue 8: faults, sweeps and experiments)' };
+    case 'stall':
+      return { kind: 'not-a-rule', why: 'a component fault, applied through the world control' };
+    case 'hold-interrupt':
+      return { kind: 'not-a-rule', why: 'an interrupt held at the GIC, not intercepted' };
     case 'swarm':
-      return { kind: 'not-a-rule', why: 'swarm fault profiles are not supported yet (issue 8: faults, sweeps and experiments)' };
+      return { kind: 'not-a-rule', why: 'a swarm is expanded into concrete faults by the runner before the world starts' };
   }
 }

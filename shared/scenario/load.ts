@@ -855,6 +855,10 @@ function faultSpec(input: FaultInput, path: ValuePath, resolver: Resolver): Faul
       const restart = input['restart-after'];
       return { kind: input.fault, component: resolver.component(input.component, at('component')), restartAfterNs: restart === undefined ? null : ns(restart) };
     }
+    case 'stall':
+      return { kind: input.fault, component: resolver.component(input.component, at('component')), forNs: ns(input.for) };
+    case 'hold-interrupt':
+      return { kind: input.fault, intid: input.intid, forNs: ns(input.for) };
     case 'swarm':
       return { kind: input.fault, intensity: input.intensity };
   }
@@ -874,7 +878,8 @@ function between(pair: readonly [string | number, string | number], path: ValueP
 }
 
 function faultLabel(input: FaultInput): string {
-  if ('intid' in input) return `fault ${input.fault} intid ${input.intid}${input.to === undefined ? '' : ` to ${input.to}`}`;
+  if ('to' in input) return `fault ${input.fault} intid ${input.intid}${input.to === undefined ? '' : ` to ${input.to}`}`;
+  if ('intid' in input) return `fault ${input.fault} intid ${input.intid}`;
   if ('between' in input) return `fault ${input.fault} between ${input.between.join(' and ')}`;
   if ('component' in input) return `fault ${input.fault} ${input.component}`;
   return `fault ${input.fault}`;

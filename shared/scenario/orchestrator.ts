@@ -11,7 +11,7 @@
  * step records back from the history; the checkers read everything else.
  */
 import type { RegisterFile } from '../ffa/index.ts';
-import type { CallOutcome, Component, ComponentContext, ComponentFactory, ObservedEvent, TimerHandle } from '../runtime/component.ts';
+import type { CallOutcome, Component, ComponentContext, ComponentFactory, ObservedEvent, TimerHandle, WorldControl } from '../runtime/component.ts';
 import type { HistoryEvent } from '../runtime/history.ts';
 import type { Message } from '../runtime/messages.ts';
 import { checkExpectation, shown } from './expect.ts';
@@ -30,6 +30,10 @@ export interface OrchestratorConfig {
   vms: { name: string; id: number; vcpus: number; pcpus: number[] | null }[];
   /** Every SP with its behaviour, for workloads. */
   sps: { id: number; behaviour: SpBehaviour }[];
+  /** Whether a hypervisor runs the VMs (a guest's crash is then its VM's destruction). */
+  hypervisor: boolean;
+  /** Each swarm's concrete faults, drawn from the seed by the runner (swarm.ts), by where it is. */
+  swarms: { where: string; faults: FaultSpec[] }[];
 }
 
 /** Bound on the probes of the booted guests before the first step. */
@@ -80,7 +84,9 @@ class Orchestrator implements Component {
 
   onStart(): void {
     this.ctx.record({ event: 'scenario-start', steps: this.config.steps.length, timedFaults: this.config.timedFaults.length });
-    for (const timed of this.config.timedFaults) this.ctx.setTimer(timed.atNs, () => this.applyFault(timed.fault, `at-${ms(timed.atNs)}`, () => {}));
+    this.config.timedFaults.forEach((timed, index) => {
+      this.ctx.setTimer(timed.atNs, () => this.applyFault(timed.fault, `at-${ms(timed.atNs)}`, () => {}, `timed fault ${index}`));
+    });
     this.awaitProbes([...this.config.bootedGuests], () => this.runStep(0));
   }
 
@@ -178,7 +184,7 @@ class Orchestrator implements Component {
       case 'workload':
         return this.startWorkload(step, finish);
       case 'fault':
-        return this.applyFault(step.fault, `step-${step.index}`, finish);
+        return this.applyFault(step.fault, `step-${step.index}`, finish, `step ${step.index}`);
     }
   }
 
@@ -258,15 +264,31 @@ class Orchestrator implements Component {
 
   // ---------------------------------------------------------------- faults
 
-  private applyFault(fault: FaultSpec, id: string, finish: Finish): void {
+  private applyFault(fault: FaultSpec, id: string, finish: Finish, where: string): void {
     const ruleId = `${id}:${fault.kind}#${this.faultSerial++}`;
-    if (fault.kind === 'spurious-interrupt') return this.spurious(fault, ruleId, finish);
-    const plan = rulesFor(fault, ruleId);
     const world = this.ctx.world;
-    if (plan.kind === 'not-a-rule' || !world) {
-      const why = plan.kind === 'not-a-rule' ? plan.why : 'this orchestrator has no world control';
-      this.ctx.record({ event: 'fault-refused', id: ruleId, fault: fault.kind, why });
-      return finish(false, why);
+    if (!world) throw new Error('bug: the orchestrator was started without world control');
+    switch (fault.kind) {
+      case 'swarm':
+        return this.swarm(where, ruleId, finish);
+      case 'spurious-interrupt':
+        return this.spurious(fault, ruleId, finish);
+      case 'crash':
+        return this.crash(world, fault, ruleId, finish);
+      case 'stall':
+        return this.stall(world, fault, ruleId, finish);
+      case 'hold-interrupt':
+        return this.hold(fault, ruleId, finish);
+      default:
+        return this.installRules(world, fault, ruleId, finish);
+    }
+  }
+
+  private installRules(world: WorldControl, fault: FaultSpec, ruleId: string, finish: Finish): void {
+    const plan = rulesFor(fault, ruleId);
+    if (plan.kind === 'not-a-rule') {
+      this.ctx.record({ event: 'fault-refused', id: ruleId, fault: fault.kind, why: plan.why });
+      return finish(false, plan.why);
     }
     world.installFaults(plan.rules);
     this.ctx.record({ event: 'fault-installed', id: ruleId, fault: fault.kind, rules: plan.rules.map((r) => r.id), spec: shown(fault) });
@@ -278,6 +300,58 @@ class Orchestrator implements Component {
       });
     }
     finish(true, `${fault.kind} installed as ${ruleId}`);
+  }
+
+  /**
+   * A crash: the component's state is gone. A guest's crash is its VM's: the toolstack destroys
+   * the domain (Xen's ffa_domain_teardown: VM_DESTROYED to subscribed SPs, BITMAP_DESTROY) and,
+   * with restart-after, creates it again, and the fresh kernel probes from scratch. Any other
+   * component restarts fresh from its configuration.
+   */
+  private crash(world: WorldControl, fault: Extract<FaultSpec, { kind: 'crash' }>, id: string, finish: Finish): void {
+    const vm = this.config.vms.find((v) => v.name === fault.component);
+    const underHypervisor = vm !== undefined && this.config.hypervisor;
+    world.crash(fault.component, `fault ${id}`);
+    if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-destroy', data: { name: fault.component } });
+    this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
+    if (fault.restartAfterNs !== null) {
+      this.ctx.setTimer(fault.restartAfterNs, () => {
+        world.restart(fault.component, `fault ${id} healed`);
+        if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-create', data: this.vmRequest('create', fault.component) });
+        this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
+      });
+    }
+    finish(true, `${fault.component} crashed${fault.restartAfterNs === null ? '' : `, restarting after ${ms(fault.restartAfterNs)}`}`);
+  }
+
+  private stall(world: WorldControl, fault: Extract<FaultSpec, { kind: 'stall' }>, id: string, finish: Finish): void {
+    world.stall(fault.component);
+    this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
+    this.ctx.setTimer(fault.forNs, () => {
+      world.resume(fault.component);
+      this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
+    });
+    finish(true, `${fault.component} stalled for ${ms(fault.forNs)}`);
+  }
+
+  /** The INTID disabled at the GIC: its interrupts stay pending while it is masked, then it is enabled again. */
+  private hold(fault: Extract<FaultSpec, { kind: 'hold-interrupt' }>, id: string, finish: Finish): void {
+    this.ctx.send('gic', { kind: 'control', op: 'gic-configure', data: { intid: fault.intid, enabled: false } });
+    this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
+    this.ctx.setTimer(fault.forNs, () => {
+      this.ctx.send('gic', { kind: 'control', op: 'gic-configure', data: { intid: fault.intid, enabled: true } });
+      this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
+    });
+    finish(true, `INTID ${fault.intid} held at the GIC for ${ms(fault.forNs)}`);
+  }
+
+  /** A swarm: the faults the runner drew for this seed, applied together. */
+  private swarm(where: string, id: string, finish: Finish): void {
+    const drawn = this.config.swarms.find((swarm) => swarm.where === where);
+    if (!drawn) throw new Error(`bug: no swarm was drawn for ${where}`);
+    this.ctx.record({ event: 'swarm', id, where, faults: drawn.faults.map((fault) => shown(fault)) });
+    drawn.faults.forEach((fault, index) => this.applyFault(fault, `${id}.${index}`, () => {}, `${where}.${index}`));
+    finish(true, `swarm of ${drawn.faults.length} faults: ${drawn.faults.map((f) => f.kind).join(', ') || 'none drawn'}`);
   }
 
   /** A spurious interrupt: raised at the GIC for a target that nothing made pending. */

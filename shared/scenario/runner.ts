@@ -12,6 +12,7 @@ import { FileHistorySink, type HistoryEntry, type HistorySink, MemoryHistorySink
 import { type RuntimeName, runWorld } from '../runtime/run-world.ts';
 import type { OrchestratorConfig } from './orchestrator.ts';
 import type { Scenario, ScenarioResult, StepResult, WorldModel } from './types.ts';
+import { swarmProfile } from './swarm.ts';
 import { buildWorldSpec, COMPONENTS, worldModelOf } from './world-builder.ts';
 
 export interface ScenarioRunOptions {
@@ -35,7 +36,7 @@ export interface ScenarioRun {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
-function orchestratorConfig(scenario: Scenario, runtime: RuntimeName): OrchestratorConfig {
+function orchestratorConfig(scenario: Scenario, runtime: RuntimeName, seed: number): OrchestratorConfig {
   const { world } = scenario;
   return {
     runtime,
@@ -45,6 +46,8 @@ function orchestratorConfig(scenario: Scenario, runtime: RuntimeName): Orchestra
     bootedGuests: world.vms.filter((vm) => vm.boot).map((vm) => vm.name),
     vms: world.vms.map((vm) => ({ name: vm.name, id: vm.id, vcpus: vm.vcpus, pcpus: vm.pcpus })),
     sps: world.spmc.partitions.map((sp) => ({ id: sp.id, behaviour: sp.behaviour })),
+    hypervisor: world.hypervisor.profile !== 'none',
+    swarms: swarmProfile(scenario, seed),
   };
 }
 
@@ -98,7 +101,7 @@ function quietAtEnd(entries: readonly HistoryEntry[]): number | null {
 function problems(entries: readonly HistoryEntry[], model: WorldModel): string[] {
   const found: string[] = [];
   for (const { event } of entries) {
-    if (event.type === 'component' && event.event === 'crash') found.push(`${event.component} crashed: ${event.detail.split('\n')[0] ?? ''}`);
+    if (event.type === 'component' && event.event === 'crash' && !event.detail.startsWith('fault ')) found.push(`${event.component} crashed: ${event.detail.split('\n')[0] ?? ''}`);
     if (event.type === 'record' && event.component === model.orchestrator && event.data['event'] === 'probe-timeout') found.push(`${String(event.data['guest'])} did not finish its probe`);
   }
   return found;
@@ -119,7 +122,7 @@ function withStepProgress(sink: HistorySink, total: number, onStep: (done: numbe
 
 export async function runScenario(scenario: Scenario, options: ScenarioRunOptions): Promise<ScenarioRun> {
   const { runtime, seed } = options;
-  const spec = buildWorldSpec(scenario, seed, orchestratorConfig(scenario, runtime));
+  const spec = buildWorldSpec(scenario, seed, orchestratorConfig(scenario, runtime, seed));
   const out = options.out === undefined ? null : resolve(options.out);
   if (out) mkdirSync(out, { recursive: true });
   const historyFile = out ? join(out, 'history.jsonl') : null;

@@ -369,6 +369,10 @@ const FAULT_SHAPES = {
   'delay-call': { call: callFilter().optional(), between: between(), by: duration(), count: count().optional(), probability: probability().optional() },
   'cut-link': { between: between(), for: duration() },
   crash: { component: endpointRef(), 'restart-after': duration().optional() },
+  /** Extension: a component runs nothing for a while; deliveries and timers wait. */
+  stall: { component: endpointRef(), for: duration() },
+  /** Extension: an INTID disabled at the GIC for a while, so its interrupts stay pending (held), then enabled. */
+  'hold-interrupt': { intid: integerIn(0, SCENARIO_LIMITS.intidMax), for: duration() },
   swarm: { intensity: probability() },
 } as const;
 
@@ -388,6 +392,8 @@ function faultUnion<E extends z.core.$ZodLooseShape>(extra: E, what: string) {
       branch('delay-call'),
       branch('cut-link'),
       branch('crash'),
+      branch('stall'),
+      branch('hold-interrupt'),
       branch('swarm'),
     ],
     discriminatorError('fault', `one of ${FAULT_KINDS.join(', ')}`),

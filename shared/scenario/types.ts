@@ -83,7 +83,12 @@ export type FaultSpec =
   | { kind: 'fail-call'; fid: number | null; between: [string, string]; error: FfaErrorName; count: number | null; probability: number | null }
   | { kind: 'delay-call'; fid: number | null; between: [string, string]; byNs: number; count: number | null; probability: number | null }
   | { kind: 'cut-link'; between: [string, string]; forNs: number }
+  /** A component's state is lost; with restartAfterNs, a fresh instance starts then (a guest's VM is destroyed and re-created). */
   | { kind: 'crash'; component: string; restartAfterNs: number | null }
+  /** Extension: the component runs nothing for forNs (deliveries and timers wait). */
+  | { kind: 'stall'; component: string; forNs: number }
+  /** Extension: the INTID is disabled at the GIC for forNs, so its interrupts stay pending, then it is enabled again. */
+  | { kind: 'hold-interrupt'; intid: number; forNs: number }
   | { kind: 'swarm'; intensity: number };
 
 interface StepBase {

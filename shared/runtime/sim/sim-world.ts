@@ -218,6 +218,10 @@ export class SimWorld {
       removeFaults: (ids) => {
         for (const interceptor of this.interceptors) interceptor.remove(ids);
       },
+      crash: (name, detail) => this.requireHost(name).crash(detail),
+      restart: (name, detail) => this.requireHost(name).restart(detail),
+      stall: (name) => this.requireHost(name).stall(),
+      resume: (name) => this.requireHost(name).resume(),
     };
   }
 
