@@ -20,8 +20,8 @@
  *   VM entry there may leave out name and id, or give `host` and 0; another name or ID is refused
  *   rather than silently replaced.
  * - A VM or partition without `vcpus` gets one per physical CPU. A partition's other defaults:
- *   the SPMC's ffaVersion, notifications false, messaging [direct], behaviour raw, name and uuid
- *   null (the SPMC fills in the uuid).
+ *   the SPMC's ffaVersion, notifications false, messaging [direct], behaviour raw, name null, uuid
+ *   OP-TEE's for behaviour optee and otherwise null (the SPMC fills one in).
  * - A call without `expect` expects nothing (`any`): it is recorded, never judged.
  * - In `args`, a numeric endpoint ID is taken as is (conformance tests call with IDs that do not
  *   exist); a name must name an endpoint. Where a step names who acts or receives (`from`, `to`,
@@ -253,10 +253,13 @@ function defaultPartition(cpus: number): PartitionDescription {
     vcpus: cpus,
     notifications: true,
     messaging: ['direct'],
-    uuid: '486178e0-e7f8-11e3-bc5e-0002a5d5c51b',
+    uuid: OPTEE_UUID,
     ffaVersion: '1.1',
   };
 }
+
+/** OP-TEE's UUID (thread_spmc.c my_uuid_words): an optee partition has it unless the file says otherwise. */
+const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
 
 /**
  * A version as the file wrote it: "1.2", an unquoted 1.2 (a YAML float, read from its source text
@@ -292,7 +295,8 @@ function partitionsOf(inputs: readonly PartitionInput[], cpus: number, spmcVersi
   const partitions = inputs.map((input, index) => ({
     id: input.id,
     name: input.name ?? null,
-    uuid: input.uuid?.toLowerCase() ?? null,
+    // Both the SPMC and the guests' partition lists are built from this, so the default is set here once.
+    uuid: input.uuid?.toLowerCase() ?? (input.behaviour === 'optee' ? OPTEE_UUID : null),
     vcpus: input.vcpus ?? cpus,
     ffaVersion: input.ffaVersion === undefined ? spmcVersion : formatVersion(versionValue(input.ffaVersion, ['world', 'spmc', 'partitions', index, 'ffaVersion'], source)),
     notifications: input.notifications ?? false,

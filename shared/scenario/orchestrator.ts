@@ -75,6 +75,8 @@ class Orchestrator implements Component {
   /** Events before this time do not satisfy an await: it is when the step that could cause them began. */
   private causeStartNs = 0;
   private faultSerial = 0;
+  /** Faults installed whose heal is still to come: the world is not idle while one is. */
+  private pendingHeals = 0;
   private readonly workloads: Workload[] = [];
 
   constructor(
@@ -294,7 +296,7 @@ class Orchestrator implements Component {
     this.ctx.record({ event: 'fault-installed', id: ruleId, fault: fault.kind, rules: plan.rules.map((r) => r.id), spec: shown(fault) });
     if (plan.healAfterNs !== null) {
       const heal = plan.healAfterNs;
-      this.ctx.setTimer(heal, () => {
+      this.healLater(heal, () => {
         world.removeFaults(plan.rules.map((r) => r.id));
         this.ctx.record({ event: 'fault-healed', id: ruleId, fault: fault.kind });
       });
@@ -315,7 +317,7 @@ class Orchestrator implements Component {
     if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-destroy', data: { name: fault.component } });
     this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
     if (fault.restartAfterNs !== null) {
-      this.ctx.setTimer(fault.restartAfterNs, () => {
+      this.healLater(fault.restartAfterNs, () => {
         world.restart(fault.component, `fault ${id} healed`);
         if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-create', data: this.vmRequest('create', fault.component) });
         this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
@@ -327,7 +329,7 @@ class Orchestrator implements Component {
   private stall(world: WorldControl, fault: Extract<FaultSpec, { kind: 'stall' }>, id: string, finish: Finish): void {
     world.stall(fault.component);
     this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
-    this.ctx.setTimer(fault.forNs, () => {
+    this.healLater(fault.forNs, () => {
       world.resume(fault.component);
       this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
     });
@@ -338,11 +340,20 @@ class Orchestrator implements Component {
   private hold(fault: Extract<FaultSpec, { kind: 'hold-interrupt' }>, id: string, finish: Finish): void {
     this.ctx.send('gic', { kind: 'control', op: 'gic-configure', data: { intid: fault.intid, enabled: false } });
     this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
-    this.ctx.setTimer(fault.forNs, () => {
+    this.healLater(fault.forNs, () => {
       this.ctx.send('gic', { kind: 'control', op: 'gic-configure', data: { intid: fault.intid, enabled: true } });
       this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
     });
     finish(true, `INTID ${fault.intid} held at the GIC for ${ms(fault.forNs)}`);
+  }
+
+  /** A fault's heal, after `delayNs`; until then the world does not count as idle (a held interrupt is quiet, not done). */
+  private healLater(delayNs: number, heal: () => void): void {
+    this.pendingHeals++;
+    this.ctx.setTimer(delayNs, () => {
+      this.pendingHeals--;
+      heal();
+    });
   }
 
   /** A swarm: the faults the runner drew for this seed, applied together. */
@@ -397,7 +408,7 @@ class Orchestrator implements Component {
     const poll = () => {
       const now = this.ctx.clock.nowNs();
       const last = this.inbox.at(-1)?.t ?? 0;
-      if (now - last >= quiet) return finish(true, `quiet for ${ms(quiet)}`);
+      if (now - last >= quiet && this.pendingHeals === 0) return finish(true, `quiet for ${ms(quiet)}`);
       if (now - startNs > IDLE_TIMEOUT_NS) return finish(false, `the world did not go quiet within ${ms(IDLE_TIMEOUT_NS)}`);
       this.ctx.setTimer(quiet, poll);
     };
