@@ -35,7 +35,7 @@
  *   optee-async-notif {id}, optee-client {result, bottomHalf}, optee-bottom-half {id, vcpu},
  *   optee-notif-wake {id};
  * - controls: notifier-result {op, …, result, errno}, raw-result {label, vcpu, fid, result, regs},
- *   control-refused; life cycle: guest-rebooted, guest-destroyed, lifecycle-refused;
+ *   control-refused; life cycle: guest-rebooted, guest-destroyed, guest-recreated, lifecycle-refused;
  *   call-failed {vcpu, fid, reason} (a call that never returned), peer-protocol-error.
  */
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
@@ -146,10 +146,22 @@ class Guest implements Component {
   // ---------------------------------------------------------------- vCPUs
 
   private setVcpuOnline(vcpu: number, pcpu: number): void {
+    if (this.phase === 'destroyed') this.reborn();
     this.vcpus.setOnline(vcpu, pcpu);
     this.ctx.record({ event: 'vcpu-state', vcpu, online: true, pcpu });
     if (this.phase === 'waiting-for-boot') this.boot(vcpu);
     this.replayDeferred(vcpu);
+  }
+
+  /**
+   * The VM was destroyed and the hypervisor created it again under this name (a toolstack's
+   * `xl create` after `xl destroy`): a fresh kernel boots at its first vCPU, with its virtual
+   * interrupts subscribed again (the GIC dropped them with the old VM).
+   */
+  private reborn(): void {
+    this.phase = 'waiting-for-boot';
+    if (this.gic.instance === 'virtual' && this.config.vmId !== null) this.gic.subscribeVirtual(this.config.vmId);
+    this.ctx.record({ event: 'guest-recreated' });
   }
 
   private setVcpuOffline(vcpu: number): void {
@@ -270,9 +282,12 @@ class Guest implements Component {
     this.gic.sync(() => this.ctx.send(from, { kind: 'control', op: `${message.op}-result`, data: { ok: true, vcpu, online } }));
   }
 
+  /** The answer carries the request's label, so a controller waiting for that request hears of the refusal. */
   private refuseControl(from: string, message: ControlMessage, why: string): void {
     this.ctx.record({ event: 'control-refused', from, op: message.op, why });
-    this.ctx.send(from, { kind: 'control', op: `${message.op}-result`, data: { ok: false, why } });
+    const data = typeof message.data === 'object' && message.data !== null ? (message.data as Record<string, unknown>) : {};
+    const label = typeof data['label'] === 'string' ? { label: data['label'] } : {};
+    this.ctx.send(from, { kind: 'control', op: `${message.op}-result`, data: { ok: false, why, ...label } });
   }
 
   /** A guest takes no FF-A calls. */

@@ -119,9 +119,21 @@ function successProblem(codec: AnyAbiCodec, answer: RegisterFile): string | null
   return `answered ${resultOf(answer)}; ${codec.abi}'s success is ${abiNameOf(success.fid) ?? success.fid}`;
 }
 
+/**
+ * Xen answers a guest's INFO_GET_32 as it answers INFO_GET_64, with FFA_SUCCESS_64 (reference:
+ * INFO_GET's success return, and §8; ffa_notif.c handles both in one path).
+ */
+function xenInfoGet32(regs: RegisterFile, answer: RegisterFile, policy: EnforcementPolicy): boolean {
+  return policy === 'xen' && w(regs, 0) === FFA_FIDS.FFA_NOTIFICATION_INFO_GET_32 && w(answer, 0) === FFA_FIDS.FFA_SUCCESS_64;
+}
+
 /** What is wrong with the callee's answer, or null. */
 export function answerProblem(regs: RegisterFile, answer: RegisterFile, policy: EnforcementPolicy, caller: number | null = null): string | null {
   const fid = w(regs, 0);
+  if (xenInfoGet32(regs, answer, policy)) {
+    const decoded = codecForFid(FFA_FIDS.FFA_NOTIFICATION_INFO_GET_64)?.success?.decode(answer);
+    return decoded?.ok === false ? `FFA_SUCCESS_64 fields do not decode: ${decoded.why}` : null;
+  }
   const codec = codecForFid(fid);
   const decoded = decodeResult(answer);
   const refused = codec ? refusalProblem(codec, regs, answer, policy, caller) : null;

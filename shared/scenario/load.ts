@@ -823,6 +823,7 @@ function stepBody(input: StepInput, path: ValuePath, resolver: Resolver): StepBo
     return { kind: 'vcpu', op: input.vcpu, vm: vm.name, vcpu: input.id, label: `vcpu ${input.vcpu} ${vm.name} vCPU ${input.id}` };
   }
   const vm = vmOf(input.name, [...path, 'name'], resolver);
+  if (resolver.bareMetal) throw resolver.source.error([...path, 'vm'], `there is no hypervisor to ${input.vm} VMs under hypervisor: none (the host is the machine); CPU hotplug is { vcpu: offline, vm: host, id: N }`);
   return { kind: 'vm', op: input.vm, vm: vm.name, label: `vm ${input.vm} ${vm.name}` };
 }
 

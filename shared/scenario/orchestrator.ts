@@ -179,7 +179,10 @@ class Orchestrator implements Component {
       case 'vm':
         return this.lifecycle(`vm-${step.op}`, this.vmRequest(step.op, step.vm), finish);
       case 'vcpu':
-        return this.lifecycle(`vcpu-${step.op}`, { vm: step.vm, vcpu: step.vcpu }, finish);
+        // Under a hypervisor a vCPU's state is the hypervisor's to change; on bare metal it is the
+        // host kernel's own CPU hotplug (services/guest/guest.ts hotplug).
+        if (this.config.hypervisor) return this.lifecycle(`vcpu-${step.op}`, { vm: step.vm, vcpu: step.vcpu }, finish);
+        return this.request(step.vm, `vcpu-${step.op}`, { vcpu: step.vcpu }, finish);
       case 'sleep':
         this.ctx.setTimer(step.ns, () => finish(true, `slept ${ms(step.ns)}`));
         return;
@@ -246,8 +249,13 @@ class Orchestrator implements Component {
   }
 
   private lifecycle(op: string, data: Record<string, unknown>, finish: Finish): void {
-    this.ctx.send('hypervisor', { kind: 'control', op, data });
-    this.awaitControl('hypervisor', `${op}-result`, '', (answer) => {
+    this.request('hypervisor', op, data, finish);
+  }
+
+  /** A control request answered by `<op>-result` with `ok`. */
+  private request(to: string, op: string, data: Record<string, unknown>, finish: Finish): void {
+    this.ctx.send(to, { kind: 'control', op, data });
+    this.awaitControl(to, `${op}-result`, '', (answer) => {
       const ok = answer['ok'] === true;
       finish(ok, ok ? `${op} ${shown(data)} done` : `${op} refused: ${String(answer['reason'] ?? answer['why'] ?? shown(answer))}`);
     }, finish);
