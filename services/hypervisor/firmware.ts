@@ -107,9 +107,23 @@ export function describeResult(result: FirmwareResult): string {
   return result.ok ? describeReturn(result.regs) : `failed(${result.reason})`;
 }
 
+/**
+ * SMCs in flight per physical CPU. A real CPU runs one SMC at a time, so a burst of guests' calls
+ * on one pCPU waits its turn rather than failing; here up to this many overlap (the runtime's
+ * bound per endpoint and vCPU, component-host.ts), and the rest wait in FIFO order, so a guest
+ * never sees a BUSY that real Xen would not give.
+ */
+const SMCS_IN_FLIGHT_PER_CPU = 8;
+
+interface WaitingSmc {
+  readonly send: (done: () => void) => void;
+}
+
 /** The hypervisor's SMCs to the SPMD. */
 export class FirmwareLink {
   private pendingGuestCalls = 0;
+  private readonly inFlight = new Map<number, number>();
+  private readonly waiting = new Map<number, WaitingSmc[]>();
 
   constructor(
     private readonly ctx: ComponentContext,
@@ -122,9 +136,10 @@ export class FirmwareLink {
    * by their owners (one life-cycle operation and one SRI loop at a time), so they need no bound.
    */
   call(regs: RegisterFile, cpu: number, onResult: (result: FirmwareResult) => void): void {
-    this.ctx.call(this.spmd, { conduit: 'smc', endpoint: 0, vcpu: cpu, cpu, regs }, (outcome) => {
-      onResult(outcome.ok ? { ok: true, regs: outcome.regs } : { ok: false, reason: outcome.reason });
-    });
+    this.onCpu(cpu, (done) => this.smc(regs, 0, cpu, cpu, (result) => {
+      done();
+      onResult(result);
+    }));
   }
 
   /** An SMC on a guest's behalf; false (and no call) when config.maxPendingGuestCalls are pending. */
@@ -147,6 +162,31 @@ export class FirmwareLink {
       onResult(outcome.ok ? { ok: true, regs: outcome.regs } : { ok: false, reason: outcome.reason });
     });
     return true;
+  }
+
+  private smc(regs: RegisterFile, endpoint: number, vcpu: number, cpu: number, onResult: (result: FirmwareResult) => void): void {
+    this.ctx.call(this.spmd, { conduit: 'smc', endpoint, vcpu, cpu, regs }, (outcome) => {
+      onResult(outcome.ok ? { ok: true, regs: outcome.regs } : { ok: false, reason: outcome.reason });
+    });
+  }
+
+  /** Runs `send` when the CPU has room; `done` frees the room for the next waiting SMC. */
+  private onCpu(cpu: number, send: (done: () => void) => void): void {
+    const busy = this.inFlight.get(cpu) ?? 0;
+    if (busy >= SMCS_IN_FLIGHT_PER_CPU) {
+      const queue = this.waiting.get(cpu) ?? [];
+      queue.push({ send });
+      this.waiting.set(cpu, queue);
+      return;
+    }
+    this.inFlight.set(cpu, busy + 1);
+    send(() => this.release(cpu));
+  }
+
+  private release(cpu: number): void {
+    this.inFlight.set(cpu, (this.inFlight.get(cpu) ?? 1) - 1);
+    const next = this.waiting.get(cpu)?.shift();
+    if (next) this.onCpu(cpu, next.send);
   }
 
   get pending(): number {
