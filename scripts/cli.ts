@@ -7,6 +7,7 @@ import { cac } from 'cac';
 import { type HistoryEntry, encodeHistoryLine, readHistory } from '../shared/runtime/history.ts';
 import { type RuntimeName, runTestWorld } from './run-test-world.ts';
 import { DEFAULT_WORLD_FILE, runScenarioFiles } from './run-scenarios.ts';
+import { parseSweepOptions, runSweep, SWEEP_LIMITS } from './sweep.ts';
 
 const EXIT_INVALID = 2;
 
@@ -100,6 +101,20 @@ cli
       console.log(`replay: ${summary.replay}`);
     }
     process.exitCode = summary.passed ? 0 : 1;
+  });
+
+cli
+  .command('sweep <file>', 'Run one scenario over many seeds in parallel, under the sim runtime only (a file\'s runtime: ws and seed are not used): exit 0 when every seed passed, 1 when one failed, 2 when the scenario or an option is invalid')
+  .option('--seeds <n>', `how many seeds to run (1..${SWEEP_LIMITS.seeds.toLocaleString('en')})`)
+  .option('--from <s>', 'the first seed (default 1): runs seeds S..S+N-1')
+  .option('--jobs <j>', `worker threads (default: the machine's available parallelism; at most ${SWEEP_LIMITS.jobs})`)
+  .option('--check-determinism', 'run each seed twice, in two workers where possible, and fail a seed whose two histories differ')
+  .option('--json', 'print one summary object as JSON (no progress bar)')
+  .example('ffa-world sweep scenarios/default-world.yaml --seeds 1000 --check-determinism')
+  .action(async (file: string, options: Record<string, unknown>) => {
+    const parsed = parseSweepOptions(file, options);
+    if (typeof parsed === 'string') throw new UsageError(parsed);
+    process.exitCode = await runSweep(parsed);
   });
 
 cli
