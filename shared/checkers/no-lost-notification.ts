@@ -18,6 +18,34 @@ function faultsBetween(faults: readonly HistoryEntry[], fromNs: number, toNs: nu
   return faults.filter((e) => e.t >= fromNs && e.t <= toNs).slice(0, 5);
 }
 
+/** Records at the hypervisor (about this VM) and at the receiver's guest that say why a bit went nowhere. */
+const HYPERVISOR_MECHANISM = new Set(['npi-inject', 'npi-latched', 'npi-still-latched', 'info-get-passthrough', 'info-get-loop-bound', 'sri-delayed']);
+const GUEST_MECHANISM = new Set(['irq-unhandled', 'notifications-disabled', 'ipi-lost', 'notification-dropped', 'info-get', 'probe-failed']);
+const MECHANISM_EVENTS_MAX = 6;
+
+/**
+ * The events around a lost bit that show its mechanism: the hypervisor's INFO_GET that named the
+ * VM (or did not), its NPI injected or latched, the guest's unhandled interrupt, its disabled
+ * notification setup (whenever that was), its own INFO_GET that found nothing.
+ */
+function mechanismOf(entries: readonly HistoryEntry[], model: WorldModel, episode: Episode, fromNs: number, toNs: number): HistoryEntry[] {
+  const guest = model.guests.find((g) => g.vmId === episode.receiver)?.component;
+  const found: HistoryEntry[] = [];
+  for (const entry of entries) {
+    const { event } = entry;
+    if (event.type !== 'record') continue;
+    const name = String(event.data['event']);
+    const ever = event.component === guest && name === 'notifications-disabled';
+    const during = entry.t >= fromNs && entry.t <= toNs;
+    const atHypervisor = event.component === model.hypervisor && HYPERVISOR_MECHANISM.has(name) && (event.data['vm'] === undefined || event.data['vm'] === episode.receiver);
+    const hypervisorInfoGet = event.component === model.hypervisor && name === 'info-get';
+    const atGuest = event.component === guest && GUEST_MECHANISM.has(name);
+    if (ever || (during && (atHypervisor || hypervisorInfoGet || atGuest))) found.push(entry);
+    if (found.length >= MECHANISM_EVENTS_MAX) break;
+  }
+  return found;
+}
+
 export function deadlineOf(model: WorldModel, set: PendingMaker): number {
   return Math.max(set.at.t, model.lastFaultHealNs ?? -Infinity) + model.livenessBoundNs;
 }
@@ -64,7 +92,8 @@ export function checkNoLostNotification(entries: readonly HistoryEntry[], model:
     const first = episode.sets[0] as PendingMaker;
     const { what, endpoints } = describe(model, episode);
     const faultsMeanwhile = faultsBetween(faults, first.at.t, deadlineOf(model, first));
-    const shown = [first.entry, ...(episode.lost?.evidence ?? []), episode.delivery?.entry, ...faultsMeanwhile, ...episode.sets.map((s) => s.entry)];
+    const mechanism = mechanismOf(entries, model, episode, first.at.t, Math.min(deadlineOf(model, first), analysis.endNs));
+    const shown = [first.entry, ...(episode.lost?.evidence ?? []), episode.delivery?.entry, ...faultsMeanwhile, ...mechanism, ...episode.sets.map((s) => s.entry)];
     failures.add({ message: `${what} ${verdict.failed}`, bit: episode.bit, endpoints, events: evidenceOf(shown) });
   }
   const pendingNote = undecided > 0 ? `, ${undecided} still pending when the run ended before their deadline` : '';
