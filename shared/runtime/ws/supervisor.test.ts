@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import pino from 'pino';
 import type { HistoryEntry } from '../history.ts';
 import { MemoryHistorySink } from '../history.ts';
 import { runSimWorld } from '../sim/run-world.ts';
@@ -110,6 +111,8 @@ describe('ws runtime: a component that throws', () => {
     assert.equal(world.failed, true);
     const crash = sink.entries.find((e) => e.event.type === 'component' && e.event.event === 'crash');
     assert.ok(crash && crash.event.type === 'component' && /deliberate bug/.test(crash.event.detail));
+    // Bundle (its source map) or tsx: either way the stack names the TypeScript source.
+    assert.match(crash.event.detail, /\n\s+at crash \(.*shared\/runtime\/ws\/test-support\/crasher\.ts:\d+:\d+\)/);
     const recorded = sink.entries.findIndex((e) => e.event.type === 'record' && e.event.data['event'] === 'about-to-crash');
     assert.ok(recorded >= 0 && recorded < sink.entries.indexOf(crash), 'the event recorded before the throw is in the history');
   });
@@ -132,6 +135,50 @@ describe('ws runtime: a component that throws', () => {
     await assert.rejects(world.ready, /STARTUP_FAILED: ghost/);
     const report = await world.stop(2_000);
     assert.deepEqual(report.crashed, []);
+  });
+});
+
+describe('ws runtime: how workers load their code', () => {
+  it('bundle: false loads the TypeScript sources through tsx, and a crash still names them', async () => {
+    const sink = new MemoryHistorySink();
+    const world = startWsWorld(
+      { seed: 8, components: [{ name: 'crasher', role: 'test', module: 'shared/runtime/ws/test-support/crasher.ts', config: { when: 'start' } }], links: [] },
+      { history: sink, workerLogLevel: 'silent', bundle: false },
+    );
+    worlds.push(world);
+    await assert.rejects(world.ready, /STARTUP_FAILED: crasher crashed/);
+    await world.stop();
+    const crash = sink.entries.find((e) => e.event.type === 'component' && e.event.event === 'crash');
+    assert.ok(crash && crash.event.type === 'component');
+    assert.match(crash.event.detail, /\n\s+at crash \(.*shared\/runtime\/ws\/test-support\/crasher\.ts:\d+:\d+\)/);
+  });
+
+  it('a world stopped while its bundle is built ends its workers and runs nothing', async () => {
+    const sink = new MemoryHistorySink();
+    const world = startWsWorld(testWorldSpec({ seed: 10, vcpus: 1, callsPerVcpu: 1 }), { history: sink, workerLogLevel: 'silent' });
+    worlds.push(world);
+    const report = await world.stop();
+    assert.deepEqual(report, { ok: true, crashed: [], terminated: [] });
+    await assert.rejects(world.ready, /STARTUP_FAILED: the world was stopped/);
+    assert.deepEqual(sink.entries, []);
+  });
+
+  it('falls back to tsx, with a warning that says why, when the bundle cannot be built', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const sink = new MemoryHistorySink();
+    const world = startWsWorld(
+      { seed: 9, components: [{ name: 'odd', role: 'test', module: 'shared/runtime/ws/test-support/unbundlable.ts', config: { loadMissing: false } }], links: [] },
+      { history: sink, workerLogLevel: 'silent', log, bundle: true },
+    );
+    worlds.push(world);
+    await world.ready;
+    assert.equal(await world.waitFor(() => records(sink, 'unbundlable-started').length === 1, 20_000), 'met');
+    assert.deepEqual(await world.stop(), { ok: true, crashed: [], terminated: [] });
+    const warnings = lines.map((l) => JSON.parse(l) as { msg: string; reason?: string });
+    const warning = warnings.find((w) => /could not build the worker bundle/.test(w.msg));
+    assert.ok(warning, `no fallback warning in ${JSON.stringify(warnings)}`);
+    assert.match(warning.reason ?? '', /missing-on-purpose\.ts/);
   });
 });
 

@@ -6,6 +6,12 @@
  * the supervisor numbers them and appends them to the sink in arrival order, so a crashed worker
  * loses nothing it already posted. A worker that dies is recorded as a crash and fails the run;
  * nothing waits on it forever.
+ *
+ * Workers run one JavaScript bundle built at world start (bundle.ts). They are started while it
+ * is built (a worker's own start-up then overlaps the build) and told where it is once it is
+ * written (worker-entry.mjs). When it cannot be built (a warning says why), or with
+ * `bundle: false`, each worker loads the TypeScript sources through tsx instead, which is slower
+ * to start but needs no build.
  */
 import { Worker } from 'node:worker_threads';
 import pino, { type LevelWithSilent, type Logger } from 'pino';
@@ -13,13 +19,14 @@ import { isObservable, type Role, type WorldSpec } from '../component.ts';
 import type { HostLimits } from '../component-host.ts';
 import type { HistoryEvent, HistorySink } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
+import { buildWorkerBundle, type WorkerBundle } from './bundle.ts';
 import { monotonicClock, runStartNs } from './clock.ts';
 import { WsRuntimeError } from './errors.ts';
 import type { AcceptedPeer } from './handshake.ts';
 import type { LinkLimits } from './limits.ts';
 import type { PeerAddress } from './node.ts';
 import { generateToken } from './tokens.ts';
-import type { SupervisorCommand, TimedEvent, WorkerReport, WorkerSetup } from './worker-protocol.ts';
+import type { ComponentOp, SupervisorCommand, TimedEvent, WorkerLoad, WorkerReport, WorkerSetup } from './worker-protocol.ts';
 
 export interface WsWorldOptions {
   history: HistorySink;
@@ -34,6 +41,12 @@ export interface WsWorldOptions {
   startTimeoutMs?: number;
   /** Loopback only unless told otherwise. */
   listenHost?: string;
+  /**
+   * Start the workers from one pre-built JavaScript bundle (bundle.ts). Default true, unless the
+   * environment sets FFA_WS_BUNDLE=0; false loads the TypeScript sources in every worker through
+   * tsx (slower to start; for debugging the runtime itself).
+   */
+  bundle?: boolean;
 }
 
 export type WaitOutcome = 'met' | 'timeout' | 'crashed';
@@ -82,6 +95,8 @@ interface Member {
   hasExited: boolean;
   /** Set when the supervisor terminates it: that exit is not a crash. */
   terminating: boolean;
+  /** Told where its code is (WorkerLoad): until then it runs no component. */
+  loaded: boolean;
 }
 
 interface ConditionWaiter {
@@ -184,6 +199,10 @@ class WsSupervisor implements WsWorld {
 
   private async stopAll(timeoutMs: number): Promise<WsStopReport> {
     this.rejectPhase(new WsRuntimeError('STARTUP_FAILED', 'the world was stopped'));
+    const unloaded = [...this.members.values()].filter((m) => !m.hasExited && !m.loaded);
+    // Stopped while the bundle was built: a worker that runs no component yet is simply ended.
+    for (const member of unloaded) member.terminating = true;
+    await Promise.all(unloaded.map((m) => m.worker.terminate()));
     const live = [...this.members.values()].filter((m) => !m.hasExited);
     for (const member of live) this.command(member, { type: 'stop', detail: 'world stopped' });
     let timer: NodeJS.Timeout | undefined;
@@ -217,9 +236,9 @@ class WsSupervisor implements WsWorld {
       connectDeadlineMs: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
       orchestrator: name === this.spec.orchestrator,
     };
-    // execArgv [] : the entry loads tsx itself (libraries.md), whatever flags this process had.
+    // execArgv []: whatever flags this process had, the entry loads the bundle or tsx itself (libraries.md).
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, execArgv: [] });
-    const member: Member = { name, role, worker, reported: new Set(), hasExited: false, terminating: false, exited: Promise.resolve(0) };
+    const member: Member = { name, role, worker, reported: new Set(), hasExited: false, terminating: false, loaded: false, exited: Promise.resolve(0) };
     member.exited = new Promise((resolve) => {
       worker.on('exit', (code) => {
         member.hasExited = true;
@@ -230,6 +249,30 @@ class WsSupervisor implements WsWorld {
     worker.on('message', (report: WorkerReport) => this.onReport(member, report));
     worker.on('error', (error) => this.recordCrash(member, error.stack ?? error.message));
     this.members.set(name, member);
+  }
+
+  /** The bundle the workers start from, or undefined for tsx (not wanted, or not buildable: the warning says why). */
+  private async workerBundle(): Promise<WorkerBundle | undefined> {
+    const wanted = this.options.bundle ?? process.env['FFA_WS_BUNDLE'] !== '0';
+    if (!wanted) return undefined;
+    try {
+      const bundle = await buildWorkerBundle(this.spec.components.map((c) => c.module));
+      this.log.debug({ file: bundle.file, bytes: bundle.bytes, buildMs: bundle.buildMs, reused: bundle.reused }, 'worker bundle ready');
+      return bundle;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.log.warn({ reason }, 'could not build the worker bundle: every worker loads the TypeScript sources through tsx');
+      return undefined;
+    }
+  }
+
+  /** Tell every worker where its code is: the first message each gets. */
+  private load(bundle: WorkerBundle | undefined): void {
+    const load: WorkerLoad = { type: 'load', bundle: bundle ? bundle.url.href : null };
+    for (const member of this.members.values()) {
+      member.loaded = true;
+      if (!member.hasExited) member.worker.postMessage(load);
+    }
   }
 
   /** The peers that open links to `name`, with the token each must present. */
@@ -256,12 +299,21 @@ class WsSupervisor implements WsWorld {
       timeoutMs,
     );
     try {
+      const sinceStartMs = (): number => Math.round(this.clock.nowNs() / 1e5) / 10;
+      const bundle = await this.workerBundle();
+      // Stopped, timed out or crashed while the bundle was built: run nothing.
+      if (this.startupFailure) throw this.startupFailure;
+      this.load(bundle);
       await this.allReported('listening');
+      const listeningMs = sinceStartMs();
       for (const member of this.members.values()) this.command(member, { type: 'connect', peers: this.peersOf(member.name) });
       await this.allReported('linked');
+      const linkedMs = sinceStartMs();
       for (const member of this.members.values()) this.command(member, { type: 'start' });
       await this.allReported('started');
-      this.log.info({ components: [...this.members.keys()] }, 'ws world started');
+      // Milliseconds since the world's start; no bundleMs: the workers loaded the sources through tsx.
+      const startup = { ...(bundle ? { bundleMs: Math.round(bundle.buildMs * 10) / 10 } : {}), listeningMs, linkedMs, startedMs: sinceStartMs() };
+      this.log.info({ components: [...this.members.keys()], startup }, 'ws world started');
     } finally {
       clearTimeout(timer);
     }
@@ -304,6 +356,9 @@ class WsSupervisor implements WsWorld {
       case 'faults':
         this.changeFaults(member, report.install, report.remove);
         return;
+      case 'component-op':
+        this.componentOp(member, report.op, report.component, report.detail);
+        return;
       case 'listening':
         this.urls.set(member.name, report.url);
         break;
@@ -335,6 +390,16 @@ class WsSupervisor implements WsWorld {
       return;
     }
     for (const target of this.members.values()) this.command(target, { type: 'faults', install, remove });
+  }
+
+  /** A crash, restart or stall the orchestrator asked for: the target's own worker applies it (the worker stays up). */
+  private componentOp(member: Member, op: ComponentOp, component: string, detail: string): void {
+    const target = this.members.get(component);
+    if (member.name !== this.spec.orchestrator || !target) {
+      this.log.error({ component: member.name, op, target: component }, 'a component op that is not the orchestrator\'s, or for no such component, was ignored');
+      return;
+    }
+    this.command(target, { type: 'component-op', op, detail });
   }
 
   private append(t: number, event: HistoryEvent): void {

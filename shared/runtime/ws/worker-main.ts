@@ -4,12 +4,13 @@
  * made the supervisor's thread the bottleneck of a loaded world); a component that throws flushes
  * the batch before the worker dies, so a crash loses nothing already recorded. Nothing here
  * catches a component's throw: it is a bug, the worker dies, the supervisor records the crash.
+ * Importing this module prepares the worker; runWorker() starts it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { monotonicClock, parseStartNs } from './clock.ts';
 import { type PeerAddress, WsNode } from './node.ts';
-import type { SupervisorCommand, TimedEvent, WorkerReport, WorkerSetup } from './worker-protocol.ts';
+import type { ComponentOp, SupervisorCommand, TimedEvent, WorkerReport, WorkerSetup } from './worker-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main.ts runs only as a worker thread');
@@ -72,6 +73,10 @@ async function createNode(): Promise<WsNode | undefined> {
             world: {
               installFaults: (rules) => report({ type: 'faults', install: rules, remove: [] }),
               removeFaults: (ids) => report({ type: 'faults', install: [], remove: ids }),
+              crash: (component, detail) => report({ type: 'component-op', op: 'crash', component, detail }),
+              restart: (component, detail) => report({ type: 'component-op', op: 'restart', component, detail }),
+              stall: (component) => report({ type: 'component-op', op: 'stall', component, detail: '' }),
+              resume: (component) => report({ type: 'component-op', op: 'resume', component, detail: '' }),
             },
           }
         : {}),
@@ -98,6 +103,20 @@ async function stop(node: WsNode, detail: string): Promise<void> {
   port?.close(); // nothing is left to keep the thread alive: it exits
 }
 
+/** A fault the orchestrator asked for, on this worker's component (component-host.ts). */
+function applyComponentOp(node: WsNode, op: ComponentOp, detail: string): void {
+  switch (op) {
+    case 'crash':
+      return node.host.crash(detail);
+    case 'restart':
+      return node.host.restart(detail);
+    case 'stall':
+      return node.host.stall();
+    case 'resume':
+      return node.host.resume();
+  }
+}
+
 function obey(node: WsNode, command: SupervisorCommand): void {
   switch (command.type) {
     case 'connect':
@@ -117,11 +136,21 @@ function obey(node: WsNode, command: SupervisorCommand): void {
     case 'observe':
       node.host.observe(command.events);
       return;
+    case 'component-op':
+      applyComponentOp(node, command.op, command.detail);
+      return;
   }
 }
 
-const node = await createNode();
-if (node) {
-  port.on('message', (command: SupervisorCommand) => obey(node, command));
-  report({ type: 'listening', url: node.url });
+/**
+ * Build the node and obey the supervisor. The worker's entry calls it: worker-entry.mjs after
+ * loading this module through tsx, or the pre-built bundle's entry (bundle.ts) once it has
+ * registered its component modules.
+ */
+export async function runWorker(): Promise<void> {
+  const node = await createNode();
+  if (node) {
+    port?.on('message', (command: SupervisorCommand) => obey(node, command));
+    report({ type: 'listening', url: node.url });
+  }
 }

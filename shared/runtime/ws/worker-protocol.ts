@@ -32,10 +32,23 @@ export interface WorkerSetup {
   orchestrator: boolean;
 }
 
+/**
+ * The first message to every worker (worker-entry.mjs), sent once the supervisor knows where the
+ * workers' code is: the bundle's file URL (bundle.ts), or null to load the TypeScript sources
+ * through tsx.
+ */
+export interface WorkerLoad {
+  type: 'load';
+  bundle: string | null;
+}
+
 export interface TimedEvent {
   t: number;
   event: HistoryEvent;
 }
+
+/** What the orchestrator may do to one component (shared/runtime/component.ts WorldControl). */
+export type ComponentOp = 'crash' | 'restart' | 'stall' | 'resume';
 
 export type SupervisorCommand =
   | { type: 'connect'; peers: PeerAddress[] }
@@ -44,7 +57,9 @@ export type SupervisorCommand =
   /** Every worker: install and remove fault rules (the orchestrator asked). */
   | { type: 'faults'; install: FaultRule[]; remove: string[] }
   /** The orchestrator's worker: other components' observable history events. */
-  | { type: 'observe'; events: ObservedEvent[] };
+  | { type: 'observe'; events: ObservedEvent[] }
+  /** One worker: a fault on its component. */
+  | { type: 'component-op'; op: ComponentOp; detail: string };
 
 export type WorkerReport =
   | { type: 'listening'; url: string }
@@ -55,5 +70,7 @@ export type WorkerReport =
   | { type: 'stopped' }
   /** The orchestrator changes the world's faults. */
   | { type: 'faults'; install: FaultRule[]; remove: string[] }
+  /** The orchestrator crashes, restarts, stalls or resumes a component. */
+  | { type: 'component-op'; op: ComponentOp; component: string; detail: string }
   /** Setup failed (not a component bug: those crash the worker). */
   | { type: 'failed'; detail: string };
