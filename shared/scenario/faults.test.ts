@@ -104,7 +104,7 @@ describe('call and link faults', () => {
 describe('component faults', () => {
   for (const runtime of ['sim', 'ws'] as const) {
     it(`crash: vm2 crashes, its VM is destroyed, and with restart-after a fresh kernel probes and gets notifications [${runtime}]`, async () => {
-      const steps = `  - { fault: crash, component: vm2, restart-after: 10ms }\n  - { sleep: 60ms }\n${send('vm2')}  - { await: callback, in: vm2, notification: 0, within: 200ms }\n`;
+      const steps = `  - { fault: crash, component: vm2, restart-after: 10ms }\n  - { await: probe, in: vm2, within: 20s }\n${send('vm2')}  - { await: callback, in: vm2, notification: 0, within: 2s }\n`;
       const { result, entries } = await run('crash', steps, { runtime });
       const lifecycle = entries.filter((e) => e.event.type === 'component' && e.event.component === 'vm2').map((e) => (e.event.type === 'component' ? e.event.event : ''));
       assert.deepEqual(lifecycle.slice(0, 3), ['start', 'crash', 'restart']);
@@ -115,7 +115,8 @@ describe('component faults', () => {
     });
 
     it(`stall: the GIC handles nothing while stalled; what arrived meanwhile is handled after [${runtime}]`, async () => {
-      const { result, entries } = await run('stall', `  - { fault: stall, component: gic, for: 5ms }\n${send('vm1')}`, { runtime });
+      // The stall reaches the GIC's worker through the supervisor: give it time to be in place.
+      const { result, entries } = await run('stall', `  - { fault: stall, component: gic, for: 30ms }\n  - { sleep: 10ms }\n${send('vm1')}`, { runtime });
       const healedAt = records(entries, 'orchestrator', 'fault-healed')[0]?.t ?? Infinity;
       const firstRaise = records(entries, 'gic', 'gic-raise')[0];
       assert.ok(firstRaise && firstRaise.t >= healedAt - 1_000_000, 'the GIC took the SRI only after the stall');

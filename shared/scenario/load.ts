@@ -769,6 +769,10 @@ function awaitStep(input: AwaitInput, path: ValuePath, resolver: Resolver): Step
     }
     case 'idle':
       return { kind: 'await-idle', label: 'await idle' };
+    case 'probe': {
+      const endpoint = resolver.endpointOfKind(input.in, [...path, 'in'], ['vm', 'host'], 'a VM or the host (a guest kernel probes)');
+      return { kind: 'await-probe', in: endpoint, withinNs: ns(input.within), label: `await probe of ${endpoint.name}` };
+    }
   }
 }
 

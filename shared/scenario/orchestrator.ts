@@ -174,6 +174,8 @@ class Orchestrator implements Component {
         return this.awaitEvent((e) => isCallback(e, step.in, step.notification), step.withinNs, `callback of notification ${step.notification} in ${step.in.name}`, finish);
       case 'await-idle':
         return this.awaitIdle(finish);
+      case 'await-probe':
+        return this.awaitEvent((e) => e.type === 'record' && e.component === componentOf(step.in) && e.data['event'] === 'done', step.withinNs, `probe of ${step.in.name}`, finish);
       case 'expect-none-interrupt':
         return this.expectNone((e) => isDelivery(e, step.to, step.intid, step.vcpu), step.forNs, finish);
       case 'vm':
@@ -452,7 +454,7 @@ class Orchestrator implements Component {
 }
 
 function isAwait(step: Step): boolean {
-  return step.kind === 'await-interrupt' || step.kind === 'await-callback' || step.kind === 'await-idle' || step.kind === 'expect-none-interrupt';
+  return step.kind === 'await-interrupt' || step.kind === 'await-callback' || step.kind === 'await-idle' || step.kind === 'await-probe' || step.kind === 'expect-none-interrupt';
 }
 
 /** The GIC delivered `intid` to the endpoint (a vCPU of a VM; a physical CPU of the hypervisor or host). */

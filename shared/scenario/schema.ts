@@ -448,8 +448,10 @@ const awaitStep = z.discriminatedUnion(
     strict({ await: z.literal('interrupt'), to: endpointRef(), vcpu: integerIn(0, SCENARIO_LIMITS.vcpus - 1).optional(), intid: integerIn(0, SCENARIO_LIMITS.intidMax), within: duration() }, 'await: interrupt'),
     strict({ await: z.literal('callback'), in: endpointRef(), notification: integerIn(0, SCENARIO_LIMITS.notificationIdMax), within: duration() }, 'await: callback'),
     strict({ await: z.literal('idle') }, 'await: idle'),
+    /** Extension: a guest's kernel finished its probe (after boot, reboot, re-creation or a crash's restart). */
+    strict({ await: z.literal('probe'), in: endpointRef(), within: duration() }, 'await: probe'),
   ],
-  discriminatorError('await', 'interrupt, callback or idle'),
+  discriminatorError('await', 'interrupt, callback, idle or probe'),
 );
 
 const expectNoneStep = strict(

@@ -115,6 +115,8 @@ export type Step = StepBase &
     | { kind: 'await-interrupt'; to: Endpoint; vcpu: number | null; intid: number; withinNs: number }
     | { kind: 'await-callback'; in: Endpoint; notification: number; withinNs: number }
     | { kind: 'await-idle' }
+    /** Extension: the guest's kernel finished its probe (its `done` record). */
+    | { kind: 'await-probe'; in: Endpoint; withinNs: number }
     | { kind: 'expect-none-interrupt'; to: Endpoint; vcpu: number | null; intid: number | null; forNs: number }
     | { kind: 'vm'; op: 'create' | 'destroy' | 'reboot'; vm: string }
     | { kind: 'vcpu'; op: 'online' | 'offline'; vm: string; vcpu: number }
