@@ -80,20 +80,21 @@ export interface ComponentContext {
 /**
  * What the experimenter may do to the world as a whole (design world.md §7: faults are data,
  * applied at the one interception point). Under ws a change reaches every worker through the
- * supervisor, a few hundred microseconds later; the history shows when each rule fired.
+ * supervisor, a few hundred microseconds later; `done` runs once every worker has applied it
+ * (under sim, at once), so a scenario's next step never races its own fault.
  */
 export interface WorldControl {
   /** Install fault rules at every component's interception point. */
-  installFaults(rules: FaultRule[]): void;
+  installFaults(rules: FaultRule[], done?: () => void): void;
   /** Remove them again (the fault heals). */
-  removeFaults(ids: string[]): void;
+  removeFaults(ids: string[], done?: () => void): void;
   /** Crash a component: its state is gone, nothing of it runs, what arrives for it is lost. */
-  crash(component: string, detail: string): void;
+  crash(component: string, detail: string, done?: () => void): void;
   /** Start a fresh instance of a crashed component (same factory and config). */
-  restart(component: string, detail: string): void;
+  restart(component: string, detail: string, done?: () => void): void;
   /** Stall a component: deliveries and timers wait until it resumes. */
-  stall(component: string): void;
-  resume(component: string): void;
+  stall(component: string, done?: () => void): void;
+  resume(component: string, done?: () => void): void;
 }
 
 /**

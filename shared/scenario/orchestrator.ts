@@ -302,16 +302,16 @@ class Orchestrator implements Component {
       this.ctx.record({ event: 'fault-refused', id: ruleId, fault: fault.kind, why: plan.why });
       return finish(false, plan.why);
     }
-    world.installFaults(plan.rules);
-    this.ctx.record({ event: 'fault-installed', id: ruleId, fault: fault.kind, rules: plan.rules.map((r) => r.id), spec: shown(fault) });
-    if (plan.healAfterNs !== null) {
-      const heal = plan.healAfterNs;
-      this.healLater(heal, () => {
-        world.removeFaults(plan.rules.map((r) => r.id));
-        this.ctx.record({ event: 'fault-healed', id: ruleId, fault: fault.kind });
-      });
-    }
-    finish(true, `${fault.kind} installed as ${ruleId}`);
+    const heal = plan.healAfterNs;
+    if (heal !== null) this.pendingHeals++; // from now: the world is not idle until it heals
+    world.installFaults(plan.rules, () => {
+      this.ctx.record({ event: 'fault-installed', id: ruleId, fault: fault.kind, rules: plan.rules.map((r) => r.id), spec: shown(fault) });
+      if (heal !== null) {
+        this.pendingHeals--;
+        this.healLater(heal, () => world.removeFaults(plan.rules.map((r) => r.id), () => this.ctx.record({ event: 'fault-healed', id: ruleId, fault: fault.kind })));
+      }
+      finish(true, `${fault.kind} installed as ${ruleId}`);
+    });
   }
 
   /**
@@ -323,38 +323,49 @@ class Orchestrator implements Component {
   private crash(world: WorldControl, fault: Extract<FaultSpec, { kind: 'crash' }>, id: string, finish: Finish): void {
     const vm = this.config.vms.find((v) => v.name === fault.component);
     const underHypervisor = vm !== undefined && this.config.hypervisor;
-    world.crash(fault.component, `fault ${id}`);
-    if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-destroy', data: { name: fault.component } });
-    this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
-    if (fault.restartAfterNs !== null) {
-      this.healLater(fault.restartAfterNs, () => {
-        world.restart(fault.component, `fault ${id} healed`);
-        if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-create', data: this.vmRequest('create', fault.component) });
-        this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
-      });
-    }
-    finish(true, `${fault.component} crashed${fault.restartAfterNs === null ? '' : `, restarting after ${ms(fault.restartAfterNs)}`}`);
+    const restartAfter = fault.restartAfterNs;
+    if (restartAfter !== null) this.pendingHeals++;
+    world.crash(fault.component, `fault ${id}`, () => {
+      if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-destroy', data: { name: fault.component } });
+      this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
+      if (restartAfter !== null) {
+        this.pendingHeals--;
+        this.healLater(restartAfter, () =>
+          world.restart(fault.component, `fault ${id} healed`, () => {
+            if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-create', data: this.vmRequest('create', fault.component) });
+            this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
+          }),
+        );
+      }
+      finish(true, `${fault.component} crashed${restartAfter === null ? '' : `, restarting after ${ms(restartAfter)}`}`);
+    });
   }
 
   private stall(world: WorldControl, fault: Extract<FaultSpec, { kind: 'stall' }>, id: string, finish: Finish): void {
-    world.stall(fault.component);
-    this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
-    this.healLater(fault.forNs, () => {
-      world.resume(fault.component);
-      this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
+    this.pendingHeals++;
+    world.stall(fault.component, () => {
+      this.pendingHeals--;
+      this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
+      this.healLater(fault.forNs, () => world.resume(fault.component, () => this.ctx.record({ event: 'fault-healed', id, fault: fault.kind })));
+      finish(true, `${fault.component} stalled for ${ms(fault.forNs)}`);
     });
-    finish(true, `${fault.component} stalled for ${ms(fault.forNs)}`);
   }
 
   /** The INTID disabled at the GIC: its interrupts stay pending while it is masked, then it is enabled again. */
   private hold(fault: Extract<FaultSpec, { kind: 'hold-interrupt' }>, id: string, finish: Finish): void {
     this.ctx.send('gic', { kind: 'control', op: 'gic-configure', data: { intid: fault.intid, enabled: false } });
-    this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
-    this.healLater(fault.forNs, () => {
-      this.ctx.send('gic', { kind: 'control', op: 'gic-configure', data: { intid: fault.intid, enabled: true } });
-      this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
-    });
-    finish(true, `INTID ${fault.intid} held at the GIC for ${ms(fault.forNs)}`);
+    this.pendingHeals++;
+    // gic-sync: the GIC answers once it has taken the change, so the next step cannot race it.
+    this.ctx.send('gic', { kind: 'control', op: 'gic-sync', data: null });
+    this.awaitControl('gic', 'gic-synced', '', () => {
+      this.pendingHeals--;
+      this.ctx.record({ event: 'fault-installed', id, fault: fault.kind, rules: [], spec: shown(fault) });
+      this.healLater(fault.forNs, () => {
+        this.ctx.send('gic', { kind: 'control', op: 'gic-configure', data: { intid: fault.intid, enabled: true } });
+        this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
+      });
+      finish(true, `INTID ${fault.intid} held at the GIC for ${ms(fault.forNs)}`);
+    }, finish);
   }
 
   /** A fault's heal, after `delayNs`; until then the world does not count as idle (a held interrupt is quiet, not done). */

@@ -212,16 +212,18 @@ export class SimWorld {
 
   private worldControl(): WorldControl {
     return {
-      installFaults: (rules) => {
+      installFaults: (rules, done) => {
         for (const interceptor of this.interceptors) interceptor.add(rules);
+        done?.();
       },
-      removeFaults: (ids) => {
+      removeFaults: (ids, done) => {
         for (const interceptor of this.interceptors) interceptor.remove(ids);
+        done?.();
       },
-      crash: (name, detail) => this.requireHost(name).crash(detail),
-      restart: (name, detail) => this.requireHost(name).restart(detail),
-      stall: (name) => this.requireHost(name).stall(),
-      resume: (name) => this.requireHost(name).resume(),
+      crash: (name, detail, done) => (this.requireHost(name).crash(detail), done?.()),
+      restart: (name, detail, done) => (this.requireHost(name).restart(detail), done?.()),
+      stall: (name, done) => (this.requireHost(name).stall(), done?.()),
+      resume: (name, done) => (this.requireHost(name).resume(), done?.()),
     };
   }
 

@@ -123,6 +123,8 @@ class WsSupervisor implements WsWorld {
   readonly crashes: WsCrash[] = [];
   readonly urls = new Map<string, string>();
   private readonly members = new Map<string, Member>();
+  /** The orchestrator's requests (by ack) and the workers yet to apply each. */
+  private readonly pendingApplies = new Map<number, Set<string>>();
   private readonly tokens = new Map<string, string>();
   private readonly log: Logger;
   private readonly startNs = runStartNs();
@@ -354,10 +356,13 @@ class WsSupervisor implements WsWorld {
         this.forwardToOrchestrator(report.events);
         return;
       case 'faults':
-        this.changeFaults(member, report.install, report.remove);
+        this.changeFaults(member, report.install, report.remove, report.ack);
         return;
       case 'component-op':
-        this.componentOp(member, report.op, report.component, report.detail);
+        this.componentOp(member, report.op, report.component, report.detail, report.ack);
+        return;
+      case 'applied':
+        this.onApplied(member, report.ack);
         return;
       case 'listening':
         this.urls.set(member.name, report.url);
@@ -383,23 +388,37 @@ class WsSupervisor implements WsWorld {
     if (observed.length > 0) this.command(orchestrator, { type: 'observe', events: observed });
   }
 
-  /** Only the orchestrator may change the world's faults; every worker applies the change. */
-  private changeFaults(member: Member, install: FaultRule[], remove: string[]): void {
+  /** Only the orchestrator may change the world's faults; every worker applies the change, then the orchestrator hears so. */
+  private changeFaults(member: Member, install: FaultRule[], remove: string[], ack: number): void {
     if (member.name !== this.spec.orchestrator) {
       this.log.error({ component: member.name }, 'a fault change from a component that is not the orchestrator was ignored');
       return;
     }
-    for (const target of this.members.values()) this.command(target, { type: 'faults', install, remove });
+    const targets = [...this.members.values()].filter((m) => !m.hasExited);
+    this.pendingApplies.set(ack, new Set(targets.map((m) => m.name)));
+    for (const target of targets) this.command(target, { type: 'faults', install, remove, ack });
   }
 
   /** A crash, restart or stall the orchestrator asked for: the target's own worker applies it (the worker stays up). */
-  private componentOp(member: Member, op: ComponentOp, component: string, detail: string): void {
+  private componentOp(member: Member, op: ComponentOp, component: string, detail: string, ack: number): void {
     const target = this.members.get(component);
     if (member.name !== this.spec.orchestrator || !target) {
       this.log.error({ component: member.name, op, target: component }, 'a component op that is not the orchestrator\'s, or for no such component, was ignored');
       return;
     }
-    this.command(target, { type: 'component-op', op, detail });
+    this.pendingApplies.set(ack, new Set([target.name]));
+    this.command(target, { type: 'component-op', op, detail, ack });
+  }
+
+  /** When every worker asked has applied request `ack`, the orchestrator goes on. */
+  private onApplied(member: Member, ack: number): void {
+    const waiting = this.pendingApplies.get(ack);
+    if (!waiting) return;
+    waiting.delete(member.name);
+    if (waiting.size > 0) return;
+    this.pendingApplies.delete(ack);
+    const orchestrator = this.spec.orchestrator === undefined ? undefined : this.members.get(this.spec.orchestrator);
+    if (orchestrator) this.command(orchestrator, { type: 'world-applied', ack });
   }
 
   private append(t: number, event: HistoryEvent): void {

@@ -71,12 +71,12 @@ async function createNode(): Promise<WsNode | undefined> {
       ...(setup.orchestrator
         ? {
             world: {
-              installFaults: (rules) => report({ type: 'faults', install: rules, remove: [] }),
-              removeFaults: (ids) => report({ type: 'faults', install: [], remove: ids }),
-              crash: (component, detail) => report({ type: 'component-op', op: 'crash', component, detail }),
-              restart: (component, detail) => report({ type: 'component-op', op: 'restart', component, detail }),
-              stall: (component) => report({ type: 'component-op', op: 'stall', component, detail: '' }),
-              resume: (component) => report({ type: 'component-op', op: 'resume', component, detail: '' }),
+              installFaults: (rules, done) => report({ type: 'faults', install: rules, remove: [], ack: awaitApplied(done) }),
+              removeFaults: (ids, done) => report({ type: 'faults', install: [], remove: ids, ack: awaitApplied(done) }),
+              crash: (component, detail, done) => report({ type: 'component-op', op: 'crash', component, detail, ack: awaitApplied(done) }),
+              restart: (component, detail, done) => report({ type: 'component-op', op: 'restart', component, detail, ack: awaitApplied(done) }),
+              stall: (component, done) => report({ type: 'component-op', op: 'stall', component, detail: '', ack: awaitApplied(done) }),
+              resume: (component, done) => report({ type: 'component-op', op: 'resume', component, detail: '', ack: awaitApplied(done) }),
             },
           }
         : {}),
@@ -101,6 +101,16 @@ async function stop(node: WsNode, detail: string): Promise<void> {
   flushHistory();
   report({ type: 'stopped' });
   port?.close(); // nothing is left to keep the thread alive: it exits
+}
+
+/** The orchestrator's requests waiting for every worker to apply them (bounded by the requests in flight). */
+const appliedWaiters = new Map<number, () => void>();
+let nextAck = 1;
+
+function awaitApplied(done: (() => void) | undefined): number {
+  const ack = nextAck++;
+  if (done) appliedWaiters.set(ack, done);
+  return ack;
 }
 
 /** A fault the orchestrator asked for, on this worker's component (component-host.ts). */
@@ -132,12 +142,18 @@ function obey(node: WsNode, command: SupervisorCommand): void {
       return;
     case 'faults':
       node.changeFaults(command.install, command.remove);
+      report({ type: 'applied', ack: command.ack });
       return;
     case 'observe':
       node.host.observe(command.events);
       return;
     case 'component-op':
       applyComponentOp(node, command.op, command.detail);
+      report({ type: 'applied', ack: command.ack });
+      return;
+    case 'world-applied':
+      appliedWaiters.get(command.ack)?.();
+      appliedWaiters.delete(command.ack);
       return;
   }
 }

@@ -54,12 +54,14 @@ export type SupervisorCommand =
   | { type: 'connect'; peers: PeerAddress[] }
   | { type: 'start' }
   | { type: 'stop'; detail: string }
-  /** Every worker: install and remove fault rules (the orchestrator asked). */
-  | { type: 'faults'; install: FaultRule[]; remove: string[] }
+  /** Every worker: install and remove fault rules (the orchestrator asked); answered `applied`. */
+  | { type: 'faults'; install: FaultRule[]; remove: string[]; ack: number }
   /** The orchestrator's worker: other components' observable history events. */
   | { type: 'observe'; events: ObservedEvent[] }
-  /** One worker: a fault on its component. */
-  | { type: 'component-op'; op: ComponentOp; detail: string };
+  /** One worker: a fault on its component; answered `applied`. */
+  | { type: 'component-op'; op: ComponentOp; detail: string; ack: number }
+  /** The orchestrator's worker: every worker has applied its request `ack`. */
+  | { type: 'world-applied'; ack: number };
 
 export type WorkerReport =
   | { type: 'listening'; url: string }
@@ -68,9 +70,11 @@ export type WorkerReport =
   /** History events in the order they happened, batched per turn of the worker's event loop. */
   | { type: 'history'; events: TimedEvent[] }
   | { type: 'stopped' }
-  /** The orchestrator changes the world's faults. */
-  | { type: 'faults'; install: FaultRule[]; remove: string[] }
+  /** The orchestrator changes the world's faults (`ack` names the request). */
+  | { type: 'faults'; install: FaultRule[]; remove: string[]; ack: number }
   /** The orchestrator crashes, restarts, stalls or resumes a component. */
-  | { type: 'component-op'; op: ComponentOp; component: string; detail: string }
+  | { type: 'component-op'; op: ComponentOp; component: string; detail: string; ack: number }
+  /** This worker applied the orchestrator's request `ack`. */
+  | { type: 'applied'; ack: number }
   /** Setup failed (not a component bug: those crash the worker). */
   | { type: 'failed'; detail: string };
