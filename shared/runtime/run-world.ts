@@ -19,6 +19,8 @@ export interface WorldRunOptions {
   logLevel?: string;
   /** Bound on the whole run: wall time under ws, virtual time under sim (default 30 s). */
   timeoutMs?: number;
+  /** ws only: guests per worker thread (default 1); sim runs everything in one thread anyway. */
+  guestsPerWorker?: number;
 }
 
 export interface WorldRunResult {

@@ -25,6 +25,8 @@ export interface ScenarioRunOptions {
   timeoutMs?: number;
   /** Called as each step ends (progress on long runs). */
   onStep?: (done: number, total: number) => void;
+  /** ws only: guests per worker thread (default 1). */
+  guestsPerWorker?: number;
 }
 
 export interface ScenarioRun {
@@ -131,7 +133,13 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   const started = process.hrtime.bigint();
   let ended: string;
   try {
-    ({ ended } = await runWorld(spec, { runtime, history, logLevel: options.logLevel ?? 'silent', timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }));
+    ({ ended } = await runWorld(spec, {
+      runtime,
+      history,
+      logLevel: options.logLevel ?? 'silent',
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      ...(options.guestsPerWorker === undefined ? {} : { guestsPerWorker: options.guestsPerWorker }),
+    }));
   } finally {
     sink.close();
   }

@@ -1,6 +1,7 @@
 /**
- * Opening a link with retries: a peer that is not listening yet (a process still starting) is
- * tried again with a growing pause until the deadline; a refused hello is final.
+ * Opening a link with retries: a peer that is not listening yet (a process still starting), or
+ * one busy with other links' hellos (close 1013), is tried again with a growing, jittered pause
+ * until the deadline; a refused hello is final.
  */
 import { WsRuntimeError } from './errors.ts';
 import { type GreetOptions, greetServer } from './handshake.ts';
@@ -16,10 +17,11 @@ export async function dial(url: string, options: GreetOptions, deadlineMs: numbe
       await greetServer(url, options);
       return;
     } catch (error) {
-      const retryable = error instanceof WsRuntimeError && error.code === 'CONNECT_FAILED';
+      const retryable = error instanceof WsRuntimeError && (error.code === 'CONNECT_FAILED' || error.code === 'PEER_BUSY');
       if (!retryable || performance.now() + pauseMs > giveUpAt) throw error;
-      options.log.debug({ url, pauseMs }, 'peer not reachable yet; retrying');
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      options.log.debug({ url, pauseMs }, 'peer not reachable or busy yet; retrying');
+      // Jitter: many dialers refused at once must not all come back at once.
+      await new Promise((resolve) => setTimeout(resolve, pauseMs * (0.5 + Math.random())));
       pauseMs = Math.min(pauseMs * 2, LONGEST_PAUSE_MS);
     }
   }

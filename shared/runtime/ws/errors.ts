@@ -2,6 +2,8 @@
 export type WsErrorCode =
   | 'CONNECT_FAILED'
   | 'HELLO_REFUSED'
+  /** The peer had too many links waiting for their hello: try again (dial.ts does). */
+  | 'PEER_BUSY'
   | 'HELLO_TIMEOUT'
   | 'BAD_WELCOME'
   | 'PEERS_MISSING'

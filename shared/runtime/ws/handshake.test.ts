@@ -6,7 +6,7 @@ import { type HelloFrame, WIRE_PROTOCOL_VERSION, type WireFrame } from '../../wi
 import { REGISTER_COUNT } from '../messages.ts';
 import { WsRuntimeError } from './errors.ts';
 import { closeReason, greetServer, judgeHello } from './handshake.ts';
-import { CLOSE_POLICY, linkLimits } from './limits.ts';
+import { CLOSE_POLICY, CLOSE_TRY_AGAIN, linkLimits } from './limits.ts';
 import { type InProcessNode, inProcessNode } from './test-support/in-process-node.ts';
 import { RawClient } from './test-support/raw-client.ts';
 
@@ -76,10 +76,10 @@ describe('hello refusals (close 1008, logged, no link)', () => {
   it('refuses garbage before hello', () => assertRefused(Buffer.from([0xc1, 0xff, 0x00]), /HELLO_REQUIRED/));
   it('refuses silence past the hello timeout', () => assertRefused(undefined, /HELLO_REQUIRED/));
 
-  it('refuses connections beyond the bound on unauthenticated sockets', async () => {
+  it('turns away connections beyond the bound on unauthenticated sockets with 1013 (try again later), which a dialer retries', async () => {
     const waiting = await Promise.all([connect(), connect(), connect(), connect()]);
     const extra = await connect();
-    assert.equal(await extra.closed(5_000), CLOSE_POLICY);
+    assert.equal(await extra.closed(5_000), CLOSE_TRY_AGAIN);
     for (const client of waiting) assert.equal(await client.closed(5_000), CLOSE_POLICY); // hello timeout
   });
 });

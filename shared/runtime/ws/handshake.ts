@@ -12,7 +12,7 @@ import { decodeFrame, encodeFrame } from '../../wire/codec.ts';
 import { type HelloFrame, WIRE_PROTOCOL_VERSION, type WelcomeFrame } from '../../wire/frames.ts';
 import type { Role } from '../component.ts';
 import { WsRuntimeError } from './errors.ts';
-import { CLOSE_POLICY, type LinkLimits } from './limits.ts';
+import { CLOSE_POLICY, CLOSE_TRY_AGAIN, type LinkLimits } from './limits.ts';
 import { tokensMatch } from './tokens.ts';
 
 /** Who is at one end of a link. */
@@ -172,6 +172,7 @@ export function greetServer(url: string, options: GreetOptions): Promise<void> {
     });
     const onClose = (code: number, reason: Buffer): void => {
       if (code === CLOSE_POLICY) fail(new WsRuntimeError('HELLO_REFUSED', `${url} refused the hello: ${reason.toString()}`));
+      else if (code === CLOSE_TRY_AGAIN) fail(new WsRuntimeError('PEER_BUSY', `${url} is busy: ${reason.toString()}`));
       else fail(new WsRuntimeError('CONNECT_FAILED', `${url} closed before the welcome (code ${code})`));
     };
     socket.on('message', onWelcome);

@@ -51,6 +51,8 @@ export const CLOSE_NORMAL = 1000;
 export const CLOSE_GOING_AWAY = 1001;
 /** Policy violation: a refused hello, a frame before hello, too many protocol errors. */
 export const CLOSE_POLICY = 1008;
+/** RFC 6455 1013 "try again later": the server is busy (too many links waiting for their hello); the dialer retries. */
+export const CLOSE_TRY_AGAIN = 1013;
 /** Message too big: ws sends it by itself past maxPayload. */
 export const CLOSE_TOO_BIG = 1009;
 /** Application code: a newer link from the same identity replaced this one. */

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type AcceptList, admitInbound, closeReason, type LinkIdentity } from './handshake.ts';
-import { CLOSE_POLICY, type LinkLimits } from './limits.ts';
+import { CLOSE_TRY_AGAIN, type LinkLimits } from './limits.ts';
 
 export interface LinkServerOptions {
   host: string;
@@ -60,7 +60,8 @@ export class LinkServer {
     socket.on('error', (error) => this.options.log.debug({ remote, err: error.message }, 'inbound socket error'));
     if (this.unauthenticated >= this.options.limits.maxUnauthenticated) {
       this.options.log.warn({ remote, waiting: this.unauthenticated }, 'link refused: too many connections waiting for hello');
-      socket.close(CLOSE_POLICY, closeReason('HELLO_REFUSED: too many connections waiting for hello'));
+      // Not a refusal of this peer: a bound on this server's pending hellos. 1013 tells the dialer to retry.
+      socket.close(CLOSE_TRY_AGAIN, closeReason('PEER_BUSY: too many connections waiting for hello'));
       return;
     }
     this.unauthenticated++;

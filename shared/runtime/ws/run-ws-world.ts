@@ -14,6 +14,7 @@ export interface WsRunOptions {
   faults?: FaultRule[];
   logLevel?: string;
   timeoutMs: number;
+  guestsPerWorker?: number;
 }
 
 export interface WsRunResult {
@@ -51,6 +52,7 @@ export async function runWsWorld(spec: WorldSpec, options: WsRunOptions): Promis
     workerLogLevel: level,
     startTimeoutMs: options.timeoutMs,
     ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.guestsPerWorker === undefined ? {} : { guestsPerWorker: options.guestsPerWorker }),
   });
   try {
     await world.ready;

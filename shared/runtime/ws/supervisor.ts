@@ -26,7 +26,17 @@ import type { AcceptedPeer } from './handshake.ts';
 import type { LinkLimits } from './limits.ts';
 import type { PeerAddress } from './node.ts';
 import { generateToken } from './tokens.ts';
-import type { ComponentOp, SupervisorCommand, TimedEvent, WorkerLoad, WorkerReport, WorkerSetup } from './worker-protocol.ts';
+import type {
+  AddressedCommand,
+  AddressedReport,
+  ComponentOp,
+  ComponentSetup,
+  SupervisorCommand,
+  TimedEvent,
+  WorkerLoad,
+  WorkerReport,
+  WorkerSetup,
+} from './worker-protocol.ts';
 
 export interface WsWorldOptions {
   history: HistorySink;
@@ -41,6 +51,11 @@ export interface WsWorldOptions {
   startTimeoutMs?: number;
   /** Loopback only unless told otherwise. */
   listenHost?: string;
+  /**
+   * Guests per worker thread (default 1). A large world's guests share workers, each still its own
+   * node with its own links, identity and token; the platform's components keep a worker each.
+   */
+  guestsPerWorker?: number;
   /**
    * Start the workers from one pre-built JavaScript bundle (bundle.ts). Default true, unless the
    * environment sets FFA_WS_BUNDLE=0; false loads the TypeScript sources in every worker through
@@ -72,6 +87,8 @@ export interface WsWorld {
   readonly failed: boolean;
   /** Each component's link URL (known once it listens). */
   readonly urls: ReadonlyMap<string, string>;
+  /** Worker threads running the world (fewer than components when guests share workers). */
+  readonly workerCount: number;
   /** Resolves when `condition` holds (checked after history events), a component crashes, or the timeout passes. */
   waitFor(condition: () => boolean, timeoutMs: number): Promise<WaitOutcome>;
   /** Resolves 'met' once no history event has arrived for `quietMs`; bounded by `timeoutMs`. */
@@ -86,11 +103,10 @@ const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 
 type Phase = 'listening' | 'linked' | 'started';
 
-interface Member {
-  name: string;
-  role: Role;
+/** One worker thread and the components it runs. */
+interface WorkerHandle {
   worker: Worker;
-  reported: Set<WorkerReport['type']>;
+  names: string[];
   exited: Promise<number>;
   hasExited: boolean;
   /** Set when the supervisor terminates it: that exit is not a crash. */
@@ -98,6 +114,16 @@ interface Member {
   /** Told where its code is (WorkerLoad): until then it runs no component. */
   loaded: boolean;
 }
+
+/** One component, in the worker that runs it. */
+interface Member {
+  name: string;
+  role: Role;
+  thread: WorkerHandle;
+  reported: Set<WorkerReport['type']>;
+}
+
+const MAX_GUESTS_PER_WORKER = 256;
 
 interface ConditionWaiter {
   condition: () => boolean;
@@ -123,6 +149,7 @@ class WsSupervisor implements WsWorld {
   readonly crashes: WsCrash[] = [];
   readonly urls = new Map<string, string>();
   private readonly members = new Map<string, Member>();
+  private readonly threads: WorkerHandle[] = [];
   /** The orchestrator's requests (by ack) and the workers yet to apply each. */
   private readonly pendingApplies = new Map<number, Set<string>>();
   private readonly tokens = new Map<string, string>();
@@ -145,12 +172,12 @@ class WsSupervisor implements WsWorld {
     this.log = options.log ?? pino({ level: options.workerLogLevel ?? 'warn' }, pino.destination({ dest: 2, sync: true }));
     for (const component of spec.components) this.tokens.set(component.name, generateToken());
     try {
-      for (const component of spec.components) this.spawn(component.name, component.role);
+      for (const group of this.workerGroups()) this.spawn(group);
     } catch (error) {
       // e.g. a config that structured clone cannot carry: leave no worker behind.
-      for (const member of this.members.values()) {
-        member.terminating = true;
-        void member.worker.terminate();
+      for (const thread of this.threads) {
+        thread.terminating = true;
+        void thread.worker.terminate();
       }
       throw error;
     }
@@ -160,6 +187,10 @@ class WsSupervisor implements WsWorld {
 
   get failed(): boolean {
     return this.crashes.length > 0;
+  }
+
+  get workerCount(): number {
+    return this.threads.length;
   }
 
   waitFor(condition: () => boolean, timeoutMs: number): Promise<WaitOutcome> {
@@ -201,34 +232,45 @@ class WsSupervisor implements WsWorld {
 
   private async stopAll(timeoutMs: number): Promise<WsStopReport> {
     this.rejectPhase(new WsRuntimeError('STARTUP_FAILED', 'the world was stopped'));
-    const unloaded = [...this.members.values()].filter((m) => !m.hasExited && !m.loaded);
+    const unloaded = this.threads.filter((t) => !t.hasExited && !t.loaded);
     // Stopped while the bundle was built: a worker that runs no component yet is simply ended.
-    for (const member of unloaded) member.terminating = true;
-    await Promise.all(unloaded.map((m) => m.worker.terminate()));
-    const live = [...this.members.values()].filter((m) => !m.hasExited);
-    for (const member of live) this.command(member, { type: 'stop', detail: 'world stopped' });
+    for (const thread of unloaded) thread.terminating = true;
+    await Promise.all(unloaded.map((t) => t.worker.terminate()));
+    const live = this.threads.filter((t) => !t.hasExited);
+    for (const member of this.members.values()) this.command(member, { type: 'stop', detail: 'world stopped' });
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.all(live.map((m) => m.exited)), deadline]);
+    await Promise.race([Promise.all(live.map((t) => t.exited)), deadline]);
     clearTimeout(timer);
-    const stuck = live.filter((m) => !m.hasExited);
-    for (const member of stuck) member.terminating = true;
-    await Promise.all(stuck.map((m) => m.worker.terminate()));
-    const terminated = stuck.map((m) => m.name);
+    const stuck = live.filter((t) => !t.hasExited);
+    for (const thread of stuck) thread.terminating = true;
+    await Promise.all(stuck.map((t) => t.worker.terminate()));
+    const terminated = stuck.flatMap((t) => t.names);
     if (terminated.length > 0) this.log.warn({ terminated }, 'workers did not exit in time and were terminated');
     for (const waiter of [...this.waiters]) waiter.settle(this.failed ? 'crashed' : 'timeout');
     return { ok: !this.failed, crashed: this.crashes.map((c) => c.component), terminated };
   }
 
-  private spawn(name: string, role: Role): void {
+  /** Which components share a worker: guests in groups of `guestsPerWorker`, every other component alone. */
+  private workerGroups(): string[][] {
+    const perWorker = Math.max(1, Math.min(MAX_GUESTS_PER_WORKER, Math.floor(this.options.guestsPerWorker ?? 1)));
+    const guests = this.spec.components.filter((c) => c.role === 'guest').map((c) => c.name);
+    const others = this.spec.components.filter((c) => c.role !== 'guest').map((c) => [c.name]);
+    const guestGroups = Array.from({ length: Math.ceil(guests.length / perWorker) }, (_, i) => guests.slice(i * perWorker, (i + 1) * perWorker));
+    return [...others, ...guestGroups];
+  }
+
+  private componentSetup(name: string): ComponentSetup {
     const component = this.spec.components.find((c) => c.name === name);
     if (!component) throw new Error(`unreachable: ${name} is in the spec`);
+    return { component, token: this.token(name), accept: this.acceptListFor(name), orchestrator: name === this.spec.orchestrator };
+  }
+
+  private spawn(names: string[]): void {
     const setup: WorkerSetup = {
-      component,
+      components: names.map((name) => this.componentSetup(name)),
       seed: this.spec.seed,
       worldNames: this.spec.components.map((c) => c.name),
-      token: this.token(name),
-      accept: this.acceptListFor(name),
       startNs: this.startNs,
       faults: this.options.faults ?? [],
       ...(this.options.hostLimits ? { hostLimits: this.options.hostLimits } : {}),
@@ -236,21 +278,35 @@ class WsSupervisor implements WsWorld {
       logLevel: this.options.workerLogLevel ?? 'warn',
       listenHost: this.options.listenHost ?? '127.0.0.1',
       connectDeadlineMs: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-      orchestrator: name === this.spec.orchestrator,
     };
     // execArgv []: whatever flags this process had, the entry loads the bundle or tsx itself (libraries.md).
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, execArgv: [] });
-    const member: Member = { name, role, worker, reported: new Set(), hasExited: false, terminating: false, loaded: false, exited: Promise.resolve(0) };
-    member.exited = new Promise((resolve) => {
+    const thread: WorkerHandle = { worker, names, hasExited: false, terminating: false, loaded: false, exited: Promise.resolve(0) };
+    this.threads.push(thread);
+    const members = names.map((name): Member => ({ name, role: this.roleOf(name), thread, reported: new Set() }));
+    for (const member of members) this.members.set(member.name, member);
+    thread.exited = new Promise((resolve) => {
       worker.on('exit', (code) => {
-        member.hasExited = true;
-        this.onExit(member, code);
+        thread.hasExited = true;
+        for (const member of members) this.onExit(member, code);
         resolve(code);
       });
     });
-    worker.on('message', (report: WorkerReport) => this.onReport(member, report));
-    worker.on('error', (error) => this.recordCrash(member, error.stack ?? error.message));
-    this.members.set(name, member);
+    worker.on('message', ({ from, report }: AddressedReport) => {
+      const member = this.members.get(from);
+      if (!member || member.thread !== thread) throw new Error(`bug: a worker reported for ${from}, which it does not run`);
+      this.onReport(member, report);
+    });
+    // A component's throw ends its worker, and with it every component the worker ran.
+    worker.on('error', (error) => {
+      for (const member of members) this.recordCrash(member, error.stack ?? error.message);
+    });
+  }
+
+  private roleOf(name: string): Role {
+    const role = this.spec.components.find((c) => c.name === name)?.role;
+    if (!role) throw new Error(`unreachable: ${name} is in the spec`);
+    return role;
   }
 
   /** The bundle the workers start from, or undefined for tsx (not wanted, or not buildable: the warning says why). */
@@ -271,9 +327,9 @@ class WsSupervisor implements WsWorld {
   /** Tell every worker where its code is: the first message each gets. */
   private load(bundle: WorkerBundle | undefined): void {
     const load: WorkerLoad = { type: 'load', bundle: bundle ? bundle.url.href : null };
-    for (const member of this.members.values()) {
-      member.loaded = true;
-      if (!member.hasExited) member.worker.postMessage(load);
+    for (const thread of this.threads) {
+      thread.loaded = true;
+      if (!thread.hasExited) thread.worker.postMessage(load);
     }
   }
 
@@ -394,7 +450,7 @@ class WsSupervisor implements WsWorld {
       this.log.error({ component: member.name }, 'a fault change from a component that is not the orchestrator was ignored');
       return;
     }
-    const targets = [...this.members.values()].filter((m) => !m.hasExited);
+    const targets = [...this.members.values()].filter((m) => !m.thread.hasExited);
     this.pendingApplies.set(ack, new Set(targets.map((m) => m.name)));
     for (const target of targets) this.command(target, { type: 'faults', install, remove, ack });
   }
@@ -448,7 +504,7 @@ class WsSupervisor implements WsWorld {
 
   /** Expected exits: after 'stopped', after terminate(), after a reported setup failure. Any other is a crash. */
   private onExit(member: Member, code: number): void {
-    if (member.reported.has('stopped') || member.terminating) return;
+    if (member.reported.has('stopped') || member.thread.terminating) return;
     if (member.reported.has('failed')) {
       this.rejectPhase(new WsRuntimeError('STARTUP_FAILED', `${member.name} exited after a setup failure`));
       return;
@@ -457,7 +513,7 @@ class WsSupervisor implements WsWorld {
   }
 
   private command(member: Member, command: SupervisorCommand): void {
-    if (!member.hasExited) member.worker.postMessage(command);
+    if (!member.thread.hasExited) member.thread.worker.postMessage({ to: member.name, command } satisfies AddressedCommand);
   }
 
   private token(name: string): string {

@@ -1,5 +1,7 @@
 /**
- * One component in a worker thread, driven by the supervisor (worker-protocol.ts). Its history
+ * One or more components in a worker thread (several guests share a worker in a large world;
+ * each keeps its own node: its own links, identity and token), driven by the supervisor
+ * (worker-protocol.ts), which addresses every command to one component. Their history
  * events go to the supervisor in one message per turn of the event loop (a postMessage per event
  * made the supervisor's thread the bottleneck of a loaded world); a component that throws flushes
  * the batch before the worker dies, so a crash loses nothing already recorded. Nothing here
@@ -10,21 +12,22 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { monotonicClock, parseStartNs } from './clock.ts';
 import { type PeerAddress, WsNode } from './node.ts';
-import type { ComponentOp, SupervisorCommand, TimedEvent, WorkerReport, WorkerSetup } from './worker-protocol.ts';
+import type { AddressedCommand, ComponentOp, ComponentSetup, SupervisorCommand, TimedEvent, WorkerReport, WorkerSetup } from './worker-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main.ts runs only as a worker thread');
 const setup = workerData as WorkerSetup;
 
-function report(message: WorkerReport): void {
-  port?.postMessage(message);
+/** A report about one of this worker's components (the supervisor keeps their states apart). */
+function reportFor(from: string, report: WorkerReport): void {
+  port?.postMessage({ from, report });
 }
 
+/** History is the worker's, whichever component made it: reported as the first component's. */
+const FIRST = setup.components[0]?.component.name ?? '';
+
 // pino trap (libraries.md): no transport threads in service workers; log synchronously to stderr.
-const log = pino(
-  { level: setup.logLevel, base: { component: setup.component.name } },
-  pino.destination({ dest: 2, sync: true }),
-);
+const log = pino({ level: setup.logLevel }, pino.destination({ dest: 2, sync: true }));
 const clock = monotonicClock(parseStartNs(setup.startNs));
 
 /** Bound on one batch: a long synchronous burst is sent in pieces. */
@@ -37,7 +40,7 @@ function flushHistory(): void {
   if (historyBatch.length === 0) return;
   const events = historyBatch;
   historyBatch = [];
-  report({ type: 'history', events });
+  reportFor(FIRST, { type: 'history', events });
 }
 
 function recordHistory(event: TimedEvent): void {
@@ -53,22 +56,24 @@ function recordHistory(event: TimedEvent): void {
 // the exception without changing how it is handled.
 process.on('uncaughtExceptionMonitor', flushHistory);
 
-async function createNode(): Promise<WsNode | undefined> {
+async function createNode(own: ComponentSetup): Promise<WsNode | undefined> {
+  const name = own.component.name;
+  const report = (message: WorkerReport) => reportFor(name, message);
   try {
     return await WsNode.create({
-      component: setup.component,
+      component: own.component,
       seed: setup.seed,
       worldNames: setup.worldNames,
-      token: setup.token,
-      accept: new Map(Object.entries(setup.accept)),
+      token: own.token,
+      accept: new Map(Object.entries(own.accept)),
       clock,
       history: (t, event) => recordHistory({ t, event }),
-      log,
+      log: log.child({ component: name }),
       faults: setup.faults,
       ...(setup.hostLimits ? { hostLimits: setup.hostLimits } : {}),
       ...(setup.linkLimits ? { linkLimits: setup.linkLimits } : {}),
       listen: { host: setup.listenHost, port: 0 },
-      ...(setup.orchestrator
+      ...(own.orchestrator
         ? {
             world: {
               installFaults: (rules, done) => report({ type: 'faults', install: rules, remove: [], ack: awaitApplied(done) }),
@@ -90,17 +95,21 @@ async function createNode(): Promise<WsNode | undefined> {
 async function connect(node: WsNode, peers: PeerAddress[]): Promise<void> {
   try {
     await node.connect(peers, setup.connectDeadlineMs);
-    report({ type: 'linked' });
+    reportFor(node.name, { type: 'linked' });
   } catch (error) {
-    report({ type: 'failed', detail: error instanceof Error ? error.message : String(error) });
+    reportFor(node.name, { type: 'failed', detail: error instanceof Error ? error.message : String(error) });
   }
 }
+
+const nodes = new Map<string, WsNode>();
+const stopped = new Set<string>();
 
 async function stop(node: WsNode, detail: string): Promise<void> {
   await node.stop(detail);
   flushHistory();
-  report({ type: 'stopped' });
-  port?.close(); // nothing is left to keep the thread alive: it exits
+  stopped.add(node.name);
+  reportFor(node.name, { type: 'stopped' });
+  if (stopped.size === nodes.size) port?.close(); // nothing is left to keep the thread alive: it exits
 }
 
 /** The orchestrator's requests waiting for every worker to apply them (bounded by the requests in flight). */
@@ -128,6 +137,7 @@ function applyComponentOp(node: WsNode, op: ComponentOp, detail: string): void {
 }
 
 function obey(node: WsNode, command: SupervisorCommand): void {
+  const report = (message: WorkerReport) => reportFor(node.name, message);
   switch (command.type) {
     case 'connect':
       void connect(node, command.peers);
@@ -164,9 +174,15 @@ function obey(node: WsNode, command: SupervisorCommand): void {
  * registered its component modules.
  */
 export async function runWorker(): Promise<void> {
-  const node = await createNode();
-  if (node) {
-    port?.on('message', (command: SupervisorCommand) => obey(node, command));
-    report({ type: 'listening', url: node.url });
-  }
+  const created = await Promise.all(setup.components.map(createNode));
+  for (const node of created) if (node) nodes.set(node.name, node);
+  // A component whose node could not be built has reported `failed`: the world will not start,
+  // and nothing is left for this worker to do when none was built.
+  if (nodes.size === 0) return port?.close();
+  port?.on('message', ({ to, command }: AddressedCommand) => {
+    const node = nodes.get(to);
+    if (node) return obey(node, command);
+    if (!setup.components.some((c) => c.component.name === to)) throw new Error(`bug: the supervisor addressed ${to}, which this worker does not run`);
+  });
+  for (const node of nodes.values()) reportFor(node.name, { type: 'listening', url: node.url });
 }

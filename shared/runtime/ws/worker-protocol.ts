@@ -11,14 +11,21 @@ import type { AcceptedPeer } from './handshake.ts';
 import type { LinkLimits } from './limits.ts';
 import type { PeerAddress } from './node.ts';
 
-/** workerData: everything a worker needs to build its node. */
-export interface WorkerSetup {
+/** One component a worker runs: its own node, token and accept list. */
+export interface ComponentSetup {
   component: ComponentSpec;
-  seed: number;
-  worldNames: string[];
   token: string;
   /** identity → what it must present to open a link to this component. */
   accept: Record<string, AcceptedPeer>;
+  /** The world's orchestrator: it observes the others and may change faults. */
+  orchestrator: boolean;
+}
+
+/** workerData: everything a worker needs to build its nodes (one per component it runs). */
+export interface WorkerSetup {
+  components: ComponentSetup[];
+  seed: number;
+  worldNames: string[];
   /** process.hrtime.bigint() at the run's start, as a decimal string. */
   startNs: string;
   faults: FaultRule[];
@@ -28,8 +35,18 @@ export interface WorkerSetup {
   listenHost: string;
   /** Bound on opening this component's links. */
   connectDeadlineMs: number;
-  /** This worker runs the world's orchestrator: it observes the others and may change faults. */
-  orchestrator: boolean;
+}
+
+/** Every command after WorkerLoad names the component it is for. */
+export interface AddressedCommand {
+  to: string;
+  command: SupervisorCommand;
+}
+
+/** Every report names the component it is about. */
+export interface AddressedReport {
+  from: string;
+  report: WorkerReport;
 }
 
 /**
