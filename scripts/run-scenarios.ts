@@ -51,6 +51,14 @@ function percentilesLine(what: string, p: Percentiles): string {
   return `  ${what}: p50 ${ms(p.p50)}, p90 ${ms(p.p90)}, p99 ${ms(p.p99)}, p99.9 ${ms(p['p99.9'])}, max ${ms(p.max)} (${p.count})`;
 }
 
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** Peak RSS of the process, and the workers with the largest heaps. */
+export function memoryLine(memory: NonNullable<ScenarioResult['memory']>): string {
+  const heaviest = Object.entries(memory.heapPeakBytes).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  return `peak RSS ${mb(memory.rssPeakBytes)}; largest heaps ${heaviest.map(([name, bytes]) => `${name.length > 24 ? `${name.slice(0, 21)}…` : name} ${mb(bytes)}`).join(', ')}`;
+}
+
 /** The terminal's short summary of one run. */
 export function printResult(result: ScenarioResult, files: { report: string; trace: string; history: string } | null): void {
   console.log(`${result.passed ? 'PASS' : 'FAIL'} ${result.name} (${result.runtime}, seed ${result.seed}, ${result.ended}, ${result.wallMs} ms)`);
@@ -62,6 +70,7 @@ export function printResult(result: ScenarioResult, files: { report: string; tra
     for (const failure of check.passed ? [] : check.failures.slice(0, 3)) console.log(`       ${failure.message}`);
   }
   if (result.latency.endToEnd.count > 0) console.log(percentilesLine('SET → callback', result.latency.endToEnd));
+  if (result.memory) console.log(`  memory: ${memoryLine(result.memory)}`);
   console.log(`  faults applied: ${result.faultsApplied}; history ${result.historyEntries} events, sha256 ${result.historyHash.slice(0, 16)}…`);
   if (files) console.log(`  report ${files.report}\n  trace ${files.trace} (open in https://ui.perfetto.dev)`);
   console.log(`  replay: ${result.replay}`);

@@ -29,6 +29,8 @@ export interface WorldRunResult {
    * crashed: a component crashed (ws; under sim a component's bug throws out of the run).
    */
   ended: 'done' | 'idle' | 'timeout' | 'max-events' | 'crashed';
+  /** ws only: peak memory (sim runs in this thread: nothing to tell apart). */
+  memory?: { rssPeakBytes: number; heapPeakBytes: Record<string, number> };
 }
 
 export async function runWorld(spec: WorldSpec, options: WorldRunOptions): Promise<WorldRunResult> {

@@ -132,8 +132,9 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   const history = options.onStep ? withStepProgress(sink, scenario.steps.length, options.onStep) : sink;
   const started = process.hrtime.bigint();
   let ended: string;
+  let memory: ScenarioResult['memory'];
   try {
-    ({ ended } = await runWorld(spec, {
+    ({ ended, memory } = await runWorld(spec, {
       runtime,
       history,
       logLevel: options.logLevel ?? 'silent',
@@ -164,6 +165,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
     historyHash: sink.digest(),
     replay: replayCommand(scenario, runtime, seed),
     wallMs,
+    ...(memory ? { memory } : {}),
   };
   const files = out && historyFile ? { history: historyFile, ...(await writeRunOutputs(out, { result, entries })) } : null;
   return { result, entries, files };

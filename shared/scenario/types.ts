@@ -243,6 +243,8 @@ export interface ScenarioResult {
   /** The command that runs the same scenario with the same seed. */
   replay: string;
   wallMs: number;
+  /** ws only: the process's peak RSS and each worker's peak V8 heap (by its components, joined with '+'). */
+  memory?: { rssPeakBytes: number; heapPeakBytes: Record<string, number> };
 }
 
 /** What the checkers need to know of the world that made a history (world-builder.ts builds it). */

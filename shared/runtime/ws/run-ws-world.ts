@@ -7,7 +7,7 @@ import type { LevelWithSilent } from 'pino';
 import type { WorldSpec } from '../component.ts';
 import type { HistoryEntry, HistorySink } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
-import { startWsWorld } from './supervisor.ts';
+import { startWsWorld, type WsMemory } from './supervisor.ts';
 
 export interface WsRunOptions {
   history: HistorySink;
@@ -19,6 +19,7 @@ export interface WsRunOptions {
 
 export interface WsRunResult {
   ended: 'done' | 'idle' | 'timeout' | 'crashed';
+  memory: WsMemory;
 }
 
 /**
@@ -60,8 +61,9 @@ export async function runWsWorld(spec: WorldSpec, options: WsRunOptions): Promis
       finishers.length > 0
         ? await world.waitFor(() => finishers.every((name) => done.has(name)), options.timeoutMs)
         : await world.quiescent(QUIET_MS, options.timeoutMs);
-    if (outcome === 'met') return { ended: finishers.length > 0 ? 'done' : 'idle' };
-    return { ended: outcome === 'crashed' ? 'crashed' : 'timeout' };
+    const memory = world.memory();
+    if (outcome === 'met') return { ended: finishers.length > 0 ? 'done' : 'idle', memory };
+    return { ended: outcome === 'crashed' ? 'crashed' : 'timeout', memory };
   } finally {
     await world.stop();
   }

@@ -66,6 +66,12 @@ export interface WsWorldOptions {
 
 export type WaitOutcome = 'met' | 'timeout' | 'crashed';
 
+export interface WsMemory {
+  rssPeakBytes: number;
+  /** Worker name (its components joined with '+') → its peak V8 heap in use. */
+  heapPeakBytes: Record<string, number>;
+}
+
 export interface WsCrash {
   component: string;
   detail: string;
@@ -89,6 +95,8 @@ export interface WsWorld {
   readonly urls: ReadonlyMap<string, string>;
   /** Worker threads running the world (fewer than components when guests share workers). */
   readonly workerCount: number;
+  /** Peak memory: the process's RSS (every worker is a thread of it) and each worker's V8 heap, by its components. */
+  memory(): WsMemory;
   /** Resolves when `condition` holds (checked after history events), a component crashes, or the timeout passes. */
   waitFor(condition: () => boolean, timeoutMs: number): Promise<WaitOutcome>;
   /** Resolves 'met' once no history event has arrived for `quietMs`; bounded by `timeoutMs`. */
@@ -113,6 +121,7 @@ interface WorkerHandle {
   terminating: boolean;
   /** Told where its code is (WorkerLoad): until then it runs no component. */
   loaded: boolean;
+  heapPeakBytes: number;
 }
 
 /** One component, in the worker that runs it. */
@@ -150,6 +159,7 @@ class WsSupervisor implements WsWorld {
   readonly urls = new Map<string, string>();
   private readonly members = new Map<string, Member>();
   private readonly threads: WorkerHandle[] = [];
+  private rssPeakBytes = 0;
   /** The orchestrator's requests (by ack) and the workers yet to apply each. */
   private readonly pendingApplies = new Map<number, Set<string>>();
   private readonly tokens = new Map<string, string>();
@@ -191,6 +201,17 @@ class WsSupervisor implements WsWorld {
 
   get workerCount(): number {
     return this.threads.length;
+  }
+
+  memory(): WsMemory {
+    this.sampleRss();
+    const heapPeakBytes: Record<string, number> = {};
+    for (const thread of this.threads) heapPeakBytes[thread.names.join('+')] = thread.heapPeakBytes;
+    return { rssPeakBytes: this.rssPeakBytes, heapPeakBytes };
+  }
+
+  private sampleRss(): void {
+    this.rssPeakBytes = Math.max(this.rssPeakBytes, process.memoryUsage.rss());
   }
 
   waitFor(condition: () => boolean, timeoutMs: number): Promise<WaitOutcome> {
@@ -281,7 +302,7 @@ class WsSupervisor implements WsWorld {
     };
     // execArgv []: whatever flags this process had, the entry loads the bundle or tsx itself (libraries.md).
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, execArgv: [] });
-    const thread: WorkerHandle = { worker, names, hasExited: false, terminating: false, loaded: false, exited: Promise.resolve(0) };
+    const thread: WorkerHandle = { worker, names, hasExited: false, terminating: false, loaded: false, exited: Promise.resolve(0), heapPeakBytes: 0 };
     this.threads.push(thread);
     const members = names.map((name): Member => ({ name, role: this.roleOf(name), thread, reported: new Set() }));
     for (const member of members) this.members.set(member.name, member);
@@ -419,6 +440,10 @@ class WsSupervisor implements WsWorld {
         return;
       case 'applied':
         this.onApplied(member, report.ack);
+        return;
+      case 'memory':
+        member.thread.heapPeakBytes = Math.max(member.thread.heapPeakBytes, report.heapUsedBytes);
+        this.sampleRss(); // the workers' samples pace the process's too
         return;
       case 'listening':
         this.urls.set(member.name, report.url);

@@ -8,6 +8,7 @@
  * catches a component's throw: it is a bug, the worker dies, the supervisor records the crash.
  * Importing this module prepares the worker; runWorker() starts it.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { monotonicClock, parseStartNs } from './clock.ts';
@@ -185,4 +186,14 @@ export async function runWorker(): Promise<void> {
     if (!setup.components.some((c) => c.component.name === to)) throw new Error(`bug: the supervisor addressed ${to}, which this worker does not run`);
   });
   for (const node of nodes.values()) reportFor(node.name, { type: 'listening', url: node.url });
+  sampleMemory();
+}
+
+/** Bound on how often the heap is sampled: cheap, and enough to see a peak build up. */
+const MEMORY_SAMPLE_MS = 250;
+
+/** The worker's heap in use, now and then (unref: it never keeps the worker alive). */
+function sampleMemory(): void {
+  reportFor(FIRST, { type: 'memory', heapUsedBytes: getHeapStatistics().used_heap_size });
+  setTimeout(sampleMemory, MEMORY_SAMPLE_MS).unref();
 }

@@ -93,5 +93,7 @@ export type WorkerReport =
   | { type: 'component-op'; op: ComponentOp; component: string; detail: string; ack: number }
   /** This worker applied the orchestrator's request `ack`. */
   | { type: 'applied'; ack: number }
+  /** The worker's V8 heap in use, sampled (its components share it). */
+  | { type: 'memory'; heapUsedBytes: number }
   /** Setup failed (not a component bug: those crash the worker). */
   | { type: 'failed'; detail: string };
