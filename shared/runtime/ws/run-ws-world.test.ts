@@ -18,7 +18,9 @@ describe('runWsWorld', () => {
     };
     const history = new MemoryHistorySink();
     const result = await runWsWorld(spec, { history, timeoutMs: 30_000 });
-    assert.deepEqual(result, { ended: 'done' });
+    assert.equal(result.ended, 'done');
+    assert.deepEqual(Object.keys(result.memory.heapPeakBytes).sort(), ['echo', 'one-call'], 'a heap peak per worker');
+    assert.ok(result.memory.rssPeakBytes > 0);
     const done = history.entries.find((e) => e.event.type === 'record' && e.event.data['event'] === 'done');
     assert.ok(done?.event.type === 'record' && done.event.data['echoed'] === true);
   });
@@ -27,7 +29,7 @@ describe('runWsWorld', () => {
     const { finishers: _finishers, ...withoutFinishers } = testWorldSpec({ seed: 12, vcpus: 2, callsPerVcpu: 5 });
     const history = new MemoryHistorySink();
     const result = await runWsWorld(withoutFinishers, { history, timeoutMs: 30_000 });
-    assert.deepEqual(result, { ended: 'idle' });
+    assert.equal(result.ended, 'idle');
     const returns = history.entries.filter((e) => e.event.type === 'record' && e.event.data['event'] === 'caller-return');
     assert.equal(returns.length, 10);
   });
