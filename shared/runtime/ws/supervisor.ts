@@ -133,6 +133,7 @@ interface Member {
 }
 
 const MAX_GUESTS_PER_WORKER = 256;
+const RSS_SAMPLE_MS = 100;
 
 interface ConditionWaiter {
   condition: () => boolean;
@@ -160,6 +161,7 @@ class WsSupervisor implements WsWorld {
   private readonly members = new Map<string, Member>();
   private readonly threads: WorkerHandle[] = [];
   private rssPeakBytes = 0;
+  private rssSampledNs = 0;
   /** The orchestrator's requests (by ack) and the workers yet to apply each. */
   private readonly pendingApplies = new Map<number, Set<string>>();
   private readonly tokens = new Map<string, string>();
@@ -210,7 +212,11 @@ class WsSupervisor implements WsWorld {
     return { rssPeakBytes: this.rssPeakBytes, heapPeakBytes };
   }
 
+  /** At most every RSS_SAMPLE_MS (reading it costs a system call and a /proc read). */
   private sampleRss(): void {
+    const now = this.clock.nowNs();
+    if (now - this.rssSampledNs < RSS_SAMPLE_MS * 1e6 && this.rssPeakBytes > 0) return;
+    this.rssSampledNs = now;
     this.rssPeakBytes = Math.max(this.rssPeakBytes, process.memoryUsage.rss());
   }
 

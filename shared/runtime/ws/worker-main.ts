@@ -8,6 +8,9 @@
  * catches a component's throw: it is a bug, the worker dies, the supervisor records the crash.
  * Importing this module prepares the worker; runWorker() starts it.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
@@ -110,7 +113,32 @@ async function stop(node: WsNode, detail: string): Promise<void> {
   flushHistory();
   stopped.add(node.name);
   reportFor(node.name, { type: 'stopped' });
-  if (stopped.size === nodes.size) port?.close(); // nothing is left to keep the thread alive: it exits
+  if (stopped.size < nodes.size) return;
+  await writeCpuProfile();
+  port?.close(); // nothing is left to keep the thread alive: it exits
+}
+
+/**
+ * FFA_CPU_PROF_DIR=dir: each worker writes dir/<its components>.cpuprofile when it stops (`node
+ * --cpu-prof` profiles the main thread only; this is the workers' equivalent). Open it in Chrome's
+ * DevTools or speedscope.
+ */
+const PROFILE_DIR = process.env['FFA_CPU_PROF_DIR'];
+const profiler = PROFILE_DIR ? new Session() : null;
+if (profiler) {
+  profiler.connect();
+  profiler.post('Profiler.enable');
+  profiler.post('Profiler.start');
+}
+
+function writeCpuProfile(): Promise<void> {
+  if (!profiler || !PROFILE_DIR) return Promise.resolve();
+  return new Promise((resolve) => {
+    profiler.post('Profiler.stop', (error, result) => {
+      if (!error) writeFileSync(join(PROFILE_DIR, `${setup.components.map((c) => c.component.name).join('+').slice(0, 100)}.cpuprofile`), JSON.stringify(result.profile));
+      resolve();
+    });
+  });
 }
 
 /** The orchestrator's requests waiting for every worker to apply them (bounded by the requests in flight). */
