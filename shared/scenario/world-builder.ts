@@ -75,6 +75,10 @@ function hypervisorComponent(scenario: Scenario): ComponentSpec {
     spmd: SPMD,
     gic: GIC,
     controllers: [ORCHESTRATOR],
+    // Its VM table fits the world, as the SPMC's slots and the GIC's table do, and so does the
+    // queue the VMs booted at start wait in (both default 64).
+    maxVms: Math.max(64, vms.length),
+    maxQueuedLifecycleOps: Math.max(64, vms.length),
     vms,
     partitions,
     ...(Object.keys(world.hypervisor.policies).length > 0 ? { policies: world.hypervisor.policies } : {}),
