@@ -150,6 +150,10 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   const steps = stepResults(scenario, entries, model.orchestrator, ended);
   const checks = runChecks(entries, model, scenario.checks);
   const trouble = problems(entries, model);
+  // In memory the history is bounded (MemoryHistorySink): checkers over a truncated history would judge a part as the whole.
+  if (sink instanceof MemoryHistorySink && sink.count > entries.length) {
+    trouble.push(`the history kept in memory was truncated (${entries.length} of ${sink.count} events): run with an output folder (--out), which keeps it all`);
+  }
   const result: ScenarioResult = {
     name: scenario.name,
     file: scenario.file,
@@ -161,7 +165,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
     checks,
     latency: measureLatency(entries, model),
     faultsApplied: entries.filter((e) => e.event.type === 'fault').length,
-    historyEntries: entries.length,
+    historyEntries: sink instanceof MemoryHistorySink ? sink.count : entries.length,
     historyHash: sink.digest(),
     replay: replayCommand(scenario, runtime, seed),
     wallMs,
