@@ -5,6 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { cac } from 'cac';
 import { type HistoryEntry, encodeHistoryLine, readHistory } from '../shared/runtime/history.ts';
+import { LOAD_DEFAULTS, LOAD_LIMITS, loadCommand, parseLoadOptions } from './load.ts';
 import { type RuntimeName, runTestWorld } from './run-test-world.ts';
 import { DEFAULT_WORLD_FILE, runScenarioFiles } from './run-scenarios.ts';
 import { parseSweepOptions, runSweep, SWEEP_LIMITS } from './sweep.ts';
@@ -101,6 +102,27 @@ cli
       console.log(`replay: ${summary.replay}`);
     }
     process.exitCode = summary.passed ? 0 : 1;
+  });
+
+cli
+  .command('load', 'Load test: N guests under the Xen-like hypervisor, OP-TEE\'s SP notifying every one at an open-model rate; throughput, latency (corrected for coordinated omission), INFO_GET per SRI, merges. Exit 0 when no-lost and no-phantom (and --p99) held, 1 when not, 2 for bad arguments')
+  .option('--guests <n>', `guests g1..gN, each linux-6.10 with OP-TEE's client (1..${LOAD_LIMITS.guests}; default ${LOAD_DEFAULTS.guests})`)
+  .option('--vcpus <v>', `vCPUs per guest (1..${LOAD_LIMITS.vcpus}; default ${LOAD_DEFAULTS.vcpus})`)
+  .option('--cpus <c>', `physical CPUs (default ${LOAD_DEFAULTS.cpus})`)
+  .option('--rate <r>', `offered notifications a second, e.g. 5000/s or 5/ms (default ${LOAD_DEFAULTS.rate})`)
+  .option('--duration <d>', `how long the workload runs, with its unit: 2s, 500ms (default ${LOAD_DEFAULTS.duration})`)
+  .option('--count <c>', 'how many notifications to send, in place of --duration')
+  .option('--runtime <name>', `ws (a worker per component; the default) or sim (deterministic, virtual time)`)
+  .option('--seed <n>', 'run seed (drawn and printed when absent)')
+  .option('--out <dir>', 'write history.jsonl, summary.json, trace.json, report.html, scenario.yaml and load.json here')
+  .option('--json', 'print the load result as JSON')
+  .option('--guests-per-worker <n>', 'ws: guests sharing one worker thread (default: the runtime\'s)')
+  .option('--p99 <ms>', 'fail when the corrected end-to-end p99 is above this many ms (also a latency check on the uncorrected one)')
+  .example('ffa-world load --guests 64 --rate 5000/s --duration 2s --runtime ws')
+  .action(async (options: Record<string, unknown>) => {
+    const parsed = parseLoadOptions(options);
+    if (typeof parsed === 'string') throw new UsageError(parsed);
+    process.exitCode = await loadCommand(parsed);
   });
 
 cli

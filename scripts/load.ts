@@ -1,0 +1,345 @@
+/**
+ * `ffa-world load` (issue 9, part 1): a world of N guests under the Xen-like hypervisor and the
+ * OP-TEE-like SPMC (shared/scenario/load-world.ts), OP-TEE's SP notifying every guest at an
+ * open-model rate, run by the scenario runner and judged by no-lost-notification and
+ * no-phantom-notification (and an end-to-end p99 threshold when given), with the load statistics
+ * of shared/checkers/load-stats.ts: offered vs achieved throughput, end-to-end latency corrected
+ * for coordinated omission and not, per-hop latency, INFO_GET calls per SRI, SRI merges.
+ *
+ * Exit status: 0 when the checks (and the p99 threshold, on the corrected latency) held, 1 when
+ * one failed, 2 for invalid arguments.
+ */
+import { randomInt } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { checkVerdicts, loadStats, type LoadStats } from '../shared/checkers/load-stats.ts';
+import { buildLoadScenario, loadWorldCapacity, LoadWorldError, type LoadWorldOptions } from '../shared/scenario/load-world.ts';
+import { ScenarioError } from '../shared/scenario/load.ts';
+import { runScenario } from '../shared/scenario/runner.ts';
+import { durationNs, ratePerSecond, SCENARIO_LIMITS } from '../shared/scenario/schema.ts';
+import type { Percentiles, ScenarioResult, StepResult } from '../shared/scenario/types.ts';
+import { worldModelOf } from '../shared/scenario/world-builder.ts';
+
+export const LOAD_LIMITS = { guests: 5000, vcpus: 16, cpus: 64 } as const;
+export const LOAD_DEFAULTS = { guests: 8, vcpus: 2, cpus: 4, rate: '1000/s', duration: '1s', runtime: 'ws' } as const;
+export const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
+/**
+ * MemoryHistorySink's bound (shared/runtime/history.ts): without --out the runner keeps at most
+ * this many events in memory and drops the rest, so a longer history cannot be judged whole.
+ */
+export const IN_MEMORY_HISTORY_LIMIT = 1_000_000;
+
+export interface LoadCommand {
+  guests: number;
+  vcpus: number;
+  cpus: number;
+  ratePerSecond: number;
+  /** Exactly one of durationNs and count. */
+  durationNs: number | null;
+  count: number | null;
+  runtime: 'sim' | 'ws';
+  seed: number;
+  out: string | null;
+  json: boolean;
+  /** End-to-end p99 threshold (ns). */
+  p99Ns: number | null;
+  /** Progress on stdout while it runs (a TTY, not CI, not --json). */
+  progress: boolean;
+  /** ws: guests sharing one worker thread (the runtime's default when null). */
+  guestsPerWorker: number | null;
+  logLevel?: string;
+}
+
+/** Memory peaks the ws runtime reports: the process's RSS and each worker's V8 heap (ScenarioResult.memory). */
+export type LoadMemory = NonNullable<ScenarioResult['memory']>;
+
+export interface LoadResult {
+  name: string;
+  passed: boolean;
+  seed: number;
+  runtime: 'sim' | 'ws';
+  world: { guests: number; vcpus: number; cpus: number };
+  workload: { ratePerSecond: number; durationNs: number | null; count: number | null };
+  /** How the world ended (the runner's: done, timeout, crashed …). */
+  ended: string;
+  wallMs: number;
+  steps: StepResult[];
+  checks: { name: string; passed: boolean; detail: string }[];
+  /** The --p99 threshold, held against the corrected end-to-end p99 (the checks hold the uncorrected one). */
+  threshold: { p99Ns: number; correctedP99Ns: number; passed: boolean } | null;
+  stats: LoadStats;
+  /** Null under sim (and whenever the runtime reports none). */
+  memory: LoadMemory | null;
+  historyEntries: number;
+  /**
+   * Without --out the runner keeps at most IN_MEMORY_HISTORY_LIMIT events: past it the checks and
+   * the statistics see part of the run only, so the result fails (run again with --out).
+   */
+  historyTruncated: boolean;
+  historyHash: string;
+  /** The command that runs the same load with the same seed. */
+  replay: string;
+  /** Output folder, when --out was given. */
+  out: string | null;
+}
+
+// ---------------------------------------------------------------- arguments
+
+function integerIn(name: string, value: unknown, min: number, max: number): number | string {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max) return `--${name} must be an integer in ${min}..${max}, not ${String(value)}`;
+  return n;
+}
+
+/** 5000/s, 5/ms, or a bare number of notifications a second. */
+function rateOf(value: unknown): number | string {
+  const text = String(value).trim();
+  const perSecond = /^\d+(\.\d+)?$/.test(text) ? Number(text) : ratePerSecond(text);
+  if (perSecond === null || !(perSecond > 0) || perSecond > SCENARIO_LIMITS.ratePerSecondMax) {
+    return `--rate must be a rate such as 5000/s or 5/ms (at most ${SCENARIO_LIMITS.ratePerSecondMax}/s), not ${text}`;
+  }
+  return perSecond;
+}
+
+function durationOf(name: string, value: unknown): number | string {
+  const ns = durationNs(String(value).trim());
+  if (ns === null || ns <= 0 || ns > SCENARIO_LIMITS.durationNsMax) return `--${name} must be a duration with its unit (ns, us, ms or s) such as 2s or 500ms, not ${String(value)}`;
+  return ns;
+}
+
+/** --p99: milliseconds (20, 2.5) or a duration with its unit (20ms, 500us). */
+function p99Of(value: unknown): number | string {
+  const text = String(value).trim();
+  const ns = /^\d+(\.\d+)?$/.test(text) ? Math.round(Number(text) * 1e6) : durationNs(text);
+  if (ns === null || ns <= 0 || ns > SCENARIO_LIMITS.durationNsMax) return `--p99 must be milliseconds (20) or a duration (20ms), not ${text}`;
+  return ns;
+}
+
+const isGiven = (value: unknown): boolean => value !== undefined && value !== false;
+
+/** The command from cac's options, or a message naming what is wrong (exit 2). */
+export function parseLoadOptions(options: Record<string, unknown>, tty = Boolean(process.stdout.isTTY) && !process.env['CI']): LoadCommand | string {
+  const problems: string[] = [];
+  const take = <T>(result: T | string): T | null => {
+    if (typeof result === 'string') {
+      problems.push(result);
+      return null;
+    }
+    return result;
+  };
+  const guests = take(integerIn('guests', options['guests'] ?? LOAD_DEFAULTS.guests, 1, LOAD_LIMITS.guests));
+  const vcpus = take(integerIn('vcpus', options['vcpus'] ?? LOAD_DEFAULTS.vcpus, 1, LOAD_LIMITS.vcpus));
+  const cpus = take(integerIn('cpus', options['cpus'] ?? LOAD_DEFAULTS.cpus, 1, Math.min(LOAD_LIMITS.cpus, SCENARIO_LIMITS.cpus)));
+  const rate = take(rateOf(options['rate'] ?? LOAD_DEFAULTS.rate));
+  if (isGiven(options['duration']) && isGiven(options['count'])) problems.push('give --duration or --count, not both');
+  const count = isGiven(options['count']) ? take(integerIn('count', options['count'], 1, SCENARIO_LIMITS.count)) : null;
+  const duration = isGiven(options['count']) ? null : take(durationOf('duration', options['duration'] ?? LOAD_DEFAULTS.duration));
+  const runtime = options['runtime'] ?? LOAD_DEFAULTS.runtime;
+  if (runtime !== 'sim' && runtime !== 'ws') problems.push(`--runtime must be sim or ws, not ${String(runtime)}`);
+  const seed = options['seed'] === undefined ? randomInt(0, 2 ** 32 - 1) : take(integerIn('seed', options['seed'], 0, SCENARIO_LIMITS.seedMax));
+  const p99Ns = options['p99'] === undefined ? null : take(p99Of(options['p99']));
+  const guestsPerWorker = options['guestsPerWorker'] === undefined ? null : take(integerIn('guests-per-worker', options['guestsPerWorker'], 1, LOAD_LIMITS.guests));
+  if (options['out'] !== undefined && (typeof options['out'] !== 'string' || options['out'] === '')) problems.push('--out needs a folder');
+  if (guests !== null && rate !== null && count === null && duration !== null && (duration / 1e9) * rate > SCENARIO_LIMITS.count) {
+    problems.push(`--rate × --duration asks for ${Math.floor((duration / 1e9) * rate)} notifications, more than ${SCENARIO_LIMITS.count}`);
+  }
+  if (problems.length > 0) return problems.join('; ');
+  const json = options['json'] === true;
+  return {
+    guests: guests as number,
+    vcpus: vcpus as number,
+    cpus: cpus as number,
+    ratePerSecond: rate as number,
+    durationNs: duration,
+    count,
+    runtime: runtime as 'sim' | 'ws',
+    seed: seed as number,
+    out: typeof options['out'] === 'string' ? options['out'] : null,
+    json,
+    p99Ns,
+    progress: tty && !json,
+    guestsPerWorker,
+  };
+}
+
+/** The command line that runs the same load again. */
+export function loadReplay(command: LoadCommand): string {
+  const end = command.count !== null ? `--count ${command.count}` : `--duration ${durationText(command.durationNs ?? 0)}`;
+  const p99 = command.p99Ns === null ? '' : ` --p99 ${command.p99Ns / 1e6}`;
+  const packed = command.guestsPerWorker === null || command.runtime !== 'ws' ? '' : ` --guests-per-worker ${command.guestsPerWorker}`;
+  return `npx ffa-world load --guests ${command.guests} --vcpus ${command.vcpus} --cpus ${command.cpus} --rate ${command.ratePerSecond}/s ${end} --runtime ${command.runtime} --seed ${command.seed}${p99}${packed}`;
+}
+
+const durationText = (ns: number): string => (ns % 1e9 === 0 ? `${ns / 1e9}s` : ns % 1e6 === 0 ? `${ns / 1e6}ms` : `${ns}ns`);
+
+// ---------------------------------------------------------------- the run
+
+function worldOptions(command: LoadCommand): LoadWorldOptions {
+  return {
+    guests: command.guests,
+    vcpus: command.vcpus,
+    cpus: command.cpus,
+    ratePerSecond: command.ratePerSecond,
+    durationNs: command.durationNs,
+    count: command.count,
+    p99Ns: command.p99Ns,
+    seed: command.seed,
+    runtime: command.runtime,
+  };
+}
+
+/** The workload's length: its duration, or count / rate. */
+function workloadNs(command: LoadCommand): number {
+  return command.durationNs ?? ((command.count ?? 0) / command.ratePerSecond) * 1e9;
+}
+
+/** A progress line, rewritten in place: elapsed wall time against the workload's length. */
+function progressLine(command: LoadCommand): { onStep: (done: number, total: number) => void; stop: () => void } | null {
+  if (!command.progress) return null;
+  const started = Date.now();
+  let steps = '0/2';
+  const show = () => {
+    const elapsed = (Date.now() - started) / 1000;
+    process.stdout.write(`\r\x1b[K  running: ${elapsed.toFixed(1)} s, steps ${steps} (workload ${(workloadNs(command) / 1e9).toFixed(1)} s after ${command.guests} guests probe)`);
+  };
+  const timer = setInterval(show, 250);
+  show();
+  return {
+    onStep: (done, total) => {
+      steps = `${done}/${total}`;
+      show();
+    },
+    stop: () => {
+      clearInterval(timer);
+      process.stdout.write('\r\x1b[K');
+    },
+  };
+}
+
+/** Runs the load; throws LoadWorldError (exit 2) for a world the components cannot hold. */
+export async function runLoad(command: LoadCommand): Promise<LoadResult> {
+  const out = command.out === null ? null : resolve(command.out);
+  // With --out the scenario is written beside the outputs, so the runner's replay command works.
+  const file = out ? join(out, 'scenario.yaml') : undefined;
+  const { scenario, yaml } = buildLoadScenario(worldOptions(command), file ? relative(process.cwd(), file) || file : undefined);
+  if (out && file) {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(file, yaml);
+  }
+  const progress = progressLine(command);
+  let run;
+  try {
+    run = await runScenario(scenario, {
+      runtime: command.runtime,
+      seed: command.seed,
+      ...(out ? { out } : {}),
+      ...(command.logLevel ? { logLevel: command.logLevel } : {}),
+      ...(command.guestsPerWorker === null ? {} : { guestsPerWorker: command.guestsPerWorker }),
+      // Boot, the workload and the drain, with room: under sim, virtual time; under ws, wall time.
+      timeoutMs: 120_000 + Math.ceil((2 * workloadNs(command)) / 1e6),
+      ...(progress ? { onStep: progress.onStep } : {}),
+    });
+  } finally {
+    progress?.stop();
+  }
+  const { result, entries } = run;
+  const stats = loadStats(entries, worldModelOf(scenario), { ratePerSecond: command.ratePerSecond }, { latency: result.latency });
+  const threshold =
+    command.p99Ns === null ? null : { p99Ns: command.p99Ns, correctedP99Ns: stats.latency.corrected.p99, passed: stats.latency.corrected.count > 0 && stats.latency.corrected.p99 <= command.p99Ns };
+  const historyTruncated = out === null && result.historyEntries >= IN_MEMORY_HISTORY_LIMIT;
+  const load: LoadResult = {
+    name: scenario.name,
+    passed: result.passed && (threshold?.passed ?? true) && !historyTruncated,
+    seed: command.seed,
+    runtime: command.runtime,
+    world: { guests: command.guests, vcpus: command.vcpus, cpus: command.cpus },
+    workload: { ratePerSecond: command.ratePerSecond, durationNs: command.durationNs, count: command.count },
+    ended: result.ended,
+    wallMs: result.wallMs,
+    steps: result.steps,
+    checks: checkVerdicts(result.checks),
+    threshold,
+    stats,
+    memory: result.memory ?? null,
+    historyEntries: result.historyEntries,
+    historyTruncated,
+    historyHash: result.historyHash,
+    replay: loadReplay(command),
+    out,
+  };
+  if (out) writeFileSync(join(out, 'load.json'), `${JSON.stringify(load, null, 2)}\n`);
+  return load;
+}
+
+// ---------------------------------------------------------------- the terminal
+
+const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
+const perSecond = (n: number): string => `${Math.round(n).toLocaleString('en')}/s`;
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** A worker hosting several components is named by them all joined with '+': g1+…+g16 (16). */
+function workerName(name: string): string {
+  const parts = name.split('+');
+  return parts.length > 3 ? `${parts[0]}+…+${parts.at(-1)} (${parts.length})` : name;
+}
+
+function percentiles(p: Percentiles): string {
+  return `p50 ${ms(p.p50)}, p90 ${ms(p.p90)}, p99 ${ms(p.p99)}, p99.9 ${ms(p['p99.9'])}, max ${ms(p.max)} (${p.count})`;
+}
+
+/** The short summary. */
+export function printLoad(load: LoadResult): void {
+  const { stats } = load;
+  const { throughput: tp, notifications: n, infoGet: ig } = stats;
+  const end = load.workload.count !== null ? `${load.workload.count} notifications` : `for ${durationText(load.workload.durationNs ?? 0)}`;
+  console.log(`${load.passed ? 'PASS' : 'FAIL'} ${load.name}: ${load.world.guests} guests × ${load.world.vcpus} vCPUs, ${load.world.cpus} CPUs, ${load.runtime}, seed ${load.seed}, ${load.ended}, ${(load.wallMs / 1000).toFixed(1)} s`);
+  for (const step of load.steps.filter((s) => !s.passed)) console.log(`  step ${step.index} ${step.label}: ${step.detail}`);
+  console.log(`  offered   ${perSecond(tp.offeredPerSecond)} ${end}: ${stats.workload.arrivals} sent at ${perSecond(stats.workload.sentPerSecond)} (send lag p99 ${ms(stats.workload.sendLag.p99)}, max ${ms(stats.workload.sendLag.max)})`);
+  console.log(`  achieved  pending at the SPMC ${perSecond(tp.pendingAtSpmc.perSecondInWindow)} in the window, ${perSecond(tp.pendingAtSpmc.perSecond)} to the last (${tp.pendingAtSpmc.count})`);
+  console.log(`            callbacks at the guests ${perSecond(tp.callbacks.perSecondInWindow)} in the window, ${perSecond(tp.callbacks.perSecond)} to the last (${tp.callbacks.count}, last ${ms(tp.callbacks.lastAfterStartNs)} after the start)`);
+  console.log(`            sends delivered (a callback covered them) ${perSecond(tp.deliveredSends.perSecondInWindow)} in the window, ${perSecond(tp.deliveredSends.perSecond)} to the last (${tp.deliveredSends.count})`);
+  const outcomes = Object.entries(n.outcomes).map(([k, v]) => `${v} ${k}`).join(', ');
+  const notSent = Object.entries(n.spmcOutcomes).filter(([k]) => k !== 'sent').map(([k, v]) => `${v} ${k}`);
+  console.log(`  notifications: ${n.madePending} made pending${notSent.length > 0 ? ` (${notSent.join(', ')})` : ''}, ${n.mergedAtSpmc} merged at the SPMC into ${n.episodes} pending: ${outcomes || 'none'}`);
+  console.log(`  end to end, corrected    ${percentiles(stats.latency.corrected)}`);
+  console.log(`  end to end, uncorrected  ${percentiles(stats.latency.uncorrected)}`);
+  console.log(`  arrival → set            ${percentiles(stats.latency.arrivalToSet)}`);
+  for (const [hop, p] of Object.entries(stats.latency.hops)) console.log(`    ${hop.padEnd(24)} p50 ${ms(p.p50)}, p99 ${ms(p.p99)}, max ${ms(p.max)}`);
+  console.log(`  INFO_GET: ${ig.calls} calls in ${ig.loops} loops, ${ig.perLoop.mean.toFixed(2)} per loop (max ${ig.perLoop.max}), ${ig.perSriTaken.toFixed(2)} per SRI taken; ${ig.srisTaken} SRIs taken, ${ig.srisCoalesced} during a running loop; ${ig.loopBoundHits} loop-bound hits; ${ig.idsPerCall.toFixed(2)} VMs per answer`);
+  console.log(`  SRI (INTID ${stats.sri.intid ?? '-'}): ${stats.sri.raised} raised, ${stats.sri.merged} merged at the GIC, ${stats.sri.delivered} delivered; NPI (INTID ${stats.npi.intid ?? '-'}): ${stats.npi.raised} raised, ${stats.npi.merged} merged, ${stats.npi.delivered} delivered`);
+  for (const check of load.checks) console.log(`  ${check.passed ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`);
+  if (load.threshold) console.log(`  ${load.threshold.passed ? 'ok  ' : 'FAIL'} corrected end-to-end p99 ${ms(load.threshold.correctedP99Ns)} against --p99 ${ms(load.threshold.p99Ns)}`);
+  if (load.memory) {
+    const workers = Object.entries(load.memory.heapPeakBytes).sort((a, b) => b[1] - a[1]);
+    const top = workers.slice(0, 5).map(([name, bytes]) => `${workerName(name)} ${mib(bytes)}`).join(', ');
+    console.log(`  memory: RSS peak ${mib(load.memory.rssPeakBytes)}${top ? `; heap peaks ${top}${workers.length > 5 ? `, … (${workers.length} workers)` : ''}` : ''}`);
+  }
+  console.log(`  history ${load.historyEntries} events, sha256 ${load.historyHash.slice(0, 16)}…`);
+  if (load.historyTruncated) {
+    console.log(`  FAIL the history outgrew the in-memory bound (${IN_MEMORY_HISTORY_LIMIT.toLocaleString('en')} events): the checks and figures above saw part of the run; run again with --out DIR`);
+  }
+  if (load.out) console.log(`  out ${relative(process.cwd(), load.out) || '.'}: load.json, scenario.yaml, summary.json, history.jsonl, trace.json, report.html`);
+  console.log(`  replay: ${load.replay}`);
+}
+
+/** The command: runs, prints, returns the exit status (a world that cannot be built is exit 2). */
+export async function loadCommand(command: LoadCommand): Promise<number> {
+  const capacity = loadWorldCapacity();
+  if (command.guests > capacity.guests) {
+    console.error(`ffa-world: ${command.guests} guests: a world holds at most ${capacity.guests}, the bound of ${capacity.bound}`);
+    return EXIT.invalid;
+  }
+  if (!command.json) console.log(`seed ${command.seed} (load: ${command.guests} guests, runtime ${command.runtime})`);
+  let load: LoadResult;
+  try {
+    load = await runLoad(command);
+  } catch (error) {
+    // A world the components cannot hold, or (a bug here) one the loader refuses: invalid input.
+    if (!(error instanceof LoadWorldError || error instanceof ScenarioError)) throw error;
+    console.error(`ffa-world: ${error.message}`);
+    return EXIT.invalid;
+  }
+  if (command.json) console.log(JSON.stringify(load));
+  else printLoad(load);
+  return load.passed ? EXIT.passed : EXIT.failed;
+}
