@@ -116,7 +116,7 @@ cli
   .option('--seed <n>', 'run seed (drawn and printed when absent)')
   .option('--out <dir>', 'write history.jsonl, summary.json, trace.json, report.html, scenario.yaml and load.json here')
   .option('--json', 'print the load result as JSON')
-  .option('--guests-per-worker <n>', 'ws: guests sharing one worker thread (default: the runtime\'s)')
+  .option('--guests-per-worker <n>', 'ws: guests sharing one worker thread (default: the guests spread over 4 workers)')
   .option('--p99 <ms>', 'fail when the corrected end-to-end p99 is above this many ms (also a latency check on the uncorrected one)')
   .example('ffa-world load --guests 64 --rate 5000/s --duration 2s --runtime ws')
   .action(async (options: Record<string, unknown>) => {

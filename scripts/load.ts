@@ -216,6 +216,13 @@ function progressLine(command: LoadCommand): { onStep: (done: number, total: num
   };
 }
 
+/** Guest workers per world by default: a guest is not a thread, and on a small machine a few busy workers beat many. */
+const DEFAULT_GUEST_WORKERS = 4;
+
+export function defaultGuestsPerWorker(guests: number): number {
+  return Math.max(1, Math.ceil(guests / DEFAULT_GUEST_WORKERS));
+}
+
 /** Runs the load; throws LoadWorldError (exit 2) for a world the components cannot hold. */
 export async function runLoad(command: LoadCommand): Promise<LoadResult> {
   const out = command.out === null ? null : resolve(command.out);
@@ -234,7 +241,7 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
       seed: command.seed,
       ...(out ? { out } : {}),
       ...(command.logLevel ? { logLevel: command.logLevel } : {}),
-      ...(command.guestsPerWorker === null ? {} : { guestsPerWorker: command.guestsPerWorker }),
+      guestsPerWorker: command.guestsPerWorker ?? defaultGuestsPerWorker(command.guests),
       // Boot, the workload and the drain, with room: under sim, virtual time; under ws, wall time.
       timeoutMs: 120_000 + Math.ceil((2 * workloadNs(command)) / 1e6),
       ...(progress ? { onStep: progress.onStep } : {}),
