@@ -2,11 +2,13 @@
  * `npm run bench`: writes bench-results/bench.json with the sim runtime's throughput, the ws
  * runtime's round trips between two components, and a bare ws + msgpackr echo measured in the
  * same run as the floor, with the ratios (issue 2's targets: sim >= 500,000 messages/s on one
- * core; a ws hop <= 1.5x the bare echo's cost). Figures are reported, never asserted.
+ * core; a ws hop <= 1.5x the bare echo's cost), and the load figures (issue 9: 64 guests at
+ * saturation and at half rate, 1,000 guests coming up). Figures are reported, never asserted.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { measureBareEcho } from './bench/bare-echo.ts';
+import { measureLoad64, measureThousandGuestsUp } from './bench/load.ts';
 import { measureSimThroughput } from './bench/sim-throughput.ts';
 import { measureWsRoundTrips } from './bench/ws-round-trips.ts';
 
@@ -30,6 +32,15 @@ const wsSequential = await measureWsRoundTrips(1, 10_000);
 const wsPipelined = await measureWsRoundTrips(256, 160);
 console.log(`  one at a time: ${wsSequential.roundTripsPerSecond}/s (${wsSequential.microsecondsPerRoundTrip} µs); 256 in flight: ${wsPipelined.roundTripsPerSecond}/s`);
 
+console.log('load: 64 guests at saturation (5,000/s offered), then at half the rate reached…');
+const load64 = await measureLoad64();
+console.log(`  saturation: ${load64.saturation.deliveredSendsPerSecond} notifications/s end to end (${load64.saturation.callbacksPerSecond} callbacks/s), corrected p99 ${load64.saturation.endToEndCorrectedMs.p99} ms`);
+console.log(`  half rate (${load64.halfRate.offeredPerSecond}/s): corrected p99 ${load64.halfRate.endToEndCorrectedMs.p99} ms, p50 ${load64.halfRate.endToEndCorrectedMs.p50} ms`);
+
+console.log('load: 1,000 guests x 2 vCPUs up, probed and bound…');
+const thousand = await measureThousandGuestsUp();
+console.log(`  ${thousand.upProbedBoundMs} ms, peak RSS ${thousand.rssPeakMiB} MiB`);
+
 const result = {
   when: new Date().toISOString(),
   node: process.version,
@@ -46,6 +57,11 @@ const result = {
       pipelined256: ratio(bare.pipelined256.roundTripsPerSecond, wsPipelined.roundTripsPerSecond),
     },
     target: 'costRatioToBare <= 1.5',
+  },
+  load: {
+    guests64: load64,
+    thousandGuests: thousand,
+    targets: '>= 5000 end-to-end notifications/s with 64 guests; p99 <= 20 ms at half that rate; 1000 guests x 2 vCPUs up, probed, bound <= 10 s with RSS <= 1.5 GiB',
   },
 };
 mkdirSync(OUT_DIR, { recursive: true });
