@@ -157,7 +157,8 @@ type PercentileName = keyof Omit<Percentiles, 'count'>;
 /** The latency check: every threshold given holds (a measure with no samples fails). */
 export function checkLatency(samples: ReadonlyMap<string, Sample[]>, thresholds: LatencyThresholds | null): CheckOutcome {
   const report = latencyReportOf(samples);
-  const summary = `end-to-end p50 ${report.endToEnd.p50} ns, p99 ${report.endToEnd.p99} ns, max ${report.endToEnd.max} ns (${report.endToEnd.count} samples)`;
+  const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
+  const summary = `end-to-end p50 ${ms(report.endToEnd.p50)}, p99 ${ms(report.endToEnd.p99)}, max ${ms(report.endToEnd.max)} (${report.endToEnd.count} samples)`;
   const failures = new FailureList();
   for (const [measure, limits] of Object.entries(thresholds ?? {})) {
     const list = samples.get(measure) ?? [];
