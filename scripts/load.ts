@@ -29,20 +29,12 @@ export const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
  */
 export const IN_MEMORY_HISTORY_LIMIT = 1_000_000;
 
-export interface LoadCommand {
-  guests: number;
-  vcpus: number;
-  cpus: number;
-  ratePerSecond: number;
-  /** Exactly one of durationNs and count. */
-  durationNs: number | null;
-  count: number | null;
+/** The world's shape and workload (LoadWorldOptions), with the run's own choices. */
+export interface LoadCommand extends Omit<LoadWorldOptions, 'seed' | 'runtime'> {
   runtime: 'sim' | 'ws';
   seed: number;
   out: string | null;
   json: boolean;
-  /** End-to-end p99 threshold (ns). */
-  p99Ns: number | null;
   /** Progress on stdout while it runs (a TTY, not CI, not --json). */
   progress: boolean;
   /** ws: guests sharing one worker thread (the runtime's default when null). */
@@ -175,17 +167,8 @@ const durationText = (ns: number): string => (ns % 1e9 === 0 ? `${ns / 1e9}s` : 
 // ---------------------------------------------------------------- the run
 
 function worldOptions(command: LoadCommand): LoadWorldOptions {
-  return {
-    guests: command.guests,
-    vcpus: command.vcpus,
-    cpus: command.cpus,
-    ratePerSecond: command.ratePerSecond,
-    durationNs: command.durationNs,
-    count: command.count,
-    p99Ns: command.p99Ns,
-    seed: command.seed,
-    runtime: command.runtime,
-  };
+  const { guests, vcpus, cpus, ratePerSecond, durationNs, count, p99Ns, seed, runtime } = command;
+  return { guests, vcpus, cpus, ratePerSecond, durationNs, count, p99Ns, seed, runtime };
 }
 
 /** The workload's length: its duration, or count / rate. */
