@@ -32,10 +32,14 @@ const wsSequential = await measureWsRoundTrips(1, 10_000);
 const wsPipelined = await measureWsRoundTrips(256, 160);
 console.log(`  one at a time: ${wsSequential.roundTripsPerSecond}/s (${wsSequential.microsecondsPerRoundTrip} µs); 256 in flight: ${wsPipelined.roundTripsPerSecond}/s`);
 
-console.log('load: 64 guests at saturation (5,000/s offered), then at half the rate reached…');
-const load64 = await measureLoad64();
-console.log(`  saturation: ${load64.saturation.deliveredSendsPerSecond} notifications/s end to end (${load64.saturation.callbacksPerSecond} callbacks/s), corrected p99 ${load64.saturation.endToEndCorrectedMs.p99} ms`);
-console.log(`  half rate (${load64.halfRate.offeredPerSecond}/s): corrected p99 ${load64.halfRate.endToEndCorrectedMs.p99} ms, p50 ${load64.halfRate.endToEndCorrectedMs.p50} ms`);
+const load64: Record<string, Awaited<ReturnType<typeof measureLoad64>>> = {};
+for (const spmc of ['optee', 'hafnium'] as const) {
+  console.log(`load: 64 guests, ${spmc} SPMC, at saturation (5,000/s offered), then at half the rate reached…`);
+  const figures = await measureLoad64(spmc);
+  load64[spmc] = figures;
+  console.log(`  saturation: ${figures.saturation.deliveredSendsPerSecond} notifications/s end to end (${figures.saturation.callbacksPerSecond} callbacks/s), corrected p99 ${figures.saturation.endToEndCorrectedMs.p99} ms`);
+  console.log(`  half rate (${figures.halfRate.offeredPerSecond}/s): corrected p99 ${figures.halfRate.endToEndCorrectedMs.p99} ms, p50 ${figures.halfRate.endToEndCorrectedMs.p50} ms`);
+}
 
 console.log('load: 1,000 guests x 2 vCPUs up, probed and bound…');
 const thousand = await measureThousandGuestsUp();

@@ -109,6 +109,7 @@ cli
   .option('--guests <n>', `guests g1..gN, each linux-6.10 with OP-TEE's client (1..${LOAD_LIMITS.guests}; default ${LOAD_DEFAULTS.guests})`)
   .option('--vcpus <v>', `vCPUs per guest (1..${LOAD_LIMITS.vcpus}; default ${LOAD_DEFAULTS.vcpus})`)
   .option('--cpus <c>', `physical CPUs (default ${LOAD_DEFAULTS.cpus})`)
+  .option('--spmc <profile>', 'optee (S-EL1; INFO_GET not destructive: the default) or hafnium (S-EL2; destructive, OP-TEE as an SP)')
   .option('--rate <r>', `offered notifications a second, e.g. 5000/s or 5/ms (default ${LOAD_DEFAULTS.rate})`)
   .option('--duration <d>', `how long the workload runs, with its unit: 2s, 500ms (default ${LOAD_DEFAULTS.duration})`)
   .option('--count <c>', 'how many notifications to send, in place of --duration')

@@ -54,9 +54,9 @@ describe('ffa-world load: arguments', () => {
     const command = parse({ seed: 5 }) as LoadCommand;
     assert.deepEqual(command, {
       guests: 8, vcpus: 2, cpus: 4, ratePerSecond: 1000, durationNs: 1e9, count: null, runtime: 'ws', seed: 5,
-      out: null, json: false, p99Ns: null, progress: false, guestsPerWorker: null,
+      out: null, json: false, p99Ns: null, progress: false, guestsPerWorker: null, spmc: 'optee',
     });
-    assert.equal(loadReplay(command), 'npx ffa-world load --guests 8 --vcpus 2 --cpus 4 --rate 1000/s --duration 1s --runtime ws --seed 5');
+    assert.equal(loadReplay(command), 'npx ffa-world load --spmc optee --guests 8 --vcpus 2 --cpus 4 --rate 1000/s --duration 1s --runtime ws --seed 5');
   });
 
   it('reads rates (5000/s, 5/ms, 5000), durations with their unit, counts and --p99 in ms', () => {
@@ -101,13 +101,13 @@ describe('ffa-world load (sim)', () => {
     const load = parseResult(run.stdout);
     assertWholeRun(load, 100);
     assert.equal(load.passed, true);
-    assert.deepEqual(load.world, { guests: 4, vcpus: 1, cpus: 4 });
+    assert.deepEqual(load.world, { guests: 4, vcpus: 1, cpus: 4, spmc: 'optee' });
     assert.equal(load.runtime, 'sim');
     assert.equal(load.seed, 3);
     assert.equal(load.out, null);
     assert.equal(load.threshold, null);
     assert.equal(load.memory, null, 'sim reports no memory peaks');
-    assert.equal(load.replay, 'npx ffa-world load --guests 4 --vcpus 1 --cpus 4 --rate 2000/s --count 100 --runtime sim --seed 3');
+    assert.equal(load.replay, 'npx ffa-world load --spmc optee --guests 4 --vcpus 1 --cpus 4 --rate 2000/s --count 100 --runtime sim --seed 3');
   });
 
   it('prints a summary and writes the run outputs, load.json and a scenario.yaml that `run` replays', () => {
@@ -115,7 +115,7 @@ describe('ffa-world load (sim)', () => {
     const run = ffaWorld('load', '--guests', '3', '--rate', '1000/s', '--duration', '50ms', '--runtime', 'sim', '--seed', '4', '--out', out);
     assert.equal(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /^seed 4 \(load: 3 guests, runtime sim\)$/m);
-    assert.match(run.stdout, /^PASS load-g3-v2-1000ps-50ms: 3 guests × 2 vCPUs, 4 CPUs, sim, seed 4/m);
+    assert.match(run.stdout, /^PASS load-optee-g3-v2-1000ps-50ms: 3 guests × 2 vCPUs, 4 CPUs, sim, seed 4/m);
     assert.match(run.stdout, /end to end, corrected +p50 /);
     assert.match(run.stdout, /INFO_GET: \d+ calls in \d+ loops/);
     assert.match(run.stdout, /^ {2}ok {3}no-lost-notification/m);

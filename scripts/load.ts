@@ -21,7 +21,7 @@ import type { Percentiles, ScenarioResult, StepResult } from '../shared/scenario
 import { worldModelOf } from '../shared/scenario/world-builder.ts';
 
 export const LOAD_LIMITS = { guests: 5000, vcpus: 16, cpus: 64 } as const;
-export const LOAD_DEFAULTS = { guests: 8, vcpus: 2, cpus: 4, rate: '1000/s', duration: '1s', runtime: 'ws' } as const;
+export const LOAD_DEFAULTS = { guests: 8, vcpus: 2, cpus: 4, rate: '1000/s', duration: '1s', runtime: 'ws', spmc: 'optee' } as const;
 export const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
 /**
  * MemoryHistorySink's bound (shared/runtime/history.ts): without --out the runner keeps at most
@@ -50,7 +50,7 @@ export interface LoadResult {
   passed: boolean;
   seed: number;
   runtime: 'sim' | 'ws';
-  world: { guests: number; vcpus: number; cpus: number };
+  world: { guests: number; vcpus: number; cpus: number; spmc: 'optee' | 'hafnium' };
   workload: { ratePerSecond: number; durationNs: number | null; count: number | null };
   /** How the world ended (the runner's: done, timeout, crashed …). */
   ended: string;
@@ -130,6 +130,8 @@ export function parseLoadOptions(options: Record<string, unknown>, tty = Boolean
   if (runtime !== 'sim' && runtime !== 'ws') problems.push(`--runtime must be sim or ws, not ${String(runtime)}`);
   const seed = options['seed'] === undefined ? randomInt(0, 2 ** 32 - 1) : take(integerIn('seed', options['seed'], 0, SCENARIO_LIMITS.seedMax));
   const p99Ns = options['p99'] === undefined ? null : take(p99Of(options['p99']));
+  const spmc = options['spmc'] ?? LOAD_DEFAULTS.spmc;
+  if (spmc !== 'optee' && spmc !== 'hafnium') problems.push(`--spmc must be optee or hafnium, not ${String(spmc)}`);
   const guestsPerWorker = options['guestsPerWorker'] === undefined ? null : take(integerIn('guests-per-worker', options['guestsPerWorker'], 1, LOAD_LIMITS.guests));
   if (options['out'] !== undefined && (typeof options['out'] !== 'string' || options['out'] === '')) problems.push('--out needs a folder');
   if (guests !== null && rate !== null && count === null && duration !== null && (duration / 1e9) * rate > SCENARIO_LIMITS.count) {
@@ -151,6 +153,7 @@ export function parseLoadOptions(options: Record<string, unknown>, tty = Boolean
     p99Ns,
     progress: tty && !json,
     guestsPerWorker,
+    spmc: spmc as 'optee' | 'hafnium',
   };
 }
 
@@ -159,7 +162,7 @@ export function loadReplay(command: LoadCommand): string {
   const end = command.count !== null ? `--count ${command.count}` : `--duration ${durationText(command.durationNs ?? 0)}`;
   const p99 = command.p99Ns === null ? '' : ` --p99 ${command.p99Ns / 1e6}`;
   const packed = command.guestsPerWorker === null || command.runtime !== 'ws' ? '' : ` --guests-per-worker ${command.guestsPerWorker}`;
-  return `npx ffa-world load --guests ${command.guests} --vcpus ${command.vcpus} --cpus ${command.cpus} --rate ${command.ratePerSecond}/s ${end} --runtime ${command.runtime} --seed ${command.seed}${p99}${packed}`;
+  return `npx ffa-world load --spmc ${command.spmc} --guests ${command.guests} --vcpus ${command.vcpus} --cpus ${command.cpus} --rate ${command.ratePerSecond}/s ${end} --runtime ${command.runtime} --seed ${command.seed}${p99}${packed}`;
 }
 
 const durationText = (ns: number): string => (ns % 1e9 === 0 ? `${ns / 1e9}s` : ns % 1e6 === 0 ? `${ns / 1e6}ms` : `${ns}ns`);
@@ -167,8 +170,8 @@ const durationText = (ns: number): string => (ns % 1e9 === 0 ? `${ns / 1e9}s` : 
 // ---------------------------------------------------------------- the run
 
 function worldOptions(command: LoadCommand): LoadWorldOptions {
-  const { guests, vcpus, cpus, ratePerSecond, durationNs, count, p99Ns, seed, runtime } = command;
-  return { guests, vcpus, cpus, ratePerSecond, durationNs, count, p99Ns, seed, runtime };
+  const { guests, vcpus, cpus, ratePerSecond, durationNs, count, p99Ns, seed, runtime, spmc } = command;
+  return { guests, vcpus, cpus, ratePerSecond, durationNs, count, p99Ns, seed, runtime, spmc };
 }
 
 /** The workload's length: its duration, or count / rate. */
@@ -242,7 +245,7 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
     passed: result.passed && (threshold?.passed ?? true) && !historyTruncated,
     seed: command.seed,
     runtime: command.runtime,
-    world: { guests: command.guests, vcpus: command.vcpus, cpus: command.cpus },
+    world: { guests: command.guests, vcpus: command.vcpus, cpus: command.cpus, spmc: command.spmc },
     workload: { ratePerSecond: command.ratePerSecond, durationNs: command.durationNs, count: command.count },
     ended: result.ended,
     wallMs: result.wallMs,

@@ -29,12 +29,15 @@ function summary(result: LoadResult) {
   };
 }
 
-/** 64 guests offered 5,000/s for 2 s, then half of what got through end to end. */
-export async function measureLoad64(): Promise<{ saturation: ReturnType<typeof summary>; halfRate: ReturnType<typeof summary> }> {
-  const saturated = await runLoad(command({ guests: '64', rate: '5000/s', duration: '2s' }));
+/**
+ * 64 guests offered 5,000/s for 2 s, then half of what got through end to end; against an
+ * OP-TEE-like SPMC (INFO_GET not destructive) or a Hafnium-like one (destructive).
+ */
+export async function measureLoad64(spmc: 'optee' | 'hafnium'): Promise<{ saturation: ReturnType<typeof summary>; halfRate: ReturnType<typeof summary> }> {
+  const saturated = await runLoad(command({ spmc, guests: '64', rate: '5000/s', duration: '2s' }));
   const reached = saturated.stats.throughput.deliveredSends.perSecondInWindow;
   const half = Math.max(50, Math.round(reached / 2));
-  const halfRate = await runLoad(command({ guests: '64', rate: `${half}/s`, duration: '2s' }));
+  const halfRate = await runLoad(command({ spmc, guests: '64', rate: `${half}/s`, duration: '2s' }));
   return { saturation: summary(saturated), halfRate: summary(halfRate) };
 }
 

@@ -208,6 +208,11 @@ function opteeNotifSend(spmc: SpmcState, data: ControlData, refuseControl: (reas
     bitmap = 1n << BigInt(receiver.asyncNotificationId);
     const request: SetRequest = { origin: { kind: 'sp', partition: optee }, sender: optee.id, receiver: vm, flags, vcpu: 0, bitmap, cpu, violations: [] };
     outcome = setNotifications(spmc, request)?.error ?? 'sent';
+    // The send stands for OP-TEE handling a secure interrupt that preempted the normal world on
+    // `cpu`; when the handler is done the SPMC returns to the normal world there, which is when a
+    // delayed SRI goes out (reference §3.6: "the SGI is sent when the SPMC next returns to the NWd
+    // on that CPU", Hafnium handler.c ffa_notifications_sri_trigger_if_delayed).
+    if (flags !== 0) spmc.sri.onReturnToNormalWorld(cpu);
   }
   // sender and bitmap: what the checkers' ledger needs (shared/checkers/spmc-replay.ts).
   spmc.ctx.record({ event: 'optee-notif-send', vm, cpu, outcome, sender: optee?.id ?? null, bitmap: bitmap === null ? null : hex(bitmap) });

@@ -19,7 +19,7 @@ import { CONFIG_LIMITS as HYPERVISOR_LIMITS } from '../../services/hypervisor/co
 import { CONFIG_LIMITS as SPMC_LIMITS } from '../../services/spmc/config.ts';
 import { loadScenarioText } from './load.ts';
 import { SCENARIO_LIMITS } from './schema.ts';
-import type { Scenario } from './types.ts';
+import type { Scenario, SpmcProfile } from './types.ts';
 
 /** OP-TEE's logical SP (thread_spmc.c). */
 export const OPTEE_SP_ID = 0x8001;
@@ -39,6 +39,11 @@ export interface LoadWorldOptions {
   p99Ns: number | null;
   seed: number | null;
   runtime: 'sim' | 'ws' | null;
+  /**
+   * The SPMC: optee (OP-TEE at S-EL1: INFO_GET not destructive, so past 20 pending VMs Xen's loop
+   * sees the same 20 again) or hafnium (INFO_GET destructive; OP-TEE runs as an SP).
+   */
+  spmc: SpmcProfile;
 }
 
 export class LoadWorldError extends Error {
@@ -61,7 +66,7 @@ export function loadWorldCapacity(): { guests: number; bound: string } {
 /** A name for the scenario that says what it is: load-g64-v2-5000ps-2s. */
 export function loadScenarioName(options: LoadWorldOptions): string {
   const end = options.count !== null ? `${options.count}n` : `${(options.durationNs ?? 0) / 1e6}ms`;
-  return `load-g${options.guests}-v${options.vcpus}-${options.ratePerSecond}ps-${end}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  return `load-${options.spmc}-g${options.guests}-v${options.vcpus}-${options.ratePerSecond}ps-${end}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 const durationText = (ns: number): string => (ns % 1e6 === 0 ? `${ns / 1e6}ms` : `${ns}ns`);
@@ -87,7 +92,7 @@ export function loadScenarioInput(options: LoadWorldOptions): Record<string, unk
     ...(options.runtime === null ? {} : { runtime: options.runtime }),
     world: {
       cpus: options.cpus,
-      spmc: { profile: 'optee', partitions: [{ id: OPTEE_SP_ID, name: 'optee', vcpus: options.cpus, behaviour: 'optee' }] },
+      spmc: { profile: options.spmc, partitions: [{ id: OPTEE_SP_ID, name: 'optee', vcpus: options.cpus, behaviour: 'optee' }] },
       hypervisor: { profile: 'xen' },
       vms: [{ name: GUEST_PREFIX, count: options.guests, vcpus: options.vcpus, driver: 'linux-6.10', opteeClient: true }],
     },
