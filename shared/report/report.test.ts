@@ -70,6 +70,16 @@ describe('report.html', () => {
     assert.doesNotMatch(html, /class="sequence"/);
   });
 
+  it('lists every fault applied: when it was installed and what its rules did', async () => {
+    // The default world's timed fault: SGI 8 raises held back 1 ms with probability 0.1.
+    const entries = await defaultWorldHistory();
+    const html = await renderReport({ result: passingResult(entries), entries });
+    const delayed = entries.filter((e) => e.event.type === 'fault' && e.event.action === 'delay').length;
+    assert.ok(delayed > 0, 'the default world delays some interrupts');
+    assert.match(html, /<section id="faults"><h2>Faults: 1<\/h2>/);
+    assert.match(html, new RegExp(`<td><code>timed-0:delay-interrupt#0</code></td><td>delay-interrupt</td><td>[^<]+</td><td>—</td><td>${delayed} delay</td>`));
+  });
+
   it('stays small for a history of 100k events', async () => {
     const entries = repeated(await defaultWorldHistory(), 70);
     assert.ok(entries.length >= 100_000, `${entries.length} events`);

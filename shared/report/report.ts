@@ -202,6 +202,55 @@ code.replay { background: #f4f5f7; padding: 2px 6px; border-radius: 3px; }
 footer { margin-top: 40px; color: #777; font-size: 0.9em; }
 ${SEQUENCE_CSS}`;
 
+interface FaultRow {
+  id: string;
+  kind: string;
+  installedNs: number | null;
+  healedNs: number | null;
+  spec: string;
+  /** Messages a rule of this fault acted on, by action. */
+  actions: Map<string, number>;
+}
+
+/** The faults the orchestrator applied (its fault-installed / fault-healed records) and what each rule did. */
+function faultRows(entries: readonly HistoryEntry[]): FaultRow[] {
+  const rows = new Map<string, FaultRow>();
+  const rowOf = (id: string): FaultRow => {
+    const row = rows.get(id) ?? { id, kind: '', installedNs: null, healedNs: null, spec: '', actions: new Map<string, number>() };
+    rows.set(id, row);
+    return row;
+  };
+  for (const { t, event } of entries) {
+    if (event.type === 'record' && (event.data['event'] === 'fault-installed' || event.data['event'] === 'fault-healed')) {
+      const row = rowOf(String(event.data['id']));
+      row.kind = String(event.data['fault']);
+      if (event.data['event'] === 'fault-installed') {
+        row.installedNs = t;
+        row.spec = String(event.data['spec'] ?? '');
+      } else row.healedNs = t;
+    }
+    if (event.type === 'fault') {
+      // A cut link's rules are `<fault id>:<a>→<b>`; every other fault's rule id is the fault's.
+      const row = rowOf(event.rule.replace(/:[^:]*→[^:]*$/, ''));
+      row.actions.set(event.action, (row.actions.get(event.action) ?? 0) + 1);
+    }
+  }
+  return [...rows.values()];
+}
+
+function faultsSection(entries: readonly HistoryEntry[]): string {
+  const rows = faultRows(entries);
+  if (rows.length === 0) return '<section id="faults"><h2>Faults</h2><p>None applied.</p></section>';
+  const body = rows
+    .map((row) => {
+      const acted = [...row.actions].map(([action, n]) => `${h(n)} ${h(action)}`).join(', ') || '—';
+      const when = (ns: number | null) => (ns === null ? '—' : h(fmtMs(ns)));
+      return `<tr><td><code>${h(row.id)}</code></td><td>${h(row.kind)}</td><td>${when(row.installedNs)}</td><td>${when(row.healedNs)}</td><td>${acted}</td><td><code>${h(row.spec)}</code></td></tr>`;
+    })
+    .join('\n');
+  return `<section id="faults"><h2>Faults: ${rows.length}</h2><table><thead><tr><th>fault</th><th>kind</th><th>installed</th><th>healed</th><th>messages acted on</th><th>as given</th></tr></thead><tbody>${body}</tbody></table></section>`;
+}
+
 /** report.html for one scenario run. */
 export async function renderReport(input: { result: ScenarioResult; entries: readonly HistoryEntry[] }): Promise<string> {
   const { result, entries } = input;
@@ -222,6 +271,7 @@ export async function renderReport(input: { result: ScenarioResult; entries: rea
 <section id="run"><h2>Run</h2>${runTable(result)}</section>
 <section id="steps"><h2>Steps: ${stepsPassed} of ${result.steps.length} passed</h2>${stepsTable(result.steps)}</section>
 <section id="checks"><h2>Checks: ${checksPassed} of ${result.checks.length} passed</h2>${checksTable(result.checks)}</section>
+${faultsSection(entries)}
 ${failureSection(result, entries)}
 ${await latencySection(result, entries)}
 <footer>ffa-world report · run time ${h(fmtMs(entries.length > 0 ? (entries[entries.length - 1] as HistoryEntry).t : 0))} · trace.json beside this file opens in Perfetto (ui.perfetto.dev) or chrome://tracing</footer>

@@ -88,7 +88,7 @@ class Orchestrator implements Component {
   onStart(): void {
     this.ctx.record({ event: 'scenario-start', steps: this.config.steps.length, timedFaults: this.config.timedFaults.length });
     this.config.timedFaults.forEach((timed, index) => {
-      this.ctx.setTimer(timed.atNs, () => this.applyFault(timed.fault, `at-${ms(timed.atNs)}`, () => {}, `timed fault ${index}`));
+      this.ctx.setTimer(timed.atNs, () => this.applyFault(timed.fault, `timed-${index}`, () => {}, `timed fault ${index}`));
     });
     this.awaitProbes([...this.config.bootedGuests], () => this.runStep(0));
   }
