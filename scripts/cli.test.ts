@@ -3,26 +3,13 @@
  * it prints (design world.md §9: 0 passed, 1 failed, 2 invalid).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { ffaWorld as runCli, workFolder } from './test-support/cli.ts';
 
-const BIN = join(import.meta.dirname, 'ffa-world.mjs');
-const work = mkdtempSync(join(tmpdir(), 'ffa-cli-'));
-after(() => rmSync(work, { recursive: true, force: true }));
-
-function ffaWorld(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, CI: 'true' } });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
-function scenarioFile(name: string, text: string): string {
-  const file = join(work, name);
-  writeFileSync(file, text);
-  return file;
-}
+const { dir: work, scenarioFile } = workFolder('ffa-cli-');
+const ffaWorld = (...args: string[]) => runCli(120_000, ...args);
 
 const RAW_WORLD = `world:
   hypervisor: { profile: xen }

@@ -4,21 +4,14 @@
  * under ws. The argument parser is also tested in process.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { ffaWorld as runCli, workFolder } from './test-support/cli.ts';
 import { loadReplay, parseLoadOptions, type LoadCommand, type LoadResult } from './load.ts';
 
-const BIN = join(import.meta.dirname, 'ffa-world.mjs');
-const work = mkdtempSync(join(tmpdir(), 'ffa-load-'));
-after(() => rmSync(work, { recursive: true, force: true }));
-
-function ffaWorld(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: 'true' } });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const { dir: work } = workFolder('ffa-load-');
+const ffaWorld = (...args: string[]) => runCli(60_000, ...args);
 
 const RESULT_KEYS = [
   'name', 'passed', 'seed', 'runtime', 'world', 'workload', 'ended', 'wallMs', 'steps', 'checks', 'threshold', 'stats', 'memory',

@@ -5,28 +5,14 @@
  * process.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { ffaWorld as runCli, workFolder } from './test-support/cli.ts';
 import { parseSweepOptions } from './sweep.ts';
 import { runSweepTask } from './sweep-task.ts';
 
-const BIN = join(import.meta.dirname, 'ffa-world.mjs');
-const work = mkdtempSync(join(tmpdir(), 'ffa-sweep-'));
-after(() => rmSync(work, { recursive: true, force: true }));
-
-function ffaWorld(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: 'true' } });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
-function scenarioFile(name: string, text: string): string {
-  const file = join(work, name);
-  writeFileSync(file, text);
-  return file;
-}
+const { dir: work, scenarioFile } = workFolder('ffa-sweep-');
+const ffaWorld = (...args: string[]) => runCli(60_000, ...args);
 
 /** One guest under Xen, OP-TEE's SP sends it one notification; `faults` go before the workload. */
 function oneNotification(name: string, faults: string): string {
