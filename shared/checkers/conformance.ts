@@ -48,6 +48,8 @@ interface Callee {
   readonly policy: EnforcementPolicy;
   /** Only calls on this conduit (the hypervisor's guests: hvc). */
   readonly conduit: string | null;
+  /** The hypervisor answers a guest's INFO_GET_32 with FFA_SUCCESS_64 (its policy infoGet32Answer). */
+  readonly infoGet32AsSuccess64: boolean;
 }
 
 function spmcPolicy(entries: readonly HistoryEntry[], model: WorldModel): EnforcementPolicy {
@@ -57,12 +59,21 @@ function spmcPolicy(entries: readonly HistoryEntry[], model: WorldModel): Enforc
   return typeof recorded === 'string' ? (recorded as EnforcementPolicy) : model.spmcProfile;
 }
 
+/** The hypervisor's infoGet32Answer from its config record (default: Xen's, reference §8.13). */
+function hypervisorAnswersInfoGet32With64(entries: readonly HistoryEntry[], hypervisor: string): boolean {
+  const config = recordsOf(entries, { component: hypervisor, event: 'hypervisor-config' })[0];
+  const policies = config?.data['policies'] as Record<string, unknown> | undefined;
+  return (policies?.['infoGet32Answer'] ?? 'success-64') === 'success-64';
+}
+
 function calleesOf(entries: readonly HistoryEntry[], model: WorldModel): Callee[] {
   const callees: Callee[] = [
-    { component: model.spmc, policy: spmcPolicy(entries, model), conduit: null },
-    { component: model.spmd, policy: 'tf-a', conduit: null },
+    { component: model.spmc, policy: spmcPolicy(entries, model), conduit: null, infoGet32AsSuccess64: false },
+    { component: model.spmd, policy: 'tf-a', conduit: null, infoGet32AsSuccess64: false },
   ];
-  if (model.hypervisor !== null && model.hypervisorProfile === 'xen') callees.push({ component: model.hypervisor, policy: 'xen', conduit: 'hvc' });
+  if (model.hypervisor !== null && model.hypervisorProfile === 'xen') {
+    callees.push({ component: model.hypervisor, policy: 'xen', conduit: 'hvc', infoGet32AsSuccess64: hypervisorAnswersInfoGet32With64(entries, model.hypervisor) });
+  }
   return callees;
 }
 
@@ -120,17 +131,25 @@ function successProblem(codec: AnyAbiCodec, answer: RegisterFile): string | null
 }
 
 /**
- * Xen answers a guest's INFO_GET_32 as it answers INFO_GET_64, with FFA_SUCCESS_64 (reference:
- * INFO_GET's success return, and §8; ffa_notif.c handles both in one path).
+ * A callee that answers INFO_GET_32 as it answers INFO_GET_64, with FFA_SUCCESS_64: Xen does
+ * (reference §8.13; ffa_notif.c handles both in one path, hypervisor policy infoGet32Answer).
  */
-function xenInfoGet32(regs: RegisterFile, answer: RegisterFile, policy: EnforcementPolicy): boolean {
-  return policy === 'xen' && w(regs, 0) === FFA_FIDS.FFA_NOTIFICATION_INFO_GET_32 && w(answer, 0) === FFA_FIDS.FFA_SUCCESS_64;
+function infoGet32Answered64(regs: RegisterFile, answer: RegisterFile): boolean {
+  return w(regs, 0) === FFA_FIDS.FFA_NOTIFICATION_INFO_GET_32 && w(answer, 0) === FFA_FIDS.FFA_SUCCESS_64;
+}
+
+export interface AnswerRules {
+  /** The caller's own FF-A ID (Xen checks a BIND's receiver against it first). */
+  caller?: number | null;
+  /** The callee answers INFO_GET_32 with FFA_SUCCESS_64. */
+  infoGet32AsSuccess64?: boolean;
 }
 
 /** What is wrong with the callee's answer, or null. */
-export function answerProblem(regs: RegisterFile, answer: RegisterFile, policy: EnforcementPolicy, caller: number | null = null): string | null {
+export function answerProblem(regs: RegisterFile, answer: RegisterFile, policy: EnforcementPolicy, rules: AnswerRules = {}): string | null {
   const fid = w(regs, 0);
-  if (xenInfoGet32(regs, answer, policy)) {
+  const caller = rules.caller ?? null;
+  if (rules.infoGet32AsSuccess64 === true && infoGet32Answered64(regs, answer)) {
     const decoded = codecForFid(FFA_FIDS.FFA_NOTIFICATION_INFO_GET_64)?.success?.decode(answer);
     return decoded?.ok === false ? `FFA_SUCCESS_64 fields do not decode: ${decoded.why}` : null;
   }
@@ -169,7 +188,7 @@ export function checkConformance(entries: readonly HistoryEntry[], model: WorldM
       const answer = call.returnRegs as RegisterFile;
       if (w(answer, 0) === SMC_UNK && refusedCaller(refusals, call)) continue;
       const callerId = model.guests.find((g) => g.component === call.caller)?.vmId ?? null;
-      const problem = answerProblem(regs, answer, callee.policy, callee.policy === 'xen' ? callerId : null);
+      const problem = answerProblem(regs, answer, callee.policy, { caller: callee.policy === 'xen' ? callerId : null, infoGet32AsSuccess64: callee.infoGet32AsSuccess64 });
       if (problem === null) continue;
       failures.add({
         message: `${callee.component} answered ${call.caller}'s ${abiOf(regs)} (call #${call.id}): ${problem}`,
