@@ -182,11 +182,11 @@ class Orchestrator implements Component {
       case 'expect-none-interrupt':
         return this.expectNone((e) => isDelivery(e, step.to, step.intid, step.vcpu), step.forNs, finish);
       case 'vm':
-        return this.lifecycle(`vm-${step.op}`, this.vmRequest(step.op, step.vm), finish);
+        return this.request('hypervisor', `vm-${step.op}`, this.vmRequest(step.op, step.vm), finish);
       case 'vcpu':
         // Under a hypervisor a vCPU's state is the hypervisor's to change; on bare metal it is the
         // host kernel's own CPU hotplug (services/guest/guest.ts hotplug).
-        if (this.config.hypervisor) return this.lifecycle(`vcpu-${step.op}`, { vm: step.vm, vcpu: step.vcpu }, finish);
+        if (this.config.hypervisor) return this.request('hypervisor', `vcpu-${step.op}`, { vm: step.vm, vcpu: step.vcpu }, finish);
         return this.request(step.vm, `vcpu-${step.op}`, { vcpu: step.vcpu }, finish);
       case 'sleep':
         this.ctx.setTimer(step.ns, () => finish(true, `slept ${ms(step.ns)}`));
@@ -251,10 +251,6 @@ class Orchestrator implements Component {
     const vm = this.config.vms.find((v) => v.name === name);
     if (!vm) throw new Error(`bug: the loader let an unknown VM ${name} through`);
     return { name: vm.name, id: vm.id, vcpus: vm.vcpus, component: vm.name, ...(vm.pcpus ? { pcpus: vm.pcpus } : {}) };
-  }
-
-  private lifecycle(op: string, data: Record<string, unknown>, finish: Finish): void {
-    this.request('hypervisor', op, data, finish);
   }
 
   /** A control request answered by `<op>-result` with `ok`. */
