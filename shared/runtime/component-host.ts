@@ -185,6 +185,14 @@ export class ComponentHost implements ComponentContext {
     this.requireComponent().onObserve?.(events);
   }
 
+  /** The runtime's link to `peer` closed (ws): the component hears of it, as a message, in its turn. */
+  linkLost(peer: string): void {
+    if (!this.running) return;
+    if (this.stalled !== null) return this.whenNotStalled(() => this.linkLost(peer));
+    this.transport.history({ type: 'component', component: this.name, event: 'link-lost', detail: peer });
+    this.requireComponent().onLinkLost?.(peer);
+  }
+
   send(to: string, message: Message): void {
     this.dispatch({ from: this.name, to, message });
   }

@@ -131,6 +131,11 @@ export interface Component {
   onStop?(): void;
   /** The orchestrator only: other components' observable history events, in the order seen. */
   onObserve?(events: readonly ObservedEvent[]): void;
+  /**
+   * The link to `peer` closed while this component ran (ws runtime only: a process or container
+   * went away). Under sim links never close; a crash fault keeps the link.
+   */
+  onLinkLost?(peer: string): void;
 }
 
 /**

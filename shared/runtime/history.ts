@@ -13,7 +13,7 @@ export type HistoryEvent =
   | { type: 'deliver'; from: string; to: string; message: Message }
   | { type: 'fault'; rule: string; action: string; from: string; to: string; message: Message }
   | { type: 'refused'; reason: string; from: string; to: string; message: Message }
-  | { type: 'component'; component: string; event: 'start' | 'stop' | 'crash' | 'restart'; detail: string }
+  | { type: 'component'; component: string; event: 'start' | 'stop' | 'crash' | 'restart' | 'link-lost'; detail: string }
   | { type: 'call-failed'; component: string; to: string; id: number; reason: string }
   | { type: 'record'; component: string; data: Record<string, unknown> };
 

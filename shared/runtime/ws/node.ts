@@ -230,7 +230,10 @@ export class WsNode {
     const name = link.peer.identity;
     if (this.links.get(name) !== link) return;
     this.links.delete(name);
-    if (this.state !== 'stopped') this.log.warn({ peer: name, code, reason }, 'link closed; sends to this peer are now unreachable');
+    if (this.state === 'stopped') return;
+    this.log.warn({ peer: name, code, reason }, 'link closed; sends to this peer are now unreachable');
+    // A newer link from the same peer replaced this one: the peer is not lost.
+    if (this.state === 'started' && code !== CLOSE_REPLACED) this.host.linkLost(name);
   }
 
   private arrive(from: string, message: Message): void {
