@@ -27,7 +27,25 @@ export interface AcceptedPeer {
   role?: Role;
 }
 
+/**
+ * Keyed by identity; a key `*:<role>` (anyRole) admits any identity not named in the list that
+ * presents that role and that token: guests that register themselves (docker compose replicas),
+ * whose names are not known in advance.
+ */
 export type AcceptList = ReadonlyMap<string, AcceptedPeer>;
+
+export function anyRole(role: Role): string {
+  return `*:${role}`;
+}
+
+/** Whom an accept list expects behind a hello: the identity's own entry, else its role's. */
+function expectedPeer(accept: AcceptList, identity: string, role: Role): AcceptedPeer | undefined {
+  if (identity.startsWith('*')) return undefined;
+  const own = accept.get(identity);
+  if (own) return own;
+  const byRole = accept.get(anyRole(role));
+  return byRole ? { ...byRole, role } : undefined;
+}
 
 export type HelloVerdict =
   | { ok: true; peer: LinkIdentity }
@@ -54,7 +72,7 @@ export function judgeHello(data: WebSocket.RawData, isBinary: boolean, accept: A
   if (hello.protocol !== WIRE_PROTOCOL_VERSION) {
     return { ok: false, code: 'HELLO_REFUSED', reason: `protocol ${hello.protocol}, this end speaks ${WIRE_PROTOCOL_VERSION}` };
   }
-  const expected = accept.get(hello.identity);
+  const expected = expectedPeer(accept, hello.identity, hello.role);
   if (!expected || !tokensMatch(hello.token, expected.token)) {
     return { ok: false, code: 'HELLO_REFUSED', reason: `identity ${hello.identity}: not accepted, or wrong token` };
   }

@@ -23,6 +23,7 @@ import type { AcceptList, LinkIdentity } from './handshake.ts';
 import { CLOSE_GOING_AWAY, CLOSE_REPLACED, type LinkLimits, linkLimits } from './limits.ts';
 import { Link } from './link.ts';
 import { LinkServer } from './link-server.ts';
+import { type BacklogLimits, isWorldControl, WorldChannelServer } from './world-channel.ts';
 import { WsTransport } from './ws-transport.ts';
 
 /** A peer this node opens a link to. */
@@ -53,6 +54,17 @@ export interface WsNodeOptions {
   listen?: { host: string; port: number };
   /** The orchestrator's powers (its requests go to the supervisor, which tells every node). */
   world?: WorldControl;
+  /**
+   * Serve the world channel (world-channel.ts) to orchestrators that attach over a link: for
+   * components run as separate processes or containers, with no supervisor. `baseNs` is the
+   * clock's base (process.hrtime.bigint() at its start).
+   */
+  worldChannel?: { baseNs: bigint; backlog?: BacklogLimits };
+  /**
+   * Sees every arriving message first; true: consumed, the component never sees it (the attach
+   * runner's orchestrator node takes its world channel answers this way).
+   */
+  intercept?(from: string, message: Message): boolean;
 }
 
 type Waiter = { names: readonly string[]; resolve: () => void };
@@ -61,6 +73,7 @@ export class WsNode {
   readonly name: string;
   readonly host: ComponentHost;
   private readonly transport: WsTransport;
+  private readonly worldServer: WorldChannelServer | null = null;
   private readonly interceptor: RuleInterceptor;
   private readonly links = new Map<string, Link>();
   private readonly limits: LinkLimits;
@@ -83,10 +96,14 @@ export class WsNode {
     const random = randomStreams(seed, worldNames).get(this.name);
     const faultRandom = randomStreams(seed, worldNames.map((n) => `@faults:${n}`)).get(`@faults:${this.name}`);
     if (!random || !faultRandom) throw new Error(`no random stream for ${this.name}`);
+    const history = (t: number, event: HistoryEvent): void => {
+      options.history(t, event);
+      this.worldServer?.record(t, event);
+    };
     this.transport = new WsTransport({
       clock: options.clock,
       linkTo: (name) => this.links.get(name),
-      history: (event) => options.history(options.clock.nowNs(), event),
+      history: (event) => history(options.clock.nowNs(), event),
       heldFrames: this.limits.heldFrames,
       log: this.log,
     });
@@ -99,6 +116,23 @@ export class WsNode {
       ...(options.hostLimits ? { limits: options.hostLimits } : {}),
       ...(options.world ? { world: options.world } : {}),
     });
+    if (options.worldChannel) {
+      this.worldServer = new WorldChannelServer({
+        name: this.name,
+        baseNs: options.worldChannel.baseNs,
+        host: this.host,
+        send: (to, message) => this.sendDirect(to, message),
+        changeFaults: (install, remove) => this.changeFaults(install, remove),
+        log: this.log,
+        ...(options.worldChannel.backlog ? { backlog: options.worldChannel.backlog } : {}),
+      });
+    }
+  }
+
+  /** Send on the link to `to`, past the component and its interception point (the world channel's frames). */
+  sendDirect(to: string, message: Message): ReturnType<Link['send']> | 'no-link' {
+    const link = this.links.get(to);
+    return link ? link.send(message) : 'no-link';
   }
 
   /** Fault rules installed or removed while the world runs (the orchestrator's, via the supervisor). */
@@ -168,11 +202,11 @@ export class WsNode {
     });
   }
 
-  /** Build and start the component, then deliver what arrived before. */
-  start(): void {
+  /** Build and start the component (with `config`, when it was only known after linking), then deliver what arrived before. */
+  start(config: unknown = this.options.component.config): void {
     if (this.state !== 'created') throw new Error(`${this.name} started twice`);
     this.state = 'started';
-    this.host.start(this.factory, this.options.component.config);
+    this.host.start(this.factory, config);
     for (const { from, message } of this.early.splice(0)) this.host.receive(from, message);
   }
 
@@ -182,6 +216,7 @@ export class WsNode {
     const wasStarted = this.state === 'started';
     this.state = 'stopped';
     if (wasStarted) this.host.stop(detail);
+    this.worldServer?.stop();
     this.transport.dispose();
     await Promise.all([...this.links.values()].map((link) => link.close(CLOSE_GOING_AWAY, 'component stopping')));
     this.links.clear();
@@ -230,6 +265,7 @@ export class WsNode {
     const name = link.peer.identity;
     if (this.links.get(name) !== link) return;
     this.links.delete(name);
+    this.worldServer?.forget(name);
     if (this.state === 'stopped') return;
     this.log.warn({ peer: name, code, reason }, 'link closed; sends to this peer are now unreachable');
     // A newer link from the same peer replaced this one: the peer is not lost.
@@ -237,6 +273,11 @@ export class WsNode {
   }
 
   private arrive(from: string, message: Message): void {
+    if (this.options.intercept?.(from, message)) return;
+    if (this.worldServer && isWorldControl(message)) {
+      this.worldServer.handle(from, this.links.get(from)?.peer.role ?? 'unknown', message);
+      return;
+    }
     if (this.state === 'started') {
       this.host.receive(from, message);
       return;

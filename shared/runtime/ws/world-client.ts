@@ -1,0 +1,215 @@
+/**
+ * The orchestrator's end of the world channel (world-channel.ts): it subscribes to each
+ * component's history, joins the text back into events on one time base, and offers the
+ * experimenter's powers (WorldControl) over the links, each change acknowledged by every node
+ * before its `done` runs, as the supervisor's are for worker threads.
+ *
+ * Times: every node reports the base of its clock (process.hrtime.bigint() at its start). On one
+ * machine (one kernel: processes and the containers of one docker engine) CLOCK_MONOTONIC is
+ * shared, so `t + (peerBase - worldBase)` puts every event on the world's base: the earliest
+ * component's start. Across machines this would be wrong; compose runs on one engine.
+ */
+import type { Logger } from 'pino';
+import type { WorldControl } from '../component.ts';
+import { decodeHistoryLine, type HistoryEvent } from '../history.ts';
+import type { FaultRule } from '../interceptor.ts';
+import type { ControlMessage, Message } from '../messages.ts';
+import { encodeJson, WORLD_OPS, type WorldComponentOp } from './world-channel.ts';
+
+export interface WorldClientOptions {
+  /** Send on the link to a peer, past any interception (WsNode.sendDirect). */
+  send(to: string, message: ControlMessage): unknown;
+  /** Apply a fault change at the orchestrator's own node too. */
+  changeOwnFaults(install: readonly FaultRule[], remove: readonly string[]): void;
+  /** Each event of each subscribed component, on the world's time base, in arrival order. */
+  onEvent(peer: string, t: number, event: HistoryEvent): void;
+  log: Logger;
+  /** Bound on an acknowledgement (a node that does not answer is logged, and not waited for). */
+  ackTimeoutMs?: number;
+}
+
+/** Characters of a partial line kept per peer (a line longer than this is a bug at the sender). */
+const PARTIAL_LINE_MAX = 16 * 1024 * 1024;
+const DEFAULT_ACK_TIMEOUT_MS = 5_000;
+
+interface PeerStream {
+  baseNs: bigint | null;
+  partial: string;
+  /** Lines that arrived before the world's base was known. */
+  early: string[];
+  lost: number;
+  events: number;
+}
+
+interface PendingAck {
+  waiting: Set<string>;
+  done: () => void;
+  timer: NodeJS.Timeout;
+  label: string;
+}
+
+export class WorldChannelClient {
+  private readonly streams = new Map<string, PeerStream>();
+  private readonly acks = new Map<number, PendingAck>();
+  private readonly clockWaiters = new Set<() => void>();
+  private worldBaseNs: bigint | null = null;
+  private nextRef = 1;
+
+  constructor(private readonly options: WorldClientOptions) {}
+
+  /** A message on the orchestrator's node; true when it was the world channel's. */
+  handle(from: string, message: Message): boolean {
+    if (message.kind !== 'control' || !message.op.startsWith('world.')) return false;
+    const data = (typeof message.data === 'object' && message.data !== null ? message.data : {}) as Record<string, unknown>;
+    if (message.op === WORLD_OPS.clock) this.onClock(from, data);
+    else if (message.op === WORLD_OPS.history) this.onHistory(from, data);
+    else if (message.op === WORLD_OPS.ack) this.onAck(from, data);
+    else this.options.log.warn({ from, op: message.op }, 'unexpected world op: ignored');
+    return true;
+  }
+
+  /** Subscribe to these peers' histories; resolves with their clock bases once every one has answered. */
+  subscribe(peers: readonly string[], timeoutMs: number): Promise<Map<string, bigint>> {
+    for (const peer of peers) {
+      if (!this.streams.has(peer)) this.streams.set(peer, { baseNs: null, partial: '', early: [], lost: 0, events: 0 });
+      this.options.send(peer, { kind: 'control', op: WORLD_OPS.subscribe, data: {} });
+    }
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const missing = peers.filter((p) => this.streams.get(p)?.baseNs === null);
+        if (missing.length > 0) return;
+        this.clockWaiters.delete(check);
+        clearTimeout(timer);
+        resolve(new Map(peers.map((p) => [p, this.streams.get(p)?.baseNs as bigint])));
+      };
+      const timer = setTimeout(() => {
+        this.clockWaiters.delete(check);
+        const missing = peers.filter((p) => this.streams.get(p)?.baseNs === null);
+        reject(new Error(`no world.clock answer from ${missing.join(', ')} within ${timeoutMs} ms (do they serve the world channel?)`));
+      }, timeoutMs);
+      this.clockWaiters.add(check);
+      check();
+    });
+  }
+
+  /** The world's time base: from now on events flow to onEvent (those that came early first). */
+  setWorldBase(baseNs: bigint): void {
+    this.worldBaseNs = baseNs;
+    for (const [peer, stream] of this.streams) {
+      for (const line of stream.early.splice(0)) this.emit(peer, stream, line);
+    }
+  }
+
+  /** Lines the peers' backlog bounds dropped, by peer (only non-zero ones). */
+  lostLines(): Record<string, number> {
+    return Object.fromEntries([...this.streams].filter(([, s]) => s.lost > 0).map(([peer, s]) => [peer, s.lost]));
+  }
+
+  /** The experimenter's powers over these peers (the ones subscribed), acknowledged by each. */
+  control(): WorldControl {
+    const everyone = (): string[] => [...this.streams.keys()];
+    return {
+      installFaults: (rules, done) => this.changeFaults(everyone(), rules, [], done),
+      removeFaults: (ids, done) => this.changeFaults(everyone(), [], ids, done),
+      crash: (component, detail, done) => this.componentOp(component, 'crash', detail, done),
+      restart: (component, detail, done) => this.componentOp(component, 'restart', detail, done),
+      stall: (component, done) => this.componentOp(component, 'stall', '', done),
+      resume: (component, done) => this.componentOp(component, 'resume', '', done),
+    };
+  }
+
+  /** A peer's link closed: nothing more will come from it, and nobody waits for its answers. */
+  peerGone(peer: string): void {
+    for (const [ref, pending] of this.acks) {
+      if (pending.waiting.delete(peer) && pending.waiting.size === 0) this.settle(ref);
+    }
+  }
+
+  stop(): void {
+    for (const pending of this.acks.values()) clearTimeout(pending.timer);
+    this.acks.clear();
+  }
+
+  private changeFaults(peers: string[], install: FaultRule[], remove: string[], done?: () => void): void {
+    this.options.changeOwnFaults(install, remove);
+    const ref = this.expectAcks(peers, `faults (+${install.length} -${remove.length})`, done);
+    const data = { ref, rules: encodeJson(install), remove };
+    for (const peer of peers) this.options.send(peer, { kind: 'control', op: WORLD_OPS.faults, data });
+  }
+
+  private componentOp(component: string, op: WorldComponentOp, detail: string, done?: () => void): void {
+    const ref = this.expectAcks([component], `${op} ${component}`, done);
+    this.options.send(component, { kind: 'control', op: WORLD_OPS.component, data: { ref, op, detail } });
+  }
+
+  private expectAcks(peers: string[], label: string, done?: () => void): number {
+    const ref = this.nextRef++;
+    const timeoutMs = this.options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      const pending = this.acks.get(ref);
+      if (pending) this.options.log.warn({ label, waiting: [...pending.waiting] }, `no acknowledgement within ${timeoutMs} ms; going on`);
+      this.settle(ref);
+    }, timeoutMs);
+    this.acks.set(ref, { waiting: new Set(peers), done: done ?? (() => {}), timer, label });
+    if (peers.length === 0) this.settle(ref);
+    return ref;
+  }
+
+  private settle(ref: number): void {
+    const pending = this.acks.get(ref);
+    if (!pending) return;
+    this.acks.delete(ref);
+    clearTimeout(pending.timer);
+    pending.done();
+  }
+
+  private onAck(from: string, data: Record<string, unknown>): void {
+    const ref = typeof data['ref'] === 'number' ? data['ref'] : -1;
+    if (data['ok'] !== true) this.options.log.warn({ from, ref, reason: data['reason'] }, 'a world change was refused');
+    const pending = this.acks.get(ref);
+    if (pending?.waiting.delete(from) && pending.waiting.size === 0) this.settle(ref);
+  }
+
+  private onClock(from: string, data: Record<string, unknown>): void {
+    const stream = this.streams.get(from);
+    const base = data['baseNs'];
+    if (!stream || typeof base !== 'string' || !/^\d{1,20}$/.test(base)) {
+      this.options.log.warn({ from }, 'world.clock not asked for, or without a base: ignored');
+      return;
+    }
+    stream.baseNs = BigInt(base);
+    for (const waiter of [...this.clockWaiters]) waiter();
+  }
+
+  private onHistory(from: string, data: Record<string, unknown>): void {
+    const stream = this.streams.get(from);
+    if (!stream) return;
+    const lost = typeof data['lost'] === 'number' ? data['lost'] : 0;
+    if (lost > 0) {
+      // The lines between are gone, a partial one with them.
+      stream.lost += lost;
+      stream.partial = '';
+    }
+    const parts = data['parts'];
+    if (!Array.isArray(parts) || !parts.every((p) => typeof p === 'string')) {
+      this.options.log.warn({ from }, 'world.history without text parts: ignored');
+      return;
+    }
+    const text = stream.partial + parts.join('');
+    const lines = text.split('\n');
+    stream.partial = lines.pop() ?? '';
+    if (stream.partial.length > PARTIAL_LINE_MAX) throw new Error(`bug: ${from} sent a history line longer than ${PARTIAL_LINE_MAX} characters`);
+    for (const line of lines) {
+      if (this.worldBaseNs === null) stream.early.push(line);
+      else this.emit(from, stream, line);
+    }
+  }
+
+  private emit(peer: string, stream: PeerStream, line: string): void {
+    if (line.length === 0) return;
+    const entry = decodeHistoryLine(line);
+    const offset = Number((stream.baseNs ?? 0n) - (this.worldBaseNs ?? 0n));
+    stream.events++;
+    this.options.onEvent(peer, entry.t + offset, entry.event);
+  }
+}
