@@ -38,7 +38,7 @@ export interface ScenarioRun {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
-function orchestratorConfig(scenario: Scenario, runtime: RuntimeName, seed: number): OrchestratorConfig {
+export function orchestratorConfig(scenario: Scenario, runtime: RuntimeName, seed: number): OrchestratorConfig {
   const { world } = scenario;
   return {
     runtime,
@@ -146,31 +146,63 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   }
   const wallMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
   const entries = sink instanceof MemoryHistorySink ? sink.entries : readHistory(historyFile ?? '');
-  const model: WorldModel = { ...worldModelOf(scenario), lastFaultHealNs: lastFaultHealNs(entries, COMPONENTS.orchestrator), quietAtEndNs: quietAtEnd(entries) };
-  const steps = stepResults(scenario, entries, model.orchestrator, ended);
-  const checks = runChecks(entries, model, scenario.checks);
-  const trouble = problems(entries, model);
+  const trouble: string[] = [];
   // In memory the history is bounded (MemoryHistorySink): checkers over a truncated history would judge a part as the whole.
   if (sink instanceof MemoryHistorySink && sink.count > entries.length) {
     trouble.push(`the history kept in memory was truncated (${entries.length} of ${sink.count} events): run with an output folder (--out), which keeps it all`);
   }
+  const ending: RunEnding = {
+    ended,
+    wallMs,
+    trouble,
+    historyEntries: sink instanceof MemoryHistorySink ? sink.count : entries.length,
+    historyHash: sink.digest(),
+    ...(memory ? { memory } : {}),
+  };
+  return judgeRun(scenario, { runtime, seed, replay: replayCommand(scenario, runtime, seed) }, entries, ending, out && historyFile ? { out, history: historyFile } : null);
+}
+
+/** How a run ended, as the runtime saw it (the checkers then judge its history). */
+export interface RunEnding {
+  ended: string;
+  wallMs: number;
+  /** What went wrong beside the steps and checks (a truncated history, lines lost on the way). */
+  trouble: string[];
+  historyEntries: number;
+  historyHash: string;
+  memory?: ScenarioResult['memory'];
+}
+
+/** Judge a run's history: its steps, the checkers, latency; write the outputs when asked. */
+export async function judgeRun(
+  scenario: Scenario,
+  run: { runtime: RuntimeName; seed: number; replay: string },
+  entries: HistoryEntry[],
+  ending: RunEnding,
+  outputs: { out: string; history: string } | null,
+): Promise<ScenarioRun> {
+  const { ended } = ending;
+  const model: WorldModel = { ...worldModelOf(scenario), lastFaultHealNs: lastFaultHealNs(entries, COMPONENTS.orchestrator), quietAtEndNs: quietAtEnd(entries) };
+  const steps = stepResults(scenario, entries, model.orchestrator, ended);
+  const checks = runChecks(entries, model, scenario.checks);
+  const trouble = [...problems(entries, model), ...ending.trouble];
   const result: ScenarioResult = {
     name: scenario.name,
     file: scenario.file,
     passed: ended === 'done' && trouble.length === 0 && steps.every((s) => s.passed) && checks.every((c) => c.passed),
-    seed,
-    runtime,
+    seed: run.seed,
+    runtime: run.runtime,
     ended: trouble.length === 0 ? ended : `${ended} (${trouble.join('; ')})`,
     steps,
     checks,
     latency: measureLatency(entries, model),
     faultsApplied: entries.filter((e) => e.event.type === 'fault').length,
-    historyEntries: sink instanceof MemoryHistorySink ? sink.count : entries.length,
-    historyHash: sink.digest(),
-    replay: replayCommand(scenario, runtime, seed),
-    wallMs,
-    ...(memory ? { memory } : {}),
+    historyEntries: ending.historyEntries,
+    historyHash: ending.historyHash,
+    replay: run.replay,
+    wallMs: ending.wallMs,
+    ...(ending.memory ? { memory: ending.memory } : {}),
   };
-  const files = out && historyFile ? { history: historyFile, ...(await writeRunOutputs(out, { result, entries })) } : null;
+  const files = outputs ? { history: outputs.history, ...(await writeRunOutputs(outputs.out, { result, entries })) } : null;
   return { result, entries, files };
 }
