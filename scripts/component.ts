@@ -24,6 +24,7 @@ import { FileHistorySink, type HistoryEvent } from '../shared/runtime/history.ts
 import { monotonicClock, parseStartNs, runStartNs } from '../shared/runtime/ws/clock.ts';
 import type { AcceptedPeer } from '../shared/runtime/ws/handshake.ts';
 import { type PeerAddress, WsNode } from '../shared/runtime/ws/node.ts';
+import { EnvironmentReader } from './environment.ts';
 
 interface Settings {
   name: string;
@@ -45,43 +46,6 @@ interface Settings {
 const EXIT_BAD_ENVIRONMENT = 2;
 const EXIT_FAILED = 1;
 const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-/** Reads the environment; each problem is collected, so one run names them all. */
-class EnvironmentReader {
-  readonly problems: string[] = [];
-
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-
-  text(name: string, fallback?: string): string {
-    const value = this.env[name] ?? fallback;
-    if (value === undefined || value.length === 0) this.problems.push(`${name} is required`);
-    return value ?? '';
-  }
-
-  json(name: string, fallback?: unknown): unknown {
-    const raw = this.env[name];
-    if (raw === undefined && fallback !== undefined) return fallback;
-    try {
-      return JSON.parse(this.text(name)) as unknown;
-    } catch (error) {
-      if (raw) this.problems.push(`${name} is not JSON: ${(error as Error).message}`);
-      return fallback;
-    }
-  }
-
-  integer(name: string, min: number, max: number, fallback?: number): number {
-    const raw = this.env[name];
-    if (raw === undefined && fallback !== undefined) return fallback;
-    if (raw === undefined) return Number(this.text(name));
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min || value > max) this.problems.push(`${name}="${raw}" must be an integer in ${min}..${max}`);
-    return value;
-  }
-
-  check(ok: boolean, problem: string): void {
-    if (!ok) this.problems.push(problem);
-  }
-}
 
 function parseListen(reader: EnvironmentReader): { host: string; port: number } {
   const raw = reader.text('FFA_LISTEN');

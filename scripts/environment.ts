@@ -1,0 +1,41 @@
+/**
+ * Reading a process's settings from its environment (scripts/component.ts, scripts/service.ts:
+ * the way docker compose configures a container). Every problem is collected, so one start
+ * names them all, and the process exits 2 with the list.
+ */
+/** Reads the environment; each problem is collected, so one run names them all. */
+export class EnvironmentReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  text(name: string, fallback?: string): string {
+    const value = this.env[name] ?? fallback;
+    if (value === undefined || value.length === 0) this.problems.push(`${name} is required`);
+    return value ?? '';
+  }
+
+  json(name: string, fallback?: unknown): unknown {
+    const raw = this.env[name];
+    if (raw === undefined && fallback !== undefined) return fallback;
+    try {
+      return JSON.parse(this.text(name)) as unknown;
+    } catch (error) {
+      if (raw) this.problems.push(`${name} is not JSON: ${(error as Error).message}`);
+      return fallback;
+    }
+  }
+
+  integer(name: string, min: number, max: number, fallback?: number): number {
+    const raw = this.env[name];
+    if (raw === undefined && fallback !== undefined) return fallback;
+    if (raw === undefined) return Number(this.text(name));
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) this.problems.push(`${name}="${raw}" must be an integer in ${min}..${max}`);
+    return value;
+  }
+
+  check(ok: boolean, problem: string): void {
+    if (!ok) this.problems.push(problem);
+  }
+}
