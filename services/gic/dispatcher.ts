@@ -10,6 +10,8 @@
  *   vCPU; vcpu -1 subscribes to every vCPU of the VM). A subscription is per target and group,
  *   not per INTID (the INTID is ignored), as a CPU interface sees every interrupt of its group;
  * - lifecycle subject 'vm': vcpu-online [vm, vcpu, pcpu], vcpu-offline [vm, vcpu(, pcpu)], vm-destroyed [vm];
+ * - lifecycle vm-assigned [vm], subject = a component name (configure right): that component
+ *   receives the VM's virtual interrupts until vm-destroyed (a guest that registered);
  * - control gic-configure {intid, group?, enabled?, priority?, cpu?, targetCpu?};
  * - control gic-sync (any data): answered with control gic-synced (the same data when it is a
  *   primitive), after everything the sender sent before it has been handled.
@@ -32,6 +34,8 @@ import { VIRTUAL_GROUP, type VirtualInterrupts, type VirtualRequest } from './vi
 
 /** Bound on a protocol-error reason (the wire's reasonLength). */
 const REASON_LENGTH_MAX = 1024;
+/** Bound on a component name a vm-assigned names (the configs' name bound). */
+const COMPONENT_NAME_MAX = 64;
 
 /** What a refusal is about, for its record. */
 interface Subject {
@@ -198,6 +202,7 @@ export class Dispatcher {
   }
 
   private handleLifecycle(from: string, message: LifecycleMessage): Outcome {
+    if (message.event === 'vm-assigned') return this.onAssigned(from, message);
     if (message.subject !== 'vm') return refuse('unexpected', `lifecycle subject ${String(message.subject)}: the GIC follows only 'vm'`);
     const args = Array.isArray(message.args) ? message.args : [];
     if (!args.every(isInteger)) return refuse('invalid-field', 'lifecycle args must be integers');
@@ -215,6 +220,16 @@ export class Dispatcher {
       default:
         return refuse('unexpected', `lifecycle event ${String(message.event)} is not one the GIC follows`);
     }
+  }
+
+  /** vm-assigned: the subject is the component the VM is assigned to, args [vm]. */
+  private onAssigned(from: string, message: LifecycleMessage): Outcome {
+    const { subject, args } = message;
+    if (typeof subject !== 'string' || subject.length === 0 || subject.length > COMPONENT_NAME_MAX) {
+      return refuse('invalid-field', `vm-assigned subject must be a component name of 1..${COMPONENT_NAME_MAX} characters`);
+    }
+    if (!Array.isArray(args) || args.length !== 1 || !isInteger(args[0])) return refuse('invalid-field', 'vm-assigned args are [vm]');
+    return this.virtual.assign(from, subject, args[0]);
   }
 
   private onControl(from: string, message: ControlMessage): void {

@@ -4,6 +4,9 @@
  * subscribes to targets: a physical CPU for one interrupt group (the hypervisor to its CPUs'
  * non-secure interrupts; only a secure component may ask for the secure group), or a VM's vCPU,
  * or every vCPU of a VM (a guest, its own). Each delivery fans out to the target's subscribers.
+ * Besides config.rights, a component with the configure right (the hypervisor) may assign a VM to
+ * a component at run time (vm-assigned, for a guest that registered): an assignment is a grant as
+ * if the component's subscribeVirtual listed the VM, and lasts until the VM is destroyed.
  */
 import type { InterruptGroup } from '../../shared/runtime/messages.ts';
 import { NO_RIGHTS, type ValidRights } from './config.ts';
@@ -26,6 +29,8 @@ export class Subscriptions {
   ]);
   /** vm → vcpu (or ALL_VCPUS) → subscribers. */
   private readonly virtual = new Map<number, Map<number, Set<string>>>();
+  /** vm → components assigned it at run time (vm-assigned). */
+  private readonly assigned = new Map<number, Set<string>>();
 
   constructor(
     private readonly rightsByName: ReadonlyMap<string, ValidRights>,
@@ -55,8 +60,26 @@ export class Subscriptions {
 
   /** May `name` receive this VM's virtual interrupts? */
   checkVirtual(name: string, vm: number): Outcome {
-    if (this.rightsOf(name).subscribeVirtual.has(vm)) return null;
+    if (this.rightsOf(name).subscribeVirtual.has(vm) || this.assigned.get(vm)?.has(name) === true) return null;
     return refuse('no-right', `${name} may not receive VM ${vm}'s virtual interrupts`);
+  }
+
+  /** May `name` assign VMs to components (vm-assigned)? The configure right covers it. */
+  mayAssign(name: string): boolean {
+    return this.rightsOf(name).configure;
+  }
+
+  assign(name: string, vm: number): void {
+    const names = this.assigned.get(vm) ?? new Set<string>();
+    names.add(name);
+    this.assigned.set(vm, names);
+  }
+
+  /** The VM is gone: its assignments end; returns who had one, in a fixed order. */
+  unassignVm(vm: number): string[] {
+    const names = sortedNames(this.assigned.get(vm) ?? []);
+    this.assigned.delete(vm);
+    return names;
   }
 
   mayRaiseVirtual(name: string, vm: number): boolean {

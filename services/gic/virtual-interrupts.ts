@@ -3,7 +3,9 @@
  * VM (the hypervisor: Xen's vgic_inject_irq, reference §5.3), delivered to the VM's subscribers
  * (the guest) wherever the vCPU runs, and held while it is offline. Placement comes from lifecycle
  * messages sent by the same components: vcpu-online [vm, vcpu, pcpu], vcpu-offline [vm, vcpu],
- * vm-destroyed [vm].
+ * vm-destroyed [vm]. A component with the configure right may assign a VM to a component
+ * (vm-assigned, subject = the component, [vm]): the component may then receive the VM's virtual
+ * interrupts and is subscribed to all its vCPUs, until vm-destroyed drops both.
  */
 import type { InterruptMessage } from '../../shared/runtime/messages.ts';
 import { LIMITS } from './config.ts';
@@ -158,12 +160,36 @@ export class VirtualInterrupts {
     return null;
   }
 
-  /** vm-destroyed [vm]: the VM's virtual interrupt state is dropped (its subscriptions stay, for a reboot). */
+  /**
+   * vm-assigned [vm] with subject `component`: a registered guest's VM (services/hypervisor
+   * registration.ts) whose component no config names. Granted and subscribed at once, so an
+   * interrupt raised for a vCPU as soon as it is online reaches the guest.
+   */
+  assign(from: string, component: string, vm: number): Outcome {
+    if (!this.subscriptions.mayAssign(from)) return refuse('no-right', `${from} may not assign VMs to components (no configure right)`);
+    const refusal = this.checkVm(vm);
+    if (refusal) return refusal;
+    this.subscriptions.assign(component, vm);
+    this.subscriptions.addVirtual(component, vm, ALL_VCPUS);
+    this.out.record({ event: 'gic-vm-assigned', vm, to: component, from });
+    for (const target of this.interfacesAddressed(vm, ALL_VCPUS)) this.deliverOn(target);
+    return null;
+  }
+
+  /**
+   * vm-destroyed [vm]: the VM's virtual interrupt state is dropped. Subscriptions from the rights
+   * stay, for a reboot; an assignment and its subscription end (a reboot assigns again).
+   */
   destroyed(from: string, vm: number): Outcome {
     const refusal = this.checkRaiseRights(from, vm) ?? this.checkVm(vm);
     if (refusal) return refusal;
     const dropped = this.interfaces.destroy(vm);
     this.out.record({ event: 'gic-vm-destroyed', vm, dropped, from });
+    for (const component of this.subscriptions.unassignVm(vm)) {
+      // A component whose rights list the VM keeps its subscription, as any such one does.
+      if (this.subscriptions.checkVirtual(component, vm) !== null) this.subscriptions.removeVirtual(component, vm, ALL_VCPUS);
+      this.out.record({ event: 'gic-vm-unassigned', vm, to: component, from });
+    }
     return null;
   }
 

@@ -71,6 +71,10 @@ export interface ValidGuestConfig {
   readonly observers: readonly string[];
   readonly partitions: readonly PartitionInfo[];
   readonly policies: GuestPolicies;
+  /** Registers with config.firmware (the hypervisor) at start, which creates its VM and gives its ID. */
+  readonly registration: boolean;
+  /** Told to the hypervisor at registration: where an orchestrator dials this guest. */
+  readonly advertiseUrl: string | null;
 }
 
 export const CONFIG_LIMITS = {
@@ -83,6 +87,8 @@ export const CONFIG_LIMITS = {
   workJitterNsMax: 1_000_000_000,
   runLoopBoundMax: 1024,
   maxQueuedWorkMax: 4096,
+  /** The hypervisor's bound on a registering guest's URL (services/hypervisor config.ts guestUrlLengthMax). */
+  advertiseUrlLengthMax: 200,
 } as const;
 
 export class GuestConfigError extends Error {
@@ -129,6 +135,7 @@ function guestConfigSchema(vcpus: number) {
     /** The FF-A ID this guest expects (checked against FFA_ID_GET); default: learnt from ID_GET. */
     vmId: endpointId()
       .refine((id) => !isSecureId(id), { error: (issue) => `0x${(issue.input as number).toString(16)} is a secure-world ID` })
+      .nullable()
       .optional(),
     ...vcpusShape,
     /** The component the driver's SMC/HVC goes to: 'hypervisor' under Xen, 'spmd' on bare metal. */
@@ -155,11 +162,47 @@ function guestConfigSchema(vcpus: number) {
     observers: names().default([]),
     partitions: listOf(partitionSchema, L.partitionsMax).optional(),
     policies: policiesSchema.prefault({}),
-  }).superRefine(({ partitions }, ctx) => {
-    checkUnique(ctx, partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => `0x${id.toString(16)}`);
+    /**
+     * Default false. true: at start the guest registers with its firmware (the hypervisor), which
+     * creates its VM, names it after this component, gives its FF-A ID and assigns it its virtual
+     * interrupts at the GIC (services/hypervisor registration.ts).
+     */
+    registration: flag().default(false),
+    /** With registration: the URL an orchestrator dials this guest at (default null). */
+    advertiseUrl: z
+      .string(must(`a string of at most ${L.advertiseUrlLengthMax} characters, or null`))
+      .max(L.advertiseUrlLengthMax, must(`a string of at most ${L.advertiseUrlLengthMax} characters, or null`))
+      .nullable()
+      .default(null),
+  }).superRefine((config, ctx) => {
+    checkUnique(ctx, config.partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => `0x${id.toString(16)}`);
+    checkRegistration(config, ctx);
   });
 }
 export type GuestConfig = z.input<ReturnType<typeof guestConfigSchema>>;
+
+/** The fields registration depends on, as parsed. */
+interface RegistrationFields {
+  readonly registration: boolean;
+  readonly advertiseUrl: string | null;
+  readonly vmId?: number | null | undefined;
+  readonly name?: string | undefined;
+  readonly conduit: Conduit;
+  readonly boot?: BootTrigger | undefined;
+}
+
+/** A registering guest is a VM the hypervisor makes: its ID and name are the hypervisor's to give, it boots at vcpu-online. */
+function checkRegistration(config: RegistrationFields, ctx: z.RefinementCtx): void {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (!config.registration) {
+    if (config.advertiseUrl !== null) issue('advertiseUrl', 'applies with registration only');
+    return;
+  }
+  if (config.vmId !== undefined && config.vmId !== null) issue('vmId', 'must be absent with registration: the hypervisor gives the VM ID');
+  if (config.name !== undefined) issue('name', 'must be absent with registration: the hypervisor names the VM after the component');
+  if (config.conduit !== 'hvc') issue('conduit', "must be 'hvc' with registration: a guest registers with a hypervisor");
+  if (config.boot === 'at-start') issue('boot', "must be 'on-vcpu-online' with registration: the kernel runs once the hypervisor made its VM");
+}
 
 function partitionInfo(partition: PartitionConfig): PartitionInfo {
   return {
@@ -208,5 +251,7 @@ export function describeConfig(config: ValidGuestConfig): Record<string, unknown
     observers: [...config.observers],
     partitions: config.partitions.map((p) => ({ ...p })),
     policies: { ...config.policies },
+    // Printed only when on, so the start record of a configured guest is what it always was.
+    ...(config.registration ? { registration: true, advertiseUrl: config.advertiseUrl } : {}),
   };
 }

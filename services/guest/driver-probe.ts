@@ -127,7 +127,8 @@ function idGet(d: DriverState, cpu: number, stop: Stop, next: Next): void {
     d.vmId = w(result.regs, 2) & 0xffff;
     const expected = d.config.vmId;
     if (expected !== null && expected !== d.vmId) d.ctx.record({ event: 'vm-id-mismatch', expected, got: d.vmId });
-    if (d.gic.instance === 'virtual') d.gic.subscribeVirtual(d.vmId);
+    // A registered guest's VM was assigned to it at the GIC by the hypervisor (vm-assigned).
+    if (d.gic.instance === 'virtual' && !d.config.registration) d.gic.subscribeVirtual(d.vmId);
     next();
   }, shown);
 }

@@ -16,6 +16,13 @@
  *   vm-destroyed [vm] (everything stops), vm-rebooted [vm] (a fresh boot at the next vcpu-online).
  * - Control from config.controllers: controls.ts, plus vcpu-online {vcpu, pcpu?} and
  *   vcpu-offline {vcpu} on bare metal (the kernel's own CPU hotplug).
+ * - Registration (config.registration): at start, control register {vcpus, url, driver} to
+ *   config.firmware (the hypervisor, services/hypervisor registration.ts), answered by it alone
+ *   with register-result {ok, reason, name, id}. The hypervisor creates the VM (named after this
+ *   component) and assigns its virtual interrupts to this component at the GIC, so the guest never
+ *   subscribes to them itself; it learns its VM ID from vcpu-online's args. No retry after a
+ *   refusal, and no new registration after vm-destroyed: the hypervisor's toolstack stand-in only
+ *   makes the VM the guest asked for once.
  * - Observers (config.observers) get `guest-event` control messages: done, notification-callback,
  *   optee-bottom-half, sched-recv-callback.
  *
@@ -36,6 +43,8 @@
  *   optee-notif-wake {id};
  * - controls: notifier-result {op, …, result, errno}, raw-result {label, vcpu, fid, result, regs},
  *   control-refused; life cycle: guest-rebooted, guest-destroyed, guest-recreated, lifecycle-refused;
+ *   registration: guest-registering {vcpus, url, driver}, guest-registered {id},
+ *   registration-refused {reason};
  *   call-failed {vcpu, fid, reason} (a call that never returned), peer-protocol-error.
  */
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
@@ -56,6 +65,12 @@ export type { GuestConfig } from './config.ts';
 /** The kernel's life: not booted yet, running (a driver exists), or its VM is gone. */
 type GuestPhase = 'waiting-for-boot' | 'running' | 'destroyed';
 
+/** A registering guest's standing with the hypervisor (none: configured, it never registers). */
+type RegistrationState = 'none' | 'pending' | 'registered' | 'refused';
+
+const REGISTER_OP = 'register';
+const REGISTER_RESULT_OP = 'register-result';
+
 /** Under a hypervisor the interrupts are virtual; on bare metal (the SPMD's SMC conduit) physical. */
 function instanceOf(config: ValidGuestConfig): InterruptInstance {
   return config.boot === 'on-vcpu-online' ? 'virtual' : 'physical';
@@ -69,6 +84,9 @@ class Guest implements Component {
   private driver: DriverState | null = null;
   /** INTIDs delivered while the guest held the vCPU offline (Linux replays a pending edge IRQ on enable). */
   private readonly deferred = new Map<number, Set<number>>();
+  private registration: RegistrationState = 'none';
+  /** A registering guest's VM ID, from the hypervisor's vcpu-online; null until then. */
+  private assignedVmId: number | null = null;
 
   constructor(
     private readonly ctx: ComponentContext,
@@ -81,6 +99,7 @@ class Guest implements Component {
 
   onStart(): void {
     this.ctx.record({ event: 'guest-config', ...describeConfig(this.config), interrupts: this.gic.instance });
+    if (this.config.registration) return this.register();
     if (this.gic.instance === 'physical') this.gic.subscribePhysical();
     else if (this.config.vmId !== null) this.gic.subscribeVirtual(this.config.vmId);
     if (this.config.boot !== 'at-start') return;
@@ -111,7 +130,7 @@ class Guest implements Component {
   /** The kernel runs: ffa_init on the boot vCPU, then the OP-TEE client, then `done`. */
   private boot(bootVcpu: number): void {
     this.phase = 'running';
-    const d = new DriverState(this.ctx, this.config, this.variant, this.vcpus, this.gic, bootVcpu);
+    const d = new DriverState(this.ctx, this.driverConfig(), this.variant, this.vcpus, this.gic, bootVcpu);
     this.driver = d;
     if (!this.variant.automatic) {
       d.phase = 'ready';
@@ -128,6 +147,11 @@ class Guest implements Component {
           else d.announce({ event: 'done', outcome: ok ? 'ready' : 'failed', vcpu: cpu });
         }),
     });
+  }
+
+  /** A registered guest's driver expects the ID the hypervisor gave (FFA_ID_GET is checked against it). */
+  private driverConfig(): ValidGuestConfig {
+    return this.config.registration ? { ...this.config, vmId: this.assignedVmId } : this.config;
   }
 
   /** Client drivers bind after ffa_init registered the bus devices (their own work item). */
@@ -216,10 +240,11 @@ class Guest implements Component {
       this.ctx.record({ event: 'message-ignored', from, kind: 'lifecycle', lifecycle: message.event, subject: message.subject });
       return;
     }
-    const [, vcpu = -1, pcpu = -1] = message.args;
+    const [vm = -1, vcpu = -1, pcpu = -1] = message.args;
     switch (message.event) {
       case 'vcpu-online':
         if (!this.vcpus.has(vcpu) || !Number.isInteger(pcpu) || pcpu < 0) return this.refuseLifecycle(from, message, 'args are [vm, vcpu, pcpu]');
+        if (this.config.registration && Number.isInteger(vm) && vm > 0) this.assignedVmId = vm;
         return this.setVcpuOnline(vcpu, pcpu);
       case 'vcpu-offline':
         if (!this.vcpus.has(vcpu)) return this.refuseLifecycle(from, message, 'args are [vm, vcpu, pcpu]');
@@ -251,6 +276,7 @@ class Guest implements Component {
 
   private onControl(from: string, message: ControlMessage): void {
     if (from === this.config.gic && message.op === 'gic-synced' && this.gic.onSynced(message.data)) return;
+    if (message.op === REGISTER_RESULT_OP) return this.onRegisterResult(from, message);
     if (!this.config.controllers.has(from)) return this.refuseControl(from, message, 'not a controller of this guest');
     if (message.op === 'vcpu-online' || message.op === 'vcpu-offline') return this.hotplug(from, message);
     if (!isControlOp(message.op)) return this.refuseControl(from, message, 'unknown op');
@@ -260,6 +286,31 @@ class Guest implements Component {
     if ('why' in plan) return this.refuseControl(from, message, plan.why);
     const reply = (data: Record<string, unknown>) => this.ctx.send(from, { kind: 'control', op: `${message.op}-result`, data: { ok: true, ...data } });
     this.vcpus.enqueue(plan.vcpu, { name: `control ${message.op}`, kind: 'work', run: (cpu, finished) => plan.run(d, cpu, reply, finished) });
+  }
+
+  // ---------------------------------------------------------------- registration
+
+  /** The simulation's stand-in for the toolstack's `xl create`: ask the hypervisor for a VM. */
+  private register(): void {
+    const data = { vcpus: this.config.vcpus, url: this.config.advertiseUrl, driver: this.config.variant };
+    this.registration = 'pending';
+    this.ctx.record({ event: 'guest-registering', ...data });
+    this.ctx.send(this.config.firmware, { kind: 'control', op: REGISTER_OP, data });
+  }
+
+  private onRegisterResult(from: string, message: ControlMessage): void {
+    if (from !== this.config.firmware) return this.refuseControl(from, message, `${REGISTER_RESULT_OP} comes from the firmware component (${this.config.firmware}) only`);
+    if (this.registration !== 'pending') return this.refuseControl(from, message, 'no registration pending');
+    const data = (typeof message.data === 'object' && message.data !== null ? message.data : {}) as Record<string, unknown>;
+    const { ok, id, reason } = data;
+    if (ok === true && typeof id === 'number' && Number.isInteger(id)) {
+      this.registration = 'registered';
+      this.ctx.record({ event: 'guest-registered', id });
+      return;
+    }
+    if (ok !== false) return this.refuseControl(from, message, 'data needs ok (a boolean) and, when ok, id (an integer)');
+    this.registration = 'refused';
+    this.ctx.record({ event: 'registration-refused', reason: typeof reason === 'string' ? reason : null });
   }
 
   /** Bare metal CPU hotplug: the kernel's own decision (under a hypervisor it is the hypervisor's). */

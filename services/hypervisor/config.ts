@@ -47,6 +47,8 @@ export interface ValidHypervisorConfig {
   readonly maxQueuedLifecycleOps: number;
   readonly teardownRetries: number;
   readonly teardownRetryDelayNs: number;
+  /** Guests may register themselves (registration.ts); false: only config and controllers create VMs. */
+  readonly registration: boolean;
 }
 
 export const CONFIG_LIMITS = {
@@ -62,6 +64,10 @@ export const CONFIG_LIMITS = {
   teardownRetriesMax: 100,
   /** Xen DOMID_FIRST_RESERVED is 0x7FF0: domids below it, so FF-A IDs 1..0x7FF0 (ffa_domain_init -ERANGE). */
   vmIdMax: 0x7ff0,
+  /** A registering guest's advertised URL (registration.ts): where an orchestrator dials it. */
+  guestUrlLengthMax: 200,
+  /** A registering guest's driver name (its variant). */
+  guestDriverLengthMax: 32,
 } as const;
 
 export const CONFIG_DEFAULTS = {
@@ -166,6 +172,11 @@ function hypervisorConfigSchema(sizes: z.output<typeof sizesSchema>) {
     teardownRetries: integerIn(0, CONFIG_LIMITS.teardownRetriesMax).default(d.teardownRetries),
     /** Delay between them (default 1 s: Xen ffa.c FFA_CTX_TEARDOWN_DELAY). */
     teardownRetryDelayNs: integerIn(0, 60_000_000_000).default(d.teardownRetryDelayNs),
+    /**
+     * Default false. true: a guest component that is not a controller may send `register` and get
+     * a VM of its own, destroyed when its link drops (registration.ts; docker compose --scale).
+     */
+    registration: flag(must('a boolean')).default(false),
   }).superRefine(({ vms, partitions }, ctx) => {
     checkUnique(ctx, vms, (vm) => vm.name, (index) => ['vms', index, 'name'], (vmName) => `"${vmName}"`);
     const withIds = vms.flatMap((vm, index) => (vm.id === undefined ? [] : [{ id: vm.id, index }]));
@@ -250,5 +261,7 @@ export function describeConfig(config: ValidHypervisorConfig): Record<string, un
     maxQueuedLifecycleOps: config.maxQueuedLifecycleOps,
     teardownRetries: config.teardownRetries,
     teardownRetryDelayNs: config.teardownRetryDelayNs,
+    // Printed only when on, so the start record of a world without it is what it always was.
+    ...(config.registration ? { registration: true } : {}),
   };
 }

@@ -4,6 +4,9 @@
  *   every delivery with ack then eoi;
  * - virtual: raise a virtual INTID at a VM's vCPU (Xen vgic_inject_irq);
  * - placement: lifecycle subject 'vm' vcpu-online/vcpu-offline [vm, vcpu, pcpu], vm-destroyed [vm];
+ * - assignment: lifecycle vm-assigned [vm] with the guest component as subject, for a registered
+ *   guest (registration.ts): that component receives the VM's virtual interrupts (the GIC drops the
+ *   grant with vm-destroyed);
  * - guests: the same lifecycle events with the VM's name as subject, plus vm-rebooted [vm].
  * With no GIC in the world (config.gic null) the GIC frames are not sent; callers record anyway.
  */
@@ -40,6 +43,15 @@ export class GicPort {
   /** Xen vgic_inject_irq(d, v, intid, true): virtual frames carry cpu = -1. */
   injectVirtual(vmId: number, vcpu: number, intid: number): void {
     this.toGic({ kind: 'irq', op: 'raise', intid, group: 'nonsecure', cpu: -1, vm: vmId, vcpu });
+  }
+
+  /**
+   * A registered guest's component receives its VM's virtual interrupts. Xen routes a domain's
+   * virtual interrupts to it by construction (the vGIC is per domain); the broker needs telling
+   * which component the domain is, since no config names it.
+   */
+  vmAssigned(vm: Vm): void {
+    this.toGic({ kind: 'lifecycle', event: 'vm-assigned', subject: vm.component, args: [vm.id] });
   }
 
   vcpuOnline(vm: Vm, vcpu: number, pcpu: number): void {

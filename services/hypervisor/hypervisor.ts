@@ -15,16 +15,21 @@
  * - Its own SMCs go to config.spmd on conduit 'smc' with endpoint 0 and vcpu = cpu = the physical
  *   CPU of the vCPU it acts for (the SRI loop: the CPU that took the SRI; life cycle: CPU 0).
  * - Controllers (config.controllers) send life-cycle control messages (vm-lifecycle.ts), the query
- *   `hypervisor-status` (answered `hypervisor-status-result`), `hypervisor-sync` (answered
+ *   `hypervisor-status` (answered `hypervisor-status-result`; each VM with its component, vCPU
+ *   count, and its registered guest's url and driver, null for others), `hypervisor-sync` (answered
  *   `hypervisor-sync-result` once the GIC has handled what the hypervisor sent it before), and,
  *   in the raw profile, relay SMCs
  *   on conduit 'relay': forwarded to the SPMD unchanged for any normal-world endpoint, like tftf.
+ * - Guests that register (config.registration, registration.ts): `register` from a component that
+ *   is not a controller, answered `register-result`; its VM is destroyed when its link drops
+ *   (onLinkLost, the ws runtime's report of a closed link).
  * - GIC (services/gic): it subscribes to its CPUs' non-secure physical interrupts once the probe
  *   found the SRI, answers every delivery with ack then eoi, injects the NPI as a virtual raise,
  *   and reports vCPU placement with lifecycle messages (gic-port.ts).
  * - History records: see notifications.ts (sri-taken, info-get, info-get-loop-bound, vm-pending,
  *   npi-inject, npi-latched, npi-still-latched), vm-lifecycle.ts, setup-and-discovery.ts
- *   (fw-probe, fw-call), and here guest-call, call-refused, irq-ignored.
+ *   (fw-probe, fw-call), registration.ts (guest-registered, guest-link-lost, link-lost), and here
+ *   guest-call, call-refused, irq-ignored.
  */
 import { FFA_FIDS, ffaError, isRegisterFile, isSecureId, registers, w, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
@@ -36,6 +41,7 @@ import { GicPort } from './gic-port.ts';
 import type { Answer, GuestCall, HypervisorState, Outcome } from './guest-call.ts';
 import { ScheduleReceiverHandler } from './notifications.ts';
 import { PROFILES, type Profile } from './profiles.ts';
+import { REGISTER_OP, Registrations } from './registration.ts';
 import { FirmwareProbe } from './setup-and-discovery.ts';
 import { LIFECYCLE_OPS, Lifecycle, requestFromControl, type LifecycleOp } from './vm-lifecycle.ts';
 import { VmTable, type Vm } from './vm-table.ts';
@@ -65,6 +71,7 @@ class Hypervisor implements Component {
   private readonly link: FirmwareLink;
   private readonly sri: ScheduleReceiverHandler;
   private readonly lifecycle: Lifecycle;
+  private readonly registrations: Registrations;
   /** Controllers waiting for a hypervisor-sync answer, oldest first (the GIC answers in order). */
   private readonly pendingSyncs: string[] = [];
 
@@ -84,6 +91,7 @@ class Hypervisor implements Component {
     this.link = new FirmwareLink(ctx, config.spmd, config.maxPendingGuestCalls);
     this.sri = new ScheduleReceiverHandler(this.state, this.link);
     this.lifecycle = new Lifecycle(this.state, this.link, this.profile.mediates);
+    this.registrations = new Registrations(this.state, this.lifecycle);
   }
 
   onStart(): void {
@@ -125,6 +133,11 @@ class Hypervisor implements Component {
         this.ctx.record({ event: 'message-ignored', from, kind: message.kind });
         return;
     }
+  }
+
+  /** A link dropped (ws): a registered guest's VM goes (registration.ts); anything else is recorded. */
+  onLinkLost(peer: string): void {
+    this.registrations.onLinkLost(peer);
   }
 
   // ---------------------------------------------------------------- calls
@@ -224,6 +237,7 @@ class Hypervisor implements Component {
 
   private onControl(from: string, message: ControlMessage): void {
     if (from === this.config.gic && message.op === 'gic-synced') return this.onGicSynced();
+    if (message.op === REGISTER_OP) return this.registrations.onRegister(from, message);
     if (!this.config.controllers.has(from)) {
       this.ctx.record({ event: 'control-refused', from, op: message.op, reason: 'not a controller' });
       return;
@@ -289,6 +303,12 @@ class Hypervisor implements Component {
         state: vm.state,
         securePending: vm.securePending,
         online: vm.vcpus.filter((vcpu) => vcpu.online).map((vcpu) => vcpu.index),
+        // What an orchestrator needs to find and dial a registered guest; url and driver are null
+        // for VMs from config or controllers.
+        component: vm.component,
+        vcpus: vm.vcpus.length,
+        url: vm.advert?.url ?? null,
+        driver: vm.advert?.driver ?? null,
       })),
     };
   }

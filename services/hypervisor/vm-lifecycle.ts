@@ -3,7 +3,8 @@
  * ffa_partinfo.c ffa_partinfo_domain_init / _destroy, ffa_notif.c ffa_notif_domain_init /
  * _destroy), and vCPUs going online and offline.
  *
- * Requests come from config.vms at start and as control messages from config.controllers:
+ * Requests come from config.vms at start, from registering guests (registration.ts), and as
+ * control messages from config.controllers:
  *   vm-create {name, id?, vcpus, component?, pcpus?} · vm-destroy {name} · vm-reboot {name} ·
  *   vcpu-online {vm, vcpu, pcpu?} · vcpu-offline {vm, vcpu}
  * They run one at a time, in arrival order, from a bounded queue (Xen's toolstack serialises
@@ -23,13 +24,14 @@ import { codeName, describeResult, returnCode, type FirmwareLink } from './firmw
 import type { HypervisorState } from './guest-call.ts';
 import { onVcpuOnline } from './notifications.ts';
 import { placementOf, placeVcpus } from './vcpus.ts';
-import { Vm } from './vm-table.ts';
+import { Vm, type GuestAdvert } from './vm-table.ts';
 
 export type LifecycleOp = 'vm-create' | 'vm-destroy' | 'vm-reboot' | 'vcpu-online' | 'vcpu-offline';
 export const LIFECYCLE_OPS: readonly LifecycleOp[] = ['vm-create', 'vm-destroy', 'vm-reboot', 'vcpu-online', 'vcpu-offline'];
 
 export type LifecycleRequest =
-  | { readonly op: 'vm-create'; readonly vm: ValidVm }
+  /** `advert`: the VM is a registered guest's (vm-assigned to the GIC before its vCPUs go online). */
+  | { readonly op: 'vm-create'; readonly vm: ValidVm; readonly advert?: GuestAdvert }
   | { readonly op: 'vm-destroy'; readonly name: string }
   | { readonly op: 'vm-reboot'; readonly name: string }
   | { readonly op: 'vcpu-online'; readonly name: string; readonly vcpu: number; readonly pcpu: number | null }
@@ -105,8 +107,10 @@ function nameOf(request: LifecycleRequest): string {
 
 interface Queued {
   readonly request: LifecycleRequest;
-  /** Who asked (gets `<op>-result`); null for config.vms. */
+  /** Who asked (gets `<op>-result`); null for config.vms and the hypervisor's own requests. */
   readonly requester: string | null;
+  /** The hypervisor's own follow-up once the request is answered (registration.ts). */
+  readonly onResult: Done | null;
 }
 
 /** Waiting for the probe, idle, or carrying one request out. */
@@ -136,13 +140,18 @@ export class Lifecycle {
     this.runNext();
   }
 
-  submit(request: LifecycleRequest, requester: string | null): void {
+  submit(request: LifecycleRequest, requester: string | null, onResult: Done | null = null): void {
     if (this.queue.length >= this.hv.config.maxQueuedLifecycleOps) {
-      this.report(request.op, requester, refused(`${this.queue.length} life-cycle requests are already queued`, { name: nameOf(request) }));
+      this.report(request.op, requester, refused(`${this.queue.length} life-cycle requests are already queued`, { name: nameOf(request) }), onResult);
       return;
     }
-    this.queue.push({ request, requester });
+    this.queue.push({ request, requester, onResult });
     this.runNext();
+  }
+
+  /** The names of the VMs queued for creation with `component` as their guest component. */
+  queuedCreatesFor(component: string): string[] {
+    return this.queue.flatMap(({ request }) => (request.op === 'vm-create' && request.vm.component === component ? [request.vm.name] : []));
   }
 
   /** A request that could not even be read: refused at once. */
@@ -156,21 +165,22 @@ export class Lifecycle {
     if (next === undefined) return;
     this.state = 'busy';
     this.perform(next.request, (result) => {
-      this.report(next.request.op, next.requester, result);
+      this.report(next.request.op, next.requester, result, next.onResult);
       this.state = 'idle';
       this.runNext();
     });
   }
 
-  private report(op: LifecycleOp, requester: string | null, result: LifecycleResult): void {
+  private report(op: LifecycleOp, requester: string | null, result: LifecycleResult, onResult: Done | null = null): void {
     if (!result.ok) this.hv.ctx.record({ event: 'lifecycle-refused', op, ...result });
     if (requester !== null) this.hv.ctx.send(requester, { kind: 'control', op: `${op}-result`, data: { ...result } });
+    onResult?.(result);
   }
 
   private perform(request: LifecycleRequest, done: Done): void {
     switch (request.op) {
       case 'vm-create':
-        return this.create(request.vm, false, done);
+        return this.create(request.vm, request.advert ?? null, false, done);
       case 'vm-destroy':
         return this.destroy(request.name, done);
       case 'vm-reboot':
@@ -195,7 +205,7 @@ export class Lifecycle {
     return null;
   }
 
-  private create(spec: ValidVm, rebooted: boolean, done: Done): void {
+  private create(spec: ValidVm, advert: GuestAdvert | null, rebooted: boolean, done: Done): void {
     const { hv } = this;
     const id = spec.id ?? hv.vms.freeId(CONFIG_LIMITS.vmIdMax);
     const refusal = this.creationRefusal(spec, id);
@@ -204,6 +214,7 @@ export class Lifecycle {
       return done(refused(refusal ?? 'no free VM ID', { name: spec.name, id }));
     }
     const vm = new Vm(spec.name, id, spec.component, placeVcpus(spec.vcpus, spec.pcpus, hv.config.cpus));
+    vm.advert = advert;
     hv.vms.add(vm);
     if (!this.mediates) return done(this.start(vm, rebooted));
     this.domainInit(vm, (failure) => {
@@ -218,11 +229,16 @@ export class Lifecycle {
     });
   }
 
-  /** The domain is unpaused: every vCPU online where it was placed, the GIC and the guest told. */
+  /**
+   * The domain is unpaused: every vCPU online where it was placed, the GIC and the guest told. A
+   * registered guest's component is assigned the VM at the GIC first (again after a reboot: the
+   * GIC dropped the grant with vm-destroyed), so nothing raised for a vCPU misses it.
+   */
   private start(vm: Vm, rebooted: boolean): LifecycleResult {
     const { hv } = this;
     vm.state = 'running';
     if (rebooted) hv.gic.vmRebooted(vm);
+    if (vm.advert !== null) hv.gic.vmAssigned(vm);
     for (const vcpu of vm.vcpus) hv.gic.vcpuOnline(vm, vcpu.index, vcpu.pcpu);
     hv.ctx.record({ event: rebooted ? 'vm-rebooted' : 'vm-created', name: vm.name, id: vm.id, component: vm.component, vcpus: placementOf(vm.vcpus) });
     return ok({ name: vm.name, id: vm.id });
@@ -288,7 +304,7 @@ export class Lifecycle {
     const vm = this.runningVm(name);
     if (typeof vm === 'string') return done(refused(vm, { name }));
     const spec: ValidVm = { name: vm.name, id: vm.id, vcpus: vm.vcpus.length, component: vm.component, pcpus: vm.vcpus.map((v) => v.pcpu) };
-    this.stopAndTearDown(vm, false, () => this.create(spec, true, done));
+    this.stopAndTearDown(vm, false, () => this.create(spec, vm.advert, true, done));
   }
 
   private runningVm(name: string): Vm | string {

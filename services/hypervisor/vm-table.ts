@@ -32,8 +32,16 @@ export interface GuestBuffers {
   rxFree: boolean;
 }
 
+/** What a registered guest told of itself (registration.ts), for an orchestrator to find and dial it. */
+export interface GuestAdvert {
+  readonly url: string | null;
+  readonly driver: string | null;
+}
+
 export class Vm {
   state: VmState = 'creating';
+  /** Set for a VM a guest registered for (its component gets the VM's virtual interrupts by vm-assigned); null otherwise. */
+  advert: GuestAdvert | null = null;
   version: GuestVersion = { kind: 'none' };
   /** Xen ctx->notif.secure_pending: an SRI named this VM and the guest has not consumed it. */
   securePending = false;
@@ -95,6 +103,11 @@ export class VmTable {
   remove(vm: Vm): void {
     this.byId.delete(vm.id);
     this.byName.delete(vm.name);
+  }
+
+  /** The VMs whose guest component this is, in ID order. */
+  ofComponent(component: string): Vm[] {
+    return this.all().filter((vm) => vm.component === component);
   }
 
   /** The lowest FF-A ID not in use (domids are handed out from 0). */

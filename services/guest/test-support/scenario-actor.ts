@@ -6,7 +6,8 @@
  * Everything goes through the runtime; the tests read the history.
  *
  * Records: actor-event per awaited guest event, actor-control per awaited answer, actor-timeout
- * when an await gives up (the script goes on, so the assertions say what is missing), and
+ * when an await gives up (the script goes on, so the assertions say what is missing), actor-mark
+ * per mark step (a point in the script a test harness acts on, link-cut.ts), and
  * `{ event: 'done' }` at the end.
  */
 import type { Component, ComponentContext, ComponentFactory, TimerHandle } from '../../../shared/runtime/component.ts';
@@ -17,7 +18,9 @@ export type ActorStep =
   | { do: 'await-event'; label: string; from: string; event: string; match?: Record<string, unknown>; timeoutNs?: number }
   /** Send a control message; with `awaitOp`, wait for `to`'s control message of that op. */
   | { do: 'control'; label: string; to: string; op: string; data: unknown; awaitOp?: string }
-  | { do: 'wait'; ns: number };
+  | { do: 'wait'; ns: number }
+  /** Record actor-mark {label}: a point in the script the test harness acts on (link-cut.ts). */
+  | { do: 'mark'; label: string };
 
 export interface ScenarioActorConfig {
   steps: ActorStep[];
@@ -96,6 +99,9 @@ class ScenarioActor implements Component {
       case 'wait':
         this.ctx.setTimer(step.ns, next);
         return;
+      case 'mark':
+        this.ctx.record({ event: 'actor-mark', label: step.label });
+        return next();
     }
   }
 

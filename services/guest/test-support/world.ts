@@ -40,6 +40,12 @@ export interface GuestSpec {
   policies?: Partial<GuestPolicies>;
   /** Under Xen: the physical CPU of each vCPU (default vCPU i on CPU i). */
   pcpus?: number[];
+  /**
+   * Under Xen: the guest registers (no vmId, no VM in the hypervisor's config, no GIC rights: the
+   * hypervisor creates its VM and assigns it its virtual interrupts).
+   */
+  register?: boolean;
+  advertiseUrl?: string;
 }
 
 export interface GuestWorld {
@@ -55,6 +61,8 @@ export interface GuestWorld {
   vmSlots?: number;
   /** The actor may configure interrupts at the GIC (and gic-sync with it). */
   actorAtGic?: boolean;
+  /** The hypervisor's config.registration (guests may register). */
+  registration?: boolean;
   seed?: number;
   guests: GuestSpec[];
   actor: ActorStep[];
@@ -99,6 +107,8 @@ function guestComponent(world: GuestWorld, spec: GuestSpec, sps: readonly SpDesc
     observers: [ACTOR],
     partitions: guestPartitions(sps, cpus),
     ...(spec.vmId === undefined ? {} : { vmId: spec.vmId }),
+    ...(spec.register ? { registration: true } : {}),
+    ...(spec.advertiseUrl === undefined ? {} : { advertiseUrl: spec.advertiseUrl }),
     ...(spec.policies === undefined ? {} : { policies: spec.policies }),
     ...(bareMetal ? { placement: Array.from({ length: spec.vcpus }, (_, index) => index) } : {}),
   };
@@ -109,7 +119,9 @@ function gicRights(world: GuestWorld): Record<string, unknown> {
   const rights: Record<string, unknown> = { [SPMC]: { raisePhysical: true, subscribePhysical: 'all', world: 'secure' } };
   if (world.hypervisor === 'xen') {
     rights[HYPERVISOR] = { raisePhysical: true, subscribePhysical: 'all', raiseVirtual: 'any', configure: true };
-    for (const guest of world.guests) rights[guest.name] = { subscribeVirtual: guest.vmId === undefined ? [] : [guest.vmId] };
+    for (const guest of world.guests) {
+      if (!guest.register) rights[guest.name] = { subscribeVirtual: guest.vmId === undefined ? [] : [guest.vmId] };
+    }
   } else {
     rights[HOST] = { subscribePhysical: 'all' };
   }
@@ -118,7 +130,7 @@ function gicRights(world: GuestWorld): Record<string, unknown> {
 }
 
 function hypervisorComponent(world: GuestWorld, sps: readonly SpDescription[], cpus: number): ComponentSpec {
-  const vms = world.guests.map((guest) => ({
+  const vms = world.guests.filter((guest) => !guest.register).map((guest) => ({
     name: guest.name,
     vcpus: guest.vcpus,
     component: guest.name,
@@ -126,7 +138,16 @@ function hypervisorComponent(world: GuestWorld, sps: readonly SpDescription[], c
     ...(guest.pcpus === undefined ? {} : { pcpus: guest.pcpus }),
   }));
   const partitions = sps.map((sp) => ({ id: sp.id, uuid: sp.uuid, vcpus: cpus, messaging: sp.messaging, notifications: false }));
-  const config = { cpus, spmd: 'spmd', gic: GIC, controllers: [ACTOR], vms, partitions, ...(world.hypervisorPolicies ? { policies: world.hypervisorPolicies } : {}) };
+  const config = {
+    cpus,
+    spmd: 'spmd',
+    gic: GIC,
+    controllers: [ACTOR],
+    vms,
+    partitions,
+    ...(world.hypervisorPolicies ? { policies: world.hypervisorPolicies } : {}),
+    ...(world.registration ? { registration: true } : {}),
+  };
   return { name: HYPERVISOR, role: 'hypervisor', module: 'services/hypervisor/hypervisor.ts', config };
 }
 
@@ -216,6 +237,9 @@ export const notifierSet = (receiver: number, bitmap: number, cpu = 0): ActorSte
 });
 
 export const wait = (ns: number): ActorStep => ({ do: 'wait', ns });
+
+/** A point in the script a test harness acts on (link-cut.ts). */
+export const mark = (label: string): ActorStep => ({ do: 'mark', label });
 
 /** A hypervisor life-cycle request, awaiting its result. */
 export const vcpuLifecycle = (op: 'vcpu-online' | 'vcpu-offline', vm: string, vcpu: number): ActorStep => ({

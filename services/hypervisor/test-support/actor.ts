@@ -29,7 +29,8 @@ export type ActorStep =
   | { do: 'await-irq'; label: string; vm: number; intid: number; vcpu?: number }
   /**
    * Ask `to` with control `op` until the answer (control `resultOp`) has every number in
-   * `untilAtLeast` at least as large and every value in `untilEquals` equal; `everyNs` apart.
+   * `untilAtLeast` at least as large, every value in `untilEquals` equal and every list in
+   * `untilLengthAtLeast` at least that long; `everyNs` apart.
    */
   | {
       do: 'poll';
@@ -39,6 +40,7 @@ export type ActorStep =
       resultOp: string;
       untilAtLeast?: Record<string, number>;
       untilEquals?: Record<string, string | number | boolean>;
+      untilLengthAtLeast?: Record<string, number>;
       everyNs: number;
       maxPolls: number;
     }
@@ -201,12 +203,22 @@ function isVirtualDelivery(entry: Received, step: { vm: number; intid: number; v
   return message.vm === step.vm && message.intid === step.intid && (step.vcpu === undefined || message.vcpu === step.vcpu);
 }
 
-function satisfies(data: unknown, step: { untilAtLeast?: Record<string, number>; untilEquals?: Record<string, string | number | boolean> }): boolean {
+interface PollCondition {
+  untilAtLeast?: Record<string, number>;
+  untilEquals?: Record<string, string | number | boolean>;
+  untilLengthAtLeast?: Record<string, number>;
+}
+
+function satisfies(data: unknown, step: PollCondition): boolean {
   if (typeof data !== 'object' || data === null) return false;
   const fields = data as Record<string, unknown>;
   const atLeast = Object.entries(step.untilAtLeast ?? {}).every(([key, value]) => typeof fields[key] === 'number' && (fields[key] as number) >= value);
   const equals = Object.entries(step.untilEquals ?? {}).every(([key, value]) => fields[key] === value);
-  return atLeast && equals;
+  const lengths = Object.entries(step.untilLengthAtLeast ?? {}).every(([key, value]) => {
+    const list = fields[key];
+    return Array.isArray(list) && list.length >= value;
+  });
+  return atLeast && equals && lengths;
 }
 
 export const create: ComponentFactory<ActorConfig> = (ctx: ComponentContext, config: ActorConfig): Component => new Actor(ctx, config);
