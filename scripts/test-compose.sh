@@ -1,0 +1,472 @@
+#!/usr/bin/env bash
+# npm run test:compose: docker-compose.yml for real, under a private Docker engine, and the
+# machine left as it was found. Not part of `npm test` (it needs root and a few minutes).
+#
+#   bash scripts/test-compose.sh [--build-only] [--no-run] [--no-kill-test]
+#
+# --build-only stops after the image is built; --no-run skips the full run and --no-kill-test
+# the kill test (to work on one phase).
+#
+# Phases: install what is missing (docker.io, docker-compose, busybox-static; apt, as root) →
+# record the machine's links, iptables and ip_forward → start a private dockerd in a temp folder →
+# make the offline base image node:20-slim from the host's node when it is missing (no registry
+# is reachable) → build ffa-world:local with docker-compose → run the world with $GUESTS guests to
+# the orchestrator's verdict → the kill test (a guest dies mid-run: its VM is destroyed and the
+# world stays up) → tear down ALWAYS (trap EXIT), and fail if the machine is not as it was found.
+#
+# Settings (environment): FFA_TEST_GUESTS (default 4), FFA_TEST_UP_TIMEOUT_S (default 600),
+# FFA_TEST_KILL_MARK (the orchestrator's log text after which the kill test kills a guest,
+# default "the scenario starts"), FFA_UID (the containers' user, default 1000).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+PROJECT=ffa-test
+IMAGE=ffa-world:local
+BASE_IMAGE=node:20-slim
+GUESTS=${FFA_TEST_GUESTS:-4}
+UP_TIMEOUT_S=${FFA_TEST_UP_TIMEOUT_S:-600}
+# The kill test kills a guest when the orchestrator logs this (the scenario has started).
+KILL_MARK=${FFA_TEST_KILL_MARK:-the scenario starts}
+KILL_WAIT_S=120
+DOCKERD_START_TIMEOUT_S=60
+DOCKERD_STOP_TIMEOUT_S=30
+export FFA_UID=${FFA_UID:-1000}
+DOCKER_CHAINS=(DOCKER DOCKER-USER DOCKER-ISOLATION-STAGE-1 DOCKER-ISOLATION-STAGE-2)
+
+BUILD_ONLY=no
+FULL_RUN=yes
+KILL_TEST=yes
+for arg in "$@"; do
+  case "$arg" in
+    --build-only) BUILD_ONLY=yes ;;
+    --no-run) FULL_RUN=no ;;
+    --no-kill-test) KILL_TEST=no ;;
+    *) echo "usage: bash scripts/test-compose.sh [--build-only] [--no-run] [--no-kill-test]" >&2; exit 2 ;;
+  esac
+done
+
+# Set as the phases go, read by teardown.
+S=""
+STATE=""
+DOCKERD_PID=""
+MADE_TOKENS=no
+MADE_BASE_IMAGE=no
+STARTED_AT=$EPOCHREALTIME
+PHASE_AT=$EPOCHREALTIME
+VERDICT_LINES=()
+# Failures that do not stop the next phase (a failing verdict still lets the kill test run).
+FAILURES=()
+
+# ---------------------------------------------------------------------------------------------
+# Logging
+
+seconds_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+log() { printf '[%6ss] %s\n' "$(seconds_since "$STARTED_AT")" "$*"; }
+phase() {
+  log "== $* (previous phase took $(seconds_since "$PHASE_AT") s)"
+  PHASE_AT=$EPOCHREALTIME
+}
+fail() {
+  log "FAIL: $*"
+  exit 1
+}
+fail_later() {
+  log "FAIL: $*"
+  FAILURES+=("$*")
+}
+compose() { docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" "$@"; }
+
+# ---------------------------------------------------------------------------------------------
+# Phase: packages
+
+install_packages() {
+  phase "packages"
+  [ "$(id -u)" = 0 ] || fail "run as root: it starts a Docker engine and changes iptables"
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  command -v busybox >/dev/null || missing+=(busybox-static)
+  command -v iptables-save >/dev/null || missing+=(iptables)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing ${missing[*]}"
+    local apt_log=/tmp/ffa-test-compose-apt.log
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$apt_log" 2>&1; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$apt_log" 2>&1
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$apt_log" 2>&1 \
+        || { tail -20 "$apt_log"; fail "could not install ${missing[*]}"; }
+    fi
+    rm -f "$apt_log"
+  fi
+  # The docker client in PATH (any version) talks to dockerd 20.10 by negotiating the API.
+  command -v docker >/dev/null || fail "no docker client (docker.io ships one)"
+  log "dockerd: $(dockerd --version); $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Machine state: what dockerd changes, recorded before and compared after teardown
+
+machine_state() {
+  echo "# links"
+  ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort
+  echo "# ip_forward $(sysctl -n net.ipv4.ip_forward)"
+  local tool
+  for tool in iptables-save ip6tables-save; do
+    echo "# $tool"
+    # Counters and the dump's own comments change by themselves; an empty built-in chain with
+    # policy ACCEPT in a table with nothing else is no rule (nft leaves such tables behind).
+    "$tool" 2>/dev/null | sed -e '/^#/d' -e 's/ \[[0-9]*:[0-9]*\]$//' | awk '
+      /^\*/ { table = $0; lines = ""; meaningful = 0; next }
+      /^COMMIT/ { if (meaningful) print table lines "\nCOMMIT"; next }
+      { lines = lines "\n" $0; if ($0 !~ /^:(INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) ACCEPT$/) meaningful = 1 }'
+  done
+}
+
+record_machine_state() {
+  phase "recording the machine's state"
+  STATE=$(mktemp -d /tmp/ffa-compose-state.XXXXXX)
+  machine_state >"$STATE/before"
+  if grep -qxE 'docker0|br-[0-9a-f]+' "$STATE/before" || grep -q -- ':DOCKER' "$STATE/before"; then
+    fail "a docker0/br-* link or DOCKER iptables chain is already there: another Docker engine runs, or an earlier run left them (remove them, or stop that engine, first)"
+  fi
+  log "$(grep -c . "$STATE/before") lines recorded (links, ip_forward, iptables)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Phase: a private dockerd
+
+start_dockerd() {
+  phase "starting a private dockerd"
+  S=$(mktemp -d /tmp/ffa-compose.XXXXXX)
+  dockerd --host "unix://$S/docker.sock" --data-root "$S/data" --exec-root "$S/exec" --pidfile "$S/pid" \
+    >"$S/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  export DOCKER_HOST="unix://$S/docker.sock"
+  local deadline=$((SECONDS + DOCKERD_START_TIMEOUT_S))
+  until docker version >/dev/null 2>&1; do
+    kill -0 "$DOCKERD_PID" 2>/dev/null || { tail -20 "$S/dockerd.log"; fail "dockerd exited while starting"; }
+    [ "$SECONDS" -lt "$deadline" ] || { tail -20 "$S/dockerd.log"; fail "dockerd did not answer within ${DOCKERD_START_TIMEOUT_S}s"; }
+    sleep 0.2
+  done
+  log "dockerd pid $DOCKERD_PID at $DOCKER_HOST (log: $S/dockerd.log)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Phase: the base image, offline
+
+# node:20-slim made from the host's own node: the binary, the libraries it and the project's
+# native addons link, busybox as /bin/sh and the other tools, and the node user (uid 1000).
+make_base_image() {
+  phase "base image $BASE_IMAGE"
+  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+    log "$BASE_IMAGE is there already"
+    return
+  fi
+  local rootfs="$S/rootfs" node lib
+  node=$(readlink -f "$(command -v node)")
+  mkdir -p "$rootfs"/{bin,usr/local/bin,etc,tmp,root,home/node}
+  cp "$node" "$rootfs/usr/local/bin/node"
+  {
+    ldd "$node"
+    find node_modules -name '*.glibc.node' -o -name '*-gnu.node' | while read -r addon; do ldd "$addon" || true; done
+  } | grep -oE '/[^ ]+\.so[^ ]*' | sort -u | while read -r lib; do
+    cp -L --parents "$lib" "$rootfs/"
+  done
+  cp "$(readlink -f "$(command -v busybox)")" "$rootfs/bin/busybox"
+  for tool in $("$rootfs/bin/busybox" --list); do
+    [ -e "$rootfs/bin/$tool" ] || ln -s busybox "$rootfs/bin/$tool"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\nnode:x:1000:\n' >"$rootfs/etc/group"
+  printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
+  chmod 1777 "$rootfs/tmp"
+  chown 1000:1000 "$rootfs/home/node"
+  tar -C "$rootfs" --numeric-owner -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["node"]' - "$BASE_IMAGE" >/dev/null
+  MADE_BASE_IMAGE=yes
+  rm -rf "$rootfs"
+  log "made $BASE_IMAGE from $node ($("$node" --version)): $(docker image inspect -f '{{.Size}}' "$BASE_IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Phase: what the build and the run need from the work tree
+
+prepare_work_tree() {
+  phase "work tree"
+  if [ ! -d node_modules ]; then
+    log "no node_modules: npm ci (the image copies the host's node_modules)"
+    npm ci
+  fi
+  if [ ! -f compose/tokens.env ]; then
+    sh scripts/compose-tokens.sh >/dev/null
+    MADE_TOKENS=yes
+    log "made compose/tokens.env for this run (removed at the end)"
+  else
+    log "using the existing compose/tokens.env"
+  fi
+}
+
+# A fresh report folder, writable by the containers' user.
+fresh_out_dir() {
+  local dir=$1
+  rm -rf "$ROOT/$dir"
+  install -d -o "$FFA_UID" -g "$FFA_UID" "$ROOT/$dir"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Phase: build
+
+build_image() {
+  phase "docker-compose build"
+  compose build >"$S/build.log" 2>&1 || { tail -30 "$S/build.log"; fail "docker-compose build failed"; }
+  local images
+  images=$(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -c "^$IMAGE$" || true)
+  [ "$images" = 1 ] || fail "expected one image $IMAGE after the build"
+  log "built $IMAGE: $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
+  # The image runs node and tsx as the node user, and its healthcheck says why it is unhealthy.
+  local said
+  said=$(docker run --rm "$IMAGE" node --import tsx --input-type=module \
+    -e 'await import("./scripts/compose/schema.ts"); console.log(`tsx loads the project as uid ${process.getuid()}, node ${process.version}`)') \
+    || fail "node --import tsx does not run in $IMAGE"
+  log "in the image: $said"
+  said=$(docker run --rm "$IMAGE" node scripts/healthcheck.mjs) && fail "the healthcheck says healthy with no service running"
+  log "in the image, before any service: $said"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Phase: the world, to the orchestrator's verdict
+
+print_summary() {
+  local file=$1
+  [ -f "$file" ] || { log "no $file"; return 1; }
+  node -e '
+    const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const pick = ["verdict", "passed", "status", "name", "runtime", "seed", "durationMs"].filter((k) => k in s);
+    console.log(pick.length > 0 ? pick.map((k) => `${k}=${JSON.stringify(s[k])}`).join(" ") : JSON.stringify(s).slice(0, 300));
+  ' "$file"
+}
+
+run_world() {
+  phase "up: the world with $GUESTS guests, to the orchestrator's verdict"
+  local out=out/compose-test status=0
+  fresh_out_dir "$out"
+  FFA_OUT_DIR="./$out" FFA_MIN_GUESTS="$GUESTS" timeout --kill-after=20s "$UP_TIMEOUT_S" \
+    docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" up --build --no-color --scale "guest=$GUESTS" --exit-code-from orchestrator \
+    >"$S/up.log" 2>&1 || status=$?
+  # What the orchestrator printed (its verdict), and warnings or errors from anyone.
+  grep -E '^orchestrator_1 +\| [^{]|"level":(40|50|60)' "$S/up.log" | cut -c1-300 | tail -40 || true
+  [ "$status" != 124 ] || { tail -30 "$S/up.log"; fail "the world did not finish within ${UP_TIMEOUT_S}s"; }
+  local summary
+  summary=$(print_summary "$out/summary.json") || { tail -20 "$S/up.log"; explain_containers; fail "the orchestrator wrote no summary (exit $status)"; }
+  VERDICT_LINES+=("run: orchestrator exit $status; $summary; report: $ROOT/$out/report.html")
+  log "orchestrator exit $status: $summary"
+  log "report: $ROOT/$out/report.html (logs: $S/up.log until teardown)"
+  cp "$S/up.log" "$out/compose-up.log" 2>/dev/null || true
+  compose down -v --remove-orphans >/dev/null 2>&1 || true
+  case "$status" in
+    0) ;;
+    1) fail_later "run: the orchestrator's verdict is 1: a check failed (see the lines above and the report)" ;;
+    *) fail "run: the orchestrator exited $status (2 = invalid input)" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# Phase: a guest dies mid-run
+
+container_state() { docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null || echo gone; }
+
+# Why containers are not healthy: each one's state, its last probe's answer, its last log lines.
+explain_containers() {
+  local cid name health
+  for cid in $(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT"); do
+    name=$(docker inspect -f '{{.Name}}' "$cid" | tr -d /)
+    health=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}no healthcheck{{end}}' "$cid")
+    log "$name: $(container_state "$cid"), $health"
+    if [ "$health" != healthy ]; then
+      docker inspect -f '{{if .State.Health}}{{range .State.Health.Log}}{{.Output}}{{end}}{{end}}' "$cid" | tail -2 | sed 's/^/    probe: /'
+      docker logs --tail 5 "$cid" 2>&1 | cut -c1-300 | sed 's/^/    log: /'
+    fi
+  done
+}
+
+kill_test() {
+  phase "kill test: $GUESTS guests, one killed while the scenario runs"
+  local out=out/compose-test-kill deadline id victim status
+  fresh_out_dir "$out"
+  FFA_OUT_DIR="./$out" FFA_MIN_GUESTS="$GUESTS" timeout 300 \
+    docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" up -d --scale "guest=$GUESTS" >"$S/kill-up.log" 2>&1 \
+    || { tail -5 "$S/kill-up.log"; explain_containers; fail "up -d failed"; }
+  id=$(compose ps -q orchestrator)
+  [ -n "$id" ] || fail "no orchestrator container"
+  # Kill when the orchestrator says the scenario starts (its log line), so the guest dies mid-run;
+  # if that line never comes, kill anyway once the orchestrator runs, and say so.
+  deadline=$((SECONDS + KILL_WAIT_S))
+  until docker logs "$id" 2>&1 | grep -q -- "$KILL_MARK"; do
+    case "$(container_state "$id")" in
+      exited | dead | gone) docker logs "$id" 2>&1 | tail -10; fail "the orchestrator stopped before '$KILL_MARK'" ;;
+    esac
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "no '$KILL_MARK' from the orchestrator within ${KILL_WAIT_S}s: killing now"
+      break
+    fi
+    sleep 0.2
+  done
+  victim=$(compose ps -q guest | head -1)
+  log "orchestrator is $(container_state "$id"); killing guest container ${victim:0:12}"
+  docker kill "$victim" >/dev/null
+
+  deadline=$((SECONDS + UP_TIMEOUT_S))
+  until [ "$(container_state "$id")" = exited ]; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "the orchestrator did not exit within ${UP_TIMEOUT_S}s"
+    sleep 0.5
+  done
+  status=$(docker inspect -f '{{.State.ExitCode}}' "$id")
+  compose logs --no-color >"$S/kill-logs.log" 2>&1 || true
+  cp "$S/kill-logs.log" "$out/compose-logs.log" 2>/dev/null || true
+
+  # The world stayed up: every platform service and the other guests still run.
+  local service cid down=()
+  for service in gic spmd spmc hypervisor; do
+    cid=$(compose ps -q "$service")
+    [ "$(container_state "$cid")" = running ] || down+=("$service")
+  done
+  local running_guests
+  running_guests=$(for cid in $(compose ps -q guest); do container_state "$cid"; done | grep -c '^running$' || true)
+  [ "${#down[@]}" = 0 ] || fail "the world went down with the guest: ${down[*]} not running"
+  [ "$running_guests" = $((GUESTS - 1)) ] || fail "expected $((GUESTS - 1)) guests still running, found $running_guests"
+
+  # The killed guest's VM was destroyed: the orchestrator's history, or the hypervisor's log.
+  local evidence
+  evidence=$( { grep -hoE '"(vm-destroyed|guest-link-lost)"' "$out/history.jsonl" 2>/dev/null || true;
+                compose logs --no-color hypervisor 2>/dev/null | grep -oE 'vm-destroyed|guest-link-lost' || true; } \
+              | tr -d '"' | sort | uniq -c | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')
+  [ -n "$evidence" ] || fail "no vm-destroyed or guest-link-lost in $out/history.jsonl nor in the hypervisor's log"
+  local summary
+  summary=$(print_summary "$out/summary.json" || echo "no summary")
+  [ "$status" != 2 ] || fail "the orchestrator refused its input (exit 2): $summary"
+  VERDICT_LINES+=("kill test: orchestrator exit $status; $summary; evidence: $evidence; platform up, $running_guests guests running")
+  docker logs "$id" 2>&1 | grep -E '^[^{]' | cut -c1-300 | tail -25 || true
+  log "orchestrator exit $status ($summary); evidence: $evidence"
+  log "platform still up, $running_guests guests still running; report: $ROOT/$out/report.html"
+  compose down -v --remove-orphans >/dev/null 2>&1 || true
+}
+
+# ---------------------------------------------------------------------------------------------
+# Teardown: always, whatever failed
+
+remove_docker_network_leftovers() {
+  local link table tool rule chain
+  # Links dockerd made (the bridges; veths go with their containers).
+  for link in $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep -E '^(docker0|br-[0-9a-f]+|veth[0-9a-f]+)$'); do
+    grep -qx "$link" "$STATE/before" || ip link delete "$link" 2>/dev/null || true
+  done
+  for tool in iptables ip6tables; do
+    command -v "$tool" >/dev/null || continue
+    for table in filter nat; do
+      # Rules in the built-in chains that jump to dockerd's chains or name its bridges.
+      "$tool-save" -t "$table" 2>/dev/null | grep -E '^-A (INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) ' \
+        | grep -E 'DOCKER|docker0|br-[0-9a-f]+' | while read -r rule; do
+          eval "$tool -t $table ${rule/#-A/-D}" 2>/dev/null || true
+        done
+      for chain in "${DOCKER_CHAINS[@]}"; do
+        "$tool" -t "$table" -F "$chain" 2>/dev/null || true
+      done
+      for chain in "${DOCKER_CHAINS[@]}"; do
+        "$tool" -t "$table" -X "$chain" 2>/dev/null || true
+      done
+    done
+    # dockerd sets FORWARD's policy to DROP when it turns ip_forward on: put the policies back.
+    for chain in INPUT FORWARD OUTPUT; do
+      "$tool" -t filter -P "$chain" "$(policy_before "$tool-save" filter "$chain")" 2>/dev/null || true
+    done
+  done
+}
+
+# A built-in chain's policy in the recorded state; ACCEPT where the table was not there.
+policy_before() {
+  awk -v dump="# $1" -v table="*$2" -v chain=":$3" '
+    /^# / { in_dump = ($0 == dump); in_table = 0; next }
+    in_dump && /^\*/ { in_table = ($0 == table); next }
+    in_dump && in_table && $1 == chain { policy = $2 }
+    END { print (policy == "" ? "ACCEPT" : policy) }' "$STATE/before"
+}
+
+stop_dockerd() {
+  [ -n "$DOCKERD_PID" ] || return 0
+  if kill -0 "$DOCKERD_PID" 2>/dev/null; then
+    kill -TERM "$DOCKERD_PID"
+    local deadline=$((SECONDS + DOCKERD_STOP_TIMEOUT_S))
+    while kill -0 "$DOCKERD_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+    kill -0 "$DOCKERD_PID" 2>/dev/null && { log "dockerd did not stop in ${DOCKERD_STOP_TIMEOUT_S}s: KILL"; kill -KILL "$DOCKERD_PID"; }
+  fi
+  wait "$DOCKERD_PID" 2>/dev/null || true
+  # Its containerd and shims live under $S: end them by pid if any outlived dockerd.
+  local pid
+  for pid in $(pgrep -f -- "$S/" || true); do
+    [ "$pid" != $$ ] && kill -KILL "$pid" 2>/dev/null || true
+  done
+  # Mounts under $S (overlay layers, the exec root's namespaces), deepest first.
+  awk -v s="$S/" 'index($2, s) == 1 { print $2 }' /proc/mounts | sort -r | while read -r mount; do
+    umount -l "$mount" 2>/dev/null || true
+  done
+}
+
+teardown() {
+  local status=$?
+  set +e
+  trap - EXIT INT TERM
+  phase "teardown"
+  if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
+    [ "$status" = 0 ] || { log "dockerd log, last lines:"; tail -5 "$S/dockerd.log"; }
+    timeout 120 docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" down -v --rmi local --remove-orphans >/dev/null 2>&1
+    docker image rm -f "$IMAGE" >/dev/null 2>&1
+    [ "$MADE_BASE_IMAGE" = yes ] && docker image rm -f "$BASE_IMAGE" >/dev/null 2>&1
+  fi
+  stop_dockerd
+  log "dockerd stopped"
+  # Only what our dockerd made: with no dockerd of ours, leave the machine alone.
+  if [ -n "$DOCKERD_PID" ] && [ -f "$STATE/before" ]; then
+    remove_docker_network_leftovers
+    sysctl -qw "net.ipv4.ip_forward=$(sed -n 's/^# ip_forward //p' "$STATE/before")"
+  fi
+  [ -n "$S" ] && rm -rf "$S"
+  [ "$MADE_TOKENS" = yes ] && rm -f compose/tokens.env
+  if [ -n "$STATE" ] && [ -f "$STATE/before" ]; then
+    machine_state >"$STATE/after"
+    if diff -u "$STATE/before" "$STATE/after" >"$STATE/diff"; then
+      log "machine left as it was found (links, ip_forward, iptables)"
+    else
+      log "FAIL: the machine is not as it was found:"
+      cat "$STATE/diff"
+      [ "$status" = 0 ] && status=1
+    fi
+    rm -rf "$STATE"
+  fi
+  for line in "${VERDICT_LINES[@]}"; do log "$line"; done
+  if [ "$status" = 0 ]; then log "PASS (total $(seconds_since "$STARTED_AT") s)"; else log "FAILED with status $status (total $(seconds_since "$STARTED_AT") s)"; fi
+  exit "$status"
+}
+
+main() {
+  trap teardown EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  install_packages
+  record_machine_state
+  start_dockerd
+  make_base_image
+  prepare_work_tree
+  build_image
+  if [ "$BUILD_ONLY" = yes ]; then
+    log "--build-only: not starting the world"
+    return
+  fi
+  [ -f scripts/service.ts ] || fail "scripts/service.ts does not exist yet: the image builds, but there is no service to run"
+  if [ "$FULL_RUN" = yes ]; then run_world; fi
+  if [ "$KILL_TEST" = yes ]; then kill_test; fi
+  if [ "${#FAILURES[@]}" -gt 0 ]; then exit 1; fi
+}
+
+main
