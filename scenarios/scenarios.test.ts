@@ -40,7 +40,7 @@ function yamlFiles(dir: string): string[] {
     .map((name) => join(SCENARIOS_DIR, dir, name));
 }
 
-const FILES = [...yamlFiles('conformance'), ...yamlFiles('examples'), join(SCENARIOS_DIR, 'default-world.yaml')];
+const FILES = [...yamlFiles('conformance'), ...yamlFiles('examples'), ...yamlFiles('compose'), join(SCENARIOS_DIR, 'default-world.yaml')];
 
 /** What went wrong, in a few lines: the run's ending, failed steps, failed checks. */
 function failureReport(result: ScenarioResult): string {

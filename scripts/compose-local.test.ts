@@ -1,0 +1,124 @@
+/**
+ * docker-compose.yml's services as OS processes (compose:local): the default world with four
+ * registered guests passes its checkers; a guest killed mid-run is reported (its VM destroyed,
+ * its bitmaps freed at the SPMC) and the world carries on; a service without its token, or with
+ * a wrong one, is refused and says why. Every process listens on its own 127.77.x.y address
+ * (127.78.x.y for the kill test), on loopback only.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { readHistory } from '../shared/runtime/history.ts';
+import { interpolate, LocalWorld } from './compose/local-world.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
+/** A world of four guests, always stopped when the test ends, however it ends. */
+async function withLocalWorld(out: string, network: number, env: NodeJS.ProcessEnv, body: (world: LocalWorld) => Promise<void>): Promise<void> {
+  const world = new LocalWorld({ file: COMPOSE_FILE, scale: { guest: 4 }, out, env: { ...process.env, FFA_LOG_LEVEL: 'info', ...env }, network });
+  try {
+    await world.startServices(['orchestrator']);
+    await body(world);
+  } finally {
+    await world.stop();
+  }
+}
+
+interface Summary {
+  passed: boolean;
+  ended: string;
+  checks: { name: string; passed: boolean; detail: string }[];
+}
+
+const summaryOf = (out: string): Summary => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+
+describe('compose:local', () => {
+  it('runs the default world with four registered guests, and every checker holds', { timeout: 240_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ffa-compose-local-'));
+    let code = -1;
+    await withLocalWorld(out, 77, { FFA_SEED: '7' }, async (world) => {
+      const rogue = world.launchExtra('guest', 9, { FFA_TOKEN_GUEST: 'not-the-guest-token-0123456789' });
+      assert.equal(await rogue.exited, 1, 'a guest with a wrong token does not join');
+      await world.waitForLog('guest', 9, /refused the hello: HELLO_REFUSED: identity guest-9: not accepted, or wrong token/, 10_000);
+      code = await world.run('orchestrator');
+    });
+    const summary = summaryOf(out);
+    const failed = summary.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
+    assert.equal(code, 0, `the orchestrator's verdict: ${summary.ended}; ${failed.join('; ')}`);
+    assert.equal(summary.passed, true);
+    const leak = summary.checks.find((c) => c.name === 'no-leak');
+    assert.match(String(leak?.detail), /4 guests/);
+    const registered = readHistory(join(out, 'history.jsonl')).filter((e) => e.event.type === 'record' && e.event.data['event'] === 'guest-registered' && e.event.component === 'hypervisor');
+    assert.equal(registered.length, 4, 'each guest registered with the hypervisor');
+  });
+
+  it('reports a guest killed mid-run (VM destroyed, bitmaps freed) and the world carries on', { timeout: 240_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ffa-compose-kill-'));
+    let code = -1;
+    await withLocalWorld(out, 78, { FFA_SCENARIO: 'scenarios/compose/guest-leaves.yaml', FFA_SEED: '11' }, async (world) => {
+      const verdict = world.run('orchestrator');
+      await world.waitForLog('orchestrator', 1, /attached: the scenario starts/, 120_000);
+      await new Promise((r) => setTimeout(r, 1_000));
+      const victim = world.containers.find((c) => c.service === 'guest' && c.replica === 2);
+      assert.ok(victim);
+      victim.process.kill('SIGKILL');
+      code = await verdict;
+    });
+    const history = readHistory(join(out, 'history.jsonl'));
+    const records = (component: string, event: string) => history.filter((e) => e.event.type === 'record' && e.event.component === component && e.event.data['event'] === event);
+    const lost = records('hypervisor', 'guest-link-lost');
+    assert.equal(lost.length, 1, 'the hypervisor saw the guest go');
+    assert.equal(lost[0]?.event.type === 'record' && lost[0].event.data['component'], 'guest-2');
+    const destroyed = records('hypervisor', 'vm-destroyed');
+    assert.equal(destroyed.length, 1, 'its VM was destroyed');
+    const freed = history.filter((e) => e.event.type === 'record' && e.event.component === 'hypervisor' && e.event.data['abi'] === 'FFA_NOTIFICATION_BITMAP_DESTROY');
+    assert.equal(freed.length, 1, 'its bitmaps were freed at the SPMC');
+    const killedAt = lost[0]?.t ?? 0;
+    for (const survivor of ['guest-1', 'guest-3', 'guest-4']) {
+      assert.ok(records(survivor, 'notification-callback').some((e) => e.t > killedAt), `${survivor} still took notifications after the kill`);
+    }
+    const summary = summaryOf(out);
+    assert.equal(summary.ended, 'done', 'the run reached its end');
+    const failed = summary.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
+    assert.deepEqual(failed, [], 'no checker failed: the killed guest\'s notifications went with its VM');
+    assert.equal(code, 0);
+  });
+});
+
+describe('services refuse a bad start', () => {
+  const service = (env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'service.ts')], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', FFA_STATUS_FILE: join(tmpdir(), `ffa-status-${process.pid}.json`), ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  it('a service without its token is refused and says which variable is missing', () => {
+    const run = service({ FFA_ROLE: 'hypervisor', FFA_TOKEN_SPMD: 'x'.repeat(32) });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /FFA_TOKEN_HYPERVISOR is not set: the hypervisor's own token/);
+    assert.match(run.stderr, /FFA_TOKEN_GUEST is not set: the token guests present when they link to the hypervisor/);
+    assert.match(run.stderr, /FFA_TOKEN_ORCHESTRATOR is not set/);
+  });
+
+  it('an unknown role, a bad address and a bad scenario are refused', () => {
+    assert.match(service({ FFA_ROLE: 'el2' }).stderr, /FFA_ROLE="el2" must be one of gic, spmd, spmc, hypervisor, guest, orchestrator/);
+    const tokens = { FFA_TOKEN_GIC: 'g'.repeat(32), FFA_TOKEN_SPMC: 's'.repeat(32), FFA_TOKEN_HYPERVISOR: 'h'.repeat(32), FFA_TOKEN_GUEST: 'u'.repeat(32), FFA_TOKEN_ORCHESTRATOR: 'o'.repeat(32) };
+    const bad = service({ FFA_ROLE: 'gic', ...tokens, FFA_SPMD: 'spmd', FFA_SCENARIO: 'scenarios/nope.yaml' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /FFA_SPMD="spmd" must be host:port/);
+    assert.match(bad.stderr, /FFA_SCENARIO: cannot read scenarios\/nope.yaml/);
+  });
+});
+
+describe('compose interpolation', () => {
+  it('follows compose: defaults, required values and $$', () => {
+    const env = { SET: 'a', EMPTY: '' };
+    assert.equal(interpolate('${SET}-${UNSET:-d}-${EMPTY:-e}-${EMPTY-f}-$$x', env), 'a-d-e--$x');
+    assert.throws(() => interpolate('${UNSET:?set it}', env), /UNSET is required: set it/);
+  });
+});

@@ -1,0 +1,271 @@
+/**
+ * docker-compose.yml's services as OS processes on this machine (`npm run compose:local`): each
+ * container of the file (guest × --scale) becomes a process of scripts/service.ts with the
+ * environment compose would give it (environment, env_file, ${VAR:-default} interpolation), and
+ * each service name resolves to a loopback address of its own (127.77.S.R: every process listens
+ * on the file's port at its own address, as containers do). Services start in depends_on order,
+ * each once those it depends on report themselves started (the status file the healthcheck
+ * reads). What compose does and this does not: images, volumes (the report goes to `out`),
+ * networks other than loopback, restart policies.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseEnv as parseEnvFile } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const SERVICE_ENTRY = join(ROOT, 'scripts', 'service.ts');
+const ROLE_TOKENS = ['GIC', 'SPMD', 'SPMC', 'HYPERVISOR', 'GUEST', 'ORCHESTRATOR'].map((r) => `FFA_TOKEN_${r}`);
+const START_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 3_000;
+const POLL_MS = 50;
+
+export interface LocalComposeOptions {
+  file: string;
+  /** Replicas per service (--scale guest=4); default: deploy.replicas, else 1. */
+  scale: Record<string, number>;
+  /** Where the orchestrator's report and every process's log go. */
+  out: string;
+  /** Environment for ${VAR} interpolation and overrides (FFA_SCENARIO, FFA_SEED…). */
+  env: NodeJS.ProcessEnv;
+  /** Loopback network 127.77.0.0/16 by default; a test may pick another second octet. */
+  network?: number;
+}
+
+interface ServiceDefinition {
+  name: string;
+  environment: Record<string, string>;
+  envFiles: string[];
+  dependsOn: string[];
+  replicas: number;
+}
+
+export interface LocalContainer {
+  service: string;
+  replica: number;
+  address: string;
+  process: ChildProcess;
+  statusFile: string;
+  exited: Promise<number>;
+  /** Launched by launchExtra: not one of the world's, nothing waits for it. */
+  extra: boolean;
+}
+
+/** ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message} and $$, as compose interpolates. */
+export function interpolate(value: string, env: NodeJS.ProcessEnv): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-|:?\?)([^}]*))?\}/g, (whole, name: string | undefined, op: string | undefined, arg: string | undefined) => {
+    if (whole === '$$') return '$';
+    const value = env[name as string];
+    const unset = value === undefined || (op?.startsWith(':') === true && value === '');
+    if (op?.endsWith('?') && unset) throw new Error(`${name} is required: ${arg ?? ''}`);
+    if (op?.endsWith('-') && unset) return arg ?? '';
+    return value ?? '';
+  });
+}
+
+/** A key without a value takes the caller's, and is left unset when the caller has none (as compose does). */
+function environmentOf(raw: unknown, env: NodeJS.ProcessEnv): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  const pairs: [string, string | undefined][] = Array.isArray(raw)
+    ? raw.map((item: string) => {
+        const at = item.indexOf('=');
+        return at < 0 ? [item, env[item]] : [item.slice(0, at), interpolate(item.slice(at + 1), env)];
+      })
+    : Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, v === null ? env[k] : interpolate(String(v), env)]);
+  return Object.fromEntries(pairs.filter((pair): pair is [string, string] => pair[1] !== undefined));
+}
+
+function listOf(raw: unknown): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (typeof raw === 'string') return [raw];
+  if (Array.isArray(raw)) return raw.map((item) => (typeof item === 'string' ? item : String((item as { path: string }).path)));
+  return Object.keys(raw as object);
+}
+
+export function readComposeServices(file: string, env: NodeJS.ProcessEnv): ServiceDefinition[] {
+  const document = parseYaml(readFileSync(file, 'utf8'), { merge: true }) as { services?: Record<string, Record<string, unknown>> };
+  if (!document?.services) throw new Error(`${file}: no services`);
+  return Object.entries(document.services).map(([name, service]) => {
+    const deploy = service['deploy'] as { replicas?: number } | undefined;
+    return {
+      name,
+      environment: environmentOf(service['environment'], env),
+      envFiles: listOf(service['env_file']),
+      dependsOn: listOf(service['depends_on']),
+      replicas: deploy?.replicas ?? 1,
+    };
+  });
+}
+
+/** The env file's values; a missing role-tokens file gets fresh tokens for this run (never written). */
+function envFileValues(path: string): Record<string, string> {
+  if (existsSync(path)) return parseEnvFile(readFileSync(path, 'utf8')) as Record<string, string>;
+  if (!path.endsWith('tokens.env')) throw new Error(`env_file ${path} does not exist`);
+  return Object.fromEntries(ROLE_TOKENS.map((name) => [name, randomBytes(32).toString('base64url')]));
+}
+
+/** Plain-text lines of a service's stderr (its refusals and failures; its logs are JSON lines). */
+function plainLines(chunk: Buffer): string {
+  return chunk
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.length > 0 && !line.startsWith('{'))
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+/** Services in an order where each comes after what it depends on. */
+function startOrder(services: ServiceDefinition[]): ServiceDefinition[] {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const ordered: ServiceDefinition[] = [];
+  const visit = (service: ServiceDefinition, path: string[]): void => {
+    if (ordered.includes(service)) return;
+    if (path.includes(service.name)) throw new Error(`depends_on cycle: ${[...path, service.name].join(' → ')}`);
+    for (const dependency of service.dependsOn) {
+      const other = byName.get(dependency);
+      if (!other) throw new Error(`${service.name} depends on ${dependency}, which is not a service`);
+      visit(other, [...path, service.name]);
+    }
+    ordered.push(service);
+  };
+  for (const service of services) visit(service, []);
+  return ordered;
+}
+
+function readState(statusFile: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(statusFile, 'utf8')) as { state?: string }).state ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** A world of processes, started and stopped as one. */
+export class LocalWorld {
+  readonly containers: LocalContainer[] = [];
+  private readonly hosts: Record<string, string> = {};
+  /** Each env file read once, so every process of the world gets the same (possibly fresh) tokens. */
+  private readonly envFiles = new Map<string, Record<string, string>>();
+
+  constructor(private readonly options: LocalComposeOptions) {
+    // However this process ends, its services do not outlive it.
+    process.once('exit', () => {
+      for (const c of this.containers) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
+    });
+  }
+
+  /** Start every service but `except` (the orchestrator, usually), each once its dependencies started. */
+  async startServices(except: readonly string[] = []): Promise<void> {
+    const services = startOrder(readComposeServices(this.options.file, this.options.env));
+    this.planAddresses(services);
+    for (const service of services) {
+      if (except.includes(service.name)) continue;
+      for (const dependency of service.dependsOn) if (!except.includes(dependency)) await this.waitStarted(dependency);
+      for (let replica = 1; replica <= this.replicasOf(service); replica++) this.launch(service, replica);
+    }
+  }
+
+  /** Start one service's containers (the orchestrator, once the world is up); resolves with the first's exit code. */
+  async run(serviceName: string): Promise<number> {
+    const service = readComposeServices(this.options.file, this.options.env).find((s) => s.name === serviceName);
+    if (!service) throw new Error(`no service ${serviceName}`);
+    for (const dependency of service.dependsOn) await this.waitStarted(dependency);
+    return this.launch(service, 1).exited;
+  }
+
+  /** One more container of a service, with some of its environment changed (a test's rogue guest). */
+  launchExtra(serviceName: string, replica: number, overrides: Record<string, string>): LocalContainer {
+    const service = readComposeServices(this.options.file, this.options.env).find((s) => s.name === serviceName);
+    if (!service) throw new Error(`no service ${serviceName}`);
+    const container = this.launch({ ...service, environment: { ...service.environment, ...overrides } }, replica, overrides);
+    container.extra = true;
+    return container;
+  }
+
+  /** Resolves once a container's log matches `pattern` (bounded). */
+  async waitForLog(service: string, replica: number, pattern: RegExp, timeoutMs: number): Promise<void> {
+    const file = join(this.options.out, 'logs', `${service}-${replica}.log`);
+    const deadline = Date.now() + timeoutMs;
+    while (!(existsSync(file) && pattern.test(readFileSync(file, 'utf8')))) {
+      if (Date.now() > deadline) throw new Error(`${service}-${replica}'s log did not show ${pattern} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  /** Stop everything: SIGTERM, then SIGKILL past the grace period. */
+  async stop(): Promise<void> {
+    const running = this.containers.filter((c) => c.process.exitCode === null && c.process.signalCode === null);
+    for (const c of running) c.process.kill('SIGTERM');
+    const grace = setTimeout(() => running.forEach((c) => c.process.kill('SIGKILL')), STOP_GRACE_MS);
+    await Promise.all(running.map((c) => c.exited));
+    clearTimeout(grace);
+  }
+
+  private replicasOf(service: ServiceDefinition): number {
+    return this.options.scale[service.name] ?? service.replicas;
+  }
+
+  private planAddresses(services: ServiceDefinition[]): void {
+    const second = this.options.network ?? 77;
+    services.forEach((service, index) => {
+      this.hosts[service.name] = `127.${second}.${index + 1}.1`;
+    });
+  }
+
+  private addressOf(service: string, replica: number): string {
+    const first = this.hosts[service] as string;
+    return first.replace(/\.1$/, `.${replica}`);
+  }
+
+  private environment(service: ServiceDefinition, replica: number, statusFile: string): NodeJS.ProcessEnv {
+    const fromFiles = Object.assign({}, ...service.envFiles.map((f) => this.envFile(resolve(dirname(this.options.file), f)))) as Record<string, string>;
+    const address = this.addressOf(service.name, replica);
+    const local: Record<string, string> = {
+      FFA_HOSTS: JSON.stringify(this.hosts),
+      FFA_LISTEN_HOST: address,
+      FFA_ADVERTISE_HOST: address,
+      FFA_STATUS_FILE: statusFile,
+      ...(service.name === 'guest' ? { FFA_NAME: `guest-${replica}` } : {}),
+      ...(service.environment['FFA_ROLE'] === 'orchestrator' ? { FFA_OUT: this.options.out } : {}),
+    };
+    const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => k === 'FFA_SCENARIO' || k === 'FFA_SEED' || k === 'FFA_LOG_LEVEL')) as Record<string, string>;
+    return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...fromFiles, ...service.environment, ...overrides, ...local };
+  }
+
+  private envFile(path: string): Record<string, string> {
+    const values = this.envFiles.get(path) ?? envFileValues(path);
+    this.envFiles.set(path, values);
+    return values;
+  }
+
+  private launch(service: ServiceDefinition, replica: number, overrides: Record<string, string> = {}): LocalContainer {
+    const logs = join(this.options.out, 'logs');
+    mkdirSync(logs, { recursive: true });
+    const statusFile = join(logs, `${service.name}-${replica}.status.json`);
+    // FFA_CPU_PROF_DIR=dir: each process writes a CPU profile there when it exits (as the ws runtime's workers do).
+    const profile = this.options.env['FFA_CPU_PROF_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${this.options.env['FFA_CPU_PROF_DIR']}`, `--cpu-prof-name=${service.name}-${replica}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVICE_ENTRY], { cwd: ROOT, env: { ...this.environment(service, replica, statusFile), ...overrides }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = createWriteStream(join(logs, `${service.name}-${replica}.log`));
+    child.stderr?.pipe(log);
+    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(plainLines(chunk)));
+    child.stdout?.on('data', (chunk: Buffer) => (service.name === 'orchestrator' ? process.stdout.write(chunk) : log.write(chunk)));
+    const exited = new Promise<number>((done) => child.on('exit', (code, signal) => done(code ?? (signal ? 128 : 1))));
+    const container: LocalContainer = { service: service.name, replica, address: this.addressOf(service.name, replica), process: child, statusFile, exited, extra: false };
+    this.containers.push(container);
+    return container;
+  }
+
+  /** Every container of a service reports itself started (bounded); one that exits first fails the start. */
+  private async waitStarted(service: string): Promise<void> {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (const container of this.containers.filter((c) => c.service === service && !c.extra)) {
+      while (readState(container.statusFile) !== 'started') {
+        if (container.process.exitCode !== null) throw new Error(`${service}-${container.replica} exited with ${container.process.exitCode} before it started (log: ${join(this.options.out, 'logs')})`);
+        if (Date.now() > deadline) throw new Error(`${service}-${container.replica} did not start within ${START_TIMEOUT_MS} ms`);
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+    }
+  }
+}

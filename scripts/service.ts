@@ -1,0 +1,263 @@
+/**
+ * One service of a world run as separate processes or containers (docker-compose.yml, and
+ * scripts/compose-local.ts, which starts the same services as OS processes). Its role says what
+ * it is; the world's platform settings come from the scenario file (distributed-world.ts). The
+ * guests register with the hypervisor; the orchestrator attaches to the running world, runs the
+ * scenario, writes the report and exits with the verdict (0 held, 1 failed, 2 invalid input).
+ *
+ *   FFA_ROLE        gic | spmd | spmc | hypervisor | guest | orchestrator (required)
+ *   FFA_SCENARIO    scenario file (default scenarios/default-world.yaml)
+ *   FFA_TOKEN_<R>   role tokens (GIC SPMD SPMC HYPERVISOR GUEST ORCHESTRATOR): a service needs its
+ *                   own and those of the roles that link to it; from an env file, never the image
+ *   FFA_PORT        port to listen on (default 7100)   FFA_LISTEN_HOST (default 0.0.0.0)
+ *   FFA_GIC FFA_SPMD FFA_SPMC FFA_HYPERVISOR   host:port of each (default <role>:7100)
+ *   FFA_HOSTS       optional JSON {"name": "address"}: how names resolve (compose-local.ts)
+ *   FFA_MAX_GUESTS  VMs the platform makes room for (default 64)
+ *   guest:          FFA_NAME (default guest-<hostname>), FFA_ADVERTISE_HOST (default: its first
+ *                   non-internal IPv4), FFA_GUEST_VCPUS (default 2), FFA_GUEST_DRIVER (default
+ *                   the scenario's first VM's driver)
+ *   orchestrator:   FFA_OUT (default /out), FFA_MIN_GUESTS (default 1), FFA_SETTLE_MS (default
+ *                   2000), FFA_SEED (default: drawn), FFA_ATTACH_TIMEOUT_MS (default 120000),
+ *                   FFA_RUN_TIMEOUT_MS (default 300000)
+ *   FFA_STATUS_FILE where its state goes, for the healthcheck (default /tmp/ffa-world-status.json)
+ *   FFA_LOG_LEVEL   default info; logs are JSON lines on stderr
+ */
+import { randomInt } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
+import pino, { type LevelWithSilent, type Logger } from 'pino';
+import { VARIANT_NAMES } from '../services/guest/variants.ts';
+import { monotonicClock } from '../shared/runtime/ws/clock.ts';
+import { type AcceptedPeer, anyRole } from '../shared/runtime/ws/handshake.ts';
+import { WsNode } from '../shared/runtime/ws/node.ts';
+import { attachScenario } from '../shared/scenario/attach.ts';
+import {
+  DIALS,
+  dialledBy,
+  platformComponent,
+  type PlatformRole,
+  registeringGuest,
+  SERVICE_ROLES,
+  type ServiceRole,
+} from '../shared/scenario/distributed-world.ts';
+import { loadScenarioText, ScenarioError } from '../shared/scenario/load.ts';
+import type { Scenario, VmDescription } from '../shared/scenario/types.ts';
+import { COMPONENTS } from '../shared/scenario/world-builder.ts';
+import { EnvironmentReader } from './environment.ts';
+import { printResult } from './run-scenarios.ts';
+
+const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
+const DEFAULT_PORT = 7100;
+const TOKEN_MIN_LENGTH = 16;
+const LINK_DEADLINE_MS = 120_000;
+const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface ServiceSettings {
+  role: ServiceRole;
+  scenarioFile: string;
+  scenarioText: string;
+  scenario: Scenario;
+  tokens: Partial<Record<ServiceRole, string>>;
+  port: number;
+  listenHost: string;
+  addresses: Record<PlatformRole, string>;
+  maxGuests: number;
+  statusFile: string;
+  logLevel: LevelWithSilent;
+  guest: { name: string; advertiseHost: string; vcpus: number; driver: VmDescription['driver'] };
+  orchestrator: { out: string; minGuests: number; settleMs: number; seed: number; attachTimeoutMs: number; runTimeoutMs: number };
+}
+
+const tokenVariable = (role: ServiceRole): string => `FFA_TOKEN_${role.toUpperCase()}`;
+
+/** The roles whose tokens this role must know: its own (it presents it) and its dialers' (it checks them). */
+export function tokensNeeded(role: ServiceRole): ServiceRole[] {
+  return [role, ...dialledBy(role)];
+}
+
+function readTokens(reader: EnvironmentReader, env: NodeJS.ProcessEnv, role: ServiceRole): Partial<Record<ServiceRole, string>> {
+  const tokens: Partial<Record<ServiceRole, string>> = {};
+  for (const needed of tokensNeeded(role)) {
+    const name = tokenVariable(needed);
+    const value = env[name];
+    const why = needed === role ? `the ${role}'s own token, presented on every link it opens` : `the token ${needed}s present when they link to the ${role}`;
+    if (value === undefined || value.length === 0) reader.check(false, `${name} is not set: ${why} (make compose/tokens.env with scripts/compose-tokens.sh)`);
+    else if (value.length < TOKEN_MIN_LENGTH) reader.check(false, `${name} is shorter than ${TOKEN_MIN_LENGTH} characters: not a token`);
+    else tokens[needed] = value;
+  }
+  return tokens;
+}
+
+/** host:port, or a name FFA_HOSTS maps to an address. */
+function resolveAddress(reader: EnvironmentReader, variable: string, fallback: string, hosts: Record<string, string>): string {
+  const raw = reader.text(variable, fallback);
+  const match = /^([A-Za-z0-9_.-]+):(\d{1,5})$/.exec(raw);
+  reader.check(match !== null, `${variable}="${raw}" must be host:port`);
+  const host = match?.[1] ?? '';
+  return `ws://${hosts[host] ?? host}:${match?.[2] ?? ''}`;
+}
+
+function firstExternalIpv4(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
+  }
+  return '127.0.0.1';
+}
+
+function readScenario(reader: EnvironmentReader, file: string): { text: string; scenario: Scenario | null } {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return { text, scenario: loadScenarioText(text, file) };
+  } catch (error) {
+    reader.check(false, error instanceof ScenarioError ? error.message : `FFA_SCENARIO: cannot read ${file}: ${(error as Error).message}`);
+    return { text: '', scenario: null };
+  }
+}
+
+function readGuest(reader: EnvironmentReader, env: NodeJS.ProcessEnv, scenario: Scenario | null): ServiceSettings['guest'] {
+  const name = env['FFA_NAME'] ?? `guest-${hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 40);
+  reader.check(/^[a-z][a-z0-9-]{0,39}$/.test(name) && !Object.values(COMPONENTS).includes(name as never), `FFA_NAME="${name}" must be a lower-case name (a-z, 0-9, -; at most 40) that is not a platform component's`);
+  const driver = env['FFA_GUEST_DRIVER'] ?? scenario?.world.vms[0]?.driver ?? 'linux-6.10';
+  reader.check((VARIANT_NAMES as readonly string[]).includes(driver), `FFA_GUEST_DRIVER="${driver}" must be one of ${VARIANT_NAMES.join(', ')}`);
+  const vcpus = reader.integer('FFA_GUEST_VCPUS', 1, 64, 2);
+  return { name, advertiseHost: env['FFA_ADVERTISE_HOST'] ?? firstExternalIpv4(), vcpus, driver: driver as VmDescription['driver'] };
+}
+
+function readOrchestrator(reader: EnvironmentReader, env: NodeJS.ProcessEnv): ServiceSettings['orchestrator'] {
+  return {
+    out: env['FFA_OUT'] ?? '/out',
+    minGuests: reader.integer('FFA_MIN_GUESTS', 1, 4096, 1),
+    settleMs: reader.integer('FFA_SETTLE_MS', 0, 600_000, 2_000),
+    seed: env['FFA_SEED'] === undefined ? randomInt(0, 2 ** 32) : reader.integer('FFA_SEED', 0, 0xffff_ffff),
+    attachTimeoutMs: reader.integer('FFA_ATTACH_TIMEOUT_MS', 1_000, 3_600_000, 120_000),
+    runTimeoutMs: reader.integer('FFA_RUN_TIMEOUT_MS', 1_000, 24 * 3_600_000, 300_000),
+  };
+}
+
+export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: ServiceSettings } | { problems: string[] } {
+  const reader = new EnvironmentReader(env);
+  const role = (env['FFA_ROLE'] ?? '') as ServiceRole;
+  if (!SERVICE_ROLES.includes(role)) return { problems: [`FFA_ROLE="${role}" must be one of ${SERVICE_ROLES.join(', ')}`] };
+  const scenarioFile = env['FFA_SCENARIO'] ?? 'scenarios/default-world.yaml';
+  const { text, scenario } = readScenario(reader, scenarioFile);
+  const hosts = reader.json('FFA_HOSTS', {}) as Record<string, string>;
+  reader.check(typeof hosts === 'object' && hosts !== null && Object.values(hosts).every((h) => typeof h === 'string'), 'FFA_HOSTS must be a JSON object {"name": "address"}');
+  const addresses = Object.fromEntries(
+    (['gic', 'spmd', 'spmc', 'hypervisor'] as PlatformRole[]).map((r) => [r, resolveAddress(reader, `FFA_${r.toUpperCase()}`, `${r}:${DEFAULT_PORT}`, hosts)]),
+  ) as Record<PlatformRole, string>;
+  const logLevel = (env['FFA_LOG_LEVEL'] ?? 'info') as LevelWithSilent;
+  reader.check(LOG_LEVELS.includes(logLevel), `FFA_LOG_LEVEL="${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+  const settings: ServiceSettings = {
+    role,
+    scenarioFile,
+    scenarioText: text,
+    scenario: scenario as Scenario,
+    tokens: readTokens(reader, env, role),
+    port: reader.integer('FFA_PORT', 0, 65535, DEFAULT_PORT),
+    listenHost: env['FFA_LISTEN_HOST'] ?? '0.0.0.0',
+    addresses,
+    maxGuests: reader.integer('FFA_MAX_GUESTS', 1, 4096, 64),
+    statusFile: env['FFA_STATUS_FILE'] ?? '/tmp/ffa-world-status.json',
+    logLevel,
+    guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: 'linux-6.10' },
+    orchestrator: readOrchestrator(reader, env),
+  };
+  return reader.problems.length > 0 ? { problems: reader.problems } : { settings };
+}
+
+function writeStatus(settings: ServiceSettings, name: string, state: 'listening' | 'started' | 'stopped'): void {
+  writeFileSync(settings.statusFile, `${JSON.stringify({ state, role: settings.role, name, pid: process.pid })}\n`);
+}
+
+/** Who may link to this service: each dialer role's component by name (guests: any name, by role). */
+function acceptList(settings: ServiceSettings): Map<string, AcceptedPeer> {
+  const accept = new Map<string, AcceptedPeer>();
+  for (const dialer of dialledBy(settings.role)) {
+    const token = settings.tokens[dialer] as string;
+    if (dialer === 'guest') accept.set(anyRole('guest'), { token, role: 'guest' });
+    else accept.set(COMPONENTS[dialer], { token, role: dialer });
+  }
+  return accept;
+}
+
+/** A platform service or a guest: a node that links, starts its component, and serves the world channel. */
+async function runComponentService(settings: ServiceSettings, log: Logger): Promise<void> {
+  const baseNs = process.hrtime.bigint();
+  const { role } = settings;
+  const component =
+    role === 'guest'
+      ? registeringGuest(settings.scenario, { ...settings.guest, advertiseUrl: `ws://${settings.guest.advertiseHost}:${settings.port}` })
+      : platformComponent(settings.scenario, role as PlatformRole, { maxGuests: settings.maxGuests });
+  const node = await WsNode.create({
+    component,
+    seed: 0,
+    worldNames: [component.name],
+    token: settings.tokens[role] as string,
+    accept: acceptList(settings),
+    clock: monotonicClock(baseNs),
+    history: () => {},
+    log,
+    listen: { host: settings.listenHost, port: settings.port },
+    worldChannel: { baseNs },
+  });
+  writeStatus(settings, component.name, 'listening');
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await node.stop(`${signal} received`);
+    writeStatus(settings, component.name, 'stopped');
+    log.info({ signal }, 'stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  const peers = (DIALS[role] as readonly PlatformRole[]).map((peer) => ({ name: COMPONENTS[peer], url: settings.addresses[peer] }));
+  await node.connect(peers, LINK_DEADLINE_MS);
+  if (stopping) return;
+  node.start();
+  writeStatus(settings, component.name, 'started');
+  log.info({ name: component.name, url: node.url, peers: peers.map((p) => p.name) }, 'started');
+}
+
+/** The orchestrator: attach, run the scenario, write the report, exit with the verdict. */
+async function runOrchestratorService(settings: ServiceSettings, log: Logger): Promise<number> {
+  const { orchestrator: o } = settings;
+  writeStatus(settings, COMPONENTS.orchestrator, 'started');
+  const run = await attachScenario(settings.scenario, settings.scenarioText, {
+    addresses: settings.addresses,
+    token: settings.tokens.orchestrator as string,
+    seed: o.seed,
+    out: o.out,
+    minGuests: o.minGuests,
+    settleMs: o.settleMs,
+    attachTimeoutMs: o.attachTimeoutMs,
+    runTimeoutMs: o.runTimeoutMs,
+    log,
+    replay: `FFA_SCENARIO=${settings.scenarioFile} FFA_SEED=${o.seed} (the orchestrator service, against a world of ${settings.scenario.world.vms.length > 0 ? 'registered guests' : 'services'})`,
+  });
+  printResult(run.result, run.files);
+  writeStatus(settings, COMPONENTS.orchestrator, 'stopped');
+  return run.result.passed ? EXIT.passed : EXIT.failed;
+}
+
+async function main(): Promise<void> {
+  const parsed = readServiceSettings(process.env);
+  if ('problems' in parsed) {
+    process.stderr.write(`service: refused to start:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    process.exit(EXIT.invalid);
+  }
+  const { settings } = parsed;
+  const log = pino({ level: settings.logLevel, base: { role: settings.role } }, pino.destination({ dest: 2, sync: true }));
+  try {
+    if (settings.role === 'orchestrator') process.exit(await runOrchestratorService(settings, log));
+    await runComponentService(settings, log);
+  } catch (error) {
+    const invalid = error instanceof ScenarioError;
+    log.error({ err: error }, invalid ? 'invalid scenario for this world' : 'service failed');
+    process.stderr.write(`service ${settings.role}: ${(error as Error).message}\n`);
+    process.exit(invalid ? EXIT.invalid : EXIT.failed);
+  }
+}
+
+await main();
