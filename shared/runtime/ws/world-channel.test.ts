@@ -13,6 +13,10 @@ import { WorldChannelClient } from './world-client.ts';
 
 const log = pino({ level: 'silent' });
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+/** Waits (bounded) until `done` holds: flushes run on a timer. */
+async function until(done: () => boolean, ms = 2_000): Promise<void> {
+  for (let waited = 0; !done() && waited < ms; waited += 5) await tick();
+}
 /** A record event's data field. */
 const dataOf = (event: HistoryEvent | undefined): Record<string, unknown> => (event?.type === 'record' ? event.data : {});
 
@@ -76,9 +80,9 @@ describe('world channel: history streams', () => {
     const bases = await client.subscribe(['spmc'], 1_000);
     assert.equal(bases.get('spmc'), 5_000n);
     client.setWorldBase(4_000n);
-    await tick();
+    await until(() => events.length === 3);
     server.record(300, record('spmc', 3));
-    await tick();
+    await until(() => events.length === 4);
     assert.deepEqual(
       events.map((e) => [e.t, dataOf(e.event)['i']]),
       [
@@ -96,7 +100,7 @@ describe('world channel: history streams', () => {
     for (let i = 1; i <= 2_000; i++) server.record(i, record('spmc', i, 'y'.repeat(200)));
     await client.subscribe(['spmc'], 1_000);
     client.setWorldBase(1_000n);
-    for (let i = 0; i < 50 && events.length < 2_001; i++) await tick();
+    await until(() => events.length >= 2_001);
     assert.equal(events.length, 2_001);
     assert.equal(String(dataOf(events[0]?.event)['extra']).length, 100_000);
   });
@@ -106,7 +110,7 @@ describe('world channel: history streams', () => {
     for (let i = 0; i < 1_000; i++) server.record(i, record('spmc', i, 'z'.repeat(400)));
     await client.subscribe(['spmc'], 1_000);
     client.setWorldBase(1_000n);
-    for (let i = 0; i < 100 && events.length < 1_000; i++) await tick();
+    await until(() => events.length >= 1_000);
     assert.deepEqual(
       events.map((e) => dataOf(e.event)['i']),
       Array.from({ length: 1_000 }, (_, i) => i),
@@ -119,6 +123,7 @@ describe('world channel: history streams', () => {
     for (let i = 0; i < 25; i++) server.record(i, record('spmc', i));
     await client.subscribe(['spmc'], 1_000);
     client.setWorldBase(1_000n);
+    await until(() => events.length >= 10);
     await tick();
     assert.equal(events.length, 10);
     assert.deepEqual(client.lostLines(), { spmc: 15 });
