@@ -21,6 +21,11 @@ COPY services ./services
 COPY scripts ./scripts
 COPY scenarios ./scenarios
 
+# The services' code as one JavaScript bundle (scripts/service-bundle.ts): a service starts in
+# well under a second instead of the seconds tsx takes to load the TypeScript sources, and
+# compose starts them one health-gated stage after another.
+RUN node --import tsx scripts/service-bundle.ts --out node_modules/.cache/ffa-world/service.mjs
+
 # uid 1000, present in node:20-slim. Bind-mounted output folders must be writable by it.
 USER node
 
@@ -28,4 +33,5 @@ USER node
 # (scripts/healthcheck.mjs; exec form: some engines split a long `node -e '…'` on spaces).
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 CMD ["node", "scripts/healthcheck.mjs"]
 
-CMD ["node", "--import", "tsx", "scripts/service.ts"]
+# The bundle runs scripts/service.ts; `node --import tsx scripts/service.ts` runs the same from the sources.
+CMD ["node", "--enable-source-maps", "node_modules/.cache/ffa-world/service.mjs"]

@@ -207,7 +207,8 @@ describe("docker-compose.yml says what scripts/service.ts's contract needs", () 
     assert.match(dockerfile, /^USER node$/m);
     assert.match(dockerfile, /^ENV NODE_ENV=production$/m);
     assert.match(dockerfile, /^HEALTHCHECK .*CMD \["node", "scripts\/healthcheck\.mjs"\]$/m);
-    assert.match(dockerfile, /^CMD \["node", "--import", "tsx", "scripts\/service\.ts"\]$/m);
+    assert.match(dockerfile, /^RUN node --import tsx scripts\/service-bundle\.ts --out node_modules\/\.cache\/ffa-world\/service\.mjs$/m);
+    assert.match(dockerfile, /^CMD \["node", "--enable-source-maps", "node_modules\/\.cache\/ffa-world\/service\.mjs"\]$/m);
     for (const folder of ['node_modules', 'shared', 'services', 'scripts', 'scenarios']) {
       assert.match(dockerfile, new RegExp(`^COPY ${folder} \\./${folder}$`, 'm'), `COPY ${folder}`);
     }

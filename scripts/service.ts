@@ -25,6 +25,7 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
 import pino, { type LevelWithSilent, type Logger } from 'pino';
 import { VARIANT_NAMES } from '../services/guest/variants.ts';
 import { monotonicClock } from '../shared/runtime/ws/clock.ts';
@@ -241,7 +242,7 @@ async function runOrchestratorService(settings: ServiceSettings, log: Logger): P
   return run.result.passed ? EXIT.passed : EXIT.failed;
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const parsed = readServiceSettings(process.env);
   if ('problems' in parsed) {
     process.stderr.write(`service: refused to start:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}\n`);
@@ -260,4 +261,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run as a script (tsx); the service bundle (service-bundle.ts) imports it and calls main itself.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === import.meta.filename) await main();

@@ -14,6 +14,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path';
 import { parseEnv as parseEnvFile } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { buildServiceBundle } from '../service-bundle.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const SERVICE_ENTRY = join(ROOT, 'scripts', 'service.ts');
@@ -146,6 +147,8 @@ function readState(statusFile: string): string | null {
 export class LocalWorld {
   readonly containers: LocalContainer[] = [];
   private readonly hosts: Record<string, string> = {};
+  /** How a service process starts: the service bundle (service-bundle.ts), or tsx when it could not be built. */
+  private entry: string[] = ['--import', 'tsx', SERVICE_ENTRY];
   /** Each env file read once, so every process of the world gets the same (possibly fresh) tokens. */
   private readonly envFiles = new Map<string, Record<string, string>>();
 
@@ -158,6 +161,7 @@ export class LocalWorld {
 
   /** Start every service but `except` (the orchestrator, usually), each once its dependencies started. */
   async startServices(except: readonly string[] = []): Promise<void> {
+    await this.prepareEntry();
     const services = startOrder(readComposeServices(this.options.file, this.options.env));
     this.planAddresses(services);
     for (const service of services) {
@@ -203,6 +207,14 @@ export class LocalWorld {
     clearTimeout(grace);
   }
 
+  private async prepareEntry(): Promise<void> {
+    try {
+      this.entry = ['--enable-source-maps', (await buildServiceBundle()).file];
+    } catch (error) {
+      process.stderr.write(`compose:local: the service bundle could not be built (${(error as Error).message}); services load through tsx\n`);
+    }
+  }
+
   private replicasOf(service: ServiceDefinition): number {
     return this.options.scale[service.name] ?? service.replicas;
   }
@@ -246,7 +258,7 @@ export class LocalWorld {
     const statusFile = join(logs, `${service.name}-${replica}.status.json`);
     // FFA_CPU_PROF_DIR=dir: each process writes a CPU profile there when it exits (as the ws runtime's workers do).
     const profile = this.options.env['FFA_CPU_PROF_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${this.options.env['FFA_CPU_PROF_DIR']}`, `--cpu-prof-name=${service.name}-${replica}.cpuprofile`] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVICE_ENTRY], { cwd: ROOT, env: { ...this.environment(service, replica, statusFile), ...overrides }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...profile, ...this.entry], { cwd: ROOT, env: { ...this.environment(service, replica, statusFile), ...overrides }, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(join(logs, `${service.name}-${replica}.log`));
     child.stderr?.pipe(log);
     child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(plainLines(chunk)));

@@ -30,8 +30,10 @@ const LOAD_FACTORY = fileURLToPath(new URL('../load-factory.ts', import.meta.url
 /** Bundles kept besides any written in the last GRACE_MS (another run may be about to load one). */
 const KEEP_BUNDLES = 16;
 const GRACE_MS = 60_000;
-const BUNDLE_FILE = /^worker-[0-9a-f]{16}\.mjs$/;
-const PARTIAL_FILE = /^worker-[0-9a-f]{16}\.mjs\.[^.]+\.tmp$/;
+const BUNDLE_FILE = /^(worker|service)-[0-9a-f]{16}\.mjs$/;
+const PARTIAL_FILE = /^(worker|service)-[0-9a-f]{16}\.mjs\.[^.]+\.tmp$/;
+
+export type BundleKind = 'worker' | 'service';
 
 export interface WorkerBundle {
   /** What a Worker is started from. */
@@ -86,11 +88,19 @@ export function sourceLocationPlugin(): Plugin {
 }
 
 /** Build the bundle for these component modules and write it (or find it already written) under BUNDLE_DIR. */
-export async function buildWorkerBundle(modules: readonly string[]): Promise<WorkerBundle> {
+export function buildWorkerBundle(modules: readonly string[]): Promise<WorkerBundle> {
+  return buildBundle('worker', bundleEntry(modules));
+}
+
+/**
+ * Bundle an entry (TypeScript source, resolved from the project root) into BUNDLE_DIR as
+ * `<kind>-<hash>.mjs`: the workers' bundle, or the service processes' (scripts/service-bundle.ts).
+ */
+export async function buildBundle(kind: BundleKind, entry: string): Promise<WorkerBundle> {
   const t0 = process.hrtime.bigint();
   const { build } = await import('esbuild');
   const result = await build({
-    stdin: { contents: bundleEntry(modules), resolveDir: PROJECT_ROOT, sourcefile: 'ffa-worker-bundle-entry.ts', loader: 'ts' },
+    stdin: { contents: entry, resolveDir: PROJECT_ROOT, sourcefile: `ffa-${kind}-bundle-entry.ts`, loader: 'ts' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -101,7 +111,7 @@ export async function buildWorkerBundle(modules: readonly string[]): Promise<Wor
     sourcemap: 'inline',
     sourcesContent: false,
     // Not written by esbuild (write: false); it fixes the directory the source map's paths are relative to.
-    outfile: join(BUNDLE_DIR, 'worker.mjs'),
+    outfile: join(BUNDLE_DIR, `${kind}.mjs`),
     write: false,
     logLevel: 'silent',
     plugins: [sourceLocationPlugin()],
@@ -109,7 +119,7 @@ export async function buildWorkerBundle(modules: readonly string[]): Promise<Wor
   const output = result.outputFiles[0];
   if (!output || result.outputFiles.length !== 1) throw new Error(`esbuild wrote ${result.outputFiles.length} files, expected one`);
   const hash = createHash('sha256').update(output.contents).digest('hex').slice(0, 16);
-  const file = join(BUNDLE_DIR, `worker-${hash}.mjs`);
+  const file = join(BUNDLE_DIR, `${kind}-${hash}.mjs`);
   await mkdir(BUNDLE_DIR, { recursive: true });
   let reused = false;
   try {
