@@ -83,6 +83,7 @@ function readTokens(reader: EnvironmentReader, env: NodeJS.ProcessEnv, role: Ser
     const value = env[name];
     const why = needed === role ? `the ${role}'s own token, presented on every link it opens` : `the token ${needed}s present when they link to the ${role}`;
     if (value === undefined || value.length === 0) reader.check(false, `${name} is not set: ${why} (make compose/tokens.env with scripts/compose-tokens.sh)`);
+    else if (value.startsWith('change-me')) reader.check(false, `${name} is compose/tokens.env.example's placeholder: make real tokens with scripts/compose-tokens.sh`);
     else if (value.length < TOKEN_MIN_LENGTH) reader.check(false, `${name} is shorter than ${TOKEN_MIN_LENGTH} characters: not a token`);
     else tokens[needed] = value;
   }

@@ -295,7 +295,8 @@ kill_test() {
   phase "kill test: $GUESTS guests, one killed while the scenario runs"
   local out=out/compose-test-kill deadline id victim status
   fresh_out_dir "$out"
-  FFA_OUT_DIR="./$out" FFA_MIN_GUESTS="$GUESTS" timeout 300 \
+  # guest-leaves.yaml notifies every guest for 3 s, long enough for the kill to land mid-run.
+  FFA_SCENARIO=scenarios/compose/guest-leaves.yaml FFA_OUT_DIR="./$out" FFA_MIN_GUESTS="$GUESTS" timeout 300 \
     docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" up -d --scale "guest=$GUESTS" >"$S/kill-up.log" 2>&1 \
     || { tail -5 "$S/kill-up.log"; explain_containers; fail "up -d failed"; }
   id=$(compose ps -q orchestrator)
