@@ -31,6 +31,7 @@ interface Summary {
   passed: boolean;
   ended: string;
   checks: { name: string; passed: boolean; detail: string }[];
+  departures?: string[];
 }
 
 const summaryOf = (out: string): Summary => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
@@ -82,6 +83,8 @@ describe('compose:local', () => {
     }
     const summary = summaryOf(out);
     assert.equal(summary.ended, 'done', 'the run reached its end');
+    assert.equal(summary.departures?.length, 1, 'the result reports the guest that went away');
+    assert.match(String(summary.departures?.[0]), /^guest-2 went away \(link lost\): VM \d+ destroyed, its bitmaps freed at the SPMC/);
     const failed = summary.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
     assert.deepEqual(failed, [], 'no checker failed: the killed guest\'s notifications went with its VM');
     assert.equal(code, 0);

@@ -80,6 +80,7 @@ function runTable(result: ScenarioResult): string {
     ['runtime', h(result.runtime)],
     ['wall time', `${h(result.wallMs)} ms`],
     ['faults applied', h(result.faultsApplied)],
+    ...(result.departures ?? []).map((d): [string, string] => ['left the world', h(d)]),
     ['history', `${h(result.historyEntries)} events, sha256 <code>${h(result.historyHash)}</code>`],
     ['replay', `<code class="replay">${h(result.replay)}</code>`],
   ];

@@ -227,6 +227,7 @@ export async function attachScenario(scenario: Scenario, text: string, options: 
     const worldBase = [...bases.values()].reduce((min, base) => (base < min ? base : min), run.clock.baseNs);
     run.clock.baseNs = worldBase;
     run.client.setWorldBase(worldBase);
+    if (!(await run.client.caughtUp(Math.max(1, deadline - Date.now())))) options.log.warn('the components\' history so far had not all arrived when the attach bound ran out; starting anyway');
     const attached = attachedScenario(scenario, text, guests);
     options.log.info({ guests: guests.length, scenario: attached.name }, 'attached: the scenario starts');
     run.start(orchestratorConfig(attached, 'ws', options.seed));

@@ -173,6 +173,25 @@ export interface RunEnding {
   memory?: ScenarioResult['memory'];
 }
 
+/**
+ * Guests whose link dropped while the world ran (a container or process killed; the hypervisor's
+ * guest-link-lost), each with what the hypervisor then did: its VM destroyed and its bitmaps freed
+ * at the SPMC (BITMAP_DESTROY), as vm-lifecycle.ts records them.
+ */
+export function departures(entries: readonly HistoryEntry[], hypervisor: string | null): string[] {
+  const records = entries.flatMap((e) => (e.event.type === 'record' && e.event.component === hypervisor ? [e.event.data] : []));
+  return records
+    .filter((r) => r['event'] === 'guest-link-lost')
+    .map((lost) => {
+      const id = lost['id'];
+      const destroyed = records.some((r) => r['event'] === 'vm-destroyed' && r['id'] === id);
+      const freed = records.find((r) => r['event'] === 'fw-call' && r['abi'] === 'FFA_NOTIFICATION_BITMAP_DESTROY' && r['vm'] === id);
+      const vm = id === null ? 'its VM was still queued' : `VM ${String(id)} ${destroyed ? 'destroyed' : 'NOT destroyed'}`;
+      const bitmaps = freed ? `, its bitmaps freed at the SPMC (BITMAP_DESTROY: ${String(freed['status'])})` : '';
+      return `${String(lost['component'])} went away (link lost): ${vm}${bitmaps}`;
+    });
+}
+
 /** Judge a run's history: its steps, the checkers, latency; write the outputs when asked. */
 export async function judgeRun(
   scenario: Scenario,
@@ -203,6 +222,8 @@ export async function judgeRun(
     wallMs: ending.wallMs,
     ...(ending.memory ? { memory: ending.memory } : {}),
   };
+  const gone = departures(entries, model.hypervisor);
+  if (gone.length > 0) result.departures = gone;
   const files = outputs ? { history: outputs.history, ...(await writeRunOutputs(outputs.out, { result, entries })) } : null;
   return { result, entries, files };
 }

@@ -245,6 +245,8 @@ export interface ScenarioResult {
   wallMs: number;
   /** ws only: the process's peak RSS and each worker's peak V8 heap (by its components, joined with '+'). */
   memory?: { rssPeakBytes: number; heapPeakBytes: Record<string, number> };
+  /** Members that left the world while it ran (a guest whose link dropped, and what became of its VM); absent when none did. */
+  departures?: string[];
 }
 
 /** What the checkers need to know of the world that made a history (world-builder.ts builds it). */

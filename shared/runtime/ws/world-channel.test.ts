@@ -80,7 +80,8 @@ describe('world channel: history streams', () => {
     const bases = await client.subscribe(['spmc'], 1_000);
     assert.equal(bases.get('spmc'), 5_000n);
     client.setWorldBase(4_000n);
-    await until(() => events.length === 3);
+    assert.equal(await client.caughtUp(2_000), true, 'the three lines held at subscription arrive');
+    assert.equal(events.length, 3);
     server.record(300, record('spmc', 3));
     await until(() => events.length === 4);
     assert.deepEqual(

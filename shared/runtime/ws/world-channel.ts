@@ -5,7 +5,7 @@
  * control frames with `world.*` ops on its link to each component; the component's node answers
  * them itself, and they never reach the component:
  *
- *   world.subscribe {}                        → world.clock {name, baseNs}, then world.history
+ *   world.subscribe {}                        → world.clock {name, baseNs, backlog}, then world.history
  *                                               frames: the node's history so far, then each new event
  *   world.faults {ref, rules, remove}         → the node's interception point changes; world.ack {ref, ok, reason}
  *   world.component {ref, op, detail}         → crash | restart | stall | resume this component; world.ack
@@ -163,7 +163,9 @@ export class WorldChannelServer {
   }
 
   private subscribe(from: string): void {
-    this.options.send(from, { kind: 'control', op: WORLD_OPS.clock, data: { name: this.options.name, baseNs: this.options.baseNs.toString() } });
+    // `backlog`: the lines the subscriber is about to get, so it can wait until it has them all.
+    const backlog = this.endIndex - this.firstIndex;
+    this.options.send(from, { kind: 'control', op: WORLD_OPS.clock, data: { name: this.options.name, baseNs: this.options.baseNs.toString(), backlog } });
     this.subscribers.set(from, { next: 0, offset: 0, lost: 0 });
     this.scheduleFlush(0);
   }

@@ -34,6 +34,10 @@ const DEFAULT_ACK_TIMEOUT_MS = 5_000;
 
 interface PeerStream {
   baseNs: bigint | null;
+  /** Lines of history the peer held when it was subscribed (its world.clock says). */
+  backlog: number;
+  /** Lines received so far, and lines its bound dropped. */
+  received: number;
   partial: string;
   /** Lines that arrived before the world's base was known. */
   early: string[];
@@ -71,7 +75,7 @@ export class WorldChannelClient {
   /** Subscribe to these peers' histories; resolves with their clock bases once every one has answered. */
   subscribe(peers: readonly string[], timeoutMs: number): Promise<Map<string, bigint>> {
     for (const peer of peers) {
-      if (!this.streams.has(peer)) this.streams.set(peer, { baseNs: null, partial: '', early: [], lost: 0, events: 0 });
+      if (!this.streams.has(peer)) this.streams.set(peer, { baseNs: null, backlog: 0, received: 0, partial: '', early: [], lost: 0, events: 0 });
       this.options.send(peer, { kind: 'control', op: WORLD_OPS.subscribe, data: {} });
     }
     return new Promise((resolve, reject) => {
@@ -90,6 +94,22 @@ export class WorldChannelClient {
       this.clockWaiters.add(check);
       check();
     });
+  }
+
+  /**
+   * Resolves once every subscribed peer's history so far has arrived (what world.clock said it
+   * held), or after `timeoutMs` (the run then starts anyway: lateness is not loss). A scenario
+   * started while every component is still streaming its past would compete with that for the
+   * machine's cores.
+   */
+  async caughtUp(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const behind = (): boolean => [...this.streams.values()].some((s) => s.received + s.lost < s.backlog);
+    while (behind()) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
   }
 
   /** The world's time base: from now on events flow to onEvent (those that came early first). */
@@ -178,6 +198,7 @@ export class WorldChannelClient {
       return;
     }
     stream.baseNs = BigInt(base);
+    stream.backlog = typeof data['backlog'] === 'number' ? data['backlog'] : 0;
     for (const waiter of [...this.clockWaiters]) waiter();
   }
 
@@ -199,6 +220,7 @@ export class WorldChannelClient {
     const lines = text.split('\n');
     stream.partial = lines.pop() ?? '';
     if (stream.partial.length > PARTIAL_LINE_MAX) throw new Error(`bug: ${from} sent a history line longer than ${PARTIAL_LINE_MAX} characters`);
+    stream.received += lines.length;
     for (const line of lines) {
       if (this.worldBaseNs === null) stream.early.push(line);
       else this.emit(from, stream, line);
