@@ -57,7 +57,7 @@ const RETRY_MS = 5;
  * p50 under compose:local from 82 ms to 22–55 ms). The orchestrator's awaits allow for it
  * (orchestrator.ts WS_OBSERVATION_GRACE_NS).
  */
-const FLUSH_MS = 10;
+const FLUSH_MS = 20;
 
 export function isWorldControl(message: Message): message is ControlMessage {
   return message.kind === 'control' && message.op.startsWith('world.');
