@@ -18,7 +18,8 @@
  *                   the scenario's first VM's driver)
  *   orchestrator:   FFA_OUT (default /out), FFA_MIN_GUESTS (default 1), FFA_SETTLE_MS (default
  *                   2000), FFA_SEED (default: drawn), FFA_ATTACH_TIMEOUT_MS (default 120000),
- *                   FFA_RUN_TIMEOUT_MS (default 300000)
+ *                   FFA_RUN_TIMEOUT_MS (default 300000), FFA_LIVENESS_BOUND_MS (no-lost's
+ *                   bound on lateness, default 500)
  *   FFA_STATUS_FILE where its state goes, for the healthcheck (default /tmp/ffa-world-status.json)
  *   FFA_LOG_LEVEL   default info; logs are JSON lines on stderr
  */
@@ -66,7 +67,7 @@ export interface ServiceSettings {
   statusFile: string;
   logLevel: LevelWithSilent;
   guest: { name: string; advertiseHost: string; vcpus: number; driver: VmDescription['driver'] };
-  orchestrator: { out: string; minGuests: number; settleMs: number; seed: number; attachTimeoutMs: number; runTimeoutMs: number };
+  orchestrator: { out: string; minGuests: number; settleMs: number; seed: number; attachTimeoutMs: number; runTimeoutMs: number; livenessBoundMs: number };
 }
 
 const tokenVariable = (role: ServiceRole): string => `FFA_TOKEN_${role.toUpperCase()}`;
@@ -133,6 +134,7 @@ function readOrchestrator(reader: EnvironmentReader, env: NodeJS.ProcessEnv): Se
     seed: env['FFA_SEED'] === undefined ? randomInt(0, 2 ** 32) : reader.integer('FFA_SEED', 0, 0xffff_ffff),
     attachTimeoutMs: reader.integer('FFA_ATTACH_TIMEOUT_MS', 1_000, 3_600_000, 120_000),
     runTimeoutMs: reader.integer('FFA_RUN_TIMEOUT_MS', 1_000, 24 * 3_600_000, 300_000),
+    livenessBoundMs: reader.integer('FFA_LIVENESS_BOUND_MS', 1, 600_000, 500),
   };
 }
 
@@ -235,6 +237,7 @@ async function runOrchestratorService(settings: ServiceSettings, log: Logger): P
     settleMs: o.settleMs,
     attachTimeoutMs: o.attachTimeoutMs,
     runTimeoutMs: o.runTimeoutMs,
+    livenessBoundMs: o.livenessBoundMs,
     log,
     replay: `FFA_SCENARIO=${settings.scenarioFile} FFA_SEED=${o.seed} (the orchestrator service, against a world of ${settings.scenario.world.vms.length > 0 ? 'registered guests' : 'services'})`,
   });

@@ -242,7 +242,7 @@ export class LocalWorld {
       ...(service.name === 'guest' ? { FFA_NAME: `guest-${replica}` } : {}),
       ...(service.environment['FFA_ROLE'] === 'orchestrator' ? { FFA_OUT: this.options.out } : {}),
     };
-    const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => k === 'FFA_SCENARIO' || k === 'FFA_SEED' || k === 'FFA_LOG_LEVEL')) as Record<string, string>;
+    const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => ['FFA_SCENARIO', 'FFA_SEED', 'FFA_LOG_LEVEL', 'FFA_LIVENESS_BOUND_MS'].includes(k))) as Record<string, string>;
     return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...fromFiles, ...service.environment, ...overrides, ...local };
   }
 

@@ -38,6 +38,13 @@ export interface AttachOptions {
   /** Bound on the run itself, once the scenario started. */
   runTimeoutMs: number;
   log: Logger;
+  /**
+   * no-lost's liveness bound (default 500 ms): a notification delivered later than this after
+   * its set counts as lost. Containers on a small machine stall together now and then (a
+   * `docker kill` held every container of a 2-core machine for ~0.8 s), so a world of services
+   * may need a longer one.
+   */
+  livenessBoundMs?: number;
   /** The command line that runs this again (for the result's replay field). */
   replay: string;
 }
@@ -259,5 +266,6 @@ async function judgeAttached(scenario: Scenario, run: AttachedRun, finished: boo
     historyEntries: entries.length,
     historyHash: sink.digest(),
   };
-  return judgeRun(scenario, { runtime: 'ws', seed: options.seed, replay: options.replay }, entries, ending, out && historyFile ? { out, history: historyFile } : null);
+  const bound = options.livenessBoundMs === undefined ? {} : { livenessBoundNs: options.livenessBoundMs * 1e6 };
+  return judgeRun(scenario, { runtime: 'ws', seed: options.seed, replay: options.replay, ...bound }, entries, ending, out && historyFile ? { out, history: historyFile } : null);
 }

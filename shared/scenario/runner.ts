@@ -195,13 +195,13 @@ export function departures(entries: readonly HistoryEntry[], hypervisor: string 
 /** Judge a run's history: its steps, the checkers, latency; write the outputs when asked. */
 export async function judgeRun(
   scenario: Scenario,
-  run: { runtime: RuntimeName; seed: number; replay: string },
+  run: { runtime: RuntimeName; seed: number; replay: string; livenessBoundNs?: number },
   entries: HistoryEntry[],
   ending: RunEnding,
   outputs: { out: string; history: string } | null,
 ): Promise<ScenarioRun> {
   const { ended } = ending;
-  const model: WorldModel = { ...worldModelOf(scenario), lastFaultHealNs: lastFaultHealNs(entries, COMPONENTS.orchestrator), quietAtEndNs: quietAtEnd(entries) };
+  const model: WorldModel = { ...worldModelOf(scenario, run.livenessBoundNs), lastFaultHealNs: lastFaultHealNs(entries, COMPONENTS.orchestrator), quietAtEndNs: quietAtEnd(entries) };
   const steps = stepResults(scenario, entries, model.orchestrator, ended);
   const checks = runChecks(entries, model, scenario.checks);
   const trouble = [...problems(entries, model), ...ending.trouble];
