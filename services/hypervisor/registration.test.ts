@@ -20,22 +20,12 @@ import {
   GIC,
   HYPERVISOR,
   lifecycleOp,
-  OPTEE_SP,
-  OPTEE_UUID,
+  OPTEE_VIRTUALIZED,
   records,
   runHypervisorWorld,
-  type SpDescription,
 } from './test-support/world.ts';
 
-const OPTEE: SpDescription = {
-  id: OPTEE_SP,
-  name: 'optee',
-  behaviour: 'optee',
-  vcpus: 4,
-  uuid: OPTEE_UUID,
-  notifications: false,
-  messaging: ['direct', 'vm-created', 'vm-destroyed'],
-};
+const OPTEE = OPTEE_VIRTUALIZED;
 
 const CONTROLLER = 'ctl';
 

@@ -16,7 +16,7 @@ import {
   GIC,
   HYPERVISOR,
   OPTEE_SP,
-  OPTEE_UUID,
+  OPTEE_VIRTUALIZED,
   SPMC,
   allRecords,
   controlAnswers,
@@ -30,15 +30,7 @@ import {
   type SpDescription,
 } from './test-support/world.ts';
 
-const OPTEE: SpDescription = {
-  id: OPTEE_SP,
-  name: 'optee',
-  behaviour: 'optee',
-  vcpus: 4,
-  uuid: OPTEE_UUID,
-  notifications: false,
-  messaging: ['direct', 'vm-created', 'vm-destroyed'],
-};
+const OPTEE = OPTEE_VIRTUALIZED;
 
 /** The hypervisor's firmware calls for one VM, as [purpose, abi-or-sp, status] in its own order. */
 function firmwareCallsFor(entries: readonly HistoryEntry[], vm: number): string[] {

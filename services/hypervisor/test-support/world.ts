@@ -25,6 +25,17 @@ const ACTOR_MODULE = 'services/hypervisor/test-support/actor.ts';
 export const OPTEE_SP = 0x8001;
 export const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
 
+/** OP-TEE's SP under Xen with NS-virtualization: told of VM creation and destruction (VM_CREATED/DESTROYED). */
+export const OPTEE_VIRTUALIZED: SpDescription = {
+  id: OPTEE_SP,
+  name: 'optee',
+  behaviour: 'optee',
+  vcpus: 4,
+  uuid: OPTEE_UUID,
+  notifications: false,
+  messaging: ['direct', 'vm-created', 'vm-destroyed'],
+};
+
 /** One SP, described once for both the SPMC (its partition table) and the hypervisor (its SP list). */
 export interface SpDescription {
   id: number;
