@@ -16,9 +16,9 @@ import { interpolate, LocalWorld } from './compose/local-world.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
-/** A world of four guests, always stopped when the test ends, however it ends. */
-async function withLocalWorld(out: string, network: number, env: NodeJS.ProcessEnv, body: (world: LocalWorld) => Promise<void>): Promise<void> {
-  const world = new LocalWorld({ file: COMPOSE_FILE, scale: { guest: 4 }, out, env: { ...process.env, FFA_LOG_LEVEL: 'info', ...env }, network });
+/** A world of guests (four unless told), always stopped when the test ends, however it ends. */
+async function withLocalWorld(out: string, network: number, env: NodeJS.ProcessEnv, body: (world: LocalWorld) => Promise<void>, guests = 4): Promise<void> {
+  const world = new LocalWorld({ file: COMPOSE_FILE, scale: { guest: guests }, out, env: { ...process.env, FFA_LOG_LEVEL: 'info', ...env }, network });
   try {
     await world.startServices(['orchestrator']);
     await body(world);
@@ -99,6 +99,27 @@ describe('compose:local', () => {
     assert.match(String(summary.departures?.[0]), /^guest-2 went away \(link lost\): VM \d+ destroyed, its bitmaps freed at the SPMC/);
     assert.deepEqual(failedChecks(summary), [], 'no checker failed: the killed guest\'s notifications went with its VM');
     assert.equal(code, 0, 'guest-leaves.yaml has no latency threshold: the verdict is the checkers\'');
+  });
+});
+
+describe('compose:local: the platform goes away', () => {
+  it('ends the attached run at once, saying which link dropped, when a platform service dies', { timeout: 240_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ffa-compose-spmd-'));
+    let code = -1;
+    await withLocalWorld(
+      out,
+      79,
+      { FFA_SCENARIO: 'scenarios/compose/guest-leaves.yaml', FFA_SEED: '13' },
+      async (world) => {
+        const verdict = world.run('orchestrator');
+        await world.waitForLog('orchestrator', 1, /attached: the scenario starts/, 120_000);
+        world.containers.find((c) => c.service === 'spmd')?.process.kill('SIGKILL');
+        code = await verdict;
+      },
+      1,
+    );
+    assert.equal(code, 1);
+    assert.match(summaryOf(out).ended, /^world-lost: the link to spmd dropped/);
   });
 });
 

@@ -73,7 +73,7 @@ export interface ServiceSettings {
 const tokenVariable = (role: ServiceRole): string => `FFA_TOKEN_${role.toUpperCase()}`;
 
 /** The roles whose tokens this role must know: its own (it presents it) and its dialers' (it checks them). */
-export function tokensNeeded(role: ServiceRole): ServiceRole[] {
+function tokensNeeded(role: ServiceRole): ServiceRole[] {
   return [role, ...dialledBy(role)];
 }
 

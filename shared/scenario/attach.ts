@@ -50,6 +50,7 @@ export interface AttachOptions {
 }
 
 const STATUS_OP = 'hypervisor-status';
+const PLATFORM_NAMES: readonly string[] = PLATFORM_ROLES.map((role) => COMPONENTS[role]);
 const STATUS_POLL_MS = 250;
 /** Events still on their way when the orchestrator finished (each node flushes every turn). */
 const TAIL_MS = 300;
@@ -91,7 +92,8 @@ class AttachedRun {
   private statusWaiter: ((data: unknown) => void) | null = null;
   private doneWaiter: (() => void) | null = null;
   finished = false;
-  readonly lostPeers = new Set<string>();
+  /** A platform service whose link dropped: the world is gone, and the run ends at once. */
+  platformLost: string | null = null;
 
   constructor(private readonly options: AttachOptions) {
     this.client = new WorldChannelClient({
@@ -125,7 +127,10 @@ class AttachedRun {
       this.finished = true;
       this.doneWaiter?.();
     }
-    if (event.type === 'component' && event.event === 'link-lost' && event.component === COMPONENTS.orchestrator) this.lostPeers.add(event.detail);
+    if (event.type === 'component' && event.event === 'link-lost' && event.component === COMPONENTS.orchestrator && PLATFORM_NAMES.includes(event.detail)) {
+      this.platformLost ??= event.detail;
+      this.doneWaiter?.();
+    }
     if (fromPeer && isObservable(event, COMPONENTS.orchestrator)) {
       this.observed.push({ t, event });
       this.scheduleObserve();
@@ -173,14 +178,14 @@ class AttachedRun {
     this.scheduleObserve();
   }
 
-  /** Resolves when the orchestrator recorded done, or after `timeoutMs`: whether it finished. */
+  /** Resolves when the orchestrator recorded done, a platform service went away, or after `timeoutMs`: whether it finished. */
   waitForDone(timeoutMs: number): Promise<boolean> {
-    if (this.finished) return Promise.resolve(true);
+    if (this.finished || this.platformLost !== null) return Promise.resolve(this.finished);
     return new Promise((resolvePromise) => {
       const timer = setTimeout(() => resolvePromise(false), timeoutMs);
       this.doneWaiter = () => {
         clearTimeout(timer);
-        resolvePromise(true);
+        resolvePromise(this.finished);
       };
     });
   }
@@ -260,7 +265,7 @@ async function judgeAttached(scenario: Scenario, run: AttachedRun, finished: boo
   if (Object.keys(lost).length > 0) trouble.push(`history lines dropped by the components' backlog bounds: ${JSON.stringify(lost)}`);
   if (run.dropped > 0) trouble.push(`the attached history was truncated: ${run.dropped} events past ${HISTORY_MAX}`);
   const ending = {
-    ended: finished ? 'done' : 'timeout',
+    ended: finished ? 'done' : run.platformLost !== null ? `world-lost: the link to ${run.platformLost} dropped` : 'timeout',
     wallMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
     trouble,
     historyEntries: entries.length,

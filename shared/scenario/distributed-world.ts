@@ -10,7 +10,7 @@
  * hypervisor, guests, orchestrator); each side knows the other's role token.
  */
 import { parseDocument } from 'yaml';
-import type { ComponentSpec, Role } from '../runtime/component.ts';
+import type { ComponentSpec } from '../runtime/component.ts';
 import { ScenarioError } from './errors.ts';
 import { loadScenarioText } from './load.ts';
 import type { Scenario, VmDescription } from './types.ts';
@@ -106,12 +106,6 @@ export function registeringGuest(scenario: Scenario, guest: GuestService): Compo
   if (!spec) throw new Error(`bug: no guest component ${guest.name}`);
   const { vmId: _vmId, ...config } = spec.config as Record<string, unknown>;
   return { ...spec, config: { ...config, registration: true, advertiseUrl: guest.advertiseUrl } };
-}
-
-/** The role a component name has in a world of services (guests: any name that is not the platform's). */
-export function roleOfName(name: string): Role {
-  const platform = (Object.keys(COMPONENTS) as (keyof typeof COMPONENTS)[]).find((role) => COMPONENTS[role] === name);
-  return platform ?? 'guest';
 }
 
 /** A VM the hypervisor created for a registered guest (its hypervisor-status answer). */

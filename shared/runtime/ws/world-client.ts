@@ -42,7 +42,6 @@ interface PeerStream {
   /** Lines that arrived before the world's base was known. */
   early: string[];
   lost: number;
-  events: number;
 }
 
 interface PendingAck {
@@ -75,7 +74,7 @@ export class WorldChannelClient {
   /** Subscribe to these peers' histories; resolves with their clock bases once every one has answered. */
   subscribe(peers: readonly string[], timeoutMs: number): Promise<Map<string, bigint>> {
     for (const peer of peers) {
-      if (!this.streams.has(peer)) this.streams.set(peer, { baseNs: null, backlog: 0, received: 0, partial: '', early: [], lost: 0, events: 0 });
+      if (!this.streams.has(peer)) this.streams.set(peer, { baseNs: null, backlog: 0, received: 0, partial: '', early: [], lost: 0 });
       this.options.send(peer, { kind: 'control', op: WORLD_OPS.subscribe, data: {} });
     }
     return new Promise((resolve, reject) => {
@@ -231,7 +230,6 @@ export class WorldChannelClient {
     if (line.length === 0) return;
     const entry = decodeHistoryLine(line);
     const offset = Number((stream.baseNs ?? 0n) - (this.worldBaseNs ?? 0n));
-    stream.events++;
     this.options.onEvent(peer, entry.t + offset, entry.event);
   }
 }
