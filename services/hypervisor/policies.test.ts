@@ -124,6 +124,8 @@ function rawSteps(): ActorStep[] {
     relay('relay bitmap create again', 0, registers(FFA_FIDS.FFA_NOTIFICATION_BITMAP_CREATE, 5, 2)),
     relay('relay as an SP', NOTIFIER.id, registers(FFA_FIDS.FFA_ID_GET)),
     relay('relay id get as 3', 3, registers(FFA_FIDS.FFA_ID_GET)),
+    // Under ws the GIC handles vm1's placement on its own time: wait for it before the world ends.
+    syncHypervisorWithGic(),
   ];
 }
 
