@@ -22,6 +22,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadScenarioFile, loadScenarioText } from '../shared/scenario/load.ts';
 import { runScenario } from '../shared/scenario/runner.ts';
+import { failuresApartFromSpeed } from '../shared/scenario/test-support/verdict.ts';
 import type { Scenario, ScenarioResult } from '../shared/scenario/types.ts';
 
 const SCENARIOS_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -69,7 +70,7 @@ for (const runtime of RUNTIMES) {
       const known = KNOWN_BUGS[basename(file)];
       it(name, { skip: known === undefined ? false : `known bug: ${known}`, timeout: 180_000 }, async () => {
         const result = await run(loadScenarioFile(file), runtime);
-        assert.ok(result.passed, failureReport(result));
+        assert.deepEqual(failuresApartFromSpeed(result), [], failureReport(result));
       });
     }
   });

@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { readHistory } from '../shared/runtime/history.ts';
+import { failuresApartFromSpeed } from '../shared/scenario/test-support/verdict.ts';
+import type { ScenarioResult } from '../shared/scenario/types.ts';
 import { interpolate, LocalWorld } from './compose/local-world.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -27,25 +29,9 @@ async function withLocalWorld(out: string, network: number, env: NodeJS.ProcessE
   }
 }
 
-interface Summary {
-  passed: boolean;
-  ended: string;
-  checks: { name: string; passed: boolean; detail: string }[];
-  departures?: string[];
-}
+type Summary = ScenarioResult;
 
 const summaryOf = (out: string): Summary => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
-
-/**
- * The checks that failed, but for a latency threshold: speed is measured in benchmarks, not
- * asserted in tests that must hold on a loaded 2-core CI machine (the figure is still printed;
- * `npm run compose:local` itself fails on it, as the scenario says).
- */
-function failedChecks(summary: Summary): string[] {
-  const latency = summary.checks.find((c) => c.name === 'latency');
-  if (latency) process.stdout.write(`# compose:local latency: ${latency.detail}\n`);
-  return summary.checks.filter((c) => !c.passed && c.name !== 'latency').map((c) => `${c.name}: ${c.detail}`);
-}
 
 describe('compose:local', () => {
   it('runs the default world with four registered guests, and every checker holds', { timeout: 240_000 }, async () => {
@@ -59,7 +45,7 @@ describe('compose:local', () => {
     });
     const summary = summaryOf(out);
     assert.equal(summary.ended, 'done');
-    assert.deepEqual(failedChecks(summary), [], 'every correctness checker held');
+    assert.deepEqual(failuresApartFromSpeed(summary), [], 'every correctness checker held');
     assert.ok(code === 0 || code === 1, `the orchestrator's exit code is a verdict: ${code}`);
     assert.equal(code === 0, summary.passed);
     const leak = summary.checks.find((c) => c.name === 'no-leak');
@@ -97,7 +83,7 @@ describe('compose:local', () => {
     assert.equal(summary.ended, 'done', 'the run reached its end');
     assert.equal(summary.departures?.length, 1, 'the result reports the guest that went away');
     assert.match(String(summary.departures?.[0]), /^guest-2 went away \(link lost\): VM \d+ destroyed, its bitmaps freed at the SPMC/);
-    assert.deepEqual(failedChecks(summary), [], 'no checker failed: the killed guest\'s notifications went with its VM');
+    assert.deepEqual(failuresApartFromSpeed(summary), [], 'no checker failed: the killed guest\'s notifications went with its VM');
     assert.equal(code, 0, 'guest-leaves.yaml has no latency threshold: the verdict is the checkers\'');
   });
 });
