@@ -55,6 +55,9 @@ const OPTEE_FLOW: Row[] = [
   nwd('INFO_GET_64 → NO_DATA', infoGet64(), err('NO_DATA')),
   control('malformed control data is refused', 'optee-notif-send', { vm: 'one' }),
   control('an unknown control op is refused', 'reboot', {}),
+  // Controls are one-way: under ws the world could end before the SPMC handled the two above. A
+  // call on the same link after them returns only once they were.
+  nwd('a last call: the controls before it were handled', spmIdGet(), ok({ 2: SPMC_ID })),
 ];
 
 /** OP-TEE as an S-EL1 SP under an S-EL2 SPMC: notif_send_async becomes SET(delay-SRI). */
