@@ -72,6 +72,7 @@ const OPTEE_UNDER_HAFNIUM: Row[] = [
   nwd('GET(VM 1, SP) → ID 3', get(1, SP), got({ sp: 1n << 3n }), { cpu: 1 }),
   nwd('UNBIND ID 3', unbind(OPTEE_SP, 1, 1n << 3n), ok()),
   control('send with the ID unbound → DENIED (OP-TEE would panic)', 'optee-notif-send', { vm: 1, cpu: 1 }),
+  nwd('a last call: the control before it was handled', spmIdGet(), ok({ 2: SPMC_ID })),
 ];
 
 const NOTIFIER_HAFNIUM: Row[] = [
