@@ -239,7 +239,7 @@ async function runOrchestratorService(settings: ServiceSettings, log: Logger): P
     runTimeoutMs: o.runTimeoutMs,
     livenessBoundMs: o.livenessBoundMs,
     log,
-    replay: `FFA_SCENARIO=${settings.scenarioFile} FFA_SEED=${o.seed} (the orchestrator service, against a world of ${settings.scenario.world.vms.length > 0 ? 'registered guests' : 'services'})`,
+    replay: `FFA_SCENARIO=${settings.scenarioFile} FFA_SEED=${o.seed} (the orchestrator service, attached to the running world)`,
   });
   printResult(run.result, run.files);
   writeStatus(settings, COMPONENTS.orchestrator, 'stopped');

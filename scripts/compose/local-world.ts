@@ -14,10 +14,10 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path';
 import { parseEnv as parseEnvFile } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { PROJECT_ROOT } from '../../shared/runtime/load-factory.ts';
 import { buildServiceBundle } from '../service-bundle.ts';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const SERVICE_ENTRY = join(ROOT, 'scripts', 'service.ts');
+const SERVICE_ENTRY = join(PROJECT_ROOT, 'scripts', 'service.ts');
 const ROLE_TOKENS = ['GIC', 'SPMD', 'SPMC', 'HYPERVISOR', 'GUEST', 'ORCHESTRATOR'].map((r) => `FFA_TOKEN_${r}`);
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 3_000;
@@ -173,16 +173,14 @@ export class LocalWorld {
 
   /** Start one service's containers (the orchestrator, once the world is up); resolves with the first's exit code. */
   async run(serviceName: string): Promise<number> {
-    const service = readComposeServices(this.options.file, this.options.env).find((s) => s.name === serviceName);
-    if (!service) throw new Error(`no service ${serviceName}`);
+    const service = this.service(serviceName);
     for (const dependency of service.dependsOn) await this.waitStarted(dependency);
     return this.launch(service, 1).exited;
   }
 
   /** One more container of a service, with some of its environment changed (a test's rogue guest). */
   launchExtra(serviceName: string, replica: number, overrides: Record<string, string>): LocalContainer {
-    const service = readComposeServices(this.options.file, this.options.env).find((s) => s.name === serviceName);
-    if (!service) throw new Error(`no service ${serviceName}`);
+    const service = this.service(serviceName);
     const container = this.launch({ ...service, environment: { ...service.environment, ...overrides } }, replica, overrides);
     container.extra = true;
     return container;
@@ -205,6 +203,12 @@ export class LocalWorld {
     const grace = setTimeout(() => running.forEach((c) => c.process.kill('SIGKILL')), STOP_GRACE_MS);
     await Promise.all(running.map((c) => c.exited));
     clearTimeout(grace);
+  }
+
+  private service(name: string): ServiceDefinition {
+    const service = readComposeServices(this.options.file, this.options.env).find((s) => s.name === name);
+    if (!service) throw new Error(`${this.options.file} has no service ${name}`);
+    return service;
   }
 
   private async prepareEntry(): Promise<void> {
@@ -258,7 +262,7 @@ export class LocalWorld {
     const statusFile = join(logs, `${service.name}-${replica}.status.json`);
     // FFA_CPU_PROF_DIR=dir: each process writes a CPU profile there when it exits (as the ws runtime's workers do).
     const profile = this.options.env['FFA_CPU_PROF_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${this.options.env['FFA_CPU_PROF_DIR']}`, `--cpu-prof-name=${service.name}-${replica}.cpuprofile`] : [];
-    const child = spawn(process.execPath, [...profile, ...this.entry], { cwd: ROOT, env: { ...this.environment(service, replica, statusFile), ...overrides }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...profile, ...this.entry], { cwd: PROJECT_ROOT, env: { ...this.environment(service, replica, statusFile), ...overrides }, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(join(logs, `${service.name}-${replica}.log`));
     child.stderr?.pipe(log);
     child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(plainLines(chunk)));

@@ -185,7 +185,7 @@ export class ComponentHost implements ComponentContext {
     this.requireComponent().onObserve?.(events);
   }
 
-  /** The runtime's link to `peer` closed (ws): the component hears of it, as a message, in its turn. */
+  /** The runtime's link to `peer` closed (ws): recorded, and the component told (after a stall, when it resumes). */
   linkLost(peer: string): void {
     if (!this.running) return;
     if (this.stalled !== null) return this.whenNotStalled(() => this.linkLost(peer));
