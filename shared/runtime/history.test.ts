@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeHistoryLine, encodeHistoryLine, encodeHistoryLineGeneric, type HistoryEntry } from './history.ts';
+import { createHash } from 'node:crypto';
+import { decodeHistoryLine, encodeHistoryLine, encodeHistoryLineGeneric, type HistoryEntry, MemoryHistorySink } from './history.ts';
 import { CONDUITS } from './messages.ts';
 
 const registerFile = fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { minLength: 18, maxLength: 18 });
@@ -37,6 +38,23 @@ test('a history line decodes back to the same entry, registers as exact 64-bit v
   fc.assert(
     fc.property(entry, (e) => {
       assert.deepEqual(decodeHistoryLine(encodeHistoryLine(e as HistoryEntry)), e);
+    }),
+  );
+});
+
+test('the in-memory sink hashes the same bytes whether it keeps every entry, some, or none', () => {
+  fc.assert(
+    fc.property(fc.array(entry, { maxLength: 30 }), fc.nat(40), (entries, limit) => {
+      const expected = createHash('sha256');
+      for (const e of entries) expected.update(`${encodeHistoryLine(e)}\n`);
+      const sink = new MemoryHistorySink(limit);
+      entries.forEach((e, i) => {
+        sink.append(e);
+        if (i === 3) sink.digest(); // asked mid-run: the entries after still count, once
+      });
+      assert.equal(sink.digest(), expected.digest('hex'));
+      assert.equal(sink.count, entries.length);
+      assert.deepEqual(sink.entries, entries.slice(0, limit));
     }),
   );
 });

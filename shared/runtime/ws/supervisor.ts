@@ -13,9 +13,9 @@
  * `bundle: false`, each worker loads the TypeScript sources through tsx instead, which is slower
  * to start but needs no build.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import pino, { type LevelWithSilent, type Logger } from 'pino';
-import { isObservable, type Role, type WorldSpec } from '../component.ts';
+import type { Role, WorldSpec } from '../component.ts';
 import type { HostLimits } from '../component-host.ts';
 import type { HistoryEvent, HistorySink } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
@@ -32,7 +32,6 @@ import type {
   ComponentOp,
   ComponentSetup,
   SupervisorCommand,
-  TimedEvent,
   WorkerLoad,
   WorkerReport,
   WorkerSetup,
@@ -184,7 +183,9 @@ class WsSupervisor implements WsWorld {
     this.log = options.log ?? pino({ level: options.workerLogLevel ?? 'warn' }, pino.destination({ dest: 2, sync: true }));
     for (const component of spec.components) this.tokens.set(component.name, generateToken());
     try {
-      for (const group of this.workerGroups()) this.spawn(group);
+      const groups = this.workerGroups();
+      const observation = this.observationChannels(groups);
+      groups.forEach((group, index) => this.spawn(group, observation[index] ?? {}));
     } catch (error) {
       // e.g. a config that structured clone cannot carry: leave no worker behind.
       for (const thread of this.threads) {
@@ -287,13 +288,27 @@ class WsSupervisor implements WsWorld {
     return [...others, ...guestGroups];
   }
 
+  /**
+   * Each worker's observable events go straight to the orchestrator's worker over a channel of
+   * their own (component.ts isObservable), not through this thread: relaying them here cost the
+   * supervisor a structured clone each way for a third of a loaded world's history.
+   */
+  private observationChannels(groups: readonly string[][]): Pick<WorkerSetup, 'observer' | 'observed'>[] {
+    const orchestrator = this.spec.orchestrator;
+    const home = groups.findIndex((group) => orchestrator !== undefined && group.includes(orchestrator));
+    if (orchestrator === undefined || home < 0) return groups.map(() => ({}));
+    const channels = groups.map((_, index) => (index === home ? null : new MessageChannel()));
+    const observed = channels.flatMap((channel) => (channel ? [channel.port2] : []));
+    return channels.map((channel) => (channel ? { observer: { orchestrator, port: channel.port1 } } : { observed }));
+  }
+
   private componentSetup(name: string): ComponentSetup {
     const component = this.spec.components.find((c) => c.name === name);
     if (!component) throw new Error(`unreachable: ${name} is in the spec`);
     return { component, token: this.token(name), accept: this.acceptListFor(name), orchestrator: name === this.spec.orchestrator };
   }
 
-  private spawn(names: string[]): void {
+  private spawn(names: string[], observation: Pick<WorkerSetup, 'observer' | 'observed'>): void {
     const setup: WorkerSetup = {
       components: names.map((name) => this.componentSetup(name)),
       seed: this.spec.seed,
@@ -305,9 +320,11 @@ class WsSupervisor implements WsWorld {
       logLevel: this.options.workerLogLevel ?? 'warn',
       listenHost: this.options.listenHost ?? '127.0.0.1',
       connectDeadlineMs: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      ...observation,
     };
+    const ports: MessagePort[] = [...(observation.observer ? [observation.observer.port] : []), ...(observation.observed ?? [])];
     // execArgv []: whatever flags this process had, the entry loads the bundle or tsx itself (libraries.md).
-    const worker = new Worker(WORKER_ENTRY, { workerData: setup, execArgv: [] });
+    const worker = new Worker(WORKER_ENTRY, { workerData: setup, execArgv: [], transferList: ports });
     const thread: WorkerHandle = { worker, names, hasExited: false, terminating: false, loaded: false, exited: Promise.resolve(0), heapPeakBytes: 0 };
     this.threads.push(thread);
     const members = names.map((name): Member => ({ name, role: this.roleOf(name), thread, reported: new Set() }));
@@ -436,7 +453,6 @@ class WsSupervisor implements WsWorld {
     switch (report.type) {
       case 'history':
         for (const { t, event } of report.events) this.append(t, event);
-        this.forwardToOrchestrator(report.events);
         return;
       case 'faults':
         this.changeFaults(member, report.install, report.remove, report.ack);
@@ -464,15 +480,6 @@ class WsSupervisor implements WsWorld {
         break;
     }
     this.checkPhase();
-  }
-
-  /** The orchestrator observes the other components' records, interrupt deliveries and lifecycle (component.ts isObservable). */
-  private forwardToOrchestrator(events: readonly TimedEvent[]): void {
-    const name = this.spec.orchestrator;
-    const orchestrator = name === undefined ? undefined : this.members.get(name);
-    if (!orchestrator || name === undefined) return;
-    const observed = events.filter(({ event }) => isObservable(event, name));
-    if (observed.length > 0) this.command(orchestrator, { type: 'observe', events: observed });
   }
 
   /** Only the orchestrator may change the world's faults; every worker applies the change, then the orchestrator hears so. */

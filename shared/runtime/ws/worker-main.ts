@@ -3,7 +3,8 @@
  * each keeps its own node: its own links, identity and token), driven by the supervisor
  * (worker-protocol.ts), which addresses every command to one component. Their history
  * events go to the supervisor in one message per turn of the event loop (a postMessage per event
- * made the supervisor's thread the bottleneck of a loaded world); a component that throws flushes
+ * made the supervisor's thread the bottleneck of a loaded world), and the observable ones also
+ * straight to the orchestrator's worker (WorkerSetup.observer); a component that throws flushes
  * the batch before the worker dies, so a crash loses nothing already recorded. Nothing here
  * catches a component's throw: it is a bug, the worker dies, the supervisor records the crash.
  * Importing this module prepares the worker; runWorker() starts it.
@@ -13,6 +14,7 @@ import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
+import { isObservable, type ObservedEvent } from '../component.ts';
 import pino from 'pino';
 import { monotonicClock, parseStartNs } from './clock.ts';
 import { type PeerAddress, WsNode } from './node.ts';
@@ -45,6 +47,10 @@ function flushHistory(): void {
   const events = historyBatch;
   historyBatch = [];
   reportFor(FIRST, { type: 'history', events });
+  if (!setup.observer) return;
+  const { orchestrator, port: observer } = setup.observer;
+  const observed: ObservedEvent[] = events.filter(({ event }) => isObservable(event, orchestrator));
+  if (observed.length > 0) observer.postMessage(observed);
 }
 
 function recordHistory(event: TimedEvent): void {
@@ -183,9 +189,6 @@ function obey(node: WsNode, command: SupervisorCommand): void {
       node.changeFaults(command.install, command.remove);
       report({ type: 'applied', ack: command.ack });
       return;
-    case 'observe':
-      node.host.observe(command.events);
-      return;
     case 'component-op':
       applyComponentOp(node, command.op, command.detail);
       report({ type: 'applied', ack: command.ack });
@@ -213,8 +216,24 @@ export async function runWorker(): Promise<void> {
     if (node) return obey(node, command);
     if (!setup.components.some((c) => c.component.name === to)) throw new Error(`bug: the supervisor addressed ${to}, which this worker does not run`);
   });
+  listenForObservations();
   for (const node of nodes.values()) reportFor(node.name, { type: 'listening', url: node.url });
   sampleMemory();
+}
+
+/**
+ * The orchestrator's worker: the other workers' observable events, straight from each (their
+ * order within a worker is kept; across workers it is arrival order, as the orchestrator's
+ * observation grace allows for). Unreferenced ports: they never keep a stopped worker alive.
+ */
+function listenForObservations(): void {
+  const orchestrator = setup.components.find((c) => c.orchestrator)?.component.name;
+  const node = orchestrator === undefined ? undefined : nodes.get(orchestrator);
+  for (const port of setup.observed ?? []) {
+    port.on('message', (events: ObservedEvent[]) => node?.host.observe(events));
+    port.unref();
+  }
+  setup.observer?.port.unref();
 }
 
 /** Bound on how often the heap is sampled: cheap, and enough to see a peak build up. */

@@ -2,8 +2,9 @@
  * The supervisor ↔ worker protocol, declared once (as piscina's types.ts does). Everything
  * crosses a MessagePort by structured clone, which keeps bigints (registers, fault rules' fids).
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { LevelWithSilent } from 'pino';
-import type { ComponentSpec, ObservedEvent } from '../component.ts';
+import type { ComponentSpec } from '../component.ts';
 import type { HostLimits } from '../component-host.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
@@ -35,6 +36,14 @@ export interface WorkerSetup {
   listenHost: string;
   /** Bound on opening this component's links. */
   connectDeadlineMs: number;
+  /**
+   * The world's orchestrator and the direct channel to the worker that runs it (every other
+   * worker): this worker posts its components' observable events there (ObservedEvent[] a
+   * message), past the supervisor's thread. Absent in a world without an orchestrator.
+   */
+  observer?: { orchestrator: string; port: MessagePort };
+  /** The orchestrator's worker: one port per other worker, each carrying that worker's observable events. */
+  observed?: MessagePort[];
 }
 
 /** Every command after WorkerLoad names the component it is for. */
@@ -73,8 +82,6 @@ export type SupervisorCommand =
   | { type: 'stop'; detail: string }
   /** Every worker: install and remove fault rules (the orchestrator asked); answered `applied`. */
   | { type: 'faults'; install: FaultRule[]; remove: string[]; ack: number }
-  /** The orchestrator's worker: other components' observable history events. */
-  | { type: 'observe'; events: ObservedEvent[] }
   /** One worker: a fault on its component; answered `applied`. */
   | { type: 'component-op'; op: ComponentOp; detail: string; ack: number }
   /** The orchestrator's worker: every worker has applied its request `ack`. */
