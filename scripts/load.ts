@@ -299,7 +299,8 @@ export function printLoad(load: LoadResult): void {
   console.log(`  arrival → set            ${percentiles(stats.latency.arrivalToSet)}`);
   for (const [hop, p] of Object.entries(stats.latency.hops)) console.log(`    ${hop.padEnd(24)} p50 ${ms(p.p50)}, p99 ${ms(p.p99)}, max ${ms(p.max)}`);
   console.log(`  INFO_GET: ${ig.calls} calls in ${ig.loops} loops, ${ig.perLoop.mean.toFixed(2)} per loop (max ${ig.perLoop.max}), ${ig.perSriTaken.toFixed(2)} per SRI taken; ${ig.srisTaken} SRIs taken, ${ig.srisCoalesced} during a running loop; ${ig.loopBoundHits} loop-bound hits; ${ig.idsPerCall.toFixed(2)} VMs per answer`);
-  console.log(`  SRI (INTID ${stats.sri.intid ?? '-'}): ${stats.sri.raised} raised, ${stats.sri.merged} merged at the GIC, ${stats.sri.delivered} delivered; NPI (INTID ${stats.npi.intid ?? '-'}): ${stats.npi.raised} raised, ${stats.npi.merged} merged, ${stats.npi.delivered} delivered`);
+  const interrupt = (s: typeof stats.sri) => `${s.raised} raised, ${s.merged} merged at the GIC, ${s.kept} kept for after the acknowledge, ${s.delivered} delivered`;
+  console.log(`  SRI (INTID ${stats.sri.intid ?? '-'}): ${interrupt(stats.sri)}; NPI (INTID ${stats.npi.intid ?? '-'}): ${interrupt(stats.npi)}`);
   for (const check of load.checks) console.log(`  ${check.passed ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`);
   if (load.threshold) console.log(`  ${load.threshold.passed ? 'ok  ' : 'FAIL'} corrected end-to-end p99 ${ms(load.threshold.correctedP99Ns)} against --p99 ${ms(load.threshold.p99Ns)}`);
   if (load.memory) {

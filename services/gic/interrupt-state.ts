@@ -39,10 +39,22 @@ export interface InterruptSlot {
   raisedBy: string;
   /** Raises merged into the current pending edge (a lost-wakeup question hangs on these). */
   merges: number;
+  /**
+   * A raise reached the GIC while the interrupt was delivered but its acknowledge had not. In
+   * GICv3 the ICC_IAR1_EL1 read is synchronous: an edge either precedes it (and merges) or
+   * follows it (and the interrupt becomes active+pending, IHI 0069 §4.1.2). Here the acknowledge
+   * is a message on the target's own link, and a raise caused after it (the handler's GET, then
+   * a new SET, SRI, INFO_GET and injection) can overtake it on another link; the GIC cannot tell
+   * the two apart. So it keeps the edge: the acknowledge makes the interrupt active+pending, and
+   * it is delivered again at EOI. At worst one extra delivery (a GET or INFO_GET that finds
+   * nothing), never a lost one. (A raise from the component it was delivered to is not kept: a
+   * link keeps its order, so that raise was sent before the acknowledge.)
+   */
+  raisedWhileDelivered: boolean;
 }
 
 export function inactiveSlot(intid: number): InterruptSlot {
-  return { intid, state: InterruptState.Inactive, deliveredTo: [], cpu: null, owner: null, raisedBy: '', merges: 0 };
+  return { intid, state: InterruptState.Inactive, deliveredTo: [], cpu: null, owner: null, raisedBy: '', merges: 0, raisedWhileDelivered: false };
 }
 
 /** What a raise did. */
@@ -66,18 +78,32 @@ export function raiseSlot(slot: InterruptSlot, from: string): RaiseResult {
       slot.merges = 0;
       return 'active+pending';
     case InterruptState.Pending:
+      // A raise from the one it was delivered to was sent before that one's acknowledge (a link
+      // keeps its order): it truly came first, and merges.
+      if (slot.deliveredTo.some((recipient) => recipient !== from)) slot.raisedWhileDelivered = true;
+      slot.merges++;
+      return 'merged';
     case InterruptState.ActivePending:
       slot.merges++;
       return 'merged';
   }
 }
 
+/** For a gic-merge record: `kept` when the edge was kept for after the acknowledge (raisedWhileDelivered). */
+export function keptOf(slot: InterruptSlot | undefined): { kept?: true } {
+  return slot?.raisedWhileDelivered ? { kept: true } : {};
+}
+
 export type AckResult = { ok: true } | { ok: false; reason: 'not-delivered' };
 
-/** Pending and delivered to `from` → Active, owned by `from` (ICC_IAR1_EL1 returns only a signalled interrupt). */
+/**
+ * Pending and delivered to `from` → Active, owned by `from` (ICC_IAR1_EL1 returns only a
+ * signalled interrupt), or ActivePending when a raise arrived meanwhile (raisedWhileDelivered).
+ */
 export function acknowledgeSlot(slot: InterruptSlot, from: string): AckResult {
   if (slot.state !== InterruptState.Pending || !slot.deliveredTo.includes(from)) return { ok: false, reason: 'not-delivered' };
-  slot.state = InterruptState.Active;
+  slot.state = slot.raisedWhileDelivered ? InterruptState.ActivePending : InterruptState.Active;
+  slot.raisedWhileDelivered = false;
   slot.deliveredTo = [];
   slot.owner = from;
   return { ok: true };
@@ -103,6 +129,7 @@ export function withdrawSlot(slot: InterruptSlot): boolean {
   if (slot.state !== InterruptState.Pending || slot.deliveredTo.length === 0) return false;
   slot.deliveredTo = [];
   slot.cpu = null;
+  slot.raisedWhileDelivered = false; // held again: the edge is the one waiting
   return true;
 }
 
@@ -112,6 +139,7 @@ export function forgetRecipient(slot: InterruptSlot, name: string): boolean {
   slot.deliveredTo = slot.deliveredTo.filter((recipient) => recipient !== name);
   if (slot.deliveredTo.length > 0) return false;
   slot.cpu = null;
+  slot.raisedWhileDelivered = false;
   return true;
 }
 

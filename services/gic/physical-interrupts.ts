@@ -8,6 +8,7 @@ import type { InterruptGroup, InterruptMessage } from '../../shared/runtime/mess
 import type { Distributor, IntidSetting, SettingChange } from './distributor.ts';
 import {
   acknowledgeSlot,
+  keptOf,
   assertSlotInvariants,
   endSlot,
   forgetRecipient,
@@ -68,7 +69,7 @@ export class PhysicalInterrupts {
     const cpu = this.cpuOf(located, request.cpu);
     const base = { intid: request.intid, cpu, group: located.setting.group, from };
     if (result === 'merged') {
-      this.out.record({ event: 'gic-merge', ...base, state: slot.state, delivered: isDelivered(slot), merges: slot.merges });
+      this.out.record({ event: 'gic-merge', ...base, state: slot.state, delivered: isDelivered(slot), merges: slot.merges, ...keptOf(slot) });
       return null;
     }
     this.out.record({ event: 'gic-raise', ...base, state: slot.state });
@@ -88,7 +89,7 @@ export class PhysicalInterrupts {
     if (!result.ok) {
       return refuse('not-delivered', `INTID ${request.intid} on CPU ${request.cpu} is ${located.slot.state} and not delivered to ${from}`);
     }
-    this.out.record({ event: 'gic-ack', intid: request.intid, cpu: request.cpu, from });
+    this.out.record({ event: 'gic-ack', intid: request.intid, cpu: request.cpu, from, state: located.slot.state });
     this.deliverOn(request.cpu);
     return null;
   }

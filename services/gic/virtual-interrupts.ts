@@ -11,6 +11,7 @@ import type { InterruptMessage } from '../../shared/runtime/messages.ts';
 import { LIMITS } from './config.ts';
 import {
   acknowledgeSlot,
+  keptOf,
   assertSlotInvariants,
   endSlot,
   forgetRecipient,
@@ -60,7 +61,7 @@ export class VirtualInterrupts {
         return refuse('held-queue-full', `VM ${request.vm} vCPU ${request.vcpu}: every list register and the held queue are in use`);
       case 'merged':
       case 'queue-merged':
-        this.out.record({ event: 'gic-merge', ...base, state: this.stateOf(target, request.intid), delivered: this.isDeliveredAt(target, request.intid) });
+        this.out.record({ event: 'gic-merge', ...base, state: this.stateOf(target, request.intid), delivered: this.isDeliveredAt(target, request.intid), ...keptOf(target.slot(request.intid)) });
         return null;
       case 'queued':
         this.out.record({ event: 'gic-raise', ...base, state: 'pending' });
@@ -81,7 +82,7 @@ export class VirtualInterrupts {
     if (!target || !slot) return refuse('not-delivered', `virtual INTID ${request.intid} is not pending at VM ${request.vm} vCPU ${request.vcpu}`);
     const result = acknowledgeSlot(slot, from);
     if (!result.ok) return refuse('not-delivered', `virtual INTID ${request.intid} at VM ${request.vm} vCPU ${request.vcpu} is ${slot.state} and not delivered to ${from}`);
-    this.out.record({ event: 'gic-ack', intid: request.intid, vm: request.vm, vcpu: request.vcpu, from });
+    this.out.record({ event: 'gic-ack', intid: request.intid, vm: request.vm, vcpu: request.vcpu, from, state: slot.state });
     this.deliverOn(target);
     return null;
   }

@@ -47,7 +47,7 @@ for (const runtime of RUNTIMES) {
         'merge:pending',
         'release(vcpu-online)',
         'deliver>vm1',
-        'ack',
+        'ack:active',
         'eoi:inactive',
       ]);
       assert.equal(recordsWhere(entries, 'gic-deliver', { vm })[0]?.['pcpu'], 1);
@@ -109,7 +109,7 @@ for (const runtime of RUNTIMES) {
         [1],
       );
       const life = lifeOf(entries, { intid: NPI, vm, vcpu: 0 });
-      assert.deepEqual(life.slice(-6), ['raise:pending', 'hold(vcpu-offline)', 'release(vcpu-online)', 'deliver>vm1', 'ack', 'eoi:inactive']);
+      assert.deepEqual(life.slice(-6), ['raise:pending', 'hold(vcpu-offline)', 'release(vcpu-online)', 'deliver>vm1', 'ack:active', 'eoi:inactive']);
       assert.deepEqual(
         recordsWhere(entries, 'gic-vcpu-online', { vm, vcpu: 0 }).map((r) => [r['pcpu'], r['previousCpu']]),
         [
@@ -164,7 +164,7 @@ for (const runtime of RUNTIMES) {
         'refused(not-delivered)',
         'release(vcpu-online)',
         'deliver>vm1',
-        'ack',
+        'ack:active',
         'eoi:inactive',
       ]);
     });
@@ -214,7 +214,7 @@ for (const runtime of RUNTIMES) {
         'merge:queued',
         'release(list-register-free)',
         'deliver>vm1',
-        'ack',
+        'ack:active',
         'eoi:inactive',
       ]);
       assert.deepEqual(lifeOf(entries, { intid: 4, vm, vcpu: 0 }), ['drop(held-queue-full)']);

@@ -51,8 +51,10 @@ function assertCountsAddUp(r: Run, sends: number): void {
   assert.equal(stats.latency.uncorrected.count, sends);
   // The SRI: OP-TEE raises it for every send; the GIC takes it as new or merges it into a pending one.
   assert.equal(stats.sri.intid, 8);
-  assert.equal(stats.sri.raised + stats.sri.merged, sends);
-  assert.equal(stats.sri.delivered, stats.sri.raised, 'the hypervisor is the SRI\'s only audience');
+  assert.equal(stats.sri.raised + stats.sri.merged + stats.sri.kept, sends);
+  // The hypervisor is the SRI's only audience: one delivery per new edge, and one more after the
+  // EOI for each edge kept because it reached the GIC before the acknowledge.
+  assert.equal(stats.sri.delivered, stats.sri.raised + stats.sri.kept);
   assert.equal(stats.infoGet.srisTaken, stats.sri.delivered);
   assert.equal(stats.infoGet.loops + stats.infoGet.srisCoalesced, stats.infoGet.srisTaken);
   assert.ok(stats.infoGet.loops >= 1);
@@ -125,7 +127,7 @@ describe('load statistics under merging: 8 guests, 40000/s, 2000 notifications (
   it('adds up with SRIs merged at the GIC and taken during a running INFO_GET loop', () => {
     assert.equal(r.result.passed, true, JSON.stringify(r.result.checks));
     assertCountsAddUp(r, 2000);
-    assert.ok(r.stats.sri.merged > 0, 'some SRIs merged at the GIC');
+    assert.ok(r.stats.sri.merged + r.stats.sri.kept > 0, 'some SRIs found it pending at the GIC');
     assert.ok(r.stats.infoGet.srisCoalesced > 0, 'some SRIs came while a loop ran');
     assert.ok(r.stats.infoGet.idsPerCall > 1, 'INFO_GET answers named several VMs');
   });

@@ -74,6 +74,11 @@ export interface InterruptStats {
   raised: number;
   /** Raises that found it still pending and merged (`gic-merge`). */
   merged: number;
+  /**
+   * Raises that found it delivered but not yet acknowledged, kept to be delivered again after its
+   * EOI (`gic-merge` with `kept`: services/gic/interrupt-state.ts raisedWhileDelivered).
+   */
+  kept: number;
   /** Deliveries (`gic-deliver` for the SRI; virtual deliveries to the guests for the NPI). */
   delivered: number;
 }
@@ -263,13 +268,14 @@ function scan(entries: readonly HistoryEntry[], model: WorldModel): Scan {
 }
 
 function interruptStats(gic: readonly RecordView[], intid: number | null, virtual: boolean, virtualDeliveries: number): InterruptStats {
-  const stats: InterruptStats = { intid, raised: 0, merged: 0, delivered: virtual ? virtualDeliveries : 0 };
+  const stats: InterruptStats = { intid, raised: 0, merged: 0, kept: 0, delivered: virtual ? virtualDeliveries : 0 };
   if (intid === null) return stats;
   for (const record of gic) {
     if (numberField(record.data, 'intid') !== intid) continue;
     const isVirtual = numberField(record.data, 'vm') !== null;
     if (isVirtual !== virtual) continue;
     if (record.event === 'gic-raise') stats.raised++;
+    else if (record.event === 'gic-merge' && record.data['kept'] === true) stats.kept++;
     else if (record.event === 'gic-merge') stats.merged++;
     else if (record.event === 'gic-deliver' && !virtual) stats.delivered++;
   }
