@@ -60,6 +60,8 @@ function describe(model: WorldModel, episode: Episode): { what: string; endpoint
 interface Verdict {
   readonly failed: string | null;
   readonly undecided: boolean;
+  /** Delivered, but past the liveness bound. */
+  readonly late?: true;
 }
 
 /** Lost, late, or still pending past its deadline. */
@@ -71,7 +73,8 @@ function judge(model: WorldModel, analysis: NotificationAnalysis, episode: Episo
   if (outcome === 'lost') return { failed: `lost: ${why ?? ''}`, undecided: false };
   if (outcome === 'delivered') {
     const at = (episode.delivery as NonNullable<Episode['delivery']>).entry.t;
-    return { failed: at > deadline ? `delivered ${at - deadline} ns after its deadline (${model.livenessBoundNs} ns bound)` : null, undecided: false };
+    if (at <= deadline) return { failed: null, undecided: false };
+    return { failed: `delivered ${at - deadline} ns after its deadline (${model.livenessBoundNs} ns bound)`, undecided: false, late: true };
   }
   const quietAt = model.quietAtEndNs ?? null;
   if (analysis.endNs < deadline && quietAt !== null) return { failed: `never returned by a GET: still pending when the world went quiet at ${(quietAt / 1e6).toFixed(3)} ms, with nothing left in flight to deliver it`, undecided: false };
@@ -84,10 +87,12 @@ export function checkNoLostNotification(entries: readonly HistoryEntry[], model:
   const faults = entries.filter((e) => e.event.type === 'fault');
   let undecided = 0;
   let delivered = 0;
+  let late = 0;
   for (const episode of analysis.episodes) {
     const verdict = judge(model, analysis, episode);
     if (verdict.undecided) undecided++;
     if (episode.delivery) delivered++;
+    if (verdict.late) late++;
     if (verdict.failed === null) continue;
     const first = episode.sets[0] as PendingMaker;
     const { what, endpoints } = describe(model, episode);
@@ -97,5 +102,8 @@ export function checkNoLostNotification(entries: readonly HistoryEntry[], model:
     failures.add({ message: `${what} ${verdict.failed}`, bit: episode.bit, endpoints, events: evidenceOf(shown) });
   }
   const pendingNote = undecided > 0 ? `, ${undecided} still pending when the run ended before their deadline` : '';
-  return checkOutcome(failures, 'lost notifications', `${analysis.episodes.length} notifications, ${delivered} delivered${pendingNote}`);
+  const lateNote = late > 0 ? ` (${late} of them past the ${model.livenessBoundNs / 1e6} ms liveness bound)` : '';
+  // A delivery past the bound fails the check as a lost one does, but a reader must see which it was.
+  const noun = late === 0 ? 'lost notifications' : late === failures.total ? 'late notifications' : 'lost or late notifications';
+  return checkOutcome(failures, noun, `${analysis.episodes.length} notifications, ${delivered} delivered${lateNote}${pendingNote}`);
 }
