@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import type { Clock, ComponentFactory, ComponentSpec, WorldControl } from '../component.ts';
+import type { Clock, ComponentFactory, ComponentSpec, RandomSource, WorldControl } from '../component.ts';
 import { ComponentHost, type HostLimits } from '../component-host.ts';
 import type { HistoryEvent } from '../history.ts';
 import { type FaultRule, RuleInterceptor } from '../interceptor.ts';
@@ -39,6 +39,12 @@ export interface WsNodeOptions {
   /** The run's seed and every component name of the world: they fix this component's random streams. */
   seed: number;
   worldNames: readonly string[];
+  /**
+   * This component's streams, when the caller made them already (worldStreams): a worker running
+   * many components makes every stream of the world once, rather than each node doing it for
+   * itself (quadratic in the components: most of a 1,000-guest worker's start-up).
+   */
+  streams?: ComponentStreams;
   /** The token this component presents in its hellos. */
   token: string;
   /** Who may open links to this component. */
@@ -69,6 +75,26 @@ export interface WsNodeOptions {
 
 type Waiter = { names: readonly string[]; resolve: () => void };
 
+/** A component's random stream and its fault stream. */
+export interface ComponentStreams {
+  random: RandomSource;
+  faults: RandomSource;
+}
+
+/** Every component's streams: the same as under sim (sim-world.ts), one per name and one fault stream per name. */
+export function worldStreams(seed: number, worldNames: readonly string[]): { of(name: string): ComponentStreams } {
+  const random = randomStreams(seed, worldNames);
+  const faults = randomStreams(seed, worldNames.map((n) => `@faults:${n}`));
+  return {
+    of(name) {
+      const own = random.get(name);
+      const ownFaults = faults.get(`@faults:${name}`);
+      if (!own || !ownFaults) throw new Error(`no random stream for ${name}`);
+      return { random: own, faults: ownFaults };
+    },
+  };
+}
+
 export class WsNode {
   readonly name: string;
   readonly host: ComponentHost;
@@ -92,10 +118,7 @@ export class WsNode {
     this.limits = linkLimits(options.linkLimits);
     this.log = options.log;
     if (!worldNames.includes(this.name)) throw new WsRuntimeError('BAD_WORLD', `${this.name} is not among the world's names`);
-    // The same streams as under sim (sim-world.ts): one per name, and one fault stream per name.
-    const random = randomStreams(seed, worldNames).get(this.name);
-    const faultRandom = randomStreams(seed, worldNames.map((n) => `@faults:${n}`)).get(`@faults:${this.name}`);
-    if (!random || !faultRandom) throw new Error(`no random stream for ${this.name}`);
+    const { random, faults: faultRandom } = options.streams ?? worldStreams(seed, worldNames).of(this.name);
     const history = (t: number, event: HistoryEvent): void => {
       options.history(t, event);
       this.worldServer?.record(t, event);

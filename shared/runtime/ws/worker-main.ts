@@ -17,7 +17,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isObservable, type ObservedEvent } from '../component.ts';
 import pino from 'pino';
 import { monotonicClock, parseStartNs } from './clock.ts';
-import { type PeerAddress, WsNode } from './node.ts';
+import { type PeerAddress, WsNode, worldStreams } from './node.ts';
 import type { AddressedCommand, ComponentOp, ComponentSetup, SupervisorCommand, TimedEvent, WorkerReport, WorkerSetup } from './worker-protocol.ts';
 
 const port = parentPort;
@@ -35,6 +35,8 @@ const FIRST = setup.components[0]?.component.name ?? '';
 // pino trap (libraries.md): no transport threads in service workers; log synchronously to stderr.
 const log = pino({ level: setup.logLevel }, pino.destination({ dest: 2, sync: true }));
 const clock = monotonicClock(parseStartNs(setup.startNs));
+/** Made once for every component this worker runs. */
+const streams = worldStreams(setup.seed, setup.worldNames);
 
 /** Bound on one batch: a long synchronous burst is sent in pieces. */
 const HISTORY_BATCH_MAX = 1024;
@@ -74,6 +76,7 @@ async function createNode(own: ComponentSetup): Promise<WsNode | undefined> {
       component: own.component,
       seed: setup.seed,
       worldNames: setup.worldNames,
+      streams: streams.of(name),
       token: own.token,
       accept: new Map(Object.entries(own.accept)),
       clock,
