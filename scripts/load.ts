@@ -297,7 +297,7 @@ export function printLoad(load: LoadResult): void {
   console.log(`  end to end, corrected    ${percentiles(stats.latency.corrected)}`);
   console.log(`  end to end, uncorrected  ${percentiles(stats.latency.uncorrected)}`);
   console.log(`  arrival → set            ${percentiles(stats.latency.arrivalToSet)}`);
-  for (const [hop, p] of Object.entries(stats.latency.hops)) console.log(`    ${hop.padEnd(24)} p50 ${ms(p.p50)}, p99 ${ms(p.p99)}, max ${ms(p.max)}`);
+  for (const [hop, p] of Object.entries(stats.latency.hops)) console.log(`    ${hop.padEnd(24)} ${percentiles(p)}`);
   console.log(`  INFO_GET: ${ig.calls} calls in ${ig.loops} loops, ${ig.perLoop.mean.toFixed(2)} per loop (max ${ig.perLoop.max}), ${ig.perSriTaken.toFixed(2)} per SRI taken; ${ig.srisTaken} SRIs taken, ${ig.srisCoalesced} during a running loop; ${ig.loopBoundHits} loop-bound hits; ${ig.idsPerCall.toFixed(2)} VMs per answer`);
   const interrupt = (s: typeof stats.sri) => `${s.raised} raised, ${s.merged} merged at the GIC, ${s.kept} kept for after the acknowledge, ${s.delivered} delivered`;
   console.log(`  SRI (INTID ${stats.sri.intid ?? '-'}): ${interrupt(stats.sri)}; NPI (INTID ${stats.npi.intid ?? '-'}): ${interrupt(stats.npi)}`);
