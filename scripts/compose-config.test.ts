@@ -13,6 +13,7 @@ import { after, describe, it } from 'node:test';
 import YAML from 'yaml';
 import {
   checkComposeText,
+  composeV1Available,
   composeV1Config,
   formatProblem,
   parseCompose,
@@ -39,8 +40,15 @@ function composeDoc(): Doc & { services: Record<string, Service>; networks: Reco
 
 const ROLES = ['gic', 'spmd', 'spmc', 'hypervisor', 'guest', 'orchestrator'];
 
+/**
+ * The v1 layer needs Debian's docker-compose. `.ci/run` installs it, so CI always runs that layer;
+ * on a fresh machine without it, `npm test` skips that layer (and says so) and runs the others.
+ */
+const V1 = composeV1Available();
+const V1_SKIP = V1 ? false : 'docker-compose is not installed (Debian: apt-get install docker-compose; .ci/run installs it)';
+
 describe('docker-compose.yml is valid', () => {
-  it('loads in docker-compose v1.29 (`config`, with placeholder tokens beside a copy)', () => {
+  it('loads in docker-compose v1.29 (`config`, with placeholder tokens beside a copy)', { skip: V1_SKIP }, () => {
     const v1 = composeV1Config(composeText);
     assert.equal(v1.status, 0, v1.stderr);
     // What v1 resolved keeps what the world needs: the replicas and the health-gated start order.
@@ -105,10 +113,11 @@ describe('docker-compose.yml is valid', () => {
       const doc = composeDoc();
       edit(doc);
       // YAML 1.1 as v1 reads it: "no" stays quoted rather than turning into false.
-      const problems = checkComposeText(YAML.stringify(doc, { version: '1.1' }));
+      const problems = checkComposeText(YAML.stringify(doc, { version: '1.1' }), V1);
       const said = problems.map(formatProblem).join('\n');
       assert.ok(problems.length > 0, `nothing refused ${what}`);
       for (const [layer, pattern] of Object.entries(refusedBy)) {
+        if (layer === 'compose-v1' && !V1) continue; // V1_SKIP
         assert.ok(
           problems.some((p) => p.layer === layer && pattern.test(p.message === '' ? p.where : `${p.where}: ${p.message}`)),
           `${layer} should refuse ${what} (${pattern}); the checks said:\n${said}`,

@@ -191,10 +191,20 @@ export function composeV1Config(text: string): ComposeV1Result {
   }
 }
 
-/** Every layer's problems with one compose file's text; v1 is skipped when the YAML does not parse. */
-export function checkComposeText(text: string): ComposeProblem[] {
+/** Whether Debian's docker-compose (v1) is on the PATH, for the `compose-v1` layer. */
+export function composeV1Available(): boolean {
+  const run = spawnSync('docker-compose', ['version'], { encoding: 'utf8', timeout: 30_000 });
+  return run.error === undefined && run.status === 0;
+}
+
+/**
+ * Every layer's problems with one compose file's text; v1 is skipped when the YAML does not parse,
+ * or when `withV1` is false (docker-compose not installed).
+ */
+export function checkComposeText(text: string, withV1 = true): ComposeProblem[] {
   const { doc, problems } = parseCompose(text);
   if (doc === undefined) return problems;
+  if (!withV1) return [...schemaProblems(doc), ...ruleProblems(doc)];
   const v1 = composeV1Config(text);
   const v1Problems: ComposeProblem[] =
     v1.status === 0 ? [] : [{ layer: 'compose-v1', where: '', message: v1Complaint(v1.stderr) }];
