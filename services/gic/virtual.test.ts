@@ -57,6 +57,56 @@ for (const runtime of RUNTIMES) {
       );
     });
 
+    it('keeps an injection that arrives before the guest\'s acknowledge and delivers it again after EOI (the NPI race)', async () => {
+      // The guest took the NPI (its ack still on its way) and the hypervisor injects again: the
+      // edge may have come after the guest read IAR, so it is kept (interrupt-state.ts).
+      const entries = await runGicWorld(
+        {
+          gic: gicConfig(),
+          actors: {
+            vm1: {
+              steps: [
+                ...guestSubscribes,
+                awaitVirtual(NPI, vm, 0),
+                signal('hypervisor', 'delivered'),
+                awaitSignal('injected-again'),
+                send(virtual('ack', NPI, vm, 0)),
+                send(virtual('eoi', NPI, vm, 0)),
+                awaitVirtual(NPI, vm, 0),
+                send(virtual('ack', NPI, vm, 0)),
+                send(virtual('eoi', NPI, vm, 0)),
+                sync,
+              ],
+            },
+            hypervisor: {
+              steps: [
+                awaitSignal('subscribed'),
+                send(lifecycle('vcpu-online', vm, 0, 0)),
+                send(virtual('raise', NPI, vm, 0)),
+                awaitSignal('delivered'),
+                send(virtual('raise', NPI, vm, 0)),
+                sync,
+                signal('vm1', 'injected-again'),
+              ],
+            },
+          },
+        },
+        runtime,
+      );
+      assert.deepEqual(lifeOf(entries, { intid: NPI, vm, vcpu: 0 }), [
+        'raise:pending',
+        'deliver>vm1',
+        'merge:pending',
+        'ack:active+pending',
+        'eoi:pending',
+        'deliver>vm1',
+        'ack:active',
+        'eoi:inactive',
+      ]);
+      assert.deepEqual(recordsWhere(entries, 'gic-merge', { vm }).map((m) => m['kept']), [true]);
+      assert.equal(deliveries(entries, 'vm1').length, 2);
+    });
+
     it('delivers to the vCPU wherever it runs, and follows it across a move and an offline spell', async () => {
       const entries = await runGicWorld(
         {
