@@ -9,10 +9,12 @@ import { describe, it } from 'node:test';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import { gicConfig } from './test-support/configs.ts';
 import {
+  ackAndEnd,
   awaitPhysical,
   awaitRefusal,
   awaitSignal,
   configure,
+  handlePhysical,
   physical,
   send,
   signal,
@@ -121,11 +123,8 @@ for (const runtime of RUNTIMES) {
                 awaitPhysical(8, 0),
                 signal('spmc', 'delivered'),
                 awaitSignal('raised-again'),
-                send(physical('ack', 8, 0)),
-                send(physical('eoi', 8, 0)),
-                awaitPhysical(8, 0),
-                send(physical('ack', 8, 0)),
-                send(physical('eoi', 8, 0)),
+                ...ackAndEnd(physical('ack', 8, 0), physical('eoi', 8, 0)),
+                ...handlePhysical(8, 0),
                 sync,
               ],
             },

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import { gicConfig, VM1_ID } from './test-support/configs.ts';
-import { awaitRefusal, awaitSignal, awaitVirtual, lifecycle, send, signal, sync, virtual } from './test-support/frames.ts';
+import { ackAndEnd, awaitRefusal, awaitSignal, awaitVirtual, handleVirtual, lifecycle, send, signal, sync, virtual } from './test-support/frames.ts';
 import { deliveries, lifeOf, protocolErrors, recordsWhere } from './test-support/history.ts';
 import { runGicWorld } from './test-support/run.ts';
 
@@ -70,11 +70,8 @@ for (const runtime of RUNTIMES) {
                 awaitVirtual(NPI, vm, 0),
                 signal('hypervisor', 'delivered'),
                 awaitSignal('injected-again'),
-                send(virtual('ack', NPI, vm, 0)),
-                send(virtual('eoi', NPI, vm, 0)),
-                awaitVirtual(NPI, vm, 0),
-                send(virtual('ack', NPI, vm, 0)),
-                send(virtual('eoi', NPI, vm, 0)),
+                ...ackAndEnd(virtual('ack', NPI, vm, 0), virtual('eoi', NPI, vm, 0)),
+                ...handleVirtual(NPI, vm, 0),
                 sync,
               ],
             },

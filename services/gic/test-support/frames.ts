@@ -34,6 +34,15 @@ export const awaitVirtual = (intid: number, vm: number, vcpu: number): ActorStep
   match: { kind: 'irq', op: 'deliver', intid, vm, vcpu },
 });
 
+/** A handler's whole turn: acknowledge, then end (the frames already built for one interrupt). */
+export const ackAndEnd = (ack: InterruptMessage, eoi: InterruptMessage): ActorStep[] => [send(ack), send(eoi)];
+
+/** Wait for the next delivery of this physical INTID on this CPU, then acknowledge and end it. */
+export const handlePhysical = (intid: number, cpu: number): ActorStep[] => [awaitPhysical(intid, cpu), ...ackAndEnd(physical('ack', intid, cpu), physical('eoi', intid, cpu))];
+
+/** Wait for the next delivery of this virtual INTID to this vCPU, then acknowledge and end it. */
+export const handleVirtual = (intid: number, vm: number, vcpu: number): ActorStep[] => [awaitVirtual(intid, vm, vcpu), ...ackAndEnd(virtual('ack', intid, vm, vcpu), virtual('eoi', intid, vm, vcpu))];
+
 export const awaitMatch = (match: MessagePattern): ActorStep => ({ do: 'await', match });
 export const awaitRefusal = (code: string): ActorStep => ({ do: 'await', match: { kind: 'protocol-error', code } });
 export const sync: ActorStep = { do: 'sync' };
