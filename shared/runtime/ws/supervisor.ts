@@ -291,15 +291,17 @@ class WsSupervisor implements WsWorld {
   /**
    * Each worker's observable events go straight to the orchestrator's worker over a channel of
    * their own (component.ts isObservable), not through this thread: relaying them here cost the
-   * supervisor a structured clone each way for a third of a loaded world's history.
+   * supervisor a structured clone each way for a third of a loaded world's history. The
+   * orchestrator's own worker has a channel to itself too, so what its other components record
+   * arrives the same way, on a later turn, never re-entering the orchestrator.
    */
   private observationChannels(groups: readonly string[][]): Pick<WorkerSetup, 'observer' | 'observed'>[] {
     const orchestrator = this.spec.orchestrator;
     const home = groups.findIndex((group) => orchestrator !== undefined && group.includes(orchestrator));
     if (orchestrator === undefined || home < 0) return groups.map(() => ({}));
-    const channels = groups.map((_, index) => (index === home ? null : new MessageChannel()));
-    const observed = channels.flatMap((channel) => (channel ? [channel.port2] : []));
-    return channels.map((channel) => (channel ? { observer: { orchestrator, port: channel.port1 } } : { observed }));
+    const channels = groups.map(() => new MessageChannel());
+    const observed = channels.map((channel) => channel.port2);
+    return channels.map((channel, index) => ({ observer: { orchestrator, port: channel.port1 }, ...(index === home ? { observed } : {}) }));
   }
 
   private componentSetup(name: string): ComponentSetup {

@@ -225,9 +225,9 @@ export async function runWorker(): Promise<void> {
 }
 
 /**
- * The orchestrator's worker: the other workers' observable events, straight from each (their
- * order within a worker is kept; across workers it is arrival order, as the orchestrator's
- * observation grace allows for). Unreferenced ports: they never keep a stopped worker alive.
+ * The orchestrator's worker: every worker's observable events, straight from each (their order
+ * within a worker is kept; across workers it is arrival order, as the orchestrator's observation
+ * grace allows for). Unreferenced ports: they never keep a stopped worker alive.
  */
 function listenForObservations(): void {
   const orchestrator = setup.components.find((c) => c.orchestrator)?.component.name;

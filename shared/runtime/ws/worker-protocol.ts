@@ -37,12 +37,12 @@ export interface WorkerSetup {
   /** Bound on opening this component's links. */
   connectDeadlineMs: number;
   /**
-   * The world's orchestrator and the direct channel to the worker that runs it (every other
-   * worker): this worker posts its components' observable events there (ObservedEvent[] a
-   * message), past the supervisor's thread. Absent in a world without an orchestrator.
+   * The world's orchestrator and this worker's direct channel to the worker that runs it: this
+   * worker posts its components' observable events there (ObservedEvent[] a message), past the
+   * supervisor's thread. Absent in a world without an orchestrator.
    */
   observer?: { orchestrator: string; port: MessagePort };
-  /** The orchestrator's worker: one port per other worker, each carrying that worker's observable events. */
+  /** The orchestrator's worker: one port per worker (its own included), each carrying that worker's observable events. */
   observed?: MessagePort[];
 }
 
