@@ -73,6 +73,9 @@ function setAllWhileSriHeld(sets: ActorStep[], relayAs: number): ActorStep[] {
     { do: 'gic-sync', label: 'sri held', to: GIC },
     ...sets,
     { do: 'call', label: 'spmc took every set', to: SPMC, conduit: 'relay', endpoint: relayAs, vcpu: 0, cpu: 0, regs: registers(FFA_FIDS.FFA_ID_GET) },
+    // Every SRI the SPMC raised has reached the GIC (its own link) before the SRI is enabled on
+    // ours: a raise still on its way would arrive after the delivery and be delivered again.
+    { do: 'control', label: 'the SRIs reached the GIC', to: SPMC, op: 'spmc-sync', data: null, awaitOp: 'spmc-sync-result' },
     configureIntid(SRI, true),
     awaitSriLoops(1),
     syncHypervisorWithGic(),

@@ -5,7 +5,8 @@
  * - calls from the SPMD link (config.spmd): the normal world, one physical instance;
  * - calls on conduit 'relay' from a config.relayFrom component: calls made by the SP whose ID is
  *   in the call's `endpoint` (INVALID_PARAMETERS when that is not one of its SPs);
- * - control messages from a relayFrom component (workloads driving SP behaviours).
+ * - control messages from a relayFrom component (workloads driving SP behaviours), and its
+ *   `spmc-sync` barrier (answered once the GIC has handled every SRI raised before it).
  * Who calls is decided by the link (the `from` component), never by a frame field; calls from
  * anyone else get FFA_ERROR NOT_SUPPORTED and a `call-refused` record.
  */
@@ -30,6 +31,10 @@ import { handleControl } from './sp-behaviours.ts';
 
 export type { SpmcConfig } from './config.ts';
 
+/** Bound on barriers waiting for the GIC's answer (a controller asking faster than that is refused). */
+const PENDING_SYNCS_MAX = 64;
+const SYNC_OP = 'spmc-sync';
+
 type OriginResolution = { readonly ok: true; readonly origin: Origin } | { readonly ok: false; readonly error: FfaErrorName; readonly reason: string };
 
 class Spmc implements SpmcState {
@@ -39,6 +44,8 @@ class Spmc implements SpmcState {
   readonly mailboxes = new Mailboxes();
   readonly sri: ScheduleReceiverInterrupt;
   nwdVersion: number;
+  /** Who asked for spmc-sync, oldest first: the GIC answers gic-sync in order on its FIFO link. */
+  private readonly pendingSyncs: string[] = [];
 
   constructor(
     readonly ctx: ComponentContext,
@@ -56,6 +63,8 @@ class Spmc implements SpmcState {
       case 'call':
         return this.onCall(from, message);
       case 'control':
+        if (from === this.config.gic && message.op === 'gic-synced') return this.onGicSynced();
+        if (message.op === SYNC_OP && this.config.relayFrom.includes(from)) return this.sync(from);
         return handleControl(this, from, message);
       case 'irq':
       case 'lifecycle':
@@ -64,6 +73,28 @@ class Spmc implements SpmcState {
         this.ctx.record({ event: 'message-ignored', from, kind: message.kind });
         return;
     }
+  }
+
+  /**
+   * spmc-sync: answered (spmc-sync-result) once the GIC has handled every frame the SPMC sent it
+   * before (a gic-sync round trip on the FIFO link), so a controller knows the SRIs raised so far
+   * have reached the GIC (as the hypervisor's hypervisor-sync does for its NPIs).
+   */
+  private sync(from: string): void {
+    const answer = (ok: boolean) => this.ctx.send(from, { kind: 'control', op: `${SYNC_OP}-result`, data: { ok } });
+    if (this.config.gic === null) return answer(true);
+    if (this.pendingSyncs.length >= PENDING_SYNCS_MAX) return answer(false);
+    this.pendingSyncs.push(from);
+    this.ctx.send(this.config.gic, { kind: 'control', op: 'gic-sync', data: null });
+  }
+
+  private onGicSynced(): void {
+    const requester = this.pendingSyncs.shift();
+    if (requester === undefined) {
+      this.ctx.record({ event: 'message-ignored', from: this.config.gic ?? 'gic', kind: 'control', op: 'gic-synced' });
+      return;
+    }
+    this.ctx.send(requester, { kind: 'control', op: `${SYNC_OP}-result`, data: { ok: true } });
   }
 
   complete(held: HeldCall, regs: RegisterFile): void {
