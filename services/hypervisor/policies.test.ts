@@ -40,6 +40,7 @@ import {
   runHypervisorWorld,
   subscribeVirtual,
   syncHypervisorWithGic,
+  syncSpmcWithGic,
   type SpDescription,
 } from './test-support/world.ts';
 
@@ -98,6 +99,7 @@ function passthroughSteps(): ActorStep[] {
     notifierSet(1, 0b01),
     notifierSet(2, 0b01),
     spmcTookSets('spmc took the sets'),
+    syncSpmcWithGic(),
     configureIntid(8, true),
     awaitSriLoops(1),
     lifecycleOp('vcpu-online', { vm: 'vm2', vcpu: 0 }, 'vm2 on'),

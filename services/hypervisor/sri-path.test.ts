@@ -9,8 +9,9 @@
  * latched when every vCPU is offline (and, Xen's way, still latched when one comes back).
  *
  * The SRI is held back at the GIC (disabled) while the SPs set their notifications, and enabled
- * once the SPMC has taken every set (a relay call to it answers after the controls before it), so
- * the hypervisor's first INFO_GET sees all 25 VMs pending under either runtime.
+ * once the SPMC has taken every set (a relay call to it answers after the controls before it) and
+ * its SRIs have reached the GIC (spmc-sync), so the hypervisor's first INFO_GET sees all 25 VMs
+ * pending, and there is one SRI delivery, under either runtime.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -36,6 +37,7 @@ import {
   runHypervisorWorld,
   subscribeVirtual,
   syncHypervisorWithGic,
+  syncSpmcWithGic,
   type HypervisorWorld,
   type SpDescription,
 } from './test-support/world.ts';
@@ -73,9 +75,7 @@ function setAllWhileSriHeld(sets: ActorStep[], relayAs: number): ActorStep[] {
     { do: 'gic-sync', label: 'sri held', to: GIC },
     ...sets,
     { do: 'call', label: 'spmc took every set', to: SPMC, conduit: 'relay', endpoint: relayAs, vcpu: 0, cpu: 0, regs: registers(FFA_FIDS.FFA_ID_GET) },
-    // Every SRI the SPMC raised has reached the GIC (its own link) before the SRI is enabled on
-    // ours: a raise still on its way would arrive after the delivery and be delivered again.
-    { do: 'control', label: 'the SRIs reached the GIC', to: SPMC, op: 'spmc-sync', data: null, awaitOp: 'spmc-sync-result' },
+    syncSpmcWithGic(),
     configureIntid(SRI, true),
     awaitSriLoops(1),
     syncHypervisorWithGic(),

@@ -182,6 +182,15 @@ export function awaitSriLoops(loops: number, label = `${loops} SRI loops`): Acto
 }
 
 /** Wait until the GIC has handled every frame the hypervisor sent it so far (its injections). */
+/**
+ * Every SRI the SPMC raised so far has reached the GIC (services/spmc spmc-sync): before the test
+ * enables the SRI on its own link, or a raise still on its way arrives after the delivery and is
+ * delivered again (a second INFO_GET loop).
+ */
+export function syncSpmcWithGic(label = 'the SRIs reached the GIC'): ActorStep {
+  return { do: 'control', label, to: SPMC, op: 'spmc-sync', data: null, awaitOp: 'spmc-sync-result' };
+}
+
 export function syncHypervisorWithGic(label = 'hypervisor synced with the GIC'): ActorStep {
   return { do: 'control', label, to: HYPERVISOR, op: 'hypervisor-sync', data: null, awaitOp: 'hypervisor-sync-result' };
 }
