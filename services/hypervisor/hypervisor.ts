@@ -33,6 +33,7 @@
  */
 import { FFA_FIDS, ffaError, isRegisterFile, isSecureId, registers, w, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
+import { GicSyncBarrier } from '../../shared/runtime/gic-sync-barrier.ts';
 import type { CallMessage, ControlMessage, InterruptMessage, Message } from '../../shared/runtime/messages.ts';
 import { describeConfig, validateHypervisorConfig, type HypervisorConfig, type ValidHypervisorConfig } from './config.ts';
 import { dispatchGuestCall, guestAbiOf } from './dispatcher.ts';
@@ -61,9 +62,6 @@ function inGuestRegisters(answer: RegisterFile, guest: RegisterFile, allRegister
 }
 
 const STATUS_OP = 'hypervisor-status';
-const SYNC_OP = 'hypervisor-sync';
-/** Bound on sync requests waiting for the GIC's answer. */
-const PENDING_SYNCS_MAX = 64;
 
 class Hypervisor implements Component {
   private readonly profile: Profile;
@@ -72,14 +70,15 @@ class Hypervisor implements Component {
   private readonly sri: ScheduleReceiverHandler;
   private readonly lifecycle: Lifecycle;
   private readonly registrations: Registrations;
-  /** Controllers waiting for a hypervisor-sync answer, oldest first (the GIC answers in order). */
-  private readonly pendingSyncs: string[] = [];
+  /** hypervisor-sync: answered once the GIC has handled every frame (NPIs) the hypervisor sent it before. */
+  private readonly gicSync: GicSyncBarrier;
 
   constructor(
     private readonly ctx: ComponentContext,
     private readonly config: ValidHypervisorConfig,
   ) {
     this.profile = PROFILES[config.profile];
+    this.gicSync = new GicSyncBarrier(ctx, config.gic, 'hypervisor-sync');
     this.state = {
       ctx,
       config,
@@ -236,7 +235,7 @@ class Hypervisor implements Component {
   // ---------------------------------------------------------------- control
 
   private onControl(from: string, message: ControlMessage): void {
-    if (from === this.config.gic && message.op === 'gic-synced') return this.onGicSynced();
+    if (from === this.config.gic && message.op === 'gic-synced') return this.gicSync.onGicSynced();
     if (message.op === REGISTER_OP) return this.registrations.onRegister(from, message);
     if (!this.config.controllers.has(from)) {
       this.ctx.record({ event: 'control-refused', from, op: message.op, reason: 'not a controller' });
@@ -246,7 +245,7 @@ class Hypervisor implements Component {
       this.ctx.send(from, { kind: 'control', op: `${STATUS_OP}-result`, data: this.status() });
       return;
     }
-    if (message.op === SYNC_OP) return this.sync(from);
+    if (message.op === this.gicSync.op) return this.gicSync.request(from);
     const op = LIFECYCLE_OPS.find((known) => known === message.op);
     if (op === undefined) {
       this.ctx.record({ event: 'control-refused', from, op: message.op, reason: 'unknown op' });
@@ -262,27 +261,6 @@ class Hypervisor implements Component {
       return;
     }
     this.lifecycle.submit(request, from);
-  }
-
-  /**
-   * hypervisor-sync: answered (hypervisor-sync-result) once the GIC has handled every frame the
-   * hypervisor sent it before (a gic-sync round trip on the FIFO link), so a controller knows the
-   * NPIs the hypervisor injected have reached the GIC.
-   */
-  private sync(from: string): void {
-    if (this.config.gic === null) return this.ctx.send(from, { kind: 'control', op: `${SYNC_OP}-result`, data: { ok: true } });
-    if (this.pendingSyncs.length >= PENDING_SYNCS_MAX) return this.ctx.send(from, { kind: 'control', op: `${SYNC_OP}-result`, data: { ok: false } });
-    this.pendingSyncs.push(from);
-    this.ctx.send(this.config.gic, { kind: 'control', op: 'gic-sync', data: null });
-  }
-
-  private onGicSynced(): void {
-    const requester = this.pendingSyncs.shift();
-    if (requester === undefined) {
-      this.ctx.record({ event: 'message-ignored', from: this.config.gic, kind: 'control', op: 'gic-synced' });
-      return;
-    }
-    this.ctx.send(requester, { kind: 'control', op: `${SYNC_OP}-result`, data: { ok: true } });
   }
 
   private status(): Record<string, unknown> {

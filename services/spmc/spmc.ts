@@ -18,6 +18,7 @@ import {
   type RegisterFile,
 } from '../../shared/ffa/index.ts';
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
+import { GicSyncBarrier } from '../../shared/runtime/gic-sync-barrier.ts';
 import type { CallMessage, Message } from '../../shared/runtime/messages.ts';
 import type { HeldCall, Origin, SpmcState } from './call-context.ts';
 import { describeConfig, resolveSpmcConfig, type ResolvedSpmcConfig, type SpmcConfig } from './config.ts';
@@ -31,10 +32,6 @@ import { handleControl } from './sp-behaviours.ts';
 
 export type { SpmcConfig } from './config.ts';
 
-/** Bound on barriers waiting for the GIC's answer (a controller asking faster than that is refused). */
-const PENDING_SYNCS_MAX = 64;
-const SYNC_OP = 'spmc-sync';
-
 type OriginResolution = { readonly ok: true; readonly origin: Origin } | { readonly ok: false; readonly error: FfaErrorName; readonly reason: string };
 
 class Spmc implements SpmcState {
@@ -44,8 +41,8 @@ class Spmc implements SpmcState {
   readonly mailboxes = new Mailboxes();
   readonly sri: ScheduleReceiverInterrupt;
   nwdVersion: number;
-  /** Who asked for spmc-sync, oldest first: the GIC answers gic-sync in order on its FIFO link. */
-  private readonly pendingSyncs: string[] = [];
+  /** spmc-sync: answered once the GIC has handled every frame (SRIs) the SPMC sent it before. */
+  private readonly gicSync: GicSyncBarrier;
 
   constructor(
     readonly ctx: ComponentContext,
@@ -55,6 +52,7 @@ class Spmc implements SpmcState {
     this.partitions = new PartitionTable(config.partitions);
     this.notifications = new NotificationState(config.policies, config.vmSlots, config.cpus, config.partitions);
     this.sri = new ScheduleReceiverInterrupt(ctx, config.gic, config.policies.sriIntid, config.cpus);
+    this.gicSync = new GicSyncBarrier(ctx, config.gic, 'spmc-sync');
     this.nwdVersion = config.policies.nwdVersionBeforeNegotiation === '1.0' ? FFA_VERSION_1_0 : config.ffaVersion;
   }
 
@@ -63,8 +61,8 @@ class Spmc implements SpmcState {
       case 'call':
         return this.onCall(from, message);
       case 'control':
-        if (from === this.config.gic && message.op === 'gic-synced') return this.onGicSynced();
-        if (message.op === SYNC_OP && this.config.relayFrom.includes(from)) return this.sync(from);
+        if (from === this.config.gic && message.op === 'gic-synced') return this.gicSync.onGicSynced();
+        if (message.op === this.gicSync.op && this.config.relayFrom.includes(from)) return this.gicSync.request(from);
         return handleControl(this, from, message);
       case 'irq':
       case 'lifecycle':
@@ -73,28 +71,6 @@ class Spmc implements SpmcState {
         this.ctx.record({ event: 'message-ignored', from, kind: message.kind });
         return;
     }
-  }
-
-  /**
-   * spmc-sync: answered (spmc-sync-result) once the GIC has handled every frame the SPMC sent it
-   * before (a gic-sync round trip on the FIFO link), so a controller knows the SRIs raised so far
-   * have reached the GIC (as the hypervisor's hypervisor-sync does for its NPIs).
-   */
-  private sync(from: string): void {
-    const answer = (ok: boolean) => this.ctx.send(from, { kind: 'control', op: `${SYNC_OP}-result`, data: { ok } });
-    if (this.config.gic === null) return answer(true);
-    if (this.pendingSyncs.length >= PENDING_SYNCS_MAX) return answer(false);
-    this.pendingSyncs.push(from);
-    this.ctx.send(this.config.gic, { kind: 'control', op: 'gic-sync', data: null });
-  }
-
-  private onGicSynced(): void {
-    const requester = this.pendingSyncs.shift();
-    if (requester === undefined) {
-      this.ctx.record({ event: 'message-ignored', from: this.config.gic ?? 'gic', kind: 'control', op: 'gic-synced' });
-      return;
-    }
-    this.ctx.send(requester, { kind: 'control', op: `${SYNC_OP}-result`, data: { ok: true } });
   }
 
   complete(held: HeldCall, regs: RegisterFile): void {
