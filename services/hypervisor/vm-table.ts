@@ -74,7 +74,7 @@ export type CallerResolution =
 export class VmTable {
   private readonly byId = new Map<number, Vm>();
   private readonly byName = new Map<string, Vm>();
-  /** Each guest component's VMs, in the order added: every guest call looks its caller up here (a scan of every VM per call was quadratic in a 1,000-guest world). */
+  /** Each guest component's VMs, in ID order: every guest call looks its caller up here (a scan of every VM per call was quadratic in a 1,000-guest world). */
   private readonly byComponent = new Map<string, Vm[]>();
 
   constructor(readonly maxVms: number) {}
@@ -100,7 +100,7 @@ export class VmTable {
     if (this.byId.has(vm.id) || this.byName.has(vm.name)) throw new Error(`bug: VM ${vm.name} (${vm.id}) added twice`);
     this.byId.set(vm.id, vm);
     this.byName.set(vm.name, vm);
-    this.byComponent.set(vm.component, [...(this.byComponent.get(vm.component) ?? []), vm]);
+    this.byComponent.set(vm.component, [...(this.byComponent.get(vm.component) ?? []), vm].sort((a, b) => a.id - b.id));
   }
 
   remove(vm: Vm): void {
@@ -113,7 +113,7 @@ export class VmTable {
 
   /** The VMs whose guest component this is, in ID order. */
   ofComponent(component: string): Vm[] {
-    return [...(this.byComponent.get(component) ?? [])].sort((a, b) => a.id - b.id);
+    return [...(this.byComponent.get(component) ?? [])];
   }
 
   /** The lowest FF-A ID not in use (domids are handed out from 0). */
@@ -129,7 +129,7 @@ export class VmTable {
    * which can never name a VM of another component.
    */
   resolveCaller(component: string, endpoint: number): CallerResolution {
-    const own = this.ofComponent(component);
+    const own = this.byComponent.get(component) ?? [];
     if (own.length === 0) return { kind: 'unknown', why: `no VM has ${component} as its guest component` };
     if (own.length === 1 && own[0]) return { kind: 'vm', vm: own[0] };
     const chosen = own.find((vm) => vm.id === endpoint);
