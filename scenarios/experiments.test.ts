@@ -15,10 +15,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { HistoryEntry } from '../shared/runtime/history.ts';
-import { loadScenarioFile } from '../shared/scenario/load.ts';
-import { runScenario, type ScenarioRun } from '../shared/scenario/runner.ts';
-import { failuresApartFromSpeed } from '../shared/scenario/test-support/verdict.ts';
-import type { CheckFailure, CheckResult } from '../shared/scenario/types.ts';
+import { readScenarioFile } from '../services/orchestrator/scenario/read-scenario.ts';
+import { runScenario, type ScenarioRun } from '../services/orchestrator/run/runner.ts';
+import { failuresApartFromSpeed } from '../services/orchestrator/scenario/test-support/verdict.ts';
+import type { CheckFailure, CheckResult } from '../services/orchestrator/scenario/types.ts';
 
 const DIR = join(import.meta.dirname, 'experiments');
 
@@ -61,7 +61,7 @@ function assertPassed(run: ScenarioRun): void {
 }
 
 async function run(file: string, runtime: Runtime): Promise<ScenarioRun> {
-  const scenario = loadScenarioFile(join(DIR, file));
+  const scenario = readScenarioFile(join(DIR, file));
   const done = await runScenario(scenario, { runtime, seed: scenario.seed ?? 7 });
   assertPassed(done);
   return done;

@@ -20,10 +20,10 @@ import { readdirSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadScenarioFile, loadScenarioText } from '../shared/scenario/load.ts';
-import { runScenario } from '../shared/scenario/runner.ts';
-import { failuresApartFromSpeed } from '../shared/scenario/test-support/verdict.ts';
-import type { Scenario, ScenarioResult } from '../shared/scenario/types.ts';
+import { readScenarioFile, readScenarioText } from '../services/orchestrator/scenario/read-scenario.ts';
+import { runScenario } from '../services/orchestrator/run/runner.ts';
+import { failuresApartFromSpeed } from '../services/orchestrator/scenario/test-support/verdict.ts';
+import type { Scenario, ScenarioResult } from '../services/orchestrator/scenario/types.ts';
 
 const SCENARIOS_DIR = fileURLToPath(new URL('.', import.meta.url));
 const DEFAULT_SEED = 7;
@@ -69,7 +69,7 @@ for (const runtime of RUNTIMES) {
       const name = relative(SCENARIOS_DIR, file);
       const known = KNOWN_BUGS[basename(file)];
       it(name, { skip: known === undefined ? false : `known bug: ${known}`, timeout: 180_000 }, async () => {
-        const result = await run(loadScenarioFile(file), runtime);
+        const result = await run(readScenarioFile(file), runtime);
         assert.deepEqual(failuresApartFromSpeed(result), [], failureReport(result));
       });
     }
@@ -91,7 +91,7 @@ describe('the runner', { concurrency: 1 }, () => {
       '  - { from: host, call: FFA_SPM_ID_GET, expect: { success: { id: 0x8000 } } }',
       'checks: [conformance]',
     ].join('\n');
-    const result = await run(loadScenarioText(text, 'inline-failing-expectation.yaml'), 'sim');
+    const result = await run(readScenarioText(text, 'inline-failing-expectation.yaml'), 'sim');
     assert.equal(result.passed, false);
     const [first, failed, after] = result.steps;
     assert.ok(first?.passed, `step 0 should pass: ${first?.detail}`);
@@ -105,7 +105,7 @@ describe('the runner', { concurrency: 1 }, () => {
   });
 
   it('the same sim scenario with the same seed gives the same history hash', async () => {
-    const scenario = loadScenarioFile(join(SCENARIOS_DIR, 'examples', 'workload-with-faults.yaml'));
+    const scenario = readScenarioFile(join(SCENARIOS_DIR, 'examples', 'workload-with-faults.yaml'));
     const first = await run(scenario, 'sim', 42);
     const second = await run(scenario, 'sim', 42);
     assert.ok(first.passed, failureReport(first));

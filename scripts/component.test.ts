@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { type HistoryEntry, readHistory } from '../shared/runtime/history.ts';
-import { PROJECT_ROOT } from '../shared/runtime/load-factory.ts';
+import { PROJECT_ROOT } from '../shared/runtime/component-modules.ts';
 import { testWorldSpec } from '../shared/runtime/test-world/index.ts';
 import { runStartNs } from '../shared/runtime/ws/clock.ts';
 

@@ -19,7 +19,7 @@
  * and stops cleanly on SIGTERM or SIGINT (exit 0). Bad environment: a message and exit code 2.
  */
 import pino, { type LevelWithSilent, type Logger } from 'pino';
-import { ROLES, type Role } from '../shared/runtime/component.ts';
+import { ROLES, type Role } from '../shared/protocol/roles.ts';
 import { FileHistorySink, type HistoryEvent } from '../shared/runtime/history.ts';
 import { monotonicClock, parseStartNs, runStartNs } from '../shared/runtime/ws/clock.ts';
 import type { AcceptedPeer } from '../shared/runtime/ws/handshake.ts';

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { readHistory } from '../shared/runtime/history.ts';
-import { failuresApartFromSpeed } from '../shared/scenario/test-support/verdict.ts';
-import type { ScenarioResult } from '../shared/scenario/types.ts';
+import { failuresApartFromSpeed } from '../services/orchestrator/scenario/test-support/verdict.ts';
+import type { ScenarioResult } from '../services/orchestrator/scenario/types.ts';
 import { interpolate, LocalWorld } from './compose/local-world.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -1,9 +1,9 @@
 /**
  * `ffa-world load` (issue 9, part 1): a world of N guests under the Xen-like hypervisor and the
- * OP-TEE-like SPMC (shared/scenario/load-world.ts), OP-TEE's SP notifying every guest at an
+ * OP-TEE-like SPMC (services/orchestrator/load-test/load-world.ts), OP-TEE's SP notifying every guest at an
  * open-model rate, run by the scenario runner and judged by no-lost-notification and
  * no-phantom-notification (and an end-to-end p99 threshold when given), with the load statistics
- * of shared/checkers/load-stats.ts: offered vs achieved throughput, end-to-end latency corrected
+ * of services/orchestrator/load-test/load-stats.ts: offered vs achieved throughput, end-to-end latency corrected
  * for coordinated omission and not, per-hop latency, INFO_GET calls per SRI, SRI merges.
  *
  * Exit status: 0 when the checks (and the p99 threshold, on the corrected latency) held, 1 when
@@ -12,13 +12,13 @@
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { checkVerdicts, loadStats, type LoadStats } from '../shared/checkers/load-stats.ts';
-import { buildLoadScenario, loadWorldCapacity, LoadWorldError, type LoadWorldOptions } from '../shared/scenario/load-world.ts';
-import { ScenarioError } from '../shared/scenario/load.ts';
-import { runScenario } from '../shared/scenario/runner.ts';
-import { durationNs, ratePerSecond, SCENARIO_LIMITS } from '../shared/scenario/schema.ts';
-import type { Percentiles, ScenarioResult, StepResult } from '../shared/scenario/types.ts';
-import { worldModelOf } from '../shared/scenario/world-builder.ts';
+import { checkVerdicts, loadStats, type LoadStats } from '../services/orchestrator/load-test/load-stats.ts';
+import { buildLoadScenario, loadWorldCapacity, LoadWorldError, type LoadWorldOptions } from '../services/orchestrator/load-test/load-world.ts';
+import { ScenarioError } from '../services/orchestrator/scenario/read-scenario.ts';
+import { runScenario } from '../services/orchestrator/run/runner.ts';
+import { durationNs, ratePerSecond, SCENARIO_LIMITS } from '../services/orchestrator/scenario/schema.ts';
+import type { Percentiles, ScenarioResult, StepResult } from '../services/orchestrator/scenario/types.ts';
+import { worldModelOf } from '../services/orchestrator/run/world-builder.ts';
 
 export const LOAD_LIMITS = { guests: 5000, vcpus: 16, cpus: 64 } as const;
 export const LOAD_DEFAULTS = { guests: 8, vcpus: 2, cpus: 4, rate: '1000/s', duration: '1s', runtime: 'ws', spmc: 'optee' } as const;

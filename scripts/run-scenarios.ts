@@ -9,11 +9,11 @@ import { Presets, SingleBar } from 'cli-progress';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { junitXml } from '../shared/report/index.ts';
-import { loadScenarioFile, ScenarioError } from '../shared/scenario/load.ts';
-import { runScenario } from '../shared/scenario/runner.ts';
-import { describeFault, swarmProfile } from '../shared/scenario/swarm.ts';
-import type { Percentiles, Scenario, ScenarioResult } from '../shared/scenario/types.ts';
+import { junitXml } from '../services/orchestrator/report/index.ts';
+import { readScenarioFile, ScenarioError } from '../services/orchestrator/scenario/read-scenario.ts';
+import { runScenario } from '../services/orchestrator/run/runner.ts';
+import { describeFault, swarmProfile } from '../services/orchestrator/swarm.ts';
+import type { Percentiles, Scenario, ScenarioResult } from '../services/orchestrator/scenario/types.ts';
 
 export interface RunCommand {
   files: string[];
@@ -31,12 +31,12 @@ export const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
 /** What `npm start` and `ffa-world default` run. */
 export const DEFAULT_WORLD_FILE = relative(process.cwd(), fileURLToPath(new URL('../scenarios/default-world.yaml', import.meta.url)));
 
-function loadAll(files: readonly string[]): Scenario[] | string[] {
+function readAll(files: readonly string[]): Scenario[] | string[] {
   const scenarios: Scenario[] = [];
   const errors: string[] = [];
   for (const file of files) {
     try {
-      scenarios.push(loadScenarioFile(file));
+      scenarios.push(readScenarioFile(file));
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       errors.push(error.message);
@@ -102,7 +102,7 @@ function outFor(command: RunCommand, scenario: Scenario, several: boolean): stri
 }
 
 export async function runScenarioFiles(command: RunCommand): Promise<number> {
-  const loaded = loadAll(command.files);
+  const loaded = readAll(command.files);
   if (typeof loaded[0] === 'string') {
     for (const message of loaded as string[]) console.error(`ffa-world: invalid scenario: ${message}`);
     return EXIT.invalid;

@@ -1,6 +1,6 @@
 /**
  * Writes the scenario format's JSON Schema for editors (scenarios/scenario.schema.json), generated
- * from the loader's zod schema so that the two cannot disagree. shared/scenario/json-schema.test.ts
+ * from the loader's zod schema so that the two cannot disagree. services/orchestrator/scenario/json-schema.test.ts
  * fails when the committed file is stale; run this to refresh it:
  *
  *   npx tsx scripts/scenario-schema.ts           # write the file
@@ -11,7 +11,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { scenarioJsonSchemaText } from '../shared/scenario/schema.ts';
+import { scenarioJsonSchemaText } from '../services/orchestrator/scenario/schema.ts';
 
 const SCENARIO_SCHEMA_PATH = fileURLToPath(new URL('../scenarios/scenario.schema.json', import.meta.url));
 

@@ -13,7 +13,7 @@
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { PROJECT_ROOT } from '../shared/runtime/load-factory.ts';
+import { PROJECT_ROOT } from '../shared/runtime/component-modules.ts';
 import { buildBundle, type WorkerBundle } from '../shared/runtime/ws/bundle.ts';
 
 /** Every component module a service may run (world-builder.ts names them). */
@@ -23,13 +23,13 @@ export const SERVICE_COMPONENT_MODULES = [
   'services/spmc/spmc.ts',
   'services/hypervisor/hypervisor.ts',
   'services/guest/guest.ts',
-  'shared/scenario/orchestrator.ts',
+  'services/orchestrator/orchestrator.ts',
 ] as const;
 
 function serviceEntry(): string {
   const path = (module: string): string => JSON.stringify(resolve(PROJECT_ROOT, module));
   return [
-    `import { registerComponentModules } from ${path('shared/runtime/load-factory.ts')};`,
+    `import { registerComponentModules } from ${path('shared/runtime/component-modules.ts')};`,
     `import { main } from ${path('scripts/service.ts')};`,
     'registerComponentModules({',
     ...SERVICE_COMPONENT_MODULES.map((m) => `  ${path(m)}: () => import(${path(m)}),`),

@@ -32,7 +32,7 @@ import { VARIANT_NAMES } from '../services/guest/variants.ts';
 import { monotonicClock } from '../shared/runtime/ws/clock.ts';
 import { type AcceptedPeer, anyRole } from '../shared/runtime/ws/handshake.ts';
 import { WsNode } from '../shared/runtime/ws/node.ts';
-import { attachScenario } from '../shared/scenario/attach.ts';
+import { attachScenario } from '../services/orchestrator/run/attach.ts';
 import {
   DIALS,
   dialledBy,
@@ -41,10 +41,10 @@ import {
   registeringGuest,
   SERVICE_ROLES,
   type ServiceRole,
-} from '../shared/scenario/distributed-world.ts';
-import { loadScenarioText, ScenarioError } from '../shared/scenario/load.ts';
-import type { Scenario, VmDescription } from '../shared/scenario/types.ts';
-import { COMPONENTS } from '../shared/scenario/world-builder.ts';
+} from '../services/orchestrator/run/distributed-world.ts';
+import { readScenarioText, ScenarioError } from '../services/orchestrator/scenario/read-scenario.ts';
+import type { Scenario, VmDescription } from '../services/orchestrator/scenario/types.ts';
+import { COMPONENTS } from '../services/orchestrator/run/world-builder.ts';
 import { EnvironmentReader } from './environment.ts';
 import { printResult } from './run-scenarios.ts';
 
@@ -110,7 +110,7 @@ function firstExternalIpv4(): string {
 function readScenario(reader: EnvironmentReader, file: string): { text: string; scenario: Scenario | null } {
   try {
     const text = readFileSync(file, 'utf8');
-    return { text, scenario: loadScenarioText(text, file) };
+    return { text, scenario: readScenarioText(text, file) };
   } catch (error) {
     reader.check(false, error instanceof ScenarioError ? error.message : `FFA_SCENARIO: cannot read ${file}: ${(error as Error).message}`);
     return { text: '', scenario: null };

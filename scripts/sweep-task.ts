@@ -8,9 +8,9 @@
  * that seed's failure, with its message and where it was thrown.
  */
 import { threadId } from 'node:worker_threads';
-import { loadScenarioFile } from '../shared/scenario/load.ts';
-import { replayCommand, runScenario } from '../shared/scenario/runner.ts';
-import type { Scenario } from '../shared/scenario/types.ts';
+import { readScenarioFile } from '../services/orchestrator/scenario/read-scenario.ts';
+import { replayCommand, runScenario } from '../services/orchestrator/run/runner.ts';
+import type { Scenario } from '../services/orchestrator/scenario/types.ts';
 
 export interface SweepTask {
   file: string;
@@ -39,7 +39,7 @@ const scenarios = new Map<string, Scenario>();
 function scenarioOf(file: string): Scenario {
   let scenario = scenarios.get(file);
   if (!scenario) {
-    scenario = loadScenarioFile(file);
+    scenario = readScenarioFile(file);
     scenarios.set(file, scenario);
   }
   return scenario;

@@ -17,9 +17,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Presets, SingleBar } from 'cli-progress';
 import { Piscina } from 'piscina';
-import { loadScenarioFile, ScenarioError } from '../shared/scenario/load.ts';
-import { replayCommand } from '../shared/scenario/runner.ts';
-import type { Scenario } from '../shared/scenario/types.ts';
+import { readScenarioFile, ScenarioError } from '../services/orchestrator/scenario/read-scenario.ts';
+import { replayCommand } from '../services/orchestrator/run/runner.ts';
+import type { Scenario } from '../services/orchestrator/scenario/types.ts';
 import type { SeedSummary, SweepTask } from './sweep-task.ts';
 
 export const SWEEP_LIMITS = { seeds: 1_000_000, jobs: 64, seedMax: 0xffff_ffff } as const;
@@ -368,7 +368,7 @@ function jsonSummary(options: SweepOptions, scenario: Scenario, threads: number,
 export async function runSweep(options: SweepOptions): Promise<number> {
   let scenario: Scenario;
   try {
-    scenario = loadScenarioFile(options.file);
+    scenario = readScenarioFile(options.file);
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
     console.error(`ffa-world: invalid scenario: ${error.message}`);

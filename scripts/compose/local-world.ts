@@ -14,7 +14,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path';
 import { parseEnv as parseEnvFile } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { PROJECT_ROOT } from '../../shared/runtime/load-factory.ts';
+import { PROJECT_ROOT } from '../../shared/runtime/component-modules.ts';
 import { buildServiceBundle } from '../service-bundle.ts';
 
 const SERVICE_ENTRY = join(PROJECT_ROOT, 'scripts', 'service.ts');

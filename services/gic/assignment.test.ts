@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Message } from '../../shared/runtime/messages.ts';
+import type { Message } from '../../shared/protocol/messages.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import { gicConfig, VM1_ID } from './test-support/configs.ts';
 import { awaitRefusal, awaitSignal, awaitVirtual, lifecycle, send, signal, sync, virtual } from './test-support/frames.ts';

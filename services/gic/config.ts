@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { flag, integerIn, listOf, must, oneOf, show, strictObject } from '../../shared/config/blocks.ts';
 import { parseConfig, type ParseConfigOptions } from '../../shared/config/parse-config.ts';
-import type { InterruptGroup } from '../../shared/runtime/messages.ts';
+import type { InterruptGroup } from '../../shared/protocol/messages.ts';
 import { BANKED_COUNT, classifyIntid, SGI_LAST, SPI_FIRST, SPI_LAST_ARCHITECTURAL } from './intids.ts';
 
 export interface ValidRights {

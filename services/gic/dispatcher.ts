@@ -25,7 +25,7 @@ import {
   type LifecycleMessage,
   type Message,
   MESSAGE_KINDS,
-} from '../../shared/runtime/messages.ts';
+} from '../../shared/protocol/messages.ts';
 import type { Outlet } from './outlet.ts';
 import type { ConfigureRequest, PhysicalInterrupts, PhysicalRequest } from './physical-interrupts.ts';
 import { type Outcome, type Refusal, refuse } from './refusal.ts';

@@ -4,7 +4,7 @@
  * global with a target CPU (GICD_IROUTER). It also holds the SPIs' pending and active state, which
  * GICv3 keeps in the distributor (IHI 0069 §12.9); the banked INTIDs' state is in redistributor.ts.
  */
-import type { InterruptGroup } from '../../shared/runtime/messages.ts';
+import type { InterruptGroup } from '../../shared/protocol/messages.ts';
 import type { ValidGicConfig, ValidInterruptSetting } from './config.ts';
 import { inactiveSlot, type InterruptSlot } from './interrupt-state.ts';
 import { BANKED_COUNT, classifyIntid, type IntidClass, SGI_LAST, SPI_FIRST } from './intids.ts';

@@ -8,7 +8,7 @@
  * The message protocol is in dispatcher.ts; the state machine in interrupt-state.ts.
  */
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
-import type { Message } from '../../shared/runtime/messages.ts';
+import type { Message } from '../../shared/protocol/messages.ts';
 import { type GicConfig, type ValidGicConfig, validateGicConfig } from './config.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { Distributor } from './distributor.ts';

@@ -4,7 +4,7 @@
  * a CPU interface makes after every change: whatever is now deliverable on that CPU is delivered
  * to its subscribers of the interrupt's group.
  */
-import type { InterruptGroup, InterruptMessage } from '../../shared/runtime/messages.ts';
+import type { InterruptGroup, InterruptMessage } from '../../shared/protocol/messages.ts';
 import type { Distributor, IntidSetting, SettingChange } from './distributor.ts';
 import {
   acknowledgeSlot,

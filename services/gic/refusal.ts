@@ -3,7 +3,7 @@
  * records it (`gic-refused`, or `gic-drop` for a bounded queue that was full) and answers the
  * sender with a protocol-error frame carrying `code`.
  */
-import type { ProtocolErrorCode } from '../../shared/runtime/messages.ts';
+import type { ProtocolErrorCode } from '../../shared/protocol/messages.ts';
 
 export type RefusalReason =
   /** A field is out of range or of the wrong shape for the GIC (the wire accepted it). */

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Message } from '../../shared/runtime/messages.ts';
+import type { Message } from '../../shared/protocol/messages.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import { gicConfig, RIGHTS, VM1_ID, VM2_ID } from './test-support/configs.ts';
 import {

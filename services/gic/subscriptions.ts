@@ -8,7 +8,7 @@
  * a component at run time (vm-assigned, for a guest that registered): an assignment is a grant as
  * if the component's subscribeVirtual listed the VM, and lasts until the VM is destroyed.
  */
-import type { InterruptGroup } from '../../shared/runtime/messages.ts';
+import type { InterruptGroup } from '../../shared/protocol/messages.ts';
 import { NO_RIGHTS, type ValidRights } from './config.ts';
 import { type Outcome, refuse } from './refusal.ts';
 

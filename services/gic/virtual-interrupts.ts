@@ -7,7 +7,7 @@
  * (vm-assigned, subject = the component, [vm]): the component may then receive the VM's virtual
  * interrupts and is subscribed to all its vCPUs, until vm-destroyed drops both.
  */
-import type { InterruptMessage } from '../../shared/runtime/messages.ts';
+import type { InterruptMessage } from '../../shared/protocol/messages.ts';
 import { LIMITS } from './config.ts';
 import {
   acknowledgeSlot,

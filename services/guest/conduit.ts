@@ -9,7 +9,7 @@
  */
 import { decodeResult, w, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { CallFailure, ComponentContext } from '../../shared/runtime/component.ts';
-import type { Conduit as ConduitName } from '../../shared/runtime/messages.ts';
+import type { Conduit as ConduitName } from '../../shared/protocol/messages.ts';
 import type { VcpuSet } from './vcpus.ts';
 
 export type CallResult = { readonly kind: 'returned'; readonly regs: RegisterFile } | { readonly kind: 'failed'; readonly reason: CallFailure };

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { checkUnique, componentName, endpointId, flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/blocks.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
 import { isSecureId, NIL_UUID, OPTEE_SP_ID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
-import type { Conduit } from '../../shared/runtime/messages.ts';
+import type { Conduit } from '../../shared/protocol/messages.ts';
 import { VARIANT_NAMES, type VariantName } from './variants.ts';
 
 /** drivers/tee/optee/ffa_abi.c optee_ffa_device_id: OP-TEE's UUID. */

@@ -10,7 +10,7 @@
  * (vcpu-online / vcpu-offline are the guest's own: guest.ts.)
  */
 import { codecForAbi, isRegisterFile, registers, REGISTER_COUNT, type RegisterFile } from '../../shared/ffa/index.ts';
-import type { ControlMessage } from '../../shared/runtime/messages.ts';
+import type { ControlMessage } from '../../shared/protocol/messages.ts';
 import { describeResult, errnoName } from './conduit.ts';
 import type { DriverState } from './driver-state.ts';
 import { notifyRelinquish, notifyRequest, notifySend, schedRecvCallbackRegister } from './notifier-api.ts';

@@ -9,7 +9,7 @@
  * read ICC_IAR1, run the handler, write ICC_EOIR1; the handlers only queue work).
  */
 import type { ComponentContext } from '../../shared/runtime/component.ts';
-import type { InterruptMessage } from '../../shared/runtime/messages.ts';
+import type { InterruptMessage } from '../../shared/protocol/messages.ts';
 
 export type InterruptInstance = 'virtual' | 'physical';
 

@@ -48,7 +48,7 @@
  *   call-failed {vcpu, fid, reason} (a call that never returned), peer-protocol-error.
  */
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
-import type { CallMessage, ControlMessage, InterruptMessage, LifecycleMessage, Message } from '../../shared/runtime/messages.ts';
+import type { CallMessage, ControlMessage, InterruptMessage, LifecycleMessage, Message } from '../../shared/protocol/messages.ts';
 import { ffaError } from '../../shared/ffa/index.ts';
 import { describeConfig, validateGuestConfig, type GuestConfig, type ValidGuestConfig } from './config.ts';
 import { isControlOp, planControl } from './controls.ts';

@@ -11,7 +11,7 @@
  * With no GIC in the world (config.gic null) the GIC frames are not sent; callers record anyway.
  */
 import type { ComponentContext } from '../../shared/runtime/component.ts';
-import type { InterruptMessage, LifecycleMessage } from '../../shared/runtime/messages.ts';
+import type { InterruptMessage, LifecycleMessage } from '../../shared/protocol/messages.ts';
 import type { Vm } from './vm-table.ts';
 
 /** Physical frames name the CPU and carry vm = vcpu = -1 (messages.ts). */

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { FFA_FIDS, isSecureId, registers, w, x } from '../../shared/ffa/index.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
-import type { RegisterFile } from '../../shared/runtime/messages.ts';
+import type { RegisterFile } from '../../shared/protocol/messages.ts';
 import type { ActorStep } from './test-support/actor.ts';
 import { HYPERVISOR, callsDelivered, createVm, hvc, records, runHypervisorWorld, type SpDescription } from './test-support/world.ts';
 

@@ -34,7 +34,7 @@
 import { FFA_FIDS, ffaError, isRegisterFile, isSecureId, registers, w, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
 import { GicSyncBarrier } from '../../shared/runtime/gic-sync-barrier.ts';
-import type { CallMessage, ControlMessage, InterruptMessage, Message } from '../../shared/runtime/messages.ts';
+import type { CallMessage, ControlMessage, InterruptMessage, Message } from '../../shared/protocol/messages.ts';
 import { describeConfig, validateHypervisorConfig, type HypervisorConfig, type ValidHypervisorConfig } from './config.ts';
 import { dispatchGuestCall, guestAbiOf } from './dispatcher.ts';
 import { describeResult, describeReturn, failureCode, FirmwareFacts, FirmwareLink, type FirmwareResult } from './firmware.ts';

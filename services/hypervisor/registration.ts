@@ -20,7 +20,7 @@
  * reason} for a refused register; guest-link-lost {component, id} (id null for a VM still
  * queued) when a VM's guest link drops; link-lost {peer} for any other peer.
  */
-import type { ControlMessage } from '../../shared/runtime/messages.ts';
+import type { ControlMessage } from '../../shared/protocol/messages.ts';
 import { CONFIG_LIMITS } from './config.ts';
 import type { HypervisorState } from './guest-call.ts';
 import type { Lifecycle, LifecycleResult } from './vm-lifecycle.ts';

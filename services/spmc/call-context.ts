@@ -4,7 +4,7 @@
  * the answer comes later (a raw SP's response, a parked FFA_MSG_WAIT).
  */
 import type { ComponentContext } from '../../shared/runtime/component.ts';
-import type { CallMessage } from '../../shared/runtime/messages.ts';
+import type { CallMessage } from '../../shared/protocol/messages.ts';
 import {
   enforce,
   ffaError,

@@ -175,7 +175,7 @@ function deliverIndirectMessage(spmc: SpmcState, send: Send2, cpu: number): Refu
   spmc.mailboxes.fill(mailbox, { kind: 'message', sender: send.sender, receiver: send.receiver, size: send.size });
   // Framework notification only if a VM receives, or the SP enabled notifications (Hafnium api_ffa_msg_send2).
   const notify = receiver.kind === 'vm' || receiver.bitmapCreated;
-  // framework: the bitmap whose RX-buffer-full bit this made pending (shared/checkers/spmc-replay.ts).
+  // framework: the bitmap whose RX-buffer-full bit this made pending (services/orchestrator/checkers/spmc-replay.ts).
   const framework = notify ? (isSecureId(send.sender) ? 'spm' : 'hyp') : null;
   spmc.ctx.record({ event: 'rx-message', owner: send.receiver, sender: send.sender, size: send.size, framework });
   if (notify) {

@@ -18,7 +18,7 @@ import {
   type DirectMessage,
   type RegisterFile,
 } from '../../shared/ffa/index.ts';
-import type { ControlMessage } from '../../shared/runtime/messages.ts';
+import type { ControlMessage } from '../../shared/protocol/messages.ts';
 import type { HeldCall, SpmcState } from './call-context.ts';
 import type { SpBehaviourName } from './config.ts';
 import { setNotifications, type SetRequest } from './notifications.ts';
@@ -214,7 +214,7 @@ function opteeNotifSend(spmc: SpmcState, data: ControlData, refuseControl: (reas
     // on that CPU", Hafnium handler.c ffa_notifications_sri_trigger_if_delayed).
     if (flags !== 0) spmc.sri.onReturnToNormalWorld(cpu);
   }
-  // sender and bitmap: what the checkers' ledger needs (shared/checkers/spmc-replay.ts).
+  // sender and bitmap: what the checkers' ledger needs (services/orchestrator/checkers/spmc-replay.ts).
   spmc.ctx.record({ event: 'optee-notif-send', vm, cpu, outcome, sender: optee?.id ?? null, bitmap: bitmap === null ? null : hex(bitmap) });
 }
 

@@ -19,7 +19,7 @@ import {
 } from '../../shared/ffa/index.ts';
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
 import { GicSyncBarrier } from '../../shared/runtime/gic-sync-barrier.ts';
-import type { CallMessage, Message } from '../../shared/runtime/messages.ts';
+import type { CallMessage, Message } from '../../shared/protocol/messages.ts';
 import type { HeldCall, Origin, SpmcState } from './call-context.ts';
 import { describeConfig, resolveSpmcConfig, type ResolvedSpmcConfig, type SpmcConfig } from './config.ts';
 import { dispatch } from './dispatcher.ts';

@@ -15,7 +15,7 @@ import {
   registers,
   SPMD_ID,
 } from '../../shared/ffa/index.ts';
-import type { RegisterFile } from '../../shared/runtime/messages.ts';
+import type { RegisterFile } from '../../shared/protocol/messages.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import { ALL_ONES, patterned, withRegister } from './test-support/patterns.ts';
 import { callsReceived, nwdCall, resultsByLabel, returned, runSpmdWorld, swdCall } from './test-support/world.ts';

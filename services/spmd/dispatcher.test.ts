@@ -32,7 +32,7 @@ import {
   notificationUnbind,
   registers,
 } from '../../shared/ffa/index.ts';
-import type { RegisterFile } from '../../shared/runtime/messages.ts';
+import type { RegisterFile } from '../../shared/protocol/messages.ts';
 import { RUNTIMES, runWorldInMemory } from '../../shared/runtime/run-world.ts';
 import { driverResults } from '../../shared/runtime/test-world/driver.ts';
 import { allOnes, patterned } from './test-support/patterns.ts';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { FFA_FIDS, FFA_VERSION_1_1, FFA_VERSION_1_2, ffaFeatures, ffaVersion, msgSendDirectReq32, msgSendDirectReq64, registers } from '../../shared/ffa/index.ts';
-import type { RegisterFile } from '../../shared/runtime/messages.ts';
+import type { RegisterFile } from '../../shared/protocol/messages.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import type { DriverStep } from '../../shared/runtime/test-world/driver.ts';
 import { ALL_ONES, allOnes, arguments1To7, patterned, upper, withRegister, ZEROS_8_TO_17 } from './test-support/patterns.ts';

@@ -8,7 +8,7 @@
  * by a field of the frame (TF-A is_caller_secure: the security state the SMC was taken from).
  */
 import type { CallFailure, CallOutcome, Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
-import type { CallMessage, Message } from '../../shared/runtime/messages.ts';
+import type { CallMessage, Message } from '../../shared/protocol/messages.ts';
 import {
   abiNameOf,
   FFA_FIDS,

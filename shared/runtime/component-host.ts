@@ -20,7 +20,7 @@ import type {
 } from './component.ts';
 import type { HistoryEvent } from './history.ts';
 import type { Interceptor } from './interceptor.ts';
-import type { CallMessage, Envelope, Message, RegisterFile } from './messages.ts';
+import type { CallMessage, Envelope, Message, RegisterFile } from '../protocol/messages.ts';
 
 /** Why a transport did not take an envelope. */
 export type TransmitRefusal = 'unreachable' | 'queue-full';

@@ -7,7 +7,10 @@
 import type { Logger } from 'pino';
 import type { HistoryEvent } from './history.ts';
 import type { FaultRule } from './interceptor.ts';
-import type { CallMessage, Conduit, Message, RegisterFile } from './messages.ts';
+import type { CallMessage, Conduit, Message, RegisterFile } from '../protocol/messages.ts';
+import type { Role } from '../protocol/roles.ts';
+
+export type { Role };
 
 /** Time in nanoseconds since the run started (virtual under sim, monotonic real time under ws). */
 export interface Clock {
@@ -153,9 +156,6 @@ export interface ComponentSpec {
   config: unknown;
 }
 
-/** Roles a component can present in its hello (world.md §4). */
-export type Role = 'gic' | 'spmd' | 'spmc' | 'hypervisor' | 'guest' | 'orchestrator' | 'test';
-export const ROLES: readonly Role[] = ['gic', 'spmd', 'spmc', 'hypervisor', 'guest', 'orchestrator', 'test'];
 
 /** A world: its components and which pairs are linked (a link carries messages both ways). */
 export interface WorldSpec {

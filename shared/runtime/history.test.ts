@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { decodeHistoryLine, encodeHistoryLine, encodeHistoryLineGeneric, type HistoryEntry, MemoryHistorySink } from './history.ts';
-import { CONDUITS } from './messages.ts';
+import { CONDUITS } from '../protocol/messages.ts';
 
 const registerFile = fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { minLength: 18, maxLength: 18 });
 const name = fc.string({ maxLength: 12 });

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import type { CallMessage, Envelope, Message, ReturnMessage } from './messages.ts';
+import type { CallMessage, Envelope, Message, ReturnMessage } from '../protocol/messages.ts';
 
 export type HistoryEvent =
   | { type: 'send'; from: string; to: string; message: Message }

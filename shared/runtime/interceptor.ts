@@ -4,7 +4,7 @@
  * envelopes and says what to do with them; each application is a `fault` event in the history.
  */
 import type { RandomSource } from './component.ts';
-import type { Envelope, MessageKind } from './messages.ts';
+import type { Envelope, MessageKind } from '../protocol/messages.ts';
 import type { RegisterFile } from '../ffa/registers.ts';
 
 export type Verdict =

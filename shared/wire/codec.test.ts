@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Packr, Unpackr } from 'msgpackr';
-import { CONDUITS, INTERRUPT_GROUPS, INTERRUPT_OPS, type Message, REGISTER_COUNT } from '../runtime/messages.ts';
+import { CONDUITS, INTERRUPT_GROUPS, INTERRUPT_OPS, type Message, REGISTER_COUNT } from '../protocol/messages.ts';
 import { decodeFrame, encodeFrame, unpackBytes } from './codec.ts';
 import { WIRE_PROTOCOL_VERSION, type WireFrame } from './frames.ts';
 import { FRAME_KINDS, STRUCTURE_COUNT, structureTable } from './structures.ts';

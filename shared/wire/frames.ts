@@ -1,10 +1,10 @@
 /**
  * Everything that travels as one websocket message in the ws runtime (design world.md §4): the
- * component messages of shared/runtime/messages.ts, plus the two wire-only frames of the hello
+ * component messages of shared/protocol/messages.ts, plus the two wire-only frames of the hello
  * exchange that opens every link. The hello never reaches a component.
  */
-import type { Role } from '../runtime/component.ts';
-import type { Message } from '../runtime/messages.ts';
+import type { Role } from '../protocol/roles.ts';
+import type { Message } from '../protocol/messages.ts';
 
 /**
  * Bumped whenever a frame's keys, the structure table's order or a field's meaning changes: the

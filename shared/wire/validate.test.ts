@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { REGISTER_COUNT } from '../runtime/messages.ts';
+import { REGISTER_COUNT } from '../protocol/messages.ts';
 import { WIRE_PROTOCOL_VERSION, type WireFrame } from './frames.ts';
 import { FIELD_LIMITS, validateFrame } from './validate.ts';
 

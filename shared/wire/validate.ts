@@ -4,14 +4,14 @@
  * Each field is checked for type and range, the key set must be exactly the kind's, and the
  * answer is a value: a typed frame, or the protocol error code and a reason that names the field.
  */
-import { ROLES } from '../runtime/component.ts';
+import { ROLES } from '../protocol/roles.ts';
 import {
   CONDUITS,
   INTERRUPT_GROUPS,
   INTERRUPT_OPS,
   type ProtocolErrorCode,
   REGISTER_COUNT,
-} from '../runtime/messages.ts';
+} from '../protocol/messages.ts';
 import type { FrameKind, WireFrame } from './frames.ts';
 import { FRAME_KEYS } from './structures.ts';
 

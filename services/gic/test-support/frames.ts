@@ -1,5 +1,5 @@
 /** Builders for the frames and script steps the GIC's tests send (see irq-actor.ts). */
-import type { InterruptGroup, InterruptMessage, InterruptOp, Message } from '../../../shared/runtime/messages.ts';
+import type { InterruptGroup, InterruptMessage, InterruptOp, Message } from '../../../shared/protocol/messages.ts';
 import type { ActorStep, MessagePattern } from './irq-actor.ts';
 
 /** A physical interrupt frame: vm = vcpu = -1. */

@@ -1,6 +1,6 @@
 /** Reading a GIC test run's history back: the broker's records and what each actor received. */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
-import type { InterruptMessage, Message, ProtocolErrorMessage } from '../../../shared/runtime/messages.ts';
+import type { InterruptMessage, Message, ProtocolErrorMessage } from '../../../shared/protocol/messages.ts';
 
 export type GicRecord = Record<string, unknown> & { event: string };
 

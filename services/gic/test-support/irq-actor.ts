@@ -19,7 +19,7 @@
  * once or `autoEoiDelayNs` later (a handler that runs for a while, so raises meet it active).
  */
 import type { Component, ComponentContext, ComponentFactory, TimerHandle } from '../../../shared/runtime/component.ts';
-import type { InterruptMessage, Message } from '../../../shared/runtime/messages.ts';
+import type { InterruptMessage, Message } from '../../../shared/protocol/messages.ts';
 
 /** Fields a received message must have (compared with ===). */
 export type MessagePattern = { kind: Message['kind'] } & Record<string, unknown>;

@@ -7,7 +7,7 @@
  * ComponentHost, as ws/node.ts reports a closed socket. The world runs one event at a time so a
  * cut lands between two events, never inside a handler.
  */
-import { loadFactory } from '../../../shared/runtime/load-factory.ts';
+import { importComponentFactory } from '../../../shared/runtime/component-modules.ts';
 import type { WorldSpec } from '../../../shared/runtime/component.ts';
 import { type HistoryEntry, MemoryHistorySink } from '../../../shared/runtime/history.ts';
 import { SimWorld } from '../../../shared/runtime/sim/sim-world.ts';
@@ -33,7 +33,7 @@ export interface CutRunResult {
 const MAX_EVENTS = 5_000_000;
 
 export async function runWorldWithLinkCuts(spec: WorldSpec, actor: string, cuts: readonly LinkCut[], untilNs: number): Promise<CutRunResult> {
-  const components = await Promise.all(spec.components.map(async (c) => ({ name: c.name, factory: await loadFactory(c.module), config: c.config })));
+  const components = await Promise.all(spec.components.map(async (c) => ({ name: c.name, factory: await importComponentFactory(c.module), config: c.config })));
   const history = new MemoryHistorySink();
   const due: LinkCut[] = [];
   const finished = new Set<string>();

@@ -11,7 +11,7 @@
  * `{ event: 'done' }` at the end.
  */
 import type { Component, ComponentContext, ComponentFactory, TimerHandle } from '../../../shared/runtime/component.ts';
-import type { Message } from '../../../shared/runtime/messages.ts';
+import type { Message } from '../../../shared/protocol/messages.ts';
 
 export type ActorStep =
   /** Wait for guest `from`'s `guest-event` with this event and every field of `match`. */

@@ -13,7 +13,7 @@
  * `{ event: 'done' }` at the end.
  */
 import type { Component, ComponentContext, ComponentFactory, TimerHandle } from '../../../shared/runtime/component.ts';
-import type { Conduit, InterruptMessage, Message, RegisterFile } from '../../../shared/runtime/messages.ts';
+import type { Conduit, InterruptMessage, Message, RegisterFile } from '../../../shared/protocol/messages.ts';
 
 export type ActorStep =
   | { do: 'call'; label: string; to: string; conduit: Conduit; endpoint: number; vcpu: number; cpu: number; regs: RegisterFile }

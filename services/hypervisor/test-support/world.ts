@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { FaultRule } from '../../../shared/runtime/interceptor.ts';
-import type { RegisterFile } from '../../../shared/runtime/messages.ts';
+import type { RegisterFile } from '../../../shared/protocol/messages.ts';
 import { type RuntimeName, runWorldInMemory } from '../../../shared/runtime/run-world.ts';
 import type { HypervisorConfig, MessagingMethod, PartitionConfig, VmConfig } from '../config.ts';
 import type { ActorConfig, ActorStep } from './actor.ts';

@@ -9,7 +9,7 @@
  * first lets later holds through).
  */
 import type { Component, ComponentContext, ComponentFactory } from '../../../shared/runtime/component.ts';
-import type { CallMessage, Message } from '../../../shared/runtime/messages.ts';
+import type { CallMessage, Message } from '../../../shared/protocol/messages.ts';
 import {
   FFA_FIDS,
   ffaError,

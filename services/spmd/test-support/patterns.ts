@@ -2,7 +2,7 @@
  * Register files for forwarding tests: all 64 bits set, and distinct patterns that use every bit
  * position, so a register that is dropped, truncated to 32 bits, moved or zeroed shows.
  */
-import { REGISTER_COUNT, type RegisterFile } from '../../../shared/runtime/messages.ts';
+import { REGISTER_COUNT, type RegisterFile } from '../../../shared/protocol/messages.ts';
 
 export const ALL_ONES = (1n << 64n) - 1n;
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { WorldSpec } from '../component.ts';
 import type { HistorySink } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
-import { loadFactory } from '../load-factory.ts';
+import { importComponentFactory } from '../component-modules.ts';
 import { type HopLatency, type SimRunLimits, type SimRunResult, SimWorld } from './sim-world.ts';
 
 export interface SimRunOptions {
@@ -17,7 +17,7 @@ export interface SimRunOptions {
 
 export async function runSimWorld(spec: WorldSpec, options: SimRunOptions): Promise<SimRunResult> {
   const components = await Promise.all(
-    spec.components.map(async (c) => ({ name: c.name, factory: await loadFactory(c.module), config: c.config })),
+    spec.components.map(async (c) => ({ name: c.name, factory: await importComponentFactory(c.module), config: c.config })),
   );
   const world = new SimWorld({
     seed: spec.seed,

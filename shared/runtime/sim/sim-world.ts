@@ -12,7 +12,7 @@ import { type Clock, type ComponentFactory, isObservable, type ObservedEvent, ty
 import { ComponentHost, type HostLimits, type TransmitRefusal } from '../component-host.ts';
 import type { HistoryEvent, HistorySink } from '../history.ts';
 import { type FaultRule, RuleInterceptor } from '../interceptor.ts';
-import type { Envelope } from '../messages.ts';
+import type { Envelope } from '../../protocol/messages.ts';
 import { randomStream, randomStreams } from '../random.ts';
 import { EventQueue } from './event-queue.ts';
 

@@ -6,7 +6,7 @@
  * the scheduler's choice under sim (per seed) and the machine's under ws.
  */
 import type { CallOutcome, Component, ComponentContext, ComponentFactory } from '../component.ts';
-import type { Message, RegisterFile } from '../messages.ts';
+import type { Message, RegisterFile } from '../../protocol/messages.ts';
 
 export interface CallerConfig {
   target: string;

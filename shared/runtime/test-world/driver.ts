@@ -11,7 +11,7 @@
  * next call.
  */
 import type { CallOutcome, Component, ComponentContext, ComponentFactory } from '../component.ts';
-import type { Conduit, Message, RegisterFile } from '../messages.ts';
+import type { Conduit, Message, RegisterFile } from '../../protocol/messages.ts';
 import type { HistoryEntry } from '../history.ts';
 
 export interface DriverStep {

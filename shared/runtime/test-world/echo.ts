@@ -3,7 +3,7 @@
  * so a round trip proves every register crossed both ways bit for bit.
  */
 import type { Component, ComponentContext, ComponentFactory } from '../component.ts';
-import type { Message } from '../messages.ts';
+import type { Message } from '../../protocol/messages.ts';
 
 /** FFA_SUCCESS_64 (reference §1.1). Local to the test world: it does not depend on shared/ffa. */
 const SUCCESS_64 = 0xc4000061n;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { PROJECT_ROOT } from '../load-factory.ts';
+import { PROJECT_ROOT } from '../component-modules.ts';
 import { BUNDLE_DIR, bundleEntry, buildWorkerBundle, pruneBundles } from './bundle.ts';
 
 const TEST_WORLD_MODULES = ['shared/runtime/test-world/caller.ts', 'shared/runtime/test-world/echo.ts'];
@@ -25,7 +25,7 @@ describe('the ws workers\' bundle', () => {
     assert.ok(first.file.startsWith(BUNDLE_DIR) && /worker-[0-9a-f]{16}\.mjs$/.test(first.file));
     const code = await readFile(first.file, 'utf8');
     assert.ok(!/\bimport\.meta\.url\b/.test(code), 'no import.meta.url is left to name the bundle');
-    assert.ok(code.includes(JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'shared/runtime/load-factory.ts')).href)));
+    assert.ok(code.includes(JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'shared/runtime/component-modules.ts')).href)));
     assert.match(code, /\/\/# sourceMappingURL=data:application\/json;base64,/);
     assert.match(code, /^import .* from "ws";$/m, 'npm packages stay external');
   });

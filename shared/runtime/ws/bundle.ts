@@ -3,7 +3,7 @@
  * TypeScript through tsx (a worker of the default world: ~240 ms to listening through tsx,
  * ~100 ms from the bundle, most of it loading the npm packages). At world
  * start the supervisor builds, with esbuild, one ESM bundle whose entry registers a loader for
- * every component module of the WorldSpec (load-factory.ts) and then runs the worker
+ * every component module of the WorldSpec (component-modules.ts) and then runs the worker
  * (worker-main.ts runWorker). A worker imports only the component it runs: each registered loader
  * is a dynamic import, which esbuild turns into a lazy initialiser inside the bundle.
  *
@@ -22,11 +22,11 @@ import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } fro
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Loader, Plugin } from 'esbuild';
-import { PROJECT_ROOT } from '../load-factory.ts';
+import { PROJECT_ROOT } from '../component-modules.ts';
 
 export const BUNDLE_DIR = join(PROJECT_ROOT, 'node_modules', '.cache', 'ffa-world', 'worker-bundles');
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
-const LOAD_FACTORY = fileURLToPath(new URL('../load-factory.ts', import.meta.url));
+const LOAD_FACTORY = fileURLToPath(new URL('../component-modules.ts', import.meta.url));
 /** Bundles kept besides any written in the last GRACE_MS (another run may be about to load one). */
 const KEEP_BUNDLES = 16;
 const GRACE_MS = 60_000;

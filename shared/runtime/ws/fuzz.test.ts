@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encodeFrame } from '../../wire/codec.ts';
-import { REGISTER_COUNT } from '../messages.ts';
+import { REGISTER_COUNT } from '../../protocol/messages.ts';
 import { randomStream } from '../random.ts';
 import { CLOSE_POLICY, CLOSE_TOO_BIG, DEFAULT_LINK_LIMITS } from './limits.ts';
 import { type FuzzCategory, FuzzFrames } from './test-support/fuzz-frames.ts';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { encodeFrame } from '../../wire/codec.ts';
 import { type HelloFrame, WIRE_PROTOCOL_VERSION, type WireFrame } from '../../wire/frames.ts';
-import { REGISTER_COUNT } from '../messages.ts';
+import { REGISTER_COUNT } from '../../protocol/messages.ts';
 import { WsRuntimeError } from './errors.ts';
 import { closeReason, greetServer, judgeHello } from './handshake.ts';
 import { CLOSE_POLICY, CLOSE_TRY_AGAIN, linkLimits } from './limits.ts';

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../../wire/codec.ts';
 import { type HelloFrame, WIRE_PROTOCOL_VERSION, type WelcomeFrame } from '../../wire/frames.ts';
-import type { Role } from '../component.ts';
+import type { Role } from '../../protocol/roles.ts';
 import { WsRuntimeError } from './errors.ts';
 import { CLOSE_POLICY, CLOSE_TRY_AGAIN, type LinkLimits } from './limits.ts';
 import { tokensMatch } from './tokens.ts';

@@ -9,7 +9,7 @@ import type { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../../wire/codec.ts';
 import { isMessageFrame } from '../../wire/frames.ts';
 import { type FrameError, validateFrame } from '../../wire/validate.ts';
-import type { Message, ProtocolErrorMessage } from '../messages.ts';
+import type { Message, ProtocolErrorMessage } from '../../protocol/messages.ts';
 import { closeReason, type LinkIdentity, payloadBytes } from './handshake.ts';
 import { CLOSE_POLICY, type LinkLimits } from './limits.ts';
 import { OutboundQueue } from './outbound-queue.ts';

@@ -14,8 +14,8 @@ import type { Clock, ComponentFactory, ComponentSpec, RandomSource, WorldControl
 import { ComponentHost, type HostLimits } from '../component-host.ts';
 import type { HistoryEvent } from '../history.ts';
 import { type FaultRule, RuleInterceptor } from '../interceptor.ts';
-import { loadFactory } from '../load-factory.ts';
-import type { Message } from '../messages.ts';
+import { importComponentFactory } from '../component-modules.ts';
+import type { Message } from '../../protocol/messages.ts';
 import { randomStreams } from '../random.ts';
 import { dial } from './dial.ts';
 import { WsRuntimeError } from './errors.ts';
@@ -166,7 +166,7 @@ export class WsNode {
 
   /** Load the component's module and start listening. */
   static async create(options: WsNodeOptions): Promise<WsNode> {
-    const node = new WsNode(options, await loadFactory(options.component.module));
+    const node = new WsNode(options, await importComponentFactory(options.component.module));
     await node.listen();
     return node;
   }

@@ -6,7 +6,7 @@ import { WIRE_PROTOCOL_VERSION } from '../../wire/frames.ts';
 import type { ComponentHost } from '../component-host.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
-import type { ControlMessage } from '../messages.ts';
+import type { ControlMessage } from '../../protocol/messages.ts';
 import { anyRole, judgeHello } from './handshake.ts';
 import { decodeJson, encodeJson, TEXT_PART_CHARS, WORLD_OPS, WorldChannelServer } from './world-channel.ts';
 import { WorldChannelClient } from './world-client.ts';

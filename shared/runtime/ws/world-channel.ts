@@ -1,7 +1,7 @@
 /**
  * The world channel: what a supervisor does for a world of worker threads (supervisor.ts), done
  * over the links of a world whose components run as separate processes or containers (docker
- * compose). An orchestrator that attaches to a running world (shared/scenario/attach.ts) sends
+ * compose). An orchestrator that attaches to a running world (services/orchestrator/run/attach.ts) sends
  * control frames with `world.*` ops on its link to each component; the component's node answers
  * them itself, and they never reach the component:
  *
@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { ComponentHost } from '../component-host.ts';
 import { encodeHistoryLine, type HistoryEvent } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
-import type { ControlMessage, Message } from '../messages.ts';
+import type { ControlMessage, Message } from '../../protocol/messages.ts';
 import type { LinkSendRefusal } from './link.ts';
 
 export const WORLD_OPS = {

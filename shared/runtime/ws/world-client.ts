@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { WorldControl } from '../component.ts';
 import { decodeHistoryLine, type HistoryEvent } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
-import type { ControlMessage, Message } from '../messages.ts';
+import type { ControlMessage, Message } from '../../protocol/messages.ts';
 import { encodeJson, WORLD_OPS, type WorldComponentOp } from './world-channel.ts';
 
 export interface WorldClientOptions {

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../component.ts';
 import type { HostTransport, TransmitRefusal } from '../component-host.ts';
 import type { HistoryEvent } from '../history.ts';
-import type { Envelope } from '../messages.ts';
+import type { Envelope } from '../../protocol/messages.ts';
 import type { Link } from './link.ts';
 
 export interface WsTransportOptions {

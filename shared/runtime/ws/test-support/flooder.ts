@@ -3,7 +3,7 @@
  * `target` as fast as it can, then one call, and records what the call got back.
  */
 import type { Component, ComponentContext, ComponentFactory } from '../../component.ts';
-import { REGISTER_COUNT } from '../../messages.ts';
+import { REGISTER_COUNT } from '../../../protocol/messages.ts';
 
 export interface FlooderConfig {
   target: string;

@@ -9,7 +9,7 @@ import { decodeFrame, encodeFrame } from '../../../wire/codec.ts';
 import { WIRE_PROTOCOL_VERSION, type WireFrame } from '../../../wire/frames.ts';
 import { FRAME_KEYS } from '../../../wire/structures.ts';
 import type { RandomSource } from '../../component.ts';
-import { REGISTER_COUNT } from '../../messages.ts';
+import { REGISTER_COUNT } from '../../../protocol/messages.ts';
 
 export type FuzzCategory =
   | 'random-bytes'

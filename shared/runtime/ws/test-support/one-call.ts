@@ -1,6 +1,6 @@
 /** Test component: one call to `target`, then `{ event: 'done' }` with whether it was echoed. */
 import type { Component, ComponentContext, ComponentFactory } from '../../component.ts';
-import { REGISTER_COUNT } from '../../messages.ts';
+import { REGISTER_COUNT } from '../../../protocol/messages.ts';
 
 export interface OneCallConfig {
   target: string;

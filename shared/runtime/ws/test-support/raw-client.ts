@@ -6,7 +6,7 @@ import { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../../../wire/codec.ts';
 import { WIRE_PROTOCOL_VERSION } from '../../../wire/frames.ts';
 import type { FrameResult } from '../../../wire/validate.ts';
-import type { Role } from '../../component.ts';
+import type { Role } from '../../../protocol/roles.ts';
 import { payloadBytes } from '../handshake.ts';
 
 export type RawEvent =

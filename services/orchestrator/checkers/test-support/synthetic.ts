@@ -1,0 +1,95 @@
+/**
+ * Hand-made histories for the checkers' tests: the events a run would record, written directly
+ * (calls and returns as send + deliver pairs, interrupt frames, records), and small edits of real
+ * histories (what a buggy component would have done instead).
+ */
+import type { RegisterFile } from '../../../../shared/ffa/registers.ts';
+import type { HistoryEntry, HistoryEvent } from '../../../../shared/runtime/history.ts';
+import type { CallMessage, Conduit, InterruptMessage } from '../../../../shared/protocol/messages.ts';
+import type { WorldModel } from '../../scenario/types.ts';
+
+export interface CallOptions {
+  conduit?: Conduit;
+  endpoint?: number;
+  vcpu?: number;
+  cpu?: number;
+}
+
+export class HistoryBuilder {
+  readonly entries: HistoryEntry[] = [];
+  private nextId = 1;
+  private now = 0;
+
+  private push(event: HistoryEvent): HistoryEntry {
+    this.now += 1000;
+    const entry: HistoryEntry = { seq: this.entries.length, t: this.now, event };
+    this.entries.push(entry);
+    return entry;
+  }
+
+  record(component: string, data: Record<string, unknown>): HistoryEntry {
+    return this.push({ type: 'record', component, data });
+  }
+
+  /** A call sent and delivered; returns its id. */
+  call(from: string, to: string, regs: RegisterFile, options: CallOptions = {}): number {
+    const id = this.nextId++;
+    const message: CallMessage = { kind: 'call', id, conduit: options.conduit ?? 'hvc', endpoint: options.endpoint ?? 0, vcpu: options.vcpu ?? 0, cpu: options.cpu ?? 0, regs };
+    this.push({ type: 'send', from, to, message });
+    this.push({ type: 'deliver', from, to, message });
+    return id;
+  }
+
+  /** The callee's answer to call `id`, sent and delivered. */
+  answer(callee: string, caller: string, id: number, regs: RegisterFile): void {
+    this.push({ type: 'send', from: callee, to: caller, message: { kind: 'return', id, regs } });
+    this.push({ type: 'deliver', from: callee, to: caller, message: { kind: 'return', id, regs } });
+  }
+
+  /** The callee's answer to call `id`, dropped by a fault as it left the callee. */
+  dropAnswer(callee: string, caller: string, id: number, regs: RegisterFile, rule = 'drop-answer'): void {
+    this.push({ type: 'fault', rule, action: 'drop', from: callee, to: caller, message: { kind: 'return', id, regs } });
+  }
+
+  roundTrip(caller: string, callee: string, regs: RegisterFile, answer: RegisterFile, options: CallOptions = {}): void {
+    this.answer(callee, caller, this.call(caller, callee, regs, options), answer);
+  }
+
+  /** An interrupt frame sent and delivered. */
+  irq(from: string, to: string, frame: Omit<InterruptMessage, 'kind'>): void {
+    const message: InterruptMessage = { kind: 'irq', ...frame };
+    this.push({ type: 'send', from, to, message });
+    this.push({ type: 'deliver', from, to, message });
+  }
+}
+
+/** A model for hand-made histories: vm1 (ID 1) and vm2 (ID 2) under Xen, OP-TEE as SPMC. */
+export function syntheticModel(overrides: Partial<WorldModel> = {}): WorldModel {
+  return {
+    gic: 'gic',
+    spmd: 'spmd',
+    spmc: 'spmc',
+    hypervisor: 'hypervisor',
+    orchestrator: 'orchestrator',
+    guests: [
+      { component: 'vm1', vmId: 1, vcpus: 2, driver: 'linux-6.10' },
+      { component: 'vm2', vmId: 2, vcpus: 2, driver: 'linux-6.10' },
+    ],
+    spIds: [0x8001],
+    spmcProfile: 'optee',
+    hypervisorProfile: 'xen',
+    lastFaultHealNs: null,
+    livenessBoundNs: 1_000_000,
+    ...overrides,
+  };
+}
+
+/** A copy of `entries` with the return registers of the first matching return send/deliver replaced. */
+export function withReturnRegs(entries: readonly HistoryEntry[], from: string, to: string, id: number, edit: (regs: RegisterFile) => RegisterFile): HistoryEntry[] {
+  return entries.map((entry) => {
+    const { event } = entry;
+    if ((event.type !== 'send' && event.type !== 'deliver') || event.from !== from || event.to !== to) return entry;
+    if (event.message.kind !== 'return' || event.message.id !== id) return entry;
+    return { ...entry, event: { ...event, message: { ...event.message, regs: edit([...event.message.regs]) } } };
+  });
+}

@@ -1,0 +1,253 @@
+/**
+ * The report's sequence view of a failure (design world.md §8: "a sequence view of the first
+ * failure"): a lifeline per component involved and, in history order, an arrow per message sent,
+ * a note per record, a cross per fault, around the events that made the failure. A failure in a
+ * run of 100k events shows a bounded window (MAX_ROWS), centred on its evidence.
+ *
+ * Drawn as plain SVG boxes and arrows (it is a diagram, not a chart). Every text from the history
+ * is escaped; long labels are cut, with the whole line in the element's tooltip (<title>).
+ */
+import type { HistoryEntry, HistoryEvent } from '../../../shared/runtime/history.ts';
+import type { Message } from '../../../shared/protocol/messages.ts';
+import { describeEvent, describeMessage, irqTarget, recordName, resultOfRegs, abiOfRegs, shortJson } from './describe.ts';
+import { escapeHtml, truncate } from './escape.ts';
+
+export const MAX_ROWS = 200;
+
+export interface SequenceFocus {
+  /** Seqs of the evidence events (a check failure's `events`). */
+  evidenceSeqs: readonly number[];
+  /** Without evidence found in the history: centre on the last event at or before this time. */
+  aroundNs: number | null;
+}
+
+export interface SequenceWindow {
+  /** The entries shown, in history order. */
+  rows: HistoryEntry[];
+  /** For each row, the number of hidden displayable events between it and the previous row. */
+  gapsBefore: number[];
+  hiddenAfter: number;
+  evidence: Set<number>;
+  /** Every component of the history, in order of first appearance: the lifelines' order. */
+  components: string[];
+}
+
+/** Deliveries repeat their send; they are shown only when they are evidence themselves. */
+function displayable(entry: HistoryEntry, evidence: ReadonlySet<number>): boolean {
+  return entry.event.type !== 'deliver' || evidence.has(entry.seq);
+}
+
+/**
+ * Picks at most `max` displayable entries: the evidence, then its neighbours outwards, one step
+ * at a time around every evidence event, so each piece of evidence gets its context.
+ */
+export function selectSequenceWindow(entries: readonly HistoryEntry[], focus: SequenceFocus, max = MAX_ROWS): SequenceWindow | null {
+  const evidence = new Set(focus.evidenceSeqs);
+  const shown: number[] = [];
+  const anchors: number[] = [];
+  const components = new Set<string>();
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as HistoryEntry;
+    for (const c of componentsOf(entry.event)) components.add(c);
+    if (!displayable(entry, evidence)) continue;
+    if (evidence.has(entry.seq)) anchors.push(shown.length);
+    shown.push(i);
+  }
+  if (shown.length === 0) return null;
+  if (anchors.length === 0) {
+    if (focus.aroundNs === null) return null;
+    let at = 0;
+    for (let p = 0; p < shown.length; p++) if ((entries[shown[p] as number] as HistoryEntry).t <= focus.aroundNs) at = p;
+    anchors.push(at);
+  }
+  const picked = new Set<number>();
+  for (const anchor of anchors) if (picked.size < max) picked.add(anchor);
+  for (let radius = 1; picked.size < max && radius < shown.length; radius++) {
+    let grew = false;
+    for (const anchor of anchors) {
+      for (const p of [anchor - radius, anchor + radius]) {
+        if (p < 0 || p >= shown.length || picked.has(p)) continue;
+        if (picked.size >= max) break;
+        picked.add(p);
+        grew = true;
+      }
+    }
+    if (!grew && anchors.every((a) => a - radius < 0 && a + radius >= shown.length)) break;
+  }
+  const positions = [...picked].sort((a, b) => a - b);
+  const rows: HistoryEntry[] = [];
+  const gapsBefore: number[] = [];
+  let previous = -1;
+  for (const p of positions) {
+    rows.push(entries[shown[p] as number] as HistoryEntry);
+    gapsBefore.push(p - previous - 1);
+    previous = p;
+  }
+  return { rows, gapsBefore, hiddenAfter: shown.length - 1 - previous, evidence, components: [...components] };
+}
+
+/** The components a row touches, for the lifelines. */
+function componentsOf(event: HistoryEvent): string[] {
+  switch (event.type) {
+    case 'send':
+    case 'deliver':
+    case 'fault':
+    case 'refused':
+      return [event.from, event.to];
+    case 'component':
+    case 'record':
+    case 'call-failed':
+      return [event.component];
+  }
+}
+
+/** Short label for an arrow: the message without the routing (the arrow shows that). */
+function arrowLabel(message: Message): string {
+  switch (message.kind) {
+    case 'call':
+      return `${abiOfRegs(message.regs)} #${message.id}`;
+    case 'return':
+      return `${resultOfRegs(message.regs)} #${message.id}`;
+    case 'irq':
+      return `irq ${message.op} ${message.intid} → ${irqTarget(message)}`;
+    default:
+      return describeMessage(message);
+  }
+}
+
+const COLOURS: Record<string, string> = {
+  call: '#1f5fbf',
+  return: '#2a8a3e',
+  irq: '#c26a00',
+  lifecycle: '#6b6b6b',
+  control: '#6b6b6b',
+  'protocol-error': '#b00020',
+  fault: '#b00020',
+  refused: '#b05000',
+};
+
+const LABEL_W = 180;
+const COL_W = 160;
+const ROW_H = 24;
+const HEADER_H = 40;
+const GAP_H = 18;
+/** Roughly how many label characters fit per pixel at the label's font size. */
+const CHARS_PER_PX = 1 / 6;
+
+const fmtUs = (ns: number) => (ns / 1000).toFixed(3);
+
+/** An SVG sequence diagram of the window; `what` gives each evidence event's checker text. */
+export function renderSequenceSvg(window: SequenceWindow, what: ReadonlyMap<number, string>): string {
+  // Lifelines in the order components first appear in the run (guests, hypervisor, SPMD, SPMC,
+  // GIC in the default world), not in the window's, so two reports of one world read alike.
+  const involved = new Set(window.rows.flatMap((row) => componentsOf(row.event)));
+  const lifelines = window.components.filter((c) => involved.has(c));
+  const x = (component: string) => LABEL_W + COL_W * lifelines.indexOf(component) + COL_W / 2;
+  const width = LABEL_W + COL_W * lifelines.length + 20;
+
+  const body: string[] = [];
+  let y = HEADER_H;
+  const gap = (hidden: number) => {
+    body.push(`<text x="${LABEL_W - 8}" y="${y + GAP_H / 2 + 4}" text-anchor="end" class="gap">⋯ ${hidden} event${hidden === 1 ? '' : 's'} not shown</text>`);
+    y += GAP_H;
+  };
+  window.rows.forEach((row, i) => {
+    const hidden = window.gapsBefore[i] ?? 0;
+    if (hidden > 0) gap(hidden);
+    const mid = y + ROW_H / 2;
+    const isEvidence = window.evidence.has(row.seq);
+    const tooltip = `#${row.seq} t=${fmtUs(row.t)} µs: ${describeEvent(row.event)}${isEvidence ? `\nevidence: ${what.get(row.seq) ?? ''}` : ''}`;
+    body.push(`<g class="row${isEvidence ? ' evidence' : ''}"><title>${escapeHtml(tooltip)}</title>`);
+    if (isEvidence) body.push(`<rect x="0" y="${y}" width="${width}" height="${ROW_H}" class="evidence-bg"/>`);
+    body.push(`<text x="8" y="${mid + 4}" class="when">${isEvidence ? '★ ' : ''}${escapeHtml(fmtUs(row.t))} µs #${row.seq}</text>`);
+    body.push(drawEvent(row.event, mid, x));
+    body.push('</g>');
+    y += ROW_H;
+  });
+  if (window.hiddenAfter > 0) gap(window.hiddenAfter);
+  const height = y + 10;
+
+  const head: string[] = [];
+  for (const component of lifelines) {
+    const cx = x(component);
+    head.push(`<line x1="${cx}" y1="${HEADER_H - 8}" x2="${cx}" y2="${height - 4}" class="lifeline"/>`);
+    head.push(`<rect x="${cx - COL_W / 2 + 6}" y="6" width="${COL_W - 12}" height="24" rx="4" class="head"/>`);
+    head.push(`<text x="${cx}" y="22" text-anchor="middle" class="head-text">${escapeHtml(truncate(component, 22))}<title>${escapeHtml(component)}</title></text>`);
+  }
+  const markers = Object.entries(COLOURS)
+    .map(([kind, colour]) => `<marker id="seq-arrow-${kind}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="${colour}"/></marker>`)
+    .join('');
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="sequence" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="sequence of the events around the failure">`,
+    `<defs>${markers}</defs>`,
+    ...head,
+    ...body,
+    '</svg>',
+  ].join('\n');
+}
+
+function arrow(fromX: number, toX: number, y: number, kind: string, label: string, dashed: boolean): string {
+  const colour = COLOURS[kind] ?? '#333';
+  const dash = dashed ? ' stroke-dasharray="5,3"' : '';
+  if (fromX === toX) {
+    // A message to itself: a small loop on the right of the lifeline.
+    return (
+      `<path d="M${fromX},${y - 6}h28v12h-26" fill="none" stroke="${colour}"${dash} marker-end="url(#seq-arrow-${kind})"/>` +
+      `<text x="${fromX + 34}" y="${y + 4}" class="label" fill="${colour}">${escapeHtml(truncate(label, 40))}</text>`
+    );
+  }
+  const room = Math.max(12, Math.floor(Math.abs(toX - fromX) * CHARS_PER_PX));
+  return (
+    `<line x1="${fromX}" y1="${y + 2}" x2="${toX}" y2="${y + 2}" stroke="${colour}"${dash} marker-end="url(#seq-arrow-${kind})"/>` +
+    `<text x="${(fromX + toX) / 2}" y="${y - 3}" text-anchor="middle" class="label" fill="${colour}">${escapeHtml(truncate(label, room))}</text>`
+  );
+}
+
+function note(cx: number, y: number, text: string, cls: string): string {
+  const shown = truncate(text, 34);
+  const w = Math.min(COL_W * 1.6, 12 + shown.length * 6);
+  return `<rect x="${cx - 4}" y="${y - 9}" width="${w}" height="18" rx="3" class="${cls}"/><text x="${cx + 2}" y="${y + 4}" class="note-text">${escapeHtml(shown)}</text>`;
+}
+
+function drawEvent(event: HistoryEvent, y: number, x: (component: string) => number): string {
+  switch (event.type) {
+    case 'send':
+      return arrow(x(event.from), x(event.to), y, event.message.kind, arrowLabel(event.message), event.message.kind === 'return');
+    case 'deliver':
+      return arrow(x(event.from), x(event.to), y, event.message.kind, `delivered: ${arrowLabel(event.message)}`, true);
+    case 'fault': {
+      const fx = x(event.from);
+      return (
+        arrow(fx, x(event.to), y, 'fault', `fault ${event.action} (${event.rule}): ${arrowLabel(event.message)}`, true) +
+        `<text x="${fx}" y="${y + 5}" text-anchor="middle" class="cross">✕</text>`
+      );
+    }
+    case 'refused':
+      return arrow(x(event.from), x(event.to), y, 'refused', `refused (${event.reason}): ${arrowLabel(event.message)}`, true);
+    case 'record': {
+      const { event: _name, ...rest } = event.data;
+      return note(x(event.component), y, `${recordName(event.data)} ${shortJson(rest, 60)}`, 'note');
+    }
+    case 'component':
+      return note(x(event.component), y, `${event.event}${event.detail ? `: ${event.detail}` : ''}`, 'note component');
+    case 'call-failed':
+      return note(x(event.component), y, `call #${event.id} to ${event.to} failed: ${event.reason}`, 'note failed');
+  }
+}
+
+/** Styles for the sequence view, inlined in the report's <style>. */
+export const SEQUENCE_CSS = `
+svg.sequence { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; background: #fff; }
+svg.sequence .lifeline { stroke: #bbb; stroke-dasharray: 3,3; }
+svg.sequence .head { fill: #eef2f8; stroke: #7a8aa6; }
+svg.sequence .head-text { font-weight: bold; font-size: 12px; }
+svg.sequence .when { fill: #555; }
+svg.sequence .gap { fill: #888; font-style: italic; }
+svg.sequence .label { font-size: 10.5px; }
+svg.sequence .evidence-bg { fill: #fde4e4; }
+svg.sequence .note { fill: #fffbe6; stroke: #d8c66a; }
+svg.sequence .note.component { fill: #eef7ee; stroke: #7fb07f; }
+svg.sequence .note.failed { fill: #fde4e4; stroke: #b00020; }
+svg.sequence .note-text { font-size: 10px; fill: #333; }
+svg.sequence .cross { fill: #b00020; font-size: 14px; font-weight: bold; }
+`;

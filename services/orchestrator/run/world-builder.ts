@@ -1,0 +1,179 @@
+/**
+ * A scenario's world as components (design world.md §2): the GIC broker, the TF-A-like SPMD, the
+ * SPMC with the scenario's partitions, the Xen-like hypervisor (or none: one bare-metal host
+ * kernel at the SPMD), a guest component per VM, and the orchestrator that runs the steps. Both
+ * sides of every duplicated fact come from the one scenario: the SPMC's partitions and the SP
+ * list the hypervisor and the guests are given (buffer memory is not modelled, so descriptors
+ * cannot be read back), the VM IDs at the hypervisor and at the GIC.
+ */
+import { isSecureId } from '../../../shared/ffa/index.ts';
+import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
+import type { OrchestratorConfig } from '../orchestrator.ts';
+import type { PartitionDescription, Scenario, VmDescription, WorldModel } from '../scenario/types.ts';
+
+export const COMPONENTS = { gic: 'gic', spmd: 'spmd', spmc: 'spmc', hypervisor: 'hypervisor', orchestrator: 'orchestrator' } as const;
+const { gic: GIC, spmd: SPMD, spmc: SPMC, hypervisor: HYPERVISOR, orchestrator: ORCHESTRATOR } = COMPONENTS;
+
+/** Names a VM may not take: the platform's own components. */
+export const RESERVED_NAMES: readonly string[] = Object.values(COMPONENTS);
+
+/** Default liveness bound of no-lost-notification (virtual time under sim, real time under ws). */
+export const DEFAULT_LIVENESS_BOUND_NS = 500_000_000;
+
+/** struct ffa_partition_info properties: direct messages both ways, AArch64 (+ indirect when asked). */
+function partitionProperties(sp: PartitionDescription): number {
+  const direct = sp.messaging.includes('direct') ? (1 << 0) | (1 << 1) : 0;
+  const indirect = sp.messaging.includes('indirect') ? 1 << 2 : 0;
+  return direct | indirect | (1 << 8);
+}
+
+/** OP-TEE's SP takes VM_CREATED/DESTROYED only with NS-virtualization (the optee profile under Xen). */
+function spMessaging(scenario: Scenario, sp: PartitionDescription): string[] {
+  const virtualized = scenario.world.hypervisor.profile === 'xen' && scenario.world.spmc.profile === 'optee' && sp.behaviour === 'optee';
+  return virtualized ? [...sp.messaging, 'vm-created', 'vm-destroyed'] : [...sp.messaging];
+}
+
+const bareMetal = (scenario: Scenario): boolean => scenario.world.hypervisor.profile === 'none';
+
+function placementOf(vm: VmDescription, cpus: number): number[] {
+  return vm.pcpus ?? Array.from({ length: vm.vcpus }, (_, index) => index % cpus);
+}
+
+function guestComponent(scenario: Scenario, vm: VmDescription): ComponentSpec {
+  const { world } = scenario;
+  const metal = bareMetal(scenario);
+  const config = {
+    variant: vm.driver,
+    vcpus: vm.vcpus,
+    firmware: metal ? SPMD : HYPERVISOR,
+    conduit: metal ? 'smc' : 'hvc',
+    gic: GIC,
+    opteeClient: vm.opteeClient,
+    controllers: [ORCHESTRATOR],
+    partitions: world.spmc.partitions.map((sp) => ({ id: sp.id, ...(sp.uuid ? { uuid: sp.uuid } : {}), vcpus: sp.vcpus, properties: partitionProperties(sp) })),
+    ...(metal ? { placement: placementOf(vm, world.cpus) } : { vmId: vm.id }),
+    ...(Object.keys(vm.policies).length > 0 ? { policies: vm.policies } : {}),
+  };
+  return { name: vm.name, role: 'guest', module: 'services/guest/guest.ts', config };
+}
+
+function hypervisorComponent(scenario: Scenario): ComponentSpec {
+  const { world } = scenario;
+  const vms = world.vms
+    .filter((vm) => vm.boot)
+    .map((vm) => ({ name: vm.name, id: vm.id, vcpus: vm.vcpus, component: vm.name, ...(vm.pcpus ? { pcpus: vm.pcpus } : {}) }));
+  const partitions = world.spmc.partitions.map((sp) => ({
+    id: sp.id,
+    ...(sp.uuid ? { uuid: sp.uuid } : {}),
+    vcpus: sp.vcpus,
+    messaging: spMessaging(scenario, sp),
+    notifications: sp.notifications,
+  }));
+  const config = {
+    profile: world.hypervisor.profile,
+    cpus: world.cpus,
+    spmd: SPMD,
+    gic: GIC,
+    controllers: [ORCHESTRATOR],
+    // Its VM table fits the world, as the SPMC's slots and the GIC's table do, and so does the
+    // queue the VMs booted at start wait in (both default 64).
+    maxVms: Math.max(64, vms.length),
+    maxQueuedLifecycleOps: Math.max(64, vms.length),
+    vms,
+    partitions,
+    ...(Object.keys(world.hypervisor.policies).length > 0 ? { policies: world.hypervisor.policies } : {}),
+  };
+  return { name: HYPERVISOR, role: 'hypervisor', module: 'services/hypervisor/hypervisor.ts', config };
+}
+
+function spmcComponent(scenario: Scenario): ComponentSpec {
+  const { world } = scenario;
+  const vmBitmapLifecycle = bareMetal(scenario) && world.spmc.profile === 'optee' ? { vmBitmapLifecycle: 'vm0-only' } : {};
+  const config = {
+    profile: world.spmc.profile,
+    ffaVersion: world.spmc.ffaVersion,
+    cpus: world.cpus,
+    spmd: SPMD,
+    relayFrom: [ORCHESTRATOR],
+    gic: GIC,
+    policies: { ...vmBitmapLifecycle, ...world.spmc.policies },
+    // Xen under OP-TEE: a slot per VM (CFG_VIRT_GUEST_COUNT is a build option; here it fits the world).
+    ...(bareMetal(scenario) ? {} : { vmSlots: Math.max(1, world.vms.length) }),
+    partitions: world.spmc.partitions.map((sp) => ({
+      id: sp.id,
+      ...(sp.name ? { name: sp.name } : {}),
+      ...(sp.uuid ? { uuid: sp.uuid } : {}),
+      behaviour: sp.behaviour,
+      vcpus: sp.vcpus,
+      ffaVersion: sp.ffaVersion,
+      notifications: sp.notifications,
+      messaging: spMessaging(scenario, sp),
+    })),
+  };
+  return { name: SPMC, role: 'spmc', module: 'services/spmc/spmc.ts', config };
+}
+
+function gicRights(scenario: Scenario): Record<string, unknown> {
+  const rights: Record<string, unknown> = {
+    [SPMC]: { raisePhysical: true, subscribePhysical: 'all', world: 'secure' },
+    // The experimenter: spurious interrupts (fault steps) and configuration.
+    [ORCHESTRATOR]: { raisePhysical: true, raiseVirtual: 'any', configure: true },
+  };
+  if (bareMetal(scenario)) {
+    for (const vm of scenario.world.vms) rights[vm.name] = { subscribePhysical: 'all' };
+    return rights;
+  }
+  rights[HYPERVISOR] = { raisePhysical: true, subscribePhysical: 'all', raiseVirtual: 'any', configure: true };
+  for (const vm of scenario.world.vms) rights[vm.name] = { subscribeVirtual: [vm.id] };
+  return rights;
+}
+
+function links(scenario: Scenario): [string, string][] {
+  const metal = bareMetal(scenario);
+  const firmware = metal ? SPMD : HYPERVISOR;
+  return [
+    ...scenario.world.vms.flatMap((vm): [string, string][] => [
+      [vm.name, firmware],
+      [vm.name, GIC],
+      [ORCHESTRATOR, vm.name],
+    ]),
+    ...(metal ? [] : ([[HYPERVISOR, SPMD], [HYPERVISOR, GIC], [ORCHESTRATOR, HYPERVISOR]] as [string, string][])),
+    [SPMD, SPMC],
+    [SPMC, GIC],
+    [ORCHESTRATOR, SPMC],
+    [ORCHESTRATOR, GIC],
+  ];
+}
+
+export function buildWorldSpec(scenario: Scenario, seed: number, orchestrator: OrchestratorConfig): WorldSpec {
+  for (const vm of scenario.world.vms) {
+    if (RESERVED_NAMES.includes(vm.name)) throw new Error(`bug: the loader let a VM be named ${vm.name}`);
+  }
+  const metal = bareMetal(scenario);
+  const components: ComponentSpec[] = [
+    ...scenario.world.vms.map((vm) => guestComponent(scenario, vm)),
+    ...(metal ? [] : [hypervisorComponent(scenario)]),
+    { name: SPMD, role: 'spmd', module: 'services/spmd/spmd.ts', config: { spmc: SPMC, secureSide: [SPMC], normalWorld: metal ? null : HYPERVISOR } },
+    spmcComponent(scenario),
+    { name: GIC, role: 'gic', module: 'services/gic/gic.ts', config: { cpus: scenario.world.cpus, rights: gicRights(scenario), maxVms: Math.max(64, scenario.world.vms.length) } },
+    { name: ORCHESTRATOR, role: 'orchestrator', module: 'services/orchestrator/orchestrator.ts', config: orchestrator },
+  ];
+  return { seed, components, links: links(scenario), finishers: [ORCHESTRATOR], orchestrator: ORCHESTRATOR };
+}
+
+/** What the checkers know of the world; the fault heal time is filled in from the history. */
+export function worldModelOf(scenario: Scenario, livenessBoundNs = DEFAULT_LIVENESS_BOUND_NS): WorldModel {
+  return {
+    gic: GIC,
+    spmd: SPMD,
+    spmc: SPMC,
+    hypervisor: bareMetal(scenario) ? null : HYPERVISOR,
+    orchestrator: ORCHESTRATOR,
+    guests: scenario.world.vms.map((vm) => ({ component: vm.name, vmId: vm.id, vcpus: vm.vcpus, driver: vm.driver })),
+    spIds: scenario.world.spmc.partitions.map((sp) => sp.id).filter(isSecureId),
+    spmcProfile: scenario.world.spmc.profile,
+    hypervisorProfile: scenario.world.hypervisor.profile,
+    lastFaultHealNs: null,
+    livenessBoundNs,
+  };
+}

@@ -1,0 +1,276 @@
+/**
+ * A scenario after loading (../../../shared/design/scenario-format.md, a public interface): the
+ * YAML's keys validated, counts expanded, endpoints resolved to FF-A IDs, calls encoded to their
+ * registers and durations turned into nanoseconds. The loader (load.ts) makes it, the world
+ * builder (world-builder.ts) and the orchestrator (orchestrator.ts) run it, the checkers
+ * (services/orchestrator/checkers) judge its history.
+ */
+import type { FfaErrorName } from '../../../shared/ffa/errors.ts';
+import type { RegisterFile } from '../../../shared/ffa/registers.ts';
+
+/** Where a key sits in its file, for messages a user can act on. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export type SpmcProfile = 'optee' | 'hafnium';
+export type HypervisorProfile = 'xen' | 'raw' | 'none';
+export type DriverName = 'linux-6.10' | 'linux-v1-patch' | 'linux-6.9' | 'raw';
+export type SpBehaviour = 'raw' | 'optee' | 'echo' | 'notifier';
+
+export interface PartitionDescription {
+  id: number;
+  name: string | null;
+  uuid: string | null;
+  vcpus: number;
+  ffaVersion: string;
+  notifications: boolean;
+  messaging: ('direct' | 'indirect')[];
+  behaviour: SpBehaviour;
+}
+
+export interface VmDescription {
+  /** After count expansion: vm1, vm2, … */
+  name: string;
+  /** FF-A ID: Xen's domid + 1; the bare-metal host is 0. */
+  id: number;
+  vcpus: number;
+  driver: DriverName;
+  /** OP-TEE's client driver binds and takes async notifications (extension; default: driver is not raw and an optee SP exists). */
+  opteeClient: boolean;
+  /** Extension: false keeps the VM off until a `{ vm: create }` step (default true). */
+  boot: boolean;
+  /** Extension: the physical CPU of each vCPU (default vCPU i on CPU i mod cpus). */
+  pcpus: number[] | null;
+  /** Extension: guest driver policies (services/guest/config.ts). */
+  policies: Record<string, unknown>;
+}
+
+export interface WorldDescription {
+  cpus: number;
+  spmc: { profile: SpmcProfile; ffaVersion: string; policies: Record<string, unknown>; partitions: PartitionDescription[] };
+  hypervisor: { profile: HypervisorProfile; policies: Record<string, unknown> };
+  /** Under `none`: exactly one, named `host`, ID 0. */
+  vms: VmDescription[];
+}
+
+/** An endpoint a step names, resolved. */
+export type Endpoint =
+  | { kind: 'vm'; name: string; id: number }
+  | { kind: 'host'; name: 'host'; id: 0 }
+  | { kind: 'sp'; name: string; id: number }
+  | { kind: 'hypervisor'; name: 'hypervisor'; id: 0 };
+
+export type Expectation =
+  | { kind: 'success' }
+  | { kind: 'error'; code: FfaErrorName }
+  /** Success and these decoded fields equal (numbers and bigints compare by value; lists whole, in order). */
+  | { kind: 'success-fields'; fields: Record<string, unknown> }
+  /** FFA_VERSION's w0: a version string such as "1.2", or NOT_SUPPORTED. */
+  | { kind: 'version'; version: string }
+  /** Raw registers of the return: keys w0..w17 (low 32 bits) or x0..x17. */
+  | { kind: 'regs'; regs: Record<string, bigint> }
+  | { kind: 'any' };
+
+export type FaultSpec =
+  | { kind: 'drop-interrupt'; intid: number; to: Endpoint | null; count: number | null; probability: number | null }
+  | { kind: 'delay-interrupt'; intid: number; to: Endpoint | null; byNs: number; count: number | null; probability: number | null }
+  | { kind: 'duplicate-interrupt'; intid: number; to: Endpoint | null; count: number | null; probability: number | null }
+  | { kind: 'spurious-interrupt'; intid: number; to: Endpoint; vcpu: number }
+  /** `fid` null: any call. */
+  | { kind: 'fail-call'; fid: number | null; between: [string, string]; error: FfaErrorName; count: number | null; probability: number | null }
+  | { kind: 'delay-call'; fid: number | null; between: [string, string]; byNs: number; count: number | null; probability: number | null }
+  | { kind: 'cut-link'; between: [string, string]; forNs: number }
+  /** A component's state is lost; with restartAfterNs, a fresh instance starts then (a guest's VM is destroyed and re-created). */
+  | { kind: 'crash'; component: string; restartAfterNs: number | null }
+  /** Extension: the component runs nothing for forNs (deliveries and timers wait). */
+  | { kind: 'stall'; component: string; forNs: number }
+  /** Extension: the INTID is disabled at the GIC for forNs, so its interrupts stay pending, then it is enabled again. */
+  | { kind: 'hold-interrupt'; intid: number; forNs: number }
+  | { kind: 'swarm'; intensity: number };
+
+interface StepBase {
+  /** Position in `steps`, from 0. */
+  index: number;
+  /** A short text naming the step in messages ("step 3 (line 14): FFA_NOTIFICATION_GET from vm1"). */
+  label: string;
+  location: SourceLocation;
+}
+
+export type Step = StepBase &
+  (
+    | {
+        kind: 'call';
+        from: Endpoint;
+        vcpu: number;
+        /** The ABI name, or null for a function ID no codec knows. */
+        abi: string | null;
+        fid: number;
+        /** x0..x17, x0 = fid: from named args through the ABI's codec, or the raw `regs`. */
+        regs: RegisterFile;
+        expect: Expectation;
+      }
+    | { kind: 'await-interrupt'; to: Endpoint; vcpu: number | null; intid: number; withinNs: number }
+    | { kind: 'await-callback'; in: Endpoint; notification: number; withinNs: number }
+    | { kind: 'await-idle' }
+    /** Extension: the guest's kernel finished its probe (its `done` record). */
+    | { kind: 'await-probe'; in: Endpoint; withinNs: number }
+    | { kind: 'expect-none-interrupt'; to: Endpoint; vcpu: number | null; intid: number | null; forNs: number }
+    | { kind: 'vm'; op: 'create' | 'destroy' | 'reboot'; vm: string }
+    | { kind: 'vcpu'; op: 'online' | 'offline'; vm: string; vcpu: number }
+    | { kind: 'sleep'; ns: number }
+    | {
+        kind: 'workload';
+        /** SP IDs. */
+        senders: number[];
+        /** VM names. */
+        receivers: string[];
+        ratePerSecond: number;
+        count: number | null;
+        durationNs: number | null;
+      }
+    | { kind: 'fault'; fault: FaultSpec }
+  );
+
+export interface TimedFault {
+  atNs: number;
+  fault: FaultSpec;
+  location: SourceLocation;
+}
+
+export type CheckName = 'no-lost-notification' | 'no-phantom-notification' | 'no-leak' | 'conformance' | 'interrupt-hygiene' | 'latency';
+export const CHECK_NAMES: readonly CheckName[] = ['no-lost-notification', 'no-phantom-notification', 'no-leak', 'conformance', 'interrupt-hygiene', 'latency'];
+
+/** Latency thresholds in ns, per measure (end-to-end, or a hop name) and percentile. */
+export type LatencyThresholds = Record<string, Partial<Record<'p50' | 'p90' | 'p99' | 'p99.9' | 'max', number>>>;
+
+export interface CheckSpec {
+  name: CheckName;
+  /** `{ expect-fail: name }`: the check must fail (experiments whose point is a failure). */
+  expectFail: boolean;
+  thresholds: LatencyThresholds | null;
+  location: SourceLocation;
+}
+
+export interface Scenario {
+  file: string;
+  name: string;
+  description: string | null;
+  seed: number | null;
+  runtime: 'sim' | 'ws' | null;
+  world: WorldDescription;
+  steps: Step[];
+  faults: TimedFault[];
+  checks: CheckSpec[];
+}
+
+// ---------------------------------------------------------------- what a run produces
+
+export interface StepResult {
+  index: number;
+  passed: boolean;
+  /** What happened, or why it failed ("expected { error: DENIED }, got FFA_SUCCESS_32"). */
+  detail: string;
+  label: string;
+  /** Runtime time (ns) the step started and ended. */
+  startNs: number;
+  endNs: number;
+}
+
+/** One event of the history that made a check fail (its seq, time and a one-line description). */
+export interface EvidenceEvent {
+  seq: number;
+  t: number;
+  what: string;
+}
+
+export interface CheckFailure {
+  /** One line a user can act on: which bit, which endpoints, what went wrong. */
+  message: string;
+  /** The notification ID (bit index) concerned, if any. */
+  bit: number | null;
+  /** Endpoint names or IDs concerned ("vm1", "0x8001"). */
+  endpoints: string[];
+  /** The events that made it fail, in history order (bounded). */
+  events: EvidenceEvent[];
+}
+
+/** HDR percentiles of one measure, in ns. */
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  'p99.9': number;
+  max: number;
+}
+
+export interface LatencyReport {
+  /** SET (or an SP's internal send) → the receiver's callback. */
+  endToEnd: Percentiles;
+  /** Per hop, e.g. 'set→sri-raise', 'sri-deliver→info-get', 'npi-inject→npi-deliver', 'npi-deliver→get', 'get→callback'. */
+  hops: Record<string, Percentiles>;
+}
+
+export interface CheckResult {
+  name: string;
+  /** After `expect-fail`: true when the check failed as expected. */
+  passed: boolean;
+  /** Whether the checker itself found the history good (before expect-fail). */
+  held: boolean;
+  expectFail: boolean;
+  detail: string;
+  /** Bounded (at most 20); `detail` says how many there were. */
+  failures: CheckFailure[];
+}
+
+export interface ScenarioResult {
+  name: string;
+  file: string;
+  passed: boolean;
+  seed: number;
+  runtime: 'sim' | 'ws';
+  /** How the world ended: done, idle, timeout, max-events, crashed. */
+  ended: string;
+  steps: StepResult[];
+  checks: CheckResult[];
+  latency: LatencyReport;
+  faultsApplied: number;
+  historyEntries: number;
+  historyHash: string;
+  /** The command that runs the same scenario with the same seed. */
+  replay: string;
+  wallMs: number;
+  /** ws only: the process's peak RSS and each worker's peak V8 heap (by its components, joined with '+'). */
+  memory?: { rssPeakBytes: number; heapPeakBytes: Record<string, number> };
+  /** Members that left the world while it ran (a guest whose link dropped, and what became of its VM); absent when none did. */
+  departures?: string[];
+}
+
+/** What the checkers need to know of the world that made a history (world-builder.ts builds it). */
+export interface WorldModel {
+  /** Component names. */
+  gic: string;
+  spmd: string;
+  spmc: string;
+  /** Null on bare metal. */
+  hypervisor: string | null;
+  orchestrator: string;
+  /** Each guest component with the FF-A ID it speaks for (the bare-metal host: 0). */
+  guests: { component: string; vmId: number; vcpus: number; driver: DriverName }[];
+  spIds: number[];
+  spmcProfile: SpmcProfile;
+  hypervisorProfile: HypervisorProfile;
+  /** When the last fault healed (runtime ns), or null when none was applied. */
+  lastFaultHealNs: number | null;
+  /** Liveness: a pending notification must reach its receiver within this after max(its SET, the last heal). */
+  livenessBoundNs: number;
+  /**
+   * When the world went quiet after the last step (nothing recorded, no interrupt delivered for
+   * the orchestrator's quiet window), or null. A bit still pending then will never be delivered:
+   * it is lost even if its liveness deadline lies beyond the end of the run.
+   */
+  quietAtEndNs?: number | null;
+}
