@@ -1,11 +1,10 @@
 /**
- * driver → spmd → the real SPMC (services/spmc), once that component exists; skipped until then.
+ * driver → spmd → the real SPMC (services/spmc).
  * Only what the reference fixes about the pair is checked: the SPMD's VERSION exchange gets a v1.x
  * answer no newer than 1.2 (OP-TEE spmc_exchange_version caps at 1.2, reference §7), a forwarded
  * FEATURES comes back as an FF-A result, and the SPMD's own answers do not depend on the SPMC.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { decodeResult, FFA_FIDS, FFA_VERSION_1_2, ffaError, ffaFeatures, ffaSuccess32, ffaVersion, isValidVersion, registers, versionMajor, w } from '../../shared/ffa/index.ts';
 import type { WorldSpec } from '../../shared/runtime/component.ts';
@@ -14,8 +13,6 @@ import { driverResults } from '../../shared/runtime/test-world/driver.ts';
 import { nwdCall, recordsOf, swdCall } from './test-support/world.ts';
 
 const REAL_SPMC_MODULE = 'services/spmc/spmc.ts';
-const realSpmcMissing = !existsSync(new URL('../spmc/spmc.ts', import.meta.url));
-const skip = realSpmcMissing ? `${REAL_SPMC_MODULE} does not exist yet` : false;
 
 function realSpmcWorld(): WorldSpec {
   return {
@@ -47,7 +44,7 @@ function realSpmcWorld(): WorldSpec {
 }
 
 for (const runtime of RUNTIMES) {
-  test(`with the real SPMC behind it, VERSION, FEATURES and the SPMD's own answers work [${runtime}]`, { skip }, async () => {
+  test(`with the real SPMC behind it, VERSION, FEATURES and the SPMD's own answers work [${runtime}]`, async () => {
     const { entries } = await runWorldInMemory(realSpmcWorld(), { runtime, timeoutMs: 30_000 });
     const nwd = new Map(driverResults(entries, 'nwd').map((result) => [result.label, result.regs]));
     const version = w(nwd.get('version') ?? [], 0);
