@@ -119,8 +119,18 @@ cli
   .option('--json', 'print the load result as JSON')
   .option('--guests-per-worker <n>', 'ws: guests sharing one worker thread (default: the guests spread over 4 workers)')
   .option('--p99 <ms>', 'fail when the corrected end-to-end p99 is above this many ms (also a latency check on the uncorrected one)')
+  .option('--service-times <table>', 'sim: how long each handler holds its CPU (cortex-a57-estimate, the default under sim, or none)')
+  .option('--rates <list>', 'sim: capacity curves, one run per offered rate (500,1000,2000); --guests and --spmc then take lists too (defaults 16,64 and optee,hafnium)')
   .example('ffa-world load --guests 64 --rate 5000/s --duration 2s --runtime ws')
+  .example('ffa-world load --runtime sim --rates 500,1000,2000,5000,10000 --guests 16,64 --out out/capacity')
   .action(async (options: Record<string, unknown>) => {
+    if (options['rates'] !== undefined) {
+      const { parseCapacityOptions, capacityCommand } = await import('./capacity.ts');
+      const capacity = parseCapacityOptions(options);
+      if (typeof capacity === 'string') throw new UsageError(capacity);
+      process.exitCode = await capacityCommand(capacity);
+      return;
+    }
     const parsed = parseLoadOptions(options);
     if (typeof parsed === 'string') throw new UsageError(parsed);
     process.exitCode = await loadCommand(parsed);

@@ -47,7 +47,7 @@ describe('ffa-world load: arguments', () => {
     const command = parse({ seed: 5 }) as LoadCommand;
     assert.deepEqual(command, {
       guests: 8, vcpus: 2, cpus: 4, ratePerSecond: 1000, durationNs: 1e9, count: null, runtime: 'ws', seed: 5,
-      out: null, json: false, p99Ns: null, progress: false, guestsPerWorker: null, spmc: 'optee',
+      out: null, json: false, p99Ns: null, progress: false, guestsPerWorker: null, spmc: 'optee', serviceTimes: null,
     });
     assert.equal(loadReplay(command), 'npx ffa-world load --spmc optee --guests 8 --vcpus 2 --cpus 4 --rate 1000/s --duration 1s --runtime ws --seed 5');
   });

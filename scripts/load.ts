@@ -19,6 +19,7 @@ import { runScenario } from '../services/orchestrator/run/runner.ts';
 import { durationNs, ratePerSecond, SCENARIO_LIMITS } from '../services/orchestrator/scenario/schema.ts';
 import type { Percentiles, ScenarioResult, StepResult } from '../services/orchestrator/scenario/types.ts';
 import { worldModelOf } from '../services/orchestrator/run/world-builder.ts';
+import { DEFAULT_LOAD_SERVICE_TIMES, SERVICE_TIME_NAMES } from '../services/orchestrator/scenario/service-times.ts';
 
 export const LOAD_LIMITS = { guests: 5000, vcpus: 16, cpus: 64 } as const;
 export const LOAD_DEFAULTS = { guests: 8, vcpus: 2, cpus: 4, rate: '1000/s', duration: '1s', runtime: 'ws', spmc: 'optee' } as const;
@@ -132,6 +133,7 @@ export function parseLoadOptions(options: Record<string, unknown>, tty = Boolean
   const p99Ns = options['p99'] === undefined ? null : take(p99Of(options['p99']));
   const spmc = options['spmc'] ?? LOAD_DEFAULTS.spmc;
   if (spmc !== 'optee' && spmc !== 'hafnium') problems.push(`--spmc must be optee or hafnium, not ${String(spmc)}`);
+  const serviceTimes = take(serviceTimesOf(options['serviceTimes'], runtime));
   const guestsPerWorker = options['guestsPerWorker'] === undefined ? null : take(integerIn('guests-per-worker', options['guestsPerWorker'], 1, LOAD_LIMITS.guests));
   if (options['out'] !== undefined && (typeof options['out'] !== 'string' || options['out'] === '')) problems.push('--out needs a folder');
   if (guests !== null && rate !== null && count === null && duration !== null && (duration / 1e9) * rate > SCENARIO_LIMITS.count) {
@@ -154,15 +156,29 @@ export function parseLoadOptions(options: Record<string, unknown>, tty = Boolean
     progress: tty && !json,
     guestsPerWorker,
     spmc: spmc as 'optee' | 'hafnium',
+    serviceTimes: serviceTimes?.table ?? null,
   };
+}
+
+/**
+ * --service-times: a table's name or none. Under sim the default is DEFAULT_LOAD_SERVICE_TIMES, so
+ * the load measures the protocol's capacity; ws runs on real time and takes none.
+ */
+function serviceTimesOf(value: unknown, runtime: unknown): { table: string | null } | string {
+  if (value === undefined) return { table: runtime === 'sim' ? DEFAULT_LOAD_SERVICE_TIMES : null };
+  const name = String(value);
+  if (!(SERVICE_TIME_NAMES as readonly string[]).includes(name)) return `--service-times must be one of ${SERVICE_TIME_NAMES.join(', ')}, not ${name}`;
+  if (runtime !== 'sim' && name !== 'none') return '--service-times is for --runtime sim (under ws, handlers take the time they take)';
+  return { table: name === 'none' ? null : name };
 }
 
 /** The command line that runs the same load again. */
 export function loadReplay(command: LoadCommand): string {
   const end = command.count !== null ? `--count ${command.count}` : `--duration ${durationText(command.durationNs ?? 0)}`;
   const p99 = command.p99Ns === null ? '' : ` --p99 ${command.p99Ns / 1e6}`;
+  const times = command.runtime === 'sim' && command.serviceTimes !== DEFAULT_LOAD_SERVICE_TIMES ? ` --service-times ${command.serviceTimes ?? 'none'}` : '';
   const packed = command.guestsPerWorker === null || command.runtime !== 'ws' ? '' : ` --guests-per-worker ${command.guestsPerWorker}`;
-  return `npx ffa-world load --spmc ${command.spmc} --guests ${command.guests} --vcpus ${command.vcpus} --cpus ${command.cpus} --rate ${command.ratePerSecond}/s ${end} --runtime ${command.runtime} --seed ${command.seed}${p99}${packed}`;
+  return `npx ffa-world load --spmc ${command.spmc} --guests ${command.guests} --vcpus ${command.vcpus} --cpus ${command.cpus} --rate ${command.ratePerSecond}/s ${end} --runtime ${command.runtime} --seed ${command.seed}${p99}${times}${packed}`;
 }
 
 const durationText = (ns: number): string => (ns % 1e9 === 0 ? `${ns / 1e9}s` : ns % 1e6 === 0 ? `${ns / 1e6}ms` : `${ns}ns`);
@@ -170,8 +186,8 @@ const durationText = (ns: number): string => (ns % 1e9 === 0 ? `${ns / 1e9}s` : 
 // ---------------------------------------------------------------- the run
 
 function worldOptions(command: LoadCommand): LoadWorldOptions {
-  const { guests, vcpus, cpus, ratePerSecond, durationNs, count, p99Ns, seed, runtime, spmc } = command;
-  return { guests, vcpus, cpus, ratePerSecond, durationNs, count, p99Ns, seed, runtime, spmc };
+  const { guests, vcpus, cpus, ratePerSecond, durationNs, count, p99Ns, seed, runtime, spmc, serviceTimes } = command;
+  return { guests, vcpus, cpus, ratePerSecond, durationNs, count, p99Ns, seed, runtime, spmc, serviceTimes };
 }
 
 /** The workload's length: its duration, or count / rate. */

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { HistoryEvent } from './history.ts';
+import type { ServiceTimeSpec } from './service-time.ts';
 import type { FaultRule } from './interceptor.ts';
 import type { CallMessage, Conduit, Message, RegisterFile } from '../protocol/messages.ts';
 import type { Role } from '../protocol/roles.ts';
@@ -170,4 +171,6 @@ export interface WorldSpec {
   finishers?: string[];
   /** The component that runs the scenario: it gets `ctx.world` and observes the others' history. */
   orchestrator?: string;
+  /** Under sim, handlers occupy their processor for these times (service-time.ts); ws runs on real time and ignores it. */
+  serviceTimes?: ServiceTimeSpec;
 }

@@ -44,6 +44,8 @@ export interface LoadWorldOptions {
    * sees the same 20 again) or hafnium (INFO_GET destructive; OP-TEE runs as an SP).
    */
   spmc: SpmcProfile;
+  /** Under sim, a service-time table's name (scenario/service-times.ts); null: handlers take no time. */
+  serviceTimes: string | null;
 }
 
 export class LoadWorldError extends Error {
@@ -95,6 +97,7 @@ export function loadScenarioInput(options: LoadWorldOptions): Record<string, unk
       spmc: { profile: options.spmc, partitions: [{ id: OPTEE_SP_ID, name: 'optee', vcpus: options.cpus, behaviour: 'optee' }] },
       hypervisor: { profile: 'xen' },
       vms: [{ name: GUEST_PREFIX, count: options.guests, vcpus: options.vcpus, driver: 'linux-6.10', opteeClient: true }],
+      ...(options.serviceTimes === null ? {} : { serviceTimes: options.serviceTimes }),
     },
     steps: [workload, { await: 'idle' }],
     checks,

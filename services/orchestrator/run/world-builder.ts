@@ -10,6 +10,7 @@ import { isSecureId } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { OrchestratorConfig } from '../orchestrator.ts';
 import type { PartitionDescription, Scenario, VmDescription, WorldModel } from '../scenario/types.ts';
+import { serviceTimeTable } from '../scenario/service-times.ts';
 
 export const COMPONENTS = { gic: 'gic', spmd: 'spmd', spmc: 'spmc', hypervisor: 'hypervisor', orchestrator: 'orchestrator' } as const;
 const { gic: GIC, spmd: SPMD, spmc: SPMC, hypervisor: HYPERVISOR, orchestrator: ORCHESTRATOR } = COMPONENTS;
@@ -158,7 +159,9 @@ export function buildWorldSpec(scenario: Scenario, seed: number, orchestrator: O
     { name: GIC, role: 'gic', module: 'services/gic/gic.ts', config: { cpus: scenario.world.cpus, rights: gicRights(scenario), maxVms: Math.max(64, scenario.world.vms.length) } },
     { name: ORCHESTRATOR, role: 'orchestrator', module: 'services/orchestrator/orchestrator.ts', config: orchestrator },
   ];
-  return { seed, components, links: links(scenario), finishers: [ORCHESTRATOR], orchestrator: ORCHESTRATOR };
+  const table = serviceTimeTable(scenario.world.serviceTimes);
+  const serviceTimes = table && { table, vcpuPlacement: Object.fromEntries(scenario.world.vms.map((vm) => [vm.name, placementOf(vm, scenario.world.cpus)])) };
+  return { seed, components, links: links(scenario), finishers: [ORCHESTRATOR], orchestrator: ORCHESTRATOR, ...(serviceTimes ? { serviceTimes } : {}) };
 }
 
 /** What the checkers know of the world; the fault heal time is filled in from the history. */

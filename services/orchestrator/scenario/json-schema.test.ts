@@ -38,7 +38,7 @@ test('the JSON Schema is draft 7 with the top-level keys, name required, and no 
   assert.equal(schema.additionalProperties, false);
   const world = schema.properties?.world;
   assert.equal(world?.additionalProperties, false);
-  assert.deepEqual(Object.keys(world?.properties ?? {}), ['cpus', 'spmc', 'hypervisor', 'vms']);
+  assert.deepEqual(Object.keys(world?.properties ?? {}), ['cpus', 'spmc', 'hypervisor', 'vms', 'serviceTimes']);
 });
 
 test('every object in the JSON Schema refuses unknown keys, except the open maps (policies, args, fields)', () => {

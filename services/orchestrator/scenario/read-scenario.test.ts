@@ -202,6 +202,7 @@ test('a scenario with only a name gets the default world', () => {
       },
       hypervisor: { profile: 'xen', policies: {} },
       vms: [],
+      serviceTimes: 'none',
     },
     steps: [],
     faults: [],

@@ -286,6 +286,7 @@ function normalizeWorld(input: WorldInput | undefined, source: ScenarioSource): 
     spmc: { profile: spmcInput?.profile ?? DEFAULTS.spmcProfile, ffaVersion: spmcVersion, policies: spmcInput?.policies ?? {}, partitions },
     hypervisor,
     vms: entries.map((entry) => entry.vm),
+    serviceTimes: input?.serviceTimes ?? 'none',
   };
 }
 

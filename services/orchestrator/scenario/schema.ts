@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { FFA_ERROR_CODES, type FfaErrorName } from '../../../shared/ffa/index.ts';
 import { CHECK_NAMES } from './types.ts';
+import { SERVICE_TIME_NAMES } from './service-times.ts';
 
 export const SCENARIO_LIMITS = {
   /** Characters in a scenario file: far above any hand-written one, well below what slows the parser. */
@@ -274,6 +275,7 @@ const worldSchema = strict(
     spmc: spmcSchema.optional(),
     hypervisor: hypervisorSchema.optional(),
     vms: listOf(vmSchema, SCENARIO_LIMITS.vms).optional(),
+    serviceTimes: oneOf(SERVICE_TIME_NAMES).optional(),
   },
   'world',
 );

@@ -54,6 +54,8 @@ export interface WorldDescription {
   hypervisor: { profile: HypervisorProfile; policies: Record<string, unknown> };
   /** Under `none`: exactly one, named `host`, ID 0. */
   vms: VmDescription[];
+  /** Under sim, how long handlers hold their processor: a table of service-times.ts, or `none`. */
+  serviceTimes: string;
 }
 
 /** An endpoint a step names, resolved. */

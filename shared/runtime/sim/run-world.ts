@@ -4,6 +4,7 @@ import type { WorldSpec } from '../component.ts';
 import type { HistorySink } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
 import { importComponentFactory } from '../component-modules.ts';
+import { ServiceTimeModel } from '../service-time.ts';
 import { type HopLatency, type SimRunLimits, type SimRunResult, SimWorld } from './sim-world.ts';
 
 export interface SimRunOptions {
@@ -29,6 +30,7 @@ export async function runSimWorld(spec: WorldSpec, options: SimRunOptions): Prom
     ...(options.latency ? { latency: options.latency } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(spec.orchestrator === undefined ? {} : { orchestrator: spec.orchestrator }),
+    ...(spec.serviceTimes ? { serviceTimes: new ServiceTimeModel(spec.serviceTimes, new Map(spec.components.map((c) => [c.name, c.role]))) } : {}),
   });
   world.start();
   const result = world.run(options.limits);

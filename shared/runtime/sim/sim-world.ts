@@ -15,6 +15,7 @@ import { type FaultRule, RuleInterceptor } from '../interceptor.ts';
 import type { Envelope } from '../../protocol/messages.ts';
 import { randomStream, randomStreams } from '../random.ts';
 import { EventQueue } from './event-queue.ts';
+import { ProcessorQueues, type ServiceTimeModel } from '../service-time.ts';
 
 /** One hop's virtual latency: `baseNs` plus a uniform draw in [0, jitterNs]. */
 export interface HopLatency {
@@ -42,6 +43,8 @@ export interface SimOptions {
   limits?: Partial<HostLimits>;
   /** The component that gets `ctx.world` and observes the others' history (WorldSpec.orchestrator). */
   orchestrator?: string;
+  /** Handlers occupy their processor for a service time (service-time.ts); absent: handling takes no time. */
+  serviceTimes?: ServiceTimeModel;
 }
 
 export interface SimRunLimits {
@@ -79,6 +82,9 @@ export class SimWorld {
   private readonly interceptors: RuleInterceptor[] = [];
   /** Observed events waiting for the orchestrator's next turn (one queue event drains them). */
   private observed: ObservedEvent[] = [];
+  readonly processors = new ProcessorQueues();
+  /** While a handler with a service time runs: when it ends, so what it sends leaves then. */
+  private handlerEndNs = 0;
 
   constructor(private readonly options: SimOptions) {
     this.clock = { nowNs: () => this.nowNs };
@@ -174,17 +180,35 @@ export class SimWorld {
     if (!target || !this.linked.has(link)) return 'unreachable';
     const hop = this.latency.get(link) ?? this.defaultLatency;
     const jitter = hop.jitterNs > 0 ? this.scheduler.intBelow(hop.jitterNs + 1) : 0;
-    let at = this.nowNs + hop.baseNs + jitter + delayNs;
+    const stillHandling = Math.max(0, this.handlerEndNs - this.nowNs);
+    let at = this.nowNs + stillHandling + hop.baseNs + jitter + delayNs;
     if (delayNs === 0) {
       // FIFO per directed link: strictly after the previous message on it.
       at = Math.max(at, (this.lastDeliveryNs.get(link) ?? -1) + 1);
       this.lastDeliveryNs.set(link, at);
     }
-    this.queue.push(at, this.scheduler.nextU32(), () => {
-      this.messagesDelivered++;
-      target.receive(envelope.from, envelope.message);
-    });
+    this.options.serviceTimes?.noteSent(envelope);
+    this.queue.push(at, this.scheduler.nextU32(), () => this.arrive(envelope, target));
     return undefined;
+  }
+
+  /** A message reached its component: handled now, or when its processor is free (service-time.ts). */
+  private arrive(envelope: Envelope, target: ComponentHost): void {
+    const slot = this.options.serviceTimes?.slotOf(envelope) ?? null;
+    if (slot === null) return this.handle(envelope, target, this.nowNs);
+    const { startNs, endNs } = this.processors.take(slot, this.nowNs);
+    if (startNs === this.nowNs) return this.handle(envelope, target, endNs);
+    this.queue.push(startNs, this.scheduler.nextU32(), () => this.handle(envelope, target, endNs));
+  }
+
+  private handle(envelope: Envelope, target: ComponentHost, endNs: number): void {
+    this.messagesDelivered++;
+    this.handlerEndNs = endNs;
+    try {
+      target.receive(envelope.from, envelope.message);
+    } finally {
+      this.handlerEndNs = 0;
+    }
   }
 
   private schedule(delayNs: number, onFire: () => void): TimerHandle {
