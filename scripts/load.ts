@@ -10,7 +10,8 @@
  * one failed, 2 for invalid arguments.
  */
 import { randomInt } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeFolder } from '../shared/runtime/files.ts';
 import { join, relative, resolve } from 'node:path';
 import { checkVerdicts, loadStats, type LoadStats } from '../services/orchestrator/load-test/load-stats.ts';
 import { buildLoadScenario, loadWorldCapacity, LoadWorldError, type LoadWorldOptions } from '../services/orchestrator/load-test/load-world.ts';
@@ -232,7 +233,7 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
   const file = out ? join(out, 'scenario.yaml') : undefined;
   const { scenario, yaml } = buildLoadScenario(worldOptions(command), file ? relative(process.cwd(), file) || file : undefined);
   if (out && file) {
-    mkdirSync(out, { recursive: true });
+    makeFolder(out);
     writeFileSync(file, yaml);
   }
   const progress = progressLine(command);

@@ -6,7 +6,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { Presets, SingleBar } from 'cli-progress';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeFolder } from '../shared/runtime/files.ts';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { junitXml } from '../services/orchestrator/report/index.ts';
@@ -127,7 +128,7 @@ export async function runScenarioFiles(command: RunCommand): Promise<number> {
     else printResult(run.result, run.files);
   }
   if (command.junit) {
-    mkdirSync(dirname(command.junit), { recursive: true });
+    makeFolder(dirname(command.junit));
     writeFileSync(command.junit, junitXml(results));
   }
   return results.every((r) => r.passed) ? EXIT.passed : EXIT.failed;

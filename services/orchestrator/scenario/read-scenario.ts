@@ -30,7 +30,6 @@
  *   (`{ at: 10ms, fault: drop-interrupt, intid: 8 }`) or a fault step under `fault`
  *   (`{ at: 10ms, fault: { fault: drop-interrupt, intid: 8 } }`).
  */
-import { readFileSync } from 'node:fs';
 import { isNode, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import {
@@ -55,6 +54,7 @@ import {
   type RegisterFile,
 } from '../../../shared/ffa/index.ts';
 import { pathText, ScenarioError, ScenarioSource, type Target, type ValuePath } from './errors.ts';
+import { readScenarioFileText } from './scenario-file.ts';
 import {
   checkBranchOf,
   closest,
@@ -99,14 +99,7 @@ export { scenarioJsonSchema, scenarioSchema } from './schema.ts';
 
 /** Reads and loads one scenario file; an unreadable file is a ScenarioError like any other. */
 export function readScenarioFile(path: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new ScenarioError({ file: path, line: 1, column: 1 }, `cannot read the scenario file (${why}): check the path`);
-  }
-  return readScenarioText(text, path);
+  return readScenarioText(readScenarioFileText(path), path);
 }
 
 /** Loads a scenario from its text; `file` names it in messages and in the result. Throws ScenarioError only. */
