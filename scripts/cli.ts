@@ -3,8 +3,11 @@
  * held, 1 when something failed, 2 when the input itself is invalid.
  */
 import { randomInt } from 'node:crypto';
+import { dirname } from 'node:path';
 import { cac } from 'cac';
-import { type HistoryEntry, encodeHistoryLine, readHistory } from '../shared/runtime/history.ts';
+import { FileInputError, makeFolder } from '../shared/runtime/files.ts';
+import { type HistoryEntry, encodeHistoryLine, HistoryLineError, readHistory } from '../shared/runtime/history.ts';
+import { joinNegativeValues, valueOptionsOf } from './negative-values.ts';
 import { LOAD_DEFAULTS, LOAD_LIMITS, loadCommand, parseLoadOptions } from './load.ts';
 import { type RuntimeName, runTestWorld } from './run-test-world.ts';
 import { DEFAULT_WORLD_FILE, runScenarioFiles } from './run-scenarios.ts';
@@ -87,14 +90,10 @@ cli
   .action(async (options: Record<string, unknown>) => {
     const seed = parseSeed(options.seed);
     const runtime = parseRuntime(options.runtime);
+    const vcpus = parseCount('vcpus', options.vcpus, 256);
+    const callsPerVcpu = parseCount('calls', options.calls, 1_000_000);
     if (!options.json) console.log(`seed ${seed} (runtime ${runtime})`);
-    const summary = await runTestWorld({
-      runtime,
-      seed,
-      vcpus: parseCount('vcpus', options.vcpus, 256),
-      callsPerVcpu: parseCount('calls', options.calls, 1_000_000),
-      out: String(options.out),
-    });
+    const summary = await runTestWorld({ runtime, seed, vcpus, callsPerVcpu, out: String(options.out) });
     if (options.json) console.log(JSON.stringify(summary));
     else {
       console.log(`${summary.passed ? 'PASS' : 'FAIL'} ${summary.name}: ${summary.calls.echoedExactly}/${summary.calls.issued} calls echoed bit for bit, ${summary.calls.failed} failed, ${summary.wallMs} ms`);
@@ -168,16 +167,37 @@ cli
 
 cli.help();
 
+/**
+ * The folders a command writes to, made before it runs: a folder that cannot be made is bad
+ * input (exit 2), found before minutes of running rather than after.
+ */
+function makeOutputFolders(options: Record<string, unknown>): void {
+  const folders: [string, string][] = [];
+  if (options['out'] !== undefined) folders.push(['--out', String(options['out'])]);
+  if (options['junit'] !== undefined) folders.push(['--junit', dirname(String(options['junit']))]);
+  for (const [option, folder] of folders) {
+    try {
+      makeFolder(folder);
+    } catch (error) {
+      if (error instanceof FileInputError) throw new UsageError(`${option} ${error.message}`);
+      throw error;
+    }
+  }
+}
+
 try {
-  cli.parse(process.argv, { run: false });
+  cli.parse(joinNegativeValues(process.argv, valueOptionsOf(cli)), { run: false });
   if (!cli.matchedCommand) {
     cli.outputHelp();
     process.exitCode = cli.args.length > 0 ? EXIT_INVALID : 0;
   } else {
+    makeOutputFolders(cli.options);
     await cli.runMatchedCommand();
   }
 } catch (error) {
-  const invalid = error instanceof UsageError || (error instanceof Error && error.name === 'CACError');
+  // Bad input of every kind: an option, a path that cannot be read or made, a history that is not one.
+  const invalid =
+    error instanceof UsageError || error instanceof FileInputError || error instanceof HistoryLineError || (error instanceof Error && error.name === 'CACError');
   console.error(`ffa-world: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = invalid ? EXIT_INVALID : 1;
 }
