@@ -55,6 +55,12 @@ function parseListen(reader: EnvironmentReader): { host: string; port: number } 
   return { host: (match?.[1] ?? '').replace(/^\[|\]$/g, ''), port };
 }
 
+/** A ws:// or wss:// URL the WHATWG parser accepts (which also bounds its port to 0..65535). */
+function isLinkUrl(url: unknown): boolean {
+  if (typeof url !== 'string' || !URL.canParse(url)) return false;
+  return ['ws:', 'wss:'].includes(new URL(url).protocol);
+}
+
 function parsePeers(reader: EnvironmentReader): PeerAddress[] {
   const peers = reader.json('FFA_PEERS', []);
   const valid =
@@ -65,11 +71,10 @@ function parsePeers(reader: EnvironmentReader): PeerAddress[] {
         p !== null &&
         typeof (p as PeerAddress).name === 'string' &&
         (p as PeerAddress).name.length > 0 &&
-        typeof (p as PeerAddress).url === 'string' &&
-        /^wss?:\/\//.test((p as PeerAddress).url) &&
+        isLinkUrl((p as PeerAddress).url) &&
         ((p as PeerAddress).token === undefined || typeof (p as PeerAddress).token === 'string'),
     );
-  reader.check(valid, 'FFA_PEERS must be a JSON array of {"name": string, "url": "ws://…", "token"?: string}');
+  reader.check(valid, 'FFA_PEERS must be a JSON array of {"name": string, "url": "ws://host:port" (port 0..65535), "token"?: string}');
   return valid ? (peers as PeerAddress[]) : [];
 }
 
