@@ -21,6 +21,7 @@
  *                   FFA_RUN_TIMEOUT_MS (default 300000), FFA_LIVENESS_BOUND_MS (no-lost's
  *                   bound on lateness, default 500)
  *   FFA_STATUS_FILE where its state goes, for the healthcheck (default /tmp/ffa-world-status.json)
+ *   FFA_EXIT_WITH_PARENT  1: exit when the process that started it is gone (compose-local.ts sets it)
  *   FFA_LOG_LEVEL   default info; logs are JSON lines on stderr
  */
 import { randomInt } from 'node:crypto';
@@ -48,6 +49,7 @@ import type { Scenario, VmDescription } from '../services/orchestrator/scenario/
 import { COMPONENTS } from '../services/orchestrator/run/world-builder.ts';
 import { FileInputError } from '../shared/runtime/files.ts';
 import { EnvironmentReader, quoted } from './environment.ts';
+import { exitWithParent } from './parent-watch.ts';
 import { printResult } from './run-scenarios.ts';
 
 const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
@@ -269,6 +271,7 @@ export async function main(): Promise<void> {
     process.exit(EXIT.invalid);
   }
   const { settings } = parsed;
+  if (process.env['FFA_EXIT_WITH_PARENT'] === '1') exitWithParent(`service ${settings.role}`);
   const log = pino({ level: settings.logLevel, base: { role: settings.role } }, pino.destination({ dest: 2, sync: true }));
   try {
     if (settings.role === 'orchestrator') process.exit(await runOrchestratorService(settings, log));
