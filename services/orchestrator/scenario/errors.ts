@@ -4,6 +4,7 @@
  * prints it as is and exits 2 (scenario-format.md "Results").
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { fieldPath } from '../../../shared/config/parse-config.ts';
 import type { SourceLocation } from './types.ts';
 
 export class ScenarioError extends Error {
@@ -26,11 +27,6 @@ export class ScenarioError extends Error {
 
 /** A path into the scenario as zod and the loader spell it: keys and list indexes. */
 export type ValuePath = readonly PropertyKey[];
-
-/** `steps[3].args.bitmap`: the path as the file's author reads it. */
-export function pathText(path: ValuePath): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`), '');
-}
 
 /** Whether a message is about a key itself (an unknown key) or about its value. */
 export type Target = 'key' | 'value';
@@ -60,7 +56,7 @@ export class ScenarioSource {
 
   /** The refusal of the key or value at `path`: "<file>:<line>:<column>: <path>: <reason>". */
   error(path: ValuePath, reason: string, target: Target = 'value'): ScenarioError {
-    const where = pathText(path);
+    const where = fieldPath(path);
     return new ScenarioError(this.location(path, target), where === '' ? reason : `${where}: ${reason}`);
   }
 

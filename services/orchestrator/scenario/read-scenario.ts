@@ -54,17 +54,17 @@ import {
   type FlagTable,
   type RegisterFile,
 } from '../../../shared/ffa/index.ts';
-import { pathText, ScenarioError, ScenarioSource, type Target, type ValuePath } from './errors.ts';
+import { closest, show } from '../../../shared/config/zod-kit.ts';
+import { fieldPath } from '../../../shared/config/parse-config.ts';
+import { ScenarioError, ScenarioSource, type Target, type ValuePath } from './errors.ts';
 import {
   checkBranchOf,
-  closest,
   durationNs,
   expectationBranchOf,
   PERCENTILE_KEYS,
   ratePerSecond,
   scenarioSchema,
   SCENARIO_LIMITS,
-  show,
   stepBranchOf,
   timedFaultBranchOf,
   SUCCESS_FIELD_SCHEMAS,
@@ -191,7 +191,7 @@ function firstInFile(problems: Problem[], source: ScenarioSource): ScenarioError
   if (first === undefined) return new ScenarioError(source.location([]), 'is invalid');
   const { path, reason, target } = first.problem;
   // An unknown key's message names the key; the path names the mapping it sits in.
-  const where = pathText(target === 'key' ? path.slice(0, -1) : path);
+  const where = fieldPath(target === 'key' ? path.slice(0, -1) : path);
   const said = target === 'value' ? source.asWritten(reason, path) : reason;
   return new ScenarioError(first.at, where === '' ? said : `${where}: ${said}`);
 }
