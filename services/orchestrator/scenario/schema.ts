@@ -5,7 +5,7 @@
  *
  * The schema checks shape only: which keys exist, what type and range each value has. What needs
  * the whole world to judge (does `vm3` exist, does FFA_NOTIFICATION_SET take `bitmaps`) and the
- * conversion into the loaded form (types.ts) are the loader's (load.ts).
+ * conversion into the loaded form (types.ts) are the reader's (reader/).
  *
  * Numbers: the loader parses integers exactly and hands over those beyond 2^53 as bigints, so a
  * 64-bit value (`u64`) is a number or a bigint; every other numeric field takes numbers only.

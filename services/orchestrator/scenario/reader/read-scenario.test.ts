@@ -15,11 +15,11 @@ import {
   registers,
   SET_FLAGS,
   type RegisterFile,
-} from '../../../shared/ffa/index.ts';
-import { readScenarioFile, readScenarioText, ScenarioError } from './read-scenario.ts';
-import type { Scenario, Step } from './types.ts';
+} from '../../../../shared/ffa/index.ts';
+import { readScenarioFile, readScenarioText, ScenarioError } from './index.ts';
+import type { Scenario, Step } from '../types.ts';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 function stepOf<K extends Step['kind']>(scenario: Scenario, index: number, kind: K): Extract<Step, { kind: K }> {
   const step = scenario.steps[index];
