@@ -481,6 +481,12 @@ export const scenarioSchema = strictObject(
   description: 'A scenario for ffa-world (shared/design/scenario-format.md). Integers may be decimal or 0x hex; durations carry a unit (10ms).',
 });
 
+/**
+ * The parts the reader judges one by one when the whole file is not valid, so that a problem in
+ * one step does not hide those of the next.
+ */
+export const SCENARIO_PARTS = { world: worldSchema, step: stepSchema, timedFault: timedFaultSchema, check: checkSchema } as const;
+
 /** The validated file, before normalization. */
 export type ScenarioInput = z.output<typeof scenarioSchema>;
 export type WorldInput = NonNullable<ScenarioInput['world']>;

@@ -24,7 +24,9 @@ import {
 import { closest, show } from '../../../../shared/config/zod-kit.ts';
 import type { ScenarioError, ScenarioSource, ValuePath } from '../errors.ts';
 import type { ArgValue, StepInput } from '../schema.ts';
+import type { Endpoint } from '../types.ts';
 import type { Resolver } from './endpoints.ts';
+import { allOf, Problems } from './problems.ts';
 import { expectation } from './expectations.ts';
 import type { StepBody } from './steps.ts';
 import { hex, versionValue } from './values.ts';
@@ -48,7 +50,21 @@ export function callTarget(call: string | number, path: ValuePath, resolver: Res
 
 type CallInput = Extract<StepInput, { from: unknown }>;
 
+/** A call step; the caller, the ABI, its registers and its expectation are each judged, and refused together. */
 export function callStep(input: CallInput, path: ValuePath, resolver: Resolver): Extract<StepBody, { kind: 'call' }> {
+  const [caller, [target, regs, expect]] = allOf(
+    () => callerOf(input, path, resolver),
+    () => {
+      const target = callTarget(input.call, [...path, 'call'], resolver);
+      return [target, ...allOf(() => callRegisters(input, target, path, resolver), () => expectation(input.expect ?? 'any', target, [...path, 'expect'], resolver))] as const;
+    },
+  );
+  const { from, vcpu } = caller;
+  return { kind: 'call', from, vcpu, abi: target.abi, fid: target.fid, regs, expect, label: `${target.abi ?? hex(target.fid)} from ${from.name} (vCPU ${vcpu})` };
+}
+
+/** Who calls, on which vCPU: an endpoint that can make calls of its own here. */
+function callerOf(input: CallInput, path: ValuePath, resolver: Resolver): { from: Endpoint; vcpu: number } {
   const from = resolver.endpoint(input.from, [...path, 'from']);
   if (from.kind === 'hypervisor' && resolver.world.hypervisor.profile !== 'raw') {
     throw resolver.source.error(
@@ -58,10 +74,7 @@ export function callStep(input: CallInput, path: ValuePath, resolver: Resolver):
   }
   const vcpu = input.vcpu ?? 0;
   resolver.checkVcpu(from, vcpu, [...path, 'vcpu']);
-  const target = callTarget(input.call, [...path, 'call'], resolver);
-  const regs = callRegisters(input, target, path, resolver);
-  const expect = expectation(input.expect ?? 'any', target, [...path, 'expect'], resolver);
-  return { kind: 'call', from, vcpu, abi: target.abi, fid: target.fid, regs, expect, label: `${target.abi ?? hex(target.fid)} from ${from.name} (vCPU ${vcpu})` };
+  return { from, vcpu };
 }
 
 function callRegisters(input: CallInput, target: CallTarget, path: ValuePath, resolver: Resolver): RegisterFile {
@@ -77,12 +90,15 @@ function callRegisters(input: CallInput, target: CallTarget, path: ValuePath, re
 
 function encodeArgs(codec: AnyAbiCodec, args: Readonly<Record<string, ArgValue>>, stepPath: ValuePath, resolver: Resolver): RegisterFile {
   const argsPath = [...stepPath, 'args'];
+  // Every argument is judged before any is refused: a file with two wrong args hears of both.
+  const problems = new Problems();
   const converted: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(args)) {
     const kind = Object.hasOwn(codec.args, key) ? codec.args[key] : undefined;
-    if (kind === undefined) throw resolver.source.error([...argsPath, key], unknownArgument(codec, key), 'key');
-    converted[key] = argument(kind, value, [...argsPath, key], resolver);
+    if (kind === undefined) problems.note(resolver.source.error([...argsPath, key], unknownArgument(codec, key), 'key'));
+    else converted[key] = problems.attempt(() => argument(kind, value, [...argsPath, key], resolver));
   }
+  problems.throwIfAny();
   try {
     return codec.encodeCall(converted);
   } catch (error) {

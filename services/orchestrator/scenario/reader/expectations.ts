@@ -10,6 +10,7 @@ import { SUCCESS_FIELD_SCHEMAS, SUCCESS_FIELDS, type ExpectationInput, type Succ
 import type { Expectation } from '../types.ts';
 import type { CallTarget } from './calls.ts';
 import type { Resolver } from './endpoints.ts';
+import { Problems } from './problems.ts';
 import { validate } from './shape.ts';
 import { hex, versionText } from './values.ts';
 
@@ -43,20 +44,24 @@ function successFields(fields: Readonly<Record<string, unknown>>, target: CallTa
   const table = target.abi === null ? undefined : SUCCESS_FIELDS[target.abi];
   if (target.fid === FFA_FIDS.FFA_VERSION) throw resolver.source.error(path, 'FFA_VERSION returns its version in w0: write expect: { version: "1.2" }', 'key');
   if (table === undefined) throw resolver.source.error(path, `${abi} returns no fields to compare: write expect: success, or { regs: { w2: … } } for raw registers`, 'key');
-  return Object.fromEntries(
-    Object.entries(fields).map(([field, value]) => {
-      const kind = Object.hasOwn(table, field) ? table[field] : undefined;
-      if (target.abi === 'FFA_PARTITION_INFO_GET' && field === 'partitions') {
-        const why = 'the descriptors go to the caller\'s RX buffer, which ffa-world does not model: expect { count: N }, or call FFA_PARTITION_INFO_GET_REGS, which returns them in registers';
-        throw resolver.source.error([...path, field], why, 'key');
-      }
-      if (kind === undefined) {
-        const guess = closest(field, Object.keys(table));
-        throw resolver.source.error([...path, field], `${abi} has no result field '${field}': ${guess === null ? '' : `did you mean ${guess}? `}its fields are ${Object.keys(table).join(', ')}`, 'key');
-      }
-      return [field, successField(kind, value, [...path, field], resolver)];
-    }),
-  );
+  // Every field is judged before any is refused.
+  const problems = new Problems();
+  const expected = Object.entries(fields).map(([field, value]) => [field, problems.attempt(() => successFieldOf(field, value, table, target, [...path, field], resolver))] as const);
+  problems.throwIfAny();
+  return Object.fromEntries(expected);
+}
+
+function successFieldOf(field: string, value: unknown, table: Readonly<Record<string, SuccessFieldKind>>, target: CallTarget, path: ValuePath, resolver: Resolver): unknown {
+  const kind = Object.hasOwn(table, field) ? table[field] : undefined;
+  if (target.abi === 'FFA_PARTITION_INFO_GET' && field === 'partitions') {
+    const why = 'the descriptors go to the caller\'s RX buffer, which ffa-world does not model: expect { count: N }, or call FFA_PARTITION_INFO_GET_REGS, which returns them in registers';
+    throw resolver.source.error(path, why, 'key');
+  }
+  if (kind === undefined) {
+    const guess = closest(field, Object.keys(table));
+    throw resolver.source.error(path, `${target.abi ?? hex(target.fid)} has no result field '${field}': ${guess === null ? '' : `did you mean ${guess}? `}its fields are ${Object.keys(table).join(', ')}`, 'key');
+  }
+  return successField(kind, value, path, resolver);
 }
 
 /** An expected field in the form the codec decodes it (expect.ts compares the two). */

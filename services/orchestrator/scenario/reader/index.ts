@@ -32,13 +32,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { ScenarioError, type ScenarioSource } from '../errors.ts';
-import { scenarioSchema, type ScenarioInput } from '../schema.ts';
-import type { Scenario } from '../types.ts';
+import type { CheckSpec, Scenario, Step, TimedFault, WorldDescription } from '../types.ts';
 import { checkSpec } from './checks.ts';
 import { Resolver } from './endpoints.ts';
 import { timedFault } from './faults.ts';
-import { validate } from './shape.ts';
+import { Problems } from './problems.ts';
+import { readParts, type ScenarioParts } from './shape.ts';
 import { normalizeStep } from './steps.ts';
+import { checkVersionNegotiation } from './version-negotiation.ts';
 import { normalizeWorld } from './world.ts';
 import { parseYaml } from './yaml.ts';
 
@@ -56,27 +57,47 @@ export function readScenarioFile(path: string): Scenario {
   return readScenarioText(text, path);
 }
 
-/** Loads a scenario from its text; `file` names it in messages and in the result. Throws ScenarioError only. */
+/**
+ * Loads a scenario from its text; `file` names it in messages and in the result. Throws
+ * ScenarioError only, with every problem of the file it found.
+ */
 export function readScenarioText(text: string, file: string): Scenario {
   const { source, value } = parseYaml(text, file);
   if (value === null || value === undefined) throw new ScenarioError({ file, line: 1, column: 1 }, 'the file holds no scenario: write at least its name (name: my-scenario)');
-  const input = validate(scenarioSchema, value, source, []);
-  return normalize(input, source);
+  const problems = new Problems();
+  const parts = readParts(value, source, problems);
+  const meaning = readMeaning(parts, source, problems);
+  problems.throwIfAny();
+  if (parts.whole === null || meaning === null) throw new Error('bug: a scenario with no problem did not read whole');
+  const { whole } = parts;
+  return { file, name: whole.name, description: whole.description ?? null, seed: whole.seed ?? null, runtime: whole.runtime ?? null, ...meaning };
 }
 
-/** Pass 3, meaning: the world first, then what names it. */
-function normalize(input: ScenarioInput, source: ScenarioSource): Scenario {
-  const world = normalizeWorld(input.world, source);
+interface Meaning {
+  world: WorldDescription;
+  steps: Step[];
+  faults: TimedFault[];
+  checks: CheckSpec[];
+}
+
+/** Pass 3, meaning: the world first, then what names it; null when there is no valid world to name. */
+function readMeaning(parts: ScenarioParts, source: ScenarioSource, problems: Problems): Meaning | null {
+  if (parts.world === null) return null;
+  const world = normalizeWorld(parts.world, source, problems);
   const resolver = new Resolver(world, source);
-  return {
-    file: source.file,
-    name: input.name,
-    description: input.description ?? null,
-    seed: input.seed ?? null,
-    runtime: input.runtime ?? null,
-    world,
-    steps: (input.steps ?? []).map((step, index) => normalizeStep(step, index, resolver)),
-    faults: (input.faults ?? []).map((fault, index) => timedFault(fault, index, resolver)),
-    checks: (input.checks ?? []).map((check, index) => checkSpec(check, index, source)),
-  };
+  const steps = each(parts.steps, (step, index) => normalizeStep(step, index, resolver), problems);
+  const faults = each(parts.faults, (fault, index) => timedFault(fault, index, resolver), problems);
+  const checks = each(parts.checks, (check, index) => checkSpec(check, index, source), problems);
+  // The order of the calls is judged only when every step could be read: a step left out could be the one that makes it right.
+  if (steps.length === parts.steps.length) problems.attempt(() => checkVersionNegotiation(world, steps, source));
+  return { world, steps, faults, checks };
+}
+
+/** Each valid part read, a part's problem noted and the part left out. */
+function each<I, O>(parts: readonly (I | null)[], read: (part: I, index: number) => O, problems: Problems): O[] {
+  return parts.flatMap((part, index) => {
+    if (part === null) return [];
+    const value = problems.attempt(() => read(part, index));
+    return value === undefined ? [] : [value];
+  });
 }

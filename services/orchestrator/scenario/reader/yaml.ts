@@ -4,7 +4,7 @@
  * as numbers, so `0x8004000040000003` never passes through a float.
  */
 import { isNode, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
-import { ScenarioError, ScenarioSource } from '../errors.ts';
+import { ScenarioError, ScenarioSource, type ScenarioProblem } from '../errors.ts';
 import { SCENARIO_LIMITS } from '../schema.ts';
 
 const YAML_HINTS: Readonly<Record<string, string>> = {
@@ -21,11 +21,12 @@ export function parseYaml(text: string, file: string): { source: ScenarioSource;
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, intAsBigInt: true, prettyErrors: false, uniqueKeys: true });
   const source = new ScenarioSource(file, text, doc, lines);
-  const [error] = doc.errors;
-  if (error !== undefined) {
+  // The YAML's own errors all at once; a file that is not YAML goes no further.
+  const yamlProblems = doc.errors.map((error) => {
     const { line, col } = lines.linePos(error.pos[0]);
-    throw new ScenarioError({ file, line, column: col }, `invalid YAML: ${error.message} (${YAML_HINTS[error.code] ?? 'fix the YAML syntax here'})`);
-  }
+    return { file, line, column: col, reason: `invalid YAML: ${error.message} (${YAML_HINTS[error.code] ?? 'fix the YAML syntax here'})` };
+  });
+  if (yamlProblems.length > 0) throw ScenarioError.of(yamlProblems);
   refuseCollectionKeys(doc, source);
   try {
     return { source, value: exactNumbers(doc.toJS({ maxAliasCount: 100 })) };
@@ -35,18 +36,17 @@ export function parseYaml(text: string, file: string): { source: ScenarioSource;
   }
 }
 
-/** A mapping or list used as a key (`{ a: 1 }: x`) would reach us stringified: refuse it where it is. */
+/** A mapping or list used as a key (`{ a: 1 }: x`) would reach us stringified: refuse each where it is. */
 function refuseCollectionKeys(doc: Document, source: ScenarioSource): void {
-  const offending: unknown[] = [];
+  const problems: ScenarioProblem[] = [];
   visit(doc, {
     Pair(_key, pair) {
-      if (pair.key === null || isScalar(pair.key)) return undefined;
-      offending.push(pair.key);
-      return visit.BREAK;
+      if (pair.key === null || isScalar(pair.key) || !isNode(pair.key) || !pair.key.range) return undefined;
+      problems.push({ ...source.locationOf(pair.key.range[0]), reason: 'a key must be a plain word, not a mapping or a list: check the indentation and the braces' });
+      return undefined;
     },
   });
-  const range = isNode(offending[0]) ? offending[0].range : null;
-  if (range) throw new ScenarioError(source.locationOf(range[0]), 'a key must be a plain word, not a mapping or a list: check the indentation and the braces');
+  if (problems.length > 0) throw ScenarioError.of(problems);
 }
 
 /** Integers within 2^53 as numbers, beyond as the exact bigints YAML parsed them to. */
