@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { HistoryEntry } from '../shared/runtime/history.ts';
-import { readScenarioFile } from '../services/orchestrator/scenario/read-scenario.ts';
+import { readScenarioFile } from '../services/orchestrator/scenario/reader/index.ts';
 import { runScenario, type ScenarioRun } from '../services/orchestrator/run/runner.ts';
 import { failuresApartFromSpeed, isSpeedFigure } from '../services/orchestrator/scenario/test-support/verdict.ts';
 import type { CheckFailure, CheckResult } from '../services/orchestrator/scenario/types.ts';

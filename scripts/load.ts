@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { checkVerdicts, loadStats, type LoadStats } from '../services/orchestrator/load-test/load-stats.ts';
 import { buildLoadScenario, loadWorldCapacity, LoadWorldError, type LoadWorldOptions } from '../services/orchestrator/load-test/load-world.ts';
-import { ScenarioError } from '../services/orchestrator/scenario/read-scenario.ts';
+import { ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
 import { runScenario } from '../services/orchestrator/run/runner.ts';
 import { durationNs, ratePerSecond, SCENARIO_LIMITS } from '../services/orchestrator/scenario/schema.ts';
 import type { Percentiles, ScenarioResult, StepResult } from '../services/orchestrator/scenario/types.ts';

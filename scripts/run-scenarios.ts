@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { junitXml } from '../services/orchestrator/report/index.ts';
-import { readScenarioFile, ScenarioError } from '../services/orchestrator/scenario/read-scenario.ts';
+import { readScenarioFile, ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
 import { runScenario } from '../services/orchestrator/run/runner.ts';
 import { describeFault, swarmProfile } from '../services/orchestrator/swarm.ts';
 import type { Percentiles, Scenario, ScenarioResult } from '../services/orchestrator/scenario/types.ts';

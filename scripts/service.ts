@@ -42,7 +42,7 @@ import {
   SERVICE_ROLES,
   type ServiceRole,
 } from '../services/orchestrator/run/distributed-world.ts';
-import { readScenarioText, ScenarioError } from '../services/orchestrator/scenario/read-scenario.ts';
+import { readScenarioText, ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
 import type { Scenario, VmDescription } from '../services/orchestrator/scenario/types.ts';
 import { COMPONENTS } from '../services/orchestrator/run/world-builder.ts';
 import { EnvironmentReader } from './environment.ts';

@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Presets, SingleBar } from 'cli-progress';
 import { Piscina } from 'piscina';
-import { readScenarioFile, ScenarioError } from '../services/orchestrator/scenario/read-scenario.ts';
+import { readScenarioFile, ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
 import { replayCommand } from '../services/orchestrator/run/runner.ts';
 import type { Scenario } from '../services/orchestrator/scenario/types.ts';
 import type { SeedSummary, SweepTask } from './sweep-task.ts';

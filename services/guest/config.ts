@@ -9,7 +9,8 @@
  * FFA_PARTITION_INFO_GET_REGS the descriptors do travel (in x3..x17) and this list is not used.
  */
 import { z } from 'zod';
-import { checkUnique, componentName, endpointId, flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/blocks.ts';
+import { checkUnique, componentName, endpointId } from '../../shared/config/blocks.ts';
+import { flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
 import { isSecureId, NIL_UUID, OPTEE_SP_ID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
 import type { Conduit } from '../../shared/protocol/messages.ts';

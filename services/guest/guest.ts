@@ -133,7 +133,6 @@ class Guest implements Component {
     const d = new DriverState(this.ctx, this.driverConfig(), this.variant, this.vcpus, this.gic, bootVcpu);
     this.driver = d;
     if (!this.variant.automatic) {
-      d.phase = 'ready';
       d.announce({ event: 'done', outcome: 'raw', vcpu: bootVcpu });
       return;
     }

@@ -9,7 +9,8 @@
  * and descriptor size the firmware returns in registers against this list.
  */
 import { z } from 'zod';
-import { checkUnique, componentName, flag, integerIn, listOf, must, oneOf, policyOverrides, secureId, show, strictObject, uuid } from '../../shared/config/blocks.ts';
+import { checkUnique, componentName, policyOverrides, secureId } from '../../shared/config/blocks.ts';
+import { flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
 import {
   NIL_UUID,

@@ -210,7 +210,7 @@ for (const runtime of RUNTIMES) {
       [{ vms: [{ name: 'a', vcpus: 1 }, { name: 'a', vcpus: 2 }] }, /vms\[1\]\.name/],
       [{ partitions: [{ id: 5 }] }, /partitions\[0\]\.id: 0x5 is not a secure partition ID/],
       [{ cpus: 2, vms: [{ name: 'a', vcpus: 2, pcpus: [0, 2] }] }, /vms\[0\]\.pcpus\[1\]/],
-      [{ colour: 'blue' }, /unknown key\(s\) colour/],
+      [{ colour: 'blue' }, /unknown key 'colour'/],
     ];
     for (const [config, why] of bad) {
       const world: WorldSpec = { seed: 1, components: [{ name: HYPERVISOR, role: 'hypervisor', module: 'services/hypervisor/hypervisor.ts', config }], links: [] };

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HistoryEntry } from '../../shared/runtime/history.ts';
-import { readScenarioText } from './scenario/read-scenario.ts';
+import { readScenarioText } from './scenario/reader/index.ts';
 import { runScenario } from './run/runner.ts';
 import { swarmProfile } from './swarm.ts';
 

@@ -14,7 +14,7 @@ import type { RegisterFile } from '../../shared/ffa/index.ts';
 import type { CallOutcome, Component, ComponentContext, ComponentFactory, ObservedEvent, TimerHandle, WorldControl } from '../../shared/runtime/component.ts';
 import type { HistoryEvent } from '../../shared/runtime/history.ts';
 import type { Message } from '../../shared/protocol/messages.ts';
-import { checkExpectation, shown } from './expect.ts';
+import { checkCallStep, shown } from './expect.ts';
 import { componentOf, rulesFor } from './faults.ts';
 import type { Endpoint, FaultSpec, SpBehaviour, Step, TimedFault } from './scenario/types.ts';
 import { Workload } from './workload.ts';
@@ -223,7 +223,7 @@ class Orchestrator implements Component {
 
   private call(step: Extract<Step, { kind: 'call' }>, finish: Finish): void {
     const judge = (regs: RegisterFile) => {
-      const verdict = checkExpectation(step.fid, regs, step.expect);
+      const verdict = checkCallStep(step, regs);
       finish(verdict.passed, verdict.detail);
     };
     const onOutcome = (outcome: CallOutcome) => (outcome.ok ? judge(outcome.regs) : finish(false, `the call failed: ${outcome.reason} (${outcome.detail})`));

@@ -36,7 +36,7 @@ describe('SPMC config', () => {
   });
 
   const BAD: [string, unknown, RegExp][] = [
-    ['an unknown key', { profiles: 'optee' }, /\(root\): unknown key\(s\) profiles/],
+    ['an unknown key', { profiles: 'optee' }, /\(root\): unknown key 'profiles': did you mean 'profile'\?/],
     ['an unknown profile', { profile: 'tf-a' }, /profile: must be one of optee, hafnium/],
     ['an unknown policy', { policies: { fastPath: true } }, /policies\.fastPath: is not a policy/],
     ['a bad policy value', { policies: { sriTiming: 'later' } }, /policies\.sriTiming: .*"later" is not one of/],

@@ -4,7 +4,8 @@
  * scenario format's `world.spmc` (design scenario-format.md), plus the links the SPMC needs.
  */
 import { z } from 'zod';
-import { componentName, endpointId, flag, integerIn, listOf, must, oneOf, policyOverrides, secureId, strictObject, uuid, versionStringOrNumber } from '../../shared/config/blocks.ts';
+import { componentName, endpointId, policyOverrides, secureId, versionStringOrNumber } from '../../shared/config/blocks.ts';
+import { flag, integerIn, listOf, must, oneOf, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
 import { FFA_VERSION_1_0, formatVersion, isSecureId, NIL_UUID, OPTEE_SP_ID, SPMC_ID, SPMD_ID, versionMajor } from '../../shared/ffa/index.ts';
 import { checkPolicyValue, isPolicyName, type PolicyName, type PolicyValues } from './policies.ts';

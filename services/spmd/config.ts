@@ -6,7 +6,8 @@
  * `validateSpmdConfig`, with an error that names the field.
  */
 import { z } from 'zod';
-import { componentName, integerIn, must, oneOf, strictObject, versionString } from '../../shared/config/blocks.ts';
+import { componentName, versionString } from '../../shared/config/blocks.ts';
+import { integerIn, must, oneOf, strictObject } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
 import { FFA_VERSION_1_2, formatVersion, isEndpointId, isSecureId, SPMC_ID, versionMajor, versionMinor } from '../../shared/ffa/index.ts';
 

@@ -17,7 +17,7 @@ import { Document, isScalar, visit } from 'yaml';
 import { LIMITS as GIC_LIMITS } from '../../gic/config.ts';
 import { CONFIG_LIMITS as HYPERVISOR_LIMITS } from '../../hypervisor/config.ts';
 import { CONFIG_LIMITS as SPMC_LIMITS } from '../../spmc/config.ts';
-import { readScenarioText } from '../scenario/read-scenario.ts';
+import { readScenarioText } from '../scenario/reader/index.ts';
 import { SCENARIO_LIMITS } from '../scenario/schema.ts';
 import type { Scenario, SpmcProfile } from '../scenario/types.ts';
 

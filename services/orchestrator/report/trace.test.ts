@@ -5,7 +5,9 @@ import type { CallMessage, InterruptMessage } from '../../../shared/protocol/mes
 import { FFA_FIDS } from '../../../shared/ffa/function-ids.ts';
 import { registers } from '../../../shared/ffa/registers.ts';
 import { defaultWorldHistory, nestingViolations } from '../test-support/report-runs.ts';
-import { buildTrace, nsToUs, type TraceEvent } from './trace.ts';
+import { buildTrace } from './trace.ts';
+import { nsToUs } from './trace-emit.ts';
+import type { TraceEvent } from './trace-model.ts';
 
 const timed = (events: readonly TraceEvent[]) => events.filter((e) => e.ph !== 'M');
 const names = (events: readonly TraceEvent[], name: string) =>

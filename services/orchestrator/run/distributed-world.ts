@@ -12,7 +12,7 @@
 import { parseDocument } from 'yaml';
 import type { ComponentSpec } from '../../../shared/runtime/component.ts';
 import { ScenarioError } from '../scenario/errors.ts';
-import { readScenarioText } from '../scenario/read-scenario.ts';
+import { readScenarioText } from '../scenario/reader/index.ts';
 import type { Scenario, VmDescription } from '../scenario/types.ts';
 import { buildWorldSpec, COMPONENTS } from './world-builder.ts';
 

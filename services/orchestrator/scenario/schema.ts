@@ -5,13 +5,14 @@
  *
  * The schema checks shape only: which keys exist, what type and range each value has. What needs
  * the whole world to judge (does `vm3` exist, does FFA_NOTIFICATION_SET take `bitmaps`) and the
- * conversion into the loaded form (types.ts) are the loader's (load.ts).
+ * conversion into the loaded form (types.ts) are the reader's (reader/).
  *
  * Numbers: the loader parses integers exactly and hands over those beyond 2^53 as bigints, so a
  * 64-bit value (`u64`) is a number or a bigint; every other numeric field takes numbers only.
  * Every list and number has a bound (TigerBeetle: put a limit on everything).
  */
 import { z } from 'zod';
+import { discriminatorError, flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../../shared/config/zod-kit.ts';
 import { FFA_ERROR_CODES, type FfaErrorName } from '../../../shared/ffa/index.ts';
 import { CHECK_NAMES } from './types.ts';
 import { SERVICE_TIME_NAMES } from './service-times.ts';
@@ -51,72 +52,9 @@ export const SCENARIO_LIMITS = {
 
 export const U64_MAX = (1n << 64n) - 1n;
 
-// ---------------------------------------------------------------- wording
-
-/** A value as the file wrote it, for "got …". */
-export function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  // Beyond 2^53 the file wrote hex (a register or bitmap), so it reads back in hex.
-  if (typeof value === 'bigint') return `0x${value.toString(16)}`;
-  const text = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? `0x${item.toString(16)}` : item)) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-type ErrorOption = { error: (issue: { input?: unknown }) => string };
-
-/** Zod's error option: "must be <what>, got <value>", or "is missing" when there is no value. */
-export function must(what: string): ErrorOption {
-  return { error: (issue) => (issue.input === undefined ? `is missing: add it (${what})` : `must be ${what}, got ${show(issue.input)}`) };
-}
-
-/** An object whose keys are all known: a misspelt key is refused with the keys it takes, never ignored. */
-export function strict<S extends z.core.$ZodLooseShape>(shape: S, what: string) {
-  const known = Object.keys(shape);
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys' ? unknownKeyMessage(issue.keys[0] ?? '', known, what) : must(`${what} (a mapping)`).error(issue),
-  });
-}
-
-function unknownKeyMessage(key: string, known: readonly string[], what: string): string {
-  const guess = closest(key, known);
-  const hint = guess === null ? '' : `did you mean '${guess}'? `;
-  return `unknown key '${key}': ${hint}${what} takes ${known.join(', ')}`;
-}
-
-/** The candidate nearest to `word` (edit distance at most a third of its length), for "did you mean". */
-export function closest(word: string, candidates: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-
 // ---------------------------------------------------------------- values
 
 const hex = (value: number): string => `0x${value.toString(16)}`;
-
-/** An integer in min..max, both inclusive (hex bounds read better for IDs). */
-export function integerIn(min: number, max: number, what = `an integer in ${min}..${max}`) {
-  const wording = must(what);
-  return z.number(wording).int(wording).min(min, wording).max(max, wording);
-}
 
 /** The u64 schemas, which the JSON Schema writes as one integer type (see scenarioJsonSchema). */
 const U64_SCHEMAS = new WeakSet<object>();
@@ -192,12 +130,6 @@ const rate = () => {
 /** "1.2" as text; an unquoted 1.2 (a YAML float) or an encoded 0x10002 are read by the loader. */
 export const version = () => z.union([z.string(), z.number()], must('an FF-A version such as "1.2"')).meta({ description: 'An FF-A version: "1.2"' });
 
-/** A discriminated union's refusal, about its discriminator's value rather than the whole mapping. */
-function discriminatorError(key: string, what: string): ErrorOption {
-  const value = (input: unknown): unknown => (typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[key] : input);
-  return { error: (issue) => must(what).error({ input: value(issue.input) }) };
-}
-
 const probability = () => {
   const wording = must('a probability in 0..1');
   return z.number(wording).min(0, wording).max(1, wording);
@@ -206,23 +138,14 @@ const probability = () => {
 const count = () => integerIn(1, SCENARIO_LIMITS.count);
 
 export const ERROR_NAMES = Object.keys(FFA_ERROR_CODES) as FfaErrorName[];
-const errorName = () => z.enum(ERROR_NAMES as [FfaErrorName, ...FfaErrorName[]], must(`an FF-A error name: ${ERROR_NAMES.join(', ')}`));
-
-function oneOf<const T extends string>(values: readonly T[]) {
-  return z.enum(values as readonly [T, ...T[]], must(`one of ${values.join(', ')}`));
-}
-
-function listOf<T extends z.ZodType>(item: T, max: number = SCENARIO_LIMITS.listItems) {
-  const wording = must(`a list of at most ${max}`);
-  return z.array(item, wording).max(max, wording);
-}
+const errorName = () => oneOf(ERROR_NAMES, must(`an FF-A error name: ${ERROR_NAMES.join(', ')}`));
 
 /** Policy overrides stay records: each component checks its own policies at start. */
 const policies = () => z.record(z.string(), z.unknown(), must('a mapping of policy name to value'));
 
 // ---------------------------------------------------------------- world
 
-const partitionSchema = strict(
+const partitionSchema = strictObject(
   {
     id: integerIn(
       SCENARIO_LIMITS.spIdMin,
@@ -230,17 +153,17 @@ const partitionSchema = strict(
       `a secure partition ID in ${hex(SCENARIO_LIMITS.spIdMin)}..${hex(SCENARIO_LIMITS.spIdMax)} (bit 15 set; 0x8000 is the SPMC's, 0xffc0..0xffff the SPMD's)`,
     ),
     name: name('a partition name').optional(),
-    uuid: z.string(must('a UUID')).regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, must('a UUID such as 486178e0-e7f8-11e3-bc5e-0002a5d5c51b')).optional(),
+    uuid: uuid().optional(),
     vcpus: integerIn(1, SCENARIO_LIMITS.vcpus).optional(),
     ffaVersion: version().optional(),
-    notifications: z.boolean(must('true or false')).optional(),
+    notifications: flag().optional(),
     messaging: listOf(oneOf(['direct', 'indirect'] as const), 2).optional(),
     behaviour: oneOf(['raw', 'optee', 'echo', 'notifier'] as const).optional(),
   },
   'a partition',
 );
 
-const spmcSchema = strict(
+const spmcSchema = strictObject(
   {
     profile: oneOf(['optee', 'hafnium'] as const).optional(),
     ffaVersion: version().optional(),
@@ -250,26 +173,26 @@ const spmcSchema = strict(
   'world.spmc',
 );
 
-const hypervisorSchema = strict({ profile: oneOf(['xen', 'raw', 'none'] as const).optional(), policies: policies().optional() }, 'world.hypervisor');
+const hypervisorSchema = strictObject({ profile: oneOf(['xen', 'raw', 'none'] as const).optional(), policies: policies().optional() }, 'world.hypervisor');
 
 export const DRIVER_NAMES = ['linux-6.10', 'linux-v1-patch', 'linux-6.9', 'raw'] as const;
 
-const vmSchema = strict(
+const vmSchema = strictObject(
   {
     name: name('a VM name').optional(),
     id: integerIn(0, SCENARIO_LIMITS.vmIdMax, `a VM ID in 1..${hex(SCENARIO_LIMITS.vmIdMax)} (bit 15 clear; 0 only for the bare-metal host)`).optional(),
     vcpus: integerIn(1, SCENARIO_LIMITS.vcpus).optional(),
     driver: oneOf(DRIVER_NAMES).optional(),
     count: integerIn(1, SCENARIO_LIMITS.vms).optional(),
-    opteeClient: z.boolean(must('true or false')).optional(),
-    boot: z.boolean(must('true or false')).optional(),
+    opteeClient: flag().optional(),
+    boot: flag().optional(),
     pcpus: listOf(integerIn(0, SCENARIO_LIMITS.cpus - 1), SCENARIO_LIMITS.vcpus).optional(),
     policies: policies().optional(),
   },
   'a VM',
 );
 
-const worldSchema = strict(
+const worldSchema = strictObject(
   {
     cpus: integerIn(1, SCENARIO_LIMITS.cpus).optional(),
     spmc: spmcSchema.optional(),
@@ -289,10 +212,10 @@ const EXPECTATION_WORDING = must('success, any, { error: NAME }, { success: { fi
 
 export const EXPECTATION_BRANCHES = {
   word: z.enum(['success', 'any'], EXPECTATION_WORDING),
-  error: strict({ error: errorName() }, '{ error: NAME }'),
-  success: strict({ success: z.record(z.string(), z.unknown(), must('a mapping of result field to value')) }, '{ success: { field: value } }'),
-  version: strict({ version: version() }, '{ version: "1.2" }'),
-  regs: strict(
+  error: strictObject({ error: errorName() }, '{ error: NAME }'),
+  success: strictObject({ success: z.record(z.string(), z.unknown(), must('a mapping of result field to value')) }, '{ success: { field: value } }'),
+  version: strictObject({ version: version() }, '{ version: "1.2" }'),
+  regs: strictObject(
     {
       regs: z.record(z.string().regex(REGISTER_NAME_PATTERN), u64(), {
         error: (issue) =>
@@ -338,12 +261,12 @@ export const SUCCESS_FIELD_SCHEMAS = {
   u16: integerIn(0, 0xffff),
   bitmap32: u64('a 32-bit bitmap (w6 and w7 of a GET are 32 bits)').refine((value) => BigInt(value) <= 0xffff_ffffn, must('a 32-bit bitmap (w6 and w7 of a GET are 32 bits)')),
   id: endpointRef(),
-  boolean: z.boolean(must('true or false')),
+  boolean: flag(),
   /** x3..x7 (w3..w7 for the 32-bit call). */
   payload: listOf(u64(), 5),
   /** INFO_GET's lists, at most 20 (the 64-bit call), each at most 3 vCPUs (reference §2.6). */
-  'info-lists': listOf(strict({ id: endpointRef(), vcpus: listOf(integerIn(0, 0xffff), 3).optional() }, 'an INFO_GET list'), 20),
-  partitions: listOf(strict({ id: endpointRef(), vcpus: integerIn(0, 0xffff), properties: integerIn(0, 0xffff_ffff) }, 'a partition descriptor'), SCENARIO_LIMITS.partitions),
+  'info-lists': listOf(strictObject({ id: endpointRef(), vcpus: listOf(integerIn(0, 0xffff), 3).optional() }, 'an INFO_GET list'), 20),
+  partitions: listOf(strictObject({ id: endpointRef(), vcpus: integerIn(0, 0xffff), properties: integerIn(0, 0xffff_ffff) }, 'a partition descriptor'), SCENARIO_LIMITS.partitions),
 } as const satisfies Record<SuccessFieldKind, z.ZodType>;
 
 /** Which expectation form a value means to be, for an error about that form rather than "matches none". */
@@ -382,7 +305,7 @@ export type FaultKind = keyof typeof FAULT_SHAPES;
 export const FAULT_KINDS = Object.keys(FAULT_SHAPES) as FaultKind[];
 
 function faultUnion<E extends z.core.$ZodLooseShape>(extra: E, what: string) {
-  const branch = <K extends FaultKind>(kind: K) => strict({ fault: z.literal(kind), ...FAULT_SHAPES[kind], ...extra }, `${what} ${kind}`);
+  const branch = <K extends FaultKind>(kind: K) => strictObject({ fault: z.literal(kind), ...FAULT_SHAPES[kind], ...extra }, `${what} ${kind}`);
   return z.discriminatedUnion(
     'fault',
     [
@@ -410,7 +333,7 @@ const faultStep = faultUnion({}, 'a fault step');
  */
 export const TIMED_FAULT_BRANCHES = {
   flat: faultUnion({ at: duration() }, 'a timed fault'),
-  nested: strict({ at: duration(), fault: faultStep }, 'a timed fault'),
+  nested: strictObject({ at: duration(), fault: faultStep }, 'a timed fault'),
 } as const;
 
 const timedFaultSchema = z.union(
@@ -428,11 +351,11 @@ export function timedFaultBranchOf(value: unknown): z.ZodType | null {
 
 /** What a named argument may be; the loader checks it against the ABI's codec (shared/ffa). */
 const argValue = z.union(
-  [z.string(), z.number(), z.bigint(), z.boolean(), listOf(z.union([z.string(), z.number(), z.bigint()]))],
+  [z.string(), z.number(), z.bigint(), z.boolean(), listOf(z.union([z.string(), z.number(), z.bigint()]), SCENARIO_LIMITS.listItems)],
   must('a number, a name, true or false, or a list of those'),
 );
 
-const callStep = strict(
+const callStep = strictObject(
   {
     from: endpointRef(),
     vcpu: integerIn(0, SCENARIO_LIMITS.vcpus - 1).optional(),
@@ -447,16 +370,16 @@ const callStep = strict(
 const awaitStep = z.discriminatedUnion(
   'await',
   [
-    strict({ await: z.literal('interrupt'), to: endpointRef(), vcpu: integerIn(0, SCENARIO_LIMITS.vcpus - 1).optional(), intid: integerIn(0, SCENARIO_LIMITS.intidMax), within: duration() }, 'await: interrupt'),
-    strict({ await: z.literal('callback'), in: endpointRef(), notification: integerIn(0, SCENARIO_LIMITS.notificationIdMax), within: duration() }, 'await: callback'),
-    strict({ await: z.literal('idle') }, 'await: idle'),
+    strictObject({ await: z.literal('interrupt'), to: endpointRef(), vcpu: integerIn(0, SCENARIO_LIMITS.vcpus - 1).optional(), intid: integerIn(0, SCENARIO_LIMITS.intidMax), within: duration() }, 'await: interrupt'),
+    strictObject({ await: z.literal('callback'), in: endpointRef(), notification: integerIn(0, SCENARIO_LIMITS.notificationIdMax), within: duration() }, 'await: callback'),
+    strictObject({ await: z.literal('idle') }, 'await: idle'),
     /** Extension: a guest's kernel finished its probe (after boot, reboot, re-creation or a crash's restart). */
-    strict({ await: z.literal('probe'), in: endpointRef(), within: duration() }, 'await: probe'),
+    strictObject({ await: z.literal('probe'), in: endpointRef(), within: duration() }, 'await: probe'),
   ],
   discriminatorError('await', 'interrupt, callback, idle or probe'),
 );
 
-const expectNoneStep = strict(
+const expectNoneStep = strictObject(
   {
     'expect-none': z.literal('interrupt', must('interrupt')),
     to: endpointRef(),
@@ -467,11 +390,11 @@ const expectNoneStep = strict(
   'an expect-none step',
 );
 
-const vmStep = strict({ vm: oneOf(['create', 'destroy', 'reboot'] as const), name: endpointRef() }, 'a vm step');
-const vcpuStep = strict({ vcpu: oneOf(['online', 'offline'] as const), vm: endpointRef(), id: integerIn(0, SCENARIO_LIMITS.vcpus - 1) }, 'a vcpu step');
-const sleepStep = strict({ sleep: duration() }, 'a sleep step');
+const vmStep = strictObject({ vm: oneOf(['create', 'destroy', 'reboot'] as const), name: endpointRef() }, 'a vm step');
+const vcpuStep = strictObject({ vcpu: oneOf(['online', 'offline'] as const), vm: endpointRef(), id: integerIn(0, SCENARIO_LIMITS.vcpus - 1) }, 'a vcpu step');
+const sleepStep = strictObject({ sleep: duration() }, 'a sleep step');
 
-const workloadStep = strict(
+const workloadStep = strictObject(
   {
     workload: z.literal('notifications', must('notifications')),
     senders: listOf(endpointRef(), SCENARIO_LIMITS.partitions).optional(),
@@ -519,17 +442,17 @@ const checkName = () => oneOf(CHECK_NAMES);
 
 export const CHECK_BRANCHES = {
   name: checkName(),
-  latency: strict(
+  latency: strictObject(
     {
       latency: z.record(
         z.string(),
-        strict(Object.fromEntries(PERCENTILE_KEYS.map((key) => [key, duration().optional()])), 'a latency measure'),
+        strictObject(Object.fromEntries(PERCENTILE_KEYS.map((key) => [key, duration().optional()])), 'a latency measure'),
         must('a mapping of measure (end-to-end or a hop) to percentile thresholds'),
       ),
     },
     '{ latency: { measure: { p99: 5ms } } }',
   ),
-  expectFail: strict({ 'expect-fail': checkName() }, '{ expect-fail: check }'),
+  expectFail: strictObject({ 'expect-fail': checkName() }, '{ expect-fail: check }'),
 } as const;
 
 const checkSchema = z.union(Object.values(CHECK_BRANCHES), must(`a check: ${CHECK_NAMES.join(', ')}, { latency: … } or { expect-fail: name }`));
@@ -543,7 +466,7 @@ export function checkBranchOf(value: unknown): z.ZodType | null {
 
 // ---------------------------------------------------------------- the scenario
 
-export const scenarioSchema = strict(
+export const scenarioSchema = strictObject(
   {
     name: z.string(must('the scenario name')).min(1, must('a non-empty name')).max(SCENARIO_LIMITS.titleLength, must(`at most ${SCENARIO_LIMITS.titleLength} characters`)),
     description: z.string(must('text')).max(SCENARIO_LIMITS.descriptionLength, must(`at most ${SCENARIO_LIMITS.descriptionLength} characters`)).optional(),
@@ -559,6 +482,12 @@ export const scenarioSchema = strict(
   title: 'ffa-world scenario',
   description: 'A scenario for ffa-world (shared/design/scenario-format.md). Integers may be decimal or 0x hex; durations carry a unit (10ms).',
 });
+
+/**
+ * The parts the reader judges one by one when the whole file is not valid, so that a problem in
+ * one step does not hide those of the next.
+ */
+export const SCENARIO_PARTS = { world: worldSchema, step: stepSchema, timedFault: timedFaultSchema, check: checkSchema } as const;
 
 /** The validated file, before normalization. */
 export type ScenarioInput = z.output<typeof scenarioSchema>;

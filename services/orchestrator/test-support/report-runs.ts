@@ -4,10 +4,10 @@
  * and small checkers of the outputs' shape.
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
-import { readScenarioFile } from '../scenario/read-scenario.ts';
+import { readScenarioFile } from '../scenario/reader/index.ts';
 import { runScenario } from '../run/runner.ts';
 import type { Percentiles, ScenarioResult } from '../scenario/types.ts';
-import type { TraceEvent } from '../report/trace.ts';
+import type { TraceEvent } from '../report/trace-model.ts';
 
 export const HOSTILE = '<script>alert("x")</script> & \'quotes\' \u0001';
 
