@@ -22,7 +22,9 @@ import { replayCommand } from '../services/orchestrator/run/runner.ts';
 import type { Scenario } from '../services/orchestrator/scenario/types.ts';
 import type { SeedSummary, SweepTask } from './sweep-task.ts';
 
-export const SWEEP_LIMITS = { seeds: 1_000_000, jobs: 64, seedMax: 0xffff_ffff } as const;
+import { SWEEP_LIMITS } from './cli/limits.ts';
+
+export { SWEEP_LIMITS };
 /** Failing seeds listed in the terminal; the rest are counted. */
 const PRINTED_FAILURES = 20;
 /** Failing seeds kept in --json output. */
