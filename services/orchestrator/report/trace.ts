@@ -21,6 +21,9 @@
  * (possible under the ws runtime, or with delayed messages), the later slice moves to an extra
  * thread of the same track ("cpu 0 (overlap 1)"), so nothing partially overlaps.
  */
+import type { TraceDetail } from './trace-detail.ts';
+import { counterPoints, downsample } from './trace-counters.ts';
+import type { WorldModel } from '../scenario/types.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { CallMessage, InterruptMessage } from '../../../shared/protocol/messages.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
@@ -29,7 +32,7 @@ import { hex, jsonSafe } from './escape.ts';
 
 export interface TraceEvent {
   name: string;
-  ph: 'X' | 'i' | 's' | 'f' | 'M';
+  ph: 'X' | 'i' | 's' | 'f' | 'M' | 'C';
   pid: number;
   tid: number;
   ts?: number;
@@ -204,17 +207,29 @@ class TraceBuilder {
   private nextFlowId = 1;
   private endNs = 0;
 
-  constructor(private readonly entries: readonly HistoryEntry[]) {}
+  constructor(
+    private readonly entries: readonly HistoryEntry[],
+    private readonly model: WorldModel | null,
+  ) {}
 
-  build(): ChromeTrace {
+  build(detail: Exclude<TraceDetail, 'none'>): ChromeTrace {
     this.survey();
-    const calls = this.collectCalls();
-    const irqs = this.collectInterrupts();
-    this.collectInstants();
-    this.callSlices(calls);
-    this.interruptSlices(irqs);
+    if (detail === 'full') {
+      const calls = this.collectCalls();
+      const irqs = this.collectInterrupts();
+      this.collectInstants();
+      this.callSlices(calls);
+      this.interruptSlices(irqs);
+    } else {
+      this.collectInstants(SUMMARY_INSTANTS);
+    }
     const threads = assignLanes(this.slices);
-    return { traceEvents: this.emit(threads), displayTimeUnit: 'ns' };
+    const counters = downsample(counterPoints(this.entries, this.model), detail === 'full' ? FULL_COUNTER_POINTS : SUMMARY_COUNTER_POINTS);
+    const counterEvents: TraceEvent[] = counters.map((p) => ({ name: p.name, ph: 'C', pid: this.pid(p.component), tid: 0, ts: nsToUs(p.t), args: { [p.series]: p.value } }));
+    const events = this.emit(threads);
+    const firstTimed = events.findIndex((e) => e.ph !== 'M');
+    const at = firstTimed < 0 ? events.length : firstTimed;
+    return { traceEvents: [...events.slice(0, at), ...mergeByTime(events.slice(at), counterEvents)], displayTimeUnit: 'ns' };
   }
 
   /** Components in order of first appearance, which of them run vCPUs, and when the run ended. */
@@ -370,8 +385,9 @@ class TraceBuilder {
     return frames;
   }
 
-  private collectInstants(): void {
+  private collectInstants(only: ReadonlySet<HistoryEntry['event']['type']> | null = null): void {
     for (const { seq, t, event } of this.entries) {
+      if (only && !only.has(event.type)) continue;
       switch (event.type) {
         case 'record': {
           const data = event.data;
@@ -604,7 +620,29 @@ function assignLanes(slices: Slice[]): Map<string, { pid: number; base: number; 
   return used;
 }
 
-/** The history as a Chrome trace-event object: `JSON.stringify` it to write trace.json. */
-export function buildTrace(entries: readonly HistoryEntry[]): ChromeTrace {
-  return new TraceBuilder(entries).build();
+/** Counter points kept per series: in a full trace, and in a summary (a load run's default). */
+const FULL_COUNTER_POINTS = 20_000;
+const SUMMARY_COUNTER_POINTS = 500;
+/** A summary keeps faults and components' starts, stops and crashes: what explains the counters. */
+const SUMMARY_INSTANTS: ReadonlySet<HistoryEntry['event']['type']> = new Set(['fault', 'component']);
+
+/** Two lists each sorted by ts, merged (counters after other events at the same time). */
+function mergeByTime(events: readonly TraceEvent[], counters: readonly TraceEvent[]): TraceEvent[] {
+  const merged: TraceEvent[] = [];
+  let c = 0;
+  for (const event of events) {
+    while (c < counters.length && (counters[c]?.ts ?? 0) < (event.ts ?? 0)) merged.push(counters[c++] as TraceEvent);
+    merged.push(event);
+  }
+  while (c < counters.length) merged.push(counters[c++] as TraceEvent);
+  return merged;
+}
+
+/**
+ * The history as a Chrome trace-event object: `JSON.stringify` it to write trace.json. `detail`
+ * summary leaves out the slices, flows and records (one each per message or event) and keeps the
+ * counter tracks, faults and component events; the model, when known, adds the SPMC's pending bits.
+ */
+export function buildTrace(entries: readonly HistoryEntry[], options: { detail?: Exclude<TraceDetail, 'none'>; model?: WorldModel } = {}): ChromeTrace {
+  return new TraceBuilder(entries, options.model ?? null).build(options.detail ?? 'full');
 }
