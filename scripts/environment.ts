@@ -3,6 +3,8 @@
  * the way docker compose configures a container). Every problem is collected, so one start
  * names them all, and the process exits 2 with the list.
  */
+import { type LogFormat, logFormatOf } from '../shared/runtime/log-format.ts';
+
 /** Reads the environment; each problem is collected, so one run names them all. */
 export class EnvironmentReader {
   readonly problems: string[] = [];
@@ -37,5 +39,15 @@ export class EnvironmentReader {
 
   check(ok: boolean, problem: string): void {
     if (!ok) this.problems.push(problem);
+  }
+
+  /** FFA_LOG_FORMAT: json or pretty (unset: pretty on a terminal, shared/runtime/log-format.ts). */
+  logFormat(): LogFormat {
+    try {
+      return logFormatOf(this.env);
+    } catch (error) {
+      this.problems.push((error as Error).message);
+      return 'json';
+    }
   }
 }

@@ -21,8 +21,9 @@ import type { Percentiles, ScenarioResult, StepResult } from '../services/orches
 import { worldModelOf } from '../services/orchestrator/run/world-builder.ts';
 import { DEFAULT_LOAD_SERVICE_TIMES, SERVICE_TIME_NAMES } from '../services/orchestrator/scenario/service-times.ts';
 
-export const LOAD_LIMITS = { guests: 5000, vcpus: 16, cpus: 64 } as const;
-export const LOAD_DEFAULTS = { guests: 8, vcpus: 2, cpus: 4, rate: '1000/s', duration: '1s', runtime: 'ws', spmc: 'optee' } as const;
+import { LOAD_DEFAULTS, LOAD_LIMITS, type TraceDetail } from './cli/limits.ts';
+
+export { LOAD_DEFAULTS, LOAD_LIMITS };
 export const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
 /**
  * MemoryHistorySink's bound (shared/runtime/history.ts): without --out the runner keeps at most
@@ -41,6 +42,8 @@ export interface LoadCommand extends Omit<LoadWorldOptions, 'seed' | 'runtime'> 
   /** ws: guests sharing one worker thread (the runtime's default when null). */
   guestsPerWorker: number | null;
   logLevel?: string;
+  /** trace.json with --out (the CLI's default for a load run: summary). */
+  trace?: TraceDetail;
 }
 
 /** Memory peaks the ws runtime reports: the process's RSS and each worker's V8 heap (ScenarioResult.memory). */
@@ -74,6 +77,8 @@ export interface LoadResult {
   replay: string;
   /** Output folder, when --out was given. */
   out: string | null;
+  /** What trace.json holds, when --out was given. */
+  trace?: TraceDetail;
 }
 
 // ---------------------------------------------------------------- arguments
@@ -243,6 +248,7 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
       seed: command.seed,
       ...(out ? { out } : {}),
       ...(command.logLevel ? { logLevel: command.logLevel } : {}),
+      ...(command.trace ? { trace: command.trace } : {}),
       guestsPerWorker: command.guestsPerWorker ?? defaultGuestsPerWorker(command.guests),
       // Boot, the workload and the drain, with room: under sim, virtual time; under ws, wall time.
       timeoutMs: 120_000 + Math.ceil((2 * workloadNs(command)) / 1e6),
@@ -275,6 +281,7 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
     historyHash: result.historyHash,
     replay: loadReplay(command),
     out,
+    ...(out && command.trace ? { trace: command.trace } : {}),
   };
   if (out) writeFileSync(join(out, 'load.json'), `${JSON.stringify(load, null, 2)}\n`);
   return load;
@@ -328,7 +335,7 @@ export function printLoad(load: LoadResult): void {
   if (load.historyTruncated) {
     console.log(`  FAIL the history outgrew the in-memory bound (${IN_MEMORY_HISTORY_LIMIT.toLocaleString('en')} events): the checks and figures above saw part of the run; run again with --out DIR`);
   }
-  if (load.out) console.log(`  out ${relative(process.cwd(), load.out) || '.'}: load.json, scenario.yaml, summary.json, history.jsonl, trace.json, report.html`);
+  if (load.out) console.log(`  out ${relative(process.cwd(), load.out) || '.'}: load.json, scenario.yaml, summary.json, history.jsonl, ${load.trace === 'none' ? '' : `trace.json (${load.trace ?? 'full'}), `}report.html`);
   console.log(`  replay: ${load.replay}`);
 }
 

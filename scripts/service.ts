@@ -22,6 +22,7 @@
  *                   bound on lateness, default 500)
  *   FFA_STATUS_FILE where its state goes, for the healthcheck (default /tmp/ffa-world-status.json)
  *   FFA_LOG_LEVEL   default info; logs are JSON lines on stderr
+ *   FFA_LOG_FORMAT  json or pretty (pino-pretty, for `docker compose logs`); unset: pretty on a terminal
  */
 import { randomInt } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -47,6 +48,7 @@ import type { Scenario, VmDescription } from '../services/orchestrator/scenario/
 import { COMPONENTS } from '../services/orchestrator/run/world-builder.ts';
 import { EnvironmentReader } from './environment.ts';
 import { printResult } from './run-scenarios.ts';
+import { logDestination, type LogFormat } from '../shared/runtime/log-format.ts';
 
 const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
 const DEFAULT_PORT = 7100;
@@ -66,6 +68,7 @@ export interface ServiceSettings {
   maxGuests: number;
   statusFile: string;
   logLevel: LevelWithSilent;
+  logFormat: LogFormat;
   guest: { name: string; advertiseHost: string; vcpus: number; driver: VmDescription['driver'] };
   orchestrator: { out: string; minGuests: number; settleMs: number; seed: number; attachTimeoutMs: number; runTimeoutMs: number; livenessBoundMs: number };
 }
@@ -138,6 +141,7 @@ function readOrchestrator(reader: EnvironmentReader, env: NodeJS.ProcessEnv): Se
   };
 }
 
+
 export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: ServiceSettings } | { problems: string[] } {
   const reader = new EnvironmentReader(env);
   const role = (env['FFA_ROLE'] ?? '') as ServiceRole;
@@ -163,6 +167,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
     maxGuests: reader.integer('FFA_MAX_GUESTS', 1, 4096, 64),
     statusFile: env['FFA_STATUS_FILE'] ?? '/tmp/ffa-world-status.json',
     logLevel,
+    logFormat: reader.logFormat(),
     guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: 'linux-6.10' },
     orchestrator: readOrchestrator(reader, env),
   };
@@ -253,7 +258,7 @@ export async function main(): Promise<void> {
     process.exit(EXIT.invalid);
   }
   const { settings } = parsed;
-  const log = pino({ level: settings.logLevel, base: { role: settings.role } }, pino.destination({ dest: 2, sync: true }));
+  const log = pino({ level: settings.logLevel, base: { role: settings.role } }, logDestination(settings.logFormat));
   try {
     if (settings.role === 'orchestrator') process.exit(await runOrchestratorService(settings, log));
     await runComponentService(settings, log);

@@ -7,6 +7,7 @@ import type { WorldSpec } from './component.ts';
 import { type HistoryEntry, type HistorySink, MemoryHistorySink } from './history.ts';
 import type { FaultRule } from './interceptor.ts';
 import { runSimWorld } from './sim/run-world.ts';
+import { logDestination, logFormatOf } from './log-format.ts';
 
 export type RuntimeName = 'sim' | 'ws';
 export const RUNTIMES: readonly RuntimeName[] = ['sim', 'ws'];
@@ -36,7 +37,7 @@ export interface WorldRunResult {
 export async function runWorld(spec: WorldSpec, options: WorldRunOptions): Promise<WorldRunResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (options.runtime === 'sim') {
-    const log = pino({ level: options.logLevel ?? 'silent' }, pino.destination({ dest: 2, sync: true }));
+    const log = pino({ level: options.logLevel ?? 'silent' }, logDestination(logFormatOf()));
     const finished = new Set<string>();
     const history: HistorySink = {
       append(entry) {

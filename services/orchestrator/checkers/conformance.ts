@@ -198,5 +198,5 @@ export function checkConformance(entries: readonly HistoryEntry[], model: WorldM
       });
     }
   }
-  return outcomeOf(failures, 'non-conforming answers', `calls: ${counts.join(', ')}`);
+  return outcomeOf(failures, 'non-conforming answer', `calls: ${counts.join(', ')}`);
 }

@@ -10,6 +10,7 @@ import type { RegisterFile } from '../../../shared/ffa/registers.ts';
 import type { HistoryEntry, HistoryEvent } from '../../../shared/runtime/history.ts';
 import type { InterruptMessage, Message } from '../../../shared/protocol/messages.ts';
 import type { CheckFailure, EvidenceEvent, WorldModel } from '../scenario/types.ts';
+import { type Noun, plural } from '../../../shared/plural.ts';
 
 /** At most this many failures are kept per check (types.ts CheckResult.failures). */
 export const MAX_FAILURES = 20;
@@ -108,10 +109,10 @@ export class FailureList {
     if (this.kept.length < MAX_FAILURES) this.kept.push(failure);
   }
 
-  /** "3 lost notifications" or "25 lost notifications (first 20 shown)". */
-  count(noun: string): string {
+  /** "1 lost notification", "3 lost notifications" or "25 lost notifications (first 20 shown)". */
+  count(noun: Noun): string {
     const shown = this.total > this.kept.length ? ` (first ${this.kept.length} shown)` : '';
-    return `${this.total} ${noun}${shown}`;
+    return `${plural(this.total, noun)}${shown}`;
   }
 }
 
@@ -122,7 +123,7 @@ export interface CheckOutcome {
   failures: CheckFailure[];
 }
 
-export function outcomeOf(list: FailureList, noun: string, summary: string): CheckOutcome {
+export function outcomeOf(list: FailureList, noun: Noun, summary: string): CheckOutcome {
   if (list.total === 0) return { held: true, detail: summary, failures: [] };
   return { held: false, detail: `${list.count(noun)}; ${summary}`, failures: list.kept };
 }

@@ -11,6 +11,7 @@ import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { WorldModel } from '../scenario/types.ts';
 import { evidenceOf, FailureList, outcomeOf, type CheckOutcome } from './evidence.ts';
 import { numberField, recordOf, type RecordView } from './records.ts';
+import { plural } from '../../../shared/plural.ts';
 
 /** One delivery the GIC waits to see acknowledged and ended. */
 interface Outstanding {
@@ -129,5 +130,5 @@ export function checkInterruptHygiene(entries: readonly HistoryEntry[], model: W
   const failures = new FailureList();
   const delivered = unendedDeliveries(entries, model, failures);
   loopBounds(entries, failures);
-  return outcomeOf(failures, 'hygiene problems', `${delivered} interrupt deliveries`);
+  return outcomeOf(failures, 'hygiene problem', plural(delivered, ['interrupt delivery', 'interrupt deliveries']));
 }

@@ -60,10 +60,12 @@ describe('latency', () => {
     assert.equal(check(entries, model, 'latency', { 'end-to-end': { p99: 1e9 }, 'get→callback': { max: 1e6 } }).held, true);
     const exceeded = check(entries, model, 'latency', { 'end-to-end': { p50: 1 } });
     assert.equal(exceeded.held, false);
-    assert.match(exceeded.failures[0]?.message ?? '', /^end-to-end p50 is \d+ ns, above its threshold of 1 ns \(2 samples; the slowest shown\)$/);
+    assert.match(exceeded.failures[0]?.message ?? '', /^end-to-end p50 is \d+\.\d{3} ms, above its threshold of 0\.000 ms \(2 samples; the slowest shown\)$/);
     assert.equal(exceeded.failures[0]?.events.length, 2);
+    assert.match(exceeded.detail, /^1 threshold exceeded; end-to-end p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms \(2 samples\)$/, 'one threshold, in the singular');
     const unknown = check(entries, model, 'latency', { 'set→teleport': { max: 1 } });
     assert.deepEqual(unknown.failures.map((f) => f.message), ['set→teleport: no samples to hold to its thresholds']);
+    assert.match(unknown.detail, /^1 measure with no samples; /, 'a measure without samples is not called an exceeded threshold');
     assert.equal(check(entries, model, 'latency').held, true, 'no thresholds: nothing to fail');
   });
 });

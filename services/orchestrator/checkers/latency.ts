@@ -17,6 +17,7 @@ import type { LatencyReport, LatencyThresholds, Percentiles, WorldModel } from '
 import { evidenceOf, FailureList, outcomeOf, type CheckOutcome } from './evidence.ts';
 import type { Episode, NotificationAnalysis, PendingMaker } from './ledger.ts';
 import { firstAtOrAfter, groupBy, irqDeliveryOf, numberField, recordsOf, type IrqDelivery, type RecordView } from './records.ts';
+import { type Noun, plural } from '../../../shared/plural.ts';
 
 interface Point {
   readonly name: string;
@@ -154,25 +155,38 @@ export function latencyReportOf(samples: ReadonlyMap<string, Sample[]>): Latency
 
 type PercentileName = keyof Omit<Percentiles, 'count'>;
 
-/** The latency check: every threshold given holds (a measure with no samples fails). */
+const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
+
+/** "end-to-end p50 0.169 ms, p99 0.351 ms, max 0.352 ms (60 samples)", or "end-to-end: no samples". */
+export function endToEndSummary(p: Percentiles): string {
+  if (p.count === 0) return 'end-to-end: no samples';
+  return `end-to-end p50 ${ms(p.p50)}, p99 ${ms(p.p99)}, max ${ms(p.max)} (${plural(p.count, 'sample')})`;
+}
+
+/**
+ * The latency check: every threshold given holds. A measure with no samples fails without a
+ * threshold being held to it (there is nothing to compare), and says so.
+ */
 export function checkLatency(samples: ReadonlyMap<string, Sample[]>, thresholds: LatencyThresholds | null): CheckOutcome {
   const report = latencyReportOf(samples);
-  const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
-  const summary = `end-to-end p50 ${ms(report.endToEnd.p50)}, p99 ${ms(report.endToEnd.p99)}, max ${ms(report.endToEnd.max)} (${report.endToEnd.count} samples)`;
   const failures = new FailureList();
+  let unmeasured = 0;
   for (const [measure, limits] of Object.entries(thresholds ?? {})) {
     const list = samples.get(measure) ?? [];
     const measured = percentilesOf(list);
     const slowest = list.reduce<Sample | null>((worst, s) => (worst === null || s.ns > worst.ns ? s : worst), null);
     const events = slowest ? evidenceOf([slowest.from, slowest.to]) : [];
     if (measured.count === 0) {
+      unmeasured++;
       failures.add({ message: `${measure}: no samples to hold to its thresholds`, bit: null, endpoints: [], events });
       continue;
     }
     for (const [name, limit] of Object.entries(limits) as [PercentileName, number | undefined][]) {
       if (limit === undefined || measured[name] <= limit) continue;
-      failures.add({ message: `${measure} ${name} is ${measured[name]} ns, above its threshold of ${limit} ns (${measured.count} samples; the slowest shown)`, bit: null, endpoints: [], events });
+      failures.add({ message: `${measure} ${name} is ${ms(measured[name])}, above its threshold of ${ms(limit)} (${plural(measured.count, 'sample')}; the slowest shown)`, bit: null, endpoints: [], events });
     }
   }
-  return outcomeOf(failures, 'thresholds exceeded', summary);
+  const noun: Noun =
+    unmeasured === 0 ? ['threshold exceeded', 'thresholds exceeded'] : unmeasured === failures.total ? ['measure with no samples', 'measures with no samples'] : ['threshold not held', 'thresholds not held'];
+  return outcomeOf(failures, noun, endToEndSummary(report.endToEnd));
 }

@@ -21,6 +21,7 @@ import { fidOfCall, originAt, type CallIndex, type CallRecord } from './calls.ts
 import { endpointName, evidenceOf, FailureList, outcomeOf, type CheckOutcome } from './evidence.ts';
 import { getBitmaps } from './ledger.ts';
 import { irqDeliveryOf } from './records.ts';
+import { plural } from '../../../shared/plural.ts';
 
 type Guest = WorldModel['guests'][number];
 
@@ -104,5 +105,5 @@ export function checkNoLeak(entries: readonly HistoryEntry[], model: WorldModel,
   getLeaks(model, index, failures);
   infoGetLeaks(model, index, failures);
   interruptLeaks(model, entries, failures);
-  return outcomeOf(failures, 'leaks', `GET and INFO_GET answers and interrupts delivered to ${model.guests.length} guests`);
+  return outcomeOf(failures, 'leak', `GET and INFO_GET answers and interrupts delivered to ${plural(model.guests.length, 'guest')}`);
 }

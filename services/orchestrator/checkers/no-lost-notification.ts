@@ -12,6 +12,7 @@ import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { WorldModel } from '../scenario/types.ts';
 import { endpointName, evidenceOf, FailureList, outcomeOf as checkOutcome, type CheckOutcome } from './evidence.ts';
 import { outcomeOf, type Episode, type NotificationAnalysis, type PendingMaker } from './ledger.ts';
+import { plural } from '../../../shared/plural.ts';
 
 /** The faults applied while the notification was pending: the likely cause, shown as evidence. */
 function faultsBetween(faults: readonly HistoryEntry[], fromNs: number, toNs: number): HistoryEntry[] {
@@ -104,6 +105,6 @@ export function checkNoLostNotification(entries: readonly HistoryEntry[], model:
   const pendingNote = undecided > 0 ? `, ${undecided} still pending when the run ended before their deadline` : '';
   const lateNote = late > 0 ? ` (${late} of them past the ${model.livenessBoundNs / 1e6} ms liveness bound)` : '';
   // A delivery past the bound fails the check as a lost one does, but a reader must see which it was.
-  const noun = late === 0 ? 'lost notifications' : late === failures.total ? 'late notifications' : 'lost or late notifications';
-  return checkOutcome(failures, noun, `${analysis.episodes.length} notifications, ${delivered} delivered${lateNote}${pendingNote}`);
+  const noun = late === 0 ? 'lost notification' : late === failures.total ? 'late notification' : 'lost or late notification';
+  return checkOutcome(failures, noun, `${plural(analysis.episodes.length, 'notification')}, ${delivered} delivered${lateNote}${pendingNote}`);
 }

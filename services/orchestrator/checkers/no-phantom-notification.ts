@@ -14,6 +14,7 @@ import { fidOfCall, originAt, type CallIndex, type CallRecord } from './calls.ts
 import { endpointName, evidenceOf, FailureList, outcomeOf, type CheckOutcome } from './evidence.ts';
 import { getBitmaps, type NotificationAnalysis, type NotificationBitmap } from './ledger.ts';
 import { bitsOf } from './records.ts';
+import { plural } from '../../../shared/plural.ts';
 
 const BITMAPS: readonly NotificationBitmap[] = ['sp', 'vm', 'spm', 'hyp'];
 
@@ -63,5 +64,5 @@ export function checkNoPhantomNotification(model: WorldModel, index: CallIndex, 
   const gets = answeredGets(index);
   spmcPhantoms(model, analysis, failures);
   forwardedPhantoms(model, gets, failures);
-  return outcomeOf(failures, 'phantom notifications', `${gets.length} GET answers delivered, ${analysis.episodes.length} notifications made pending`);
+  return outcomeOf(failures, 'phantom notification', `${plural(gets.length, 'GET answer')} delivered, ${plural(analysis.episodes.length, 'notification')} made pending`);
 }

@@ -1,8 +1,10 @@
 /**
  * Escaping for everything the outputs embed. Text from a history is arbitrary: a record's data,
- * a fault rule's name, a refusal's reason can hold any string, so nothing from it reaches HTML,
- * SVG or XML without passing here.
+ * a fault rule's name, a refusal's reason can hold any string, so nothing from it reaches HTML
+ * or SVG without passing here. The escaping itself is escape-goat's; what is added here is what
+ * XML 1.0 allows at all (an SVG inlined in the page is XML). JUnit XML is written by xmlbuilder2.
  */
+import { htmlEscape } from 'escape-goat';
 
 /**
  * Characters XML 1.0 forbids anywhere, even escaped (C0 controls other than tab, LF and CR,
@@ -16,19 +18,9 @@ export function stripInvalidXmlChars(text: string): string {
   return text.replace(XML_INVALID, '\ufffd');
 }
 
-const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Text for an HTML or SVG element's content or a quoted attribute value. */
+/** Text for an HTML or SVG element's content or a quoted attribute value (& < > " ' escaped). */
 export function escapeHtml(value: unknown): string {
-  return stripInvalidXmlChars(String(value)).replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] ?? c);
-}
-
-/**
- * Text for XML content or a quoted attribute value. Tabs and line breaks are written as character
- * references so that an attribute keeps them (a parser normalises literal ones to spaces).
- */
-export function escapeXml(value: unknown): string {
-  return escapeHtml(value).replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
+  return htmlEscape(stripInvalidXmlChars(String(value)));
 }
 
 /** A JSON.stringify replacer: 64-bit values as "0x…" hex, as the history file writes them. */

@@ -5,7 +5,7 @@
 
 export interface TraceEvent {
   name: string;
-  ph: 'X' | 'i' | 's' | 'f' | 'M';
+  ph: 'X' | 'i' | 's' | 'f' | 'M' | 'C';
   pid: number;
   tid: number;
   ts?: number;

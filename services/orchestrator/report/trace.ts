@@ -21,13 +21,16 @@
  * (possible under the ws runtime, or with delayed messages), the later slice moves to an extra
  * thread of the same track ("cpu 0 (overlap 1)"), so nothing partially overlaps.
  */
+import type { TraceDetail } from './trace-detail.ts';
+import { counterPoints, downsample } from './trace-counters.ts';
+import type { WorldModel } from '../scenario/types.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
 import { abiOfRegs, describeMessage, recordName, resultOfRegs } from './describe.ts';
 import { hex, jsonSafe } from './escape.ts';
-import { emitTrace } from './trace-emit.ts';
+import { emitTrace, nsToUs } from './trace-emit.ts';
 import { assignLanes } from './trace-lanes.ts';
-import type { ChromeTrace, Flow, Instant, Slice } from './trace-model.ts';
+import type { ChromeTrace, Flow, Instant, Slice, TraceEvent } from './trace-model.ts';
 import { pairCalls, pairInterrupts, type CallRecord, type IrqFrame } from './trace-pairing.ts';
 
 /** Registers as hex, trailing zero registers left out (most of x0..x17 are zero). */
@@ -50,17 +53,28 @@ class TraceBuilder {
   private nextFlowId = 1;
   private endNs = 0;
 
-  constructor(private readonly entries: readonly HistoryEntry[]) {}
+  constructor(
+    private readonly entries: readonly HistoryEntry[],
+    private readonly model: WorldModel | null,
+  ) {}
 
-  build(): ChromeTrace {
+  build(detail: Exclude<TraceDetail, 'none'>): ChromeTrace {
     this.survey();
-    this.collectInstants();
-    this.callSlices(pairCalls(this.entries));
-    this.interruptSlices(pairInterrupts(this.entries));
+    if (detail === 'full') {
+      this.collectInstants();
+      this.callSlices(pairCalls(this.entries));
+      this.interruptSlices(pairInterrupts(this.entries));
+    } else {
+      this.collectInstants(SUMMARY_INSTANTS);
+    }
     const lanes = assignLanes(this.slices);
     const threadName = (component: string, tid: number) => this.threadName(component, tid);
-    const traceEvents = emitTrace({ processes: this.pids, threadName, slices: this.slices, flows: this.flows, instants: this.instants, lanes });
-    return { traceEvents, displayTimeUnit: 'ns' };
+    const events = emitTrace({ processes: this.pids, threadName, slices: this.slices, flows: this.flows, instants: this.instants, lanes });
+    const counters = downsample(counterPoints(this.entries, this.model), detail === 'full' ? FULL_COUNTER_POINTS : SUMMARY_COUNTER_POINTS);
+    const counterEvents: TraceEvent[] = counters.map((p) => ({ name: p.name, ph: 'C', pid: this.pid(p.component), tid: 0, ts: nsToUs(p.t), args: { [p.series]: p.value } }));
+    const firstTimed = events.findIndex((e) => e.ph !== 'M');
+    const at = firstTimed < 0 ? events.length : firstTimed;
+    return { traceEvents: [...events.slice(0, at), ...mergeByTime(events.slice(at), counterEvents)], displayTimeUnit: 'ns' };
   }
 
   /** Components in order of first appearance, which of them run vCPUs, and when the run ended. */
@@ -113,8 +127,9 @@ class TraceBuilder {
     return `${this.vcpuComponents.has(component) ? 'vcpu' : 'cpu'} ${tid - 1}`;
   }
 
-  private collectInstants(): void {
+  private collectInstants(only: ReadonlySet<HistoryEntry['event']['type']> | null = null): void {
     for (const { seq, t, event } of this.entries) {
+      if (only && !only.has(event.type)) continue;
       switch (event.type) {
         case 'record': {
           const data = event.data;
@@ -242,7 +257,30 @@ class TraceBuilder {
 }
 
 /** The history as a Chrome trace-event object: `JSON.stringify` it to write trace.json. */
-export function buildTrace(entries: readonly HistoryEntry[]): ChromeTrace {
-  return new TraceBuilder(entries).build();
+/** Counter points kept per series: in a full trace, and in a summary (a load run's default). */
+const FULL_COUNTER_POINTS = 20_000;
+const SUMMARY_COUNTER_POINTS = 500;
+/** A summary keeps faults and components' starts, stops and crashes: what explains the counters. */
+const SUMMARY_INSTANTS: ReadonlySet<HistoryEntry['event']['type']> = new Set(['fault', 'component']);
+
+/** Two lists each sorted by ts, merged (counters after other events at the same time). */
+function mergeByTime(events: readonly TraceEvent[], counters: readonly TraceEvent[]): TraceEvent[] {
+  const merged: TraceEvent[] = [];
+  let c = 0;
+  for (const event of events) {
+    while (c < counters.length && (counters[c]?.ts ?? 0) < (event.ts ?? 0)) merged.push(counters[c++] as TraceEvent);
+    merged.push(event);
+  }
+  while (c < counters.length) merged.push(counters[c++] as TraceEvent);
+  return merged;
+}
+
+/**
+ * The history as a Chrome trace-event object: `JSON.stringify` it to write trace.json. `detail`
+ * summary leaves out the slices, flows and records (one each per message or event) and keeps the
+ * counter tracks, faults and component events; the model, when known, adds the SPMC's pending bits.
+ */
+export function buildTrace(entries: readonly HistoryEntry[], options: { detail?: Exclude<TraceDetail, 'none'>; model?: WorldModel } = {}): ChromeTrace {
+  return new TraceBuilder(entries, options.model ?? null).build(options.detail ?? 'full');
 }
 

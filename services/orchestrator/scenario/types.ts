@@ -179,6 +179,8 @@ export interface StepResult {
   /** Runtime time (ns) the step started and ended. */
   startNs: number;
   endNs: number;
+  /** The step never ran (the world ended before it): not passed, but no failure of its own. */
+  skipped?: true;
 }
 
 /** One event of the history that made a check fail (its seq, time and a one-line description). */

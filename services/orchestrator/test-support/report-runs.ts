@@ -5,8 +5,8 @@
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import { readScenarioFile } from '../scenario/reader/index.ts';
-import { runScenario } from '../run/runner.ts';
-import type { Percentiles, ScenarioResult } from '../scenario/types.ts';
+import { runModel, runScenario } from '../run/runner.ts';
+import type { Percentiles, ScenarioResult, WorldModel } from '../scenario/types.ts';
 import type { TraceEvent } from '../report/trace-model.ts';
 
 export const HOSTILE = '<script>alert("x")</script> & \'quotes\' \u0001';
@@ -177,4 +177,9 @@ export function parseXmlElements(xml: string): { name: string; attrs: Record<str
   if (last !== body.length) throw new Error(`unparsable XML at offset ${last}: ${JSON.stringify(body.slice(last, last + 60))}`);
   if (stack.length > 0) throw new Error(`unclosed <${stack[stack.length - 1]?.name}>`);
   return elements;
+}
+
+/** The model of the default world that made defaultWorldHistory (as the runner builds it). */
+export async function defaultWorldModel(): Promise<WorldModel> {
+  return runModel(readScenarioFile('scenarios/default-world.yaml'), await defaultWorldHistory());
 }

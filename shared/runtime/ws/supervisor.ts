@@ -36,6 +36,7 @@ import type {
   WorkerReport,
   WorkerSetup,
 } from './worker-protocol.ts';
+import { logDestination, logFormatOf } from '../log-format.ts';
 
 export interface WsWorldOptions {
   history: HistorySink;
@@ -180,7 +181,7 @@ class WsSupervisor implements WsWorld {
     private readonly options: WsWorldOptions,
   ) {
     checkWorldSpec(spec);
-    this.log = options.log ?? pino({ level: options.workerLogLevel ?? 'warn' }, pino.destination({ dest: 2, sync: true }));
+    this.log = options.log ?? pino({ level: options.workerLogLevel ?? 'warn' }, logDestination(logFormatOf()));
     for (const component of spec.components) this.tokens.set(component.name, generateToken());
     try {
       const groups = this.workerGroups();
@@ -320,6 +321,7 @@ class WsSupervisor implements WsWorld {
       ...(this.options.hostLimits ? { hostLimits: this.options.hostLimits } : {}),
       ...(this.options.linkLimits ? { linkLimits: this.options.linkLimits } : {}),
       logLevel: this.options.workerLogLevel ?? 'warn',
+      logFormat: logFormatOf(),
       listenHost: this.options.listenHost ?? '127.0.0.1',
       connectDeadlineMs: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
       ...observation,

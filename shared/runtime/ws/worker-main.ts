@@ -19,6 +19,7 @@ import pino from 'pino';
 import { monotonicClock, parseStartNs } from './clock.ts';
 import { type PeerAddress, WsNode, worldStreams } from './node.ts';
 import type { AddressedCommand, ComponentOp, ComponentSetup, SupervisorCommand, TimedEvent, WorkerReport, WorkerSetup } from './worker-protocol.ts';
+import { logDestination } from '../log-format.ts';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main.ts runs only as a worker thread');
@@ -33,7 +34,7 @@ function reportFor(from: string, report: WorkerReport): void {
 const FIRST = setup.components[0]?.component.name ?? '';
 
 // pino trap (libraries.md): no transport threads in service workers; log synchronously to stderr.
-const log = pino({ level: setup.logLevel }, pino.destination({ dest: 2, sync: true }));
+const log = pino({ level: setup.logLevel }, logDestination(setup.logFormat));
 const clock = monotonicClock(parseStartNs(setup.startNs));
 /** Made once for every component this worker runs. */
 const streams = worldStreams(setup.seed, setup.worldNames);

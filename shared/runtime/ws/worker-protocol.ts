@@ -11,6 +11,7 @@ import type { FaultRule } from '../interceptor.ts';
 import type { AcceptedPeer } from './handshake.ts';
 import type { LinkLimits } from './limits.ts';
 import type { PeerAddress } from './node.ts';
+import type { LogFormat } from '../log-format.ts';
 
 /** One component a worker runs: its own node, token and accept list. */
 export interface ComponentSetup {
@@ -33,6 +34,8 @@ export interface WorkerSetup {
   hostLimits?: Partial<HostLimits>;
   linkLimits?: Partial<LinkLimits>;
   logLevel: LevelWithSilent;
+  /** Decided by the main thread: a worker's stderr is a pipe, never a terminal. */
+  logFormat: LogFormat;
   listenHost: string;
   /** Bound on opening this component's links. */
   connectDeadlineMs: number;

@@ -53,6 +53,7 @@ export function normalizeWorld(input: WorldInput | undefined, source: ScenarioSo
     spmc: { profile: spmcInput?.profile ?? DEFAULTS.spmcProfile, ffaVersion: spmcVersion, policies: spmcInput?.policies ?? {}, partitions },
     hypervisor,
     vms: entries.map((entry) => entry.vm),
+    serviceTimes: input?.serviceTimes ?? 'none',
   };
 }
 
