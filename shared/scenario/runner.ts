@@ -133,8 +133,9 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   const started = process.hrtime.bigint();
   let ended: string;
   let memory: ScenarioResult['memory'];
+  let traffic: ScenarioResult['traffic'];
   try {
-    ({ ended, memory } = await runWorld(spec, {
+    ({ ended, memory, traffic } = await runWorld(spec, {
       runtime,
       history,
       logLevel: options.logLevel ?? 'silent',
@@ -158,6 +159,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
     historyEntries: sink instanceof MemoryHistorySink ? sink.count : entries.length,
     historyHash: sink.digest(),
     ...(memory ? { memory } : {}),
+    ...(traffic ? { traffic } : {}),
   };
   return judgeRun(scenario, { runtime, seed, replay: replayCommand(scenario, runtime, seed) }, entries, ending, out && historyFile ? { out, history: historyFile } : null);
 }
@@ -171,6 +173,7 @@ export interface RunEnding {
   historyEntries: number;
   historyHash: string;
   memory?: ScenarioResult['memory'];
+  traffic?: ScenarioResult['traffic'];
 }
 
 /**
@@ -221,6 +224,7 @@ export async function judgeRun(
     replay: run.replay,
     wallMs: ending.wallMs,
     ...(ending.memory ? { memory: ending.memory } : {}),
+    ...(ending.traffic ? { traffic: ending.traffic } : {}),
   };
   const gone = departures(entries, model.hypervisor);
   if (gone.length > 0) result.departures = gone;
