@@ -40,11 +40,14 @@ const plan: BenchPlan = parsed;
 
 const startedNs = process.hrtime.bigint();
 const failures: Record<string, string> = {};
+/** Wall time each section took, s: what to leave out with --only when iterating. */
+const sectionSeconds: Partial<Record<Section, number>> = {};
 
 /** Run a section if the plan has it; a failure is recorded and printed, and the bench goes on. */
 async function section<T>(name: Section, title: string, run: () => Promise<T>): Promise<T | null> {
   if (!plan.sections.has(name)) return null;
   console.log(title);
+  const sectionStartNs = process.hrtime.bigint();
   try {
     return await run();
   } catch (error) {
@@ -52,6 +55,8 @@ async function section<T>(name: Section, title: string, run: () => Promise<T>): 
     failures[name] = detail;
     console.error(`  FAILED: ${detail.split('\n')[0] ?? ''}`);
     return null;
+  } finally {
+    sectionSeconds[name] = Math.round(Number(process.hrtime.bigint() - sectionStartNs) / 1e8) / 10 + (sectionSeconds[name] ?? 0);
   }
 }
 
@@ -124,6 +129,7 @@ const result = {
   cores: cpus().length,
   loadAverageAtEnd: loadavg(),
   wallSeconds: Math.round(Number(process.hrtime.bigint() - startedNs) / 1e9),
+  sectionSeconds,
   plan: { ...plan, sections: [...plan.sections] },
   sim,
   bareEcho,
@@ -137,7 +143,8 @@ const result = {
 mkdirSync(OUT_DIR, { recursive: true });
 writeFileSync(OUT_FILE, `${JSON.stringify(result, null, 2)}\n`);
 printSummary(report);
-console.log(`wrote ${OUT_FILE} (${result.wallSeconds} s)`);
+const timings = Object.entries(sectionSeconds).map(([name, seconds]) => `${name} ${seconds} s`).join(', ');
+console.log(`wrote ${OUT_FILE} (${result.wallSeconds} s: ${timings}; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores)`);
 if (Object.keys(failures).length > 0) {
   console.error(`sections that failed: ${Object.keys(failures).join(', ')} (their figures are missing; the reasons are in ${OUT_FILE})`);
   process.exitCode = 1;

@@ -61,6 +61,15 @@ describe('bench report', () => {
     assert.match(target?.name ?? '', /176 callbacks\/s \(5\.38 sends each\)/);
   });
 
+  it('a world whose half capacity is below every rate it ran at has no latency judged, and says so', () => {
+    const slow: WorldFigures = { saturation: run(5000, 19, 65, 13_000, 19_000), halfCapacity: run(25, 12, 25, 400, 750), withinP99: null };
+    const { latency, targets } = benchReport({ ...figures, world: { optee: slow } });
+    assert.ok((latency.optee ?? []).every((r) => !r.judged));
+    const optee = targets.filter((t) => t.name.startsWith('optee') && t.name.includes('latency'));
+    assert.deepEqual(optee.map((t) => t.verdict), ['not measured']);
+    assert.match(optee[0]?.name ?? '', /no rate run at or below 9\.5\/s/);
+  });
+
   it('CPU per message: the world\'s per frame over the echo\'s', () => {
     const { cpuPerMessage, targets } = benchReport(figures);
     assert.deepEqual(cpuPerMessage.world.optee, { frames: 1000, cpuMicros: 30_000, micros: 30, ratio: 3 });
