@@ -92,7 +92,7 @@ for (const spmc of PROFILES) {
   const figures = await section('world', `load: ${LOAD_GUESTS} guests, ${spmc} SPMC, at saturation (${plan.saturationRatePerSecond}/s offered), then at half the capacity shown…`, async () => {
     const { saturation, halfCapacity } = await measureLoad64(spmc, plan.saturationRatePerSecond, plan.worldDurationMs);
     const cpu = (s: LoadSummary) => (s.traffic ? `${s.traffic.cpuMicrosPerFrame} µs CPU per frame (${s.traffic.frames.sent} frames)` : 'no traffic figures');
-    console.log(`  saturation: ${saturation.callbacksPerSecond} callbacks/s (distinct deliveries), ${saturation.mergeRatio ?? '—'} sends each (${saturation.deliveredSendsPerSecond} sends/s delivered); corrected p50 ${saturation.endToEndCorrectedMs.p50} ms, p99 ${saturation.endToEndCorrectedMs.p99} ms; ${cpu(saturation)}`);
+    console.log(`  saturation: ${saturation.callbacksPerSecond} callbacks/s start to last (distinct deliveries; ${saturation.callbacksPerSecondInWindow}/s in the window), ${saturation.mergeRatio ?? '—'} sends each (${saturation.deliveredSendsPerSecond} sends/s delivered); corrected p50 ${saturation.endToEndCorrectedMs.p50} ms, p99 ${saturation.endToEndCorrectedMs.p99} ms; ${cpu(saturation)}`);
     console.log(`  half capacity (${halfCapacity.offeredPerSecond}/s): corrected p50 ${halfCapacity.endToEndCorrectedMs.p50} ms, p99 ${halfCapacity.endToEndCorrectedMs.p99} ms; ${cpu(halfCapacity)}`);
     let withinP99: WorldSection['withinP99'] = null;
     if (plan.withinP99) {
