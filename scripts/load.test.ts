@@ -14,7 +14,7 @@ const { dir: work } = workFolder('ffa-load-');
 const ffaWorld = (...args: string[]) => runCli(60_000, ...args);
 
 const RESULT_KEYS = [
-  'name', 'passed', 'seed', 'runtime', 'world', 'workload', 'ended', 'wallMs', 'steps', 'checks', 'threshold', 'stats', 'memory',
+  'name', 'passed', 'seed', 'runtime', 'world', 'workload', 'ended', 'wallMs', 'steps', 'checks', 'threshold', 'stats', 'memory', 'traffic',
   'historyEntries', 'historyTruncated', 'historyHash', 'replay', 'out',
 ];
 const STATS_KEYS = ['workload', 'throughput', 'notifications', 'latency', 'infoGet', 'sri', 'npi'];
@@ -100,6 +100,7 @@ describe('ffa-world load (sim)', () => {
     assert.equal(load.out, null);
     assert.equal(load.threshold, null);
     assert.equal(load.memory, null, 'sim reports no memory peaks');
+    assert.equal(load.traffic, null, 'sim carries no frames');
     assert.equal(load.replay, 'npx ffa-world load --spmc optee --guests 4 --vcpus 1 --cpus 4 --rate 2000/s --count 100 --runtime sim --seed 3');
   });
 
@@ -156,5 +157,7 @@ describe('ffa-world load (ws)', () => {
     assert.equal(load.ended, 'done');
     assert.ok(load.memory && load.memory.rssPeakBytes > 0, 'ws reports the RSS peak');
     assert.ok(Object.keys(load.memory.heapPeakBytes).some((worker) => worker.split('+').includes('g1')), Object.keys(load.memory.heapPeakBytes).join(', '));
+    // Every workload send is a frame orchestrator → SPMC, so the links carried at least that many.
+    assert.ok(load.traffic && load.traffic.frames.sent >= 60 && load.traffic.cpuMicros > 0, JSON.stringify(load.traffic));
   });
 });

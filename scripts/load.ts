@@ -66,6 +66,8 @@ export interface LoadResult {
   stats: LoadStats;
   /** Null under sim (and whenever the runtime reports none). */
   memory: LoadMemory | null;
+  /** Frames the ws links carried and the CPU time that cost (ScenarioResult.traffic); null under sim. */
+  traffic: NonNullable<ScenarioResult['traffic']> | null;
   historyEntries: number;
   /**
    * Without --out the runner keeps at most IN_MEMORY_HISTORY_LIMIT events: past it the checks and
@@ -276,6 +278,7 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
     threshold,
     stats,
     memory: result.memory ?? null,
+    traffic: result.traffic ?? null,
     historyEntries: result.historyEntries,
     historyTruncated,
     historyHash: result.historyHash,

@@ -8,6 +8,7 @@ import { type HistoryEntry, type HistorySink, MemoryHistorySink } from './histor
 import type { FaultRule } from './interceptor.ts';
 import { runSimWorld } from './sim/run-world.ts';
 import { logDestination, logFormatOf } from './log-format.ts';
+import type { WsTraffic } from './ws/run-ws-world.ts';
 
 export type RuntimeName = 'sim' | 'ws';
 export const RUNTIMES: readonly RuntimeName[] = ['sim', 'ws'];
@@ -32,6 +33,8 @@ export interface WorldRunResult {
   ended: 'done' | 'idle' | 'timeout' | 'max-events' | 'crashed';
   /** ws only: peak memory (sim runs in this thread: nothing to tell apart). */
   memory?: { rssPeakBytes: number; heapPeakBytes: Record<string, number> };
+  /** ws only: frames carried and CPU time spent carrying them. */
+  traffic?: WsTraffic;
 }
 
 export async function runWorld(spec: WorldSpec, options: WorldRunOptions): Promise<WorldRunResult> {

@@ -137,8 +137,9 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   const started = process.hrtime.bigint();
   let ended: string;
   let memory: ScenarioResult['memory'];
+  let traffic: ScenarioResult['traffic'];
   try {
-    ({ ended, memory } = await runWorld(spec, {
+    ({ ended, memory, traffic } = await runWorld(spec, {
       runtime,
       history,
       logLevel: options.logLevel ?? 'silent',
@@ -162,6 +163,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
     historyEntries: sink instanceof MemoryHistorySink ? sink.count : entries.length,
     historyHash: sink.digest(),
     ...(memory ? { memory } : {}),
+    ...(traffic ? { traffic } : {}),
   };
   const outputs = out && historyFile ? { out, history: historyFile, trace: options.trace ?? 'full' } : null;
   return judgeRun(scenario, { runtime, seed, replay: replayCommand(scenario, runtime, seed) }, entries, ending, outputs);
@@ -176,6 +178,7 @@ export interface RunEnding {
   historyEntries: number;
   historyHash: string;
   memory?: ScenarioResult['memory'];
+  traffic?: ScenarioResult['traffic'];
 }
 
 /**
@@ -242,6 +245,7 @@ export async function judgeRun(
     replay: run.replay,
     wallMs: ending.wallMs,
     ...(ending.memory ? { memory: ending.memory } : {}),
+    ...(ending.traffic ? { traffic: ending.traffic } : {}),
   };
   const gone = departures(entries, model.hypervisor);
   if (gone.length > 0) result.departures = gone;

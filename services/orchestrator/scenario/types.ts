@@ -249,6 +249,11 @@ export interface ScenarioResult {
   wallMs: number;
   /** ws only: the process's peak RSS and each worker's peak V8 heap (by its components, joined with '+'). */
   memory?: { rssPeakBytes: number; heapPeakBytes: Record<string, number> };
+  /**
+   * ws only: the websocket frames the links carried and the process's CPU time (all threads, µs)
+   * from every component started to the world stopped (shared/runtime/ws/run-ws-world.ts).
+   */
+  traffic?: { frames: { sent: number; received: number }; cpuMicros: number };
   /** Members that left the world while it ran (a guest whose link dropped, and what became of its VM); absent when none did. */
   departures?: string[];
 }

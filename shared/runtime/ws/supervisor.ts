@@ -31,6 +31,7 @@ import type {
   AddressedReport,
   ComponentOp,
   ComponentSetup,
+  FrameCounts,
   SupervisorCommand,
   WorkerLoad,
   WorkerReport,
@@ -83,6 +84,8 @@ export interface WsStopReport {
   crashed: string[];
   /** Workers that did not exit by themselves within the stop timeout and were terminated. */
   terminated: string[];
+  /** Frames the links carried, as every component that stopped cleanly reported (a terminated worker's are missing). */
+  frames: FrameCounts;
 }
 
 export interface WsWorld {
@@ -140,6 +143,18 @@ interface ConditionWaiter {
   settle(outcome: WaitOutcome): void;
 }
 
+/**
+ * Which components share a worker thread: guests in groups of `guestsPerWorker`, every other
+ * component alone. Exported so a benchmark can size its floor to the threads a world really uses.
+ */
+export function workerGroups(spec: WorldSpec, guestsPerWorker = 1): string[][] {
+  const perWorker = Math.max(1, Math.min(MAX_GUESTS_PER_WORKER, Math.floor(guestsPerWorker)));
+  const guests = spec.components.filter((c) => c.role === 'guest').map((c) => c.name);
+  const others = spec.components.filter((c) => c.role !== 'guest').map((c) => [c.name]);
+  const guestGroups = Array.from({ length: Math.ceil(guests.length / perWorker) }, (_, i) => guests.slice(i * perWorker, (i + 1) * perWorker));
+  return [...others, ...guestGroups];
+}
+
 /** Checks a WorldSpec's names and links before anything starts. */
 export function checkWorldSpec(spec: WorldSpec): void {
   const names = spec.components.map((c) => c.name);
@@ -162,6 +177,7 @@ class WsSupervisor implements WsWorld {
   private readonly threads: WorkerHandle[] = [];
   private rssPeakBytes = 0;
   private rssSampledNs = 0;
+  private readonly frames: FrameCounts = { sent: 0, received: 0 };
   /** The orchestrator's requests (by ack) and the workers yet to apply each. */
   private readonly pendingApplies = new Map<number, Set<string>>();
   private readonly tokens = new Map<string, string>();
@@ -277,16 +293,11 @@ class WsSupervisor implements WsWorld {
     const terminated = stuck.flatMap((t) => t.names);
     if (terminated.length > 0) this.log.warn({ terminated }, 'workers did not exit in time and were terminated');
     for (const waiter of [...this.waiters]) waiter.settle(this.failed ? 'crashed' : 'timeout');
-    return { ok: !this.failed, crashed: this.crashes.map((c) => c.component), terminated };
+    return { ok: !this.failed, crashed: this.crashes.map((c) => c.component), terminated, frames: { ...this.frames } };
   }
 
-  /** Which components share a worker: guests in groups of `guestsPerWorker`, every other component alone. */
   private workerGroups(): string[][] {
-    const perWorker = Math.max(1, Math.min(MAX_GUESTS_PER_WORKER, Math.floor(this.options.guestsPerWorker ?? 1)));
-    const guests = this.spec.components.filter((c) => c.role === 'guest').map((c) => c.name);
-    const others = this.spec.components.filter((c) => c.role !== 'guest').map((c) => [c.name]);
-    const guestGroups = Array.from({ length: Math.ceil(guests.length / perWorker) }, (_, i) => guests.slice(i * perWorker, (i + 1) * perWorker));
-    return [...others, ...guestGroups];
+    return workerGroups(this.spec, this.options.guestsPerWorker);
   }
 
   /**
@@ -478,9 +489,12 @@ class WsSupervisor implements WsWorld {
         this.log.error({ component: member.name, detail: report.detail }, 'component setup failed');
         this.rejectPhase(new WsRuntimeError('STARTUP_FAILED', `${member.name}: ${report.detail}`));
         break;
+      case 'stopped':
+        this.frames.sent += report.frames.sent;
+        this.frames.received += report.frames.received;
+        break;
       case 'linked':
       case 'started':
-      case 'stopped':
         break;
     }
     this.checkPhase();

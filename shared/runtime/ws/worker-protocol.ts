@@ -71,6 +71,15 @@ export interface WorkerLoad {
   bundle: string | null;
 }
 
+/**
+ * Websocket frames a worker's links carried (link.ts LinkStats), summed over its components and
+ * read as each stops: what `npm run bench` divides the process's CPU time by.
+ */
+export interface FrameCounts {
+  sent: number;
+  received: number;
+}
+
 export interface TimedEvent {
   t: number;
   event: HistoryEvent;
@@ -96,7 +105,7 @@ export type WorkerReport =
   | { type: 'started' }
   /** History events in the order they happened, batched per turn of the worker's event loop. */
   | { type: 'history'; events: TimedEvent[] }
-  | { type: 'stopped' }
+  | { type: 'stopped'; frames: FrameCounts }
   /** The orchestrator changes the world's faults (`ack` names the request). */
   | { type: 'faults'; install: FaultRule[]; remove: string[]; ack: number }
   /** The orchestrator crashes, restarts, stalls or resumes a component. */
