@@ -10,7 +10,7 @@
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type CallMessage, REGISTER_COUNT } from '../../shared/runtime/messages.ts';
+import { type CallMessage, REGISTER_COUNT } from '../../shared/protocol/messages.ts';
 import { payloadBytes } from '../../shared/runtime/ws/handshake.ts';
 import { decodeFrame, encodeFrame } from '../../shared/wire/codec.ts';
 import type { ChainCommand, ChainMemberSetup, ChainReport, ChainTrialSpec } from './chain-protocol.ts';

@@ -7,9 +7,9 @@
  * its saturation: the highest arrival rate it sustains.
  */
 import { Worker } from 'node:worker_threads';
-import { buildLoadScenario } from '../../shared/scenario/load-world.ts';
-import { orchestratorConfig } from '../../shared/scenario/runner.ts';
-import { buildWorldSpec } from '../../shared/scenario/world-builder.ts';
+import { buildLoadScenario } from '../../services/orchestrator/load-test/load-world.ts';
+import { orchestratorConfig } from '../../services/orchestrator/run/runner.ts';
+import { buildWorldSpec } from '../../services/orchestrator/run/world-builder.ts';
 import { DEFAULT_LINK_LIMITS } from '../../shared/runtime/ws/limits.ts';
 import { workerGroups } from '../../shared/runtime/ws/supervisor.ts';
 import { defaultGuestsPerWorker } from '../load.ts';
@@ -38,7 +38,7 @@ export const LOAD_GUESTS = 64;
 
 /** Worker threads the ws runtime runs a loaded world of `guests` on, placed as the supervisor places them. */
 export function loadWorldThreads(guests: number): number {
-  const options = { guests, vcpus: 2, cpus: 4, ratePerSecond: 1000, durationNs: 1e9, count: null, p99Ns: null, seed: 7, runtime: 'ws', spmc: 'optee' } as const;
+  const options = { guests, vcpus: 2, cpus: 4, ratePerSecond: 1000, durationNs: 1e9, count: null, p99Ns: null, seed: 7, runtime: 'ws', spmc: 'optee', serviceTimes: null } as const;
   const { scenario } = buildLoadScenario(options);
   const spec = buildWorldSpec(scenario, 7, orchestratorConfig(scenario, 'ws', 7));
   return workerGroups(spec, defaultGuestsPerWorker(guests)).length;

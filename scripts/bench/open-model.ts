@@ -5,8 +5,8 @@
  * floor that falls behind shows it as latency (coordinated omission corrected), never as a lower
  * offered rate. Pure: the chain's threads and the tests use the same functions.
  */
-import { percentilesOfNs } from '../../shared/checkers/load-stats.ts';
-import type { Percentiles } from '../../shared/scenario/types.ts';
+import { percentilesOfNs } from '../../services/orchestrator/load-test/load-stats.ts';
+import type { Percentiles } from '../../services/orchestrator/scenario/types.ts';
 
 /** When arrival `index` is due, ns on the same clock as `startNs`. */
 export function intendedNs(startNs: number, ratePerSecond: number, index: number): number {
