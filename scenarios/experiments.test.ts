@@ -171,7 +171,7 @@ const EXPERIMENTS: Experiment[] = [
     runtimes: ['sim'],
     verify(done) {
       const { entries } = done;
-      const failure = assertFailedFor(done, 'no-lost-notification', /^notification 0 \(sp bitmap\) for vm1 delivered \d+ ns after its deadline/);
+      const failure = assertFailedFor(done, 'no-lost-notification', /^notification 0 \(sp bitmap\) for vm1 delivered \d+\.\d{3} ms after its deadline/);
       // Delivered only after the second send (the next SRI naming vm1).
       assert.equal(failure.events.filter((e) => /optee-notif-send/.test(e.what)).length, 2, 'two sends merged into the one notification');
       assert.deepEqual(records(entries, 'hypervisor', 'npi-latched').map((r) => r['vm']), [1], 'every vCPU offline: latched');

@@ -79,8 +79,6 @@ export interface LoadResult {
   replay: string;
   /** Output folder, when --out was given. */
   out: string | null;
-  /** What trace.json holds, when --out was given. */
-  trace?: TraceDetail;
 }
 
 // ---------------------------------------------------------------- arguments
@@ -284,7 +282,6 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
     historyHash: result.historyHash,
     replay: loadReplay(command),
     out,
-    ...(out && command.trace ? { trace: command.trace } : {}),
   };
   if (out) writeFileSync(join(out, 'load.json'), `${JSON.stringify(load, null, 2)}\n`);
   return load;
@@ -338,7 +335,7 @@ export function printLoad(load: LoadResult): void {
   if (load.historyTruncated) {
     console.log(`  FAIL the history outgrew the in-memory bound (${IN_MEMORY_HISTORY_LIMIT.toLocaleString('en')} events): the checks and figures above saw part of the run; run again with --out DIR`);
   }
-  if (load.out) console.log(`  out ${relative(process.cwd(), load.out) || '.'}: load.json, scenario.yaml, summary.json, history.jsonl, ${load.trace === 'none' ? '' : `trace.json (${load.trace ?? 'full'}), `}report.html`);
+  if (load.out) console.log(`  out ${relative(process.cwd(), load.out) || '.'}: load.json, scenario.yaml, summary.json, history.jsonl, trace.json, report.html`);
   console.log(`  replay: ${load.replay}`);
 }
 

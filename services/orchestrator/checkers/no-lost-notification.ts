@@ -65,6 +65,9 @@ interface Verdict {
   readonly late?: true;
 }
 
+/** Durations as the command line prints them. */
+const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
+
 /** Lost, late, or still pending past its deadline. */
 function judge(model: WorldModel, analysis: NotificationAnalysis, episode: Episode): Verdict {
   const first = episode.sets[0] as PendingMaker;
@@ -75,12 +78,12 @@ function judge(model: WorldModel, analysis: NotificationAnalysis, episode: Episo
   if (outcome === 'delivered') {
     const at = (episode.delivery as NonNullable<Episode['delivery']>).entry.t;
     if (at <= deadline) return { failed: null, undecided: false };
-    return { failed: `delivered ${at - deadline} ns after its deadline (${model.livenessBoundNs} ns bound)`, undecided: false, late: true };
+    return { failed: `delivered ${ms(at - deadline)} after its deadline (${ms(model.livenessBoundNs)} bound)`, undecided: false, late: true };
   }
   const quietAt = model.quietAtEndNs ?? null;
   if (analysis.endNs < deadline && quietAt !== null) return { failed: `never returned by a GET: still pending when the world went quiet at ${(quietAt / 1e6).toFixed(3)} ms, with nothing left in flight to deliver it`, undecided: false };
   if (analysis.endNs < deadline) return { failed: null, undecided: true };
-  return { failed: `never returned by a GET within ${model.livenessBoundNs} ns (still pending when the run ended)`, undecided: false };
+  return { failed: `never returned by a GET within ${ms(model.livenessBoundNs)} (still pending when the run ended)`, undecided: false };
 }
 
 export function checkNoLostNotification(entries: readonly HistoryEntry[], model: WorldModel, analysis: NotificationAnalysis): CheckOutcome {
@@ -102,7 +105,7 @@ export function checkNoLostNotification(entries: readonly HistoryEntry[], model:
     const shown = [first.entry, ...(episode.lost?.evidence ?? []), episode.delivery?.entry, ...faultsMeanwhile, ...mechanism, ...episode.sets.map((s) => s.entry)];
     failures.add({ message: `${what} ${verdict.failed}`, bit: episode.bit, endpoints, events: evidenceOf(shown) });
   }
-  const pendingNote = undecided > 0 ? `, ${undecided} still pending when the run ended before their deadline` : '';
+  const pendingNote = undecided > 0 ? `, ${undecided} still pending when the run ended before ${undecided === 1 ? 'its' : 'their'} deadline` : '';
   const lateNote = late > 0 ? ` (${late} of them past the ${model.livenessBoundNs / 1e6} ms liveness bound)` : '';
   // A delivery past the bound fails the check as a lost one does, but a reader must see which it was.
   const noun = late === 0 ? 'lost notification' : late === failures.total ? 'late notification' : 'lost or late notification';

@@ -183,7 +183,7 @@ function failureSection(result: ScenarioResult, entries: readonly HistoryEntry[]
   const what = new Map(failure.evidence.map((e) => [e.seq, e.what]));
   const focus = failure.evidence.length > 0 ? 'the evidence (rows marked ★)' : 'the failure\'s time';
   const diagram = window
-    ? `<p class="muted">History events around ${focus}, in order: ${CONTEXT_ROWS} either side are shown, the rest of the ${plural(window.rows.length, 'event')} picked (at most ${MAX_ROWS}) is folded; message deliveries are left out unless they are evidence. Hover a row for the whole event.</p>${sequenceParts(window, what)}`
+    ? `<p class="muted">History events around ${focus}, in order: ${CONTEXT_ROWS} either side of it shown, the others of the ${plural(window.rows.length, 'event')} picked (at most ${MAX_ROWS}) folded. Message deliveries are left out unless they are evidence. Hover a row for the whole event.</p>${sequenceParts(window, what)}`
     : '<p class="muted">No history events to show for this failure.</p>';
   return `<section id="first-failure"><h2>First failure: ${h(failure.title)}</h2>
 <p class="message">${h(failure.message)}</p>${about ? `<p class="muted">${about}</p>` : ''}

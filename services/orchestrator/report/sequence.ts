@@ -170,7 +170,11 @@ const CHARS_PER_PX = 1 / 6;
 /** Times as the command line prints them: ms with 3 decimals. */
 const fmtMs = (ns: number) => `${(ns / 1e6).toFixed(3)} ms`;
 
-/** Lifelines and their columns: every component of the window, sharing the page's width. */
+/**
+ * Lifelines and their columns: the components of these rows (a part of the window draws only its
+ * own, so the evidence's few components are not squeezed by the start-up's many), sharing the
+ * page's width.
+ */
 interface Layout {
   lifelines: string[];
   colW: number;
@@ -178,10 +182,10 @@ interface Layout {
   x(component: string): number;
 }
 
-function layoutOf(window: SequenceWindow): Layout {
+function layoutOf(window: SequenceWindow, rows: readonly HistoryEntry[]): Layout {
   // Lifelines in the order components first appear in the run (guests, hypervisor, SPMD, SPMC,
   // GIC in the default world), not in the window's, so two reports of one world read alike.
-  const involved = new Set(window.rows.flatMap((row) => componentsOf(row.event)));
+  const involved = new Set(rows.flatMap((row) => componentsOf(row.event)));
   const lifelines = window.components.filter((c) => involved.has(c));
   const colW = Math.max(COL_W_MIN, Math.min(COL_W_MAX, Math.floor((FIT_W - LABEL_W - NOTE_ROOM) / Math.max(1, lifelines.length))));
   return {
@@ -194,10 +198,10 @@ function layoutOf(window: SequenceWindow): Layout {
 
 /**
  * An SVG sequence diagram of the window's rows [from, to) (all of them by default); `what` gives
- * each evidence event's checker text. Every part of one window has the same columns.
+ * each evidence event's checker text.
  */
 export function renderSequenceSvg(window: SequenceWindow, what: ReadonlyMap<number, string>, part: { from: number; to: number } = { from: 0, to: window.rows.length }): string {
-  const layout = layoutOf(window);
+  const layout = layoutOf(window, window.rows.slice(part.from, part.to));
   const { lifelines, colW, width, x } = layout;
 
   const body: string[] = [];
