@@ -44,11 +44,12 @@ export default tseslint.config(
     },
   },
   {
-    // Service logic: every platform component, the orchestrator's step loop and workloads, and the
-    // test world's components.
+    // Service logic: every platform component, the orchestrator's step loop and workloads, the
+    // scripted actors' kernel and the test world's components.
     files: [
       'services/{gic,spmd,spmc,hypervisor,guest}/**/*.ts',
       'services/orchestrator/{orchestrator,workload,faults}.ts',
+      'shared/runtime/scripted-actor/**/*.ts',
       'shared/runtime/test-world/**/*.ts',
     ],
     ignores: ['**/*.test.ts'],
