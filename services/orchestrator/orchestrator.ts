@@ -52,12 +52,7 @@ class Orchestrator implements Component {
       this.ctx.record({ event: 'orchestrator-ignored', from, kind: message.kind });
       return;
     }
-    const data = dataOf(message.data);
-    if (message.op === 'notify-request-result') {
-      for (const workload of this.workloads) workload.onBindAnswer?.(from, data);
-      return;
-    }
-    if (!this.awaiting.answer(from, message.op, data)) this.ctx.record({ event: 'orchestrator-ignored', from, kind: 'control', op: message.op });
+    if (!this.awaiting.answer(from, message.op, dataOf(message.data))) this.ctx.record({ event: 'orchestrator-ignored', from, kind: 'control', op: message.op });
   }
 
   onObserve(events: readonly ObservedEvent[]): void {
@@ -181,7 +176,7 @@ class Orchestrator implements Component {
       spBehaviours: new Map(this.config.sps.map((sp) => [sp.id, sp.behaviour])),
       cpus: this.config.cpus,
     };
-    const workload = new Workload(this.ctx, step, target);
+    const workload = new Workload(this.ctx, step, target, this.awaiting);
     this.workloads.push(workload);
     workload.start((summary) => finish(summary.refused === 0, shown(summary)));
   }
