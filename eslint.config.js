@@ -44,11 +44,12 @@ export default tseslint.config(
     },
   },
   {
-    // Service logic: every platform component, the orchestrator's step loop and workloads, and the
-    // test world's components.
+    // Service logic: every platform component, the orchestrator's step loop and workloads, the
+    // scripted actors' kernel and the test world's components.
     files: [
       'services/{gic,spmd,spmc,hypervisor,guest}/**/*.ts',
-      'services/orchestrator/{orchestrator,workload,faults}.ts',
+      'services/orchestrator/{orchestrator,awaiting,apply-faults,workload,faults}.ts',
+      'shared/runtime/scripted-actor/**/*.ts',
       'shared/runtime/test-world/**/*.ts',
     ],
     ignores: ['**/*.test.ts'],
@@ -69,7 +70,7 @@ export default tseslint.config(
 function layerZones() {
   const platform = ['gic', 'spmd', 'spmc', 'hypervisor', 'guest'];
   const orchestrator = './services/orchestrator';
-  const top = ['orchestrator.ts', 'faults.ts', 'swarm.ts', 'workload.ts', 'expect.ts'].map((f) => `${orchestrator}/${f}`);
+  const top = ['orchestrator.ts', 'awaiting.ts', 'apply-faults.ts', 'config.ts', 'step-outcome.ts', 'faults.ts', 'swarm.ts', 'workload.ts', 'expect.ts'].map((f) => `${orchestrator}/${f}`);
   const sub = (names) => names.map((n) => `${orchestrator}/${n}`);
   const zone = (target, from, message, except) => ({ target, from, message, ...(except ? { except } : {}) });
   return [

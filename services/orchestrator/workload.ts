@@ -11,6 +11,7 @@
  */
 import type { ComponentContext, TimerHandle } from '../../shared/runtime/component.ts';
 import type { Message } from '../../shared/protocol/messages.ts';
+import type { OrchestratorAwaiting } from './awaiting.ts';
 import type { SpBehaviour, Step } from './scenario/types.ts';
 
 export interface WorkloadTarget {
@@ -30,6 +31,9 @@ export interface WorkloadSummary {
 
 type WorkloadStep = Extract<Step, { kind: 'workload' }>;
 
+/** How a workload awaits its binds' answers: the orchestrator's awaiting. */
+export type BindAnswers = Pick<OrchestratorAwaiting, 'awaitAnswer'>;
+
 /** The notification ID a notifier SP's sets use at each receiver (clear of OP-TEE's bottom half, ID 0). */
 export const WORKLOAD_NOTIFICATION_ID = 16;
 const BIND_TIMEOUT_NS = 10_000_000_000;
@@ -47,6 +51,7 @@ export class Workload {
     private readonly ctx: ComponentContext,
     private readonly step: WorkloadStep,
     private readonly target: WorkloadTarget,
+    private readonly answers: BindAnswers,
   ) {}
 
   /** Bind what needs binding, then run the arrivals; `onDone` when the last is sent (or it stops). */
@@ -67,25 +72,21 @@ export class Workload {
     if (this.timer !== undefined) this.ctx.cancelTimer(this.timer);
   }
 
-  /** Called by the orchestrator for every `notify-request-result` (the binds' answers). */
-  onBindAnswer: ((from: string, data: Record<string, unknown>) => void) | null = null;
-
+  /** The receiver's driver binds the pair (ffa_notify_request); its `notify-request-result` for this sender answers. */
   private bind(sp: number, vm: string, done: () => void): void {
     this.ctx.send(vm, { kind: 'control', op: 'notify-request', data: { sender: sp, id: WORKLOAD_NOTIFICATION_ID } });
-    const timer = this.ctx.setTimer(BIND_TIMEOUT_NS, () => {
-      this.summary.refused++;
-      done();
-    });
-    const previous = this.onBindAnswer;
-    this.onBindAnswer = (from, data) => {
-      if (from !== vm || data['sender'] !== sp) return previous?.(from, data);
-      this.ctx.cancelTimer(timer);
+    const isForThisSender = (data: Record<string, unknown>) => data['sender'] === sp;
+    const onAnswer = (data: Record<string, unknown>) => {
       if (data['ok'] === true && data['result'] === 0) {
         this.usable.add(pairKey(sp, vm));
         this.summary.bound++;
       } else this.summary.refused++;
       done();
     };
+    this.answers.awaitAnswer(vm, 'notify-request-result', isForThisSender, BIND_TIMEOUT_NS, onAnswer, () => {
+      this.summary.refused++;
+      done();
+    });
   }
 
   private arrivals(onDone: (summary: WorkloadSummary) => void): void {

@@ -11,7 +11,7 @@ import { writeRunOutputs } from '../report/index.ts';
 import type { TraceDetail } from '../report/trace-detail.ts';
 import { FileHistorySink, type HistoryEntry, type HistorySink, MemoryHistorySink, readHistory } from '../../../shared/runtime/history.ts';
 import { type RuntimeName, runWorld } from '../../../shared/runtime/run-world.ts';
-import type { OrchestratorConfig } from '../orchestrator.ts';
+import type { OrchestratorConfig } from '../config.ts';
 import type { Scenario, ScenarioResult, StepResult, WorldModel } from '../scenario/types.ts';
 import { swarmProfile } from '../swarm.ts';
 import { buildWorldSpec, COMPONENTS, worldModelOf } from './world-builder.ts';

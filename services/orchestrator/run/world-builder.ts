@@ -8,7 +8,7 @@
  */
 import { isSecureId } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
-import type { OrchestratorConfig } from '../orchestrator.ts';
+import type { OrchestratorConfig } from '../config.ts';
 import type { PartitionDescription, Scenario, VmDescription, WorldModel } from '../scenario/types.ts';
 import { serviceTimeTable } from '../scenario/service-times.ts';
 
