@@ -11,6 +11,7 @@ import { measureBareEcho } from './bench/bare-echo.ts';
 import { measureLoad64, measureRateWithinP99, measureThousandGuestsUp, P99_TARGET_MS } from './bench/load.ts';
 import { measureSimThroughput } from './bench/sim-throughput.ts';
 import { measureWsRoundTrips } from './bench/ws-round-trips.ts';
+import { PROFILE_NAMES } from '../services/spmc/profiles.ts';
 
 const OUT_DIR = 'bench-results';
 const OUT_FILE = `${OUT_DIR}/bench.json`;
@@ -33,7 +34,7 @@ const wsPipelined = await measureWsRoundTrips(256, 160);
 console.log(`  one at a time: ${wsSequential.roundTripsPerSecond}/s (${wsSequential.microsecondsPerRoundTrip} µs); 256 in flight: ${wsPipelined.roundTripsPerSecond}/s`);
 
 const load64: Record<string, Awaited<ReturnType<typeof measureLoad64>> & { withinP99: Awaited<ReturnType<typeof measureRateWithinP99>> }> = {};
-for (const spmc of ['optee', 'hafnium'] as const) {
+for (const spmc of PROFILE_NAMES) {
   console.log(`load: 64 guests, ${spmc} SPMC, at saturation (5,000/s offered), then at half the rate reached…`);
   const figures = await measureLoad64(spmc);
   console.log(`  saturation: ${figures.saturation.deliveredSendsPerSecond} notifications/s end to end (${figures.saturation.callbacksPerSecond} callbacks/s), corrected p99 ${figures.saturation.endToEndCorrectedMs.p99} ms`);

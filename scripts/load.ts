@@ -17,7 +17,8 @@ import { buildLoadScenario, loadWorldCapacity, LoadWorldError, type LoadWorldOpt
 import { ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
 import { runScenario } from '../services/orchestrator/run/runner.ts';
 import { durationNs, ratePerSecond, SCENARIO_LIMITS } from '../services/orchestrator/scenario/schema.ts';
-import type { Percentiles, ScenarioResult, StepResult } from '../services/orchestrator/scenario/types.ts';
+import type { Percentiles, ScenarioResult, SpmcProfile, StepResult } from '../services/orchestrator/scenario/types.ts';
+import { PROFILE_NAMES } from '../services/spmc/profiles.ts';
 import { worldModelOf } from '../services/orchestrator/run/world-builder.ts';
 
 export const LOAD_LIMITS = { guests: 5000, vcpus: 16, cpus: 64 } as const;
@@ -50,7 +51,7 @@ export interface LoadResult {
   passed: boolean;
   seed: number;
   runtime: 'sim' | 'ws';
-  world: { guests: number; vcpus: number; cpus: number; spmc: 'optee' | 'hafnium' };
+  world: { guests: number; vcpus: number; cpus: number; spmc: SpmcProfile };
   workload: { ratePerSecond: number; durationNs: number | null; count: number | null };
   /** How the world ended (the runner's: done, timeout, crashed …). */
   ended: string;
@@ -131,7 +132,7 @@ export function parseLoadOptions(options: Record<string, unknown>, tty = Boolean
   const seed = options['seed'] === undefined ? randomInt(0, 2 ** 32 - 1) : take(integerIn('seed', options['seed'], 0, SCENARIO_LIMITS.seedMax));
   const p99Ns = options['p99'] === undefined ? null : take(p99Of(options['p99']));
   const spmc = options['spmc'] ?? LOAD_DEFAULTS.spmc;
-  if (spmc !== 'optee' && spmc !== 'hafnium') problems.push(`--spmc must be optee or hafnium, not ${String(spmc)}`);
+  if (!(PROFILE_NAMES as readonly unknown[]).includes(spmc)) problems.push(`--spmc must be ${PROFILE_NAMES.join(' or ')}, not ${String(spmc)}`);
   const guestsPerWorker = options['guestsPerWorker'] === undefined ? null : take(integerIn('guests-per-worker', options['guestsPerWorker'], 1, LOAD_LIMITS.guests));
   if (options['out'] !== undefined && (typeof options['out'] !== 'string' || options['out'] === '')) problems.push('--out needs a folder');
   if (guests !== null && rate !== null && count === null && duration !== null && (duration / 1e9) * rate > SCENARIO_LIMITS.count) {
@@ -153,7 +154,7 @@ export function parseLoadOptions(options: Record<string, unknown>, tty = Boolean
     p99Ns,
     progress: tty && !json,
     guestsPerWorker,
-    spmc: spmc as 'optee' | 'hafnium',
+    spmc: spmc as SpmcProfile,
   };
 }
 

@@ -4,6 +4,7 @@
  * vCPUs to come up, probe and bind, with peak memory. Each is one `ffa-world load` run under ws.
  */
 import { type LoadCommand, type LoadResult, parseLoadOptions, runLoad } from '../load.ts';
+import type { SpmcProfile } from '../../services/orchestrator/scenario/types.ts';
 
 const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
 
@@ -33,7 +34,7 @@ function summary(result: LoadResult) {
  * 64 guests offered 5,000/s for 2 s, then half of what got through end to end; against an
  * OP-TEE-like SPMC (INFO_GET not destructive) or a Hafnium-like one (destructive).
  */
-export async function measureLoad64(spmc: 'optee' | 'hafnium'): Promise<{ saturation: ReturnType<typeof summary>; halfRate: ReturnType<typeof summary> }> {
+export async function measureLoad64(spmc: SpmcProfile): Promise<{ saturation: ReturnType<typeof summary>; halfRate: ReturnType<typeof summary> }> {
   const saturated = await runLoad(command({ spmc, guests: '64', rate: '5000/s', duration: '2s' }));
   const reached = saturated.stats.throughput.deliveredSends.perSecondInWindow;
   const half = Math.max(50, Math.round(reached / 2));
@@ -51,7 +52,7 @@ const HALVINGS_MAX = 5;
  * p99 within P99_TARGET_MS and every check holds: the half-rate figure alone says only that the
  * target is missed there, not where it would hold.
  */
-export async function measureRateWithinP99(spmc: 'optee' | 'hafnium', startRate: number): Promise<{ ratePerSecond: number | null; tried: { rate: number; p99Ms: number; passed: boolean }[] }> {
+export async function measureRateWithinP99(spmc: SpmcProfile, startRate: number): Promise<{ ratePerSecond: number | null; tried: { rate: number; p99Ms: number; passed: boolean }[] }> {
   const tried: { rate: number; p99Ms: number; passed: boolean }[] = [];
   let rate = Math.max(50, Math.round(startRate));
   for (let halving = 0; halving <= HALVINGS_MAX; halving++, rate = Math.max(50, Math.round(rate / 2))) {

@@ -14,15 +14,15 @@
  * components' own bounds cap how many guests a world may hold (`loadWorldCapacity`).
  */
 import { Document, isScalar, visit } from 'yaml';
+import { OPTEE_SP_ID } from '../../../shared/ffa/index.ts';
 import { LIMITS as GIC_LIMITS } from '../../gic/config.ts';
+import { DEFAULT_VARIANT } from '../../guest/variants.ts';
 import { CONFIG_LIMITS as HYPERVISOR_LIMITS } from '../../hypervisor/config.ts';
 import { CONFIG_LIMITS as SPMC_LIMITS } from '../../spmc/config.ts';
 import { readScenarioText } from '../scenario/reader/index.ts';
 import { SCENARIO_LIMITS } from '../scenario/schema.ts';
 import type { Scenario, SpmcProfile } from '../scenario/types.ts';
 
-/** OP-TEE's logical SP (thread_spmc.c). */
-export const OPTEE_SP_ID = 0x8001;
 /** Guest names: g1..gN. */
 export const GUEST_PREFIX = 'g';
 
@@ -94,7 +94,7 @@ export function loadScenarioInput(options: LoadWorldOptions): Record<string, unk
       cpus: options.cpus,
       spmc: { profile: options.spmc, partitions: [{ id: OPTEE_SP_ID, name: 'optee', vcpus: options.cpus, behaviour: 'optee' }] },
       hypervisor: { profile: 'xen' },
-      vms: [{ name: GUEST_PREFIX, count: options.guests, vcpus: options.vcpus, driver: 'linux-6.10', opteeClient: true }],
+      vms: [{ name: GUEST_PREFIX, count: options.guests, vcpus: options.vcpus, driver: DEFAULT_VARIANT, opteeClient: true }],
     },
     steps: [workload, { await: 'idle' }],
     checks,

@@ -14,6 +14,10 @@
 import { z } from 'zod';
 import { discriminatorError, flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../../shared/config/zod-kit.ts';
 import { FFA_ERROR_CODES, type FfaErrorName } from '../../../shared/ffa/index.ts';
+import { VARIANT_NAMES } from '../../guest/variants.ts';
+import { PROFILE_NAMES as HYPERVISOR_PROFILE_NAMES } from '../../hypervisor/profiles.ts';
+import { SP_BEHAVIOUR_NAMES } from '../../spmc/config.ts';
+import { PROFILE_NAMES as SPMC_PROFILE_NAMES } from '../../spmc/profiles.ts';
 import { CHECK_NAMES } from './types.ts';
 
 export const SCENARIO_LIMITS = {
@@ -157,14 +161,14 @@ const partitionSchema = strictObject(
     ffaVersion: version().optional(),
     notifications: flag().optional(),
     messaging: listOf(oneOf(['direct', 'indirect'] as const), 2).optional(),
-    behaviour: oneOf(['raw', 'optee', 'echo', 'notifier'] as const).optional(),
+    behaviour: oneOf(SP_BEHAVIOUR_NAMES).optional(),
   },
   'a partition',
 );
 
 const spmcSchema = strictObject(
   {
-    profile: oneOf(['optee', 'hafnium'] as const).optional(),
+    profile: oneOf(SPMC_PROFILE_NAMES).optional(),
     ffaVersion: version().optional(),
     policies: policies().optional(),
     partitions: listOf(partitionSchema, SCENARIO_LIMITS.partitions).optional(),
@@ -172,16 +176,14 @@ const spmcSchema = strictObject(
   'world.spmc',
 );
 
-const hypervisorSchema = strictObject({ profile: oneOf(['xen', 'raw', 'none'] as const).optional(), policies: policies().optional() }, 'world.hypervisor');
-
-export const DRIVER_NAMES = ['linux-6.10', 'linux-v1-patch', 'linux-6.9', 'raw'] as const;
+const hypervisorSchema = strictObject({ profile: oneOf(HYPERVISOR_PROFILE_NAMES).optional(), policies: policies().optional() }, 'world.hypervisor');
 
 const vmSchema = strictObject(
   {
     name: name('a VM name').optional(),
     id: integerIn(0, SCENARIO_LIMITS.vmIdMax, `a VM ID in 1..${hex(SCENARIO_LIMITS.vmIdMax)} (bit 15 clear; 0 only for the bare-metal host)`).optional(),
     vcpus: integerIn(1, SCENARIO_LIMITS.vcpus).optional(),
-    driver: oneOf(DRIVER_NAMES).optional(),
+    driver: oneOf(VARIANT_NAMES).optional(),
     count: integerIn(1, SCENARIO_LIMITS.vms).optional(),
     opteeClient: flag().optional(),
     boot: flag().optional(),
