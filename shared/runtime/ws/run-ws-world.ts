@@ -7,7 +7,8 @@ import type { LevelWithSilent } from 'pino';
 import type { WorldSpec } from '../component.ts';
 import type { HistoryEntry, HistorySink } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
-import { startWsWorld, type WsMemory } from './supervisor.ts';
+import { startWsWorld } from './supervisor.ts';
+import type { WsMemory } from './ws-world.ts';
 
 export interface WsRunOptions {
   history: HistorySink;
