@@ -16,7 +16,7 @@ import { checkVerdicts, loadStats, type LoadStats } from '../services/orchestrat
 import { buildLoadScenario, loadWorldCapacity, LoadWorldError, type LoadWorldOptions } from '../services/orchestrator/load-test/load-world.ts';
 import { ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
 import { runScenario } from '../services/orchestrator/run/runner.ts';
-import { durationNs, ratePerSecond, SCENARIO_LIMITS } from '../services/orchestrator/scenario/schema.ts';
+import { durationNs, ratePerSecond, SCENARIO_LIMITS } from '../services/orchestrator/scenario/value-shapes.ts';
 import type { Percentiles, ScenarioResult, SpmcProfile, StepResult } from '../services/orchestrator/scenario/types.ts';
 import { PROFILE_NAMES } from '../services/spmc/profiles.ts';
 import { worldModelOf } from '../services/orchestrator/run/world-builder.ts';

@@ -7,7 +7,8 @@
 import { OPTEE_SP_ID, OPTEE_UUID } from '../../../../shared/ffa/index.ts';
 import { DEFAULT_VARIANT } from '../../../guest/variants.ts';
 import type { ScenarioSource, ValuePath } from '../errors.ts';
-import { SCENARIO_LIMITS, type WorldInput } from '../schema.ts';
+import type { WorldInput } from '../schema.ts';
+import { SCENARIO_LIMITS } from '../value-shapes.ts';
 import type { PartitionDescription, VmDescription, WorldDescription } from '../types.ts';
 import type { Problems } from './problems.ts';
 import { hex, versionText } from './values.ts';
