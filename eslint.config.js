@@ -83,8 +83,8 @@ function layerZones() {
       zone(`./services/${role}`, [...platform.filter((r) => r !== role).map((r) => `./services/${r}`), orchestrator, './scripts'],
         `services/${role} talks to other components only through links, never by import.`)),
     ...platform.map((role) =>
-      zone(orchestrator, `./services/${role}`, `the orchestrator may use a service's config (limits, shapes) and test support only.`,
-        ['./config.ts', './test-support', './variants.ts'])),
+      zone(orchestrator, `./services/${role}`, `the orchestrator may use a service's config (limits, shapes), names (profiles, driver variants) and test support only.`,
+        ['./config.ts', './test-support', './variants.ts', './profiles.ts'])),
     zone(sub(['scenario']), [...top, ...sub(['checkers', 'report', 'run', 'load-test'])], 'the scenario format sits below everything that runs it.'),
     zone(top, sub(['checkers', 'report', 'run', 'load-test']), 'the step loop sits below the runner.'),
     zone(sub(['checkers']), sub(['report', 'run', 'load-test']), 'checkers judge histories; they do not run worlds.'),

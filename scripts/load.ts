@@ -16,8 +16,9 @@ import { checkVerdicts, loadStats, type LoadStats } from '../services/orchestrat
 import { buildLoadScenario, loadWorldCapacity, LoadWorldError, type LoadWorldOptions } from '../services/orchestrator/load-test/load-world.ts';
 import { ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
 import { runScenario } from '../services/orchestrator/run/runner.ts';
-import { durationNs, ratePerSecond, SCENARIO_LIMITS } from '../services/orchestrator/scenario/schema.ts';
-import type { Percentiles, ScenarioResult, StepResult } from '../services/orchestrator/scenario/types.ts';
+import { durationNs, ratePerSecond, SCENARIO_LIMITS } from '../services/orchestrator/scenario/value-shapes.ts';
+import type { Percentiles, ScenarioResult, SpmcProfile, StepResult } from '../services/orchestrator/scenario/types.ts';
+import { PROFILE_NAMES } from '../services/spmc/profiles.ts';
 import { worldModelOf } from '../services/orchestrator/run/world-builder.ts';
 import { DEFAULT_LOAD_SERVICE_TIMES, SERVICE_TIME_NAMES } from '../services/orchestrator/scenario/service-times.ts';
 
@@ -54,7 +55,7 @@ export interface LoadResult {
   passed: boolean;
   seed: number;
   runtime: 'sim' | 'ws';
-  world: { guests: number; vcpus: number; cpus: number; spmc: 'optee' | 'hafnium' };
+  world: { guests: number; vcpus: number; cpus: number; spmc: SpmcProfile };
   workload: { ratePerSecond: number; durationNs: number | null; count: number | null };
   /** How the world ended (the runner's: done, timeout, crashed …). */
   ended: string;
@@ -137,7 +138,7 @@ export function parseLoadOptions(options: Record<string, unknown>, tty = Boolean
   const seed = options['seed'] === undefined ? randomInt(0, 2 ** 32 - 1) : take(integerIn('seed', options['seed'], 0, SCENARIO_LIMITS.seedMax));
   const p99Ns = options['p99'] === undefined ? null : take(p99Of(options['p99']));
   const spmc = options['spmc'] ?? LOAD_DEFAULTS.spmc;
-  if (spmc !== 'optee' && spmc !== 'hafnium') problems.push(`--spmc must be optee or hafnium, not ${String(spmc)}`);
+  if (!(PROFILE_NAMES as readonly unknown[]).includes(spmc)) problems.push(`--spmc must be ${PROFILE_NAMES.join(' or ')}, not ${String(spmc)}`);
   const serviceTimes = take(serviceTimesOf(options['serviceTimes'], runtime));
   const guestsPerWorker = options['guestsPerWorker'] === undefined ? null : take(integerIn('guests-per-worker', options['guestsPerWorker'], 1, LOAD_LIMITS.guests));
   if (options['out'] !== undefined && (typeof options['out'] !== 'string' || options['out'] === '')) problems.push('--out needs a folder');
@@ -160,7 +161,7 @@ export function parseLoadOptions(options: Record<string, unknown>, tty = Boolean
     p99Ns,
     progress: tty && !json,
     guestsPerWorker,
-    spmc: spmc as 'optee' | 'hafnium',
+    spmc: spmc as SpmcProfile,
     serviceTimes: serviceTimes?.table ?? null,
   };
 }

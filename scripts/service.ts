@@ -29,7 +29,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import pino, { type LevelWithSilent, type Logger } from 'pino';
-import { VARIANT_NAMES } from '../services/guest/variants.ts';
+import { DEFAULT_VARIANT, VARIANT_NAMES } from '../services/guest/variants.ts';
 import { monotonicClock } from '../shared/runtime/ws/clock.ts';
 import { type AcceptedPeer, anyRole } from '../shared/runtime/ws/handshake.ts';
 import { WsNode } from '../shared/runtime/ws/node.ts';
@@ -123,7 +123,7 @@ function readScenario(reader: EnvironmentReader, file: string): { text: string; 
 function readGuest(reader: EnvironmentReader, env: NodeJS.ProcessEnv, scenario: Scenario | null): ServiceSettings['guest'] {
   const name = env['FFA_NAME'] ?? `guest-${hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 40);
   reader.check(/^[a-z][a-z0-9-]{0,39}$/.test(name) && !Object.values(COMPONENTS).includes(name as never), `FFA_NAME="${name}" must be a lower-case name (a-z, 0-9, -; at most 40) that is not a platform component's`);
-  const driver = env['FFA_GUEST_DRIVER'] ?? scenario?.world.vms[0]?.driver ?? 'linux-6.10';
+  const driver = env['FFA_GUEST_DRIVER'] ?? scenario?.world.vms[0]?.driver ?? DEFAULT_VARIANT;
   reader.check((VARIANT_NAMES as readonly string[]).includes(driver), `FFA_GUEST_DRIVER="${driver}" must be one of ${VARIANT_NAMES.join(', ')}`);
   const vcpus = reader.integer('FFA_GUEST_VCPUS', 1, 64, 2);
   return { name, advertiseHost: env['FFA_ADVERTISE_HOST'] ?? firstExternalIpv4(), vcpus, driver: driver as VmDescription['driver'] };
@@ -168,7 +168,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
     statusFile: env['FFA_STATUS_FILE'] ?? '/tmp/ffa-world-status.json',
     logLevel,
     logFormat: reader.logFormat(),
-    guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: 'linux-6.10' },
+    guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: DEFAULT_VARIANT },
     orchestrator: readOrchestrator(reader, env),
   };
   return reader.problems.length > 0 ? { problems: reader.problems } : { settings };

@@ -11,7 +11,7 @@ import { buildLoadScenario } from '../../services/orchestrator/load-test/load-wo
 import { orchestratorConfig } from '../../services/orchestrator/run/runner.ts';
 import { buildWorldSpec } from '../../services/orchestrator/run/world-builder.ts';
 import { DEFAULT_LINK_LIMITS } from '../../shared/runtime/ws/limits.ts';
-import { workerGroups } from '../../shared/runtime/ws/supervisor.ts';
+import { workerGroups } from '../../shared/runtime/ws/worker-placement.ts';
 import { defaultGuestsPerWorker } from '../load.ts';
 import type { ChainCommand, ChainMemberSetup, ChainReport } from './chain-protocol.ts';
 import { afterProbe, arrivalsOf, intendedNs, nextSaturationProbe, type SaturationBounds, type TrialFigures, trialFigures } from './open-model.ts';

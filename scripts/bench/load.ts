@@ -5,6 +5,7 @@
  * x 2 vCPUs to come up, probe and bind, with peak memory. Each is one `ffa-world load` run under ws.
  */
 import { type LoadCommand, type LoadResult, parseLoadOptions, runLoad } from '../load.ts';
+import type { SpmcProfile } from '../../services/orchestrator/scenario/types.ts';
 
 const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
 
@@ -57,7 +58,7 @@ const RATE_MIN = 10;
  * deliveries: callbacks a second, never merged sends, which grow with the merging); against an
  * OP-TEE-like SPMC (INFO_GET not destructive) or a Hafnium-like one (destructive).
  */
-export async function measureLoad64(spmc: 'optee' | 'hafnium', saturationRate: number, durationMs: number): Promise<{ saturation: LoadSummary; halfCapacity: LoadSummary }> {
+export async function measureLoad64(spmc: SpmcProfile, saturationRate: number, durationMs: number): Promise<{ saturation: LoadSummary; halfCapacity: LoadSummary }> {
   const duration = `${durationMs}ms`;
   const saturated = await runLoad(command({ spmc, guests: '64', rate: `${saturationRate}/s`, duration }));
   const capacity = saturated.stats.throughput.callbacks.perSecond;
@@ -84,7 +85,7 @@ export interface RateTried {
  * p99 within P99_TARGET_MS and every check holds: the half-capacity figure alone says only that the
  * target is missed there, not where it would hold.
  */
-export async function measureRateWithinP99(spmc: 'optee' | 'hafnium', startRate: number, durationMs: number): Promise<{ ratePerSecond: number | null; tried: RateTried[] }> {
+export async function measureRateWithinP99(spmc: SpmcProfile, startRate: number, durationMs: number): Promise<{ ratePerSecond: number | null; tried: RateTried[] }> {
   const tried: RateTried[] = [];
   let rate = Math.max(RATE_MIN, Math.round(startRate));
   for (let halving = 0; halving <= HALVINGS_MAX; halving++, rate = Math.max(RATE_MIN, Math.round(rate / 2))) {

@@ -12,12 +12,9 @@ import { z } from 'zod';
 import { checkUnique, componentName, endpointId } from '../../shared/config/blocks.ts';
 import { flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
-import { isSecureId, NIL_UUID, OPTEE_SP_ID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
+import { isSecureId, NIL_UUID, OPTEE_SP_ID, OPTEE_UUID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
 import type { Conduit } from '../../shared/protocol/messages.ts';
 import { VARIANT_NAMES, type VariantName } from './variants.ts';
-
-/** drivers/tee/optee/ffa_abi.c optee_ffa_device_id: OP-TEE's UUID. */
-export const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
 
 /** When the kernel starts running its drivers. */
 export type BootTrigger =

@@ -17,9 +17,8 @@
  * w1 = self << 16 | OP-TEE, resumed with FFA_RUN while the answer is FFA_INTERRUPT or FFA_YIELD
  * (ffa_msg_send_wait_for_completion, bounded here).
  */
-import { FFA_FIDS, msgSendDirectReq32, registers, w, x, type PartitionInfo } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, msgSendDirectReq32, OPTEE_UUID, registers, w, x, type PartitionInfo } from '../../shared/ffa/index.ts';
 import { ERRNO, errnoName, errnoOf, type CallResult } from './conduit.ts';
-import { OPTEE_UUID } from './config.ts';
 import type { DriverState } from './driver-state.ts';
 import { notifyRelinquish, notifyRequest } from './notifier-api.ts';
 import { WorkStruct } from './vcpus.ts';

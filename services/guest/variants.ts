@@ -21,6 +21,9 @@
 export type VariantName = 'linux-6.10' | 'linux-v1-patch' | 'linux-6.9' | 'raw';
 export const VARIANT_NAMES: readonly VariantName[] = ['linux-6.10', 'linux-v1-patch', 'linux-6.9', 'raw'];
 
+/** The driver of a guest that names none (design world.md §5: the final upstream shape). */
+export const DEFAULT_VARIANT: VariantName = 'linux-6.10';
+
 /** What FFA_FEATURES(FFA_NOTIFICATION_BITMAP_CREATE) answering an error does to notification setup. */
 export type BitmapCreateUnsupported =
   /** v6.9: pr_info("Notifications not supported, continuing with it ..") and no notifications. */

@@ -15,6 +15,7 @@ import { parseConfig } from '../../shared/config/parse-config.ts';
 import {
   NIL_UUID,
   OPTEE_SP_ID,
+  OPTEE_UUID,
   PARTITION_PROPERTIES,
   type PartitionInfo,
 } from '../../shared/ffa/index.ts';
@@ -83,9 +84,6 @@ export const CONFIG_DEFAULTS = {
   teardownRetries: 10,
   teardownRetryDelayNs: 1_000_000_000,
 } as const;
-
-/** OP-TEE thread_spmc.c my_uuid_words. */
-export const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
 
 export class HypervisorConfigError extends Error {
   readonly code = 'HYPERVISOR_CONFIG_INVALID';

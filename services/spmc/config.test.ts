@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OPTEE_SP_ID, SPMC_ID } from '../../shared/ffa/index.ts';
+import { OPTEE_SP_ID, OPTEE_UUID, SPMC_ID } from '../../shared/ffa/index.ts';
 import type { WorldSpec } from '../../shared/runtime/component.ts';
 import { RUNTIMES, runWorldInMemory } from '../../shared/runtime/run-world.ts';
-import { OPTEE_UUID, resolveSpmcConfig, SpmcConfigError } from './config.ts';
+import { resolveSpmcConfig, SpmcConfigError } from './config.ts';
 import { POLICY_NAMES } from './policies.ts';
 import { PROFILES } from './profiles.ts';
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { componentName, endpointId, policyOverrides, secureId, versionStringOrNumber } from '../../shared/config/blocks.ts';
 import { flag, integerIn, listOf, must, oneOf, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
-import { FFA_VERSION_1_0, formatVersion, isSecureId, NIL_UUID, OPTEE_SP_ID, SPMC_ID, SPMD_ID, versionMajor } from '../../shared/ffa/index.ts';
+import { FFA_VERSION_1_0, formatVersion, isSecureId, NIL_UUID, OPTEE_SP_ID, OPTEE_UUID, SPMC_ID, SPMD_ID, versionMajor } from '../../shared/ffa/index.ts';
 import { checkPolicyValue, isPolicyName, type PolicyName, type PolicyValues } from './policies.ts';
 import { PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.ts';
 
@@ -51,9 +51,6 @@ export const CONFIG_LIMITS = {
   relayFromMax: 64,
   nameLengthMax: 64,
 } as const;
-
-/** OP-TEE thread_spmc.c my_uuid_words: the OP-TEE endpoint's UUID. */
-export const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
 
 /** TF-A SPMD logical partition IDs (Hafnium plat_ffa_is_spmd_lp_id: EL3_SPMD_LP_ID_START..END). */
 export const SPMD_LOGICAL_PARTITION_IDS = { first: 0xffc0, last: 0xffff } as const;

@@ -8,9 +8,9 @@
  * - hafnium's FEATURES table with the call not dispatched: offered, then refused.
  */
 import { describe, it } from 'node:test';
-import { FFA_FIDS, NIL_UUID, SPMC_ID, ffaPartitionInfoGetRegs, type PartitionInfo, type RegisterFile } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, ffaPartitionInfoGetRegs, NIL_UUID, OPTEE_UUID, SPMC_ID, type PartitionInfo, type RegisterFile } from '../../shared/ffa/index.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
-import { OPTEE_UUID, type PartitionConfig } from './config.ts';
+import type { PartitionConfig } from './config.ts';
 import { RESP_32, features, fwk, versionRequest, withRegs } from './test-support/calls.ts';
 import { assertRows, err, nwd, ok, regsAre, runTable, sp, type Expect, type Row } from './test-support/rows.ts';
 

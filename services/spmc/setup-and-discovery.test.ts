@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FFA_FIDS, NIL_UUID, SPMC_ID, SPMD_ID } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, NIL_UUID, OPTEE_UUID, SPMC_ID, SPMD_ID } from '../../shared/ffa/index.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
-import { OPTEE_UUID, type PartitionConfig } from './config.ts';
+import type { PartitionConfig } from './config.ts';
 import {
   RESP_32,
   features,

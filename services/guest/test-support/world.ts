@@ -8,11 +8,11 @@
  * the SPMC and a controller of the hypervisor.
  */
 import assert from 'node:assert/strict';
-import { decodeResult, OPTEE_SP_ID } from '../../../shared/ffa/index.ts';
+import { decodeResult, OPTEE_SP_ID, OPTEE_UUID } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import { type RuntimeName, runWorldInMemory } from '../../../shared/runtime/run-world.ts';
-import { OPTEE_UUID, type GuestConfig, type GuestPolicies, type PartitionConfig } from '../config.ts';
+import type { GuestConfig, GuestPolicies, PartitionConfig } from '../config.ts';
 
 export type { GuestPolicies } from '../config.ts';
 import type { VariantName } from '../variants.ts';

@@ -8,6 +8,7 @@
  * the history.
  */
 import assert from 'node:assert/strict';
+import { OPTEE_SP_ID, OPTEE_UUID } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { FaultRule } from '../../../shared/runtime/interceptor.ts';
@@ -21,13 +22,9 @@ export const GIC = 'gic';
 export const SPMC = 'spmc';
 const ACTOR_MODULE = 'services/hypervisor/test-support/actor.ts';
 
-/** OP-TEE's logical SP, and its UUID (thread_spmc.c my_uuid_words). */
-export const OPTEE_SP = 0x8001;
-export const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
-
 /** OP-TEE's SP under Xen with NS-virtualization: told of VM creation and destruction (VM_CREATED/DESTROYED). */
 export const OPTEE_VIRTUALIZED: SpDescription = {
-  id: OPTEE_SP,
+  id: OPTEE_SP_ID,
   name: 'optee',
   behaviour: 'optee',
   vcpus: 4,

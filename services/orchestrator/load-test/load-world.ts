@@ -1,6 +1,6 @@
 /**
  * The load test's world (`ffa-world load`, issue 9): a scenario built in code, as YAML text read
- * back through the loader (load.ts), so it is validated and normalized exactly as a file would be.
+ * back through the scenario reader (scenario/reader/), so it is validated and normalized exactly as a file would be.
  *
  * - A Xen-like hypervisor, an OP-TEE-like SPMC (profile optee) with OP-TEE's logical SP 0x8001,
  *   N guests g1..gN (linux-6.10, V vCPUs, OP-TEE's client on; FF-A IDs 1..N), `cpus` CPUs.
@@ -14,15 +14,15 @@
  * components' own bounds cap how many guests a world may hold (`loadWorldCapacity`).
  */
 import { Document, isScalar, visit } from 'yaml';
+import { OPTEE_SP_ID } from '../../../shared/ffa/index.ts';
 import { LIMITS as GIC_LIMITS } from '../../gic/config.ts';
+import { DEFAULT_VARIANT } from '../../guest/variants.ts';
 import { CONFIG_LIMITS as HYPERVISOR_LIMITS } from '../../hypervisor/config.ts';
 import { CONFIG_LIMITS as SPMC_LIMITS } from '../../spmc/config.ts';
 import { readScenarioText } from '../scenario/reader/index.ts';
-import { SCENARIO_LIMITS } from '../scenario/schema.ts';
+import { SCENARIO_LIMITS } from '../scenario/value-shapes.ts';
 import type { Scenario, SpmcProfile } from '../scenario/types.ts';
 
-/** OP-TEE's logical SP (thread_spmc.c). */
-export const OPTEE_SP_ID = 0x8001;
 /** Guest names: g1..gN. */
 export const GUEST_PREFIX = 'g';
 
@@ -55,7 +55,7 @@ export class LoadWorldError extends Error {
 /** The most guests a load world can hold, and the bound that says so. */
 export function loadWorldCapacity(): { guests: number; bound: string } {
   const bounds = [
-    { guests: SCENARIO_LIMITS.vms, bound: 'the scenario loader (services/orchestrator/scenario/schema.ts SCENARIO_LIMITS.vms)' },
+    { guests: SCENARIO_LIMITS.vms, bound: 'the scenario reader (services/orchestrator/scenario/value-shapes.ts SCENARIO_LIMITS.vms)' },
     { guests: SPMC_LIMITS.vmSlotsMax, bound: 'the SPMC\'s VM slots (services/spmc/config.ts vmSlotsMax)' },
     { guests: HYPERVISOR_LIMITS.maxVmsMax, bound: 'the hypervisor\'s VM table (services/hypervisor/config.ts maxVmsMax)' },
     { guests: GIC_LIMITS.maxVmsMax, bound: 'the GIC\'s VM table (services/gic/config.ts maxVmsMax)' },
@@ -96,7 +96,7 @@ export function loadScenarioInput(options: LoadWorldOptions): Record<string, unk
       cpus: options.cpus,
       spmc: { profile: options.spmc, partitions: [{ id: OPTEE_SP_ID, name: 'optee', vcpus: options.cpus, behaviour: 'optee' }] },
       hypervisor: { profile: 'xen' },
-      vms: [{ name: GUEST_PREFIX, count: options.guests, vcpus: options.vcpus, driver: 'linux-6.10', opteeClient: true }],
+      vms: [{ name: GUEST_PREFIX, count: options.guests, vcpus: options.vcpus, driver: DEFAULT_VARIANT, opteeClient: true }],
       ...(options.serviceTimes === null ? {} : { serviceTimes: options.serviceTimes }),
     },
     steps: [workload, { await: 'idle' }],

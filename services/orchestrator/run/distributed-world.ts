@@ -13,6 +13,7 @@ import { parseDocument } from 'yaml';
 import type { ComponentSpec } from '../../../shared/runtime/component.ts';
 import { ScenarioError } from '../scenario/errors.ts';
 import { readScenarioText } from '../scenario/reader/index.ts';
+import { DEFAULT_VARIANT } from '../../guest/variants.ts';
 import type { Scenario, VmDescription } from '../scenario/types.ts';
 import { buildWorldSpec, COMPONENTS } from './world-builder.ts';
 
@@ -130,7 +131,7 @@ export function attachedScenario(scenario: Scenario, text: string, guests: reado
     name: g.name,
     id: g.id,
     vcpus: g.vcpus,
-    driver: g.driver ?? template?.driver ?? 'linux-6.10',
+    driver: g.driver ?? template?.driver ?? DEFAULT_VARIANT,
     ...(template && !template.opteeClient ? { opteeClient: false } : {}),
   }));
   document.setIn(['world', 'vms'], vms);

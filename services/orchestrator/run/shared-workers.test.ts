@@ -8,7 +8,8 @@ import { MemoryHistorySink } from '../../../shared/runtime/history.ts';
 import { readScenarioText } from '../scenario/reader/index.ts';
 import { runScenario } from './runner.ts';
 import { buildWorldSpec } from './world-builder.ts';
-import { startWsWorld, type WsWorld } from '../../../shared/runtime/ws/supervisor.ts';
+import { startWsWorld } from '../../../shared/runtime/ws/supervisor.ts';
+import type { WsWorld } from '../../../shared/runtime/ws/ws-world.ts';
 
 const SCENARIO = `name: shared-workers
 world:

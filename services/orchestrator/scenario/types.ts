@@ -1,12 +1,16 @@
 /**
  * A scenario after loading (../../../shared/design/scenario-format.md, a public interface): the
  * YAML's keys validated, counts expanded, endpoints resolved to FF-A IDs, calls encoded to their
- * registers and durations turned into nanoseconds. The loader (load.ts) makes it, the world
+ * registers and durations turned into nanoseconds. The reader (reader/) makes it, the world
  * builder (world-builder.ts) and the orchestrator (orchestrator.ts) run it, the checkers
  * (services/orchestrator/checkers) judge its history.
  */
 import type { FfaErrorName } from '../../../shared/ffa/errors.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
+import type { VariantName as DriverName } from '../../guest/variants.ts';
+import type { ProfileName as HypervisorProfile } from '../../hypervisor/profiles.ts';
+import type { SpBehaviourName as SpBehaviour } from '../../spmc/config.ts';
+import type { ProfileName as SpmcProfile } from '../../spmc/profiles.ts';
 
 /** Where a key sits in its file, for messages a user can act on. */
 export interface SourceLocation {
@@ -15,10 +19,8 @@ export interface SourceLocation {
   column: number;
 }
 
-export type SpmcProfile = 'optee' | 'hafnium';
-export type HypervisorProfile = 'xen' | 'raw' | 'none';
-export type DriverName = 'linux-6.10' | 'linux-v1-patch' | 'linux-6.9' | 'raw';
-export type SpBehaviour = 'raw' | 'optee' | 'echo' | 'notifier';
+/** The names of profiles, drivers and SP behaviours are the services' own lists. */
+export type { DriverName, HypervisorProfile, SpBehaviour, SpmcProfile };
 
 export interface PartitionDescription {
   id: number;

@@ -7,7 +7,8 @@ import type { LevelWithSilent } from 'pino';
 import type { WorldSpec } from '../component.ts';
 import type { HistoryEntry, HistorySink } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
-import { startWsWorld, type WaitOutcome, type WsMemory, type WsStopReport } from './supervisor.ts';
+import { startWsWorld } from './supervisor.ts';
+import type { WaitOutcome, WsMemory, WsStopReport } from './ws-world.ts';
 import type { FrameCounts } from './worker-protocol.ts';
 
 export interface WsRunOptions {

@@ -5,7 +5,8 @@ import type { HistoryEntry } from '../history.ts';
 import { MemoryHistorySink } from '../history.ts';
 import { runSimWorld } from '../sim/run-world.ts';
 import { testWorldSpec } from '../test-world/index.ts';
-import { startWsWorld, type WsWorld } from './supervisor.ts';
+import { startWsWorld } from './supervisor.ts';
+import type { WsWorld } from './ws-world.ts';
 
 const VCPUS = 2;
 const CALLS_PER_VCPU = 20;

@@ -2,7 +2,8 @@
  * The reader's problems of one file, gathered rather than thrown one at a time, so that the file's
  * author sees every problem in one pass. Each check still throws its ScenarioError where it finds
  * the problem; `attempt` marks where the reader can go on without what failed (the next step, the
- * next VM, the next argument), and `throwIfAny` ends a part that cannot.
+ * next VM, the next argument), and `throwIfAny` ends a part that cannot. Their number is bounded by
+ * the file's (SCENARIO_LIMITS.fileLength): a few per key or value at most.
  */
 import { ScenarioError, type ScenarioProblem } from '../errors.ts';
 
@@ -23,10 +24,6 @@ export class Problems {
   /** Notes a refusal and goes on. */
   note(error: ScenarioError): void {
     this.found.push(...error.problems);
-  }
-
-  get count(): number {
-    return this.found.length;
   }
 
   /** Throws one ScenarioError for everything noted so far. */

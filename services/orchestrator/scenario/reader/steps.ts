@@ -4,7 +4,8 @@
  * receives (`from`, `to`, `in`), the endpoint must exist, and be of a kind that can.
  */
 import type { ValuePath } from '../errors.ts';
-import { ratePerSecond, type StepInput } from '../schema.ts';
+import type { StepInput } from '../schema.ts';
+import { ratePerSecond } from '../value-shapes.ts';
 import type { Step, VmDescription } from '../types.ts';
 import { callStep } from './calls.ts';
 import type { Resolver } from './endpoints.ts';

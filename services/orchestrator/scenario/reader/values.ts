@@ -5,7 +5,7 @@
 import { formatVersion, isValidVersion, parseVersion } from '../../../../shared/ffa/index.ts';
 import { show } from '../../../../shared/config/zod-kit.ts';
 import type { ScenarioSource, ValuePath } from '../errors.ts';
-import { durationNs } from '../schema.ts';
+import { durationNs } from '../value-shapes.ts';
 
 export const hex = (value: number | bigint): string => `0x${value.toString(16)}`;
 

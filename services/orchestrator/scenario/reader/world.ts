@@ -4,8 +4,11 @@
  * exist). The defaults are the format's open decisions, told in index.ts. A problem is noted and
  * the reading goes on with what is there, so that the steps are judged against the world too.
  */
+import { OPTEE_SP_ID, OPTEE_UUID } from '../../../../shared/ffa/index.ts';
+import { DEFAULT_VARIANT } from '../../../guest/variants.ts';
 import type { ScenarioSource, ValuePath } from '../errors.ts';
-import { SCENARIO_LIMITS, type WorldInput } from '../schema.ts';
+import type { WorldInput } from '../schema.ts';
+import { SCENARIO_LIMITS } from '../value-shapes.ts';
 import type { PartitionDescription, VmDescription, WorldDescription } from '../types.ts';
 import type { Problems } from './problems.ts';
 import { hex, versionText } from './values.ts';
@@ -18,14 +21,14 @@ const DEFAULTS = {
   spmcProfile: 'optee',
   spmcVersion: '1.2',
   hypervisorProfile: 'xen',
-  driver: 'linux-6.10',
+  driver: DEFAULT_VARIANT,
   messaging: ['direct'],
 } as const;
 
 /** OP-TEE's logical SP (OP-TEE thread_spmc.c: the first ID above the SPMC's, its UUID my_uuid_words). */
 function defaultPartition(cpus: number): PartitionDescription {
   return {
-    id: 0x8001,
+    id: OPTEE_SP_ID,
     name: 'optee',
     behaviour: 'optee',
     vcpus: cpus,
@@ -35,9 +38,6 @@ function defaultPartition(cpus: number): PartitionDescription {
     ffaVersion: '1.1',
   };
 }
-
-/** OP-TEE's UUID (thread_spmc.c my_uuid_words): an optee partition has it unless the file says otherwise. */
-const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
 
 export function normalizeWorld(input: WorldInput | undefined, source: ScenarioSource, problems: Problems): WorldDescription {
   const cpus = input?.cpus ?? DEFAULTS.cpus;

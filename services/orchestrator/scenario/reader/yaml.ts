@@ -5,7 +5,7 @@
  */
 import { isNode, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { ScenarioError, ScenarioSource, type ScenarioProblem } from '../errors.ts';
-import { SCENARIO_LIMITS } from '../schema.ts';
+import { SCENARIO_LIMITS } from '../value-shapes.ts';
 
 const YAML_HINTS: Readonly<Record<string, string>> = {
   DUPLICATE_KEY: 'a key may appear once in a mapping: remove or rename one',
