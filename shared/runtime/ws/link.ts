@@ -1,11 +1,15 @@
 /**
- * A welcomed link: one websocket to a named peer, carrying messages both ways. Inbound frames are
- * decoded and validated before use; a bad one is answered with a protocol-error frame and the
- * link keeps working, until too many bad frames in a row close it with 1008. Outbound frames go
- * through a bounded queue (backpressure: send() answers queue-full, never buffers without bound).
+ * A welcomed link: one websocket to a named peer, carrying messages both ways. Each websocket
+ * message is a batch of frames (wire/batch.ts, wire protocol 2). Inbound, each frame of a batch is
+ * decoded and validated alone, in order; a bad one is answered with a protocol-error frame and the
+ * others are handled as if they had come one by one, until too many bad frames in a row close the
+ * link with 1008 (the frames after that close are not handled). A message that is not a batch at
+ * all counts as one bad frame. Outbound frames go through a bounded queue that sends what a turn
+ * queued as batches (backpressure: send() answers queue-full, never buffers without bound).
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { decodeBatch } from '../../wire/batch.ts';
 import { decodeFrame, encodeFrame } from '../../wire/codec.ts';
 import { isMessageFrame } from '../../wire/frames.ts';
 import { type FrameError, validateFrame } from '../../wire/validate.ts';
@@ -23,7 +27,10 @@ export interface LinkEvents {
 export type LinkSendRefusal = 'queue-full' | 'closed';
 
 export interface LinkStats {
+  /** Frames received, a message that is not a batch counted as one. */
   framesIn: number;
+  /** Websocket messages received (batches, good or bad). */
+  batchesIn: number;
   framesOut: number;
   /** Bad frames received (each answered with a protocol error). */
   badFramesIn: number;
@@ -37,7 +44,7 @@ const OPEN = 1;
 const CLOSED = 3;
 
 export class Link {
-  readonly stats: LinkStats = { framesIn: 0, framesOut: 0, badFramesIn: 0, queueFullRefusals: 0 };
+  readonly stats: LinkStats = { framesIn: 0, batchesIn: 0, framesOut: 0, badFramesIn: 0, queueFullRefusals: 0 };
   private readonly queue: OutboundQueue;
   private consecutiveErrors = 0;
   private closed: Promise<void> | undefined;
@@ -49,8 +56,8 @@ export class Link {
     private readonly log: Logger,
     private readonly events: LinkEvents,
   ) {
-    this.queue = new OutboundQueue(socket, limits);
-    socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    this.queue = new OutboundQueue(socket, { ...limits, batchBytes: limits.maxPayloadBytes });
+    socket.on('message', (data, isBinary) => this.onBatch(data, isBinary));
     socket.on('close', (code, reason) => {
       this.queue.clear();
       this.events.onClose(code, reason.toString());
@@ -74,6 +81,11 @@ export class Link {
     return this.socket.bufferedAmount;
   }
 
+  /** Websocket messages sent (each a batch of frames). */
+  get batchesOut(): number {
+    return this.queue.batchesSent;
+  }
+
   /**
    * Queue a message for the peer. An invalid or oversize message is a bug of the sender and
    * throws; a full queue or a closed link is an outcome.
@@ -82,8 +94,8 @@ export class Link {
     const checked = validateFrame(message);
     if (!checked.ok) throw new TypeError(`sending an invalid ${message.kind} to ${this.peer.identity}: ${checked.reason}`);
     const frame = encodeFrame(message);
-    if (frame.length > this.limits.maxPayloadBytes) {
-      throw new RangeError(`${message.kind} of ${frame.length} bytes to ${this.peer.identity} exceeds maxPayload ${this.limits.maxPayloadBytes}`);
+    if (!this.queue.fits(frame.length)) {
+      throw new RangeError(`${message.kind} of ${frame.length} bytes to ${this.peer.identity} does not fit a batch within maxPayload ${this.limits.maxPayloadBytes}`);
     }
     const outcome = this.queue.push(frame);
     if (outcome === 'queued') {
@@ -94,13 +106,18 @@ export class Link {
     return outcome;
   }
 
-  /** Close cleanly; past the grace period the socket is terminated. Resolves once it is closed. */
+  /**
+   * Close cleanly; past the grace period the socket is terminated. Resolves once it is closed.
+   * What this turn queued goes out first (as far as the watermark allows), as it would have
+   * before the close had each frame been its own message.
+   */
   close(code: number, reason: string): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
       if (this.socket.readyState === CLOSED) {
         resolve();
         return;
       }
+      this.queue.flush();
       const grace = setTimeout(() => this.socket.terminate(), this.limits.closeGraceMs);
       this.socket.once('close', () => {
         clearTimeout(grace);
@@ -111,14 +128,30 @@ export class Link {
     return this.closed;
   }
 
-  private onFrame(data: WebSocket.RawData, isBinary: boolean): void {
+  private onBatch(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.closed) return;
-    this.stats.framesIn++;
+    this.stats.batchesIn++;
     if (!isBinary) {
-      this.refuseFrame({ ok: false, code: 'MALFORMED_FRAME', reason: 'text frame; frames are binary msgpack', ref: -1 });
+      this.stats.framesIn++;
+      this.refuseFrame({ ok: false, code: 'MALFORMED_FRAME', reason: 'text message; frames are binary msgpack', ref: -1 });
       return;
     }
-    const decoded = decodeFrame(payloadBytes(data));
+    const batch = decodeBatch(payloadBytes(data), this.limits.batchFrames);
+    if (!batch.ok) {
+      this.stats.framesIn++;
+      this.refuseFrame({ ok: false, code: 'MALFORMED_FRAME', reason: batch.reason, ref: -1 });
+      return;
+    }
+    for (const frame of batch.frames) {
+      // Too many bad frames in a row closed the link: the rest of the batch is not handled.
+      if (this.closed) return;
+      this.onFrame(frame);
+    }
+  }
+
+  private onFrame(bytes: Uint8Array): void {
+    this.stats.framesIn++;
+    const decoded = decodeFrame(bytes);
     if (!decoded.ok) {
       this.refuseFrame(decoded);
       return;
