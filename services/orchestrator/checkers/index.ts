@@ -45,7 +45,7 @@ class Analysis {
   }
 
   get latency(): Map<string, Sample[]> {
-    this.samples ??= latencySamples(this.entries, this.model, this.ledger);
+    this.samples ??= latencySamples(this.entries, this.model, this.ledger, this.index);
     return this.samples;
   }
 }

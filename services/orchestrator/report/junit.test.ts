@@ -92,7 +92,7 @@ function passingResultShape(): ScenarioResult {
     ended: 'done',
     steps: [],
     checks: [],
-    latency: { endToEnd: { count: 0, p50: 0, p90: 0, p99: 0, 'p99.9': 0, max: 0 }, hops: {} },
+    latency: { endToEnd: { count: 0, p50: 0, p90: 0, p99: 0, 'p99.9': 0, max: 0 }, hops: {}, parts: {} },
     faultsApplied: 0,
     historyEntries: 0,
     historyHash: '',

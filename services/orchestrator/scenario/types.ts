@@ -212,6 +212,11 @@ export interface LatencyReport {
   endToEnd: Percentiles;
   /** Per hop, e.g. 'set→sri-raise', 'sri-deliver→info-get', 'npi-inject→npi-deliver', 'npi-deliver→get', 'get→callback'. */
   hops: Record<string, Percentiles>;
+  /**
+   * Each hop's time split (services/orchestrator/checkers/latency.ts): transport, the hop's own
+   * frames in flight (send to delivery); protocol, the rest (handling, waiting for the protocol).
+   */
+  parts: Record<string, { transport: Percentiles; protocol: Percentiles }>;
 }
 
 export interface CheckResult {
