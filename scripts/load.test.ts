@@ -28,7 +28,7 @@ function parseResult(stdout: string): LoadResult {
 function assertWholeRun(load: LoadResult, sends: number): void {
   assert.deepEqual(Object.keys(load).sort(), [...RESULT_KEYS].sort());
   assert.deepEqual(Object.keys(load.stats).sort(), [...STATS_KEYS].sort());
-  assert.deepEqual(Object.keys(load.stats.latency).sort(), ['arrivalToSet', 'corrected', 'hops', 'uncorrected']);
+  assert.deepEqual(Object.keys(load.stats.latency).sort(), ['arrivalToSet', 'corrected', 'hops', 'parts', 'pastLivenessBound', 'uncorrected']);
   assert.deepEqual(load.checks.map((c) => [c.name, c.passed]), [['no-lost-notification', true], ['no-phantom-notification', true]]);
   assert.equal(load.stats.workload.arrivals, sends);
   assert.equal(load.stats.notifications.madePending, sends);

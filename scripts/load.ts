@@ -1,5 +1,5 @@
 /**
- * `ffa-world load` (issue 9, part 1): a world of N guests under the Xen-like hypervisor and the
+ * `ffa-world load`: a world of N guests under the Xen-like hypervisor and the
  * OP-TEE-like SPMC (services/orchestrator/load-test/load-world.ts), OP-TEE's SP notifying every guest at an
  * open-model rate, run by the scenario runner and judged by no-lost-notification and
  * no-phantom-notification (and an end-to-end p99 threshold when given), with the load statistics

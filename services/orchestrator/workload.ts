@@ -93,6 +93,9 @@ export class Workload {
     const limit = Math.min(WORKLOAD_ARRIVALS_MAX, this.step.count ?? Math.floor((this.step.durationNs ?? 0) / periodNs));
     const startNs = this.ctx.clock.nowNs();
     const pairs = this.step.senders.flatMap((sp) => this.step.receivers.map((vm) => ({ sp, vm }))).filter(({ sp, vm }) => this.usable.has(pairKey(sp, vm)));
+    // Each arrival's intended time, for latency corrected for coordinated omission
+    // (services/orchestrator/checkers/arrivals.ts): the sends that follow are arrivals 0, 1, ….
+    this.ctx.record({ event: 'workload-start', label: this.step.label, ratePerSecond: this.step.ratePerSecond, startNs });
     let index = 0;
     const next = () => {
       this.timer = undefined;

@@ -1,6 +1,8 @@
 /**
  * latency (design world.md §8): end to end, from the event that made a bit pending to the
- * receiver driver's callback (`notification-callback`), and per hop along the path of §2 "what a
+ * receiver driver's callback (`notification-callback`); for a workload's notifications also
+ * `corrected`, from the arrival's intended time to the callback, and `arrival→set`
+ * (arrivals.ts); and per hop along the path of §2 "what a
  * notification's life looks like":
  *   set → sri-raise (SPMC) → sri-deliver (at the hypervisor, or the bare-metal host)
  *   → info-get (the scheduler's INFO_GET answer listing the receiver) → npi-inject (hypervisor)
@@ -27,6 +29,7 @@ import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { LatencyReport, LatencyThresholds, Percentiles, WorldModel } from '../scenario/types.ts';
 import { evidenceOf, FailureList, outcomeOf, type CheckOutcome } from './evidence.ts';
 import { FFA_FIDS } from '../../../shared/ffa/function-ids.ts';
+import { workloadArrivals, type Arrivals } from './arrivals.ts';
 import { CallIndex, fidOfCall, type CallRecord } from './calls.ts';
 import { coveredNs, FrameFlights, type Interval } from './flights.ts';
 import type { Episode, NotificationAnalysis, PendingMaker } from './ledger.ts';
@@ -209,16 +212,27 @@ class Samples {
 }
 
 export const END_TO_END = 'end-to-end';
+export const CORRECTED = 'corrected';
+export const ARRIVAL_TO_SET = 'arrival→set';
 
-/** Every sample of every measure: end-to-end, each hop, and each hop's transport and protocol parts. */
-export function latencySamples(entries: readonly HistoryEntry[], model: WorldModel, analysis: NotificationAnalysis, calls = new CallIndex(entries)): Map<string, Sample[]> {
+/** Every sample of every measure: end-to-end, corrected, arrival→set, each hop, and each hop's transport and protocol parts. */
+export function latencySamples(
+  entries: readonly HistoryEntry[],
+  model: WorldModel,
+  analysis: NotificationAnalysis,
+  calls = new CallIndex(entries),
+  arrivals: Arrivals = workloadArrivals(entries, model),
+): Map<string, Sample[]> {
   const path = new PathIndex(entries, model);
   const transport = new TransportIndex(entries, model, calls, path.scheduler);
   const samples = new Samples();
   for (const episode of analysis.episodes) {
     if (!episode.delivery) continue;
     for (const set of episode.sets) {
+      const arrival = arrivals.byDelivery.get(set.at.seq);
+      if (arrival) samples.add(ARRIVAL_TO_SET, arrival.send, set.at, set.at.t - arrival.intendedNs);
       if (episode.callback) samples.add(END_TO_END, set.at, episode.callback);
+      if (episode.callback && arrival) samples.add(CORRECTED, arrival.send, episode.callback, episode.callback.t - arrival.intendedNs);
       const points = pathOf(path, model, set, episode);
       for (let index = 1; index < points.length; index++) {
         const from = points[index - 1] as Point;
@@ -250,12 +264,13 @@ export function latencyReportOf(samples: ReadonlyMap<string, Sample[]>): Latency
   const hops: Record<string, Percentiles> = {};
   const parts: LatencyReport['parts'] = {};
   for (const [measure, list] of samples) {
-    if (measure === END_TO_END) continue;
+    if (measure === END_TO_END || measure === CORRECTED || measure === ARRIVAL_TO_SET) continue;
     const [hop, part] = measure.split(':') as [string, string | undefined];
     if (part === undefined) hops[hop] = percentilesOf(list);
     else if (part === 'transport' || part === 'protocol') (parts[hop] ??= { transport: { ...EMPTY }, protocol: { ...EMPTY } })[part] = percentilesOf(list);
   }
-  return { endToEnd: percentilesOf(samples.get(END_TO_END) ?? []), hops, parts };
+  const of = (measure: string) => percentilesOf(samples.get(measure) ?? []);
+  return { endToEnd: of(END_TO_END), corrected: of(CORRECTED), arrivalToSet: of(ARRIVAL_TO_SET), hops, parts };
 }
 
 type PercentileName = keyof Omit<Percentiles, 'count'>;

@@ -67,7 +67,7 @@ function assertCountsAddUp(r: Run, sends: number): void {
 }
 
 function assertCorrectedNotBelowUncorrected(r: Run, ratePerSecond: number): void {
-  const latencies = sendLatencies(r.entries, r.model, { ratePerSecond });
+  const latencies = sendLatencies(r.entries, r.model);
   assert.equal(latencies.length, r.stats.workload.arrivals);
   const periodNs = 1e9 / ratePerSecond;
   latencies.forEach((l, index) => {

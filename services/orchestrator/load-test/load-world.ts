@@ -1,5 +1,5 @@
 /**
- * The load test's world (`ffa-world load`, issue 9): a scenario built in code, as YAML text read
+ * The load test's world (`ffa-world load`): a scenario built in code, as YAML text read
  * back through the loader (load.ts), so it is validated and normalized exactly as a file would be.
  *
  * - A Xen-like hypervisor, an OP-TEE-like SPMC (profile optee) with OP-TEE's logical SP 0x8001,

@@ -210,6 +210,14 @@ export interface Percentiles {
 export interface LatencyReport {
   /** SET (or an SP's internal send) → the receiver's callback. */
   endToEnd: Percentiles;
+  /**
+   * A workload's notifications: each arrival's intended time → the callback that covered it,
+   * corrected for coordinated omission (services/orchestrator/checkers/arrivals.ts); count 0
+   * without a workload.
+   */
+  corrected: Percentiles;
+  /** A workload's notifications: intended arrival → the SPMC made the bit pending. */
+  arrivalToSet: Percentiles;
   /** Per hop, e.g. 'set→sri-raise', 'sri-deliver→info-get', 'npi-inject→npi-deliver', 'npi-deliver→get', 'get→callback'. */
   hops: Record<string, Percentiles>;
   /**

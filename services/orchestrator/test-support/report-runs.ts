@@ -43,6 +43,8 @@ function baseResult(entries: readonly HistoryEntry[]): ScenarioResult {
     ],
     latency: {
       endToEnd: percentiles(169_000),
+      corrected: percentiles(0, 0),
+      arrivalToSet: percentiles(0, 0),
       hops: { 'set→sri-raise': percentiles(11_000), 'npi-deliver→get': percentiles(24_000) },
       parts: {
         'set→sri-raise': { transport: percentiles(0), protocol: percentiles(11_000) },
