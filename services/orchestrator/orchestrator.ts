@@ -78,6 +78,13 @@ class Orchestrator implements Component {
   private faultSerial = 0;
   /** Faults installed whose heal is still to come: the world is not idle while one is. */
   private pendingHeals = 0;
+  /** Delay rules installed, by rule id: how long each holds a frame back. */
+  private readonly delayOfRule = new Map<string, number>();
+  /**
+   * When the last interrupt frame a delay fault held back is due (runtime ns): until then a frame
+   * is in flight though nothing is recorded, so the world is quiet, not idle.
+   */
+  private delayedUntilNs = 0;
   private readonly workloads: Workload[] = [];
 
   constructor(
@@ -117,6 +124,7 @@ class Orchestrator implements Component {
   onObserve(events: readonly ObservedEvent[]): void {
     for (const { t, event } of events) {
       this.inbox.push({ t, event, consumed: false });
+      if (event.type === 'fault' && event.action === 'delay') this.delayedUntilNs = Math.max(this.delayedUntilNs, t + (this.delayOfRule.get(event.rule) ?? 0));
     }
     // Trimmed in halves, not one event at a time: a splice at the front moves the whole inbox, and
     // doing that per event made a long workload quadratic (64% of a 64-guest load run's CPU).
@@ -291,7 +299,22 @@ class Orchestrator implements Component {
     };
     const workload = new Workload(this.ctx, step, target);
     this.workloads.push(workload);
-    workload.start((summary) => finish(summary.refused === 0, shown(summary)));
+    workload.start((summary) => this.drain(step, (drained) => finish(summary.refused === 0, `${shown(summary)}; ${drained}`)));
+  }
+
+  /**
+   * After a workload's last arrival the world runs on until it is quiet (every bit it made
+   * pending delivered, or nothing left in flight that could deliver it) or the drain's bound
+   * passes. The `drain` record marks the end: no-lost-notification judges the workload's
+   * notifications there, so one delivered late is late (a latency figure), not lost.
+   */
+  private drain(step: Extract<Step, { kind: 'workload' }>, done: (detail: string) => void): void {
+    const startNs = this.ctx.clock.nowNs();
+    this.awaitQuiet(step.drainNs, (quiet) => {
+      const endNs = this.ctx.clock.nowNs();
+      this.ctx.record({ event: 'drain', label: step.label, startNs, endNs, quiet, boundNs: step.drainNs });
+      done(quiet ? `drained: quiet ${ms(endNs - startNs)} after the last arrival` : `the drain ended after ${ms(step.drainNs)} with the world still busy`);
+    });
   }
 
   // ---------------------------------------------------------------- faults
@@ -324,6 +347,7 @@ class Orchestrator implements Component {
     }
     const heal = plan.healAfterNs;
     if (heal !== null) this.pendingHeals++; // from now: the world is not idle until it heals
+    for (const rule of plan.rules) if (rule.then.action === 'delay') this.delayOfRule.set(rule.id, rule.then.byNs);
     world.installFaults(plan.rules, () => {
       this.ctx.record({ event: 'fault-installed', id: ruleId, fault: fault.kind, rules: plan.rules.map((r) => r.id), spec: shown(fault) });
       if (heal !== null) {
@@ -444,16 +468,21 @@ class Orchestrator implements Component {
   }
 
   private awaitIdle(finish: (passed: boolean, detail: string) => void): void {
+    this.awaitQuiet(IDLE_TIMEOUT_NS, (quiet) => finish(quiet, quiet ? `quiet for ${ms(IDLE_QUIET_NS[this.config.runtime])}` : `the world did not go quiet within ${ms(IDLE_TIMEOUT_NS)}`));
+  }
+
+  /** Until nothing was recorded or delivered for the quiet window and no fault awaits its heal (true), or `boundNs` passed (false). */
+  private awaitQuiet(boundNs: number, done: (quiet: boolean) => void): void {
     const quiet = IDLE_QUIET_NS[this.config.runtime];
-    const startNs = this.ctx.clock.nowNs();
+    const deadline = this.ctx.clock.nowNs() + boundNs;
     const poll = () => {
       const now = this.ctx.clock.nowNs();
-      const last = this.inbox.at(-1)?.t ?? 0;
-      if (now - last >= quiet && this.pendingHeals === 0) return finish(true, `quiet for ${ms(quiet)}`);
-      if (now - startNs > IDLE_TIMEOUT_NS) return finish(false, `the world did not go quiet within ${ms(IDLE_TIMEOUT_NS)}`);
-      this.ctx.setTimer(quiet, poll);
+      const last = Math.max(this.inbox.at(-1)?.t ?? 0, this.delayedUntilNs);
+      if (now - last >= quiet && this.pendingHeals === 0) return done(true);
+      if (now >= deadline) return done(false);
+      this.ctx.setTimer(Math.min(quiet, deadline - now), poll);
     };
-    this.ctx.setTimer(quiet, poll);
+    this.ctx.setTimer(Math.min(quiet, boundNs), poll);
   }
 
   /** The first unconsumed observed event since the cause step began, now or when it arrives. */

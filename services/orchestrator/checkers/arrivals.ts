@@ -8,6 +8,8 @@
  *   workload control messages to the SPMC after that is the workload's next arrival.
  * - The orchestrator → SPMC link is FIFO, so the SPMC's k-th delivery of a workload control
  *   message is the orchestrator's k-th send (a `drop` fault records no send, so it shifts none).
+ * - After the last arrival the workload drains (services/orchestrator/orchestrator.ts): its
+ *   `drain` record says when that ended and whether the world was quiet by then.
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { WorldModel } from '../scenario/types.ts';
@@ -20,6 +22,18 @@ export interface WorkloadStart {
   label: string;
   ratePerSecond: number;
   startNs: number;
+  /** Its drain (the orchestrator's `drain` record after its last arrival); null when the run ended first. */
+  drain: Drain | null;
+}
+
+/** After a workload's last arrival: until the world was quiet, or the drain's bound passed. */
+export interface Drain {
+  startNs: number;
+  endNs: number;
+  /** Quiet: nothing left in flight. Not quiet: the bound passed with the world still busy. */
+  quiet: boolean;
+  boundNs: number;
+  entry: HistoryEntry;
 }
 
 export interface Arrival {
@@ -53,7 +67,16 @@ function workloadStartOf(entry: HistoryEntry, model: WorldModel): WorkloadStart 
   const ratePerSecond = numberField(record.data, 'ratePerSecond');
   const startNs = numberField(record.data, 'startNs');
   if (ratePerSecond === null || ratePerSecond <= 0 || startNs === null) return null;
-  return { label: String(record.data['label']), ratePerSecond, startNs };
+  return { label: String(record.data['label']), ratePerSecond, startNs, drain: null };
+}
+
+function drainOf(entry: HistoryEntry, model: WorldModel): Drain | null {
+  const record = recordOf(entry);
+  if (!record || record.component !== model.orchestrator || record.event !== 'drain') return null;
+  const startNs = numberField(record.data, 'startNs');
+  const endNs = numberField(record.data, 'endNs');
+  if (startNs === null || endNs === null) return null;
+  return { startNs, endNs, quiet: record.data['quiet'] === true, boundNs: numberField(record.data, 'boundNs') ?? 0, entry };
 }
 
 /**
@@ -72,7 +95,9 @@ export function workloadArrivals(entries: readonly HistoryEntry[], model: WorldM
   let index = 0;
   for (const entry of entries) {
     const start = workloadStartOf(entry, model);
-    if (start) {
+    const drain = start ? null : drainOf(entry, model);
+    if (drain && current) current.drain = drain;
+    else if (start) {
       workloads.push(start);
       current = start;
       index = 0;

@@ -58,7 +58,7 @@ class Analysis {
 }
 
 const CHECKERS: Readonly<Record<CheckName, (analysis: Analysis, spec: CheckSpec) => CheckOutcome>> = {
-  'no-lost-notification': (a) => checkNoLostNotification(a.entries, a.model, a.ledger),
+  'no-lost-notification': (a) => checkNoLostNotification(a.entries, a.model, a.ledger, a.arrivals),
   'no-phantom-notification': (a) => checkNoPhantomNotification(a.model, a.index, a.ledger),
   'no-leak': (a) => checkNoLeak(a.entries, a.model, a.index),
   conformance: (a) => checkConformance(a.entries, a.model, a.index),

@@ -26,7 +26,7 @@
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
-import type { LatencyReport, LatencyThresholds, Percentiles, WorldModel } from '../scenario/types.ts';
+import type { LatencyReport, LatencyThresholds, PercentileName, Percentiles, WorldModel } from '../scenario/types.ts';
 import { evidenceOf, FailureList, outcomeOf, type CheckOutcome } from './evidence.ts';
 import { FFA_FIDS } from '../../../shared/ffa/function-ids.ts';
 import { workloadArrivals, type Arrivals } from './arrivals.ts';
@@ -273,7 +273,37 @@ export function latencyReportOf(samples: ReadonlyMap<string, Sample[]>): Latency
   return { endToEnd: of(END_TO_END), corrected: of(CORRECTED), arrivalToSet: of(ARRIVAL_TO_SET), hops, parts };
 }
 
-type PercentileName = keyof Omit<Percentiles, 'count'>;
+/** One measure's percentiles from a report: end-to-end, corrected, arrival→set, a hop or a hop's part. */
+export function percentilesOfMeasure(report: LatencyReport, measure: string): Percentiles | null {
+  if (measure === END_TO_END) return report.endToEnd;
+  if (measure === CORRECTED) return report.corrected;
+  if (measure === ARRIVAL_TO_SET) return report.arrivalToSet;
+  const [hop, part] = measure.split(':') as [string, string | undefined];
+  if (part === 'transport' || part === 'protocol') return report.parts[hop]?.[part] ?? null;
+  return part === undefined ? (report.hops[hop] ?? null) : null;
+}
+
+/** A threshold held against a run: the measured figure (null: no samples, which fails it). */
+export interface ThresholdVerdict {
+  measure: string;
+  percentile: PercentileName;
+  limitNs: number;
+  measuredNs: number | null;
+  count: number;
+  passed: boolean;
+}
+
+/** Each threshold against the report, as the latency check holds them (a figure at most its limit passes). */
+export function thresholdVerdicts(report: LatencyReport, thresholds: LatencyThresholds): ThresholdVerdict[] {
+  return Object.entries(thresholds).flatMap(([measure, limits]) => {
+    const p = percentilesOfMeasure(report, measure);
+    return (Object.entries(limits) as [PercentileName, number | undefined][]).flatMap(([percentile, limitNs]) => {
+      if (limitNs === undefined) return [];
+      const measuredNs = p && p.count > 0 ? p[percentile] : null;
+      return [{ measure, percentile, limitNs, measuredNs, count: p?.count ?? 0, passed: measuredNs !== null && measuredNs <= limitNs }];
+    });
+  });
+}
 
 /** The latency check: every threshold given holds (a measure with no samples fails). */
 export function checkLatency(samples: ReadonlyMap<string, Sample[]>, thresholds: LatencyThresholds | null): CheckOutcome {

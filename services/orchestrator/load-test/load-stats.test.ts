@@ -15,7 +15,7 @@ import { loadStats, percentilesOfNs, sendLatencies, type LoadStats } from './loa
 const SEED = 11;
 
 function world(overrides: Partial<LoadWorldOptions>): LoadWorldOptions {
-  return { guests: 8, vcpus: 2, cpus: 4, ratePerSecond: 2000, durationNs: null, count: 200, p99Ns: null, seed: SEED, runtime: 'sim', spmc: 'optee', ...overrides };
+  return { guests: 8, vcpus: 2, cpus: 4, ratePerSecond: 2000, durationNs: null, count: 200, thresholds: null, drainNs: null, seed: SEED, runtime: 'sim', spmc: 'optee', ...overrides };
 }
 
 interface Run {

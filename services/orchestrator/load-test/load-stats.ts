@@ -27,7 +27,7 @@
 import { createHistogram } from 'node:perf_hooks';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { CheckResult, LatencyReport, Percentiles, WorldModel } from '../scenario/types.ts';
-import { workloadArrivals, WORKLOAD_OPS, type Arrival } from '../checkers/arrivals.ts';
+import { workloadArrivals, WORKLOAD_OPS, type Arrival, type Drain } from '../checkers/arrivals.ts';
 import { measureLatency } from '../checkers/index.ts';
 import { analyseNotifications, outcomeOf, type NotificationAnalysis } from '../checkers/ledger.ts';
 import { numberField, recordOf, type RecordView } from '../checkers/records.ts';
@@ -96,6 +96,8 @@ export interface LoadStats {
     sentPerSecond: number;
     /** How late each send left after its intended time (the generator's own lag). */
     sendLag: Percentiles;
+    /** After the last arrival, until the world was quiet or the drain's bound passed; null when the run ended first. */
+    drain: { boundNs: number; afterLastArrivalNs: number; quiet: boolean } | null;
   };
   throughput: {
     offeredPerSecond: number;
@@ -345,6 +347,7 @@ export function loadStats(
       windowNs,
       sentPerSecond: arrivals > 1 && lastSend > startNs ? ((arrivals - 1) * 1e9) / (lastSend - startNs) : 0,
       sendLag: percentilesOfNs(s.arrivals.map((a) => a.send.t - a.intendedNs)),
+      drain: drainOf(s.arrivals[0]?.workload.drain ?? null),
     },
     throughput: {
       offeredPerSecond: spec.ratePerSecond,
@@ -374,6 +377,10 @@ export function loadStats(
     sri: interruptStats(s.gic, s.sriIntid, false, 0),
     npi: interruptStats(s.gic, s.npiIntid, true, s.npiIntid === null ? 0 : (s.virtualDeliveries.get(s.npiIntid) ?? 0)),
   };
+}
+
+function drainOf(drain: Drain | null): LoadStats['workload']['drain'] {
+  return drain ? { boundNs: drain.boundNs, afterLastArrivalNs: drain.endNs - drain.startNs, quiet: drain.quiet } : null;
 }
 
 /** The verdicts a load result carries: each check's name, verdict and one-line detail. */

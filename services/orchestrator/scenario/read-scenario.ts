@@ -58,6 +58,7 @@ import { pathText, ScenarioError, ScenarioSource, type Target, type ValuePath } 
 import {
   checkBranchOf,
   closest,
+  DEFAULT_DRAIN_NS,
   durationNs,
   expectationBranchOf,
   PERCENTILE_KEYS,
@@ -93,6 +94,7 @@ import type {
   VmDescription,
   WorldDescription,
 } from './types.ts';
+import { LATENCY_HOPS, LATENCY_MEASURES, latencyMeasureOf } from './types.ts';
 
 export { ScenarioError } from './errors.ts';
 export { scenarioJsonSchema, scenarioSchema } from './schema.ts';
@@ -810,6 +812,7 @@ function workloadStep(input: WorkloadInput, path: ValuePath, resolver: Resolver)
     ratePerSecond: ratePerSecond(input.rate) ?? 0,
     count: input.count ?? null,
     durationNs: input.duration === undefined ? null : ns(input.duration),
+    drainNs: input.drain === undefined ? DEFAULT_DRAIN_NS : ns(input.drain),
     label: `workload notifications at ${input.rate}, ${end}`,
   };
 }
@@ -911,11 +914,18 @@ function checkSpec(input: CheckInput, index: number, source: ScenarioSource): Ch
 }
 
 function thresholds(measures: Readonly<Record<string, Partial<Record<string, string>>>>, path: ValuePath, source: ScenarioSource): LatencyThresholds {
-  const entries = Object.entries(measures).map(([measure, limits]) => {
+  const entries = Object.entries(measures).map(([given, limits]) => {
+    const measure = latencyMeasureOf(given);
+    if (measure === null) {
+      const near = closest(given.replaceAll('->', '→'), LATENCY_MEASURES);
+      throw source.error([...path, given], `unknown latency measure ${given}${near ? ` (did you mean ${near}?)` : ''}: end-to-end, corrected, arrival→set, a hop (${LATENCY_HOPS.join(', ')}), or a hop's part, hop:transport or hop:protocol`, 'key');
+    }
     const set = PERCENTILE_KEYS.filter((key) => limits[key] !== undefined);
-    if (set.length === 0) throw source.error([...path, measure], `give at least one threshold: ${PERCENTILE_KEYS.join(', ')} (e.g. p99: 5ms)`);
+    if (set.length === 0) throw source.error([...path, given], `give at least one threshold: ${PERCENTILE_KEYS.join(', ')} (e.g. p99: 5ms)`);
     return [measure, Object.fromEntries(set.map((key) => [key, ns(limits[key] ?? '')]))] as const;
   });
+  const repeated = entries.find(([measure], index) => entries.findIndex(([other]) => other === measure) !== index);
+  if (repeated) throw source.error(path, `the measure ${repeated[0]} is given twice (once with -> for the arrow?)`);
   if (entries.length === 0) throw source.error(path, 'give at least one measure, e.g. { end-to-end: { p99: 5ms } }');
   return Object.fromEntries(entries);
 }

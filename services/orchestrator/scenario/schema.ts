@@ -15,6 +15,12 @@ import { z } from 'zod';
 import { FFA_ERROR_CODES, type FfaErrorName } from '../../../shared/ffa/index.ts';
 import { CHECK_NAMES } from './types.ts';
 
+/**
+ * A workload's drain when the scenario gives none: after its last arrival the world runs on until
+ * it is quiet or this long has passed (four times no-lost's default liveness bound of 500 ms).
+ */
+export const DEFAULT_DRAIN_NS = 2_000_000_000;
+
 export const SCENARIO_LIMITS = {
   /** Characters in a scenario file: far above any hand-written one, well below what slows the parser. */
   fileLength: 4 * 1024 * 1024,
@@ -477,6 +483,7 @@ const workloadStep = strict(
     rate: rate(),
     count: count().optional(),
     duration: duration().optional(),
+    drain: duration().optional(),
   },
   'a workload step',
 );
