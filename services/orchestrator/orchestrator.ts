@@ -299,21 +299,25 @@ class Orchestrator implements Component {
     };
     const workload = new Workload(this.ctx, step, target);
     this.workloads.push(workload);
-    workload.start((summary) => this.drain(step, (drained) => finish(summary.refused === 0, `${shown(summary)}; ${drained}`)));
+    workload.start((summary) => {
+      const { drainNs } = step;
+      if (drainNs === null) return finish(summary.refused === 0, shown(summary));
+      this.drain(step.label, drainNs, (drained) => finish(summary.refused === 0, `${shown(summary)}; ${drained}`));
+    });
   }
 
   /**
-   * After a workload's last arrival the world runs on until it is quiet (every bit it made
-   * pending delivered, or nothing left in flight that could deliver it) or the drain's bound
+   * After a load workload (one with `drain:`) the world runs on until it is quiet (every bit it
+   * made pending delivered, or nothing left in flight that could deliver it) or the drain's bound
    * passes. The `drain` record marks the end: no-lost-notification judges the workload's
    * notifications there, so one delivered late is late (a latency figure), not lost.
    */
-  private drain(step: Extract<Step, { kind: 'workload' }>, done: (detail: string) => void): void {
+  private drain(label: string, boundNs: number, done: (detail: string) => void): void {
     const startNs = this.ctx.clock.nowNs();
-    this.awaitQuiet(step.drainNs, (quiet) => {
+    this.awaitQuiet(boundNs, (quiet) => {
       const endNs = this.ctx.clock.nowNs();
-      this.ctx.record({ event: 'drain', label: step.label, startNs, endNs, quiet, boundNs: step.drainNs });
-      done(quiet ? `drained: quiet ${ms(endNs - startNs)} after the last arrival` : `the drain ended after ${ms(step.drainNs)} with the world still busy`);
+      this.ctx.record({ event: 'drain', label, startNs, endNs, quiet, boundNs });
+      done(quiet ? `drained: quiet ${ms(endNs - startNs)} after the last arrival` : `the drain ended after ${ms(boundNs)} with the world still busy`);
     });
   }
 

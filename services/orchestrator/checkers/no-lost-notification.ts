@@ -8,11 +8,12 @@
  * them), unless the world had gone quiet by then (model.quietAtEndNs): nothing is left that could
  * deliver it. A receiver that was destroyed, rebooted or crashed after the set excuses it.
  *
- * A workload's notification (arrivals.ts) is judged at its workload's drain instead: under an
- * open-model load the world may fall behind, and a queue is not a loss. It is lost when it was
- * still pending when the drain ended (the world quiet with nothing left to deliver it, or the
- * drain's bound passed); delivered later than the liveness bound before that, it is late, which
- * the latency figures and their thresholds judge, not this check (docs/load-and-benchmarks.md).
+ * A load workload's notification (one with `drain:`, arrivals.ts) is judged at the end of its
+ * drain instead: under an open-model load the world may fall behind, and a queue is not a loss.
+ * It is lost when it was still pending when the drain ended (the world quiet with nothing left to
+ * deliver it, or the drain's bound passed); delivered later than the liveness bound before that,
+ * it is late, which the latency figures and their thresholds judge, not this check
+ * (docs/load-and-benchmarks.md).
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { WorldModel } from '../scenario/types.ts';
@@ -83,7 +84,8 @@ function judgeAtDrain(model: WorldModel, analysis: NotificationAnalysis, episode
     : `when the workload's drain ended, its ${ms(drain.boundNs)} bound passed with the world still busy`;
   if (outcome === 'delivered') {
     const at = (episode.delivery as NonNullable<Episode['delivery']>).entry.t;
-    if (at > drain.endNs) return { failed: `still pending ${ended}; delivered ${ms(at - drain.endNs)} later (a longer drain tells very late from lost)`, undecided: false };
+    const after = drain.quiet ? 'by something that happened after the drain' : 'a longer drain tells very late from lost';
+    if (at > drain.endNs) return { failed: `still pending ${ended}; delivered ${ms(at - drain.endNs)} later (${after})`, undecided: false };
     return deadlineOf(model, episode.sets[0] as PendingMaker) < at ? { failed: null, undecided: false, late: true } : { failed: null, undecided: false };
   }
   return { failed: `never returned by a GET: still pending ${ended}`, undecided: false };

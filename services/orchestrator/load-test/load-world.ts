@@ -19,7 +19,7 @@ import { LIMITS as GIC_LIMITS } from '../../gic/config.ts';
 import { CONFIG_LIMITS as HYPERVISOR_LIMITS } from '../../hypervisor/config.ts';
 import { CONFIG_LIMITS as SPMC_LIMITS } from '../../spmc/config.ts';
 import { readScenarioText } from '../scenario/read-scenario.ts';
-import { SCENARIO_LIMITS } from '../scenario/schema.ts';
+import { DEFAULT_DRAIN_NS, SCENARIO_LIMITS } from '../scenario/schema.ts';
 import type { LatencyThresholds, Scenario, SpmcProfile } from '../scenario/types.ts';
 
 /** OP-TEE's logical SP (thread_spmc.c). */
@@ -85,7 +85,7 @@ export function loadScenarioInput(options: LoadWorldOptions): Record<string, unk
     receivers: 'all',
     rate: `${options.ratePerSecond}/s`,
     ...(options.count !== null ? { count: options.count } : { duration: durationText(options.durationNs ?? 0) }),
-    ...(options.drainNs === null ? {} : { drain: durationText(options.drainNs) }),
+    drain: durationText(options.drainNs ?? DEFAULT_DRAIN_NS),
   };
   const checks: unknown[] = ['no-lost-notification', 'no-phantom-notification'];
   const thresholds = Object.entries(options.thresholds ?? {}).map(([measure, limits]) => [measure, Object.fromEntries(Object.entries(limits).map(([p, ns]) => [p, durationText(Math.round(ns))]))]);

@@ -58,7 +58,6 @@ import { pathText, ScenarioError, ScenarioSource, type Target, type ValuePath } 
 import {
   checkBranchOf,
   closest,
-  DEFAULT_DRAIN_NS,
   durationNs,
   expectationBranchOf,
   PERCENTILE_KEYS,
@@ -812,7 +811,7 @@ function workloadStep(input: WorkloadInput, path: ValuePath, resolver: Resolver)
     ratePerSecond: ratePerSecond(input.rate) ?? 0,
     count: input.count ?? null,
     durationNs: input.duration === undefined ? null : ns(input.duration),
-    drainNs: input.drain === undefined ? DEFAULT_DRAIN_NS : ns(input.drain),
+    drainNs: input.drain === undefined ? null : ns(input.drain),
     label: `workload notifications at ${input.rate}, ${end}`,
   };
 }

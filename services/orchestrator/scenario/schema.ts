@@ -16,8 +16,8 @@ import { FFA_ERROR_CODES, type FfaErrorName } from '../../../shared/ffa/index.ts
 import { CHECK_NAMES } from './types.ts';
 
 /**
- * A workload's drain when the scenario gives none: after its last arrival the world runs on until
- * it is quiet or this long has passed (four times no-lost's default liveness bound of 500 ms).
+ * `ffa-world load`'s drain when none is given: after the workload the world runs on until it is
+ * quiet or this long has passed (four times no-lost's default liveness bound of 500 ms).
  */
 export const DEFAULT_DRAIN_NS = 2_000_000_000;
 

@@ -131,11 +131,13 @@ export type Step = StepBase &
         count: number | null;
         durationNs: number | null;
         /**
-         * After the last arrival the step waits until the world is quiet or this long has passed;
-         * its notifications still pending then are lost, those delivered later than the liveness
-         * bound are late (a latency figure), not lost (no-lost-notification.ts).
+         * `drain:`, which makes it a load workload: after its window the step waits until the
+         * world is quiet or this long has passed, and its notifications still pending then are
+         * lost while those delivered later than the liveness bound are late (a latency figure),
+         * not lost (no-lost-notification.ts). Null: no drain; the step ends with its window and
+         * its notifications are judged by the liveness bound like any other.
          */
-        drainNs: number;
+        drainNs: number | null;
       }
     | { kind: 'fault'; fault: FaultSpec }
   );
