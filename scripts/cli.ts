@@ -121,7 +121,7 @@ cli
   .option('--guests-per-worker <n>', 'ws: guests sharing one worker thread (default: the guests spread over 4 workers)')
   .option('--p99 <ms>', 'a threshold on the corrected end-to-end p99, in ms: the same as --threshold \'p99<MSms\'')
   .option('--threshold <t>', 'a latency threshold, repeatable: [MEASURE] PERCENTILE<DURATION, e.g. \'p99<50ms\', \'end-to-end p99<20ms\', \'sri-deliver->info-get:protocol p99<5ms\' (MEASURE: corrected, the default; end-to-end; arrival->set; a hop; hop:transport; hop:protocol)')
-  .option('--drain <d>', 'after the last arrival, run on until the world is quiet or this long has passed; a notification still pending then is lost (default 2s)')
+  .option('--drain <d>', 'after the last arrival, run on until the world is quiet or this long has passed; a notification still pending then is lost (default 10s)')
   .example('ffa-world load --guests 64 --rate 5000/s --duration 2s --runtime ws')
   .action(async (options: Record<string, unknown>) => {
     const parsed = parseLoadOptions(options);

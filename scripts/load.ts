@@ -324,7 +324,8 @@ function printHops(latency: LoadStats['latency']): void {
 /** The workload's drain, late notifications, and each threshold's verdict. */
 function printVerdicts(load: LoadResult): void {
   const { drain } = load.stats.workload;
-  if (drain) console.log(`  drain: ${drain.quiet ? `quiet ${ms(drain.afterLastArrivalNs)} after the last arrival (bound ${durationText(drain.boundNs)})` : `its ${durationText(drain.boundNs)} bound (--drain) passed with the world still busy`}`);
+  const pending = drain?.settled ? '' : ', notifications still pending';
+  if (drain) console.log(`  drain: ${drain.quiet ? `quiet ${ms(drain.afterLastArrivalNs)} after the last arrival${pending} (bound ${durationText(drain.boundNs)})` : `its ${durationText(drain.boundNs)} bound (--drain) passed with the world still busy`}`);
   const late = load.stats.latency.pastLivenessBound;
   if (late.sends > 0) console.log(`  late: ${late.sends} sends called back more than the ${ms(late.boundNs)} liveness bound after their set: late, not lost (hold latency with --threshold)`);
   for (const check of load.checks) if (check.name !== 'latency') console.log(`  ${check.passed ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`);

@@ -32,6 +32,8 @@ export interface Drain {
   endNs: number;
   /** Quiet: nothing left in flight. Not quiet: the bound passed with the world still busy. */
   quiet: boolean;
+  /** Whether the orchestrator had seen every notification the workload made pending delivered (workload.ts DeliveryWatch). */
+  settled: boolean;
   boundNs: number;
   entry: HistoryEntry;
 }
@@ -76,7 +78,7 @@ function drainOf(entry: HistoryEntry, model: WorldModel): Drain | null {
   const startNs = numberField(record.data, 'startNs');
   const endNs = numberField(record.data, 'endNs');
   if (startNs === null || endNs === null) return null;
-  return { startNs, endNs, quiet: record.data['quiet'] === true, boundNs: numberField(record.data, 'boundNs') ?? 0, entry };
+  return { startNs, endNs, quiet: record.data['quiet'] === true, settled: record.data['settled'] === true, boundNs: numberField(record.data, 'boundNs') ?? 0, entry };
 }
 
 /**

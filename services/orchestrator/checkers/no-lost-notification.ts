@@ -123,6 +123,8 @@ export function checkNoLostNotification(entries: readonly HistoryEntry[], model:
   let late = 0;
   /** Workload notifications delivered past the liveness bound but within their drain: late, not lost. */
   let lateNotLost = 0;
+  /** Workload notifications delivered only after their drain ended: lost, though they did arrive. */
+  let afterDrain = 0;
   for (const episode of analysis.episodes) {
     const drain = drainOf(arrivals, episode);
     const verdict = drain ? judgeAtDrain(model, analysis, episode, drain) : judge(model, analysis, episode);
@@ -131,6 +133,7 @@ export function checkNoLostNotification(entries: readonly HistoryEntry[], model:
     if (verdict.late && verdict.failed === null) lateNotLost++;
     else if (verdict.late) late++;
     if (verdict.failed === null) continue;
+    if (drain && episode.delivery) afterDrain++;
     const first = episode.sets[0] as PendingMaker;
     const { what, endpoints } = describe(model, episode);
     // The window the bit had: to its deadline, or for a workload's, to the end of its drain.
@@ -141,7 +144,8 @@ export function checkNoLostNotification(entries: readonly HistoryEntry[], model:
     failures.add({ message: `${what} ${verdict.failed}`, bit: episode.bit, endpoints, events: evidenceOf(shown) });
   }
   const pendingNote = undecided > 0 ? `, ${undecided} still pending when the run ended before their deadline` : '';
-  const lateNote = late > 0 ? ` (${late} of them past the ${model.livenessBoundNs / 1e6} ms liveness bound)` : '';
+  const lateNotes = [late > 0 ? `${late} of them past the ${model.livenessBoundNs / 1e6} ms liveness bound` : '', afterDrain > 0 ? `${afterDrain} of them only after their workload's drain ended` : ''].filter((note) => note !== '');
+  const lateNote = lateNotes.length > 0 ? ` (${lateNotes.join('; ')})` : '';
   const lateNotLostNote = lateNotLost > 0 ? `; ${lateNotLost} workload notifications delivered past the ${model.livenessBoundNs / 1e6} ms liveness bound before their drain ended: late, not lost (the latency figures hold them)` : '';
   // A delivery past the bound fails the check as a lost one does, but a reader must see which it was.
   const noun = late === 0 ? 'lost notifications' : late === failures.total ? 'late notifications' : 'lost or late notifications';

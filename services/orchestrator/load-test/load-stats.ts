@@ -97,7 +97,7 @@ export interface LoadStats {
     /** How late each send left after its intended time (the generator's own lag). */
     sendLag: Percentiles;
     /** After the last arrival, until the world was quiet or the drain's bound passed; null when the run ended first. */
-    drain: { boundNs: number; afterLastArrivalNs: number; quiet: boolean } | null;
+    drain: { boundNs: number; afterLastArrivalNs: number; quiet: boolean; settled: boolean } | null;
   };
   throughput: {
     offeredPerSecond: number;
@@ -380,7 +380,7 @@ export function loadStats(
 }
 
 function drainOf(drain: Drain | null): LoadStats['workload']['drain'] {
-  return drain ? { boundNs: drain.boundNs, afterLastArrivalNs: drain.endNs - drain.startNs, quiet: drain.quiet } : null;
+  return drain ? { boundNs: drain.boundNs, afterLastArrivalNs: drain.endNs - drain.startNs, quiet: drain.quiet, settled: drain.settled } : null;
 }
 
 /** The verdicts a load result carries: each check's name, verdict and one-line detail. */
