@@ -34,6 +34,7 @@ describe('late is not lost (load runs, sim)', () => {
     const world = options({ thresholds: { corrected: { max: 50_000 } } });
     const first = await run(world);
     assert.equal(checkNamed(first.result.checks, 'no-lost-notification').detail, '40 notifications, 40 delivered', 'with the default bound of 500 ms none is late');
+    assert.match(first.result.steps[0]?.detail ?? '', /; drained: quiet [\d.]+ ms after the last arrival$/, 'every notification seen delivered, then quiet');
     const scenario = readScenarioText(stringify(loadScenarioInput(world)), 'late-and-lost.yaml');
     const { ended, wallMs, historyEntries, historyHash } = first.result;
     const judged = await judgeRun(scenario, { runtime: 'sim', seed: SEED, replay: '', livenessBoundNs: 50_000 }, first.entries, { ended, wallMs, trouble: [], historyEntries, historyHash }, null);
@@ -57,6 +58,7 @@ describe('late is not lost (load runs, sim)', () => {
     assert.match(noLost.failures[0]?.message ?? '', /^notification 0 \(sp bitmap\) for g1 never returned by a GET: still pending when the workload's drain ended [\d.]+ ms after its last arrival, the world quiet with nothing left in flight to deliver it$/);
     assert.ok(noLost.failures[0]?.events.some((e) => e.what.includes('"event":"drain"')), 'the drain record is evidence');
     assert.ok(noLost.failures[0]?.events.some((e) => e.what.startsWith('fault drop')), 'the fault is evidence');
+    assert.match(result.steps[0]?.detail ?? '', /; the world went quiet [\d.]+ ms after the last arrival with notifications still pending$/, 'the orchestrator never saw g1 get its bit');
     assert.equal(failedOnlyThresholds(result), false, 'a lost notification is a correctness failure');
     const others = result.checks.filter((c) => c.name !== 'no-lost-notification');
     assert.ok(others.every((c) => c.passed), JSON.stringify(others));
