@@ -2,7 +2,8 @@
  * `ffa-world run FILE…` (design world.md §9): load every scenario first (an invalid one is exit 2
  * before anything runs), run each under its runtime and seed, print a short summary (or the
  * format page's result objects with --json), write each run's outputs, and optionally JUnit XML.
- * Exit status: 0 all passed, 1 something failed, 2 a scenario is invalid.
+ * Exit status: 0 all passed, 1 something failed, 2 a scenario is invalid, 3 the only failures
+ * were latency thresholds missed (runner.ts failedOnlyThresholds: slow is not wrong).
  */
 import { randomInt } from 'node:crypto';
 import { Presets, SingleBar } from 'cli-progress';
@@ -13,7 +14,7 @@ import { linkLatest, runFolder } from './cli/run-store.ts';
 import { fileURLToPath } from 'node:url';
 import { junitXml } from '../services/orchestrator/report/index.ts';
 import { readScenarioFile, ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
-import { runScenario } from '../services/orchestrator/run/runner.ts';
+import { failedOnlyThresholds, runScenario } from '../services/orchestrator/run/runner.ts';
 import type { TraceDetail } from '../services/orchestrator/report/trace-detail.ts';
 import { describeFault, swarmProfile } from '../services/orchestrator/swarm.ts';
 import type { Percentiles, Scenario, ScenarioResult } from '../services/orchestrator/scenario/types.ts';
@@ -33,7 +34,7 @@ export interface RunCommand {
   trace?: TraceDetail;
 }
 
-export const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
+export const EXIT = { passed: 0, failed: 1, invalid: 2, thresholdsMissed: 3 } as const;
 
 /** What `npm start` and `ffa-world default` run. */
 export const DEFAULT_WORLD_FILE = relative(process.cwd(), fileURLToPath(new URL('../scenarios/default-world.yaml', import.meta.url)));
@@ -169,5 +170,6 @@ export async function runScenarioFiles(command: RunCommand): Promise<number> {
     mkdirSync(dirname(command.junit), { recursive: true });
     writeFileSync(command.junit, junitXml(results));
   }
-  return results.every((r) => r.passed) ? EXIT.passed : EXIT.failed;
+  if (results.every((r) => r.passed)) return EXIT.passed;
+  return results.every((r) => r.passed || failedOnlyThresholds(r)) ? EXIT.thresholdsMissed : EXIT.failed;
 }

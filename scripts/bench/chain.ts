@@ -38,7 +38,7 @@ export const LOAD_GUESTS = 64;
 
 /** Worker threads the ws runtime runs a loaded world of `guests` on, placed as the supervisor places them. */
 export function loadWorldThreads(guests: number): number {
-  const options = { guests, vcpus: 2, cpus: 4, ratePerSecond: 1000, durationNs: 1e9, count: null, p99Ns: null, seed: 7, runtime: 'ws', spmc: 'optee', serviceTimes: null } as const;
+  const options = { guests, vcpus: 2, cpus: 4, ratePerSecond: 1000, durationNs: 1e9, count: null, thresholds: null, drainNs: null, seed: 7, runtime: 'ws', spmc: 'optee', serviceTimes: null } as const;
   const { scenario } = buildLoadScenario(options);
   const spec = buildWorldSpec(scenario, 7, orchestratorConfig(scenario, 'ws', 7));
   return workerGroups(spec, defaultGuestsPerWorker(guests)).length;

@@ -5,6 +5,7 @@
  * Every fault applied is an event in the history: fault-installed, fault-healed, fault-refused,
  * and `swarm` for the faults a swarm drew.
  */
+import type { HistoryEvent } from '../../shared/runtime/history.ts';
 import type { ComponentContext, WorldControl } from '../../shared/runtime/component.ts';
 import type { OrchestratorAwaiting } from './awaiting.ts';
 import { type OrchestratorConfig, vmRequest } from './config.ts';
@@ -24,9 +25,22 @@ export class FaultApplier {
     private readonly awaiting: OrchestratorAwaiting,
   ) {}
 
+  /** Delay rules installed, by rule id: how long each holds a frame back. */
+  private readonly delayOfRule = new Map<string, number>();
+  /**
+   * When the last interrupt frame a delay fault held back is due (runtime ns): until then a frame
+   * is in flight though nothing is recorded, so the world is quiet, not idle.
+   */
+  delayedUntilNs = 0;
+
   /** Whether a fault's heal is still to come (a held interrupt is quiet, not done). */
   get healing(): boolean {
     return this.pendingHeals > 0;
+  }
+
+  /** An observed event: a delay fault applied moves when the world can next be idle. */
+  observe(t: number, event: HistoryEvent): void {
+    if (event.type === 'fault' && event.action === 'delay') this.delayedUntilNs = Math.max(this.delayedUntilNs, t + (this.delayOfRule.get(event.rule) ?? 0));
   }
 
   /** Applies `fault` as rule `<id>:<kind>#<serial>`; `finish` once it is in place (or refused). `where` names a swarm's draw. */
@@ -58,6 +72,7 @@ export class FaultApplier {
     }
     const heal = plan.healAfterNs;
     if (heal !== null) this.pendingHeals++; // from now: the world is not idle until it heals
+    for (const rule of plan.rules) if (rule.then.action === 'delay') this.delayOfRule.set(rule.id, rule.then.byNs);
     world.installFaults(plan.rules, () => {
       this.ctx.record({ event: 'fault-installed', id: ruleId, fault: fault.kind, rules: plan.rules.map((r) => r.id), spec: shown(fault) });
       if (heal !== null) {

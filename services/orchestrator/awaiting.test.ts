@@ -14,7 +14,7 @@ import type { Endpoint, Step } from './scenario/types.ts';
 const MS = 1_000_000;
 const VM1: Endpoint = { kind: 'vm', name: 'vm1', id: 1 };
 const at = { file: 'test.yaml', line: 1, column: 1 };
-const workload: Step = { index: 0, label: 'workload', location: at, kind: 'workload', senders: [0x8001], receivers: ['vm1'], ratePerSecond: 1, count: 1, durationNs: null };
+const workload: Step = { index: 0, label: 'workload', location: at, kind: 'workload', senders: [0x8001], receivers: ['vm1'], ratePerSecond: 1, count: 1, durationNs: null, drainNs: null };
 const callback = (notification: number, withinNs = 1_000 * MS): Extract<Step, { kind: 'await-callback' }> => ({
   index: 1,
   label: `callback ${notification}`,

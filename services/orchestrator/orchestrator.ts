@@ -57,6 +57,10 @@ class Orchestrator implements Component {
 
   onObserve(events: readonly ObservedEvent[]): void {
     this.awaiting.observe(events);
+    for (const { t, event } of events) {
+      this.faults.observe(t, event);
+      for (const workload of this.workloads) workload.observe(t, event);
+    }
   }
 
   // ---------------------------------------------------------------- steps
@@ -92,7 +96,7 @@ class Orchestrator implements Component {
    */
   private finish(): void {
     for (const workload of this.workloads) workload.stop();
-    this.awaiting.awaitIdle(() => this.faults.healing, (quiet) => this.ctx.record({ event: 'done', quiet, atNs: this.ctx.clock.nowNs() }));
+    this.awaiting.awaitIdle(this.faults, (quiet) => this.ctx.record({ event: 'done', quiet, atNs: this.ctx.clock.nowNs() }));
   }
 
   private execute(step: Step, finish: Finish): void {
@@ -104,7 +108,7 @@ class Orchestrator implements Component {
       case 'await-probe':
         return this.awaiting.awaitEvent(step, finish);
       case 'await-idle':
-        return this.awaiting.awaitIdle(() => this.faults.healing, finish);
+        return this.awaiting.awaitIdle(this.faults, finish);
       case 'expect-none-interrupt':
         return this.awaiting.expectNone(step, finish);
       case 'vm':
@@ -178,7 +182,29 @@ class Orchestrator implements Component {
     };
     const workload = new Workload(this.ctx, step, target, this.awaiting);
     this.workloads.push(workload);
-    workload.start((summary) => finish(summary.refused === 0, shown(summary)));
+    workload.start((summary) => {
+      const { drainNs } = step;
+      if (drainNs === null) return finish(summary.refused === 0, shown(summary));
+      this.drain(step.label, drainNs, workload, (drained) => finish(summary.refused === 0, `${shown(summary)}; ${drained}`));
+    });
+  }
+
+  /**
+   * After a load workload (one with `drain:`) the world runs on until it is quiet, every bit it
+   * made pending seen delivered (or, with one not seen delivered, quiet for longer: nothing left
+   * in flight that could deliver it), or the drain's bound passes. The `drain` record marks the
+   * end: no-lost-notification judges the workload's notifications there, so one delivered late
+   * is late (a latency figure), not lost.
+   */
+  private drain(label: string, boundNs: number, workload: Workload, done: (detail: string) => void): void {
+    const startNs = this.ctx.clock.nowNs();
+    this.awaiting.awaitQuiet(boundNs, this.faults, (quiet) => {
+      const endNs = this.ctx.clock.nowNs();
+      const settled = workload.settled();
+      this.ctx.record({ event: 'drain', label, startNs, endNs, quiet, settled, boundNs });
+      const how = !quiet ? `the drain ended after ${ms(boundNs)} with the world still busy` : settled ? `drained: quiet ${ms(endNs - startNs)} after the last arrival` : `the world went quiet ${ms(endNs - startNs)} after the last arrival with notifications still pending`;
+      done(how);
+    }, () => workload.settled());
   }
 }
 

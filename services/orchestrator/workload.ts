@@ -10,6 +10,7 @@
  *   (the guest's `notify-request` control: ffa_notify_request, which binds it at the SPMC).
  */
 import type { ComponentContext, TimerHandle } from '../../shared/runtime/component.ts';
+import type { HistoryEvent } from '../../shared/runtime/history.ts';
 import type { Message } from '../../shared/protocol/messages.ts';
 import type { OrchestratorAwaiting } from './awaiting.ts';
 import type { SpBehaviour, Step } from './scenario/types.ts';
@@ -40,8 +41,53 @@ const BIND_TIMEOUT_NS = 10_000_000_000;
 /** Bound on arrivals of one workload (a count or a duration may not ask for more). */
 export const WORKLOAD_ARRIVALS_MAX = 10_000_000;
 
+/** The SPMC's component name: the workload's arrivals go to it. */
+const SPMC = 'spmc';
+
+/** The SPMC's records of a workload control message it handled (sp-behaviours.ts), one per arrival. */
+const SPMC_WORKLOAD_RECORDS: ReadonlySet<string> = new Set(['optee-notif-send', 'notifier-set']);
+
+/**
+ * What the orchestrator sees of a workload's notifications, for its drain: every arrival handled
+ * at the SPMC, and for each receiver whether a GET returned bits to its driver after the last
+ * bit the SPMC made pending for it. Under ws the components' reports reach the orchestrator late
+ * and out of order, so silence alone is a weak sign that nothing is left in flight.
+ */
+class DeliveryWatch {
+  private handledAtSpmc = 0;
+  private readonly lastSetNs = new Map<number, number>();
+  private readonly lastGetNs = new Map<number, number>();
+
+  constructor(
+    private readonly vmIds: ReadonlyMap<string, number>,
+    private readonly spmc: string,
+  ) {}
+
+  observe(t: number, event: HistoryEvent): void {
+    if (event.type !== 'record') return;
+    const name = event.data['event'];
+    if (event.component === this.spmc && typeof name === 'string' && SPMC_WORKLOAD_RECORDS.has(name)) {
+      this.handledAtSpmc++;
+      const vm = event.data['vm'] ?? event.data['receiver'];
+      if (event.data['outcome'] === 'sent' && typeof vm === 'number') this.lastSetNs.set(vm, Math.max(t, this.lastSetNs.get(vm) ?? t));
+      return;
+    }
+    const vm = this.vmIds.get(event.component);
+    const returned = (key: string) => typeof event.data[key] === 'string' && event.data[key] !== '0x0';
+    if (vm !== undefined && name === 'notification-get' && (returned('sp') || returned('vm'))) this.lastGetNs.set(vm, Math.max(t, this.lastGetNs.get(vm) ?? t));
+  }
+
+  /** Every arrival sent reached the SPMC, and no receiver has a bit made pending after its last GET that returned any. */
+  settled(sent: number): boolean {
+    if (this.handledAtSpmc < sent) return false;
+    for (const [vm, setNs] of this.lastSetNs) if (setNs >= (this.lastGetNs.get(vm) ?? -1)) return false;
+    return true;
+  }
+}
+
 export class Workload {
   private readonly summary: WorkloadSummary = { sent: 0, refused: 0, bound: 0 };
+  private readonly watch: DeliveryWatch;
   private readonly usable = new Set<string>();
   private timer: TimerHandle | undefined;
   private stopped = false;
@@ -52,7 +98,19 @@ export class Workload {
     private readonly step: WorkloadStep,
     private readonly target: WorkloadTarget,
     private readonly answers: BindAnswers,
-  ) {}
+  ) {
+    this.watch = new DeliveryWatch(target.vmIds, SPMC);
+  }
+
+  /** Every event the orchestrator observes, for the drain (DeliveryWatch). */
+  observe(t: number, event: HistoryEvent): void {
+    this.watch.observe(t, event);
+  }
+
+  /** Whether, as far as the orchestrator has seen, every notification this workload made pending has been delivered. */
+  settled(): boolean {
+    return this.watch.settled(this.summary.sent);
+  }
 
   /** Bind what needs binding, then run the arrivals; `onDone` when the last is sent (or it stops). */
   start(onDone: (summary: WorkloadSummary) => void): void {
@@ -94,6 +152,9 @@ export class Workload {
     const limit = Math.min(WORKLOAD_ARRIVALS_MAX, this.step.count ?? Math.floor((this.step.durationNs ?? 0) / periodNs));
     const startNs = this.ctx.clock.nowNs();
     const pairs = this.step.senders.flatMap((sp) => this.step.receivers.map((vm) => ({ sp, vm }))).filter(({ sp, vm }) => this.usable.has(pairKey(sp, vm)));
+    // Each arrival's intended time, for latency corrected for coordinated omission
+    // (services/orchestrator/checkers/arrivals.ts): the sends that follow are arrivals 0, 1, ….
+    this.ctx.record({ event: 'workload-start', label: this.step.label, ratePerSecond: this.step.ratePerSecond, startNs });
     let index = 0;
     const next = () => {
       this.timer = undefined;
@@ -118,7 +179,7 @@ export class Workload {
       this.target.spBehaviours.get(sp) === 'optee'
         ? { kind: 'control', op: 'optee-notif-send', data: { vm: receiver, cpu } }
         : { kind: 'control', op: 'notifier-set', data: { sp, receiver, bitmap: `0x${(1n << BigInt(WORKLOAD_NOTIFICATION_ID)).toString(16)}`, cpu } };
-    this.ctx.send('spmc', message);
+    this.ctx.send(SPMC, message);
     this.summary.sent++;
   }
 }

@@ -1,14 +1,15 @@
 /**
- * The load test's world (`ffa-world load`, issue 9): a scenario built in code, as YAML text read
+ * The load test's world (`ffa-world load`): a scenario built in code, as YAML text read
  * back through the scenario reader (scenario/reader/), so it is validated and normalized exactly as a file would be.
  *
  * - A Xen-like hypervisor, an OP-TEE-like SPMC (profile optee) with OP-TEE's logical SP 0x8001,
  *   N guests g1..gN (linux-6.10, V vCPUs, OP-TEE's client on; FF-A IDs 1..N), `cpus` CPUs.
  * - Steps: a `workload: notifications` from 0x8001 to every guest at R/s, for D or C
  *   notifications (open model: arrival i is due at start + i / R, services/orchestrator/workload.ts),
- *   then `await: idle`.
- * - Checks: no-lost-notification, no-phantom-notification, and a latency threshold on the
- *   end-to-end p99 when one is given.
+ *   then its drain: the world runs on until it is quiet or the drain's bound passes.
+ * - Checks: no-lost-notification (a notification still pending when the drain ended is lost; one
+ *   delivered late is not), no-phantom-notification, and the latency thresholds given (any
+ *   measure: corrected, end-to-end, a hop, a hop's transport or protocol part).
  *
  * The world builder sizes the SPMC's VM slots and the GIC's VM table to the number of VMs; the
  * components' own bounds cap how many guests a world may hold (`loadWorldCapacity`).
@@ -20,8 +21,8 @@ import { DEFAULT_VARIANT } from '../../guest/variants.ts';
 import { CONFIG_LIMITS as HYPERVISOR_LIMITS } from '../../hypervisor/config.ts';
 import { CONFIG_LIMITS as SPMC_LIMITS } from '../../spmc/config.ts';
 import { readScenarioText } from '../scenario/reader/index.ts';
-import { SCENARIO_LIMITS } from '../scenario/value-shapes.ts';
-import type { Scenario, SpmcProfile } from '../scenario/types.ts';
+import { DEFAULT_DRAIN_NS, SCENARIO_LIMITS } from '../scenario/value-shapes.ts';
+import type { LatencyThresholds, Scenario, SpmcProfile } from '../scenario/types.ts';
 
 /** Guest names: g1..gN. */
 export const GUEST_PREFIX = 'g';
@@ -35,8 +36,10 @@ export interface LoadWorldOptions {
   /** Exactly one of durationNs and count. */
   durationNs: number | null;
   count: number | null;
-  /** Threshold on the end-to-end p99 (ns): adds `{ latency: { end-to-end: { p99 } } }`. */
-  p99Ns: number | null;
+  /** Latency thresholds (ns) by measure and percentile: the scenario's `{ latency: … }` check. */
+  thresholds: LatencyThresholds | null;
+  /** The workload's drain (ns); null: the scenario format's default (DEFAULT_DRAIN_NS). */
+  drainNs: number | null;
   seed: number | null;
   runtime: 'sim' | 'ws' | null;
   /**
@@ -84,9 +87,11 @@ export function loadScenarioInput(options: LoadWorldOptions): Record<string, unk
     receivers: 'all',
     rate: `${options.ratePerSecond}/s`,
     ...(options.count !== null ? { count: options.count } : { duration: durationText(options.durationNs ?? 0) }),
+    drain: durationText(options.drainNs ?? DEFAULT_DRAIN_NS),
   };
   const checks: unknown[] = ['no-lost-notification', 'no-phantom-notification'];
-  if (options.p99Ns !== null) checks.push({ latency: { 'end-to-end': { p99: durationText(Math.round(options.p99Ns)) } } });
+  const thresholds = Object.entries(options.thresholds ?? {}).map(([measure, limits]) => [measure, Object.fromEntries(Object.entries(limits).map(([p, ns]) => [p, durationText(Math.round(ns))]))]);
+  if (thresholds.length > 0) checks.push({ latency: Object.fromEntries(thresholds) });
   return {
     name: loadScenarioName(options),
     description: `ffa-world load: ${options.guests} guests x ${options.vcpus} vCPUs, OP-TEE's SP 0x8001 notifying every guest at ${options.ratePerSecond}/s`,
@@ -99,7 +104,7 @@ export function loadScenarioInput(options: LoadWorldOptions): Record<string, unk
       vms: [{ name: GUEST_PREFIX, count: options.guests, vcpus: options.vcpus, driver: DEFAULT_VARIANT, opteeClient: true }],
       ...(options.serviceTimes === null ? {} : { serviceTimes: options.serviceTimes }),
     },
-    steps: [workload, { await: 'idle' }],
+    steps: [workload],
     checks,
   };
 }

@@ -23,9 +23,14 @@ const CONFIG = {
   title: { fontSize: 14, anchor: 'start' as const },
 };
 
-/** Measures with data: end-to-end first, then each hop in the order the checker gave them. */
+/** Measures with data: end-to-end, corrected and arrival→set first, then each hop in the order the checker gave them. */
 export function latencyMeasures(latency: LatencyReport): { measure: string; p: Percentiles }[] {
-  const measures = [{ measure: 'end-to-end', p: latency.endToEnd }, ...Object.entries(latency.hops).map(([measure, p]) => ({ measure, p }))];
+  const measures = [
+    { measure: 'end-to-end', p: latency.endToEnd },
+    { measure: 'corrected', p: latency.corrected },
+    { measure: 'arrival→set', p: latency.arrivalToSet },
+    ...Object.entries(latency.hops).map(([measure, p]) => ({ measure, p })),
+  ];
   return measures.filter(({ p }) => p.count > 0);
 }
 

@@ -102,6 +102,8 @@ describe('JUnit XML', () => {
   });
 });
 
+const NONE = { count: 0, p50: 0, p90: 0, p99: 0, 'p99.9': 0, max: 0 };
+
 function passingResultShape(): ScenarioResult {
   return {
     name: 'tiny',
@@ -112,7 +114,7 @@ function passingResultShape(): ScenarioResult {
     ended: 'done',
     steps: [],
     checks: [],
-    latency: { endToEnd: { count: 0, p50: 0, p90: 0, p99: 0, 'p99.9': 0, max: 0 }, hops: {} },
+    latency: { endToEnd: NONE, corrected: NONE, arrivalToSet: NONE, hops: {}, parts: {} },
     faultsApplied: 0,
     historyEntries: 0,
     historyHash: '',

@@ -74,6 +74,14 @@ describe('report.html', () => {
     assert.doesNotMatch(html, /class="sequence"/);
   });
 
+  it('splits each hop into transport and protocol, p50 and p99 of each', async () => {
+    const entries = await defaultWorldHistory();
+    const html = await renderReport({ result: passingResult(entries), entries });
+    assert.match(html, /<h3>Each hop: transport and protocol<\/h3>/);
+    // report-runs.ts: npi-deliver→get has 18 µs of flights and 6 µs of the rest at p50 (p99 three times that).
+    assert.match(html, /<tr><td><code>npi-deliver→get<\/code><\/td><td class="num">9<\/td><td class="num">18\.000 µs<\/td><td class="num">54\.000 µs<\/td><td class="num">6\.000 µs<\/td><td class="num">18\.000 µs<\/td><\/tr>/);
+  });
+
   it('lists every fault applied: when it was installed and what its rules did', async () => {
     // The default world's timed fault: SGI 8 raises held back 1 ms with probability 0.1.
     const entries = await defaultWorldHistory();

@@ -194,6 +194,19 @@ ${diagram}
 </section>`;
 }
 
+/** Each hop's time split: its own frames in flight (the runtime's) and the rest (the modelled system's). */
+function hopPartsTable(result: ScenarioResult): string {
+  const rows = Object.entries(result.latency.parts).filter(([hop]) => (result.latency.hops[hop]?.count ?? 0) > 0);
+  if (rows.length === 0) return '';
+  const cells = (p: { p50: number; p99: number }) => `<td class="num">${h(fmtMs(p.p50))}</td><td class="num">${h(fmtMs(p.p99))}</td>`;
+  const body = rows
+    .map(([hop, { transport, protocol }]) => `<tr><td><code>${h(hop)}</code></td><td class="num">${h(transport.count)}</td>${cells(transport)}${cells(protocol)}</tr>`)
+    .join('');
+  return `<h3>Each hop: transport and protocol</h3>
+<p class="muted">Transport: the hop's own frames in flight, send to delivery, as the runtime carried them (under sim the configured link latency; under ws queues and sockets included). Protocol: the rest of the hop, the modelled system: a component's handling, or waiting for the protocol (an interrupt held until the earlier one's EOI, an INFO_GET loop already running, a vCPU not yet running its handler). A hop inside one component carries no frame. Percentiles of each part, so a part's p99 and the other's need not add up to the hop's.</p>
+<table class="grid"><thead><tr><th rowspan="2">hop</th><th rowspan="2">count</th><th colspan="2">transport</th><th colspan="2">protocol</th></tr><tr><th>p50</th><th>p99</th><th>p50</th><th>p99</th></tr></thead><tbody>${body}</tbody></table>`;
+}
+
 async function latencySection(result: ScenarioResult, entries: readonly HistoryEntry[], model: WorldModel | null): Promise<string> {
   const measures = latencyMeasures(result.latency);
   const table =
@@ -214,7 +227,7 @@ async function latencySection(result: ScenarioResult, entries: readonly HistoryE
     samples.length === 0
       ? `<p class="muted">${model ? 'No notification reached a callback' : 'The world\'s model was not given'}, so no plot over time.</p>`
       : `<p class="muted">The plots over time pair each set with the callback of the notification it made pending, as the latency checker does (${plural(samples.length, 'sample')}).</p>`;
-  return `<section id="latency"><h2>Latency</h2>${table}${derived}${figures.map((svg) => `<figure class="chart">${svg}</figure>`).join('\n')}</section>`;
+  return `<section id="latency"><h2>Latency</h2>${table}${hopPartsTable(result)}${derived}${figures.map((svg) => `<figure class="chart">${svg}</figure>`).join('\n')}</section>`;
 }
 
 const CSS = `

@@ -169,6 +169,17 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   return judgeRun(scenario, { runtime, seed, replay: replayCommand(scenario, runtime, seed) }, entries, ending, outputs);
 }
 
+/**
+ * A failed run that failed only its latency thresholds: the world ended done with nothing amiss,
+ * every step held, and the only checks that failed are `latency` ones (not expect-fail). Slow is
+ * not wrong: `ffa-world run` and `ffa-world load` give it its own exit status (3).
+ */
+export function failedOnlyThresholds(result: ScenarioResult): boolean {
+  if (result.passed || result.ended !== 'done' || !result.steps.every((s) => s.passed)) return false;
+  const failed = result.checks.filter((c) => !c.passed);
+  return failed.length > 0 && failed.every((c) => c.name === 'latency' && !c.expectFail);
+}
+
 /** How a run ended, as the runtime saw it (the checkers then judge its history). */
 export interface RunEnding {
   ended: string;

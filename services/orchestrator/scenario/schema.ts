@@ -276,6 +276,7 @@ const workloadStep = strictObject(
     rate: rate(),
     count: count().optional(),
     duration: duration().optional(),
+    drain: duration().optional(),
   },
   'a workload step',
 );

@@ -134,6 +134,14 @@ export type Step = StepBase &
         ratePerSecond: number;
         count: number | null;
         durationNs: number | null;
+        /**
+         * `drain:`, which makes it a load workload: after its window the step waits until the
+         * world is quiet or this long has passed, and its notifications still pending then are
+         * lost while those delivered later than the liveness bound are late (a latency figure),
+         * not lost (no-lost-notification.ts). Null: no drain; the step ends with its window and
+         * its notifications are judged by the liveness bound like any other.
+         */
+        drainNs: number | null;
       }
     | { kind: 'fault'; fault: FaultSpec }
   );
@@ -147,8 +155,37 @@ export interface TimedFault {
 export type CheckName = 'no-lost-notification' | 'no-phantom-notification' | 'no-leak' | 'conformance' | 'interrupt-hygiene' | 'latency';
 export const CHECK_NAMES: readonly CheckName[] = ['no-lost-notification', 'no-phantom-notification', 'no-leak', 'conformance', 'interrupt-hygiene', 'latency'];
 
-/** Latency thresholds in ns, per measure (end-to-end, or a hop name) and percentile. */
-export type LatencyThresholds = Record<string, Partial<Record<'p50' | 'p90' | 'p99' | 'p99.9' | 'max', number>>>;
+/** Latency thresholds in ns, per measure (LATENCY_MEASURES) and percentile. */
+export type LatencyThresholds = Record<string, Partial<Record<PercentileName, number>>>;
+export type PercentileName = 'p50' | 'p90' | 'p99' | 'p99.9' | 'max';
+
+/**
+ * The hops of a notification's path the latency checker measures (services/orchestrator/checkers/
+ * latency.ts): under a hypervisor, and on bare metal (where the host's INFO_GET leads to its GET).
+ */
+export const LATENCY_HOPS = [
+  'set→sri-raise', 'sri-raise→sri-deliver', 'sri-deliver→info-get', 'info-get→npi-inject', 'npi-inject→npi-deliver',
+  'npi-deliver→get', 'info-get→get', 'get→callback', 'callback→bottom-half',
+] as const;
+/** A hop's time split: its own frames in flight, and the rest. */
+export const LATENCY_PARTS = ['transport', 'protocol'] as const;
+
+/**
+ * Every measure a latency threshold may name: end-to-end (set → callback), corrected and
+ * arrival→set (a workload's notifications, from each arrival's intended time), each hop, and each
+ * hop's part as `hop:transport` or `hop:protocol`.
+ */
+export const LATENCY_MEASURES: readonly string[] = [
+  'end-to-end', 'corrected', 'arrival→set',
+  ...LATENCY_HOPS,
+  ...LATENCY_HOPS.flatMap((hop) => LATENCY_PARTS.map((part) => `${hop}:${part}`)),
+];
+
+/** A measure as typed: `->` stands for the arrow, which shells and keyboards make awkward. */
+export function latencyMeasureOf(text: string): string | null {
+  const measure = text.trim().replaceAll('->', '→');
+  return LATENCY_MEASURES.includes(measure) ? measure : null;
+}
 
 export interface CheckSpec {
   name: CheckName;
@@ -216,8 +253,21 @@ export interface Percentiles {
 export interface LatencyReport {
   /** SET (or an SP's internal send) → the receiver's callback. */
   endToEnd: Percentiles;
+  /**
+   * A workload's notifications: each arrival's intended time → the callback that covered it,
+   * corrected for coordinated omission (services/orchestrator/checkers/arrivals.ts); count 0
+   * without a workload.
+   */
+  corrected: Percentiles;
+  /** A workload's notifications: intended arrival → the SPMC made the bit pending. */
+  arrivalToSet: Percentiles;
   /** Per hop, e.g. 'set→sri-raise', 'sri-deliver→info-get', 'npi-inject→npi-deliver', 'npi-deliver→get', 'get→callback'. */
   hops: Record<string, Percentiles>;
+  /**
+   * Each hop's time split (services/orchestrator/checkers/latency.ts): transport, the hop's own
+   * frames in flight (send to delivery); protocol, the rest (handling, waiting for the protocol).
+   */
+  parts: Record<string, { transport: Percentiles; protocol: Percentiles }>;
 }
 
 export interface CheckResult {

@@ -11,6 +11,15 @@ import { z } from 'zod';
 import { integerIn, must, oneOf } from '../../../shared/config/zod-kit.ts';
 import { FFA_ERROR_CODES, type FfaErrorName } from '../../../shared/ffa/index.ts';
 
+/**
+ * `ffa-world load`'s drain when none is given: after the workload the world runs on until it is
+ * quiet or this long has passed (twenty times no-lost's default liveness bound of 500 ms). A world
+ * that keeps up goes quiet within milliseconds, so the bound only ends the drain of one working
+ * through a backlog: 2 s cut off 64 guests at 2500/s under ws on a 2-core machine shared with
+ * other work (backlogs of 2 to 3 s after the last arrival), and called their queue a loss.
+ */
+export const DEFAULT_DRAIN_NS = 10_000_000_000;
+
 export const SCENARIO_LIMITS = {
   /** Characters in a scenario file: far above any hand-written one, well below what slows the parser. */
   fileLength: 4 * 1024 * 1024,

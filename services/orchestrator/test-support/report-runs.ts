@@ -41,7 +41,16 @@ function baseResult(entries: readonly HistoryEntry[]): ScenarioResult {
       { name: 'conformance', passed: true, held: true, expectFail: false, detail: '189 calls conform', failures: [] },
       { name: 'latency', passed: true, held: true, expectFail: false, detail: 'within thresholds', failures: [] },
     ],
-    latency: { endToEnd: percentiles(169_000), hops: { 'set→sri-raise': percentiles(11_000), 'npi-deliver→get': percentiles(24_000) } },
+    latency: {
+      endToEnd: percentiles(169_000),
+      corrected: percentiles(0, 0),
+      arrivalToSet: percentiles(0, 0),
+      hops: { 'set→sri-raise': percentiles(11_000), 'npi-deliver→get': percentiles(24_000) },
+      parts: {
+        'set→sri-raise': { transport: percentiles(0), protocol: percentiles(11_000) },
+        'npi-deliver→get': { transport: percentiles(18_000), protocol: percentiles(6_000) },
+      },
+    },
     faultsApplied: entries.filter((e) => e.event.type === 'fault').length,
     historyEntries: entries.length,
     historyHash: 'f'.repeat(64),

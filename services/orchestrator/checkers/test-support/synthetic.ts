@@ -27,6 +27,11 @@ export class HistoryBuilder {
     return entry;
   }
 
+  /** Time passes with nothing recorded (each event is otherwise 1 µs after the one before). */
+  wait(ns: number): void {
+    this.now += ns;
+  }
+
   record(component: string, data: Record<string, unknown>): HistoryEntry {
     return this.push({ type: 'record', component, data });
   }
@@ -55,11 +60,18 @@ export class HistoryBuilder {
     this.answer(callee, caller, this.call(caller, callee, regs, options), answer);
   }
 
-  /** An interrupt frame sent and delivered. */
-  irq(from: string, to: string, frame: Omit<InterruptMessage, 'kind'>): void {
+  /** An interrupt frame sent and delivered (after `heldNs` more in flight); returns the delivery. */
+  irq(from: string, to: string, frame: Omit<InterruptMessage, 'kind'>, heldNs = 0): HistoryEntry {
     const message: InterruptMessage = { kind: 'irq', ...frame };
     this.push({ type: 'send', from, to, message });
-    this.push({ type: 'deliver', from, to, message });
+    this.wait(heldNs);
+    return this.push({ type: 'deliver', from, to, message });
+  }
+
+  /** A control message sent and delivered; returns the delivery. */
+  control(from: string, to: string, op: string, data: Record<string, unknown>): HistoryEntry {
+    this.push({ type: 'send', from, to, message: { kind: 'control', op, data } });
+    return this.push({ type: 'deliver', from, to, message: { kind: 'control', op, data } });
   }
 }
 

@@ -140,8 +140,8 @@ test('awaits, world changes, sleep, workload and a fault step', () => {
   assert.equal(stepOf(scenario, 16, 'sleep').ns, 250_000);
   const workload = stepOf(scenario, 17, 'workload');
   assert.deepEqual(
-    [workload.senders, workload.receivers, workload.ratePerSecond, workload.count, workload.durationNs],
-    [[0x8001], ['dom0', 'vm1', 'vm2'], 2000, 100, null],
+    [workload.senders, workload.receivers, workload.ratePerSecond, workload.count, workload.durationNs, workload.drainNs],
+    [[0x8001], ['dom0', 'vm1', 'vm2'], 2000, 100, null, null],
   );
   assert.deepEqual(stepOf(scenario, 18, 'fault').fault, {
     kind: 'fail-call',
@@ -151,6 +151,16 @@ test('awaits, world changes, sleep, workload and a fault step', () => {
     count: 1,
     probability: null,
   });
+});
+
+test('a workload\'s drain, and latency thresholds on any measure, -> standing for the arrow', () => {
+  const scenario = readScenarioText(
+    'name: a\nworld: { vms: [{ name: vm1 }] }\nsteps:\n  - { workload: notifications, rate: 1/s, count: 1, drain: 5s }\n' +
+      'checks:\n  - { latency: { corrected: { p99: 5ms }, sri-deliver->info-get:protocol: { max: 1ms }, arrival→set: { p50: 1us } } }\n',
+    'a.yaml',
+  );
+  assert.equal(stepOf(scenario, 0, 'workload').drainNs, 5_000_000_000);
+  assert.deepEqual(scenario.checks[0]?.thresholds, { corrected: { p99: 5_000_000 }, 'sri-deliver→info-get:protocol': { max: 1_000_000 }, 'arrival→set': { p50: 1000 } });
 });
 
 test('timed faults and checks', () => {
@@ -327,6 +337,9 @@ const INVALID_TEXTS: readonly [string, string, number, number, string][] = [
   ['a workload without an end', 'name: a\nsteps:\n  - { workload: notifications, rate: 1/s }\n', 3, 5, 'add count: N or duration: 5s'],
   ['a VM sending a workload', 'name: a\nworld: { vms: [{ name: vm1 }] }\nsteps:\n  - { workload: notifications, senders: [vm1], rate: 1/s, count: 1 }\n', 4, 42, 'vm1 is a VM'],
   ['an unknown check', 'name: a\nchecks: [nope]\n', 2, 10, 'must be one of no-lost-notification'],
+  ['an unknown latency measure', 'name: a\nchecks: [{ latency: { endtoend: { p99: 5ms } } }]\n', 2, 23, 'unknown latency measure endtoend (did you mean end-to-end?)'],
+  ['a latency measure twice', 'name: a\nchecks: [{ latency: { get->callback: { p99: 5ms }, get→callback: { max: 9ms } } }]\n', 2, 21, 'the measure get→callback is given twice'],
+  ['a drain with no unit', 'name: a\nsteps:\n  - { workload: notifications, rate: 1/s, count: 1, drain: 5 }\n', 3, 60, 'drain'],
   ['a timed fault without at', 'name: a\nfaults: [{ fault: swarm, intensity: 0.1 }]\n', 2, 10, 'faults[0].at: is missing: add it'],
   ['a duplicate key', 'name: a\nname: b\n', 2, 1, 'a key may appear once in a mapping'],
   ['a mapping as a key', 'name: a\n? { x: 1 }\n: 2\n', 2, 3, 'a key must be a plain word'],

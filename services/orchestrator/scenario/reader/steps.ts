@@ -71,6 +71,7 @@ function workloadStep(input: WorkloadInput, path: ValuePath, resolver: Resolver)
     ratePerSecond: ratePerSecond(input.rate) ?? 0,
     count: input.count ?? null,
     durationNs: input.duration === undefined ? null : ns(input.duration),
+    drainNs: input.drain === undefined ? null : ns(input.drain),
     label: `workload notifications at ${input.rate}, ${end}`,
   };
 }
