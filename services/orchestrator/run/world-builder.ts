@@ -60,6 +60,7 @@ function guestComponent(scenario: Scenario, vm: VmDescription): ComponentSpec {
 
 function hypervisorComponent(scenario: Scenario): ComponentSpec {
   const { world } = scenario;
+  const { sriIntid } = world.spmc.policies;
   const vms = world.vms
     .filter((vm) => vm.boot)
     .map((vm) => ({ name: vm.name, id: vm.id, vcpus: vm.vcpus, component: vm.name, ...(vm.pcpus ? { pcpus: vm.pcpus } : {}) }));
@@ -83,6 +84,8 @@ function hypervisorComponent(scenario: Scenario): ComponentSpec {
     vms,
     partitions,
     ...(Object.keys(world.hypervisor.policies).length > 0 ? { policies: world.hypervisor.policies } : {}),
+    // tftf is built for its platform's SRI: a raw host takes the SPMC's when a scenario moves it.
+    ...(world.hypervisor.profile === 'raw' && typeof sriIntid === 'number' ? { rawSriIntid: sriIntid } : {}),
   };
   return { name: HYPERVISOR, role: 'hypervisor', module: 'services/hypervisor/hypervisor.ts', config };
 }
