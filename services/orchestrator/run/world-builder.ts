@@ -101,8 +101,9 @@ function spmcComponent(scenario: Scenario): ComponentSpec {
     relayFrom: [ORCHESTRATOR],
     gic: GIC,
     policies: { ...vmBitmapLifecycle, ...world.spmc.policies },
-    // Xen under OP-TEE: a slot per VM (CFG_VIRT_GUEST_COUNT is a build option; here it fits the world).
-    ...(bareMetal(scenario) ? {} : { vmSlots: Math.max(1, world.vms.length) }),
+    // The build's slot count, not the world's VM count: a world with more VMs than slots gets
+    // NO_MEMORY (Hafnium) or a refused guest (OP-TEE), as the real SPMC would.
+    ...(world.spmc.vmSlots === null ? {} : { vmSlots: world.spmc.vmSlots }),
     partitions: world.spmc.partitions.map((sp) => ({
       id: sp.id,
       ...(sp.name ? { name: sp.name } : {}),

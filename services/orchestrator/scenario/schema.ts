@@ -16,6 +16,7 @@ import { discriminatorError, flag, integerIn, listOf, must, oneOf, show, strictO
 import { FFA_ERROR_CODES, type FfaErrorName } from '../../../shared/ffa/index.ts';
 import { CHECK_NAMES } from './types.ts';
 import { SERVICE_TIME_NAMES } from './service-times.ts';
+import { CONFIG_LIMITS as SPMC_LIMITS } from '../../spmc/config.ts';
 
 export const SCENARIO_LIMITS = {
   /** Characters in a scenario file: far above any hand-written one, well below what slows the parser. */
@@ -168,6 +169,8 @@ const spmcSchema = strictObject(
     profile: oneOf(['optee', 'hafnium'] as const).optional(),
     ffaVersion: version().optional(),
     policies: policies().optional(),
+    /** Normal-world VM notification slots (BITMAP_CREATE); default the profile's build value. */
+    vmSlots: integerIn(1, SPMC_LIMITS.vmSlotsMax).optional(),
     partitions: listOf(partitionSchema, SCENARIO_LIMITS.partitions).optional(),
   },
   'world.spmc',

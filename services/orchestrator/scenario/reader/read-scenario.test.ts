@@ -229,6 +229,14 @@ test('default VM IDs are position + 1 after count expansion; a count with an id 
   assert.deepEqual(ids('[{ name: solo, count: 1 }]'), ['solo1=1']);
 });
 
+test('spmc.vmSlots: null (the profile value) unless given; out of range is a problem', () => {
+  const vmSlots = (spmc: string) => readScenarioText(`name: s\nworld: { spmc: ${spmc} }\n`, 's.yaml').world.spmc.vmSlots;
+  assert.equal(vmSlots('{ profile: hafnium }'), null);
+  assert.equal(vmSlots('{ profile: optee, vmSlots: 3 }'), 3);
+  assert.throws(() => vmSlots('{ vmSlots: 0 }'), /vmSlots/);
+  assert.throws(() => vmSlots('{ vmSlots: 1025 }'), /vmSlots/);
+});
+
 test('versions: quoted, unquoted (read as written, so 1.10 is not 1.1) or encoded', () => {
   const spmcVersion = (written: string) => readScenarioText(`name: v\nworld: { spmc: { ffaVersion: ${written} } }\n`, 'v.yaml').world.spmc.ffaVersion;
   assert.equal(spmcVersion('"1.2"'), '1.2');
