@@ -50,6 +50,7 @@ const OPTEE: Profile = {
     runModel: 'resume-preempted-thread',
     frameworkMessageRouting: 'optee-core',
     rxBufferRules: 'optee',
+    partitionProperties: 'optee',
   },
 };
 
@@ -85,6 +86,7 @@ const HAFNIUM: Profile = {
     runModel: 'run-sp-vcpu',
     frameworkMessageRouting: 'hafnium',
     rxBufferRules: 'hafnium',
+    partitionProperties: 'hafnium',
   },
 };
 

@@ -10,6 +10,7 @@ import {
   FFA_VERSION_1_2,
   NIL_UUID,
   PARTITION_INFO_SIZE_V1_0,
+  PARTITION_PROPERTIES,
   PARTITION_INFO_SIZE_V1_1,
   abiNameOf,
   featureNameOf,
@@ -31,6 +32,7 @@ import {
   type PartitionInfo,
 } from '../../shared/ffa/index.ts';
 import { callerId, callerVersion, checkRegisters, reply, refuse, type Answer, type CallContext, type SpmcState } from './call-context.ts';
+import type { Partition } from './partitions.ts';
 import { PAGE_SIZE } from './rx-buffers.ts';
 
 // ---------------------------------------------------------------- FFA_VERSION (§1.4)
@@ -280,6 +282,18 @@ const PARTITION_INFO_FLAGS_RESERVED = violation('partition-info-get.flags-reserv
 /** FF-A v1.0 descriptors define only properties bits [2:0] (OP-TEE spmc_fill_partition_entry). */
 const V1_0_PROPERTIES_MASK = 0b111;
 
+/** A partition's descriptor as this caller sees it (policy partitionProperties). */
+function describedTo(cc: CallContext, partition: Partition): PartitionInfo {
+  const info = partition.info();
+  if (cc.spmc.policies.partitionProperties === 'optee') return info;
+  const P = PARTITION_PROPERTIES;
+  let hidden = 0;
+  if (cc.origin.kind === 'nwd') hidden |= P.directRequestSend;
+  else hidden |= P.vmCreatedMessage | P.vmDestroyedMessage;
+  if (partition.version < FFA_VERSION_1_1) hidden |= P.notificationReceive | P.indirectMessages;
+  return { ...info, properties: (info.properties & ~hidden) >>> 0 };
+}
+
 export function handlePartitionInfoGet(cc: CallContext): Answer {
   const decoded = ffaPartitionInfoGet.decodeCall(cc.regs);
   const extra = (w(cc.regs, 5) & ~1) !== 0 ? [PARTITION_INFO_FLAGS_RESERVED] : [];
@@ -291,7 +305,7 @@ export function handlePartitionInfoGet(cc: CallContext): Answer {
     if (matching.length === 0) return refuse(cc, 'INVALID_PARAMETERS', `no partition has UUID ${uuid}`);
     return reply(ffaSuccess32(0, matching.length));
   }
-  return writePartitionInfo(cc, matching.map((p) => p.info()), uuid);
+  return writePartitionInfo(cc, matching.map((p) => describedTo(cc, p)), uuid);
 }
 
 function writePartitionInfo(cc: CallContext, partitions: PartitionInfo[], uuid: string): Answer {
@@ -341,7 +355,7 @@ export function handlePartitionInfoGetRegs(cc: CallContext): Answer {
   const { uuid, startIndex, tag } = check.args;
   if (tag !== 0) return refuse(cc, 'RETRY', `tag ${tag}: tags are not supported (Hafnium)`);
   const nil = uuid === NIL_UUID;
-  const matching = spmc.partitions.all.filter((p) => nil || p.uuid === uuid.toLowerCase()).map((p) => p.info());
+  const matching = spmc.partitions.all.filter((p) => nil || p.uuid === uuid.toLowerCase()).map((p) => describedTo(cc, p));
   if (matching.length === 0) return refuse(cc, 'INVALID_PARAMETERS', `no partition has UUID ${uuid}`);
   if (startIndex >= matching.length) return refuse(cc, 'INVALID_PARAMETERS', `start index ${startIndex} is past the last of ${matching.length} partitions`);
   const { currentIndex, window } = partitionInfoRegsWindow(matching, startIndex);
