@@ -187,6 +187,7 @@ test('a scenario with only a name gets the default world', () => {
         profile: 'optee',
         ffaVersion: '1.2',
         policies: {},
+        vmSlots: null,
         partitions: [
           {
             id: 0x8001,
