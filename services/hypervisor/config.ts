@@ -51,6 +51,8 @@ export interface ValidHypervisorConfig {
   readonly teardownRetryDelayNs: number;
   /** Guests may register themselves (registration.ts); false: only config and controllers create VMs. */
   readonly registration: boolean;
+  /** The raw profile's SRI: the INTID it takes on every CPU (profiles.ts RAW). */
+  readonly rawSriIntid: number;
 }
 
 export const CONFIG_LIMITS = {
@@ -83,6 +85,8 @@ export const CONFIG_DEFAULTS = {
   maxQueuedLifecycleOps: 64,
   teardownRetries: 10,
   teardownRetryDelayNs: 1_000_000_000,
+  /** TF-A Tests include/runtime_services/ffa_helpers.h FFA_SCHEDULE_RECEIVER_INTERRUPT_ID. */
+  rawSriIntid: 8,
 } as const;
 
 export class HypervisorConfigError extends Error {
@@ -176,6 +180,12 @@ function hypervisorConfigSchema(sizes: z.output<typeof sizesSchema>) {
      * a VM of its own, destroyed when its link drops (registration.ts; docker compose --scale).
      */
     registration: flag(must('a boolean')).default(false),
+    /**
+     * The raw profile only: the SRI INTID it subscribes to on every CPU (default 8). tftf builds it
+     * in (FFA_SCHEDULE_RECEIVER_INTERRUPT_ID) rather than asking FFA_FEATURES; the world builder
+     * passes the SPMC's when a scenario changes it. Any non-secure SGI, PPI or SPI (0..1019).
+     */
+    rawSriIntid: integerIn(0, 1019).default(d.rawSriIntid),
   }).superRefine(({ vms, partitions }, ctx) => {
     checkUnique(ctx, vms, (vm) => vm.name, (index) => ['vms', index, 'name'], (vmName) => `"${vmName}"`);
     const withIds = vms.flatMap((vm, index) => (vm.id === undefined ? [] : [{ id: vm.id, index }]));
@@ -262,5 +272,6 @@ export function describeConfig(config: ValidHypervisorConfig): Record<string, un
     teardownRetryDelayNs: config.teardownRetryDelayNs,
     // Printed only when on, so the start record of a world without it is what it always was.
     ...(config.registration ? { registration: true } : {}),
+    ...(config.profile === 'raw' ? { rawSriIntid: config.rawSriIntid } : {}),
   };
 }

@@ -98,10 +98,22 @@ class Hypervisor implements Component {
     for (const vm of this.config.vms) this.lifecycle.submit({ op: 'vm-create', vm }, null);
     if (!this.profile.mediates) {
       this.state.firmware.state = 'not-probed';
+      this.subscribeRawSri();
       this.lifecycle.open();
       return;
     }
     new FirmwareProbe(this.state, this.link, () => this.onProbed()).start();
+  }
+
+  /**
+   * tftf at NS-EL2 (test_ffa_notifications.c schedule_receiver_interrupt_init) registers an SRI
+   * handler whether or not it runs guests; a raw world has no probe, so the INTID is configured.
+   */
+  private subscribeRawSri(): void {
+    const intid = this.config.rawSriIntid;
+    const cpus = Array.from({ length: this.config.cpus }, (_, cpu) => cpu);
+    for (const cpu of cpus) this.state.gic.subscribe(intid, cpu);
+    this.ctx.record({ event: 'sri-subscribed', intid, cpus });
   }
 
   /** ffa_notif_init's request_irq (every CPU for an SGI, ffa_notif_init_interrupt), then VMs may be created. */
@@ -227,7 +239,10 @@ class Hypervisor implements Component {
     const { gic, firmware } = this.state;
     gic.acknowledge(irq.intid, irq.cpu);
     const isSri = this.profile.mediates && firmware.notificationsEnabled && irq.intid === firmware.sriIntid;
-    if (!isSri) this.ctx.record({ event: 'irq-ignored', from, op: irq.op, intid: irq.intid, cpu: irq.cpu, vm: irq.vm });
+    // The raw profile's handler only counts (tftf's schedule_receiver_interrupt_handler sets a flag).
+    const isRawSri = !this.profile.mediates && irq.intid === this.config.rawSriIntid;
+    if (isRawSri) this.sri.onRawSri(irq.cpu);
+    else if (!isSri) this.ctx.record({ event: 'irq-ignored', from, op: irq.op, intid: irq.intid, cpu: irq.cpu, vm: irq.vm });
     gic.endOfInterrupt(irq.intid, irq.cpu);
     if (isSri) this.sri.onSri(irq.cpu);
   }

@@ -195,6 +195,12 @@ export class ScheduleReceiverHandler {
     this.startLoop(cpu);
   }
 
+  /** The raw profile: taken and counted, nothing else (no INFO_GET loop: raw makes no FF-A calls). */
+  onRawSri(cpu: number): void {
+    this.sriTaken++;
+    this.hv.ctx.record({ event: 'sri-taken', cpu, profile: 'raw' });
+  }
+
   private startLoop(cpu: number): void {
     this.loop = { kind: 'running', cpu };
     this.iterate(cpu, 1);

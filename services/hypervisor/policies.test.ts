@@ -180,7 +180,7 @@ for (const runtime of RUNTIMES) {
     assert.equal(records(entries, HYPERVISOR, 'info-get-passthrough').length, 3);
   });
 
-  test(`raw profile: no probe, no automatic SMCs, no mediation; a controller's SMCs relayed as made [${runtime}]`, async () => {
+  test(`raw profile: no probe, no automatic SMCs, no mediation, the SRI taken; a controller's SMCs relayed as made [${runtime}]`, async () => {
     const entries = await runHypervisorWorld(
       { spmcProfile: 'hafnium', partitions: [NOTIFIER], hypervisor: { profile: 'raw' }, actors: { tftf: { steps: rawSteps() } } },
       runtime,
@@ -194,7 +194,11 @@ for (const runtime of RUNTIMES) {
     assertError(r('relay bitmap create again'), 'DENIED', 'created twice');
     assertError(r('relay as an SP'), 'INVALID_PARAMETERS', 'the relay acts for normal-world IDs only');
     assertSuccess(r('relay id get as 3'), 'the SPMD answers a normal-world ID_GET with 0', { w2: 0 });
-    for (const event of ['fw-call', 'fw-probe', 'sri-subscribed']) assert.deepEqual(records(entries, HYPERVISOR, event), [], `raw makes no ${event}`);
+    for (const event of ['fw-call', 'fw-probe']) assert.deepEqual(records(entries, HYPERVISOR, event), [], `raw makes no ${event}`);
+    // tftf's SRI handler (test_ffa_notifications.c schedule_receiver_interrupt_init): on every CPU.
+    const cpus = records(entries, HYPERVISOR, 'hypervisor-config')[0]?.['cpus'];
+    const everyCpu = Array.from({ length: Number(cpus) }, (_, cpu) => cpu);
+    assert.deepEqual(records(entries, HYPERVISOR, 'sri-subscribed').map((rec) => [rec['intid'], rec['cpus']]), [[8, everyCpu]], 'raw takes the SRI');
     assert.deepEqual(records(entries, GIC, 'gic-vcpu-online').map((rec) => rec['vm']), [1], 'placement is still reported');
     const relayed = entries.flatMap((entry) =>
       entry.event.type === 'deliver' && entry.event.from === HYPERVISOR && entry.event.to === 'spmd' && entry.event.message.kind === 'call' ? [entry.event.message] : [],

@@ -226,6 +226,18 @@ export const POLICIES = {
     values: ['hafnium', 'optee'],
     why: '§2.7/§3.8 RX buffer handling (not a §8 item)',
   } as PolicyDefinition<'hafnium' | 'optee'>,
+  /**
+   * Partition properties in PARTITION_INFO_GET and _REGS, per caller. hafnium: api.c
+   * api_ffa_partitions_info_get_properties over src/ffa/spmc/setup_and_discovery.c
+   * ffa_setup_partition_properties: DIRECT_REQ_SEND only to SP callers (SPs never send direct
+   * requests to the other world); NOTIFICATION and INDIRECT_MSG only for partitions at v1.1+;
+   * VM_CREATED/DESTROYED only to NWd callers. optee: thread_spmc.c spmc_fill_partition_entry
+   * reports the same bits to every caller.
+   */
+  partitionProperties: {
+    values: ['hafnium', 'optee'],
+    why: '§2.7 partition discovery (not a §8 item)',
+  } as PolicyDefinition<'hafnium' | 'optee'>,
 } as const;
 
 export type PolicyName = keyof typeof POLICIES;

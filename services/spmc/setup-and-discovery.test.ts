@@ -194,10 +194,12 @@ describe('SPMC setup and discovery', () => {
       const run = await runTable(runtime, { spmc: { profile: 'hafnium', partitions: PARTITIONS }, rows: HAFNIUM_ROWS });
       assertRows(HAFNIUM_ROWS, run);
       const all = descriptors(0x103);
+      // Hafnium ffa_setup_partition_properties: no DIRECT_REQ_SEND for a NWd caller.
+      const toNwd = all.map((p) => ({ ...p, properties: p.properties & ~0b10 }));
       assert.deepEqual(writtenDescriptors(run.entries), [
-        { owner: 0, descriptorSize: 24, partitions: all },
-        { owner: 0, descriptorSize: 24, partitions: [all[1]] },
-        { owner: 0, descriptorSize: 8, partitions: v1_0(all) },
+        { owner: 0, descriptorSize: 24, partitions: toNwd },
+        { owner: 0, descriptorSize: 24, partitions: [toNwd[1]] },
+        { owner: 0, descriptorSize: 8, partitions: v1_0(toNwd) },
         { owner: 0x8003, descriptorSize: 24, partitions: all },
       ]);
     });

@@ -99,7 +99,9 @@ export function loadScenarioInput(options: LoadWorldOptions): Record<string, unk
     ...(options.runtime === null ? {} : { runtime: options.runtime }),
     world: {
       cpus: options.cpus,
-      spmc: { profile: options.spmc, partitions: [{ id: OPTEE_SP_ID, name: 'optee', vcpus: options.cpus, behaviour: 'optee' }] },
+      // A slot per guest: the load world measures the notification path at any scale, so it is
+      // built as an SPMC configured for that many guests (CFG_VIRT_GUEST_COUNT / MAX_VMS raised).
+      spmc: { profile: options.spmc, vmSlots: options.guests, partitions: [{ id: OPTEE_SP_ID, name: 'optee', vcpus: options.cpus, behaviour: 'optee' }] },
       hypervisor: { profile: 'xen' },
       vms: [{ name: GUEST_PREFIX, count: options.guests, vcpus: options.vcpus, driver: DEFAULT_VARIANT, opteeClient: true }],
       ...(options.serviceTimes === null ? {} : { serviceTimes: options.serviceTimes }),

@@ -75,7 +75,7 @@ function platformSpecs(scenario: Scenario, options: DistributedOptions): Compone
       case COMPONENTS.hypervisor:
         return { ...spec, config: { ...config, registration: true, maxVms: Math.max(64, room), maxQueuedLifecycleOps: Math.max(64, room) } };
       case COMPONENTS.spmc:
-        return { ...spec, config: { ...config, vmSlots: room } };
+        return { ...spec, config: { ...config, vmSlots: scenario.world.spmc.vmSlots ?? room } };
       case COMPONENTS.gic:
         return { ...spec, config: { ...config, maxVms: Math.max(64, room) } };
       default:

@@ -60,6 +60,7 @@ function guestComponent(scenario: Scenario, vm: VmDescription): ComponentSpec {
 
 function hypervisorComponent(scenario: Scenario): ComponentSpec {
   const { world } = scenario;
+  const { sriIntid } = world.spmc.policies;
   const vms = world.vms
     .filter((vm) => vm.boot)
     .map((vm) => ({ name: vm.name, id: vm.id, vcpus: vm.vcpus, component: vm.name, ...(vm.pcpus ? { pcpus: vm.pcpus } : {}) }));
@@ -83,6 +84,8 @@ function hypervisorComponent(scenario: Scenario): ComponentSpec {
     vms,
     partitions,
     ...(Object.keys(world.hypervisor.policies).length > 0 ? { policies: world.hypervisor.policies } : {}),
+    // tftf is built for its platform's SRI: a raw host takes the SPMC's when a scenario moves it.
+    ...(world.hypervisor.profile === 'raw' && typeof sriIntid === 'number' ? { rawSriIntid: sriIntid } : {}),
   };
   return { name: HYPERVISOR, role: 'hypervisor', module: 'services/hypervisor/hypervisor.ts', config };
 }
@@ -98,8 +101,9 @@ function spmcComponent(scenario: Scenario): ComponentSpec {
     relayFrom: [ORCHESTRATOR],
     gic: GIC,
     policies: { ...vmBitmapLifecycle, ...world.spmc.policies },
-    // Xen under OP-TEE: a slot per VM (CFG_VIRT_GUEST_COUNT is a build option; here it fits the world).
-    ...(bareMetal(scenario) ? {} : { vmSlots: Math.max(1, world.vms.length) }),
+    // The build's slot count, not the world's VM count: a world with more VMs than slots gets
+    // NO_MEMORY (Hafnium) or a refused guest (OP-TEE), as the real SPMC would.
+    ...(world.spmc.vmSlots === null ? {} : { vmSlots: world.spmc.vmSlots }),
     partitions: world.spmc.partitions.map((sp) => ({
       id: sp.id,
       ...(sp.name ? { name: sp.name } : {}),

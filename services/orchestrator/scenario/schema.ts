@@ -15,6 +15,7 @@ import { SP_BEHAVIOUR_NAMES } from '../../spmc/config.ts';
 import { PROFILE_NAMES as SPMC_PROFILE_NAMES } from '../../spmc/profiles.ts';
 import { CHECK_NAMES } from './types.ts';
 import { SERVICE_TIME_NAMES } from './service-times.ts';
+import { CONFIG_LIMITS as SPMC_LIMITS } from '../../spmc/config.ts';
 import { count, duration, endpointRef, errorName, name, policies, probability, rate, SCENARIO_LIMITS, u64, version } from './value-shapes.ts';
 
 const hex = (value: number): string => `0x${value.toString(16)}`;
@@ -44,6 +45,8 @@ const spmcSchema = strictObject(
     profile: oneOf(SPMC_PROFILE_NAMES).optional(),
     ffaVersion: version().optional(),
     policies: policies().optional(),
+    /** Normal-world VM notification slots (BITMAP_CREATE); default the profile's build value. */
+    vmSlots: integerIn(1, SPMC_LIMITS.vmSlotsMax).optional(),
     partitions: listOf(partitionSchema, SCENARIO_LIMITS.partitions).optional(),
   },
   'world.spmc',

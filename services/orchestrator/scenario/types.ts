@@ -52,7 +52,14 @@ export interface VmDescription {
 
 export interface WorldDescription {
   cpus: number;
-  spmc: { profile: SpmcProfile; ffaVersion: string; policies: Record<string, unknown>; partitions: PartitionDescription[] };
+  spmc: {
+    profile: SpmcProfile;
+    ffaVersion: string;
+    policies: Record<string, unknown>;
+    /** The SPMC's normal-world VM slots; null: the profile's (services/spmc/profiles.ts vmSlots). */
+    vmSlots: number | null;
+    partitions: PartitionDescription[];
+  };
   hypervisor: { profile: HypervisorProfile; policies: Record<string, unknown> };
   /** Under `none`: exactly one, named `host`, ID 0. */
   vms: VmDescription[];

@@ -197,6 +197,7 @@ test('a scenario with only a name gets the default world', () => {
         profile: 'optee',
         ffaVersion: '1.2',
         policies: {},
+        vmSlots: null,
         partitions: [
           {
             id: 0x8001,
@@ -237,6 +238,14 @@ test('default VM IDs are position + 1 after count expansion; a count with an id 
   assert.deepEqual(ids('[{ name: dom0 }, { name: vm, count: 2 }, { name: last }]'), ['dom0=1', 'vm1=2', 'vm2=3', 'last=4']);
   assert.deepEqual(ids('[{ name: vm, id: 5, count: 3 }]'), ['vm1=5', 'vm2=6', 'vm3=7']);
   assert.deepEqual(ids('[{ name: solo, count: 1 }]'), ['solo1=1']);
+});
+
+test('spmc.vmSlots: null (the profile value) unless given; out of range is a problem', () => {
+  const vmSlots = (spmc: string) => readScenarioText(`name: s\nworld: { spmc: ${spmc} }\n`, 's.yaml').world.spmc.vmSlots;
+  assert.equal(vmSlots('{ profile: hafnium }'), null);
+  assert.equal(vmSlots('{ profile: optee, vmSlots: 3 }'), 3);
+  assert.throws(() => vmSlots('{ vmSlots: 0 }'), /vmSlots/);
+  assert.throws(() => vmSlots('{ vmSlots: 1025 }'), /vmSlots/);
 });
 
 test('versions: quoted, unquoted (read as written, so 1.10 is not 1.1) or encoded', () => {

@@ -50,7 +50,7 @@ export function normalizeWorld(input: WorldInput | undefined, source: ScenarioSo
   checkVms(entries, partitions, context);
   return {
     cpus,
-    spmc: { profile: spmcInput?.profile ?? DEFAULTS.spmcProfile, ffaVersion: spmcVersion, policies: spmcInput?.policies ?? {}, partitions },
+    spmc: { profile: spmcInput?.profile ?? DEFAULTS.spmcProfile, ffaVersion: spmcVersion, policies: spmcInput?.policies ?? {}, vmSlots: spmcInput?.vmSlots ?? null, partitions },
     hypervisor,
     vms: entries.map((entry) => entry.vm),
     serviceTimes: input?.serviceTimes ?? 'none',
