@@ -31,6 +31,7 @@ import type { ConfigureRequest, PhysicalInterrupts, PhysicalRequest } from './ph
 import { type Outcome, type Refusal, refuse } from './refusal.ts';
 import { type Target, targetFields } from './targets.ts';
 import { VIRTUAL_GROUP, type VirtualInterrupts, type VirtualRequest } from './virtual-interrupts.ts';
+import { assertNever } from '../../shared/protocol/assert-never.ts';
 
 /** Bound on a protocol-error reason (the wire's reasonLength). */
 const REASON_LENGTH_MAX = 1024;
@@ -44,10 +45,6 @@ interface Subject {
   readonly target?: Target;
   /** The call ID a refused call frame carried, so the caller can match the error; -1 otherwise. */
   readonly ref?: number;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`gic: unhandled ${JSON.stringify(value)}`);
 }
 
 const isInteger = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value);
@@ -130,7 +127,7 @@ export class Dispatcher {
         this.answer(from, { op: message.kind, ref: message.id }, refuse('unexpected', `the GIC takes no FF-A ${message.kind}s`));
         return;
       default:
-        assertNever(message);
+        assertNever(message, 'the GIC message switch');
     }
   }
 
@@ -159,7 +156,7 @@ export class Dispatcher {
       case 'deliver':
         return refuse('unexpected', 'deliver frames come from the GIC, not to it');
       default:
-        return assertNever(frame.op);
+        return assertNever(frame.op, 'the GIC irq switch');
     }
   }
 

@@ -16,15 +16,16 @@ import {
   FEATURE_IDS,
   FFA_ERROR_CODES,
   FFA_FIDS,
-  GET_FLAGS,
   ffaFeatures,
+  GET_FLAGS,
+  hex,
   notificationBitmapCreate,
   notificationBitmapDestroy,
   notificationGet,
+  type RegisterFile,
   registers,
   w,
   x,
-  type RegisterFile,
 } from '../../shared/ffa/index.ts';
 import { describeResult, ERRNO, errnoName, errnoOf, ffaErrorCode, type CallResult } from './conduit.ts';
 import type { DriverState, NotifyType, SchedRecvCallback } from './driver-state.ts';
@@ -348,7 +349,6 @@ function strictErrno(result: CallResult): number {
   return result.kind === 'returned' && x(result.regs, 0) === BigInt(FFA_FIDS.FFA_SUCCESS_32) ? 0 : -ERRNO.EINVAL;
 }
 
-const hex = (value: bigint): string => `0x${value.toString(16)}`;
 
 /** notif_get_and_handle on vCPU `cpu`: GET (w1 = cpu << 16 | vm_id), then the callbacks. */
 export function getAndHandle(d: DriverState, cpu: number, done: Done): void {

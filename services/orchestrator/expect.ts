@@ -8,11 +8,12 @@ import {
   decodeResult,
   FFA_FIDS,
   formatVersion,
+  hex,
   parseVersion,
+  type RegisterFile,
   VERSION_NOT_SUPPORTED,
   w,
   x,
-  type RegisterFile,
 } from '../../shared/ffa/index.ts';
 import type { Expectation } from './scenario/types.ts';
 
@@ -21,7 +22,6 @@ export interface Verdict {
   detail: string;
 }
 
-const hex = (value: bigint | number): string => `0x${value.toString(16)}`;
 
 /** JSON with bigints as hex, for details. */
 export function shown(value: unknown): string {

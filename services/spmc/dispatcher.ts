@@ -11,10 +11,7 @@ import { handleDirectRequest, handleDirectResponse, handleMsgWait } from './dire
 import { handleMsgSend2, handleRxRelease, handleRxtxMap, handleRxtxUnmap } from './indirect-messaging.ts';
 import { handleBind, handleBitmapCreate, handleBitmapDestroy, handleGet, handleInfoGet, handleSet, handleUnbind } from './notifications.ts';
 import { handleFeatures, handleIdGet, handlePartitionInfoGet, handlePartitionInfoGetRegs, handleSpmIdGet, handleVersion } from './setup-and-discovery.ts';
-
-function assertNever(value: never): never {
-  throw new Error(`bug: unhandled function ${String(value)}`);
-}
+import { assertNever } from '../../shared/protocol/assert-never.ts';
 
 function notImplemented(cc: CallContext, name: FfaAbiName): Answer {
   return refuse(cc, 'NOT_SUPPORTED', `${name} is not implemented by this SPMC`);
@@ -135,6 +132,6 @@ export function dispatch(cc: CallContext): Answer {
     case 'FFA_NOTIFICATION_GET2':
       return notImplemented(cc, name);
     default:
-      return assertNever(name);
+      return assertNever(name, 'the SPMC dispatcher');
   }
 }

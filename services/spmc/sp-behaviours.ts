@@ -12,11 +12,12 @@
  *   workload asks with a control message.
  */
 import {
-  SET_FLAGS,
+  type DirectMessage,
+  hex,
   msgSendDirectResp32,
   msgSendDirectResp64,
-  type DirectMessage,
   type RegisterFile,
+  SET_FLAGS,
 } from '../../shared/ffa/index.ts';
 import type { ControlMessage } from '../../shared/protocol/messages.ts';
 import type { HeldCall, SpmcState } from './call-context.ts';
@@ -167,10 +168,6 @@ function bitmapField(data: ControlData, key: string): bigint | null {
   else if (typeof value === 'number' && Number.isSafeInteger(value)) bits = BigInt(value);
   else if (typeof value === 'string' && /^0x[0-9a-f]{1,16}$/i.test(value)) bits = BigInt(value);
   return bits !== null && bits >= 0n && bits < 1n << 64n ? bits : null;
-}
-
-function hex(bits: bigint): string {
-  return `0x${bits.toString(16)}`;
 }
 
 export function handleControl(spmc: SpmcState, from: string, message: ControlMessage): void {

@@ -46,4 +46,3 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
-export const hex = (value: number | bigint): string => `0x${(typeof value === 'bigint' ? value : BigInt(Math.trunc(value))).toString(16)}`;

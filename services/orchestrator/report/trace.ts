@@ -23,9 +23,10 @@
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { CallMessage, InterruptMessage } from '../../../shared/protocol/messages.ts';
+import { hex } from '../../../shared/ffa/format.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
 import { abiOfRegs, describeMessage, recordName, resultOfRegs } from './describe.ts';
-import { hex, jsonSafe } from './escape.ts';
+import { jsonSafe } from './escape.ts';
 
 export interface TraceEvent {
   name: string;

@@ -35,24 +35,25 @@ import { isNode, isScalar, LineCounter, parseDocument, visit, type Document } fr
 import type { z } from 'zod';
 import {
   abiNameOf,
+  type AnyAbiCodec,
+  type ArgKind,
   BIND_FLAGS,
   codecForAbi,
   codecForFid,
   featuresIdFromName,
   FFA_FIDS,
   fidOf,
+  type FlagTable,
   formatVersion,
   GET_FLAGS,
+  hex,
   isUuid,
   isValidVersion,
   MSG_SEND2_FLAGS,
   parseVersion,
+  type RegisterFile,
   registers,
   SET_FLAGS,
-  type AnyAbiCodec,
-  type ArgKind,
-  type FlagTable,
-  type RegisterFile,
 } from '../../../shared/ffa/index.ts';
 import { pathText, ScenarioError, ScenarioSource, type Target, type ValuePath } from './errors.ts';
 import {
@@ -230,7 +231,6 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 // ---------------------------------------------------------------- 3. meaning: the world
 
-const hex = (value: number | bigint): string => `0x${value.toString(16)}`;
 
 /** Component names of the world (world-builder.ts) and words with a meaning in steps: never a VM's or SP's name. */
 const RESERVED_NAMES = new Set(['hypervisor', 'host', 'spmd', 'spmc', 'gic', 'orchestrator', 'all', 'any']);

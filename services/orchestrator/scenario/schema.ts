@@ -12,7 +12,7 @@
  * Every list and number has a bound (TigerBeetle: put a limit on everything).
  */
 import { z } from 'zod';
-import { FFA_ERROR_CODES, type FfaErrorName } from '../../../shared/ffa/index.ts';
+import { FFA_ERROR_CODES, type FfaErrorName, hex } from '../../../shared/ffa/index.ts';
 import { CHECK_NAMES } from './types.ts';
 
 export const SCENARIO_LIMITS = {
@@ -109,7 +109,6 @@ function editDistance(a: string, b: string): number {
 
 // ---------------------------------------------------------------- values
 
-const hex = (value: number): string => `0x${value.toString(16)}`;
 
 /** An integer in min..max, both inclusive (hex bounds read better for IDs). */
 export function integerIn(min: number, max: number, what = `an integer in ${min}..${max}`) {
