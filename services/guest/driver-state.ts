@@ -7,6 +7,7 @@
  */
 import { FFA_VERSION_1_2, type PartitionInfo, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { ComponentContext } from '../../shared/runtime/component.ts';
+import type { RecordData } from '../../shared/protocol/records.ts';
 import type { ValidGuestConfig } from './config.ts';
 import { describeResult, FirmwareConduit, type CallResult } from './conduit.ts';
 import type { GuestGicPort } from './gic-port.ts';
@@ -128,8 +129,8 @@ export class DriverState {
   }
 
   /** A milestone, recorded and told to the observers (guest-event control messages). */
-  announce(data: Record<string, unknown>): void {
-    this.ctx.record(data as { event: string });
+  announce(data: RecordData): void {
+    this.ctx.record(data);
     for (const observer of this.config.observers) {
       this.ctx.send(observer, { kind: 'control', op: 'guest-event', data: { guest: this.config.name, ...data } });
     }

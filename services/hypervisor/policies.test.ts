@@ -194,7 +194,7 @@ for (const runtime of RUNTIMES) {
     assertError(r('relay bitmap create again'), 'DENIED', 'created twice');
     assertError(r('relay as an SP'), 'INVALID_PARAMETERS', 'the relay acts for normal-world IDs only');
     assertSuccess(r('relay id get as 3'), 'the SPMD answers a normal-world ID_GET with 0', { w2: 0 });
-    for (const event of ['fw-call', 'fw-probe', 'sri-subscribed']) assert.deepEqual(records(entries, HYPERVISOR, event), [], `raw makes no ${event}`);
+    for (const event of ['fw-call', 'fw-probe', 'sri-subscribed'] as const) assert.deepEqual(records(entries, HYPERVISOR, event), [], `raw makes no ${event}`);
     assert.deepEqual(records(entries, GIC, 'gic-vcpu-online').map((rec) => rec['vm']), [1], 'placement is still reported');
     const relayed = entries.flatMap((entry) =>
       entry.event.type === 'deliver' && entry.event.from === HYPERVISOR && entry.event.to === 'spmd' && entry.event.message.kind === 'call' ? [entry.event.message] : [],

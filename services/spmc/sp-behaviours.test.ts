@@ -28,6 +28,7 @@ import {
   vmList,
   type Row,
 } from './test-support/rows.ts';
+import type { RecordEvent } from '../../shared/protocol/records.ts';
 
 const OPTEE_SP = 0x8001;
 const SP = GET_FLAGS.sp;
@@ -92,7 +93,7 @@ const NOTIFIER_OPTEE: Row[] = [
   nwd('GET(VM 1, SP) → bit 7', get(1, SP), got({ sp: 0x80n })),
 ];
 
-const outcomes = (entries: readonly HistoryEntry[], event: string) => records(entries, event).map((data) => data['outcome']);
+const outcomes = (entries: readonly HistoryEntry[], event: RecordEvent) => records(entries, event).map((data) => data['outcome']);
 
 describe('SP behaviours', () => {
   for (const runtime of RUNTIMES) {

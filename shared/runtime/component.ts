@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { HistoryEvent } from './history.ts';
 import type { FaultRule } from './interceptor.ts';
 import type { CallMessage, Conduit, Message, RegisterFile } from '../protocol/messages.ts';
+import type { RecordData } from '../protocol/records.ts';
 import type { Role } from '../protocol/roles.ts';
 
 export type { Role };
@@ -53,11 +54,8 @@ export interface CallRequest {
 
 export type TimerHandle = number;
 
-/** A semantic event a component records in the history (a handler's decision, a callback). */
-export interface RecordedEvent {
-  event: string;
-  [field: string]: unknown;
-}
+/** A semantic event a component records in the history (a handler's decision, a callback): a name of records.ts and its fields. */
+export type RecordedEvent = RecordData;
 
 export interface ComponentContext {
   /** This component's name in the world ("spmd", "vm1", …). */

@@ -12,10 +12,11 @@
  */
 import type { Component, ComponentContext, ComponentFactory, TimerHandle } from '../../../shared/runtime/component.ts';
 import type { Message } from '../../../shared/protocol/messages.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 
 export type ActorStep =
   /** Wait for guest `from`'s `guest-event` with this event and every field of `match`. */
-  | { do: 'await-event'; label: string; from: string; event: string; match?: Record<string, unknown>; timeoutNs?: number }
+  | { do: 'await-event'; label: string; from: string; event: RecordEvent; match?: Record<string, unknown>; timeoutNs?: number }
   /** Send a control message; with `awaitOp`, wait for `to`'s control message of that op. */
   | { do: 'control'; label: string; to: string; op: string; data: unknown; awaitOp?: string }
   | { do: 'wait'; ns: number }

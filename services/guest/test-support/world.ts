@@ -17,6 +17,7 @@ import { OPTEE_UUID, type GuestConfig, type GuestPolicies, type PartitionConfig 
 export type { GuestPolicies } from '../config.ts';
 import type { VariantName } from '../variants.ts';
 import type { ActorStep, ScenarioActorConfig } from './scenario-actor.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 
 export const ACTOR = 'actor';
 export const HYPERVISOR = 'hypervisor';
@@ -275,7 +276,7 @@ export const guestControl = (guest: string, op: string, data: Record<string, unk
 // ---------------------------------------------------------------- reading the history
 
 /** A component's semantic records of one kind, in order. */
-export function records(entries: readonly HistoryEntry[], component: string, event: string): Record<string, unknown>[] {
+export function records(entries: readonly HistoryEntry[], component: string, event: RecordEvent): Record<string, unknown>[] {
   return entries.flatMap((entry) => {
     const recorded = entry.event;
     return recorded.type === 'record' && recorded.component === component && recorded.data['event'] === event ? [recorded.data] : [];
@@ -283,7 +284,7 @@ export function records(entries: readonly HistoryEntry[], component: string, eve
 }
 
 /** Like records(), with each record's history sequence number (for "happened after"). */
-export function recordsWithSeq(entries: readonly HistoryEntry[], component: string, event: string): { seq: number; data: Record<string, unknown> }[] {
+export function recordsWithSeq(entries: readonly HistoryEntry[], component: string, event: RecordEvent): { seq: number; data: Record<string, unknown> }[] {
   return entries.flatMap((entry) => {
     const recorded = entry.event;
     return recorded.type === 'record' && recorded.component === component && recorded.data['event'] === event ? [{ seq: entry.seq, data: recorded.data }] : [];

@@ -15,6 +15,7 @@ import type { RegisterFile } from '../../../shared/protocol/messages.ts';
 import { type RuntimeName, runWorldInMemory } from '../../../shared/runtime/run-world.ts';
 import type { HypervisorConfig, MessagingMethod, PartitionConfig, VmConfig } from '../config.ts';
 import type { ActorConfig, ActorStep } from './actor.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 
 export const HYPERVISOR = 'hypervisor';
 export const GIC = 'gic';
@@ -198,7 +199,7 @@ export function syncHypervisorWithGic(label = 'hypervisor synced with the GIC'):
 // ---------------------------------------------------------------- reading the history
 
 /** A component's semantic records of one kind, in order. */
-export function records(entries: readonly HistoryEntry[], component: string, event: string): Record<string, unknown>[] {
+export function records(entries: readonly HistoryEntry[], component: string, event: RecordEvent): Record<string, unknown>[] {
   return entries.flatMap((entry) => {
     const recorded = entry.event;
     return recorded.type === 'record' && recorded.component === component && recorded.data['event'] === event ? [recorded.data] : [];

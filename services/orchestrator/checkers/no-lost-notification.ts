@@ -9,6 +9,7 @@
  * deliver it. A receiver that was destroyed, rebooted or crashed after the set excuses it.
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 import type { WorldModel } from '../scenario/types.ts';
 import { endpointName, evidenceOf, FailureList, outcomeOf as checkOutcome, type CheckOutcome } from './evidence.ts';
 import { outcomeOf, type Episode, type NotificationAnalysis, type PendingMaker } from './ledger.ts';
@@ -19,8 +20,8 @@ function faultsBetween(faults: readonly HistoryEntry[], fromNs: number, toNs: nu
 }
 
 /** Records at the hypervisor (about this VM) and at the receiver's guest that say why a bit went nowhere. */
-const HYPERVISOR_MECHANISM = new Set(['npi-inject', 'npi-latched', 'npi-still-latched', 'info-get-passthrough', 'info-get-loop-bound', 'sri-delayed']);
-const GUEST_MECHANISM = new Set(['irq-unhandled', 'notifications-disabled', 'ipi-lost', 'notification-dropped', 'info-get', 'probe-failed']);
+const HYPERVISOR_MECHANISM: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['npi-inject', 'npi-latched', 'npi-still-latched', 'info-get-passthrough', 'info-get-loop-bound', 'sri-delayed']);
+const GUEST_MECHANISM: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['irq-unhandled', 'notifications-disabled', 'ipi-lost', 'notification-dropped', 'info-get', 'probe-failed']);
 const MECHANISM_EVENTS_MAX = 6;
 
 /**
@@ -34,7 +35,7 @@ function mechanismOf(entries: readonly HistoryEntry[], model: WorldModel, episod
   for (const entry of entries) {
     const { event } = entry;
     if (event.type !== 'record') continue;
-    const name = String(event.data['event']);
+    const name = event.data.event;
     const ever = event.component === guest && name === 'notifications-disabled';
     const during = entry.t >= fromNs && entry.t <= toNs;
     const atHypervisor = event.component === model.hypervisor && HYPERVISOR_MECHANISM.has(name) && (event.data['vm'] === undefined || event.data['vm'] === episode.receiver);

@@ -4,22 +4,24 @@
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { InterruptMessage } from '../../../shared/protocol/messages.ts';
+import type { RecordData, RecordEvent } from '../../../shared/protocol/records.ts';
 
 export interface RecordView {
   readonly entry: HistoryEntry;
   readonly component: string;
-  readonly event: string;
-  readonly data: Record<string, unknown>;
+  readonly event: RecordEvent;
+  readonly data: RecordData;
 }
 
 export function recordOf(entry: HistoryEntry): RecordView | null {
   const { event } = entry;
-  if (event.type !== 'record' || typeof event.data['event'] !== 'string') return null;
-  return { entry, component: event.component, event: event.data['event'], data: event.data };
+  // A history read back from a file is only as typed as its writer: a record without a name is skipped.
+  if (event.type !== 'record' || typeof event.data.event !== 'string') return null;
+  return { entry, component: event.component, event: event.data.event, data: event.data };
 }
 
 /** Every record, optionally of one component and one event name, in history order. */
-export function recordsOf(entries: readonly HistoryEntry[], filter: { component?: string; event?: string } = {}): RecordView[] {
+export function recordsOf(entries: readonly HistoryEntry[], filter: { component?: string; event?: RecordEvent } = {}): RecordView[] {
   const found: RecordView[] = [];
   for (const entry of entries) {
     const record = recordOf(entry);

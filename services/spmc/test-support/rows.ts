@@ -22,6 +22,7 @@ import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import { runWorldInMemory, type RuntimeName } from '../../../shared/runtime/run-world.ts';
 import { type DriverControlStep, driverResults, type DriverResult, type DriverStep } from '../../../shared/runtime/test-world/driver.ts';
 import type { SpmcConfig } from '../config.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 
 export type Caller = 'nwd' | number;
 
@@ -199,7 +200,7 @@ export function assertRows(rows: readonly Row[], run: TableRun): void {
 }
 
 /** The SPMC's records of one kind, in order. */
-export function records(entries: readonly HistoryEntry[], event: string, component = SPMC): Record<string, unknown>[] {
+export function records(entries: readonly HistoryEntry[], event: RecordEvent, component = SPMC): Record<string, unknown>[] {
   return entries.flatMap((entry) => {
     const e = entry.event;
     return e.type === 'record' && e.component === component && e.data['event'] === event ? [e.data] : [];
@@ -256,6 +257,6 @@ export function returnPosition(timeline: readonly SpmcMarker[], label: string): 
 }
 
 /** Positions of the SPMC's records of one event. */
-export function recordPositions(timeline: readonly SpmcMarker[], event: string): number[] {
+export function recordPositions(timeline: readonly SpmcMarker[], event: RecordEvent): number[] {
   return timeline.flatMap((marker, index) => (marker.kind === 'record' && marker.data['event'] === event ? [index] : []));
 }

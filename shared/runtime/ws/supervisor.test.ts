@@ -6,11 +6,12 @@ import { MemoryHistorySink } from '../history.ts';
 import { runSimWorld } from '../sim/run-world.ts';
 import { testWorldSpec } from '../test-world/index.ts';
 import { startWsWorld, type WsWorld } from './supervisor.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 
 const VCPUS = 2;
 const CALLS_PER_VCPU = 20;
 
-function records(sink: MemoryHistorySink, event: string): Record<string, unknown>[] {
+function records(sink: MemoryHistorySink, event: RecordEvent): Record<string, unknown>[] {
   return sink.entries
     .map((e: HistoryEntry) => e.event)
     .filter((e) => e.type === 'record' && e.data['event'] === event)
