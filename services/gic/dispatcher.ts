@@ -32,6 +32,10 @@ import { type Outcome, type Refusal, refuse } from './refusal.ts';
 import { type Target, targetFields } from './targets.ts';
 import { VIRTUAL_GROUP, type VirtualInterrupts, type VirtualRequest } from './virtual-interrupts.ts';
 import { assertNever } from '../../shared/protocol/assert-never.ts';
+import { type ControlOp, isOneOf, isSyncToken } from '../../shared/protocol/control.ts';
+
+/** The control ops the broker takes (control.ts). */
+const GIC_CONTROL_OPS = ['gic-configure', 'gic-sync'] as const satisfies readonly ControlOp[];
 
 /** Bound on a protocol-error reason (the wire's reasonLength). */
 const REASON_LENGTH_MAX = 1024;
@@ -230,7 +234,12 @@ export class Dispatcher {
   }
 
   private onControl(from: string, message: ControlMessage): void {
-    switch (message.op) {
+    const { op } = message;
+    if (!isOneOf(GIC_CONTROL_OPS, op)) {
+      this.answer(from, { op: `control:${String(op)}` }, refuse('unexpected', `control op ${String(op)} is not one the GIC takes`));
+      return;
+    }
+    switch (op) {
       case 'gic-configure': {
         const request = configureRequestOf(message.data);
         const subject: Subject = { op: 'control:gic-configure', ...(isRefusal(request) ? {} : { intid: request.intid }) };
@@ -239,12 +248,11 @@ export class Dispatcher {
       }
       case 'gic-sync': {
         const { data } = message;
-        const echoed = data === null || ['number', 'string', 'boolean'].includes(typeof data) ? data : null;
-        this.out.send(from, { kind: 'control', op: 'gic-synced', data: echoed });
+        this.out.send(from, { kind: 'control', op: 'gic-synced', data: isSyncToken(data) ? data : null });
         return;
       }
       default:
-        this.answer(from, { op: `control:${String(message.op)}` }, refuse('unexpected', `control op ${String(message.op)} is not one the GIC takes`));
+        assertNever(op, 'the GIC control switch');
     }
   }
 

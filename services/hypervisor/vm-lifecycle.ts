@@ -18,6 +18,7 @@
  * were told of the creation, resent after INTERRUPTED or RETRY every teardownRetryDelayNs.
  */
 import { FFA_FIDS, registers } from '../../shared/ffa/index.ts';
+import type { LifecycleAnswer } from '../../shared/protocol/control.ts';
 import { CONFIG_LIMITS, HypervisorConfigError, validateVm, type ValidVm } from './config.ts';
 import { sendVmAvailability } from './direct-messaging.ts';
 import { codeName, describeResult, returnCode, type FirmwareLink } from './firmware.ts';
@@ -37,8 +38,8 @@ export type LifecycleRequest =
   | { readonly op: 'vcpu-online'; readonly name: string; readonly vcpu: number; readonly pcpu: number | null }
   | { readonly op: 'vcpu-offline'; readonly name: string; readonly vcpu: number };
 
-/** The answer's data: plain values only (control data may not hold `undefined`). */
-export type LifecycleResult = { readonly ok: boolean; readonly reason: string | null } & Readonly<Record<string, string | number | boolean | null>>;
+/** The answer's data (`<op>-result`, shared/protocol/control.ts): plain values only (control data may not hold `undefined`). */
+export type LifecycleResult = LifecycleAnswer;
 
 type Done = (result: LifecycleResult) => void;
 

@@ -14,6 +14,7 @@ import type { RegisterFile } from '../../shared/ffa/index.ts';
 import type { CallOutcome, Component, ComponentContext, ComponentFactory, ObservedEvent, TimerHandle, WorldControl } from '../../shared/runtime/component.ts';
 import type { HistoryEvent } from '../../shared/runtime/history.ts';
 import type { Message } from '../../shared/protocol/messages.ts';
+import { controlMessage, knownControlOp, type AnsweredOp, type AwaitedOp, type ControlData } from '../../shared/protocol/control.ts';
 import { checkExpectation, shown } from './expect.ts';
 import { componentOf, rulesFor } from './faults.ts';
 import type { Endpoint, FaultSpec, SpBehaviour, Step, TimedFault } from './scenario/types.ts';
@@ -99,7 +100,7 @@ class Orchestrator implements Component {
       return;
     }
     const data = dataOf(message.data);
-    if (message.op === 'notify-request-result') {
+    if (knownControlOp(message.op) === 'notify-request-result') {
       for (const workload of this.workloads) workload.onBindAnswer?.(from, data);
       return;
     }
@@ -203,7 +204,7 @@ class Orchestrator implements Component {
       case 'expect-none-interrupt':
         return this.expectNone((e) => isDelivery(e, step.to, step.intid, step.vcpu), step.forNs, finish);
       case 'vm':
-        return this.request('hypervisor', `vm-${step.op}`, this.vmRequest(step.op, step.vm), finish);
+        return this.request('hypervisor', `vm-${step.op}`, step.op === 'create' ? this.vmCreateRequest(step.vm) : { name: step.vm }, finish);
       case 'vcpu':
         // Under a hypervisor a vCPU's state is the hypervisor's to change; on bare metal it is the
         // host kernel's own CPU hotplug (services/guest/guest.ts hotplug).
@@ -252,7 +253,7 @@ class Orchestrator implements Component {
     }, finish);
   }
 
-  private awaitControl(from: string, op: string, label: string, onAnswer: (data: Record<string, unknown>) => void, finish: Finish): void {
+  private awaitControl(from: string, op: AwaitedOp, label: string, onAnswer: (data: Record<string, unknown>) => void, finish: Finish): void {
     const key = this.controlKey(from, op, label);
     const timer = this.ctx.setTimer(CONTROL_TIMEOUT_NS, () => {
       this.controlWaiters.delete(key);
@@ -267,16 +268,15 @@ class Orchestrator implements Component {
 
   // ---------------------------------------------------------------- world changes
 
-  private vmRequest(op: 'create' | 'destroy' | 'reboot', name: string): Record<string, unknown> {
-    if (op !== 'create') return { name };
+  private vmCreateRequest(name: string): ControlData<'vm-create'> {
     const vm = this.config.vms.find((v) => v.name === name);
     if (!vm) throw new Error(`bug: the loader let an unknown VM ${name} through`);
     return { name: vm.name, id: vm.id, vcpus: vm.vcpus, component: vm.name, ...(vm.pcpus ? { pcpus: vm.pcpus } : {}) };
   }
 
   /** A control request answered by `<op>-result` with `ok`. */
-  private request(to: string, op: string, data: Record<string, unknown>, finish: Finish): void {
-    this.ctx.send(to, { kind: 'control', op, data });
+  private request<Op extends AnsweredOp>(to: string, op: Op, data: ControlData<Op>, finish: Finish): void {
+    this.ctx.send(to, controlMessage(op, data));
     this.awaitControl(to, `${op}-result`, '', (answer) => {
       const ok = answer['ok'] === true;
       finish(ok, ok ? `${op} ${shown(data)} done` : `${op} refused: ${String(answer['reason'] ?? answer['why'] ?? shown(answer))}`);
@@ -352,7 +352,7 @@ class Orchestrator implements Component {
         this.pendingHeals--;
         this.healLater(restartAfter, () =>
           world.restart(fault.component, `fault ${id} healed`, () => {
-            if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-create', data: this.vmRequest('create', fault.component) });
+            if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-create', data: this.vmCreateRequest(fault.component) });
             this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
           }),
         );

@@ -14,6 +14,7 @@ import {
   DRIVER,
   assertRows,
   control,
+  malformedControl,
   err,
   got,
   info,
@@ -54,8 +55,8 @@ const OPTEE_FLOW: Row[] = [
   nwd('INFO_GET_64 → VM 1', infoGet64(), info(false, vmList(1)), { cpu: 2 }),
   nwd('GET(VM 1, SP) → ID 0', get(1, SP), got({ sp: 1n }), { cpu: 2 }),
   nwd('INFO_GET_64 → NO_DATA', infoGet64(), err('NO_DATA')),
-  control('malformed control data is refused', 'optee-notif-send', { vm: 'one' }),
-  control('an unknown control op is refused', 'reboot', {}),
+  malformedControl('malformed control data is refused', 'optee-notif-send', { vm: 'one' }),
+  malformedControl('an unknown control op is refused', 'reboot', {}),
   // Controls are one-way: under ws the world could end before the SPMC handled the two above. A
   // call on the same link after them returns only once they were.
   nwd('a last call: the controls before it were handled', spmIdGet(), ok({ 2: SPMC_ID })),

@@ -19,6 +19,8 @@ import {
   type RegisterFile,
   SET_FLAGS,
 } from '../../shared/ffa/index.ts';
+import { assertNever } from '../../shared/protocol/assert-never.ts';
+import { isOneOf, knownControlOp, type ControlOp } from '../../shared/protocol/control.ts';
 import type { ControlMessage } from '../../shared/protocol/messages.ts';
 import type { HeldCall, SpmcState } from './call-context.ts';
 import type { SpBehaviourName } from './config.ts';
@@ -149,6 +151,9 @@ export function behaviourOf(name: SpBehaviourName): SpBehaviour {
 
 // ---------------------------------------------------------------- control messages (workloads)
 
+/** What a workload asks of the SPs (shared/protocol/control.ts declares their data). */
+const SP_CONTROL_OPS = ['optee-notif-send', 'notifier-set'] as const satisfies readonly ControlOp[];
+
 type ControlData = Record<string, unknown>;
 
 function isControlData(value: unknown): value is ControlData {
@@ -174,13 +179,15 @@ export function handleControl(spmc: SpmcState, from: string, message: ControlMes
   const refuseControl = (reason: string) => spmc.ctx.record({ event: 'control-refused', from, op: message.op, reason });
   if (!spmc.config.relayFrom.includes(from)) return refuseControl('not a relayFrom component');
   if (!isControlData(message.data)) return refuseControl('data must be an object');
-  switch (message.op) {
+  const op = knownControlOp(message.op);
+  if (op === null || !isOneOf(SP_CONTROL_OPS, op)) return refuseControl('unknown op');
+  switch (op) {
     case 'optee-notif-send':
       return opteeNotifSend(spmc, message.data, refuseControl);
     case 'notifier-set':
       return notifierSet(spmc, message.data, refuseControl);
     default:
-      return refuseControl('unknown op');
+      return assertNever(op, 'the SPMC control switch');
   }
 }
 

@@ -20,6 +20,7 @@ import {
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
 import { GicSyncBarrier } from '../../shared/runtime/gic-sync-barrier.ts';
 import type { CallMessage, Message } from '../../shared/protocol/messages.ts';
+import { knownControlOp } from '../../shared/protocol/control.ts';
 import type { HeldCall, Origin, SpmcState } from './call-context.ts';
 import { describeConfig, resolveSpmcConfig, type ResolvedSpmcConfig, type SpmcConfig } from './config.ts';
 import { dispatch } from './dispatcher.ts';
@@ -60,10 +61,12 @@ class Spmc implements SpmcState {
     switch (message.kind) {
       case 'call':
         return this.onCall(from, message);
-      case 'control':
-        if (from === this.config.gic && message.op === 'gic-synced') return this.gicSync.onGicSynced();
-        if (message.op === this.gicSync.op && this.config.relayFrom.includes(from)) return this.gicSync.request(from);
+      case 'control': {
+        const op = knownControlOp(message.op);
+        if (from === this.config.gic && op === 'gic-synced') return this.gicSync.onGicSynced();
+        if (op === this.gicSync.op && this.config.relayFrom.includes(from)) return this.gicSync.request(from);
         return handleControl(this, from, message);
+      }
       case 'irq':
       case 'lifecycle':
       case 'protocol-error':

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { HistoryEvent } from './history.ts';
 import type { FaultRule } from './interceptor.ts';
-import type { CallMessage, Conduit, Message, RegisterFile } from '../protocol/messages.ts';
+import type { CallMessage, Conduit, Message, RegisterFile, SentMessage } from '../protocol/messages.ts';
 import type { RecordData } from '../protocol/records.ts';
 import type { Role } from '../protocol/roles.ts';
 
@@ -64,7 +64,7 @@ export interface ComponentContext {
   readonly random: RandomSource;
   readonly log: Logger;
   /** Send a one-way message. Faults and backpressure apply; a refused send is in the history. */
-  send(to: string, message: Message): void;
+  send(to: string, message: SentMessage): void;
   /** Issue a call; `onReturn` runs exactly once, with the return or the failure. */
   call(to: string, request: CallRequest, onReturn: (outcome: CallOutcome) => void): void;
   /** Answer a call this component received from `to`. */

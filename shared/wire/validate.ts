@@ -170,6 +170,8 @@ const FIELD_CHECKS: { [K in FrameKind]: FieldChecks<K> } = {
     vcpu: integerIn(-1, FIELD_LIMITS.indexMax),
   },
   lifecycle: { event: text(FIELD_LIMITS.nameLength, 1), subject: text(FIELD_LIMITS.nameLength), args: numberList },
+  // Any op name: the receiver narrows it against CONTROL_OPS (shared/protocol/control.ts) and
+  // answers one it does not take itself, as it would a peer of another build.
   control: { op: text(FIELD_LIMITS.nameLength, 1), data: plainData },
   'protocol-error': { code: oneOf(PROTOCOL_ERROR_CODES), reason: text(FIELD_LIMITS.reasonLength), ref: callRef },
   hello: { protocol: safeId, role, identity, token: text(FIELD_LIMITS.tokenLength) },

@@ -11,6 +11,7 @@
  * `{ event: 'done' }` at the end.
  */
 import type { Component, ComponentContext, ComponentFactory, TimerHandle } from '../../../shared/runtime/component.ts';
+import { controlMessageOf, type AwaitedOp, type ControlRequest } from '../../../shared/protocol/control.ts';
 import type { Message } from '../../../shared/protocol/messages.ts';
 import type { RecordEvent } from '../../../shared/protocol/records.ts';
 
@@ -18,7 +19,7 @@ export type ActorStep =
   /** Wait for guest `from`'s `guest-event` with this event and every field of `match`. */
   | { do: 'await-event'; label: string; from: string; event: RecordEvent; match?: Record<string, unknown>; timeoutNs?: number }
   /** Send a control message; with `awaitOp`, wait for `to`'s control message of that op. */
-  | { do: 'control'; label: string; to: string; op: string; data: unknown; awaitOp?: string }
+  | ({ do: 'control'; label: string; to: string; awaitOp?: AwaitedOp } & ControlRequest)
   | { do: 'wait'; ns: number }
   /** Record actor-mark {label}: a point in the script the test harness acts on (link-cut.ts). */
   | { do: 'mark'; label: string };
@@ -90,7 +91,7 @@ class ScenarioActor implements Component {
         return;
       }
       case 'control':
-        this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.data });
+        this.ctx.send(step.to, controlMessageOf(step));
         if (step.awaitOp === undefined) return next();
         this.await(step.label, (entry) => entry.from === step.to && entry.op === step.awaitOp, undefined, (entry) => {
           this.ctx.record({ event: 'actor-control', label: step.label, op: entry.op, data: entry.data });

@@ -18,6 +18,8 @@ export type { GuestPolicies } from '../config.ts';
 import type { VariantName } from '../variants.ts';
 import type { ActorStep, ScenarioActorConfig } from './scenario-actor.ts';
 import type { RecordEvent } from '../../../shared/protocol/records.ts';
+import { controlRequest, type ControlData } from '../../../shared/protocol/control.ts';
+import type { DriverControlOp } from '../controls.ts';
 
 export const ACTOR = 'actor';
 export const HYPERVISOR = 'hypervisor';
@@ -263,13 +265,12 @@ function shown(data: Record<string, unknown>): string {
   return JSON.stringify(data, (_key, value: unknown) => (typeof value === 'bigint' ? `0x${value.toString(16)}` : value));
 }
 
-/** A control op to a guest (controls.ts), awaiting its result. */
-export const guestControl = (guest: string, op: string, data: Record<string, unknown>, label = `${op} ${shown(data)}`): ActorStep => ({
+/** A control op to a guest (controls.ts, and the bare-metal guest's own CPU hotplug), awaiting its result. */
+export const guestControl = <Op extends DriverControlOp | 'vcpu-online' | 'vcpu-offline'>(guest: string, op: Op, data: ControlData<Op>, label = `${op} ${shown(data)}`): ActorStep => ({
   do: 'control',
   label,
   to: guest,
-  op,
-  data,
+  ...controlRequest(op, data),
   awaitOp: `${op}-result`,
 });
 

@@ -14,11 +14,12 @@
  */
 import type { Component, ComponentContext, ComponentFactory, TimerHandle } from '../../../shared/runtime/component.ts';
 import type { Conduit, InterruptMessage, Message, RegisterFile } from '../../../shared/protocol/messages.ts';
+import { controlMessage, controlMessageOf, type AwaitedOp, type ControlRequest, type LabelDataOp } from '../../../shared/protocol/control.ts';
 
 export type ActorStep =
   | { do: 'call'; label: string; to: string; conduit: Conduit; endpoint: number; vcpu: number; cpu: number; regs: RegisterFile }
   /** Send a control message; with `awaitOp`, wait for the control message of that op from `to`. */
-  | { do: 'control'; label: string; to: string; op: string; data: unknown; awaitOp?: string }
+  | ({ do: 'control'; label: string; to: string; awaitOp?: AwaitedOp } & ControlRequest)
   /** Send an interrupt frame (subscribe, raise, …) to `to`. */
   | { do: 'irq'; to: string; frame: Omit<InterruptMessage, 'kind'> }
   /** gic-sync round trip: everything sent to the GIC before it has been handled. */
@@ -36,8 +37,8 @@ export type ActorStep =
       do: 'poll';
       label: string;
       to: string;
-      op: string;
-      resultOp: string;
+      op: LabelDataOp;
+      resultOp: AwaitedOp;
       untilAtLeast?: Record<string, number>;
       untilEquals?: Record<string, string | number | boolean>;
       untilLengthAtLeast?: Record<string, number>;
@@ -111,7 +112,7 @@ class Actor implements Component {
       case 'call':
         return this.call(index, step, next);
       case 'control':
-        this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.data });
+        this.ctx.send(step.to, controlMessageOf(step));
         if (step.awaitOp === undefined) return next();
         return this.awaitControl(step.label, step.to, step.awaitOp, next);
       case 'irq':
@@ -141,7 +142,7 @@ class Actor implements Component {
     });
   }
 
-  private awaitControl(label: string, from: string, op: string, next: () => void): void {
+  private awaitControl(label: string, from: string, op: AwaitedOp, next: () => void): void {
     const isAnswer = (entry: Received) => entry.from === from && entry.message.kind === 'control' && entry.message.op === op;
     this.await(label, isAnswer, next, (entry) => {
       if (entry.message.kind === 'control') this.ctx.record({ event: 'actor-control', label, op, data: entry.message.data });
@@ -149,7 +150,7 @@ class Actor implements Component {
   }
 
   private poll(step: Extract<ActorStep, { do: 'poll' }>, attempt: number, next: () => void): void {
-    this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.label });
+    this.ctx.send(step.to, controlMessage(step.op, step.label));
     const isAnswer = (entry: Received) => entry.from === step.to && entry.message.kind === 'control' && entry.message.op === step.resultOp;
     this.await(step.label, isAnswer, next, (entry) => {
       const data = entry.message.kind === 'control' ? entry.message.data : null;

@@ -24,14 +24,18 @@
  *   found their bit already pending at the SPMC (the ledger's episodes with more than one set).
  */
 import { createHistogram } from 'node:perf_hooks';
+import type { ControlOp } from '../../../shared/protocol/control.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { CheckResult, LatencyReport, Percentiles, WorldModel } from '../scenario/types.ts';
 import { measureLatency } from '../checkers/index.ts';
 import { analyseNotifications, outcomeOf, type NotificationAnalysis } from '../checkers/ledger.ts';
 import { numberField, recordOf, type RecordView } from '../checkers/records.ts';
 
-/** The workload control messages the orchestrator sends the SPMC, one per arrival. */
-const WORKLOAD_OPS: ReadonlySet<string> = new Set(['optee-notif-send', 'notifier-set']);
+/** The workload control messages the orchestrator sends the SPMC, one per arrival… */
+const WORKLOAD_OPS: ReadonlySet<string> = new Set<ControlOp>(['optee-notif-send', 'notifier-set']);
+/** …and the records the SPMC makes of each, named as the ops. */
+const WORKLOAD_RECORDS: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['optee-notif-send', 'notifier-set']);
 
 export interface LoadWorkloadSpec {
   ratePerSecond: number;
@@ -252,7 +256,7 @@ function scan(entries: readonly HistoryEntry[], model: WorldModel): Scan {
     const record = recordOf(entry);
     if (!record) continue;
     if (record.component === model.spmc) {
-      if (WORKLOAD_OPS.has(record.event)) {
+      if (WORKLOAD_RECORDS.has(record.event)) {
         const outcome = String(record.data['outcome']);
         count(s.spmcOutcomes, outcome);
         if (outcome === 'sent') s.pendingTimes.push(entry.t);

@@ -23,6 +23,7 @@ import { runWorldInMemory, type RuntimeName } from '../../../shared/runtime/run-
 import { type DriverControlStep, driverResults, type DriverResult, type DriverStep } from '../../../shared/runtime/test-world/driver.ts';
 import type { SpmcConfig } from '../config.ts';
 import type { RecordEvent } from '../../../shared/protocol/records.ts';
+import type { ControlData, ControlOp } from '../../../shared/protocol/control.ts';
 
 export type Caller = 'nwd' | number;
 
@@ -227,7 +228,12 @@ export function sp(id: number, label: string, regs: RegisterFile, expect: Expect
 }
 
 /** A control message to an SP behaviour, between two calls. */
-export function control(label: string, op: string, data: unknown): ControlRow {
+export function control<Op extends ControlOp>(label: string, op: Op, data: ControlData<Op>): ControlRow {
+  return { label, control: { op, data } };
+}
+
+/** A control message no SPMC takes as it is (an unknown op, data of the wrong shape): its refusal is the test. */
+export function malformedControl(label: string, op: string, data: unknown): ControlRow {
   return { label, control: { op, data } };
 }
 
