@@ -20,7 +20,7 @@ import { WorldChannelClient } from '../../../shared/runtime/ws/world-client.ts';
 import { attachedScenario, PLATFORM_ROLES, type PlatformRole, type RegisteredGuest } from './distributed-world.ts';
 import { judgeRun, orchestratorConfig, type ScenarioRun } from './runner.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { COMPONENTS } from './world-builder.ts';
+import { COMPONENT_MODULES, COMPONENTS } from './world-builder.ts';
 
 export interface AttachOptions {
   /** ws:// URL of each platform service. */
@@ -106,7 +106,8 @@ class AttachedRun {
 
   async open(): Promise<void> {
     this.node = await WsNode.create({
-      component: { name: COMPONENTS.orchestrator, role: 'orchestrator', module: 'services/orchestrator/orchestrator.ts', config: null },
+      // Its config (the scenario's steps) comes with start(), once the world's VMs are known.
+      component: { name: COMPONENTS.orchestrator, role: 'orchestrator', module: COMPONENT_MODULES.orchestrator, config: null },
       seed: this.options.seed,
       worldNames: [COMPONENTS.orchestrator],
       token: this.options.token,
