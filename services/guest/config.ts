@@ -249,7 +249,7 @@ export function validateGuestConfig(input: unknown, componentName_: string): Val
 }
 
 /** The config as one history record at start (every option printed with the run). */
-export function describeConfig(config: ValidGuestConfig): Record<string, unknown> {
+export function describeConfig(config: ValidGuestConfig) {
   return {
     variant: config.variant,
     name: config.name,

@@ -241,7 +241,8 @@ export class Lifecycle {
     if (rebooted) hv.gic.vmRebooted(vm);
     if (vm.advert !== null) hv.gic.vmAssigned(vm);
     for (const vcpu of vm.vcpus) hv.gic.vcpuOnline(vm, vcpu.index, vcpu.pcpu);
-    hv.ctx.record({ event: rebooted ? 'vm-rebooted' : 'vm-created', name: vm.name, id: vm.id, component: vm.component, vcpus: placementOf(vm.vcpus) });
+    const fields = { name: vm.name, id: vm.id, component: vm.component, vcpus: placementOf(vm.vcpus) };
+    hv.ctx.record(rebooted ? { event: 'vm-rebooted', ...fields } : { event: 'vm-created', ...fields });
     return ok({ name: vm.name, id: vm.id });
   }
 

@@ -144,7 +144,8 @@ function opteeGuestLifecycle(cc: CallContext, message: DirectMessage, width: Wid
   } else {
     spmc.notifications.vms.destroyGuest(vm); // virt_guest_destroyed always returns TEE_SUCCESS
   }
-  spmc.ctx.record({ event: `vm-${what}`, vm, status: error ?? 'OK' });
+  const fields = { vm, status: error ?? 'OK' };
+  spmc.ctx.record(what === 'created' ? { event: 'vm-created', ...fields } : { event: 'vm-destroyed', ...fields });
   return reply(frameworkResponse(message, width, responseType, statusCode(error)));
 }
 

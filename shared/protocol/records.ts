@@ -5,7 +5,8 @@
  * misspelling one anywhere, fails `tsc` instead of a checker going quiet.
  *
  * Grouped by the component that writes them; each name says in one line what it records. The
- * fields of the records the checkers read are typed in record-payloads.ts.
+ * fields the checkers and the report read are typed in RecordPayloads below: a writer that drops
+ * or renames one of them fails `tsc` too. Any record may carry more fields than those.
  */
 
 /** Written by several components, with the same meaning in each. */
@@ -345,8 +346,35 @@ export type RecordEvent =
   | OrchestratorRecordEvent
   | TestRecordEvent;
 
-/** A record as written and kept: a declared name and its fields. */
-export interface RecordData {
-  event: RecordEvent;
-  [field: string]: unknown;
+/**
+ * The fields of the records something reads back (the checkers, the report, the load test, the
+ * runner), by name. A bitmap is a "0x…" string, as history lines write 64-bit values.
+ */
+export interface RecordPayloads {
+  'sri-raise': { cpu: number; intid: number; delayed: boolean };
+  'npi-inject': { vm: number; vcpu: number; pcpu: number; online: boolean; intid: number; cause: string };
+  'notification-callback': { id: number; type: 'sp' | 'vm' | 'fwk'; vcpu: number; sender: number };
+  'optee-bottom-half': { id: number | null; vcpu: number };
+  /** outcome: 'sent', or why nothing was set (no-optee-sp, no-bitmap, not-enabled, an FF-A error's name). */
+  'optee-notif-send': { vm: number; cpu: number; outcome: string; sender: number | null; bitmap: string | null };
+  'notifier-set': { sp: number; receiver: number; bitmap: string; cpu: number; outcome: string };
+  /** framework: the framework message's name, or null for a partition message. */
+  'rx-message': { owner: number; sender: number; size: number; framework: string | null };
+  /** The hypervisor's (name, id, …) or the SPMC's (vm, status). */
+  'vm-created': { name: string; id: number } | { vm: number; status: string };
+  'vm-destroyed': { name: string; id: number } | { vm: number; status: string };
+  'gic-vm-destroyed': { vm: number; dropped: number; from: string };
+  'guest-config': { name: string; vmId: number | null; vcpus: number };
+  'step': { index: number; label: string; passed: boolean; detail: string; startNs: number; endNs: number; skipped?: boolean };
+  'probe-timeout': { guest: string };
+  'fault-installed': { id: string; fault: string; rules: string[]; spec: string };
+  'fault-healed': { id: string; fault: string };
 }
+
+/** One record of name `Name`: its declared fields (if any are declared), and any others. */
+export type RecordOf<Name extends RecordEvent> = { event: Name } & (Name extends keyof RecordPayloads ? RecordPayloads[Name] : unknown) & {
+  [field: string]: unknown;
+};
+
+/** A record as written and kept: a declared name and its fields. */
+export type RecordData = { [Name in RecordEvent]: RecordOf<Name> }[RecordEvent];
