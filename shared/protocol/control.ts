@@ -13,6 +13,7 @@
 import type { RegisterFile } from '../ffa/registers.ts';
 import type { InterruptGroup } from './messages.ts';
 import type { RecordData } from './records.ts';
+import { listOfEvery } from './union-list.ts';
 
 /** A gic-sync token: a primitive is echoed in gic-synced, anything else comes back as null. */
 export type SyncToken = null | number | string | boolean;
@@ -179,7 +180,7 @@ export type ControlOp = keyof ControlOps;
 export type ControlData<Op extends ControlOp> = ControlOps[Op];
 
 /** Every op, for the checks that narrow a received op. */
-export const CONTROL_OPS = [
+export const CONTROL_OPS = listOfEvery<ControlOp>()([
   'gic-configure',
   'gic-sync',
   'gic-synced',
@@ -222,10 +223,7 @@ export const CONTROL_OPS = [
   'world.ack',
   'actor-signal',
   'flood',
-] as const satisfies readonly ControlOp[];
-type UnlistedOp = Exclude<ControlOp, (typeof CONTROL_OPS)[number]>;
-const everyOpListed: [UnlistedOp] extends [never] ? true : UnlistedOp = true;
-void everyOpListed;
+]);
 
 export function isControlOp(op: string): op is ControlOp {
   return (CONTROL_OPS as readonly string[]).includes(op);
