@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { checkUnique, componentName, endpointId, flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/blocks.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
-import { isSecureId, NIL_UUID, OPTEE_SP_ID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
+import { hex, isSecureId, NIL_UUID, OPTEE_SP_ID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
 import type { Conduit } from '../../shared/protocol/messages.ts';
 import { VARIANT_NAMES, type VariantName } from './variants.ts';
 
@@ -134,7 +134,7 @@ function guestConfigSchema(vcpus: number) {
     name: name().optional(),
     /** The FF-A ID this guest expects (checked against FFA_ID_GET); default: learnt from ID_GET. */
     vmId: endpointId()
-      .refine((id) => !isSecureId(id), { error: (issue) => `0x${(issue.input as number).toString(16)} is a secure-world ID` })
+      .refine((id) => !isSecureId(id), { error: (issue) => `${hex(issue.input as number)} is a secure-world ID` })
       .nullable()
       .optional(),
     ...vcpusShape,
@@ -175,7 +175,7 @@ function guestConfigSchema(vcpus: number) {
       .nullable()
       .default(null),
   }).superRefine((config, ctx) => {
-    checkUnique(ctx, config.partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => `0x${id.toString(16)}`);
+    checkUnique(ctx, config.partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => hex(id));
     checkRegistration(config, ctx);
   });
 }

@@ -9,7 +9,7 @@
  *   call              {abi, args?} | {regs}, vcpu?, label?    → raw-result {result, regs}
  * (vcpu-online / vcpu-offline are the guest's own: guest.ts.)
  */
-import { codecForAbi, isRegisterFile, registers, REGISTER_COUNT, type RegisterFile } from '../../shared/ffa/index.ts';
+import { codecForAbi, hex, isRegisterFile, registers, REGISTER_COUNT, type RegisterFile } from '../../shared/ffa/index.ts';
 import { assertNever } from '../../shared/protocol/assert-never.ts';
 import type { ControlOp, NotifierAnswer, RawCallAnswer } from '../../shared/protocol/control.ts';
 import type { ControlMessage } from '../../shared/protocol/messages.ts';
@@ -142,9 +142,9 @@ function rawCall(d: DriverState, cpu: number, regs: RegisterFile, label: string,
       event: 'raw-result',
       label,
       vcpu: cpu,
-      fid: `0x${(regs[0] ?? 0n).toString(16)}`,
+      fid: hex(regs[0] ?? 0n),
       result: describeResult(result),
-      regs: returned.slice(0, 8).map((r) => `0x${r.toString(16)}`),
+      regs: returned.slice(0, 8).map((r) => hex(r)),
     });
     reply({ label, vcpu: cpu, result: describeResult(result), regs: returned });
     finished();

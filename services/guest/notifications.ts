@@ -16,16 +16,16 @@ import {
   FEATURE_IDS,
   FFA_ERROR_CODES,
   FFA_FIDS,
-  ffaFeatures,
   GET_FLAGS,
+  ffaFeatures,
   hex,
   notificationBitmapCreate,
   notificationBitmapDestroy,
   notificationGet,
-  type RegisterFile,
   registers,
   w,
   x,
+  type RegisterFile,
 } from '../../shared/ffa/index.ts';
 import { describeResult, ERRNO, errnoName, errnoOf, ffaErrorCode, type CallResult } from './conduit.ts';
 import type { DriverState, NotifyType, SchedRecvCallback } from './driver-state.ts';
@@ -277,7 +277,7 @@ export function infoGetLoop(d: DriverState, cpu: number, iteration: number, done
       // "Notification Info fetch failed" unless NO_DATA, the normal end of the loop.
       const code = ffaErrorCode(result);
       if (result.kind === 'returned' && code !== FFA_ERROR_CODES.NO_DATA) {
-        d.log({ level: 'err', text: `Notification Info fetch failed: 0x${x(result.regs, 0).toString(16)} (0x${x(result.regs, 2).toString(16)})` });
+        d.log({ level: 'err', text: `Notification Info fetch failed: ${hex(x(result.regs, 0))} (${hex(x(result.regs, 2))})` });
       }
       return done();
     }
@@ -304,7 +304,7 @@ function dispatchEntries(d: DriverState, cpu: number, entries: readonly SchedRec
 function doSchedRecvCallback(d: DriverState, entry: SchedRecvEntry, cpu: number, done: Done): void {
   const partition = d.partitions.get(entry.partition);
   if (!partition) {
-    d.log({ level: 'err', text: `__do_sched_recv_cb: Invalid partition ID 0x${entry.partition.toString(16)}` });
+    d.log({ level: 'err', text: `__do_sched_recv_cb: Invalid partition ID ${hex(entry.partition)}` });
     d.ctx.record({ event: 'sched-recv-invalid-partition', partition: entry.partition, vcpu: cpu });
     return done();
   }

@@ -17,7 +17,7 @@
  * vm-destroyed), BITMAP_DESTROY (result ignored), then VM_DESTROYED to the subscribed SPs that
  * were told of the creation, resent after INTERRUPTED or RETRY every teardownRetryDelayNs.
  */
-import { FFA_FIDS, registers } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, hex, registers } from '../../shared/ffa/index.ts';
 import type { LifecycleAnswer } from '../../shared/protocol/control.ts';
 import { CONFIG_LIMITS, HypervisorConfigError, validateVm, type ValidVm } from './config.ts';
 import { sendVmAvailability } from './direct-messaging.ts';
@@ -264,7 +264,7 @@ export class Lifecycle {
       sendVmAvailability(this.hv, this.link, { sp, vm: vm.id, message: 'VM_CREATED', cpu: LIFECYCLE_CPU }, (status) => {
         if (status === 0) return tell(index + 1);
         vm.destroyNotices = this.destroyNotices(index);
-        onDone(`VM_CREATED to 0x${sp.toString(16)} failed: ${codeName(status)} (ffa_partinfo_domain_init: -EIO)`);
+        onDone(`VM_CREATED to ${hex(sp)} failed: ${codeName(status)} (ffa_partinfo_domain_init: -EIO)`);
       });
     };
     tell(0);

@@ -10,10 +10,10 @@ import {
   formatVersion,
   hex,
   parseVersion,
-  type RegisterFile,
   VERSION_NOT_SUPPORTED,
   w,
   x,
+  type RegisterFile,
 } from '../../shared/ffa/index.ts';
 import type { Expectation } from './scenario/types.ts';
 

@@ -4,7 +4,7 @@
  * small handler of its family; anything this SPMC does not implement answers NOT_SUPPORTED, as
  * both implementations' default cases do.
  */
-import { abiNameOf, ffaNormalWorldResume, w, type FfaAbiName } from '../../shared/ffa/index.ts';
+import { abiNameOf, ffaNormalWorldResume, hex, w, type FfaAbiName } from '../../shared/ffa/index.ts';
 import { reply, refuse, type Answer, type CallContext } from './call-context.ts';
 import { handleRun } from './cpu-cycles.ts';
 import { handleDirectRequest, handleDirectResponse, handleMsgWait } from './direct-messaging.ts';
@@ -28,7 +28,7 @@ function handleInterrupt(cc: CallContext): Answer {
 
 export function dispatch(cc: CallContext): Answer {
   const name = abiNameOf(w(cc.regs, 0));
-  if (name === null) return refuse(cc, 'NOT_SUPPORTED', `0x${w(cc.regs, 0).toString(16)} is not an FF-A function`);
+  if (name === null) return refuse(cc, 'NOT_SUPPORTED', `${hex(w(cc.regs, 0))} is not an FF-A function`);
   switch (name) {
     // setup and discovery
     case 'FFA_VERSION':

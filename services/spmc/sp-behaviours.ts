@@ -12,12 +12,12 @@
  *   workload asks with a control message.
  */
 import {
-  type DirectMessage,
   hex,
+  SET_FLAGS,
   msgSendDirectResp32,
   msgSendDirectResp64,
+  type DirectMessage,
   type RegisterFile,
-  SET_FLAGS,
 } from '../../shared/ffa/index.ts';
 import { assertNever } from '../../shared/protocol/assert-never.ts';
 import { isOneOf, knownControlOp, type ControlOp } from '../../shared/protocol/control.ts';
@@ -230,7 +230,7 @@ function notifierSet(spmc: SpmcState, data: ControlData, refuseControl: (reason:
   const cpu = integerField(data, 'cpu', spmc.config.cpus - 1, 0);
   if (spId === null || receiver === null || bitmap === null || cpu === null) return refuseControl('data needs sp, receiver, bitmap and an optional cpu');
   const sp = spmc.partitions.find(spId);
-  if (!sp || sp.behaviour !== 'notifier') return refuseControl(`0x${spId.toString(16)} is not a notifier SP`);
+  if (!sp || sp.behaviour !== 'notifier') return refuseControl(`${hex(spId)} is not a notifier SP`);
   const request: SetRequest = { origin: { kind: 'sp', partition: sp }, sender: sp.id, receiver, flags: 0, vcpu: 0, bitmap, cpu, violations: [] };
   const outcome = setNotifications(spmc, request)?.error ?? 'sent';
   spmc.ctx.record({ event: 'notifier-set', sp: sp.id, receiver, bitmap: hex(bitmap), cpu, outcome });

@@ -13,6 +13,7 @@
 import {
   FFA_VERSION_1_0,
   ffaError,
+  hex,
   isRegisterFile,
   type FfaErrorName,
   type RegisterFile,
@@ -104,9 +105,9 @@ class Spmc implements SpmcState {
     if (call.conduit === 'relay') {
       if (!this.config.relayFrom.includes(from)) return { ok: false, error: 'NOT_SUPPORTED', reason: `${from} may not relay SP calls` };
       const partition = this.partitions.find(call.endpoint);
-      if (!partition) return { ok: false, error: 'INVALID_PARAMETERS', reason: `relayed endpoint 0x${call.endpoint.toString(16)} is not an SP of this SPMC` };
+      if (!partition) return { ok: false, error: 'INVALID_PARAMETERS', reason: `relayed endpoint ${hex(call.endpoint)} is not an SP of this SPMC` };
       if (!Number.isInteger(call.vcpu) || call.vcpu < 0 || call.vcpu >= partition.vcpus.length) {
-        return { ok: false, error: 'INVALID_PARAMETERS', reason: `SP 0x${partition.id.toString(16)} has no vCPU ${call.vcpu}` };
+        return { ok: false, error: 'INVALID_PARAMETERS', reason: `SP ${hex(partition.id)} has no vCPU ${call.vcpu}` };
       }
       return { ok: true, origin: { kind: 'sp', partition } };
     }

@@ -3,6 +3,7 @@
  * a fault rule's name, a refusal's reason can hold any string, so nothing from it reaches HTML,
  * SVG or XML without passing here.
  */
+import { hex } from '../../../shared/ffa/format.ts';
 
 /**
  * Characters XML 1.0 forbids anywhere, even escaped (C0 controls other than tab, LF and CR,
@@ -33,7 +34,7 @@ export function escapeXml(value: unknown): string {
 
 /** A JSON.stringify replacer: 64-bit values as "0x…" hex, as the history file writes them. */
 export function bigintAsHex(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
+  return typeof value === 'bigint' ? hex(value) : value;
 }
 
 /** A value with every bigint turned into its "0x…" form (for trace args, which are plain JSON). */

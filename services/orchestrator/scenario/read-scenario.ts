@@ -35,15 +35,12 @@ import { isNode, isScalar, LineCounter, parseDocument, visit, type Document } fr
 import type { z } from 'zod';
 import {
   abiNameOf,
-  type AnyAbiCodec,
-  type ArgKind,
   BIND_FLAGS,
   codecForAbi,
   codecForFid,
   featuresIdFromName,
   FFA_FIDS,
   fidOf,
-  type FlagTable,
   formatVersion,
   GET_FLAGS,
   hex,
@@ -51,9 +48,12 @@ import {
   isValidVersion,
   MSG_SEND2_FLAGS,
   parseVersion,
-  type RegisterFile,
   registers,
   SET_FLAGS,
+  type AnyAbiCodec,
+  type ArgKind,
+  type FlagTable,
+  type RegisterFile,
 } from '../../../shared/ffa/index.ts';
 import { pathText, ScenarioError, ScenarioSource, type Target, type ValuePath } from './errors.ts';
 import {
