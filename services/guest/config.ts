@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { checkUnique, componentName, endpointId } from '../../shared/config/blocks.ts';
 import { flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
-import { isSecureId, NIL_UUID, OPTEE_SP_ID, OPTEE_UUID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
+import { hex, isSecureId, NIL_UUID, OPTEE_SP_ID, OPTEE_UUID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
 import type { Conduit } from '../../shared/protocol/messages.ts';
 import { VARIANT_NAMES, type VariantName } from './variants.ts';
 
@@ -132,7 +132,7 @@ function guestConfigSchema(vcpus: number) {
     name: name().optional(),
     /** The FF-A ID this guest expects (checked against FFA_ID_GET); default: learnt from ID_GET. */
     vmId: endpointId()
-      .refine((id) => !isSecureId(id), { error: (issue) => `0x${(issue.input as number).toString(16)} is a secure-world ID` })
+      .refine((id) => !isSecureId(id), { error: (issue) => `${hex(issue.input as number)} is a secure-world ID` })
       .nullable()
       .optional(),
     ...vcpusShape,
@@ -173,7 +173,7 @@ function guestConfigSchema(vcpus: number) {
       .nullable()
       .default(null),
   }).superRefine((config, ctx) => {
-    checkUnique(ctx, config.partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => `0x${id.toString(16)}`);
+    checkUnique(ctx, config.partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => hex(id));
     checkRegistration(config, ctx);
   });
 }
@@ -247,7 +247,7 @@ export function validateGuestConfig(input: unknown, componentName_: string): Val
 }
 
 /** The config as one history record at start (every option printed with the run). */
-export function describeConfig(config: ValidGuestConfig): Record<string, unknown> {
+export function describeConfig(config: ValidGuestConfig) {
   return {
     variant: config.variant,
     name: config.name,

@@ -7,6 +7,10 @@
  */
 import { FFA_VERSION_1_2, type PartitionInfo, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { ComponentContext } from '../../shared/runtime/component.ts';
+import type { RecordData } from '../../shared/protocol/records.ts';
+
+/** The records a guest also tells its observers (guest-event control messages). */
+export type Milestone = Extract<RecordData, { event: 'done' | 'notification-callback' | 'optee-bottom-half' | 'sched-recv-callback' }>;
 import type { ValidGuestConfig } from './config.ts';
 import { describeResult, FirmwareConduit, type CallResult } from './conduit.ts';
 import type { GuestGicPort } from './gic-port.ts';
@@ -134,8 +138,8 @@ export class DriverState {
   }
 
   /** A milestone, recorded and told to the observers (guest-event control messages). */
-  announce(data: Record<string, unknown>): void {
-    this.ctx.record(data as { event: string });
+  announce(data: Milestone): void {
+    this.ctx.record(data);
     for (const observer of this.config.observers) {
       this.ctx.send(observer, { kind: 'control', op: 'guest-event', data: { guest: this.config.name, ...data } });
     }

@@ -18,6 +18,7 @@ import {
   FFA_FIDS,
   GET_FLAGS,
   ffaFeatures,
+  hex,
   infoGetIdAt,
   infoGetListCount,
   infoGetListSize,
@@ -277,7 +278,7 @@ export function infoGetLoop(d: DriverState, cpu: number, iteration: number, done
       // "Notification Info fetch failed" unless NO_DATA, the normal end of the loop.
       const code = ffaErrorCode(result);
       if (result.kind === 'returned' && code !== FFA_ERROR_CODES.NO_DATA) {
-        d.log({ level: 'err', text: `Notification Info fetch failed: 0x${x(result.regs, 0).toString(16)} (0x${x(result.regs, 2).toString(16)})` });
+        d.log({ level: 'err', text: `Notification Info fetch failed: ${hex(x(result.regs, 0))} (${hex(x(result.regs, 2))})` });
       }
       return done();
     }
@@ -304,7 +305,7 @@ function dispatchEntries(d: DriverState, cpu: number, entries: readonly SchedRec
 function doSchedRecvCallback(d: DriverState, entry: SchedRecvEntry, cpu: number, done: Done): void {
   const partition = d.partitions.get(entry.partition);
   if (!partition) {
-    d.log({ level: 'err', text: `__do_sched_recv_cb: Invalid partition ID 0x${entry.partition.toString(16)}` });
+    d.log({ level: 'err', text: `__do_sched_recv_cb: Invalid partition ID ${hex(entry.partition)}` });
     d.ctx.record({ event: 'sched-recv-invalid-partition', partition: entry.partition, vcpu: cpu });
     return done();
   }
@@ -349,7 +350,6 @@ function strictErrno(result: CallResult): number {
   return result.kind === 'returned' && x(result.regs, 0) === BigInt(FFA_FIDS.FFA_SUCCESS_32) ? 0 : -ERRNO.EINVAL;
 }
 
-const hex = (value: bigint): string => `0x${value.toString(16)}`;
 
 /** notif_get_and_handle on vCPU `cpu`: GET (w1 = cpu << 16 | vm_id), then the callbacks. */
 export function getAndHandle(d: DriverState, cpu: number, done: Done): void {

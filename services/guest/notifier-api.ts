@@ -13,6 +13,7 @@
 import {
   BIND_FLAGS,
   FFA_FIDS,
+  hex,
   SET_FLAGS,
   notificationBind,
   notificationSet,
@@ -94,7 +95,7 @@ export function schedRecvCallbackRegister(d: DriverState, device: number, callba
   if (!d.notifications.enabled) return -ERRNO.EOPNOTSUPP;
   const partition = d.partitions.get(device);
   if (!partition) {
-    d.log({ level: 'err', text: `ffa_sched_recv_cb_update: Invalid partition ID 0x${device.toString(16)}` });
+    d.log({ level: 'err', text: `ffa_sched_recv_cb_update: Invalid partition ID ${hex(device)}` });
     return -ERRNO.EINVAL;
   }
   if (partition.schedRecv !== null) return -ERRNO.EINVAL;

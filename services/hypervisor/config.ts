@@ -13,6 +13,7 @@ import { checkUnique, componentName, policyOverrides, secureId } from '../../sha
 import { flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
 import {
+  hex,
   NIL_UUID,
   OPTEE_SP_ID,
   OPTEE_UUID,
@@ -192,7 +193,7 @@ function hypervisorConfigSchema(sizes: z.output<typeof sizesSchema>) {
     withIds.forEach(({ id, index }, position) => {
       if (withIds.findIndex((other) => other.id === id) !== position) ctx.addIssue({ code: 'custom', path: ['vms', index, 'id'], message: `${id} is used twice` });
     });
-    checkUnique(ctx, partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => `0x${id.toString(16)}`);
+    checkUnique(ctx, partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => hex(id));
   });
 }
 export type HypervisorConfig = z.input<ReturnType<typeof hypervisorConfigSchema>>;

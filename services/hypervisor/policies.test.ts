@@ -194,7 +194,7 @@ for (const runtime of RUNTIMES) {
     assertError(r('relay bitmap create again'), 'DENIED', 'created twice');
     assertError(r('relay as an SP'), 'INVALID_PARAMETERS', 'the relay acts for normal-world IDs only');
     assertSuccess(r('relay id get as 3'), 'the SPMD answers a normal-world ID_GET with 0', { w2: 0 });
-    for (const event of ['fw-call', 'fw-probe']) assert.deepEqual(records(entries, HYPERVISOR, event), [], `raw makes no ${event}`);
+    for (const event of ['fw-call', 'fw-probe'] as const) assert.deepEqual(records(entries, HYPERVISOR, event), [], `raw makes no ${event}`);
     // tftf's SRI handler (test_ffa_notifications.c schedule_receiver_interrupt_init): on every CPU.
     const cpus = records(entries, HYPERVISOR, 'hypervisor-config')[0]?.['cpus'];
     const everyCpu = Array.from({ length: Number(cpus) }, (_, cpu) => cpu);

@@ -10,6 +10,7 @@ import {
   FFA_VERSION_1_0,
   FFA_VERSION_1_2,
   FEATURE_IDS,
+  hex,
   NIL_UUID,
   PARTITION_INFO_SIZE_V1_0,
   PARTITION_INFO_SIZE_V1_1,
@@ -293,7 +294,7 @@ export function handleFeatures(gc: GuestCall): Outcome {
   if (id === FEATURE_IDS.NPI) return interruptFeature(gc, 'NPI');
   if (id === FEATURE_IDS.SRI) return interruptFeature(gc, 'SRI');
   const abi = abiNameOf(id);
-  if (abi === null) return refuse('NOT_SUPPORTED', `FFA_FEATURES: 0x${id.toString(16)} is not an ABI Xen reports`);
+  if (abi === null) return refuse('NOT_SUPPORTED', `FFA_FEATURES: ${hex(id)} is not an ABI Xen reports`);
   return functionFeature(gc, abi);
 }
 

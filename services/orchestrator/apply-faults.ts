@@ -8,7 +8,7 @@
 import type { HistoryEvent } from '../../shared/runtime/history.ts';
 import type { ComponentContext, WorldControl } from '../../shared/runtime/component.ts';
 import type { OrchestratorAwaiting } from './awaiting.ts';
-import { type OrchestratorConfig, vmRequest } from './config.ts';
+import { type OrchestratorConfig, vmCreateRequest } from './config.ts';
 import { shown } from './expect.ts';
 import { componentOf, rulesFor } from './faults.ts';
 import type { FaultSpec } from './scenario/types.ts';
@@ -101,7 +101,7 @@ export class FaultApplier {
         this.pendingHeals--;
         this.healLater(restartAfter, () =>
           world.restart(fault.component, `fault ${id} healed`, () => {
-            if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-create', data: vmRequest(this.config, 'create', fault.component) });
+            if (underHypervisor) this.ctx.send('hypervisor', { kind: 'control', op: 'vm-create', data: vmCreateRequest(this.config, fault.component) });
             this.ctx.record({ event: 'fault-healed', id, fault: fault.kind });
           }),
         );

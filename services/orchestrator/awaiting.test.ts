@@ -36,7 +36,7 @@ function world(steps: Step[], bootedGuests: string[] = []) {
   return { manual, records, awaiting, outcomes, finish };
 }
 
-const callbackRecord = (t: number, id: number, component = 'vm1'): ObservedEvent => ({ t, event: { type: 'record', component, data: { event: 'notification-callback', id } } });
+const callbackRecord = (t: number, id: number, component = 'vm1'): ObservedEvent => ({ t, event: { type: 'record', component, data: { event: 'notification-callback', id, type: 'sp', vcpu: 0, sender: 0x8001 } } });
 const delivery = (t: number, intid: number): ObservedEvent => ({
   t,
   event: { type: 'deliver', from: 'gic', to: 'vm1', message: { kind: 'irq', op: 'deliver', intid, group: 'nonsecure', cpu: -1, vm: 1, vcpu: 0 } },

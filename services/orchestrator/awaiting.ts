@@ -121,7 +121,7 @@ export class OrchestratorAwaiting {
       wanted: pending.map((guest) => ({ ...this.kept({ key: recordKey(guest, 'done') }), accepts: (entry) => entry.t >= since, label: `probe of ${guest}` })),
       progressTimeoutNs: PROBE_TIMEOUT_NS,
       onEnd: (missing) => {
-        for (const index of missing) this.ctx.record({ event: 'probe-timeout', guest: pending[index] });
+        for (const index of missing) this.ctx.record({ event: 'probe-timeout', guest: pending[index] ?? '' });
         then();
       },
     });

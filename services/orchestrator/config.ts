@@ -1,5 +1,6 @@
 /** The orchestrator's configuration: the scenario as the runner resolved it (run/runner.ts orchestratorConfig). */
 import type { FaultSpec, SpBehaviour, Step, TimedFault } from './scenario/types.ts';
+import type { ControlData } from '../../shared/protocol/control.ts';
 
 export interface OrchestratorConfig {
   runtime: 'sim' | 'ws';
@@ -19,8 +20,7 @@ export interface OrchestratorConfig {
 }
 
 /** The hypervisor's life-cycle request for a VM: a create carries the VM's whole shape, the others its name. */
-export function vmRequest(config: OrchestratorConfig, op: 'create' | 'destroy' | 'reboot', name: string): Record<string, unknown> {
-  if (op !== 'create') return { name };
+export function vmCreateRequest(config: OrchestratorConfig, name: string): ControlData<'vm-create'> {
   const vm = config.vms.find((v) => v.name === name);
   if (!vm) throw new Error(`bug: the loader let an unknown VM ${name} through`);
   return { name: vm.name, id: vm.id, vcpus: vm.vcpus, component: vm.name, ...(vm.pcpus ? { pcpus: vm.pcpus } : {}) };

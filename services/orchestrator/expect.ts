@@ -8,6 +8,7 @@ import {
   decodeResult,
   FFA_FIDS,
   formatVersion,
+  hex,
   parseVersion,
   VERSION_NOT_SUPPORTED,
   w,
@@ -21,7 +22,6 @@ export interface Verdict {
   detail: string;
 }
 
-const hex = (value: bigint | number): string => `0x${value.toString(16)}`;
 
 /** JSON with bigints as hex, for details. */
 export function shown(value: unknown): string {

@@ -16,11 +16,12 @@ import type { CallOutcome, Component, ComponentContext, ComponentFactory, Observ
 import type { Message } from '../../shared/protocol/messages.ts';
 import { FaultApplier } from './apply-faults.ts';
 import { OrchestratorAwaiting } from './awaiting.ts';
-import { type OrchestratorConfig, vmRequest } from './config.ts';
+import { type OrchestratorConfig, vmCreateRequest } from './config.ts';
 import { checkCallStep, shown } from './expect.ts';
 import type { Step } from './scenario/types.ts';
 import { type Finish, ms } from './step-outcome.ts';
 import { Workload } from './workload.ts';
+import { controlMessage, type AnsweredOp, type ControlData } from '../../shared/protocol/control.ts';
 
 function dataOf(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
@@ -112,7 +113,7 @@ class Orchestrator implements Component {
       case 'expect-none-interrupt':
         return this.awaiting.expectNone(step, finish);
       case 'vm':
-        return this.request('hypervisor', `vm-${step.op}`, vmRequest(this.config, step.op, step.vm), finish);
+        return this.request('hypervisor', `vm-${step.op}`, step.op === 'create' ? vmCreateRequest(this.config, step.vm) : { name: step.vm }, finish);
       case 'vcpu':
         // Under a hypervisor a vCPU's state is the hypervisor's to change; on bare metal it is the
         // host kernel's own CPU hotplug (services/guest/guest.ts hotplug).
@@ -166,8 +167,8 @@ class Orchestrator implements Component {
   // ---------------------------------------------------------------- world changes
 
   /** A control request answered by `<op>-result` with `ok`. */
-  private request(to: string, op: string, data: Record<string, unknown>, finish: Finish): void {
-    this.ctx.send(to, { kind: 'control', op, data });
+  private request<Op extends AnsweredOp>(to: string, op: Op, data: ControlData<Op>, finish: Finish): void {
+    this.ctx.send(to, controlMessage(op, data));
     this.awaiting.awaitControl(to, `${op}-result`, '', (answer) => {
       const ok = answer['ok'] === true;
       finish(ok, ok ? `${op} ${shown(data)} done` : `${op} refused: ${String(answer['reason'] ?? answer['why'] ?? shown(answer))}`);

@@ -9,9 +9,10 @@
  * - A notifier SP sets a bit the receiver's driver first requested through the notifier API
  *   (the guest's `notify-request` control: ffa_notify_request, which binds it at the SPMC).
  */
+import { hex } from '../../shared/ffa/format.ts';
 import type { ComponentContext, TimerHandle } from '../../shared/runtime/component.ts';
 import type { HistoryEvent } from '../../shared/runtime/history.ts';
-import type { Message } from '../../shared/protocol/messages.ts';
+import type { SentMessage } from '../../shared/protocol/messages.ts';
 import type { OrchestratorAwaiting } from './awaiting.ts';
 import type { SpBehaviour, Step } from './scenario/types.ts';
 
@@ -175,10 +176,10 @@ export class Workload {
     const receiver = this.target.vmIds.get(vm);
     if (receiver === undefined) throw new Error(`bug: workload receiver ${vm} has no ID`);
     const cpu = this.ctx.random.intBelow(this.target.cpus);
-    const message: Message =
+    const message: SentMessage =
       this.target.spBehaviours.get(sp) === 'optee'
         ? { kind: 'control', op: 'optee-notif-send', data: { vm: receiver, cpu } }
-        : { kind: 'control', op: 'notifier-set', data: { sp, receiver, bitmap: `0x${(1n << BigInt(WORKLOAD_NOTIFICATION_ID)).toString(16)}`, cpu } };
+        : { kind: 'control', op: 'notifier-set', data: { sp, receiver, bitmap: hex(1n << BigInt(WORKLOAD_NOTIFICATION_ID)), cpu } };
     this.ctx.send(SPMC, message);
     this.summary.sent++;
   }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { componentName, endpointId, policyOverrides, secureId, versionStringOrNumber } from '../../shared/config/blocks.ts';
 import { flag, integerIn, listOf, must, oneOf, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
-import { FFA_VERSION_1_0, formatVersion, isSecureId, NIL_UUID, OPTEE_SP_ID, OPTEE_UUID, SPMC_ID, SPMD_ID, versionMajor } from '../../shared/ffa/index.ts';
+import { FFA_VERSION_1_0, formatVersion, hex, isSecureId, NIL_UUID, OPTEE_SP_ID, OPTEE_UUID, SPMC_ID, SPMD_ID, versionMajor } from '../../shared/ffa/index.ts';
 import { checkPolicyValue, isPolicyName, type PolicyName, type PolicyValues } from './policies.ts';
 import { PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.ts';
 
@@ -67,7 +67,6 @@ const name = () => componentName(CONFIG_LIMITS.nameLengthMax);
 const FFA_1X = must('an FF-A 1.x version such as "1.2"');
 /** The SPMC speaks FF-A 1.x: a 2.x or 0.x version is a typo, not a world to simulate. */
 const ffaVersion = () => versionStringOrNumber(FFA_1X).refine((version) => versionMajor(version) === 1 && version >= FFA_VERSION_1_0, FFA_1X);
-const hex = (id: number): string => `0x${id.toString(16)}`;
 
 const partitionSchema = strictObject({
   id: secureId().refine((id) => id < SPMD_LOGICAL_PARTITION_IDS.first, {

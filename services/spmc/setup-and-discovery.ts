@@ -8,6 +8,7 @@ import {
   FFA_VERSION_1_0,
   FFA_VERSION_1_1,
   FFA_VERSION_1_2,
+  hex,
   NIL_UUID,
   PARTITION_INFO_SIZE_V1_0,
   PARTITION_PROPERTIES,
@@ -77,7 +78,7 @@ export function handleFeatures(cc: CallContext): Answer {
   if (!check.ok) return refuse(cc, check.error, check.why);
   const { id } = check.args;
   const properties = isFeatureId(id) ? featureProperties(cc, id) : functionProperties(cc, id, check.args.properties);
-  if (properties === null) return refuse(cc, 'NOT_SUPPORTED', `FFA_FEATURES: 0x${id.toString(16)} is not supported for this caller`);
+  if (properties === null) return refuse(cc, 'NOT_SUPPORTED', `FFA_FEATURES: ${hex(id)} is not supported for this caller`);
   return reply(ffaSuccess32(0, properties));
 }
 

@@ -12,12 +12,15 @@
  *   workload asks with a control message.
  */
 import {
+  hex,
   SET_FLAGS,
   msgSendDirectResp32,
   msgSendDirectResp64,
   type DirectMessage,
   type RegisterFile,
 } from '../../shared/ffa/index.ts';
+import { assertNever } from '../../shared/protocol/assert-never.ts';
+import { isOneOf, knownControlOp, type ControlOp } from '../../shared/protocol/control.ts';
 import type { ControlMessage } from '../../shared/protocol/messages.ts';
 import type { HeldCall, SpmcState } from './call-context.ts';
 import type { SpBehaviourName } from './config.ts';
@@ -148,6 +151,9 @@ export function behaviourOf(name: SpBehaviourName): SpBehaviour {
 
 // ---------------------------------------------------------------- control messages (workloads)
 
+/** What a workload asks of the SPs (shared/protocol/control.ts declares their data). */
+const SP_CONTROL_OPS = ['optee-notif-send', 'notifier-set'] as const satisfies readonly ControlOp[];
+
 type ControlData = Record<string, unknown>;
 
 function isControlData(value: unknown): value is ControlData {
@@ -169,21 +175,19 @@ function bitmapField(data: ControlData, key: string): bigint | null {
   return bits !== null && bits >= 0n && bits < 1n << 64n ? bits : null;
 }
 
-function hex(bits: bigint): string {
-  return `0x${bits.toString(16)}`;
-}
-
 export function handleControl(spmc: SpmcState, from: string, message: ControlMessage): void {
   const refuseControl = (reason: string) => spmc.ctx.record({ event: 'control-refused', from, op: message.op, reason });
   if (!spmc.config.relayFrom.includes(from)) return refuseControl('not a relayFrom component');
   if (!isControlData(message.data)) return refuseControl('data must be an object');
-  switch (message.op) {
+  const op = knownControlOp(message.op);
+  if (op === null || !isOneOf(SP_CONTROL_OPS, op)) return refuseControl('unknown op');
+  switch (op) {
     case 'optee-notif-send':
       return opteeNotifSend(spmc, message.data, refuseControl);
     case 'notifier-set':
       return notifierSet(spmc, message.data, refuseControl);
     default:
-      return refuseControl('unknown op');
+      return assertNever(op, 'the SPMC control switch');
   }
 }
 
@@ -226,7 +230,7 @@ function notifierSet(spmc: SpmcState, data: ControlData, refuseControl: (reason:
   const cpu = integerField(data, 'cpu', spmc.config.cpus - 1, 0);
   if (spId === null || receiver === null || bitmap === null || cpu === null) return refuseControl('data needs sp, receiver, bitmap and an optional cpu');
   const sp = spmc.partitions.find(spId);
-  if (!sp || sp.behaviour !== 'notifier') return refuseControl(`0x${spId.toString(16)} is not a notifier SP`);
+  if (!sp || sp.behaviour !== 'notifier') return refuseControl(`${hex(spId)} is not a notifier SP`);
   const request: SetRequest = { origin: { kind: 'sp', partition: sp }, sender: sp.id, receiver, flags: 0, vcpu: 0, bitmap, cpu, violations: [] };
   const outcome = setNotifications(spmc, request)?.error ?? 'sent';
   spmc.ctx.record({ event: 'notifier-set', sp: sp.id, receiver, bitmap: hex(bitmap), cpu, outcome });

@@ -25,6 +25,7 @@ import {
 import { registers, w, x, type RegisterFile } from './registers.ts';
 import { assertBigUint, assertBoolean, assertUint } from './register-fields.ts';
 import { isValidVersion, VERSION_NOT_SUPPORTED } from './version.ts';
+import { hex } from './format.ts';
 
 export const SETUP_RULES = {
   // TF-A spmd_main.c FFA_VERSION: a request with bit 31 set (FFA_VERSION_BIT31_MASK) -> NOT_SUPPORTED.
@@ -74,13 +75,13 @@ export const ffaVersion: AbiCodec<VersionArgs, VersionResult> = {
   success: {
     fid: null,
     encode: ({ version }) => {
-      if (!isValidVersion(version)) throw new RangeError(`0x${version.toString(16)} is not a version; use versionNotSupported() to refuse`);
+      if (!isValidVersion(version)) throw new RangeError(`${hex(version)} is not a version; use versionNotSupported() to refuse`);
       return registers(version);
     },
     decode: (regs) => {
       const w0 = w(regs, 0);
       if (w0 === VERSION_NOT_SUPPORTED) return { ok: false, why: 'w0 is NOT_SUPPORTED (-1)' };
-      return isValidVersion(w0) ? { ok: true, result: { version: w0 } } : { ok: false, why: `w0 0x${w0.toString(16)} has bit 31 set` };
+      return isValidVersion(w0) ? { ok: true, result: { version: w0 } } : { ok: false, why: `w0 ${hex(w0)} has bit 31 set` };
     },
   },
 };

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { HistoryEvent } from './history.ts';
 import type { ServiceTimeSpec } from './service-time.ts';
 import type { FaultRule } from './interceptor.ts';
-import type { CallMessage, Conduit, Message, RegisterFile } from '../protocol/messages.ts';
+import type { CallMessage, Conduit, Message, RegisterFile, SentMessage } from '../protocol/messages.ts';
+import type { RecordData } from '../protocol/records.ts';
 import type { Role } from '../protocol/roles.ts';
 
 export type { Role };
@@ -54,11 +55,8 @@ export interface CallRequest {
 
 export type TimerHandle = number;
 
-/** A semantic event a component records in the history (a handler's decision, a callback). */
-export interface RecordedEvent {
-  event: string;
-  [field: string]: unknown;
-}
+/** A semantic event a component records in the history (a handler's decision, a callback): a name of records.ts and its fields. */
+export type RecordedEvent = RecordData;
 
 export interface ComponentContext {
   /** This component's name in the world ("spmd", "vm1", …). */
@@ -67,7 +65,7 @@ export interface ComponentContext {
   readonly random: RandomSource;
   readonly log: Logger;
   /** Send a one-way message. Faults and backpressure apply; a refused send is in the history. */
-  send(to: string, message: Message): void;
+  send(to: string, message: SentMessage): void;
   /** Issue a call; `onReturn` runs exactly once, with the return or the failure. */
   call(to: string, request: CallRequest, onReturn: (outcome: CallOutcome) => void): void;
   /** Answer a call this component received from `to`. */

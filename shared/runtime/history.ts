@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { CallMessage, Envelope, Message, ReturnMessage } from '../protocol/messages.ts';
+import type { RecordData } from '../protocol/records.ts';
 
 export type HistoryEvent =
   | { type: 'send'; from: string; to: string; message: Message }
@@ -15,7 +16,7 @@ export type HistoryEvent =
   | { type: 'refused'; reason: string; from: string; to: string; message: Message }
   | { type: 'component'; component: string; event: 'start' | 'stop' | 'crash' | 'restart' | 'link-lost'; detail: string }
   | { type: 'call-failed'; component: string; to: string; id: number; reason: string }
-  | { type: 'record'; component: string; data: Record<string, unknown> };
+  | { type: 'record'; component: string; data: RecordData };
 
 /** An event as stored: with its sequence number, time (ns) and the runtime that produced it. */
 export interface HistoryEntry {

@@ -16,6 +16,7 @@
 import type { Component, ComponentContext, ComponentFactory } from '../../../shared/runtime/component.ts';
 import type { Message } from '../../../shared/protocol/messages.ts';
 import { Awaiting, controlKey, type InboxEntry, runScript, type StepPerformer } from '../../../shared/runtime/scripted-actor/index.ts';
+import type { SentMessage } from '../../../shared/protocol/messages.ts';
 
 export type ActorStep =
   /** Wait for guest `from`'s `guest-event` with this event and every field of `match`. */
@@ -80,7 +81,8 @@ class ScenarioActor implements Component {
         }, next);
       }
       case 'control':
-        this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.data });
+        // Sent as given: the tests send unknown ops and malformed data on purpose.
+        this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.data } as SentMessage);
         if (step.awaitOp === undefined) return next();
         return this.await(step.label, controlKey(step.to, step.awaitOp), undefined, undefined, (entry) => {
           this.ctx.record({ event: 'actor-control', label: step.label, op: entry.item.op, data: entry.item.data });

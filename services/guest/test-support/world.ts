@@ -17,6 +17,9 @@ import type { GuestConfig, GuestPolicies, PartitionConfig } from '../config.ts';
 export type { GuestPolicies } from '../config.ts';
 import type { VariantName } from '../variants.ts';
 import type { ActorStep, ScenarioActorConfig } from './scenario-actor.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
+import { controlRequest, type ControlData } from '../../../shared/protocol/control.ts';
+import type { DriverControlOp } from '../controls.ts';
 
 export const ACTOR = 'actor';
 export const HYPERVISOR = 'hypervisor';
@@ -262,20 +265,19 @@ function shown(data: Record<string, unknown>): string {
   return JSON.stringify(data, (_key, value: unknown) => (typeof value === 'bigint' ? `0x${value.toString(16)}` : value));
 }
 
-/** A control op to a guest (controls.ts), awaiting its result. */
-export const guestControl = (guest: string, op: string, data: Record<string, unknown>, label = `${op} ${shown(data)}`): ActorStep => ({
+/** A control op to a guest (controls.ts, and the bare-metal guest's own CPU hotplug), awaiting its result. */
+export const guestControl = <Op extends DriverControlOp | 'vcpu-online' | 'vcpu-offline'>(guest: string, op: Op, data: ControlData<Op>, label = `${op} ${shown(data)}`): ActorStep => ({
   do: 'control',
   label,
   to: guest,
-  op,
-  data,
+  ...controlRequest(op, data),
   awaitOp: `${op}-result`,
 });
 
 // ---------------------------------------------------------------- reading the history
 
 /** A component's semantic records of one kind, in order. */
-export function records(entries: readonly HistoryEntry[], component: string, event: string): Record<string, unknown>[] {
+export function records(entries: readonly HistoryEntry[], component: string, event: RecordEvent): Record<string, unknown>[] {
   return entries.flatMap((entry) => {
     const recorded = entry.event;
     return recorded.type === 'record' && recorded.component === component && recorded.data['event'] === event ? [recorded.data] : [];
@@ -283,7 +285,7 @@ export function records(entries: readonly HistoryEntry[], component: string, eve
 }
 
 /** Like records(), with each record's history sequence number (for "happened after"). */
-export function recordsWithSeq(entries: readonly HistoryEntry[], component: string, event: string): { seq: number; data: Record<string, unknown> }[] {
+export function recordsWithSeq(entries: readonly HistoryEntry[], component: string, event: RecordEvent): { seq: number; data: Record<string, unknown> }[] {
   return entries.flatMap((entry) => {
     const recorded = entry.event;
     return recorded.type === 'record' && recorded.component === component && recorded.data['event'] === event ? [{ seq: entry.seq, data: recorded.data }] : [];

@@ -16,6 +16,7 @@
 import type { Component, ComponentContext, ComponentFactory } from '../../../shared/runtime/component.ts';
 import type { Conduit, InterruptMessage, Message, RegisterFile } from '../../../shared/protocol/messages.ts';
 import { Awaiting, controlKey, type InboxEntry, runScript, type StepPerformer } from '../../../shared/runtime/scripted-actor/index.ts';
+import type { SentMessage } from '../../../shared/protocol/messages.ts';
 
 export type ActorStep =
   | { do: 'call'; label: string; to: string; conduit: Conduit; endpoint: number; vcpu: number; cpu: number; regs: RegisterFile }
@@ -99,7 +100,8 @@ class Actor implements Component {
       case 'call':
         return this.call(index, step, next);
       case 'control':
-        this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.data });
+        // Sent as given: the tests send unknown ops and malformed data on purpose.
+        this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.data } as SentMessage);
         if (step.awaitOp === undefined) return next();
         return this.awaitControl(step.label, step.to, step.awaitOp, next);
       case 'irq':
@@ -138,7 +140,7 @@ class Actor implements Component {
   }
 
   private poll(step: Extract<ActorStep, { do: 'poll' }>, attempt: number, next: () => void): void {
-    this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.label });
+    this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.label } as SentMessage);
     this.await(step.label, controlKey(step.to, step.resultOp), undefined, next, (entry) => {
       const data = entry.item.message.kind === 'control' ? entry.item.message.data : null;
       if (satisfies(data, step) || attempt >= step.maxPolls) {

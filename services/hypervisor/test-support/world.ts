@@ -16,6 +16,8 @@ import type { RegisterFile } from '../../../shared/protocol/messages.ts';
 import { type RuntimeName, runWorldInMemory } from '../../../shared/runtime/run-world.ts';
 import type { HypervisorConfig, MessagingMethod, PartitionConfig, VmConfig } from '../config.ts';
 import type { ActorConfig, ActorStep } from './actor.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
+import { controlRequest, type ControlData } from '../../../shared/protocol/control.ts';
 
 export const HYPERVISOR = 'hypervisor';
 export const GIC = 'gic';
@@ -149,8 +151,8 @@ export function createVm(vm: VmConfig, label = `create ${vm.name}`): ActorStep {
   return { do: 'control', label, to: HYPERVISOR, op: 'vm-create', data: vm, awaitOp: 'vm-create-result' };
 }
 
-export function lifecycleOp(op: 'vm-destroy' | 'vm-reboot' | 'vcpu-online' | 'vcpu-offline', data: Record<string, unknown>, label: string): ActorStep {
-  return { do: 'control', label, to: HYPERVISOR, op, data, awaitOp: `${op}-result` };
+export function lifecycleOp<Op extends 'vm-destroy' | 'vm-reboot' | 'vcpu-online' | 'vcpu-offline'>(op: Op, data: ControlData<Op>, label: string): ActorStep {
+  return { do: 'control', label, to: HYPERVISOR, ...controlRequest(op, data), awaitOp: `${op}-result` };
 }
 
 /** Subscribe the actor to every vCPU's virtual interrupts of a VM it stands for. */
@@ -195,7 +197,7 @@ export function syncHypervisorWithGic(label = 'hypervisor synced with the GIC'):
 // ---------------------------------------------------------------- reading the history
 
 /** A component's semantic records of one kind, in order. */
-export function records(entries: readonly HistoryEntry[], component: string, event: string): Record<string, unknown>[] {
+export function records(entries: readonly HistoryEntry[], component: string, event: RecordEvent): Record<string, unknown>[] {
   return entries.flatMap((entry) => {
     const recorded = entry.event;
     return recorded.type === 'record' && recorded.component === component && recorded.data['event'] === event ? [recorded.data] : [];

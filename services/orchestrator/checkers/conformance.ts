@@ -32,6 +32,7 @@ import type { WorldModel } from '../scenario/types.ts';
 import type { CallIndex, CallRecord } from './calls.ts';
 import { abiOf, evidenceOf, FailureList, outcomeOf, resultOf, type CheckOutcome } from './evidence.ts';
 import { recordsOf } from './records.ts';
+import { hex } from '../../../shared/ffa/format.ts';
 
 /** SMCCC's SMC_UNK (-1): what an unknown function ID, or a caller with no FF-A instance, gets. */
 const SMC_UNK = 0xffff_ffff;
@@ -117,7 +118,7 @@ function refusalProblem(codec: AnyAbiCodec, regs: RegisterFile, answer: Register
 function successProblem(codec: AnyAbiCodec, answer: RegisterFile): string | null {
   const success = codec.success;
   const w0 = w(answer, 0);
-  if (success === null) return abiNameOf(w0) !== null ? null : `w0 0x${w0.toString(16)} is no FF-A function`;
+  if (success === null) return abiNameOf(w0) !== null ? null : `w0 ${hex(w0)} is no FF-A function`;
   if (success.fid === null) {
     const version = success.decode(answer);
     return version.ok || w0 === VERSION_NOT_SUPPORTED ? null : `not a version: ${version.ok ? '' : version.why}`;

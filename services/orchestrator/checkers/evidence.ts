@@ -6,6 +6,7 @@
 import { decodeResult } from '../../../shared/ffa/errors.ts';
 import { abiNameOf } from '../../../shared/ffa/function-ids.ts';
 import { isSecureId } from '../../../shared/ffa/partition-id.ts';
+import { hex } from '../../../shared/ffa/format.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
 import type { HistoryEntry, HistoryEvent } from '../../../shared/runtime/history.ts';
 import type { InterruptMessage, Message } from '../../../shared/protocol/messages.ts';
@@ -16,8 +17,6 @@ import { type Noun, plural } from '../../../shared/plural.ts';
 export const MAX_FAILURES = 20;
 /** At most this many events are kept per failure. */
 export const MAX_EVENTS_PER_FAILURE = 12;
-
-const hex = (value: number | bigint): string => `0x${value.toString(16)}`;
 
 export function abiOf(regs: RegisterFile): string {
   const fid = regs[0] ?? 0n;

@@ -81,7 +81,7 @@ describe('latency', () => {
     const sri = { intid: 8, group: 'nonsecure' as const, cpu: 0, vm: -1, vcpu: -1 };
     const npi = { intid: 8, group: 'nonsecure' as const, cpu: -1, vm: 1, vcpu: 0 };
     h.control('orchestrator', 'spmc', 'optee-notif-send', { vm: 1, cpu: 0 });
-    h.record('spmc', { event: 'sri-raise', cpu: 0, intid: 8 });
+    h.record('spmc', { event: 'sri-raise', cpu: 0, intid: 8, delayed: false });
     h.irq('spmc', 'gic', { op: 'raise', ...sri });
     h.record('spmc', { event: 'optee-notif-send', vm: 1, cpu: 0, outcome: 'sent', sender: 0x8001, bitmap: '0x1' });
     h.wait(50_000);
@@ -94,7 +94,7 @@ describe('latency', () => {
     h.answer('spmc', 'spmd', forwarded, info);
     h.answer('spmd', 'hypervisor', infoGet, info);
     h.record('hypervisor', { event: 'info-get', iteration: 1, cpu: 0, ids: [1] });
-    h.record('hypervisor', { event: 'npi-inject', vm: 1, vcpu: 0, intid: 8 });
+    h.record('hypervisor', { event: 'npi-inject', vm: 1, vcpu: 0, pcpu: 0, online: true, intid: 8, cause: 'info-get' });
     h.irq('hypervisor', 'gic', { op: 'raise', ...npi });
     h.wait(10_000);
     h.irq('gic', 'vm1', { op: 'deliver', ...npi });

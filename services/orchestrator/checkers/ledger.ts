@@ -16,6 +16,7 @@ import { CallIndex, fidOfCall, followAnswer, type CallRecord } from './calls.ts'
 import { endpointName, evidence } from './evidence.ts';
 import { firstAtOrAfter, groupBy, numberField, recordOf, recordsOf, type RecordView } from './records.ts';
 import { getBitmaps, SpmcReplay, type Episode, type NotificationBitmap, type PendingMaker, type SpmcPhantom } from './spmc-replay.ts';
+import { hex } from '../../../shared/ffa/format.ts';
 
 export { getBitmaps, type Delivery, type Episode, type NotificationBitmap, type PendingMaker, type SpmcPhantom } from './spmc-replay.ts';
 
@@ -63,7 +64,7 @@ function follow(model: WorldModel, episode: Episode): void {
 
 function describeAnswer(regs: RegisterFile): string {
   const decoded = decodeResult(regs);
-  return decoded.kind === 'error' ? `FFA_ERROR(${decoded.name ?? decoded.code})` : `0x${decoded.fid.toString(16)}`;
+  return decoded.kind === 'error' ? `FFA_ERROR(${decoded.name ?? decoded.code})` : hex(decoded.fid);
 }
 
 // ---------------------------------------------------------------- callbacks in the receiver's driver

@@ -91,7 +91,7 @@ describe('no-lost-notification', () => {
   });
 
   it('excuses a bit whose receiver VM was destroyed', async () => {
-    const destroy = { do: 'control' as const, label: 'destroy dom0', to: HYPERVISOR, op: 'vm-destroy', data: { name: 'dom0' }, awaitOp: 'vm-destroy-result' };
+    const destroy = { do: 'control', label: 'destroy dom0', to: HYPERVISOR, op: 'vm-destroy', data: { name: 'dom0' }, awaitOp: 'vm-destroy-result' } as const;
     const { entries, model } = await runUnderSim(oneSend(destroy), [DROP_SRI]);
     const result = check(entries, model, 'no-lost-notification');
     assert.equal(result.held, true, result.detail);

@@ -16,6 +16,7 @@
  * (docs/load-and-benchmarks.md).
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 import type { WorldModel } from '../scenario/types.ts';
 import type { Arrivals, Drain } from './arrivals.ts';
 import { endpointName, evidenceOf, FailureList, outcomeOf as checkOutcome, type CheckOutcome } from './evidence.ts';
@@ -28,8 +29,8 @@ function faultsBetween(faults: readonly HistoryEntry[], fromNs: number, toNs: nu
 }
 
 /** Records at the hypervisor (about this VM) and at the receiver's guest that say why a bit went nowhere. */
-const HYPERVISOR_MECHANISM = new Set(['npi-inject', 'npi-latched', 'npi-still-latched', 'info-get-passthrough', 'info-get-loop-bound', 'sri-delayed']);
-const GUEST_MECHANISM = new Set(['irq-unhandled', 'notifications-disabled', 'ipi-lost', 'notification-dropped', 'info-get', 'probe-failed']);
+const HYPERVISOR_MECHANISM: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['npi-inject', 'npi-latched', 'npi-still-latched', 'info-get-passthrough', 'info-get-loop-bound', 'sri-delayed']);
+const GUEST_MECHANISM: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['irq-unhandled', 'notifications-disabled', 'ipi-lost', 'notification-dropped', 'info-get', 'probe-failed']);
 const MECHANISM_EVENTS_MAX = 6;
 
 /**
@@ -43,7 +44,7 @@ function mechanismOf(entries: readonly HistoryEntry[], model: WorldModel, episod
   for (const entry of entries) {
     const { event } = entry;
     if (event.type !== 'record') continue;
-    const name = String(event.data['event']);
+    const name = event.data.event;
     const ever = event.component === guest && name === 'notifications-disabled';
     const during = entry.t >= fromNs && entry.t <= toNs;
     const atHypervisor = event.component === model.hypervisor && HYPERVISOR_MECHANISM.has(name) && (event.data['vm'] === undefined || event.data['vm'] === episode.receiver);

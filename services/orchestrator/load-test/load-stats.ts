@@ -25,12 +25,16 @@
  *   found their bit already pending at the SPMC (the ledger's episodes with more than one set).
  */
 import { createHistogram } from 'node:perf_hooks';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { CheckResult, LatencyReport, Percentiles, WorldModel } from '../scenario/types.ts';
-import { workloadArrivals, WORKLOAD_OPS, type Arrival, type Drain } from '../checkers/arrivals.ts';
+import { workloadArrivals, type Arrival, type Drain } from '../checkers/arrivals.ts';
 import { measureLatency } from '../checkers/index.ts';
 import { analyseNotifications, outcomeOf, type NotificationAnalysis } from '../checkers/ledger.ts';
 import { numberField, recordOf, type RecordView } from '../checkers/records.ts';
+
+/** The records the SPMC makes of each workload arrival, named as the ops (checkers/arrivals.ts WORKLOAD_OPS). */
+const WORKLOAD_RECORDS: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['optee-notif-send', 'notifier-set']);
 
 export interface LoadWorkloadSpec {
   ratePerSecond: number;
@@ -254,7 +258,7 @@ function scan(entries: readonly HistoryEntry[], model: WorldModel): Scan {
     const record = recordOf(entry);
     if (!record) continue;
     if (record.component === model.spmc) {
-      if (WORKLOAD_OPS.has(record.event)) {
+      if (WORKLOAD_RECORDS.has(record.event)) {
         const outcome = String(record.data['outcome']);
         count(s.spmcOutcomes, outcome);
         if (outcome === 'sent') s.pendingTimes.push(entry.t);

@@ -5,6 +5,7 @@
  * XML 1.0 allows at all (an SVG inlined in the page is XML). JUnit XML is written by xmlbuilder2.
  */
 import { htmlEscape } from 'escape-goat';
+import { hex } from '../../../shared/ffa/format.ts';
 
 /**
  * Characters XML 1.0 forbids anywhere, even escaped (C0 controls other than tab, LF and CR,
@@ -25,7 +26,7 @@ export function escapeHtml(value: unknown): string {
 
 /** A JSON.stringify replacer: 64-bit values as "0x…" hex, as the history file writes them. */
 export function bigintAsHex(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
+  return typeof value === 'bigint' ? hex(value) : value;
 }
 
 /** A value with every bigint turned into its "0x…" form (for trace args, which are plain JSON). */
@@ -38,4 +39,3 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
-export const hex = (value: number | bigint): string => `0x${(typeof value === 'bigint' ? value : BigInt(Math.trunc(value))).toString(16)}`;

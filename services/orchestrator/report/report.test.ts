@@ -15,7 +15,7 @@ async function hostileHistory(): Promise<HistoryEntry[]> {
   const entries = await defaultWorldHistory();
   const at = entries.findIndex((e) => e.event.type === 'record' && e.event.data.event === 'notification-callback');
   const anchor = entries[at] as HistoryEntry;
-  const hostile: HistoryEntry = { seq: 1_000_000, t: anchor.t, event: { type: 'record', component: 'dom0', data: { event: 'note', text: HOSTILE } } };
+  const hostile: HistoryEntry = { seq: 1_000_000, t: anchor.t, event: { type: 'record', component: 'dom0', data: { event: 'driver-log', text: HOSTILE, level: 'info' } } };
   return [...entries.slice(0, at + 1), hostile, ...entries.slice(at + 1)];
 }
 

@@ -174,7 +174,7 @@ describe('trace.json from hand-made histories', () => {
       [12, { type: 'send', from: 'hyp', to: 'gic', message: irq('eoi', 1) }],
       [12, { type: 'send', from: 'hyp', to: 'spmd', message: call(1, FFA_FIDS.FFA_NOTIFICATION_INFO_GET_64, 1, 1) }],
       [20, { type: 'fault', rule: 'drop <all>', action: 'drop', from: 'spmd', to: 'spmc', message: call(1, FFA_FIDS.FFA_NOTIFICATION_INFO_GET_64, 1, 1) }],
-      [30, { type: 'record', component: 'hyp', data: { event: 'note', text: '<script>', cpu: 1, big: 1n << 63n } }],
+      [30, { type: 'record', component: 'hyp', data: { event: 'driver-log', text: '<script>', cpu: 1, big: 1n << 63n } }],
     ]);
     const events = buildTrace(entries).traceEvents;
     const irqSlices = events.filter((e) => e.ph === 'X' && e.cat === 'irq');
@@ -190,7 +190,7 @@ describe('trace.json from hand-made histories', () => {
     const fault = events.find((e) => e.cat === 'fault');
     assert.deepEqual([fault?.ph, fault?.s, fault?.name], ['i', 'p', 'fault: drop (drop <all>)']);
     const record = events.find((e) => e.cat === 'record');
-    assert.deepEqual(record?.args, { event: 'note', text: '<script>', cpu: 1, big: '0x8000000000000000' });
+    assert.deepEqual(record?.args, { event: 'driver-log', text: '<script>', cpu: 1, big: '0x8000000000000000' });
     assert.equal(names(events, 'thread_name').get(`${record?.pid}/${record?.tid}`), 'cpu 1');
   });
 });

@@ -13,12 +13,12 @@ import { VARIANT_NAMES } from '../../guest/variants.ts';
 import { PROFILE_NAMES as HYPERVISOR_PROFILE_NAMES } from '../../hypervisor/profiles.ts';
 import { SP_BEHAVIOUR_NAMES } from '../../spmc/config.ts';
 import { PROFILE_NAMES as SPMC_PROFILE_NAMES } from '../../spmc/profiles.ts';
+import { hex } from '../../../shared/ffa/index.ts';
 import { CHECK_NAMES } from './types.ts';
 import { SERVICE_TIME_NAMES } from './service-times.ts';
 import { CONFIG_LIMITS as SPMC_LIMITS } from '../../spmc/config.ts';
 import { count, duration, endpointRef, errorName, name, policies, probability, rate, SCENARIO_LIMITS, u64, version } from './value-shapes.ts';
 
-const hex = (value: number): string => `0x${value.toString(16)}`;
 
 // ---------------------------------------------------------------- world
 

@@ -7,11 +7,12 @@ import { runSimWorld } from '../sim/run-world.ts';
 import { testWorldSpec } from '../test-world/index.ts';
 import { startWsWorld } from './supervisor.ts';
 import type { WsWorld } from './ws-world.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 
 const VCPUS = 2;
 const CALLS_PER_VCPU = 20;
 
-function records(sink: MemoryHistorySink, event: string): Record<string, unknown>[] {
+function records(sink: MemoryHistorySink, event: RecordEvent): Record<string, unknown>[] {
   return sink.entries
     .map((e: HistoryEntry) => e.event)
     .filter((e) => e.type === 'record' && e.data['event'] === event)

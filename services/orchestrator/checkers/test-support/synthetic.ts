@@ -6,6 +6,7 @@
 import type { RegisterFile } from '../../../../shared/ffa/registers.ts';
 import type { HistoryEntry, HistoryEvent } from '../../../../shared/runtime/history.ts';
 import type { CallMessage, Conduit, InterruptMessage } from '../../../../shared/protocol/messages.ts';
+import type { RecordData } from '../../../../shared/protocol/records.ts';
 import type { WorldModel } from '../../scenario/types.ts';
 
 export interface CallOptions {
@@ -32,7 +33,7 @@ export class HistoryBuilder {
     this.now += ns;
   }
 
-  record(component: string, data: Record<string, unknown>): HistoryEntry {
+  record(component: string, data: RecordData): HistoryEntry {
     return this.push({ type: 'record', component, data });
   }
 
