@@ -1,5 +1,5 @@
 // Lint for ffa-world. The one project-specific rule: service logic is handed its clock, random
-// stream and timers by the runtime (design world.md §3), so ambient time, randomness and timers
+// stream and timers by the runtime (docs/design.md §3), so ambient time, randomness and timers
 // are banned there; the runtimes themselves (shared/runtime/sim, shared/runtime/ws) may use them.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

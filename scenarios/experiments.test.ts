@@ -1,5 +1,5 @@
 /**
- * The experiment catalogue (design world.md §10, scenarios/experiments/) as a test: every
+ * The experiment catalogue (docs/design.md §10, scenarios/experiments/) as a test: every
  * experiment reaches the verdict its file expects (`{ expect-fail: name }` where the point is a
  * failure) under sim, and experiments 1 to 3 under ws as well. For every expected failure the
  * failing check must fail for the right reason: its failure (the message, and the evidence events

@@ -1,5 +1,5 @@
 /**
- * The `ffa-world` command line (design world.md §9, docs/cli.md). Exit status: 0 when everything
+ * The `ffa-world` command line (docs/design.md §9, docs/cli.md). Exit status: 0 when everything
  * expected held, 1 when something failed, 2 when the input itself is invalid (a bad option, an
  * unknown command, an invalid scenario or history file), 3 (run, load) when the only failures were
  * latency thresholds missed.

@@ -1,5 +1,5 @@
 /**
- * `ffa-world run FILE…` (design world.md §9): load every scenario first (an invalid one is exit 2
+ * `ffa-world run FILE…` (docs/design.md §9): load every scenario first (an invalid one is exit 2
  * before anything runs), run each under its runtime and seed, print a short summary (or the
  * format page's result objects with --json), write each run's outputs, and optionally JUnit XML.
  * Exit status: 0 all passed, 1 something failed, 2 a scenario is invalid, 3 the only failures

@@ -1,5 +1,5 @@
 /**
- * `ffa-world sweep FILE --seeds N` (issue 8): one scenario under the sim runtime over seeds
+ * `ffa-world sweep FILE --seeds N`: one scenario under the sim runtime over seeds
  * S..S+N-1, in parallel in a piscina pool (sweep-worker.mjs → sweep-task.ts), with a verdict per
  * seed and the replay command of every failing one. Sweeps are sim-only: a file's `runtime: ws`
  * and `seed` are not used.

@@ -68,7 +68,7 @@ export async function measureLoad64(spmc: SpmcProfile, saturationRate: number, d
   return { saturation: summary(saturated), halfCapacity: summary(halfCapacity) };
 }
 
-/** The latency target of issue 9, a corrected p99 in milliseconds. */
+/** The latency target, a corrected p99 in milliseconds. */
 export const P99_TARGET_MS = 20;
 /** Bound on the halvings of measureRateWithinP99 (each is one run of a few seconds). */
 const HALVINGS_MAX = 5;

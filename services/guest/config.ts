@@ -26,7 +26,7 @@ export type BootTrigger =
 export interface GuestPolicies {
   /**
    * driver.c ffa_notification_info_get: `if (ids_processed >= max_ids - 1) break;` so the 20th
-   * (10th) ID of a full response is never processed (reference §4.3, §8.15). false: all of them.
+   * (10th) ID of a full response is never processed (docs/ffa-reference.md §4.3, §8.15). false: all of them.
    */
   maxIdsQuirk: boolean;
   /** Iterations of the INFO_GET "more pending" loop before giving up (Linux has no bound). */
@@ -211,7 +211,7 @@ function partitionInfo(partition: PartitionConfig): PartitionInfo {
   };
 }
 
-/** The SPMC's default world: OP-TEE's logical SP 0x8001 (reference §1.5). */
+/** The SPMC's default world: OP-TEE's logical SP 0x8001 (docs/ffa-reference.md §1.5). */
 function defaultPartitions(vcpus: number): PartitionInfo[] {
   return [{ id: OPTEE_SP_ID, uuid: OPTEE_UUID, vcpus, properties: DEFAULT_PROPERTIES }];
 }

@@ -1,5 +1,5 @@
 /**
- * ffa_init (drivers/firmware/arm_ffa/driver.c, reference §4.1), on the boot vCPU, one call at a
+ * ffa_init (drivers/firmware/arm_ffa/driver.c, docs/ffa-reference.md §4.1), on the boot vCPU, one call at a
  * time:
  *  1. FFA_VERSION(1.2): ffa_version_check, min(firmware, driver) as the version;
  *  2. FFA_ID_GET: drv_info->vm_id (0 on bare metal with TF-A, domid + 1 under Xen);

@@ -1,5 +1,5 @@
 /**
- * The guest component (design world.md §2, the `guest` row): a Linux-like kernel at EL1 with the
+ * The guest component (docs/design.md §2, the `guest` row): a Linux-like kernel at EL1 with the
  * FF-A driver (drivers/firmware/arm_ffa/driver.c) in one of the variants of variants.ts, and,
  * optionally, OP-TEE's FF-A client driver (drivers/tee/optee/ffa_abi.c). It runs in a VM under the
  * hypervisor (calls on conduit 'hvc', virtual interrupts) or as the bare-metal host (calls to the

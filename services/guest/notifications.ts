@@ -1,5 +1,5 @@
 /**
- * The notification family of drivers/firmware/arm_ffa/driver.c (reference §4.2, §4.3), per variant
+ * The notification family of drivers/firmware/arm_ffa/driver.c (docs/ffa-reference.md §4.2, §4.3), per variant
  * (variants.ts):
  * - setup: ffa_notifications_setup (FEATURES(BITMAP_CREATE), BITMAP_CREATE, ffa_irq_map of the
  *   SRI and/or NPI, ffa_init_pcpu_irq) and ffa_notifications_cleanup;

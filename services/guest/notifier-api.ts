@@ -1,5 +1,5 @@
 /**
- * struct ffa_notifier_ops (drivers/firmware/arm_ffa/driver.c, reference §4.4), as client drivers
+ * struct ffa_notifier_ops (drivers/firmware/arm_ffa/driver.c, docs/ffa-reference.md §4.4), as client drivers
  * call it. `device` is the partition whose ffa_device the client holds (dev->vm_id):
  * - notify_request → FFA_NOTIFICATION_BIND(sender = device, receiver = self, per-vCPU flag), then
  *   the callback in notifier_hash; DENIED comes back as -EACCES, which the OP-TEE client reads as

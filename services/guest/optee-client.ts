@@ -1,5 +1,5 @@
 /**
- * OP-TEE's FF-A client driver (drivers/tee/optee/ffa_abi.c, reference §4.5), probed on the
+ * OP-TEE's FF-A client driver (drivers/tee/optee/ffa_abi.c, docs/ffa-reference.md §4.5), probed on the
  * partition with OP-TEE's UUID once ffa_init is done:
  * 1. optee_ffa_api_is_compatible: mode_32bit_set, OPTEE_FFA_GET_API_VERSION (major 1 required),
  *    OPTEE_FFA_GET_OS_VERSION (printed);

@@ -1,5 +1,5 @@
 /**
- * Where ffa_init (drivers/firmware/arm_ffa/driver.c, reference §4.1) is: one state per step it
+ * Where ffa_init (drivers/firmware/arm_ffa/driver.c, docs/ffa-reference.md §4.1) is: one state per step it
  * runs, in its order, and the pure transition from each to the next. The steps themselves (the
  * calls each makes) are driver-probe.ts's; DriverState keeps the state and is the only one that
  * changes it.

@@ -1,6 +1,6 @@
 /**
- * The hypervisor (design world.md §2, the `hypervisor` row): Xen's FF-A mediator at EL2
- * (xen/arch/arm/tee/ffa*.c, reference §5). It owns the VMs and their vCPUs, each VM's pending
+ * The hypervisor (docs/design.md §2, the `hypervisor` row): Xen's FF-A mediator at EL2
+ * (xen/arch/arm/tee/ffa*.c, docs/ffa-reference.md §5). It owns the VMs and their vCPUs, each VM's pending
  * flag, and the guests' FF-A conduit; it calls the SPMD, takes the SRI from the GIC and injects
  * virtual NPIs through it.
  *

@@ -1,5 +1,5 @@
 /**
- * The notification family (reference §5.3, §5.4; Xen ffa_notif.c):
+ * The notification family (docs/ffa-reference.md §5.3, §5.4; Xen ffa_notif.c):
  * - guest calls: BIND/UNBIND/SET forwarded only with a secure peer, GET masked to the secure
  *   bitmaps with Xen's secure_pending clearing rule, INFO_GET answered from the VM's pending flag
  *   (or passed through, per policy); BITMAP_CREATE/DESTROY have no case (dispatcher.ts);

@@ -1,6 +1,6 @@
 /**
- * Hypervisor profiles (design world.md §5 `hypervisor: xen | raw | none`):
- * - xen: Xen's FF-A mediator (xen/arch/arm/tee/ffa*.c, reference §5): it probes the firmware at
+ * Hypervisor profiles (docs/design.md §5 `hypervisor: xen | raw | none`):
+ * - xen: Xen's FF-A mediator (xen/arch/arm/tee/ffa*.c, docs/ffa-reference.md §5): it probes the firmware at
  *   start, sends VM_CREATED/VM_DESTROYED and creates/destroys each VM's notification bitmaps,
  *   mediates every guest FF-A call, and takes the SRI;
  * - raw: nothing automatic, like TF-A Tests' tftf at NS-EL2: no probe, no FF-A calls of its own,

@@ -1,5 +1,5 @@
 /**
- * The SRI → INFO_GET → NPI path (reference §5.3) with 25 VMs pending, more than one INFO_GET
+ * The SRI → INFO_GET → NPI path (docs/ffa-reference.md §5.3) with 25 VMs pending, more than one INFO_GET
  * return can name (20 IDs), through the runtime with the real SPMD, SPMC and GIC:
  * - Hafnium (destructive INFO_GET): the loop runs while "more pending" (two iterations at least)
  *   and every VM is named once;

@@ -1,5 +1,5 @@
 /**
- * VM creation and destruction ordering (reference §5.2) against both SPMC profiles, through the
+ * VM creation and destruction ordering (docs/ffa-reference.md §5.2) against both SPMC profiles, through the
  * runtime: VM_CREATED before BITMAP_CREATE; a failure refuses the VM after Xen's teardown; OP-TEE's
  * VM limit (CFG_VIRT_GUEST_COUNT 2, raised by config) and its need for VM_CREATED; Hafnium's
  * NO_MEMORY when its VM slots run out; BITMAP_DESTROY (ignored) before VM_DESTROYED, resent after

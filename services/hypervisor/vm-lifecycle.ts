@@ -1,5 +1,5 @@
 /**
- * VM life cycle (reference §5.2; Xen ffa.c ffa_domain_init / ffa_domain_teardown,
+ * VM life cycle (docs/ffa-reference.md §5.2; Xen ffa.c ffa_domain_init / ffa_domain_teardown,
  * ffa_partinfo.c ffa_partinfo_domain_init / _destroy, ffa_notif.c ffa_notif_domain_init /
  * _destroy), and vCPUs going online and offline.
  *

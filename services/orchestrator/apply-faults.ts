@@ -1,5 +1,5 @@
 /**
- * Applying a scenario's faults (scenario-format.md "Faults"; design world.md §7): message faults
+ * Applying a scenario's faults (docs/scenarios.md "Faults"; docs/design.md §7): message faults
  * become rules at the one interception point (faults.ts), component faults are the experimenter's
  * powers over the world (ctx.world: crash, stall), an interrupt held back is a change at the GIC.
  * Every fault applied is an event in the history: fault-installed, fault-healed, fault-refused,

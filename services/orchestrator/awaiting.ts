@@ -1,5 +1,5 @@
 /**
- * What the orchestrator awaits (design world.md §2): what the other components record and are
+ * What the orchestrator awaits (docs/design.md §2): what the other components record and are
  * delivered, as it observes their history, and the answers to its control requests. It stands on
  * the scripted-actor kernel (shared/runtime/scripted-actor), as the services' test actors do.
  *

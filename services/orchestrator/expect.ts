@@ -1,5 +1,5 @@
 /**
- * A call step's `expect` against the registers that came back (scenario-format.md "expect
+ * A call step's `expect` against the registers that came back (docs/scenarios.md "expect
  * forms"). Outcomes are values: a verdict with a one-line detail a user can read.
  */
 import {
@@ -119,7 +119,7 @@ export function checkExpectation(callFid: number, regs: RegisterFile, expect: Ex
 /**
  * A call step's verdict; a failure says why where the world's rules make the cause likely. Under
  * Xen a guest that has not negotiated a version gets NOT_SUPPORTED for every call but
- * FFA_VERSION (xen/arch/arm/tee/ffa.c ffa_negotiate_version, reference §5.4): the reader refuses
+ * FFA_VERSION (xen/arch/arm/tee/ffa.c ffa_negotiate_version, docs/ffa-reference.md §5.4): the reader refuses
  * the certain cases (scenario/reader/version-negotiation.ts), and a run can still meet it, say a
  * call right after a reboot, before the guest's driver probed again.
  */

@@ -1,5 +1,5 @@
 /**
- * The orchestrator (design world.md §2): the experimenter around a world. It runs a scenario's
+ * The orchestrator (docs/design.md §2): the experimenter around a world. It runs a scenario's
  * steps one after another, as a component like the others, so the same steps mean the same under
  * sim (virtual time) and ws (real time). It makes calls as the scenario's endpoints (a guest's
  * `call` control for a VM or the host, the SPMC's relay for an SP, the raw hypervisor's relay for

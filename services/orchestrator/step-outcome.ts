@@ -1,4 +1,4 @@
-/** How a step ends: passed or not, with a one-line detail the report shows (scenario-format.md "Results"). */
+/** How a step ends: passed or not, with a one-line detail the report shows (docs/scenarios.md "Results"). */
 export type Finish = (passed: boolean, detail: string) => void;
 
 /** A duration as the details show it: milliseconds, without trailing zeros. */

@@ -1,5 +1,5 @@
 /**
- * The `notifications` workload (scenario-format.md "workload"): SPs set notifications that the
+ * The `notifications` workload (docs/scenarios.md "workload"): SPs set notifications that the
  * receivers' drivers have bound, at an open-model rate: arrival i is due at start + i / rate
  * whatever happened to the earlier ones (arrivals never wait for completions, so a slow world
  * shows as latency, not as a lower offered rate).

@@ -1,6 +1,6 @@
 /**
  * The SPMC's configuration: profiles as bundles of policy values, single-policy overrides, the
- * defaults of scenario-format.md, and a clear error at create for a bad config (a world with one
+ * defaults of docs/scenarios.md, and a clear error at create for a bad config (a world with one
  * fails to start under both runtimes, naming the field).
  */
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 /**
  * The SPMC's configuration: plain data (structured-clone and msgpack safe), validated once at
  * create; a bad config throws SpmcConfigError naming the offending field. Keys follow the
- * scenario format's `world.spmc` (design scenario-format.md), plus the links the SPMC needs.
+ * scenario format's `world.spmc` (design docs/scenarios.md), plus the links the SPMC needs.
  */
 import { z } from 'zod';
 import { componentName, endpointId, policyOverrides, secureId, versionStringOrNumber } from '../../shared/config/blocks.ts';

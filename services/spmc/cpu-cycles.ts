@@ -1,6 +1,6 @@
 /**
  * The CPU cycles family (Hafnium src/ffa/spmc/cpu_cycles.c): FFA_RUN, by which the NWd scheduler
- * gives an SP execution context CPU time (reference §2.7: w1 = target[31:16] | vCPU[15:0]).
+ * gives an SP execution context CPU time (docs/ffa-reference.md §2.7: w1 = target[31:16] | vCPU[15:0]).
  */
 import { FFA_VERSION_1_2, ffaRun, hex } from '../../shared/ffa/index.ts';
 import { checkRegisters, reply, refuse, type Answer, type CallContext } from './call-context.ts';

@@ -1,7 +1,7 @@
 /**
  * The indirect messaging family (Hafnium src/ffa/spmc/indirect_messaging.c, src/api.c): RX/TX
  * buffer mapping, RX ownership (FFA_RX_RELEASE) and FFA_MSG_SEND2 with its RX-buffer-full
- * framework notification (reference §2.7, §3.8).
+ * framework notification (docs/ffa-reference.md §2.7, §3.8).
  *
  * Memory is not modelled, so FFA_MSG_SEND2's header, which really sits in the sender's TX buffer,
  * travels in registers the ABI leaves reserved: w3 = the header's send_recv_id

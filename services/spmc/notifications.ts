@@ -1,5 +1,5 @@
 /**
- * The notification family (reference §2.1–§2.6, §3): BITMAP_CREATE/DESTROY, BIND/UNBIND, SET,
+ * The notification family (docs/ffa-reference.md §2.1–§2.6, §3): BITMAP_CREATE/DESTROY, BIND/UNBIND, SET,
  * GET, INFO_GET_32/64, and the SPMC-internal sets (an SP behaviour's SET, OP-TEE's
  * notif_send_async). Each rule cites where it comes from; which rule applies is the policies'.
  */
@@ -211,7 +211,7 @@ function bindCallerRefusal(origin: Origin, sender: number, receiver: number): Re
   return null;
 }
 
-/** Hafnium api_ffa_notification_update_bindings (reference §3.2). */
+/** Hafnium api_ffa_notification_update_bindings (docs/ffa-reference.md §3.2). */
 function updateSenderPerBit(spmc: SpmcState, origin: Origin, request: BindingRequest): Refusal | null {
   const invalidCaller = bindCallerRefusal(origin, request.sender, request.receiver);
   if (invalidCaller) return invalidCaller;
@@ -297,7 +297,7 @@ function setCallerRefusal(request: SetRequest): Refusal | null {
   return null;
 }
 
-/** Flags of SET (reference §2.4 and §3.3, Hafnium). */
+/** Flags of SET (docs/ffa-reference.md §2.4 and §3.3, Hafnium). */
 function setFlagsRefusal(spmc: SpmcState, request: SetRequest): Refusal | null {
   const check = checkRegisters(spmc, { args: request, violations: request.violations });
   if (!check.ok) return refusal(check.error, check.why);

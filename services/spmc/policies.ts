@@ -1,5 +1,5 @@
 /**
- * The SPMC's policies (design world.md §5): every point where the real secure-side
+ * The SPMC's policies (docs/design.md §5): every point where the real secure-side
  * implementations disagree (reference ffa-notifications.md §8, plus a few register-level
  * differences found reading the same sources) is a named policy whose values are the real
  * implementations' behaviours. A profile (profiles.ts) is a bundle of values; a scenario may

@@ -1,5 +1,5 @@
 /**
- * Profiles (design world.md §5): a bundle of policy values per real implementation, plus the
+ * Profiles (docs/design.md §5): a bundle of policy values per real implementation, plus the
  * implementation's build-time sizes.
  */
 import type { PolicyValues } from './policies.ts';

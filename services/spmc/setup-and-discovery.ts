@@ -82,7 +82,7 @@ export function handleFeatures(cc: CallContext): Answer {
   return reply(ffaSuccess32(0, properties));
 }
 
-/** Feature IDs: the interrupt IDs per the interruptFeatures policy (reference §8.5). */
+/** Feature IDs: the interrupt IDs per the interruptFeatures policy (docs/ffa-reference.md §8.5). */
 function featureProperties(cc: CallContext, id: number): number | null {
   const { policies } = cc.spmc;
   const fromNwd = cc.origin.kind === 'nwd';

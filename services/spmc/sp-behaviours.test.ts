@@ -120,7 +120,7 @@ describe('SP behaviours', () => {
       assert.deepEqual(records(run.entries, 'sri-delayed').map(({ cpu }) => cpu), [1]);
       assert.deepEqual(records(run.entries, 'sri-raise').map(({ cpu, delayed }) => ({ cpu, delayed })), [{ cpu: 1, delayed: true }]);
       // The send stands for OP-TEE handling a secure interrupt on CPU 1: the delayed SRI goes out
-      // when that handler returns to the normal world there (reference §3.6), before any later call.
+      // when that handler returns to the normal world there (docs/ffa-reference.md §3.6), before any later call.
       const timeline = spmcTimeline(run.entries, OPTEE_UNDER_HAFNIUM);
       const [raise = -1] = recordPositions(timeline, 'sri-raise');
       const [send = -1] = recordPositions(timeline, 'optee-notif-send');

@@ -1,5 +1,5 @@
 /**
- * What the SPs hosted by this SPMC do by themselves (design scenario-format.md
+ * What the SPs hosted by this SPMC do by themselves (design docs/scenarios.md
  * `behaviour: raw | optee | echo | notifier`):
  * - raw: nothing; the scenario makes every call of the SP through the relay. A direct request to
  *   a raw SP is delivered to its vCPU and the caller waits (the call is held): the SP reads it
@@ -194,7 +194,7 @@ export function handleControl(spmc: SpmcState, from: string, message: ControlMes
 /**
  * OP-TEE's notif_send_async(NOTIF_VALUE_DO_BOTTOM_HALF, vm), standing for the console or watchdog
  * interrupt: the VM's enabled bit pending and the SRI at once (S-EL1 SPMC); as an SP under an
- * S-EL2 SPMC, FFA_NOTIFICATION_SET with the delay-SRI flag (reference §7).
+ * S-EL2 SPMC, FFA_NOTIFICATION_SET with the delay-SRI flag (docs/ffa-reference.md §7).
  */
 function opteeNotifSend(spmc: SpmcState, data: ControlData, refuseControl: (reason: string) => void): void {
   const vm = integerField(data, 'vm', 0xffff);
@@ -214,7 +214,7 @@ function opteeNotifSend(spmc: SpmcState, data: ControlData, refuseControl: (reas
     outcome = setNotifications(spmc, request)?.error ?? 'sent';
     // The send stands for OP-TEE handling a secure interrupt that preempted the normal world on
     // `cpu`; when the handler is done the SPMC returns to the normal world there, which is when a
-    // delayed SRI goes out (reference §3.6: "the SGI is sent when the SPMC next returns to the NWd
+    // delayed SRI goes out (docs/ffa-reference.md §3.6: "the SGI is sent when the SPMC next returns to the NWd
     // on that CPU", Hafnium handler.c ffa_notifications_sri_trigger_if_delayed).
     if (flags !== 0) spmc.sri.onReturnToNormalWorld(cpu);
   }

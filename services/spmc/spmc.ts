@@ -1,5 +1,5 @@
 /**
- * The SPMC component (design world.md §2): an S-EL1 SPMC in OP-TEE's image with a Hafnium-like
+ * The SPMC component (docs/design.md §2): an S-EL1 SPMC in OP-TEE's image with a Hafnium-like
  * profile, owning the notification state of every VM and SP, the partition table, the RX/TX
  * buffers and the SP behaviours. It answers:
  * - calls from the SPMD link (config.spmd): the normal world, one physical instance;

@@ -1,5 +1,5 @@
 /**
- * Direct messaging through the SPMD (reference §6 "Direct requests"; TF-A spmd_main.c
+ * Direct messaging through the SPMD (docs/ffa-reference.md §6 "Direct requests"; TF-A spmd_main.c
  * spmd_smc_handler, FFA_MSG_SEND_DIRECT_REQ/RESP). The v1.2 REQ2/RESP2 (SMC64 only) follow the
  * same rules: w1 carries the same sender/receiver pair.
  */

@@ -97,7 +97,7 @@ function dispatchAbi(abi: FfaAbiName, call: SmcCall): Decision {
 
     case 'FFA_CONSOLE_LOG_32':
     case 'FFA_CONSOLE_LOG_64':
-      return notSupported('FFA_CONSOLE_LOG is never forwarded (reference §6)');
+      return notSupported('FFA_CONSOLE_LOG is never forwarded (docs/ffa-reference.md §6)');
     case 'FFA_EL3_INTR_HANDLE':
       return notSupported('no group-0 interrupts are modelled at EL3');
     case 'FFA_ERROR_64':

@@ -51,7 +51,7 @@ const KNOWN_LISTS: NotificationInfo = {
   ],
 };
 
-test('known vector, 64-bit: reference §2.6 layout', () => {
+test('known vector, 64-bit: docs/ffa-reference.md §2.6 layout', () => {
   assert.deepEqual(packNotificationInfo(KNOWN_LISTS, 64), [
     0x0004_b200n,
     0x0003_0002_0000_0000n,

@@ -1,6 +1,6 @@
 /**
  * The FFA_NOTIFICATION_INFO_GET return: which endpoints (and vCPUs) have pending notifications,
- * packed into x2..x7 exactly as reference §2.6 describes.
+ * packed into x2..x7 exactly as docs/ffa-reference.md §2.6 describes.
  *
  * x2 (w2 for the 32-bit call): bit 0 more pending, bits [6:1] reserved, bits [11:7] list count,
  * then 2 bits per list from bit 12 holding that list's number of vCPU IDs (0..3).

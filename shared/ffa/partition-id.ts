@@ -1,5 +1,5 @@
 /**
- * FF-A endpoint IDs (reference §1.5): 16 bits, bit 15 set = secure world by convention
+ * FF-A endpoint IDs (docs/ffa-reference.md §1.5): 16 bits, bit 15 set = secure world by convention
  * (Xen FFA_ID_IS_SECURE, TF-A ffa_is_secure_world_id, Linux FFA_SECURE_PARTITION_ID_FLAG).
  */
 import { hex } from './format.ts';

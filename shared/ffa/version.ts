@@ -1,5 +1,5 @@
 /**
- * FF-A version numbers (reference §1.4): (major << 16) | minor, with bit 31 MBZ, major in
+ * FF-A version numbers (docs/ffa-reference.md §1.4): (major << 16) | minor, with bit 31 MBZ, major in
  * bits [30:16] and minor in bits [15:0] (TF-A ffa_svc.h MAKE_FFA_VERSION, FFA_VERSION_BIT31_MASK).
  */
 import { hex } from './format.ts';

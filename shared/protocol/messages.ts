@@ -1,5 +1,5 @@
 /**
- * The messages components exchange, declared once for both runtimes (design world.md §4).
+ * The messages components exchange, declared once for both runtimes (docs/design.md §4).
  *
  * Every message kind has a fixed set of keys (no optional keys): the ws runtime's msgpackr
  * structure table (shared/wire/structures.ts) lists exactly these key sets, so a frame of a

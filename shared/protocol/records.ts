@@ -1,5 +1,5 @@
 /**
- * The names of the history's semantic records (`ctx.record({ event, … })`, design world.md §8),
+ * The names of the history's semantic records (`ctx.record({ event, … })`, docs/design.md §8),
  * declared once. Services write them; the orchestrator, the checkers and the report match them;
  * `ctx.record` and the history's record events take only these names, so renaming one here, or
  * misspelling one anywhere, fails `tsc` instead of a checker going quiet.

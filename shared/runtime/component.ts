@@ -1,5 +1,5 @@
 /**
- * The service model (design world.md §3): a component is a message handler with no ambient I/O.
+ * The service model (docs/design.md §3): a component is a message handler with no ambient I/O.
  * It is handed its clock, its random stream, a logger and a way to send; it never calls
  * `Date.now()`, `Math.random()`, `setTimeout` or a socket itself. The sim runtime and the ws
  * runtime drive the same component code.
@@ -80,7 +80,7 @@ export interface ComponentContext {
 }
 
 /**
- * What the experimenter may do to the world as a whole (design world.md §7: faults are data,
+ * What the experimenter may do to the world as a whole (docs/design.md §7: faults are data,
  * applied at the one interception point). Under ws a change reaches every worker through the
  * supervisor, a few hundred microseconds later; `done` runs once every worker has applied it
  * (under sim, at once), so a scenario's next step never races its own fault.

@@ -1,5 +1,5 @@
 /**
- * The run's history (design world.md §8): every message sent and delivered (calls with their
+ * The run's history (docs/design.md §8): every message sent and delivered (calls with their
  * registers in and out), every interrupt frame, every fault applied, every component start and
  * stop, and every semantic event a component records. It is streamed to a file as JSON lines as
  * the run goes; 64-bit values are written as "0x…" strings so nothing passes through a float.

@@ -1,6 +1,6 @@
 /**
  * Run a world under either runtime with one call, so a test or a command is written once and
- * holds under both (design world.md §3: "a scenario runs under either runtime unchanged").
+ * holds under both (docs/design.md §3: "a scenario runs under either runtime unchanged").
  */
 import pino from 'pino';
 import type { WorldSpec } from './component.ts';

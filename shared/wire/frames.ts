@@ -1,5 +1,5 @@
 /**
- * The frames of the ws runtime (design world.md §4): the component messages of
+ * The frames of the ws runtime (docs/design.md §4): the component messages of
  * shared/protocol/messages.ts, plus the two wire-only frames of the hello exchange that opens every
  * link. The hello and the welcome are each one websocket message; after them, every websocket
  * message is a batch of frames (batch.ts). The hello never reaches a component.

@@ -1,5 +1,5 @@
 /**
- * Validation of a decoded frame before anything uses it (design world.md §4: every frame is
+ * Validation of a decoded frame before anything uses it (docs/design.md §4: every frame is
  * validated; a malformed one is answered with a protocol error and never crashes the service).
  * Each field is checked for type and range, the key set must be exactly the kind's, and the
  * answer is a value: a typed frame, or the protocol error code and a reason that names the field.

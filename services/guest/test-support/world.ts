@@ -197,7 +197,7 @@ export function guestWorldSpec(world: GuestWorld): WorldSpec {
 
 /**
  * Guest policies for worlds under services/hypervisor: none beyond the defaults. The hypervisor
- * answers FFA_PARTITION_INFO_GET_REGS from its cached SP list (reference §5.4), so today's
+ * answers FFA_PARTITION_INFO_GET_REGS from its cached SP list (docs/ffa-reference.md §5.4), so today's
  * driver discovers partitions with it (partition-discovery.test.ts). To model a driver from
  * before it (RX buffer discovery), give `partitionInfoRegs: 'never'`.
  */
@@ -292,7 +292,7 @@ export function recordsWithSeq(entries: readonly HistoryEntry[], component: stri
   });
 }
 
-/** The probe as `ABI(arg) → result` lines, in order (reference §4.1-§4.3). */
+/** The probe as `ABI(arg) → result` lines, in order (docs/ffa-reference.md §4.1-§4.3). */
 export function probeSequence(entries: readonly HistoryEntry[], guest: string): string[] {
   return records(entries, guest, 'probe-call').map((call) => {
     const arg = call['arg'] === undefined ? '' : `(${String(call['arg'])})`;

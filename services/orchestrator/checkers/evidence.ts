@@ -1,5 +1,5 @@
 /**
- * What a failing check shows (design world.md §8: "a failing checker names the bit, the
+ * What a failing check shows (docs/design.md §8: "a failing checker names the bit, the
  * endpoints, the events that made it fail"): each event as {seq, t, one line}, endpoints by name,
  * and failure lists bounded at 20 with the total kept for the detail line.
  */

@@ -1,5 +1,5 @@
 /**
- * The checkers (design world.md §8): each reads a run's history and the model of the world that
+ * The checkers (docs/design.md §8): each reads a run's history and the model of the world that
  * made it, and says whether its property held, naming the bit, the endpoints and the events when
  * it did not. They run after the run, beside it (TigerBeetle's state checkers), never inside the
  * components.

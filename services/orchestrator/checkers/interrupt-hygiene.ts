@@ -1,9 +1,9 @@
 /**
- * interrupt-hygiene (design world.md §8): every interrupt the GIC delivered is acknowledged and
+ * interrupt-hygiene (docs/design.md §8): every interrupt the GIC delivered is acknowledged and
  * ended by its target (gic-ack, gic-eoi) by the end of the run, unless the GIC withdrew it or
  * dropped it with its VM (gic-withdraw, gic-vm-destroyed); and no handler loop ran into its bound
  * (any `*-loop-bound` record, e.g. the INFO_GET "more pending" loop against a non-destructive
- * SPMC, reference §3.5; OP-TEE's client giving up its FFA_RUN loop, `run-loop-bound`).
+ * SPMC, docs/ffa-reference.md §3.5; OP-TEE's client giving up its FFA_RUN loop, `run-loop-bound`).
  *
  * The GIC's records are one component's, so their order is the GIC's own.
  */

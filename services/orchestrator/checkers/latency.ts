@@ -1,5 +1,5 @@
 /**
- * latency (design world.md §8): end to end, from the event that made a bit pending to the
+ * latency (docs/design.md §8): end to end, from the event that made a bit pending to the
  * receiver driver's callback (`notification-callback`); for a workload's notifications also
  * `corrected`, from the arrival's intended time to the callback, and `arrival→set`
  * (arrivals.ts); and per hop along the path of §2 "what a

@@ -1,10 +1,10 @@
 /**
- * no-leak (design world.md §8, safety): no VM learns another VM's notifications, IDs or
+ * no-leak (docs/design.md §8, safety): no VM learns another VM's notifications, IDs or
  * interrupts. What reaches a guest component is judged:
  * - a GET answer carrying bits, for a receiver other than the guest's own ID (its own call's
  *   w1[15:0], or the receiver of the SPMC's GET on the same chain);
  * - a virtual interrupt for another VM, or (under a hypervisor) a physical one;
- * - an INFO_GET answer that lists other VMs' IDs (reference §2.6: the hypervisor returns only the
+ * - an INFO_GET answer that lists other VMs' IDs (docs/ffa-reference.md §2.6: the hypervisor returns only the
  *   endpoints whose scheduler is the calling VM; Xen names only the caller, §5.4).
  * The bare-metal host (no hypervisor) is the NS physical instance and the primary scheduler: it
  * may see every VM's notifications and IDs, so only interrupts are judged there.

@@ -1,8 +1,8 @@
 /**
- * no-lost-notification (design world.md §8, liveness): every bit a successful SET or an SP's
+ * no-lost-notification (docs/design.md §8, liveness): every bit a successful SET or an SP's
  * internal send made pending is later returned by a GET whose answer reaches the receiver's
  * component (its guest, or the orchestrator that asked), on the right vCPU for a per-vCPU bit
- * (reference §3.1), within model.livenessBoundNs after max(its set, the last fault's heal).
+ * (docs/ffa-reference.md §3.1), within model.livenessBoundNs after max(its set, the last fault's heal).
  *
  * A bit still pending when the run ended before its deadline is not judged (the detail counts
  * them), unless the world had gone quiet by then (model.quietAtEndNs): nothing is left that could

@@ -1,10 +1,10 @@
 /**
- * no-phantom-notification (design world.md §8, safety): a GET never returns a bit that no SET or
+ * no-phantom-notification (docs/design.md §8, safety): a GET never returns a bit that no SET or
  * internal send made pending since that bit was last returned.
  *
  * Judged twice: at the SPMC, against the ledger's replay of its state (ledger.ts); and at the
  * component that asked, whose answer may only carry bits the SPMC's answer on the same forwarding
- * chain carried (a forwarder such as the hypervisor must not make bits up; reference §5.4).
+ * chain carried (a forwarder such as the hypervisor must not make bits up; docs/ffa-reference.md §5.4).
  */
 import { decodeResult } from '../../../shared/ffa/errors.ts';
 import { FFA_FIDS } from '../../../shared/ffa/function-ids.ts';

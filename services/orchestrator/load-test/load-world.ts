@@ -76,7 +76,7 @@ export function loadScenarioName(options: LoadWorldOptions): string {
 
 const durationText = (ns: number): string => (ns % 1e6 === 0 ? `${ns / 1e6}ms` : `${ns}ns`);
 
-/** The scenario as a plain object, in the format's own keys (scenario-format.md). */
+/** The scenario as a plain object, in the format's own keys (docs/scenarios.md). */
 export function loadScenarioInput(options: LoadWorldOptions): Record<string, unknown> {
   if ((options.durationNs === null) === (options.count === null)) throw new LoadWorldError('give a duration or a count of notifications, not both and not neither');
   const capacity = loadWorldCapacity();

@@ -1,5 +1,5 @@
 /**
- * A run's output files (design world.md §8): trace.json for Perfetto, report.html for a person,
+ * A run's output files (docs/design.md §8): trace.json for Perfetto, report.html for a person,
  * summary.json for tools, and JUnit XML for CI.
  */
 export { buildTrace } from './trace.ts';

@@ -1,5 +1,5 @@
 /**
- * report.html (design world.md §8): one self-contained page a browser opens offline. The verdict
+ * report.html (docs/design.md §8): one self-contained page a browser opens offline. The verdict
  * and how to replay the run first, then the steps and the checks, a sequence view of the first
  * failure, and the latency plots (Vega-Lite rendered to SVG here, in Node).
  *

@@ -1,5 +1,5 @@
 /**
- * The report's sequence view of a failure (design world.md §8: "a sequence view of the first
+ * The report's sequence view of a failure (docs/design.md §8: "a sequence view of the first
  * failure"): a lifeline per component involved and, in history order, an arrow per message sent,
  * a note per record, a cross per fault, around the events that made the failure. A failure in a
  * run of 100k events shows a bounded window (MAX_ROWS), centred on its evidence.

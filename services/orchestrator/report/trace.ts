@@ -1,5 +1,5 @@
 /**
- * A run's history as a Chrome trace-event file (design world.md §8: `trace.json`, "one track per
+ * A run's history as a Chrome trace-event file (docs/design.md §8: `trace.json`, "one track per
  * component and vCPU, flow arrows for each call and interrupt"), in the object form that Perfetto
  * and chrome://tracing both open.
  *

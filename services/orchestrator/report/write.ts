@@ -1,5 +1,5 @@
 /**
- * A run's output folder (design world.md §8): summary.json, trace.json and report.html side by
+ * A run's output folder (docs/design.md §8): summary.json, trace.json and report.html side by
  * side. The history itself is written as the run goes, elsewhere (shared/runtime/history.ts).
  */
 import { mkdir, writeFile } from 'node:fs/promises';

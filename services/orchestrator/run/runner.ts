@@ -1,5 +1,5 @@
 /**
- * Runs one loaded scenario (design world.md §6, §8): builds its world, runs it under the chosen
+ * Runs one loaded scenario (docs/design.md §6, §8): builds its world, runs it under the chosen
  * runtime with the orchestrator carrying out the steps, then judges the history with the
  * checkers. The result is the format page's result object; the outputs (summary.json, trace.json,
  * report.html) are written by services/orchestrator/report when an output folder is given.
@@ -218,7 +218,7 @@ export function runModel(scenario: Scenario, entries: readonly HistoryEntry[], l
 
 /**
  * What BITMAP_DESTROY's answer means for the VM's bitmaps. The SPMC refuses it with DENIED while
- * a bit is pending or bound (OP-TEE) or pending (Hafnium) (reference §2.2); Xen ignores the answer
+ * a bit is pending or bound (OP-TEE) or pending (Hafnium) (docs/ffa-reference.md §2.2); Xen ignores the answer
  * at teardown (xen/arch/arm/tee/ffa_notif.c ffa_notif_domain_destroy), so the bitmaps then stay.
  */
 export function bitmapsFate(status: string): string {

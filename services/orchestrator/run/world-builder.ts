@@ -1,5 +1,5 @@
 /**
- * A scenario's world as components (design world.md §2): the GIC broker, the TF-A-like SPMD, the
+ * A scenario's world as components (docs/design.md §2): the GIC broker, the TF-A-like SPMD, the
  * SPMC with the scenario's partitions, the Xen-like hypervisor (or none: one bare-metal host
  * kernel at the SPMD), a guest component per VM, and the orchestrator that runs the steps. Both
  * sides of every duplicated fact come from the one scenario: the SPMC's partitions and the SP

@@ -3,7 +3,7 @@
  * file, line and column (1-based) of the offending key or value, and says what to change; one
  * error carries every problem of the file the reader found in one pass, sorted by position, and
  * its message shows the first PROBLEMS_SHOWN_MAX of them, a line each. The CLI prints it as is and
- * exits 2 (scenario-format.md "Results").
+ * exits 2 (docs/scenarios.md "Results").
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import { fieldPath } from '../../../shared/config/parse-config.ts';

@@ -1,5 +1,5 @@
 /**
- * The scenario file's shape (../../../shared/design/scenario-format.md, a public interface) as one
+ * The scenario file's shape (docs/scenarios.md: a public interface) as one
  * zod schema: the reader validates with it, and the JSON Schema that editors use is generated from
  * it (json-schema.ts), so the two cannot disagree. Its values and bounds are value-shapes.ts's.
  *
@@ -108,7 +108,7 @@ export const EXPECTATION_BRANCHES = {
 const expectationSchema = z.union(Object.values(EXPECTATION_BRANCHES), EXPECTATION_WORDING);
 
 /**
- * The fields `{ success: { … } }` may compare, per ABI (scenario-format.md "expect forms"), named as
+ * The fields `{ success: { … } }` may compare, per ABI (docs/scenarios.md "expect forms"), named as
  * the ABI's codec decodes them (shared/ffa). Besides the format's list: FEATURES `moreProperties`,
  * DIRECT_REQ `sender`/`receiver`/`flags` and PARTITION_INFO_GET_REGS' header, which the codecs decode too.
  */
@@ -141,7 +141,7 @@ export const SUCCESS_FIELD_SCHEMAS = {
   boolean: flag(),
   /** x3..x7 (w3..w7 for the 32-bit call). */
   payload: listOf(u64(), 5),
-  /** INFO_GET's lists, at most 20 (the 64-bit call), each at most 3 vCPUs (reference §2.6). */
+  /** INFO_GET's lists, at most 20 (the 64-bit call), each at most 3 vCPUs (docs/ffa-reference.md §2.6). */
   'info-lists': listOf(strictObject({ id: endpointRef(), vcpus: listOf(integerIn(0, 0xffff), 3).optional() }, 'an INFO_GET list'), 20),
   partitions: listOf(strictObject({ id: endpointRef(), vcpus: integerIn(0, 0xffff), properties: integerIn(0, 0xffff_ffff) }, 'a partition descriptor'), SCENARIO_LIMITS.partitions),
 } as const satisfies Record<SuccessFieldKind, z.ZodType>;
@@ -358,7 +358,7 @@ export const scenarioSchema = strictObject(
   'a scenario',
 ).meta({
   title: 'ffa-world scenario',
-  description: 'A scenario for ffa-world (shared/design/scenario-format.md). Integers may be decimal or 0x hex; durations carry a unit (10ms).',
+  description: 'A scenario for ffa-world (docs/scenarios.md). Integers may be decimal or 0x hex; durations carry a unit (10ms).',
 });
 
 /**

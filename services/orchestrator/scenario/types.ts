@@ -1,5 +1,5 @@
 /**
- * A scenario after loading (../../../shared/design/scenario-format.md, a public interface): the
+ * A scenario after loading (docs/scenarios.md: a public interface): the
  * YAML's keys validated, counts expanded, endpoints resolved to FF-A IDs, calls encoded to their
  * registers and durations turned into nanoseconds. The reader (reader/) makes it, the world
  * builder (world-builder.ts) and the orchestrator (orchestrator.ts) run it, the checkers

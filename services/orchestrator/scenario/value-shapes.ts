@@ -1,5 +1,5 @@
 /**
- * The scenario format's bounds and the shapes of its values (../../../shared/design/scenario-format.md):
+ * The scenario format's bounds and the shapes of its values (docs/scenarios.md):
  * 64-bit integers, names, endpoints, durations, rates, versions, error names. schema.ts builds
  * the file's shape from them.
  *
@@ -29,7 +29,7 @@ export const SCENARIO_LIMITS = {
   cpus: 64,
   vcpus: 64,
   partitions: 64,
-  /** VM entries, and VMs after `count` expansion ("hundreds to thousands of guests", world.md §1). */
+  /** VM entries, and VMs after `count` expansion ("hundreds to thousands of guests", docs/design.md §1). */
   vms: 4096,
   steps: 100_000,
   timedFaults: 10_000,
@@ -77,7 +77,7 @@ export const name = (what = 'a name') => {
   return z.string(wording).regex(NAME_PATTERN, wording).max(SCENARIO_LIMITS.nameLength, wording);
 };
 
-/** An endpoint as a step names it (scenario-format.md "Endpoints"); the loader resolves it. */
+/** An endpoint as a step names it (docs/scenarios.md "Endpoints"); the loader resolves it. */
 export const endpointRef = () =>
   z
     .union([z.string(), integerIn(0, 0xffff)], must('an endpoint: a VM or SP name, hypervisor, host, or a 16-bit FF-A ID'))

@@ -7,7 +7,7 @@
  *
  * Time is the component's: timeouts are ctx timers, so a wait means the same under sim (virtual
  * time) and ws (real time), and nothing here reads a clock or a timer of its own (design
- * world.md §3).
+ * docs/design.md §3).
  */
 import type { CallOutcome, CallRequest, ComponentContext, TimerHandle } from '../component.ts';
 import { Inbox, type InboxEntry } from './inbox.ts';

@@ -1,5 +1,5 @@
 /**
- * The hello that opens every link (design world.md §4). The client sends hello {protocol, role,
+ * The hello that opens every link (docs/design.md §4). The client sends hello {protocol, role,
  * identity, token}; the server checks the protocol version, the role, and the token it expects
  * from that identity, then answers welcome. Anything else (a wrong or missing token, a text
  * frame, any frame before a valid hello, silence past the hello timeout) is refused: logged, and

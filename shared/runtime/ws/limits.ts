@@ -1,5 +1,5 @@
 /**
- * Every bound of the ws runtime in one place (design world.md §4: maxPayload, queue depth per
+ * Every bound of the ws runtime in one place (docs/design.md §4: maxPayload, queue depth per
  * link, backpressure rather than unbounded buffering). Units are in the names.
  */
 export interface LinkLimits {

@@ -1,5 +1,5 @@
 /**
- * A link's bounded outbound queue (design world.md §4: backpressure rather than unbounded
+ * A link's bounded outbound queue (docs/design.md §4: backpressure rather than unbounded
  * buffering; libraries.md ws trap: send() has no backpressure of its own).
  *
  * Frames pushed during a turn of the event loop wait here until the turn ends (setImmediate),

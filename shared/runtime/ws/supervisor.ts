@@ -1,6 +1,6 @@
 /**
  * Runs a WorldSpec under the ws runtime with every component in its own worker thread
- * (design world.md §3). The supervisor makes a token per component, tells each worker which
+ * (docs/design.md §3). The supervisor makes a token per component, tells each worker which
  * peers may link to it, and brings the world up in three steps: every worker listening, every
  * link welcomed, then every component started. Workers post their history events as they happen;
  * the supervisor numbers them and appends them to the sink in arrival order, so a crashed worker

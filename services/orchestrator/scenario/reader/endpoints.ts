@@ -1,5 +1,5 @@
 /**
- * The endpoints a scenario may name (scenario-format.md "Endpoints"), resolved against its world:
+ * The endpoints a scenario may name (docs/scenarios.md "Endpoints"), resolved against its world:
  * VMs (or the bare-metal host), partitions by name or ID, and the hypervisor; and the components
  * that speak for them, for faults.
  */
@@ -12,7 +12,7 @@ const MAX_NAMES_SHOWN = 12;
 
 const KIND_WORDING: Readonly<Record<Endpoint['kind'], string>> = { vm: 'a VM', host: 'the host', sp: 'a partition', hypervisor: 'the hypervisor' };
 
-/** What a step may name, resolved against the world (scenario-format.md "Endpoints"). */
+/** What a step may name, resolved against the world (docs/scenarios.md "Endpoints"). */
 export class Resolver {
   private readonly byName = new Map<string, Endpoint>();
   private readonly byId = new Map<number, Endpoint>();

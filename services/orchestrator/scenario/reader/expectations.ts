@@ -1,5 +1,5 @@
 /**
- * A call step's `expect` (pass 3, meaning; scenario-format.md "expect forms"), in the form
+ * A call step's `expect` (pass 3, meaning; docs/scenarios.md "expect forms"), in the form
  * expect.ts compares: fields named as the ABI's codec decodes them, registers as bigints. A call
  * without `expect` expects nothing (`any`): it is recorded, never judged.
  */

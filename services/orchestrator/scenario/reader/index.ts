@@ -1,5 +1,5 @@
 /**
- * The scenario reader: a YAML file (scenario-format.md, a public interface) in, the loaded form
+ * The scenario reader: a YAML file (docs/scenarios.md, a public interface) in, the loaded form
  * (../types.ts) out, or a ScenarioError naming file, line and column and what to change.
  *
  * Three passes, each refusing with a position:

@@ -1,7 +1,7 @@
 /**
  * A rule of the world over the order of the steps (pass 3, meaning): under Xen a guest must
  * negotiate its FF-A version first. Xen's ffa_negotiate_version (xen/arch/arm/tee/ffa.c;
- * reference §5.4) answers every call but FFA_VERSION with NOT_SUPPORTED until the guest has
+ * docs/ffa-reference.md §5.4) answers every call but FFA_VERSION with NOT_SUPPORTED until the guest has
  * called FFA_VERSION, and a new domain (a created or rebooted VM) starts over. A Linux driver
  * negotiates at probe; a `raw` driver never calls anything by itself, so a scenario that calls
  * from such a VM before its own FFA_VERSION step and expects the call to do anything but fail
