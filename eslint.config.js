@@ -1,5 +1,5 @@
 // Lint for ffa-world. The one project-specific rule: service logic is handed its clock, random
-// stream and timers by the runtime (design world.md §3), so ambient time, randomness and timers
+// stream and timers by the runtime (docs/design.md §3), so ambient time, randomness and timers
 // are banned there; the runtimes themselves (shared/runtime/sim, shared/runtime/ws) may use them.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -44,11 +44,12 @@ export default tseslint.config(
     },
   },
   {
-    // Service logic: every platform component, the orchestrator's step loop and workloads, and the
-    // test world's components.
+    // Service logic: every platform component, the orchestrator's step loop and workloads, the
+    // scripted actors' kernel and the test world's components.
     files: [
       'services/{gic,spmd,spmc,hypervisor,guest}/**/*.ts',
-      'services/orchestrator/{orchestrator,workload,faults}.ts',
+      'services/orchestrator/{orchestrator,awaiting,apply-faults,workload,faults}.ts',
+      'shared/runtime/scripted-actor/**/*.ts',
       'shared/runtime/test-world/**/*.ts',
     ],
     ignores: ['**/*.test.ts'],
@@ -69,7 +70,7 @@ export default tseslint.config(
 function layerZones() {
   const platform = ['gic', 'spmd', 'spmc', 'hypervisor', 'guest'];
   const orchestrator = './services/orchestrator';
-  const top = ['orchestrator.ts', 'faults.ts', 'swarm.ts', 'workload.ts', 'expect.ts'].map((f) => `${orchestrator}/${f}`);
+  const top = ['orchestrator.ts', 'awaiting.ts', 'apply-faults.ts', 'config.ts', 'step-outcome.ts', 'faults.ts', 'swarm.ts', 'workload.ts', 'expect.ts'].map((f) => `${orchestrator}/${f}`);
   const sub = (names) => names.map((n) => `${orchestrator}/${n}`);
   const zone = (target, from, message, except) => ({ target, from, message, ...(except ? { except } : {}) });
   return [
@@ -82,8 +83,8 @@ function layerZones() {
       zone(`./services/${role}`, [...platform.filter((r) => r !== role).map((r) => `./services/${r}`), orchestrator, './scripts'],
         `services/${role} talks to other components only through links, never by import.`)),
     ...platform.map((role) =>
-      zone(orchestrator, `./services/${role}`, `the orchestrator may use a service's config (limits, shapes) and test support only.`,
-        ['./config.ts', './test-support', './variants.ts'])),
+      zone(orchestrator, `./services/${role}`, `the orchestrator may use a service's config (limits, shapes), names (profiles, driver variants) and test support only.`,
+        ['./config.ts', './test-support', './variants.ts', './profiles.ts'])),
     zone(sub(['scenario']), [...top, ...sub(['checkers', 'report', 'run', 'load-test'])], 'the scenario format sits below everything that runs it.'),
     zone(top, sub(['checkers', 'report', 'run', 'load-test']), 'the step loop sits below the runner.'),
     zone(sub(['checkers']), sub(['report', 'run', 'load-test']), 'checkers judge histories; they do not run worlds.'),

@@ -1,5 +1,5 @@
 /**
- * The experiment catalogue (design world.md §10, scenarios/experiments/) as a test: every
+ * The experiment catalogue (docs/design.md §10, scenarios/experiments/) as a test: every
  * experiment reaches the verdict its file expects (`{ expect-fail: name }` where the point is a
  * failure) under sim, and experiments 1 to 3 under ws as well. For every expected failure the
  * failing check must fail for the right reason: its failure (the message, and the evidence events
@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { HistoryEntry } from '../shared/runtime/history.ts';
-import { readScenarioFile } from '../services/orchestrator/scenario/read-scenario.ts';
+import { readScenarioFile } from '../services/orchestrator/scenario/reader/index.ts';
 import { runScenario, type ScenarioRun } from '../services/orchestrator/run/runner.ts';
 import { failuresApartFromSpeed, isSpeedFigure } from '../services/orchestrator/scenario/test-support/verdict.ts';
 import type { CheckFailure, CheckResult } from '../services/orchestrator/scenario/types.ts';
@@ -171,7 +171,7 @@ const EXPERIMENTS: Experiment[] = [
     runtimes: ['sim'],
     verify(done) {
       const { entries } = done;
-      const failure = assertFailedFor(done, 'no-lost-notification', /^notification 0 \(sp bitmap\) for vm1 delivered \d+ ns after its deadline/);
+      const failure = assertFailedFor(done, 'no-lost-notification', /^notification 0 \(sp bitmap\) for vm1 delivered \d+\.\d{3} ms after its deadline/);
       // Delivered only after the second send (the next SRI naming vm1).
       assert.equal(failure.events.filter((e) => /optee-notif-send/.test(e.what)).length, 2, 'two sends merged into the one notification');
       assert.deepEqual(records(entries, 'hypervisor', 'npi-latched').map((r) => r['vm']), [1], 'every vCPU offline: latched');

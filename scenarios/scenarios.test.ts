@@ -20,7 +20,7 @@ import { readdirSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readScenarioFile, readScenarioText } from '../services/orchestrator/scenario/read-scenario.ts';
+import { readScenarioFile, readScenarioText } from '../services/orchestrator/scenario/reader/index.ts';
 import { runScenario } from '../services/orchestrator/run/runner.ts';
 import { failuresApartFromSpeed } from '../services/orchestrator/scenario/test-support/verdict.ts';
 import type { Scenario, ScenarioResult } from '../services/orchestrator/scenario/types.ts';

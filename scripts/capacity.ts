@@ -74,7 +74,7 @@ export async function runCapacity(command: CapacityCommand, onPoint?: (done: num
   const at = gridPoints(command.grid);
   const points: CapacityPoint[] = [];
   for (const [i, point] of at.entries()) {
-    const load = await runLoad({ ...command.base, ...point, out: null, json: false, progress: false, p99Ns: null });
+    const load = await runLoad({ ...command.base, ...point, out: null, json: false, progress: false, thresholds: [] });
     points.push(capacityPoint(point, load.stats, load.passed));
     onPoint?.(i + 1, at.length);
   }

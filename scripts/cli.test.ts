@@ -1,6 +1,6 @@
 /**
  * The `ffa-world run` command as a user meets it: a separate process, its exit status and what
- * it prints (design world.md §9: 0 passed, 1 failed, 2 invalid).
+ * it prints (docs/design.md §9: 0 passed, 1 failed, 2 invalid).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';

@@ -25,6 +25,7 @@ import { monotonicClock, parseStartNs, runStartNs } from '../shared/runtime/ws/c
 import type { AcceptedPeer } from '../shared/runtime/ws/handshake.ts';
 import { type PeerAddress, WsNode } from '../shared/runtime/ws/node.ts';
 import { EnvironmentReader, quoted } from './environment.ts';
+import { logDestination, type LogFormat } from '../shared/runtime/log-format.ts';
 
 interface Settings {
   name: string;
@@ -40,6 +41,7 @@ interface Settings {
   startNs: bigint;
   worldNames: string[];
   logLevel: LevelWithSilent;
+  logFormat: LogFormat;
   linkDeadlineMs: number;
 }
 
@@ -119,9 +121,10 @@ function readSettings(env: NodeJS.ProcessEnv): { settings: Settings } | { proble
   const logLevel = (env['FFA_LOG_LEVEL'] ?? 'info') as LevelWithSilent;
   reader.check(LOG_LEVELS.includes(logLevel), `FFA_LOG_LEVEL=${quoted(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
   const linkDeadlineMs = reader.integer('FFA_LINK_DEADLINE_MS', 1, 3_600_000, 30_000);
+  const logFormat = reader.logFormat();
   if (reader.problems.length > 0) return { problems: reader.problems };
   return {
-    settings: { name, role, module, config, seed, listen, token, peers, accept, historyPath, startNs, worldNames, logLevel, linkDeadlineMs },
+    settings: { name, role, module, config, seed, listen, token, peers, accept, historyPath, startNs, worldNames, logLevel, logFormat, linkDeadlineMs },
   };
 }
 
@@ -187,5 +190,5 @@ if ('problems' in parsed) {
   process.exit(EXIT_BAD_ENVIRONMENT);
 }
 const { settings } = parsed;
-const log = pino({ level: settings.logLevel, base: { component: settings.name } }, pino.destination({ dest: 2, sync: true }));
+const log = pino({ level: settings.logLevel, base: { component: settings.name } }, logDestination(settings.logFormat));
 await run(settings, log);

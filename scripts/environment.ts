@@ -3,6 +3,8 @@
  * the way docker compose configures a container). Every problem is collected, so one start
  * names them all, and the process exits 2 with the list.
  */
+import { type LogFormat, logFormatOf } from '../shared/runtime/log-format.ts';
+
 /** How much of a value a message quotes: enough to recognise it, one line however long the value. */
 const QUOTED_LENGTH = 80;
 
@@ -45,5 +47,15 @@ export class EnvironmentReader {
 
   check(ok: boolean, problem: string): void {
     if (!ok) this.problems.push(problem);
+  }
+
+  /** FFA_LOG_FORMAT: json or pretty (unset: pretty on a terminal, shared/runtime/log-format.ts). */
+  logFormat(): LogFormat {
+    try {
+      return logFormatOf(this.env);
+    } catch (error) {
+      this.problems.push((error as Error).message);
+      return 'json';
+    }
   }
 }

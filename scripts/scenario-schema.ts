@@ -11,7 +11,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { scenarioJsonSchemaText } from '../services/orchestrator/scenario/schema.ts';
+import { scenarioJsonSchemaText } from '../services/orchestrator/scenario/json-schema.ts';
 
 const SCENARIO_SCHEMA_PATH = fileURLToPath(new URL('../scenarios/scenario.schema.json', import.meta.url));
 

@@ -13,18 +13,12 @@
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { COMPONENT_MODULES } from '../services/orchestrator/run/world-builder.ts';
 import { PROJECT_ROOT } from '../shared/runtime/component-modules.ts';
 import { buildBundle, type WorkerBundle } from '../shared/runtime/ws/bundle.ts';
 
-/** Every component module a service may run (world-builder.ts names them). */
-export const SERVICE_COMPONENT_MODULES = [
-  'services/gic/gic.ts',
-  'services/spmd/spmd.ts',
-  'services/spmc/spmc.ts',
-  'services/hypervisor/hypervisor.ts',
-  'services/guest/guest.ts',
-  'services/orchestrator/orchestrator.ts',
-] as const;
+/** Every component module a service may run: one a role (world-builder.ts). */
+export const SERVICE_COMPONENT_MODULES: readonly string[] = Object.values(COMPONENT_MODULES);
 
 function serviceEntry(): string {
   const path = (module: string): string => JSON.stringify(resolve(PROJECT_ROOT, module));

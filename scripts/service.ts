@@ -23,13 +23,14 @@
  *   FFA_STATUS_FILE where its state goes, for the healthcheck (default /tmp/ffa-world-status.json)
  *   FFA_EXIT_WITH_PARENT  1: exit when the process that started it is gone (compose-local.ts sets it)
  *   FFA_LOG_LEVEL   default info; logs are JSON lines on stderr
+ *   FFA_LOG_FORMAT  json or pretty (pino-pretty, for `docker compose logs`); unset: pretty on a terminal
  */
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import pino, { type LevelWithSilent, type Logger } from 'pino';
-import { VARIANT_NAMES } from '../services/guest/variants.ts';
+import { DEFAULT_VARIANT, VARIANT_NAMES } from '../services/guest/variants.ts';
 import { monotonicClock } from '../shared/runtime/ws/clock.ts';
 import { type AcceptedPeer, anyRole } from '../shared/runtime/ws/handshake.ts';
 import { WsNode } from '../shared/runtime/ws/node.ts';
@@ -43,7 +44,7 @@ import {
   SERVICE_ROLES,
   type ServiceRole,
 } from '../services/orchestrator/run/distributed-world.ts';
-import { readScenarioText, ScenarioError } from '../services/orchestrator/scenario/read-scenario.ts';
+import { readScenarioText, ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
 import { readScenarioFileText } from '../services/orchestrator/scenario/scenario-file.ts';
 import type { Scenario, VmDescription } from '../services/orchestrator/scenario/types.ts';
 import { COMPONENTS } from '../services/orchestrator/run/world-builder.ts';
@@ -51,6 +52,7 @@ import { FileInputError } from '../shared/runtime/files.ts';
 import { EnvironmentReader, quoted } from './environment.ts';
 import { exitWithParent } from './parent-watch.ts';
 import { printResult } from './run-scenarios.ts';
+import { logDestination, type LogFormat } from '../shared/runtime/log-format.ts';
 
 const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
 const DEFAULT_PORT = 7100;
@@ -70,6 +72,7 @@ export interface ServiceSettings {
   maxGuests: number;
   statusFile: string;
   logLevel: LevelWithSilent;
+  logFormat: LogFormat;
   guest: { name: string; advertiseHost: string; vcpus: number; driver: VmDescription['driver'] };
   orchestrator: { out: string; minGuests: number; settleMs: number; seed: number; attachTimeoutMs: number; runTimeoutMs: number; livenessBoundMs: number };
 }
@@ -139,7 +142,7 @@ function readScenario(reader: EnvironmentReader, file: string): { text: string; 
 function readGuest(reader: EnvironmentReader, env: NodeJS.ProcessEnv, scenario: Scenario | null): ServiceSettings['guest'] {
   const name = env['FFA_NAME'] ?? `guest-${hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 40);
   reader.check(/^[a-z][a-z0-9-]{0,39}$/.test(name) && !Object.values(COMPONENTS).includes(name as never), `FFA_NAME=${quoted(name)} must be a lower-case name (a-z, 0-9, -; at most 40) that is not a platform component's`);
-  const driver = env['FFA_GUEST_DRIVER'] ?? scenario?.world.vms[0]?.driver ?? 'linux-6.10';
+  const driver = env['FFA_GUEST_DRIVER'] ?? scenario?.world.vms[0]?.driver ?? DEFAULT_VARIANT;
   reader.check((VARIANT_NAMES as readonly string[]).includes(driver), `FFA_GUEST_DRIVER=${quoted(driver)} must be one of ${VARIANT_NAMES.join(', ')}`);
   const vcpus = reader.integer('FFA_GUEST_VCPUS', 1, 64, 2);
   return { name, advertiseHost: env['FFA_ADVERTISE_HOST'] ?? firstExternalIpv4(), vcpus, driver: driver as VmDescription['driver'] };
@@ -156,6 +159,7 @@ function readOrchestrator(reader: EnvironmentReader, env: NodeJS.ProcessEnv): Se
     livenessBoundMs: reader.integer('FFA_LIVENESS_BOUND_MS', 1, 600_000, 500),
   };
 }
+
 
 export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: ServiceSettings } | { problems: string[] } {
   const reader = new EnvironmentReader(env);
@@ -181,7 +185,8 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
     maxGuests: reader.integer('FFA_MAX_GUESTS', 1, 4096, 64),
     statusFile: env['FFA_STATUS_FILE'] ?? '/tmp/ffa-world-status.json',
     logLevel,
-    guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: 'linux-6.10' },
+    logFormat: reader.logFormat(),
+    guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: DEFAULT_VARIANT },
     orchestrator: readOrchestrator(reader, env),
   };
   return reader.problems.length > 0 ? { problems: reader.problems } : { settings };
@@ -272,7 +277,7 @@ export async function main(): Promise<void> {
   }
   const { settings } = parsed;
   if (process.env['FFA_EXIT_WITH_PARENT'] === '1') exitWithParent(`service ${settings.role}`);
-  const log = pino({ level: settings.logLevel, base: { role: settings.role } }, pino.destination({ dest: 2, sync: true }));
+  const log = pino({ level: settings.logLevel, base: { role: settings.role } }, logDestination(settings.logFormat));
   try {
     if (settings.role === 'orchestrator') process.exit(await runOrchestratorService(settings, log));
     await runComponentService(settings, log);

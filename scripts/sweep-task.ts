@@ -8,7 +8,7 @@
  * that seed's failure, with its message and where it was thrown.
  */
 import { threadId } from 'node:worker_threads';
-import { readScenarioFile } from '../services/orchestrator/scenario/read-scenario.ts';
+import { readScenarioFile } from '../services/orchestrator/scenario/reader/index.ts';
 import { replayCommand, runScenario } from '../services/orchestrator/run/runner.ts';
 import type { Scenario } from '../services/orchestrator/scenario/types.ts';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ffaWorld as runCli, workFolder } from './test-support/cli.ts';
-import { parseSweepOptions } from './sweep.ts';
+import { failureSignatureOf, parseSweepOptions, type SeedVerdict } from './sweep.ts';
 import { runSweepTask } from './sweep-task.ts';
 
 const { dir: work, scenarioFile } = workFolder('ffa-sweep-');
@@ -40,20 +40,27 @@ describe('ffa-world sweep', () => {
     assert.match(run.stdout, /^PASS 6 passed, 0 failed of 6 seeds in [\d.]+ s \([\d.]+ seeds\/s\)$/m);
   });
 
-  it('fails when some seeds lose an interrupt (exit 1), listing them with replay commands that reproduce', () => {
+  it('fails when some seeds lose an interrupt (exit 1), grouping them by how they failed, with one replay command that reproduces', () => {
     const file = scenarioFile('flaky.yaml', oneNotification('flaky', '  - { fault: drop-interrupt, intid: 8, to: hypervisor, probability: 0.5 }\n'));
     const run = ffaWorld('sweep', file, '--seeds', '8');
     assert.equal(run.status, 1, run.stdout + run.stderr);
-    const failing = [...run.stdout.matchAll(/^ {2}seed (\d+):$/gm)].map((m) => Number(m[1]));
+    const summary = /^FAIL (\d+) passed, (\d+) failed of 8 seeds/m.exec(run.stdout);
+    const failed = Number(summary?.[2]);
+    assert.ok(failed > 1 && failed < 8, `some seeds fail, not all: ${run.stdout}`);
+    // Every failing seed lost its one notification the same way: one group, its count, one replay.
+    const groups = [...run.stdout.matchAll(/^ {2}(\d+) seeds \(([\d, ]+)\) failed this way; seed (\d+):$/gm)];
+    assert.equal(groups.length, 1, run.stdout);
+    assert.equal(Number(groups[0]?.[1]), failed);
+    const seeds = (groups[0]?.[2] ?? '').split(', ').map(Number);
+    assert.equal(seeds.length, failed);
+    assert.equal(Number(groups[0]?.[3]), seeds[0], 'the lowest seed is the example');
     const replays = [...run.stdout.matchAll(/^ {4}replay: npx ffa-world (run .* --runtime sim --seed (\d+))$/gm)];
-    assert.ok(failing.length > 0 && failing.length < 8, `some seeds fail, not all: ${run.stdout}`);
-    assert.deepEqual(replays.map((m) => Number(m[2])), failing);
-    assert.match(run.stdout, new RegExp(`^FAIL ${8 - failing.length} passed, ${failing.length} failed of 8 seeds`, 'm'));
-    assert.match(run.stdout, /no-lost-notification: notification 0 \(sp bitmap\) for vm1 never returned by a GET/);
+    assert.deepEqual(replays.map((m) => Number(m[2])), [seeds[0]], 'one replay command for the group');
+    assert.equal((run.stdout.match(/never returned by a GET/g) ?? []).length, 1, 'the failure printed once');
 
     const replay = (replays[0]?.[1] ?? '').split(' ');
     assert.equal(ffaWorld(...replay, '--out', join(work, 'replay-failing')).status, 1, 'the failing seed fails again');
-    const passing = [1, 2, 3, 4, 5, 6, 7, 8].find((seed) => !failing.includes(seed));
+    const passing = [1, 2, 3, 4, 5, 6, 7, 8].find((seed) => !seeds.includes(seed));
     const again = ffaWorld('run', file, '--runtime', 'sim', '--seed', String(passing), '--out', join(work, 'replay-passing'));
     assert.equal(again.status, 0, again.stdout);
   });
@@ -79,6 +86,26 @@ describe('ffa-world sweep', () => {
 });
 
 describe('sweep options and task', () => {
+  it('gives seeds that failed alike one signature, and seeds that failed otherwise another', () => {
+    const verdict = (seed: number, message: string): SeedVerdict => ({
+      seed,
+      passed: false,
+      ended: 'done',
+      failingSteps: [],
+      failingChecks: [{ name: 'no-lost-notification', detail: '1 lost notification', firstFailure: message }],
+      error: null,
+      historyHash: 'ab',
+      replay: `npx ffa-world run f.yaml --runtime sim --seed ${seed}`,
+      wallMs: 1,
+      threadId: 1,
+      second: null,
+      nondeterministic: false,
+    });
+    const lost = (seed: number, at: string) => verdict(seed, `notification 0 (sp bitmap) for vm1 never returned by a GET: still pending at ${at} ms`);
+    assert.equal(failureSignatureOf(lost(3, '7.005')), failureSignatureOf(lost(11, '9.310')));
+    assert.notEqual(failureSignatureOf(lost(3, '7.005')), failureSignatureOf(verdict(4, 'GET returned bit 0 to vm1 with no SET')));
+  });
+
   it('bounds the seeds, the first seed and the jobs', () => {
     assert.deepEqual(parseSweepOptions('f.yaml', { seeds: 5, jobs: 3 }), { file: 'f.yaml', seeds: 5, from: 1, jobs: 3, checkDeterminism: false, json: false });
     assert.match(String(parseSweepOptions('f.yaml', {})), /needs --seeds/);

@@ -1,5 +1,5 @@
 /**
- * `ffa-world sweep FILE --seeds N` (issue 8): one scenario under the sim runtime over seeds
+ * `ffa-world sweep FILE --seeds N`: one scenario under the sim runtime over seeds
  * S..S+N-1, in parallel in a piscina pool (sweep-worker.mjs → sweep-task.ts), with a verdict per
  * seed and the replay command of every failing one. Sweeps are sim-only: a file's `runtime: ws`
  * and `seed` are not used.
@@ -17,14 +17,23 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Presets, SingleBar } from 'cli-progress';
 import { Piscina } from 'piscina';
-import { readScenarioFile, ScenarioError } from '../services/orchestrator/scenario/read-scenario.ts';
+import { readScenarioFile, ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
 import { replayCommand } from '../services/orchestrator/run/runner.ts';
 import type { Scenario } from '../services/orchestrator/scenario/types.ts';
 import type { SeedSummary, SweepTask } from './sweep-task.ts';
+import { failureSignature } from '../services/orchestrator/report/failure-groups.ts';
+import { plural } from '../shared/plural.ts';
 
-export const SWEEP_LIMITS = { seeds: 1_000_000, jobs: 64, seedMax: 0xffff_ffff } as const;
-/** Failing seeds listed in the terminal; the rest are counted. */
+import { SWEEP_LIMITS } from './cli/limits.ts';
+
+export { SWEEP_LIMITS };
+/** Failing seeds kept for the terminal (and its failure groups' examples); the rest are counted. */
 const PRINTED_FAILURES = 20;
+/** Distinct failure signatures kept, each with its count; past this, failures are counted as "other". */
+const MAX_FAILURE_GROUPS = 50;
+/** Failure groups printed, largest first, and seeds named per group. */
+const PRINTED_GROUPS = 10;
+const SEEDS_NAMED = 8;
 /** Failing seeds kept in --json output. */
 const JSON_FAILURES = 1000;
 const EXIT = { passed: 0, failed: 1, invalid: 2, interrupted: 130 } as const;
@@ -115,7 +124,43 @@ interface Tally {
   causes: Map<string, number>;
   /** The lowest failing seeds (trimmed as it grows). */
   failures: SeedVerdict[];
+  /** Failing seeds by how they failed (failureLines with the numbers out): count, lowest seeds, an example. */
+  groups: Map<string, FailureGroup>;
+  /** Failures past MAX_FAILURE_GROUPS distinct signatures. */
+  ungrouped: number;
   runMs: number;
+}
+
+export interface FailureGroup {
+  signature: string;
+  count: number;
+  /** The lowest failing seeds of this group (at most SEEDS_NAMED). */
+  seeds: number[];
+  /** The lowest seed's verdict: its lines and its replay command. */
+  example: SeedVerdict;
+}
+
+/** How a seed failed, with the particulars (bits, IDs, times, hashes) taken out. */
+export function failureSignatureOf(verdict: SeedVerdict): string {
+  return failureSignature(failureLines(verdict).join('\n'));
+}
+
+function groupFailure(tally: Tally, verdict: SeedVerdict): void {
+  const signature = failureSignatureOf(verdict);
+  let group = tally.groups.get(signature);
+  if (!group) {
+    if (tally.groups.size >= MAX_FAILURE_GROUPS) {
+      tally.ungrouped++;
+      return;
+    }
+    group = { signature, count: 0, seeds: [], example: verdict };
+    tally.groups.set(signature, group);
+  }
+  group.count++;
+  if (verdict.seed < group.example.seed) group.example = verdict;
+  group.seeds.push(verdict.seed);
+  group.seeds.sort((a, b) => a - b);
+  if (group.seeds.length > SEEDS_NAMED) group.seeds.length = SEEDS_NAMED;
 }
 
 function causesOf(verdict: SeedVerdict): string[] {
@@ -139,6 +184,7 @@ function record(tally: Tally, verdict: SeedVerdict, keep: number): void {
   tally.failed++;
   if (verdict.nondeterministic) tally.nondeterministic++;
   for (const cause of causesOf(verdict)) tally.causes.set(cause, (tally.causes.get(cause) ?? 0) + 1);
+  groupFailure(tally, verdict);
   tally.failures.push(verdict);
   if (tally.failures.length >= 2 * keep) {
     tally.failures.sort((a, b) => a.seed - b.seed);
@@ -185,7 +231,7 @@ async function runSeeds(options: SweepOptions, scenario: Scenario, onVerdict: (t
   const { file, seeds, from, checkDeterminism } = options;
   const threads = Math.min(options.jobs, seeds * (checkDeterminism ? 2 : 1));
   const keep = options.json ? JSON_FAILURES : PRINTED_FAILURES;
-  const tally: Tally = { done: 0, passed: 0, failed: 0, nondeterministic: 0, sameWorker: 0, causes: new Map(), failures: [], runMs: 0 };
+  const tally: Tally = { done: 0, passed: 0, failed: 0, nondeterministic: 0, sameWorker: 0, causes: new Map(), failures: [], groups: new Map(), ungrouped: 0, runMs: 0 };
   const pool = new Piscina<PoolTask, SeedSummary>({
     filename: fileURLToPath(new URL('./sweep-worker.mjs', import.meta.url)),
     minThreads: threads,
@@ -330,12 +376,21 @@ function printSummary(options: SweepOptions, run: SweepRun, wallMs: number): voi
   if (tally.failed === 0) return;
   const causes = [...tally.causes].sort((a, b) => b[1] - a[1]).map(([cause, n]) => `${cause} ${n}`);
   console.log(`  failing: ${causes.join(', ')}`);
-  for (const failure of tally.failures.slice(0, PRINTED_FAILURES)) {
-    console.log(`  seed ${failure.seed}:`);
-    for (const line of failureLines(failure)) console.log(`    ${line}`);
-    console.log(`    replay: ${failure.replay}`);
+  const groups = sortedGroups(tally);
+  for (const group of groups.slice(0, PRINTED_GROUPS)) {
+    const more = group.count > group.seeds.length ? ', …' : '';
+    const seeds = group.count === 1 ? `seed ${group.example.seed}` : `${plural(group.count, 'seed')} (${group.seeds.join(', ')}${more})`;
+    console.log(`  ${seeds} failed this way${group.count === 1 ? '' : `; seed ${group.example.seed}`}:`);
+    for (const line of failureLines(group.example)) console.log(`    ${line}`);
+    console.log(`    replay: ${group.example.replay}`);
   }
-  if (tally.failed > PRINTED_FAILURES) console.log(`  … and ${tally.failed - PRINTED_FAILURES} more failing seeds`);
+  const unprinted = groups.slice(PRINTED_GROUPS).reduce((n, g) => n + g.count, 0) + tally.ungrouped;
+  if (unprinted > 0) console.log(`  … and ${plural(unprinted, 'more failing seed')} that failed other ways (--json lists them)`);
+}
+
+/** Largest first; ties by their lowest seed. */
+function sortedGroups(tally: Tally): FailureGroup[] {
+  return [...tally.groups.values()].sort((a, b) => b.count - a.count || a.example.seed - b.example.seed);
 }
 
 function jsonSummary(options: SweepOptions, scenario: Scenario, threads: number, run: SweepRun, wallMs: number): unknown {
@@ -362,6 +417,7 @@ function jsonSummary(options: SweepOptions, scenario: Scenario, threads: number,
     seedsPerSecond: Math.round((tally.done / Math.max(wallMs / 1000, 1e-3)) * 10) / 10,
     failures: tally.failures,
     failuresOmitted: tally.failed - tally.failures.length,
+    failureGroups: sortedGroups(tally).map((g) => ({ signature: g.signature, count: g.count, seeds: g.seeds, replay: g.example.replay })),
   };
 }
 

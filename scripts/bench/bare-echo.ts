@@ -49,7 +49,19 @@ export function figures(roundTrips: number, wallMs: number): EchoFigures {
   };
 }
 
-export async function measureBareEcho(roundTrips: number): Promise<{ sequential: EchoFigures; pipelined256: EchoFigures }> {
+/**
+ * The process's CPU time (every thread: this one and the echo's) per websocket message, over the
+ * pipelined run: each round trip is two messages, each sent once and received once, as the world's
+ * frames are counted (shared/runtime/ws/run-ws-world.ts traffic).
+ */
+async function measureWithCpu(socket: WebSocket, roundTrips: number, inFlight: number): Promise<EchoFigures & { cpuMicrosPerMessage: number }> {
+  const before = process.cpuUsage();
+  const measured = await measure(socket, roundTrips, inFlight);
+  const cpu = process.cpuUsage(before);
+  return { ...measured, cpuMicrosPerMessage: Math.round(((cpu.user + cpu.system) / (2 * roundTrips)) * 100) / 100 };
+}
+
+export async function measureBareEcho(roundTrips: number): Promise<{ sequential: EchoFigures; pipelined256: EchoFigures & { cpuMicrosPerMessage: number } }> {
   const worker = new Worker(new URL('./bare-echo-worker.mjs', import.meta.url));
   try {
     const [{ port }] = (await once(worker, 'message')) as [{ port: number }];
@@ -57,7 +69,7 @@ export async function measureBareEcho(roundTrips: number): Promise<{ sequential:
     await once(socket, 'open');
     await measure(socket, 2000, 1); // warm-up
     const sequential = await measure(socket, roundTrips, 1);
-    const pipelined256 = await measure(socket, roundTrips * 4, 256);
+    const pipelined256 = await measureWithCpu(socket, roundTrips * 4, 256);
     socket.close();
     return { sequential, pipelined256 };
   } finally {

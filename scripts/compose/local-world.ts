@@ -55,7 +55,13 @@ export interface LocalContainer {
   extra: boolean;
 }
 
-/** ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message} and $$, as compose interpolates. */
+/**
+ * ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message} and $$, as compose interpolates
+ * (compose-spec interpolation.md). Not dotenv-expand: it reads the same text otherwise, as
+ * measured on this file's test line: "${EMPTY-f}" gives f (compose: empty, the variable is set),
+ * "$$x" gives "$" (compose: "$x"), and "${UNSET:?message}" gives "" where compose stops.
+ * The env files themselves are parsed by Node's util.parseEnv.
+ */
 export function interpolate(value: string, env: NodeJS.ProcessEnv): string {
   return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-|:?\?)([^}]*))?\}/g, (whole, name: string | undefined, op: string | undefined, arg: string | undefined) => {
     if (whole === '$$') return '$';

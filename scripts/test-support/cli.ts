@@ -17,9 +17,31 @@ export interface CliRun {
 }
 
 export function ffaWorld(timeoutMs: number, ...args: string[]): CliRun {
-  const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, CI: 'true' } });
+  return ffaWorldIn(process.cwd(), timeoutMs, ...args);
+}
+
+/** The same, run from another folder (where out/ goes by default). */
+export function ffaWorldIn(cwd: string, timeoutMs: number, ...args: string[]): CliRun {
+  const run = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, CI: 'true' } });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
+
+/**
+ * `ffa-world ARGS | head -c 1`, as a shell runs it: the reader goes away after one byte. Gives
+ * ffa-world's own exit status (PIPESTATUS) and its stderr.
+ */
+export function ffaWorldIntoClosedPipe(timeoutMs: number, ...args: string[]): { status: number; stderr: string } {
+  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const run = spawnSync('bash', ['-c', `${quoted} 2>&3 | head -c 1 >/dev/null; exit \${PIPESTATUS[0]}`], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
+  return { status: run.status ?? -1, stderr: String(run.output[3] ?? '') };
+}
+
+export { BIN as FFA_WORLD_BIN };
 
 /** A temp folder for this test file, and a way to write scenario files into it. */
 export function workFolder(prefix: string): { dir: string; scenarioFile(name: string, text: string): string } {

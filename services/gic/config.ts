@@ -10,7 +10,7 @@
  * `ffa_notifications_sri_init` configures it.
  */
 import { z } from 'zod';
-import { flag, integerIn, listOf, must, oneOf, show, strictObject } from '../../shared/config/blocks.ts';
+import { flag, integerIn, listOf, must, oneOf, show, strictObject } from '../../shared/config/zod-kit.ts';
 import { parseConfig, type ParseConfigOptions } from '../../shared/config/parse-config.ts';
 import type { InterruptGroup } from '../../shared/protocol/messages.ts';
 import { BANKED_COUNT, classifyIntid, SGI_LAST, SPI_FIRST, SPI_LAST_ARCHITECTURAL } from './intids.ts';

@@ -31,6 +31,11 @@ import type { ConfigureRequest, PhysicalInterrupts, PhysicalRequest } from './ph
 import { type Outcome, type Refusal, refuse } from './refusal.ts';
 import { type Target, targetFields } from './targets.ts';
 import { VIRTUAL_GROUP, type VirtualInterrupts, type VirtualRequest } from './virtual-interrupts.ts';
+import { assertNever } from '../../shared/protocol/assert-never.ts';
+import { type ControlOp, isOneOf, isSyncToken } from '../../shared/protocol/control.ts';
+
+/** The control ops the broker takes (control.ts). */
+const GIC_CONTROL_OPS = ['gic-configure', 'gic-sync'] as const satisfies readonly ControlOp[];
 
 /** Bound on a protocol-error reason (the wire's reasonLength). */
 const REASON_LENGTH_MAX = 1024;
@@ -44,10 +49,6 @@ interface Subject {
   readonly target?: Target;
   /** The call ID a refused call frame carried, so the caller can match the error; -1 otherwise. */
   readonly ref?: number;
-}
-
-function assertNever(value: never): never {
-  throw new Error(`gic: unhandled ${JSON.stringify(value)}`);
 }
 
 const isInteger = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value);
@@ -130,7 +131,7 @@ export class Dispatcher {
         this.answer(from, { op: message.kind, ref: message.id }, refuse('unexpected', `the GIC takes no FF-A ${message.kind}s`));
         return;
       default:
-        assertNever(message);
+        assertNever(message, 'the GIC message switch');
     }
   }
 
@@ -159,7 +160,7 @@ export class Dispatcher {
       case 'deliver':
         return refuse('unexpected', 'deliver frames come from the GIC, not to it');
       default:
-        return assertNever(frame.op);
+        return assertNever(frame.op, 'the GIC irq switch');
     }
   }
 
@@ -233,7 +234,12 @@ export class Dispatcher {
   }
 
   private onControl(from: string, message: ControlMessage): void {
-    switch (message.op) {
+    const { op } = message;
+    if (!isOneOf(GIC_CONTROL_OPS, op)) {
+      this.answer(from, { op: `control:${String(op)}` }, refuse('unexpected', `control op ${String(op)} is not one the GIC takes`));
+      return;
+    }
+    switch (op) {
       case 'gic-configure': {
         const request = configureRequestOf(message.data);
         const subject: Subject = { op: 'control:gic-configure', ...(isRefusal(request) ? {} : { intid: request.intid }) };
@@ -242,12 +248,11 @@ export class Dispatcher {
       }
       case 'gic-sync': {
         const { data } = message;
-        const echoed = data === null || ['number', 'string', 'boolean'].includes(typeof data) ? data : null;
-        this.out.send(from, { kind: 'control', op: 'gic-synced', data: echoed });
+        this.out.send(from, { kind: 'control', op: 'gic-synced', data: isSyncToken(data) ? data : null });
         return;
       }
       default:
-        this.answer(from, { op: `control:${String(message.op)}` }, refuse('unexpected', `control op ${String(message.op)} is not one the GIC takes`));
+        assertNever(op, 'the GIC control switch');
     }
   }
 

@@ -25,7 +25,7 @@ export interface SettingChange {
   readonly targetCpu?: number | undefined;
 }
 
-/** SGIs 8-15 belong to the secure world unless donated (reference §3.6); the SRI is always non-secure. */
+/** SGIs 8-15 belong to the secure world unless donated (docs/ffa-reference.md §3.6); the SRI is always non-secure. */
 function defaultGroup(intid: number, config: ValidGicConfig): InterruptGroup {
   if (intid === config.sriIntid) return 'nonsecure';
   if (intid >= 8 && intid <= SGI_LAST && !config.donatedSgis.has(intid)) return 'secure';

@@ -1,5 +1,5 @@
 /**
- * The GIC broker (design world.md §2, the `gic` row): a GICv3 with a distributor, one
+ * The GIC broker (docs/design.md §2, the `gic` row): a GICv3 with a distributor, one
  * redistributor and CPU interface per physical CPU, and a virtual CPU interface per VM vCPU.
  * Components raise, acknowledge and end interrupts through it; it delivers each interrupt to the
  * components subscribed to its target, within the rights config.rights gives them. Every raise,

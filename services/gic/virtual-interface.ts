@@ -3,7 +3,7 @@
  * list registers, each holding one virtual interrupt that is pending, active or both, plus a bounded
  * queue for interrupts raised while every list register is in use (what a hypervisor keeps in
  * software: Xen's vgic `lr_pending`), and where the vCPU runs: online on a physical CPU, or
- * offline, in which case its interrupts are held until it comes back (reference §5.3: Xen injects
+ * offline, in which case its interrupts are held until it comes back (docs/ffa-reference.md §5.3: Xen injects
  * into an online vCPU; what a vCPU had pending stays with it while it is off).
  */
 import {

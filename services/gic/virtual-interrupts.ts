@@ -1,6 +1,6 @@
 /**
  * Virtual interrupts: injected into a VM's vCPU by a component with raiseVirtual rights for that
- * VM (the hypervisor: Xen's vgic_inject_irq, reference §5.3), delivered to the VM's subscribers
+ * VM (the hypervisor: Xen's vgic_inject_irq, docs/ffa-reference.md §5.3), delivered to the VM's subscribers
  * (the guest) wherever the vCPU runs, and held while it is offline. Placement comes from lifecycle
  * messages sent by the same components: vcpu-online [vm, vcpu, pcpu], vcpu-offline [vm, vcpu],
  * vm-destroyed [vm]. A component with the configure right may assign a VM to a component

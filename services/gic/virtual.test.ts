@@ -12,7 +12,7 @@ import { ackAndEnd, awaitRefusal, awaitSignal, awaitVirtual, handleVirtual, life
 import { deliveries, lifeOf, protocolErrors, recordsWhere } from './test-support/history.ts';
 import { runGicWorld } from './test-support/run.ts';
 
-/** Xen's NPI: virtual SGI 8 (reference §3.7, GUEST_FFA_NOTIF_PEND_INTR_ID). */
+/** Xen's NPI: virtual SGI 8 (docs/ffa-reference.md §3.7, GUEST_FFA_NOTIF_PEND_INTR_ID). */
 const NPI = 8;
 const vm = VM1_ID;
 

@@ -1,7 +1,7 @@
 /**
  * The bare-metal host (hypervisor none): the kernel is the NS physical instance, FF-A ID 0, and
  * calls the TF-A-like SPMD with SMCs; the SPMC is OP-TEE-like without NS-virtualization (one
- * bitmap, for VM 0). Each variant's probe is compared, call by call, with reference §4.1-§4.3
+ * bitmap, for VM 0). Each variant's probe is compared, call by call, with docs/ffa-reference.md §4.1-§4.3
  * (today's ffa_init) and §4.6 (the 2024 variants); linux-6.10 creates its own bitmap and gets
  * OP-TEE's notification through the SRI path (INFO_GET → its own ID → GET on that CPU →
  * callback → OP-TEE's bottom half); a CPU that is offline takes its SRI when it comes back.

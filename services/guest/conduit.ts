@@ -7,7 +7,7 @@
  * returns. It is reported as its own outcome, recorded, and mapped to -EIO so the driver's error
  * paths run; it is never mistaken for an FF-A error.
  */
-import { decodeResult, w, type RegisterFile } from '../../shared/ffa/index.ts';
+import { decodeResult, hex, w, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { CallFailure, ComponentContext } from '../../shared/runtime/component.ts';
 import type { Conduit as ConduitName } from '../../shared/protocol/messages.ts';
 import type { VcpuSet } from './vcpus.ts';
@@ -76,7 +76,7 @@ export function describeResult(result: CallResult): string {
     case 'error':
       return decoded.name ?? `ERROR(${decoded.code})`;
     case 'other':
-      return `0x${w(result.regs, 0).toString(16)}`;
+      return hex(w(result.regs, 0));
   }
 }
 
@@ -110,7 +110,7 @@ export class FirmwareConduit {
     this.ctx.call(this.firmware, request, (outcome) => {
       if (!this.alive) return;
       if (outcome.ok) return done({ kind: 'returned', regs: outcome.regs });
-      this.ctx.record({ event: 'call-failed', vcpu, fid: `0x${w(regs, 0).toString(16)}`, reason: outcome.reason });
+      this.ctx.record({ event: 'call-failed', vcpu, fid: hex(w(regs, 0)), reason: outcome.reason });
       done({ kind: 'failed', reason: outcome.reason });
     });
   }

@@ -9,14 +9,12 @@
  * FFA_PARTITION_INFO_GET_REGS the descriptors do travel (in x3..x17) and this list is not used.
  */
 import { z } from 'zod';
-import { checkUnique, componentName, endpointId, flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/blocks.ts';
+import { checkUnique, componentName, endpointId } from '../../shared/config/blocks.ts';
+import { flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
-import { isSecureId, NIL_UUID, OPTEE_SP_ID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
+import { hex, isSecureId, NIL_UUID, OPTEE_SP_ID, OPTEE_UUID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
 import type { Conduit } from '../../shared/protocol/messages.ts';
 import { VARIANT_NAMES, type VariantName } from './variants.ts';
-
-/** drivers/tee/optee/ffa_abi.c optee_ffa_device_id: OP-TEE's UUID. */
-export const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
 
 /** When the kernel starts running its drivers. */
 export type BootTrigger =
@@ -28,7 +26,7 @@ export type BootTrigger =
 export interface GuestPolicies {
   /**
    * driver.c ffa_notification_info_get: `if (ids_processed >= max_ids - 1) break;` so the 20th
-   * (10th) ID of a full response is never processed (reference §4.3, §8.15). false: all of them.
+   * (10th) ID of a full response is never processed (docs/ffa-reference.md §4.3, §8.15). false: all of them.
    */
   maxIdsQuirk: boolean;
   /** Iterations of the INFO_GET "more pending" loop before giving up (Linux has no bound). */
@@ -134,7 +132,7 @@ function guestConfigSchema(vcpus: number) {
     name: name().optional(),
     /** The FF-A ID this guest expects (checked against FFA_ID_GET); default: learnt from ID_GET. */
     vmId: endpointId()
-      .refine((id) => !isSecureId(id), { error: (issue) => `0x${(issue.input as number).toString(16)} is a secure-world ID` })
+      .refine((id) => !isSecureId(id), { error: (issue) => `${hex(issue.input as number)} is a secure-world ID` })
       .nullable()
       .optional(),
     ...vcpusShape,
@@ -175,7 +173,7 @@ function guestConfigSchema(vcpus: number) {
       .nullable()
       .default(null),
   }).superRefine((config, ctx) => {
-    checkUnique(ctx, config.partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => `0x${id.toString(16)}`);
+    checkUnique(ctx, config.partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => hex(id));
     checkRegistration(config, ctx);
   });
 }
@@ -213,7 +211,7 @@ function partitionInfo(partition: PartitionConfig): PartitionInfo {
   };
 }
 
-/** The SPMC's default world: OP-TEE's logical SP 0x8001 (reference §1.5). */
+/** The SPMC's default world: OP-TEE's logical SP 0x8001 (docs/ffa-reference.md §1.5). */
 function defaultPartitions(vcpus: number): PartitionInfo[] {
   return [{ id: OPTEE_SP_ID, uuid: OPTEE_UUID, vcpus, properties: DEFAULT_PROPERTIES }];
 }
@@ -249,7 +247,7 @@ export function validateGuestConfig(input: unknown, componentName_: string): Val
 }
 
 /** The config as one history record at start (every option printed with the run). */
-export function describeConfig(config: ValidGuestConfig): Record<string, unknown> {
+export function describeConfig(config: ValidGuestConfig) {
   return {
     variant: config.variant,
     name: config.name,

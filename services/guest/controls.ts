@@ -9,21 +9,22 @@
  *   call              {abi, args?} | {regs}, vcpu?, label?    → raw-result {result, regs}
  * (vcpu-online / vcpu-offline are the guest's own: guest.ts.)
  */
-import { codecForAbi, isRegisterFile, registers, REGISTER_COUNT, type RegisterFile } from '../../shared/ffa/index.ts';
+import { codecForAbi, hex, isRegisterFile, registers, REGISTER_COUNT, type RegisterFile } from '../../shared/ffa/index.ts';
+import { assertNever } from '../../shared/protocol/assert-never.ts';
+import type { ControlOp, NotifierAnswer, RawCallAnswer } from '../../shared/protocol/control.ts';
 import type { ControlMessage } from '../../shared/protocol/messages.ts';
 import { describeResult, errnoName } from './conduit.ts';
 import type { DriverState } from './driver-state.ts';
 import { notifyRelinquish, notifyRequest, notifySend, schedRecvCallbackRegister } from './notifier-api.ts';
 
-export const CONTROL_OPS = ['notify-request', 'notify-relinquish', 'notify-send', 'sched-recv-register', 'call'] as const;
-export type ControlOp = (typeof CONTROL_OPS)[number];
-
-export function isControlOp(op: string): op is ControlOp {
-  return (CONTROL_OPS as readonly string[]).includes(op);
-}
+/** The driver's control ops (shared/protocol/control.ts declares their data and answers). */
+export const DRIVER_CONTROL_OPS = ['notify-request', 'notify-relinquish', 'notify-send', 'sched-recv-register', 'call'] as const satisfies readonly ControlOp[];
+export type DriverControlOp = (typeof DRIVER_CONTROL_OPS)[number];
 
 type Data = Record<string, unknown>;
-type Reply = (data: Record<string, unknown>) => void;
+/** What a driver op answers its requester, before the guest adds `ok: true`. */
+export type DriverAnswer = Omit<NotifierAnswer, 'ok'> | Omit<RawCallAnswer, 'ok'>;
+type Reply = (answer: DriverAnswer) => void;
 
 function isData(value: unknown): value is Data {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -69,7 +70,9 @@ function callRegisters(data: Data): RegisterFile | string {
 /** What a control op will run, or why it will not. */
 type Plan = { readonly vcpu: number; readonly run: (d: DriverState, vcpu: number, reply: Reply, finished: () => void) => void } | { readonly why: string };
 
-function errnoReply(d: DriverState, op: ControlOp, fields: Record<string, unknown>, reply: Reply, finished: () => void): (errno: number) => void {
+type NotifierFields = Omit<NotifierAnswer, 'ok' | 'op' | 'result' | 'errno'>;
+
+function errnoReply(d: DriverState, op: NotifierAnswer['op'], fields: NotifierFields, reply: Reply, finished: () => void): (errno: number) => void {
   return (errno) => {
     const data = { ...fields, op, result: errno, errno: errnoName(errno) };
     d.ctx.record({ event: 'notifier-result', ...data });
@@ -79,7 +82,7 @@ function errnoReply(d: DriverState, op: ControlOp, fields: Record<string, unknow
 }
 
 /** Turns a control message into a plan; `vcpus` bounds the vCPU indexes. */
-export function planControl(op: ControlOp, message: ControlMessage, vcpus: number): Plan {
+export function planControl(op: DriverControlOp, message: ControlMessage, vcpus: number): Plan {
   const data = message.data;
   if (!isData(data)) return { why: 'data must be an object' };
   const vcpu = integerField(data, 'vcpu', vcpus - 1, 0);
@@ -127,6 +130,8 @@ export function planControl(op: ControlOp, message: ControlMessage, vcpus: numbe
       const label = typeof data['label'] === 'string' ? data['label'] : '';
       return { vcpu, run: (d, cpu, reply, done) => rawCall(d, cpu, regs, label, reply, done) };
     }
+    default:
+      return assertNever(op, 'the guest control switch');
   }
 }
 
@@ -137,9 +142,9 @@ function rawCall(d: DriverState, cpu: number, regs: RegisterFile, label: string,
       event: 'raw-result',
       label,
       vcpu: cpu,
-      fid: `0x${(regs[0] ?? 0n).toString(16)}`,
+      fid: hex(regs[0] ?? 0n),
       result: describeResult(result),
-      regs: returned.slice(0, 8).map((r) => `0x${r.toString(16)}`),
+      regs: returned.slice(0, 8).map((r) => hex(r)),
     });
     reply({ label, vcpu: cpu, result: describeResult(result), regs: returned });
     finished();

@@ -1,5 +1,5 @@
 /**
- * ffa_init (drivers/firmware/arm_ffa/driver.c, reference §4.1), on the boot vCPU, one call at a
+ * ffa_init (drivers/firmware/arm_ffa/driver.c, docs/ffa-reference.md §4.1), on the boot vCPU, one call at a
  * time:
  *  1. FFA_VERSION(1.2): ffa_version_check, min(firmware, driver) as the version;
  *  2. FFA_ID_GET: drv_info->vm_id (0 on bare metal with TF-A, domid + 1 under Xen);
@@ -12,7 +12,8 @@
  *     partition; ffa_setup_host_partition for the driver's own ID, with ffa_self_notif_handle as
  *     its schedule-receiver callback when notifications are enabled.
  * A failure of 1-3 ends the driver ("failed to register FFA RxTx buffers", …); a failure of 6
- * runs ffa_notifications_cleanup and ends it too ("failed to setup partitions").
+ * runs ffa_notifications_cleanup and ends it too ("failed to setup partitions"). That order is
+ * probe-state.ts's, in one transition function; here is what each step calls.
  */
 import {
   FFA_FIDS,
@@ -39,6 +40,7 @@ import {
 } from '../../shared/ffa/index.ts';
 import { ERRNO, describeResult, errnoOf, type CallResult } from './conduit.ts';
 import type { DriverState } from './driver-state.ts';
+import { ProbeStep, STEP_OK, type StepOutcome } from './probe-state.ts';
 import { cleanupNotifications, features, selfNotifHandle, setupNotifications } from './notifications.ts';
 
 /** driver.c FFA_DRIVER_VERSION and FFA_MIN_VERSION. */
@@ -52,60 +54,63 @@ const BUFFER_SIZES: Readonly<Record<number, number>> = { 0: 4096, 1: 65536, 2: 1
 const TX_ADDRESS = 0x4800_0000n;
 const RX_ADDRESS = 0x4801_0000n;
 
-type Next = () => void;
-type Stop = (why: string) => void;
+/** One step of ffa_init: its calls, then how it ended. */
+type StepRunner = (d: DriverState, cpu: number, done: (outcome: StepOutcome) => void) => void;
+
+const fails = (why: string): StepOutcome => ({ ok: false, why });
+
+/** What each step of ffa_init runs; the order between them is probe-state.ts probeTransition's. */
+const STEPS: Readonly<Record<Exclude<ProbeStep, ProbeStep.Ready | ProbeStep.Failed>, StepRunner>> = {
+  [ProbeStep.VersionCheck]: versionCheck,
+  [ProbeStep.IdGet]: idGet,
+  [ProbeStep.RxtxSetup]: rxtxSetup,
+  [ProbeStep.DrvinfoFlags]: drvinfoFlagsInit,
+  [ProbeStep.NotificationsSetup]: (d, cpu, done) => setupNotifications(d, cpu, () => done(STEP_OK)),
+  [ProbeStep.SetupPartitions]: setupPartitions,
+  [ProbeStep.NotificationsCleanup]: (d, cpu, done) => cleanupNotifications(d, cpu, () => done(STEP_OK)),
+};
 
 /** ffa_init; `finished(ok)` once the driver is up (true) or gave up (false, `probe-failed` recorded). */
 export function ffaInit(d: DriverState, cpu: number, finished: (ok: boolean) => void): void {
-  const stop: Stop = (why) => {
-    d.phase = 'failed';
-    d.ctx.record({ event: 'probe-failed', why });
-    finished(false);
+  const run = (): void => {
+    const { step, failure } = d.probe;
+    if (step === ProbeStep.Ready) return finished(true);
+    if (step === ProbeStep.Failed) {
+      d.ctx.record({ event: 'probe-failed', why: failure });
+      return finished(false);
+    }
+    STEPS[step](d, cpu, (outcome) => {
+      d.advanceProbe(outcome);
+      run();
+    });
   };
-  versionCheck(d, cpu, stop, () =>
-    idGet(d, cpu, stop, () =>
-      rxtxSetup(d, cpu, stop, () =>
-        drvinfoFlagsInit(d, cpu, () =>
-          setupNotifications(d, cpu, () =>
-            setupPartitions(d, cpu, (errno) => {
-              if (errno === 0) {
-                d.phase = 'ready';
-                return finished(true);
-              }
-              d.log({ level: 'err', text: 'failed to setup partitions' });
-              cleanupNotifications(d, cpu, () => stop(`ffa_setup_partitions ${errno}`));
-            }),
-          ),
-        ),
-      ),
-    ),
-  );
+  run();
 }
 
 // ---------------------------------------------------------------- 1. ffa_version_check
 
-function versionCheck(d: DriverState, cpu: number, stop: Stop, next: Next): void {
+function versionCheck(d: DriverState, cpu: number, done: (outcome: StepOutcome) => void): void {
   const shown = (result: CallResult) => (result.kind === 'returned' && isValidVersion(w(result.regs, 0)) ? { result: formatVersion(w(result.regs, 0)) } : {});
   d.probeCall(cpu, ffaVersion.encodeCall({ version: DRIVER_VERSION }), { abi: 'FFA_VERSION', arg: formatVersion(DRIVER_VERSION) }, (result) => {
-    if (result.kind === 'failed') return stop('FFA_VERSION did not return');
+    if (result.kind === 'failed') return done(fails('FFA_VERSION did not return'));
     const version = w(result.regs, 0);
     if ((version | 0) === -1) {
       d.log({ level: 'info', text: 'FFA_VERSION returned not supported' });
-      return stop('FFA_VERSION NOT_SUPPORTED');
+      return done(fails('FFA_VERSION NOT_SUPPORTED'));
     }
     const shown = `v${versionMajor(version)}.${versionMinor(version)}`;
     if (versionMajor(version) > versionMajor(DRIVER_VERSION) || !isValidVersion(version)) {
       d.log({ level: 'err', text: `Incompatible ${shown}! Latest supported v${formatVersion(DRIVER_VERSION)}` });
-      return stop(`incompatible firmware version ${shown}`);
+      return done(fails(`incompatible firmware version ${shown}`));
     }
     if (version < MIN_VERSION) {
       d.log({ level: 'err', text: `Incompatible ${shown}! Earliest supported v${formatVersion(MIN_VERSION)}` });
-      return stop(`incompatible firmware version ${shown}`);
+      return done(fails(`incompatible firmware version ${shown}`));
     }
     d.log({ level: 'info', text: `Driver version ${formatVersion(DRIVER_VERSION)}` });
     d.log({ level: 'info', text: `Firmware version ${formatVersion(version)} found` });
     d.version = compatibleVersion(version);
-    next();
+    done(STEP_OK);
   }, shown);
 }
 
@@ -117,25 +122,25 @@ function compatibleVersion(version: number): number {
 
 // ---------------------------------------------------------------- 2. ffa_id_get
 
-function idGet(d: DriverState, cpu: number, stop: Stop, next: Next): void {
+function idGet(d: DriverState, cpu: number, done: (outcome: StepOutcome) => void): void {
   const shown = (result: CallResult) => ({ value: result.kind === 'returned' && errnoOf(result) === 0 ? w(result.regs, 2) & 0xffff : undefined });
   d.probeCall(cpu, ffaIdGet.encodeCall({}), { abi: 'FFA_ID_GET' }, (result) => {
     if (errnoOf(result) !== 0 || result.kind !== 'returned') {
       d.log({ level: 'err', text: 'failed to obtain VM id for self' });
-      return stop(`FFA_ID_GET ${describeResult(result)}`);
+      return done(fails(`FFA_ID_GET ${describeResult(result)}`));
     }
     d.vmId = w(result.regs, 2) & 0xffff;
     const expected = d.config.vmId;
     if (expected !== null && expected !== d.vmId) d.ctx.record({ event: 'vm-id-mismatch', expected, got: d.vmId });
     // A registered guest's VM was assigned to it at the GIC by the hypervisor (vm-assigned).
     if (d.gic.instance === 'virtual' && !d.config.registration) d.gic.subscribeVirtual(d.vmId);
-    next();
+    done(STEP_OK);
   }, shown);
 }
 
 // ---------------------------------------------------------------- 3. RX/TX buffers
 
-function rxtxSetup(d: DriverState, cpu: number, stop: Stop, next: Next): void {
+function rxtxSetup(d: DriverState, cpu: number, done: (outcome: StepOutcome) => void): void {
   features(d, cpu, FFA_FIDS.FFA_RXTX_MAP_64, 'FFA_RXTX_MAP_64', (errno, properties) => {
     d.rxtxBufferSize = errno === 0 ? (BUFFER_SIZES[properties & 3] ?? 4096) : 4096;
     const pageCount = d.rxtxBufferSize / FFA_PAGE_SIZE;
@@ -143,21 +148,21 @@ function rxtxSetup(d: DriverState, cpu: number, stop: Stop, next: Next): void {
     d.probeCall(cpu, regs, { abi: 'FFA_RXTX_MAP_64', arg: `pages=${pageCount}` }, (result) => {
       if (errnoOf(result) !== 0) {
         d.log({ level: 'err', text: 'failed to register FFA RxTx buffers' });
-        return stop(`FFA_RXTX_MAP_64 ${describeResult(result)}`);
+        return done(fails(`FFA_RXTX_MAP_64 ${describeResult(result)}`));
       }
-      next();
+      done(STEP_OK);
     });
   });
 }
 
 // ---------------------------------------------------------------- 4. ffa_drvinfo_flags_init
 
-function drvinfoFlagsInit(d: DriverState, cpu: number, next: Next): void {
+function drvinfoFlagsInit(d: DriverState, cpu: number, done: (outcome: StepOutcome) => void): void {
   eitherSupported(d, cpu, ['FFA_MEM_LEND_64', 'FFA_MEM_SHARE_64'], (memOps) => {
     d.memOpsNative = memOps;
     eitherSupported(d, cpu, ['FFA_MSG_SEND_DIRECT_REQ2', 'FFA_MSG_SEND_DIRECT_RESP2'], (req2) => {
       d.directReq2Supported = req2;
-      next();
+      done(STEP_OK);
     });
   });
 }
@@ -175,11 +180,13 @@ function eitherSupported(d: DriverState, cpu: number, abis: readonly [keyof type
 
 type CountDone = (count: number, partitions: PartitionInfo[]) => void;
 
-function setupPartitions(d: DriverState, cpu: number, done: (errno: number) => void): void {
+/** A failure logs "failed to setup partitions"; ffa_init then cleans the notifications up and ends. */
+function setupPartitions(d: DriverState, cpu: number, done: (outcome: StepOutcome) => void): void {
   partitionProbe(d, cpu, (count, partitions) => {
     if (count <= 0) {
       d.log({ level: 'info', text: `ffa_setup_partitions: No partitions found, error ${count}` });
-      return done(-ERRNO.EINVAL);
+      d.log({ level: 'err', text: 'failed to setup partitions' });
+      return done(fails(`ffa_setup_partitions ${-ERRNO.EINVAL}`));
     }
     for (const info of partitions) {
       if (!d.partitions.has(info.id)) d.partitions.set(info.id, { info, isHost: false, schedRecv: null });
@@ -192,7 +199,7 @@ function setupPartitions(d: DriverState, cpu: number, done: (errno: number) => v
       d.partitions.set(ownId, { info: host, isHost: true, schedRecv: hostCallback ? selfNotifHandle(d) : null });
     }
     d.ctx.record({ event: 'partitions', ids: partitions.map((p) => p.id), host: ownId, hostCallback });
-    done(0);
+    done(STEP_OK);
   });
 }
 

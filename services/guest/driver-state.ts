@@ -7,20 +7,16 @@
  */
 import { FFA_VERSION_1_2, type PartitionInfo, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { ComponentContext } from '../../shared/runtime/component.ts';
+import type { RecordData } from '../../shared/protocol/records.ts';
+
+/** The records a guest also tells its observers (guest-event control messages). */
+export type Milestone = Extract<RecordData, { event: 'done' | 'notification-callback' | 'optee-bottom-half' | 'sched-recv-callback' }>;
 import type { ValidGuestConfig } from './config.ts';
 import { describeResult, FirmwareConduit, type CallResult } from './conduit.ts';
 import type { GuestGicPort } from './gic-port.ts';
 import type { LogLine, Variant } from './variants.ts';
+import { assertProbeInvariants, initialProbeState, probeTransition, type ProbeState, type StepOutcome } from './probe-state.ts';
 import type { VcpuSet, WorkStruct } from './vcpus.ts';
-
-/** Where the driver is (ffa_init's outcome). */
-export type DriverPhase =
-  /** ffa_init is running on the boot vCPU. */
-  | 'probing'
-  /** ffa_init returned 0: the FF-A bus and its devices exist. */
-  | 'ready'
-  /** ffa_init failed: no FF-A at all (the reason is in the history). */
-  | 'failed';
 
 /** ffa_sched_recv_cb(vcpu, is_per_vcpu, cb_data), run on vCPU `cpu`; `done` when it returns. */
 export type SchedRecvCallback = (vcpu: number, perVcpu: boolean, cpu: number, done: () => void) => void;
@@ -64,7 +60,8 @@ const PR_FMT = 'ARM FF-A: ';
 export type ProbeShow = (result: CallResult) => { result?: string; value?: unknown };
 
 export class DriverState {
-  phase: DriverPhase = 'probing';
+  /** Where ffa_init is (probe-state.ts); only advanceProbe changes it. */
+  private probeState: ProbeState;
   /** drv_info->version: the negotiated FF-A version. */
   version = FFA_VERSION_1_2;
   /** drv_info->vm_id; null until FFA_ID_GET answered. */
@@ -89,6 +86,19 @@ export class DriverState {
     readonly bootVcpu: number,
   ) {
     this.conduit = new FirmwareConduit(ctx, config.firmware, config.conduit, vcpus, () => this.vmId ?? config.vmId ?? 0);
+    this.probeState = initialProbeState(variant.automatic);
+  }
+
+  get probe(): ProbeState {
+    return this.probeState;
+  }
+
+  /** ffa_init's step ended with `outcome`: on to the next (probe-state.ts has the order), checked. */
+  advanceProbe(outcome: StepOutcome): ProbeState {
+    this.probeState = probeTransition(this.probeState, outcome);
+    const facts = { vmId: this.vmId, hasOwnPartition: this.vmId !== null && this.partitions.has(this.vmId) };
+    assertProbeInvariants(this.probeState, facts, this.variant.automatic);
+    return this.probeState;
   }
 
   /** The ID the driver calls as: its own once ID_GET answered. */
@@ -128,8 +138,8 @@ export class DriverState {
   }
 
   /** A milestone, recorded and told to the observers (guest-event control messages). */
-  announce(data: Record<string, unknown>): void {
-    this.ctx.record(data as { event: string });
+  announce(data: Milestone): void {
+    this.ctx.record(data);
     for (const observer of this.config.observers) {
       this.ctx.send(observer, { kind: 'control', op: 'guest-event', data: { guest: this.config.name, ...data } });
     }

@@ -1,5 +1,5 @@
 /**
- * The guest component (design world.md §2, the `guest` row): a Linux-like kernel at EL1 with the
+ * The guest component (docs/design.md §2, the `guest` row): a Linux-like kernel at EL1 with the
  * FF-A driver (drivers/firmware/arm_ffa/driver.c) in one of the variants of variants.ts, and,
  * optionally, OP-TEE's FF-A client driver (drivers/tee/optee/ffa_abi.c). It runs in a VM under the
  * hypervisor (calls on conduit 'hvc', virtual interrupts) or as the bare-metal host (calls to the
@@ -48,10 +48,11 @@
  *   call-failed {vcpu, fid, reason} (a call that never returned), peer-protocol-error.
  */
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
+import { answerMessage, answerOpOf, isOneOf, knownControlOp } from '../../shared/protocol/control.ts';
 import type { CallMessage, ControlMessage, InterruptMessage, LifecycleMessage, Message } from '../../shared/protocol/messages.ts';
 import { ffaError } from '../../shared/ffa/index.ts';
 import { describeConfig, validateGuestConfig, type GuestConfig, type ValidGuestConfig } from './config.ts';
-import { isControlOp, planControl } from './controls.ts';
+import { DRIVER_CONTROL_OPS, planControl, type DriverAnswer } from './controls.ts';
 import { ffaInit } from './driver-probe.ts';
 import { DriverState } from './driver-state.ts';
 import { GuestGicPort, type InterruptInstance } from './gic-port.ts';
@@ -67,9 +68,6 @@ type GuestPhase = 'waiting-for-boot' | 'running' | 'destroyed';
 
 /** A registering guest's standing with the hypervisor (none: configured, it never registers). */
 type RegistrationState = 'none' | 'pending' | 'registered' | 'refused';
-
-const REGISTER_OP = 'register';
-const REGISTER_RESULT_OP = 'register-result';
 
 /** Under a hypervisor the interrupts are virtual; on bare metal (the SPMD's SMC conduit) physical. */
 function instanceOf(config: ValidGuestConfig): InterruptInstance {
@@ -133,7 +131,6 @@ class Guest implements Component {
     const d = new DriverState(this.ctx, this.driverConfig(), this.variant, this.vcpus, this.gic, bootVcpu);
     this.driver = d;
     if (!this.variant.automatic) {
-      d.phase = 'ready';
       d.announce({ event: 'done', outcome: 'raw', vcpu: bootVcpu });
       return;
     }
@@ -275,17 +272,18 @@ class Guest implements Component {
   // ---------------------------------------------------------------- control
 
   private onControl(from: string, message: ControlMessage): void {
-    if (from === this.config.gic && message.op === 'gic-synced' && this.gic.onSynced(message.data)) return;
-    if (message.op === REGISTER_RESULT_OP) return this.onRegisterResult(from, message);
+    const op = knownControlOp(message.op);
+    if (from === this.config.gic && op === 'gic-synced' && this.gic.onSynced(message.data)) return;
+    if (op === 'register-result') return this.onRegisterResult(from, message);
     if (!this.config.controllers.has(from)) return this.refuseControl(from, message, 'not a controller of this guest');
-    if (message.op === 'vcpu-online' || message.op === 'vcpu-offline') return this.hotplug(from, message);
-    if (!isControlOp(message.op)) return this.refuseControl(from, message, 'unknown op');
+    if (op === 'vcpu-online' || op === 'vcpu-offline') return this.hotplug(from, op, message);
+    if (op === null || !isOneOf(DRIVER_CONTROL_OPS, op)) return this.refuseControl(from, message, 'unknown op');
     const d = this.driver;
     if (!d || this.phase !== 'running') return this.refuseControl(from, message, `the kernel is ${this.phase}`);
-    const plan = planControl(message.op, message, this.vcpus.count);
+    const plan = planControl(op, message, this.vcpus.count);
     if ('why' in plan) return this.refuseControl(from, message, plan.why);
-    const reply = (data: Record<string, unknown>) => this.ctx.send(from, { kind: 'control', op: `${message.op}-result`, data: { ok: true, ...data } });
-    this.vcpus.enqueue(plan.vcpu, { name: `control ${message.op}`, kind: 'work', run: (cpu, finished) => plan.run(d, cpu, reply, finished) });
+    const reply = (answer: DriverAnswer) => this.ctx.send(from, answerMessage(op, { ok: true, ...answer }));
+    this.vcpus.enqueue(plan.vcpu, { name: `control ${op}`, kind: 'work', run: (cpu, finished) => plan.run(d, cpu, reply, finished) });
   }
 
   // ---------------------------------------------------------------- registration
@@ -295,11 +293,11 @@ class Guest implements Component {
     const data = { vcpus: this.config.vcpus, url: this.config.advertiseUrl, driver: this.config.variant };
     this.registration = 'pending';
     this.ctx.record({ event: 'guest-registering', ...data });
-    this.ctx.send(this.config.firmware, { kind: 'control', op: REGISTER_OP, data });
+    this.ctx.send(this.config.firmware, { kind: 'control', op: 'register', data });
   }
 
   private onRegisterResult(from: string, message: ControlMessage): void {
-    if (from !== this.config.firmware) return this.refuseControl(from, message, `${REGISTER_RESULT_OP} comes from the firmware component (${this.config.firmware}) only`);
+    if (from !== this.config.firmware) return this.refuseControl(from, message, `register-result comes from the firmware component (${this.config.firmware}) only`);
     if (this.registration !== 'pending') return this.refuseControl(from, message, 'no registration pending');
     const data = (typeof message.data === 'object' && message.data !== null ? message.data : {}) as Record<string, unknown>;
     const { ok, id, reason } = data;
@@ -314,12 +312,12 @@ class Guest implements Component {
   }
 
   /** Bare metal CPU hotplug: the kernel's own decision (under a hypervisor it is the hypervisor's). */
-  private hotplug(from: string, message: ControlMessage): void {
+  private hotplug(from: string, op: 'vcpu-online' | 'vcpu-offline', message: ControlMessage): void {
     if (this.gic.instance !== 'physical') return this.refuseControl(from, message, 'vCPUs are the hypervisor\'s to take online or offline');
     const data = (typeof message.data === 'object' && message.data !== null ? message.data : {}) as Record<string, unknown>;
     const vcpu = data['vcpu'];
     if (typeof vcpu !== 'number' || !this.vcpus.has(vcpu)) return this.refuseControl(from, message, 'data.vcpu must be a vCPU index');
-    const online = message.op === 'vcpu-online';
+    const online = op === 'vcpu-online';
     // CPU hotplug: the CPU interface stops (ffa_cpuhp_pcpu_irq_disable) or starts taking
     // interrupts; the answer waits until the GIC has taken the change.
     if (online) {
@@ -330,7 +328,7 @@ class Guest implements Component {
       this.gic.setPhysicalCpu(this.vcpus.pcpuOf(vcpu), false);
       this.setVcpuOffline(vcpu);
     }
-    this.gic.sync(() => this.ctx.send(from, { kind: 'control', op: `${message.op}-result`, data: { ok: true, vcpu, online } }));
+    this.gic.sync(() => this.ctx.send(from, answerMessage(op, { ok: true, vcpu, online })));
   }
 
   /** The answer carries the request's label, so a controller waiting for that request hears of the refusal. */
@@ -338,7 +336,7 @@ class Guest implements Component {
     this.ctx.record({ event: 'control-refused', from, op: message.op, why });
     const data = typeof message.data === 'object' && message.data !== null ? (message.data as Record<string, unknown>) : {};
     const label = typeof data['label'] === 'string' ? { label: data['label'] } : {};
-    this.ctx.send(from, { kind: 'control', op: `${message.op}-result`, data: { ok: false, why, ...label } });
+    this.ctx.send(from, { kind: 'control', op: answerOpOf(message.op), data: { ok: false, why, ...label } });
   }
 
   /** A guest takes no FF-A calls. */

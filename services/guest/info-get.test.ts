@@ -1,5 +1,5 @@
 /**
- * ffa_notification_info_get on the bare-metal host, the primary scheduler (reference §4.3, §8.15,
+ * ffa_notification_info_get on the bare-metal host, the primary scheduler (docs/ffa-reference.md §4.3, §8.15,
  * §3.5), against a Hafnium-like SPMC holding pending notifications for 20 VMs whose bitmaps the
  * host created (as a hypervisor at the NS physical instance would):
  * - the `max_ids - 1` quirk (policy maxIdsQuirk, default on, as Linux): a full 64-bit return

@@ -1,5 +1,5 @@
 /**
- * The notification family of drivers/firmware/arm_ffa/driver.c (reference §4.2, §4.3), per variant
+ * The notification family of drivers/firmware/arm_ffa/driver.c (docs/ffa-reference.md §4.2, §4.3), per variant
  * (variants.ts):
  * - setup: ffa_notifications_setup (FEATURES(BITMAP_CREATE), BITMAP_CREATE, ffa_irq_map of the
  *   SRI and/or NPI, ffa_init_pcpu_irq) and ffa_notifications_cleanup;
@@ -18,6 +18,13 @@ import {
   FFA_FIDS,
   GET_FLAGS,
   ffaFeatures,
+  hex,
+  infoGetIdAt,
+  infoGetListCount,
+  infoGetListSize,
+  infoGetMaxIds,
+  infoGetMaxLists,
+  infoGetMorePending,
   notificationBitmapCreate,
   notificationBitmapDestroy,
   notificationGet,
@@ -208,28 +215,23 @@ export interface ParsedInfoGet {
   readonly idsSkipped: number;
 }
 
-const MAX_IDS_64 = 20;
-const MAX_IDS_32 = 10;
-/** ids_count[] holds MAX_IDS_64 list sizes; ID_LIST_MASK_64 = GENMASK(51, 12), _32 = GENMASK(31, 12). */
-const LIST_SIZE_FIELDS_64 = 20;
-const LIST_SIZE_FIELDS_32 = 10;
-
-/** `(u16 *)&ret.a3`: 16-bit slot k of x3..x7, little-endian within each 64-bit register. */
-function idSlot(regs: RegisterFile, slot: number): number {
-  return Number((x(regs, 3 + Math.floor(slot / 4)) >> BigInt((slot % 4) * 16)) & 0xffffn);
-}
+/**
+ * `(u16 *)&ret.a3`: Linux reads the IDs as a u16 array over the 64-bit a3..a7, 4 per register,
+ * whichever call answered.
+ */
+const idSlot = (regs: RegisterFile, slot: number): number => infoGetIdAt(regs, slot, 64);
 
 /**
  * ffa_notification_info_get's parse of one return, including the quirk: with `maxIdsQuirk` it
  * breaks once `ids_processed >= max_ids - 1`, so the last ID of a full response is never processed.
+ * max_ids and the list sizes it reads (ids_count[], ID_LIST_MASK_64/_32) follow the answer's width.
  */
 export function parseInfoGet(regs: RegisterFile, maxIdsQuirk: boolean): ParsedInfoGet {
   const a2 = x(regs, 2);
-  const is64 = w(regs, 0) === FFA_FIDS.FFA_SUCCESS_64;
-  const maxIds = is64 ? MAX_IDS_64 : MAX_IDS_32;
-  const sizeFields = is64 ? LIST_SIZE_FIELDS_64 : LIST_SIZE_FIELDS_32;
-  const listsCount = Number((a2 >> 7n) & 0x1fn);
-  const idsInList = (list: number) => (list < sizeFields ? Number((a2 >> BigInt(12 + 2 * list)) & 3n) + 1 : 1);
+  const width = w(regs, 0) === FFA_FIDS.FFA_SUCCESS_64 ? 64 : 32;
+  const maxIds = infoGetMaxIds(width);
+  const listsCount = infoGetListCount(a2);
+  const idsInList = (list: number) => (list < infoGetMaxLists(width) ? infoGetListSize(a2, list) + 1 : 1);
   const limit = maxIdsQuirk ? maxIds - 1 : maxIds;
   const entries: SchedRecvEntry[] = [];
   let idsProcessed = 0;
@@ -248,7 +250,7 @@ export function parseInfoGet(regs: RegisterFile, maxIdsQuirk: boolean): ParsedIn
   }
   const lists = allLists(regs, listsCount, maxIds, idsInList);
   const idsListed = lists.reduce((sum, list) => sum + 1 + list.vcpus.length, 0);
-  return { morePending: (a2 & 1n) !== 0n, lists, entries, idsSkipped: idsListed - idsProcessed };
+  return { morePending: infoGetMorePending(a2), lists, entries, idsSkipped: idsListed - idsProcessed };
 }
 
 /** Every list the return holds, for the record (bounded by the ID slots). */
@@ -276,7 +278,7 @@ export function infoGetLoop(d: DriverState, cpu: number, iteration: number, done
       // "Notification Info fetch failed" unless NO_DATA, the normal end of the loop.
       const code = ffaErrorCode(result);
       if (result.kind === 'returned' && code !== FFA_ERROR_CODES.NO_DATA) {
-        d.log({ level: 'err', text: `Notification Info fetch failed: 0x${x(result.regs, 0).toString(16)} (0x${x(result.regs, 2).toString(16)})` });
+        d.log({ level: 'err', text: `Notification Info fetch failed: ${hex(x(result.regs, 0))} (${hex(x(result.regs, 2))})` });
       }
       return done();
     }
@@ -303,7 +305,7 @@ function dispatchEntries(d: DriverState, cpu: number, entries: readonly SchedRec
 function doSchedRecvCallback(d: DriverState, entry: SchedRecvEntry, cpu: number, done: Done): void {
   const partition = d.partitions.get(entry.partition);
   if (!partition) {
-    d.log({ level: 'err', text: `__do_sched_recv_cb: Invalid partition ID 0x${entry.partition.toString(16)}` });
+    d.log({ level: 'err', text: `__do_sched_recv_cb: Invalid partition ID ${hex(entry.partition)}` });
     d.ctx.record({ event: 'sched-recv-invalid-partition', partition: entry.partition, vcpu: cpu });
     return done();
   }
@@ -348,7 +350,6 @@ function strictErrno(result: CallResult): number {
   return result.kind === 'returned' && x(result.regs, 0) === BigInt(FFA_FIDS.FFA_SUCCESS_32) ? 0 : -ERRNO.EINVAL;
 }
 
-const hex = (value: bigint): string => `0x${value.toString(16)}`;
 
 /** notif_get_and_handle on vCPU `cpu`: GET (w1 = cpu << 16 | vm_id), then the callbacks. */
 export function getAndHandle(d: DriverState, cpu: number, done: Done): void {

@@ -1,5 +1,5 @@
 /**
- * The notifier API (struct ffa_notifier_ops, reference §4.4) as a client driver calls it, driven by
+ * The notifier API (struct ffa_notifier_ops, docs/ffa-reference.md §4.4) as a client driver calls it, driven by
  * control messages on the bare-metal host, with errno semantics as Linux returns them:
  * notify_request → BIND (DENIED → -EACCES: "taken, try the next ID", which is how OP-TEE's client
  * found ID 0 free), notify_relinquish → UNBIND (-EINVAL with no callback to remove),

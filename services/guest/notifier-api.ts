@@ -1,5 +1,5 @@
 /**
- * struct ffa_notifier_ops (drivers/firmware/arm_ffa/driver.c, reference §4.4), as client drivers
+ * struct ffa_notifier_ops (drivers/firmware/arm_ffa/driver.c, docs/ffa-reference.md §4.4), as client drivers
  * call it. `device` is the partition whose ffa_device the client holds (dev->vm_id):
  * - notify_request → FFA_NOTIFICATION_BIND(sender = device, receiver = self, per-vCPU flag), then
  *   the callback in notifier_hash; DENIED comes back as -EACCES, which the OP-TEE client reads as
@@ -13,6 +13,7 @@
 import {
   BIND_FLAGS,
   FFA_FIDS,
+  hex,
   SET_FLAGS,
   notificationBind,
   notificationSet,
@@ -94,7 +95,7 @@ export function schedRecvCallbackRegister(d: DriverState, device: number, callba
   if (!d.notifications.enabled) return -ERRNO.EOPNOTSUPP;
   const partition = d.partitions.get(device);
   if (!partition) {
-    d.log({ level: 'err', text: `ffa_sched_recv_cb_update: Invalid partition ID 0x${device.toString(16)}` });
+    d.log({ level: 'err', text: `ffa_sched_recv_cb_update: Invalid partition ID ${hex(device)}` });
     return -ERRNO.EINVAL;
   }
   if (partition.schedRecv !== null) return -ERRNO.EINVAL;

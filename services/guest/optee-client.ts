@@ -1,5 +1,5 @@
 /**
- * OP-TEE's FF-A client driver (drivers/tee/optee/ffa_abi.c, reference §4.5), probed on the
+ * OP-TEE's FF-A client driver (drivers/tee/optee/ffa_abi.c, docs/ffa-reference.md §4.5), probed on the
  * partition with OP-TEE's UUID once ffa_init is done:
  * 1. optee_ffa_api_is_compatible: mode_32bit_set, OPTEE_FFA_GET_API_VERSION (major 1 required),
  *    OPTEE_FFA_GET_OS_VERSION (printed);
@@ -17,9 +17,8 @@
  * w1 = self << 16 | OP-TEE, resumed with FFA_RUN while the answer is FFA_INTERRUPT or FFA_YIELD
  * (ffa_msg_send_wait_for_completion, bounded here).
  */
-import { FFA_FIDS, msgSendDirectReq32, registers, w, x, type PartitionInfo } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, hex, msgSendDirectReq32, OPTEE_UUID, registers, w, x, type PartitionInfo } from '../../shared/ffa/index.ts';
 import { ERRNO, errnoName, errnoOf, type CallResult } from './conduit.ts';
-import { OPTEE_UUID } from './config.ts';
 import type { DriverState } from './driver-state.ts';
 import { notifyRelinquish, notifyRequest } from './notifier-api.ts';
 import { WorkStruct } from './vcpus.ts';
@@ -193,10 +192,10 @@ function waitForCompletion(d: DriverState, cpu: number, service: string, result:
     return done(errno === 0 ? -ERRNO.EIO : errno, ZERO_DATA);
   }
   if (w0 !== FFA_FIDS.FFA_MSG_SEND_DIRECT_RESP_32) {
-    d.ctx.record({ event: 'optee-call', service, result: `unexpected 0x${(w0 ?? 0).toString(16)}` });
+    d.ctx.record({ event: 'optee-call', service, result: `unexpected ${hex(w0 ?? 0)}` });
     return done(-ERRNO.EINVAL, ZERO_DATA);
   }
   const reply: DirectData = [x(result.regs, 3), x(result.regs, 4), x(result.regs, 5), x(result.regs, 6), x(result.regs, 7)];
-  d.ctx.record({ event: 'optee-call', service, result: 'SUCCESS', data0: `0x${reply[0].toString(16)}` });
+  d.ctx.record({ event: 'optee-call', service, result: 'SUCCESS', data0: hex(reply[0]) });
   done(0, reply);
 }

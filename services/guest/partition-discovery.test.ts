@@ -1,12 +1,12 @@
 /**
- * Today's partition discovery (driver.c ffa_partition_probe, reference §4.1 step 7): when
+ * Today's partition discovery (driver.c ffa_partition_probe, docs/ffa-reference.md §4.1 step 7): when
  * FFA_FEATURES offers FFA_PARTITION_INFO_GET_REGS, the driver uses it, count first, then the
  * descriptors in x3..x17 (no RX buffer, no RX_RELEASE); the OP-TEE device it finds is where the
  * OP-TEE client binds.
- * - under Xen, the hypervisor answers it from its cached SP list (reference §5.4, §5.6);
+ * - under Xen, the hypervisor answers it from its cached SP list (docs/ffa-reference.md §5.4, §5.6);
  * - bare metal, the Hafnium-like SPMC answers it from its partition table (Hafnium
  *   api_ffa_partition_info_get_regs), with the descriptors carried back through the SPMD's
- *   x8..x17 (both sides at v1.2, reference §6);
+ *   x8..x17 (both sides at v1.2, docs/ffa-reference.md §6);
  * - an SPMC that offers it in FFA_FEATURES but does not dispatch it: the driver finds no
  *   partition and ffa_init fails, as driver.c would ("failed to setup partitions");
  * - a driver from before FFA_PARTITION_INFO_GET_REGS (policy partitionInfoRegs 'never') uses the

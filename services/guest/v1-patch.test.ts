@@ -1,6 +1,6 @@
 /**
- * Experiment 1 (design world.md §10): the March 2024 v1 of "firmware: arm_ffa: support running as
- * a guest in a vm" (reference §4.6) in a guest, as the review predicted.
+ * Experiment 1 (docs/design.md §10): the March 2024 v1 of "firmware: arm_ffa: support running as
+ * a guest in a vm" (docs/ffa-reference.md §4.6) in a guest, as the review predicted.
  *
  * 1. Xen as its early-2024 FF-A patches had it: only the NPI offered, and the guest's INFO_GET
  *    passed through to a destructive (Hafnium-like) SPMC, while Xen's own SRI handler also calls

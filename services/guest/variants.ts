@@ -1,5 +1,5 @@
 /**
- * Driver variants (design world.md §5 `driver: linux-6.10 | linux-v1-patch | linux-6.9 | raw`) as
+ * Driver variants (docs/design.md §5 `driver: linux-6.10 | linux-v1-patch | linux-6.9 | raw`) as
  * data: what ffa_notifications_setup does with the firmware's answers, and what each interrupt's
  * handler does. Everything else the probe does is the same for every automatic variant: the
  * shape of ffa_init in the driver.c the reference read (§4.1), so that the variants differ only
@@ -20,6 +20,9 @@
 
 export type VariantName = 'linux-6.10' | 'linux-v1-patch' | 'linux-6.9' | 'raw';
 export const VARIANT_NAMES: readonly VariantName[] = ['linux-6.10', 'linux-v1-patch', 'linux-6.9', 'raw'];
+
+/** The driver of a guest that names none (docs/design.md §5: the final upstream shape). */
+export const DEFAULT_VARIANT: VariantName = 'linux-6.10';
 
 /** What FFA_FEATURES(FFA_NOTIFICATION_BITMAP_CREATE) answering an error does to notification setup. */
 export type BitmapCreateUnsupported =

@@ -171,7 +171,7 @@ for (const runtime of RUNTIMES) {
     });
 
     it('vm-rebooted: the kernel boots again at the next vcpu-online, probes afresh and gets notifications again', async () => {
-      const reboot = { do: 'control' as const, label: 'reboot vm1', to: HYPERVISOR, op: 'vm-reboot', data: { name: VM }, awaitOp: 'vm-reboot-result' };
+      const reboot = { do: 'control', label: 'reboot vm1', to: HYPERVISOR, op: 'vm-reboot', data: { name: VM }, awaitOp: 'vm-reboot-result' } as const;
       const actor = [awaitProbe(VM), reboot, awaitProbe(VM), opteeSend(VM_ID, 1), awaitBottomHalf(VM)];
       const entries = await runGuestWorld({ hypervisor: 'xen', spmcProfile: 'optee', guests: [guest('linux-6.10')], actor }, runtime);
       assert.equal(records(entries, VM, 'guest-rebooted').length, 1);

@@ -9,11 +9,14 @@
  * and descriptor size the firmware returns in registers against this list.
  */
 import { z } from 'zod';
-import { checkUnique, componentName, flag, integerIn, listOf, must, oneOf, policyOverrides, secureId, show, strictObject, uuid } from '../../shared/config/blocks.ts';
+import { checkUnique, componentName, policyOverrides, secureId } from '../../shared/config/blocks.ts';
+import { flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
 import {
+  hex,
   NIL_UUID,
   OPTEE_SP_ID,
+  OPTEE_UUID,
   PARTITION_PROPERTIES,
   type PartitionInfo,
 } from '../../shared/ffa/index.ts';
@@ -49,6 +52,8 @@ export interface ValidHypervisorConfig {
   readonly teardownRetryDelayNs: number;
   /** Guests may register themselves (registration.ts); false: only config and controllers create VMs. */
   readonly registration: boolean;
+  /** The raw profile's SRI: the INTID it takes on every CPU (profiles.ts RAW). */
+  readonly rawSriIntid: number;
 }
 
 export const CONFIG_LIMITS = {
@@ -81,10 +86,9 @@ export const CONFIG_DEFAULTS = {
   maxQueuedLifecycleOps: 64,
   teardownRetries: 10,
   teardownRetryDelayNs: 1_000_000_000,
+  /** TF-A Tests include/runtime_services/ffa_helpers.h FFA_SCHEDULE_RECEIVER_INTERRUPT_ID. */
+  rawSriIntid: 8,
 } as const;
-
-/** OP-TEE thread_spmc.c my_uuid_words. */
-export const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
 
 export class HypervisorConfigError extends Error {
   readonly code = 'HYPERVISOR_CONFIG_INVALID';
@@ -177,13 +181,19 @@ function hypervisorConfigSchema(sizes: z.output<typeof sizesSchema>) {
      * a VM of its own, destroyed when its link drops (registration.ts; docker compose --scale).
      */
     registration: flag(must('a boolean')).default(false),
+    /**
+     * The raw profile only: the SRI INTID it subscribes to on every CPU (default 8). tftf builds it
+     * in (FFA_SCHEDULE_RECEIVER_INTERRUPT_ID) rather than asking FFA_FEATURES; the world builder
+     * passes the SPMC's when a scenario changes it. Any non-secure SGI, PPI or SPI (0..1019).
+     */
+    rawSriIntid: integerIn(0, 1019).default(d.rawSriIntid),
   }).superRefine(({ vms, partitions }, ctx) => {
     checkUnique(ctx, vms, (vm) => vm.name, (index) => ['vms', index, 'name'], (vmName) => `"${vmName}"`);
     const withIds = vms.flatMap((vm, index) => (vm.id === undefined ? [] : [{ id: vm.id, index }]));
     withIds.forEach(({ id, index }, position) => {
       if (withIds.findIndex((other) => other.id === id) !== position) ctx.addIssue({ code: 'custom', path: ['vms', index, 'id'], message: `${id} is used twice` });
     });
-    checkUnique(ctx, partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => `0x${id.toString(16)}`);
+    checkUnique(ctx, partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => hex(id));
   });
 }
 export type HypervisorConfig = z.input<ReturnType<typeof hypervisorConfigSchema>>;
@@ -263,5 +273,6 @@ export function describeConfig(config: ValidHypervisorConfig): Record<string, un
     teardownRetryDelayNs: config.teardownRetryDelayNs,
     // Printed only when on, so the start record of a world without it is what it always was.
     ...(config.registration ? { registration: true } : {}),
+    ...(config.profile === 'raw' ? { rawSriIntid: config.rawSriIntid } : {}),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The direct messaging family (reference §5.4, §5.2; Xen ffa_msg.c, ffa_partinfo.c):
+ * The direct messaging family (docs/ffa-reference.md §5.4, §5.2; Xen ffa_msg.c, ffa_partinfo.c):
  * - guest FFA_MSG_SEND_DIRECT_REQ(2) to an SP and FFA_RUN of an SP vCPU, forwarded and the
  *   answer copied back (ffa_handle_msg_send_direct_req, ffa_handle_run, ffa_finish_direct_req_run);
  * - the framework messages VM_CREATED and VM_DESTROYED the hypervisor sends to the SPs that

@@ -19,10 +19,7 @@ import {
   handleVersionAfterNegotiation,
   negotiateVersion,
 } from './setup-and-discovery.ts';
-
-function assertNever(abi: never): never {
-  throw new Error(`hypervisor dispatcher: no case for ${String(abi)}`);
-}
+import { assertNever } from '../../shared/protocol/assert-never.ts';
 
 /**
  * ffa_negotiate_version, while negotiation is not final: FFA_VERSION is answered (and may be
@@ -147,6 +144,6 @@ function dispatchAbi(gc: GuestCall, abi: FfaAbiName): Outcome {
     case 'FFA_NOTIFICATION_GET2':
       return refuse('NOT_SUPPORTED', `unhandled fid ${abi}`);
     default:
-      return assertNever(abi);
+      return assertNever(abi, 'the hypervisor dispatcher');
   }
 }

@@ -14,6 +14,7 @@ import {
   FFA_FIDS,
   type FfaAbiName,
   type FfaErrorName,
+  hex,
   type PartitionInfo,
   PARTITION_PROPERTIES,
   type RegisterFile,
@@ -100,7 +101,7 @@ export function describeReturn(regs: RegisterFile): string {
   if (decoded.kind === 'error') return `FFA_ERROR(${decoded.name ?? decoded.code})`;
   const name = abiNameOf(w(regs, 0));
   if (name !== null && x(regs, 0) <= 0xffff_ffffn) return name;
-  return `0x${x(regs, 0).toString(16)}`;
+  return hex(x(regs, 0));
 }
 
 export function describeResult(result: FirmwareResult): string {

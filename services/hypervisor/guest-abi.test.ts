@@ -1,5 +1,5 @@
 /**
- * Every guest-facing ABI row of reference §5.4–§5.6, through the runtime: a driver standing for
+ * Every guest-facing ABI row of docs/ffa-reference.md §5.4–§5.6, through the runtime: a driver standing for
  * two VMs calls the hypervisor, which talks to the real SPMD and the real SPMC (Hafnium profile:
  * it implements SET from the NWd and checks GET's vCPU, so forwarding and error passthrough show),
  * with the real GIC carrying the SRI and the NPI. One script per world, under both runtimes.
@@ -283,7 +283,7 @@ function guestAbiWorld(): HypervisorWorld {
 }
 
 for (const runtime of RUNTIMES) {
-  test(`guest ABIs of reference §5.4-§5.6 through the hypervisor, against Hafnium [${runtime}]`, async (t) => {
+  test(`guest ABIs of docs/ffa-reference.md §5.4-§5.6 through the hypervisor, against Hafnium [${runtime}]`, async (t) => {
     const entries = await runHypervisorWorld(guestAbiWorld(), runtime);
     const results = resultsOf(entries, 'driver');
     const r = (label: string) => returned(results, label);
@@ -303,7 +303,7 @@ for (const runtime of RUNTIMES) {
       assertSuccess(r('vm2 id get'), 'vm2 id get', { w2: VM2 });
     });
 
-    await t.test('FFA_FEATURES answers (handle_features, reference §5.6)', () => {
+    await t.test('FFA_FEATURES answers (handle_features, docs/ffa-reference.md §5.6)', () => {
       for (const [label, , expected] of FEATURE_ROWS) {
         if (expected === 'NOT_SUPPORTED') assertError(r(`features ${label}`), 'NOT_SUPPORTED', `features ${label}`);
         else assertSuccess(r(`features ${label}`), `features ${label}`, { w2: expected });

@@ -1,7 +1,7 @@
 /**
  * Random guest calls (fast-check, fixed seed) through the runtime: whatever a guest puts in its
  * registers, the hypervisor answers every call, and nothing it forwards to the firmware speaks
- * for another endpoint (reference §5.4: "It validates that the guest uses its own FF-A ID …
+ * for another endpoint (docs/ffa-reference.md §5.4: "It validates that the guest uses its own FF-A ID …
  * and forwards the call as is"): the VM-ID field of every forwarded BIND/UNBIND/GET/SET/DIRECT_REQ
  * is the caller's, the peer of every forwarded notification call and direct request is an SP, and
  * the firmware-only ABIs (BITMAP_CREATE/DESTROY, INFO_GET) reach it only from the hypervisor itself.

@@ -1,6 +1,6 @@
 /**
- * The hypervisor (design world.md §2, the `hypervisor` row): Xen's FF-A mediator at EL2
- * (xen/arch/arm/tee/ffa*.c, reference §5). It owns the VMs and their vCPUs, each VM's pending
+ * The hypervisor (docs/design.md §2, the `hypervisor` row): Xen's FF-A mediator at EL2
+ * (xen/arch/arm/tee/ffa*.c, docs/ffa-reference.md §5). It owns the VMs and their vCPUs, each VM's pending
  * flag, and the guests' FF-A conduit; it calls the SPMD, takes the SRI from the GIC and injects
  * virtual NPIs through it.
  *
@@ -35,6 +35,8 @@ import { FFA_FIDS, ffaError, isRegisterFile, isSecureId, registers, w, type Regi
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
 import { GicSyncBarrier } from '../../shared/runtime/gic-sync-barrier.ts';
 import type { CallMessage, ControlMessage, InterruptMessage, Message } from '../../shared/protocol/messages.ts';
+import { assertNever } from '../../shared/protocol/assert-never.ts';
+import { isOneOf, knownControlOp, type ControlOp, type HypervisorStatus } from '../../shared/protocol/control.ts';
 import { describeConfig, validateHypervisorConfig, type HypervisorConfig, type ValidHypervisorConfig } from './config.ts';
 import { dispatchGuestCall, guestAbiOf } from './dispatcher.ts';
 import { describeResult, describeReturn, failureCode, FirmwareFacts, FirmwareLink, type FirmwareResult } from './firmware.ts';
@@ -42,7 +44,7 @@ import { GicPort } from './gic-port.ts';
 import type { Answer, GuestCall, HypervisorState, Outcome } from './guest-call.ts';
 import { ScheduleReceiverHandler } from './notifications.ts';
 import { PROFILES, type Profile } from './profiles.ts';
-import { REGISTER_OP, Registrations } from './registration.ts';
+import { Registrations } from './registration.ts';
 import { FirmwareProbe } from './setup-and-discovery.ts';
 import { LIFECYCLE_OPS, Lifecycle, requestFromControl, type LifecycleOp } from './vm-lifecycle.ts';
 import { VmTable, type Vm } from './vm-table.ts';
@@ -61,7 +63,8 @@ function inGuestRegisters(answer: RegisterFile, guest: RegisterFile, allRegister
   return answer.map((value, index) => (index < FIRST_PRESERVED_REGISTER ? value : (guest[index] ?? 0n)));
 }
 
-const STATUS_OP = 'hypervisor-status';
+/** What a controller may ask (a guest registers; the GIC answers the barrier). */
+const CONTROLLER_OPS = ['hypervisor-status', 'hypervisor-sync', ...LIFECYCLE_OPS] as const satisfies readonly ControlOp[];
 
 class Hypervisor implements Component {
   private readonly profile: Profile;
@@ -98,10 +101,22 @@ class Hypervisor implements Component {
     for (const vm of this.config.vms) this.lifecycle.submit({ op: 'vm-create', vm }, null);
     if (!this.profile.mediates) {
       this.state.firmware.state = 'not-probed';
+      this.subscribeRawSri();
       this.lifecycle.open();
       return;
     }
     new FirmwareProbe(this.state, this.link, () => this.onProbed()).start();
+  }
+
+  /**
+   * tftf at NS-EL2 (test_ffa_notifications.c schedule_receiver_interrupt_init) registers an SRI
+   * handler whether or not it runs guests; a raw world has no probe, so the INTID is configured.
+   */
+  private subscribeRawSri(): void {
+    const intid = this.config.rawSriIntid;
+    const cpus = Array.from({ length: this.config.cpus }, (_, cpu) => cpu);
+    for (const cpu of cpus) this.state.gic.subscribe(intid, cpu);
+    this.ctx.record({ event: 'sri-subscribed', intid, cpus });
   }
 
   /** ffa_notif_init's request_irq (every CPU for an SGI, ffa_notif_init_interrupt), then VMs may be created. */
@@ -227,7 +242,10 @@ class Hypervisor implements Component {
     const { gic, firmware } = this.state;
     gic.acknowledge(irq.intid, irq.cpu);
     const isSri = this.profile.mediates && firmware.notificationsEnabled && irq.intid === firmware.sriIntid;
-    if (!isSri) this.ctx.record({ event: 'irq-ignored', from, op: irq.op, intid: irq.intid, cpu: irq.cpu, vm: irq.vm });
+    // The raw profile's handler only counts (tftf's schedule_receiver_interrupt_handler sets a flag).
+    const isRawSri = !this.profile.mediates && irq.intid === this.config.rawSriIntid;
+    if (isRawSri) this.sri.onRawSri(irq.cpu);
+    else if (!isSri) this.ctx.record({ event: 'irq-ignored', from, op: irq.op, intid: irq.intid, cpu: irq.cpu, vm: irq.vm });
     gic.endOfInterrupt(irq.intid, irq.cpu);
     if (isSri) this.sri.onSri(irq.cpu);
   }
@@ -235,23 +253,31 @@ class Hypervisor implements Component {
   // ---------------------------------------------------------------- control
 
   private onControl(from: string, message: ControlMessage): void {
-    if (from === this.config.gic && message.op === 'gic-synced') return this.gicSync.onGicSynced();
-    if (message.op === REGISTER_OP) return this.registrations.onRegister(from, message);
+    const op = knownControlOp(message.op);
+    if (from === this.config.gic && op === 'gic-synced') return this.gicSync.onGicSynced();
+    if (op === 'register') return this.registrations.onRegister(from, message);
     if (!this.config.controllers.has(from)) {
       this.ctx.record({ event: 'control-refused', from, op: message.op, reason: 'not a controller' });
       return;
     }
-    if (message.op === STATUS_OP) {
-      this.ctx.send(from, { kind: 'control', op: `${STATUS_OP}-result`, data: this.status() });
-      return;
-    }
-    if (message.op === this.gicSync.op) return this.gicSync.request(from);
-    const op = LIFECYCLE_OPS.find((known) => known === message.op);
-    if (op === undefined) {
+    if (op === null || !isOneOf(CONTROLLER_OPS, op)) {
       this.ctx.record({ event: 'control-refused', from, op: message.op, reason: 'unknown op' });
       return;
     }
-    this.onLifecycleRequest(from, op, message.data);
+    switch (op) {
+      case 'hypervisor-status':
+        return this.ctx.send(from, { kind: 'control', op: 'hypervisor-status-result', data: this.status() });
+      case 'hypervisor-sync':
+        return this.gicSync.request(from);
+      case 'vm-create':
+      case 'vm-destroy':
+      case 'vm-reboot':
+      case 'vcpu-online':
+      case 'vcpu-offline':
+        return this.onLifecycleRequest(from, op, message.data);
+      default:
+        return assertNever(op, 'the hypervisor control switch');
+    }
   }
 
   private onLifecycleRequest(from: string, op: LifecycleOp, data: unknown): void {
@@ -263,7 +289,7 @@ class Hypervisor implements Component {
     this.lifecycle.submit(request, from);
   }
 
-  private status(): Record<string, unknown> {
+  private status(): HypervisorStatus {
     const { firmware, vms } = this.state;
     return {
       firmware: firmware.state,

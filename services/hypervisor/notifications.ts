@@ -1,5 +1,5 @@
 /**
- * The notification family (reference §5.3, §5.4; Xen ffa_notif.c):
+ * The notification family (docs/ffa-reference.md §5.3, §5.4; Xen ffa_notif.c):
  * - guest calls: BIND/UNBIND/SET forwarded only with a secure peer, GET masked to the secure
  *   bitmaps with Xen's secure_pending clearing rule, INFO_GET answered from the VM's pending flag
  *   (or passed through, per policy); BITMAP_CREATE/DESTROY have no case (dispatcher.ts);
@@ -12,6 +12,11 @@ import {
   ffaError,
   ffaSuccess32,
   ffaSuccess64,
+  infoGetIdAt,
+  infoGetListCount,
+  infoGetListSize,
+  infoGetMaxIds,
+  infoGetMorePending,
   isSecureId,
   isSmc64,
   packNotificationInfo,
@@ -136,34 +141,25 @@ export function handleInfoGet(gc: GuestCall, width: 32 | 64): Outcome {
 
 // ---------------------------------------------------------------- the SRI path (§5.3)
 
-/** Xen FFA_NOTIF_INFO_GET_MORE_FLAG, _ID_COUNT_SHIFT/_MASK, _ID_LIST_SHIFT. */
-const MORE_PENDING = 1n;
-const LIST_COUNT_SHIFT = 7n;
-const LIST_COUNT_MASK = 0x1fn;
-const LIST_SIZES_SHIFT = 12n;
-const FIRST_ID_REGISTER = 3;
-const ID_REGISTERS = 5;
-
 type ParsedInfo = { readonly ok: true; readonly ids: number[]; readonly morePending: boolean } | { readonly ok: false; readonly why: string };
 
 /**
  * notif_sri_action's walk of an INFO_GET return: the first ID of each list (vCPU IDs skipped),
- * 4 IDs per register for SMC64 answers and 2 for SMC32 (get_id_from_resp).
+ * 4 IDs per register for SMC64 answers and 2 for SMC32 (get_id_from_resp). Xen judges nothing
+ * else of the return (reserved bits, padding), so neither does this; the layout is shared/ffa's.
  */
 export function parseInfoGetReturn(regs: RegisterFile): ParsedInfo {
   const x2 = x(regs, 2);
-  const listCount = Number((x2 >> LIST_COUNT_SHIFT) & LIST_COUNT_MASK);
-  const listSizes = x2 >> LIST_SIZES_SHIFT;
-  const idsPerRegister = isSmc64(w(regs, 0)) ? 4 : 2;
+  const width = isSmc64(w(regs, 0)) ? 64 : 32;
   const ids: number[] = [];
+  const listCount = infoGetListCount(x2);
   let position = 0;
   for (let list = 0; list < listCount; list++) {
-    if (position >= idsPerRegister * ID_REGISTERS) return { ok: false, why: `list ${list} starts past the last ID register` };
-    const register = x(regs, FIRST_ID_REGISTER + Math.floor(position / idsPerRegister));
-    ids.push(Number((register >> BigInt((position % idsPerRegister) * 16)) & 0xffffn));
-    position += Number((listSizes >> BigInt(2 * list)) & 3n) + 1;
+    if (position >= infoGetMaxIds(width)) return { ok: false, why: `list ${list} starts past the last ID register` };
+    ids.push(infoGetIdAt(regs, position, width));
+    position += infoGetListSize(x2, list) + 1;
   }
-  return { ok: true, ids, morePending: (x2 & MORE_PENDING) !== 0n };
+  return { ok: true, ids, morePending: infoGetMorePending(x2) };
 }
 
 /** The loop of one SRI (Xen's tasklet): idle, or running on a CPU. */
@@ -197,6 +193,12 @@ export class ScheduleReceiverHandler {
       return;
     }
     this.startLoop(cpu);
+  }
+
+  /** The raw profile: taken and counted, nothing else (no INFO_GET loop: raw makes no FF-A calls). */
+  onRawSri(cpu: number): void {
+    this.sriTaken++;
+    this.hv.ctx.record({ event: 'sri-taken', cpu, profile: 'raw' });
   }
 
   private startLoop(cpu: number): void {

@@ -1,5 +1,5 @@
 /**
- * FFA_PARTITION_INFO_GET_REGS through the hypervisor (reference §5.4, §5.6; Xen ffa_partinfo.c
+ * FFA_PARTITION_INFO_GET_REGS through the hypervisor (docs/ffa-reference.md §5.4, §5.6; Xen ffa_partinfo.c
  * ffa_handle_partition_info_get_regs), under both runtimes: answered by Xen from the SP list it
  * cached at probe, never forwarded; only to a guest at v1.2 (NOT_SUPPORTED below, as FEATURES
  * says); 7 SPs come in two windows (5 + 2), Xen's tag 1 in x2[47:32] and required back after

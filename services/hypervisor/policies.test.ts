@@ -180,7 +180,7 @@ for (const runtime of RUNTIMES) {
     assert.equal(records(entries, HYPERVISOR, 'info-get-passthrough').length, 3);
   });
 
-  test(`raw profile: no probe, no automatic SMCs, no mediation; a controller's SMCs relayed as made [${runtime}]`, async () => {
+  test(`raw profile: no probe, no automatic SMCs, no mediation, the SRI taken; a controller's SMCs relayed as made [${runtime}]`, async () => {
     const entries = await runHypervisorWorld(
       { spmcProfile: 'hafnium', partitions: [NOTIFIER], hypervisor: { profile: 'raw' }, actors: { tftf: { steps: rawSteps() } } },
       runtime,
@@ -194,7 +194,11 @@ for (const runtime of RUNTIMES) {
     assertError(r('relay bitmap create again'), 'DENIED', 'created twice');
     assertError(r('relay as an SP'), 'INVALID_PARAMETERS', 'the relay acts for normal-world IDs only');
     assertSuccess(r('relay id get as 3'), 'the SPMD answers a normal-world ID_GET with 0', { w2: 0 });
-    for (const event of ['fw-call', 'fw-probe', 'sri-subscribed']) assert.deepEqual(records(entries, HYPERVISOR, event), [], `raw makes no ${event}`);
+    for (const event of ['fw-call', 'fw-probe'] as const) assert.deepEqual(records(entries, HYPERVISOR, event), [], `raw makes no ${event}`);
+    // tftf's SRI handler (test_ffa_notifications.c schedule_receiver_interrupt_init): on every CPU.
+    const cpus = records(entries, HYPERVISOR, 'hypervisor-config')[0]?.['cpus'];
+    const everyCpu = Array.from({ length: Number(cpus) }, (_, cpu) => cpu);
+    assert.deepEqual(records(entries, HYPERVISOR, 'sri-subscribed').map((rec) => [rec['intid'], rec['cpus']]), [[8, everyCpu]], 'raw takes the SRI');
     assert.deepEqual(records(entries, GIC, 'gic-vcpu-online').map((rec) => rec['vm']), [1], 'placement is still reported');
     const relayed = entries.flatMap((entry) =>
       entry.event.type === 'deliver' && entry.event.from === HYPERVISOR && entry.event.to === 'spmd' && entry.event.message.kind === 'call' ? [entry.event.message] : [],
@@ -210,7 +214,7 @@ for (const runtime of RUNTIMES) {
       [{ vms: [{ name: 'a', vcpus: 1 }, { name: 'a', vcpus: 2 }] }, /vms\[1\]\.name/],
       [{ partitions: [{ id: 5 }] }, /partitions\[0\]\.id: 0x5 is not a secure partition ID/],
       [{ cpus: 2, vms: [{ name: 'a', vcpus: 2, pcpus: [0, 2] }] }, /vms\[0\]\.pcpus\[1\]/],
-      [{ colour: 'blue' }, /unknown key\(s\) colour/],
+      [{ colour: 'blue' }, /unknown key 'colour'/],
     ];
     for (const [config, why] of bad) {
       const world: WorldSpec = { seed: 1, components: [{ name: HYPERVISOR, role: 'hypervisor', module: 'services/hypervisor/hypervisor.ts', config }], links: [] };

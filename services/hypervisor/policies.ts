@@ -1,5 +1,5 @@
 /**
- * The hypervisor's policies (design world.md §5): every point where Xen's FF-A mediator made a
+ * The hypervisor's policies (docs/design.md §5): every point where Xen's FF-A mediator made a
  * choice that another hypervisor, or another version of Xen, makes differently (reference
  * ffa-notifications.md §5, §8) is a named policy. A profile (profiles.ts) is a bundle of values;
  * a scenario may override any single one (config.policies).
@@ -23,7 +23,7 @@ export const POLICIES = {
   /**
    * §8.5, design §5. Which interrupts FFA_FEATURES offers a guest:
    * - npi-and-sri: Xen today (ffa.c handle_features): NPI and SRI both, unconditionally; the SRI is
-   *   never raised (reference §3.6 "advertises a virtual SRI, SGI 9, but never injects it");
+   *   never raised (docs/ffa-reference.md §3.6 "advertises a virtual SRI, SGI 9, but never injects it");
    * - npi-only: Xen's FF-A notification patches of early 2024: the NPI only.
    */
   guestInterrupts: {

@@ -1,11 +1,13 @@
 /**
- * Hypervisor profiles (design world.md §5 `hypervisor: xen | raw | none`):
- * - xen: Xen's FF-A mediator (xen/arch/arm/tee/ffa*.c, reference §5): it probes the firmware at
+ * Hypervisor profiles (docs/design.md §5 `hypervisor: xen | raw | none`):
+ * - xen: Xen's FF-A mediator (xen/arch/arm/tee/ffa*.c, docs/ffa-reference.md §5): it probes the firmware at
  *   start, sends VM_CREATED/VM_DESTROYED and creates/destroys each VM's notification bitmaps,
  *   mediates every guest FF-A call, and takes the SRI;
  * - raw: nothing automatic, like TF-A Tests' tftf at NS-EL2: no probe, no FF-A calls of its own,
- *   no SRI handling, no guest mediation (guest calls get SMCCC NOT_SUPPORTED as from a domain
- *   without a TEE mediator); a controller makes SMCs through it on conduit 'relay', for any
+ *   no guest mediation (guest calls get SMCCC NOT_SUPPORTED as from a domain without a TEE
+ *   mediator). It takes the SRI (config rawSriIntid) on every CPU and records it, as tftf's
+ *   schedule_receiver_interrupt_handler does (test_ffa_notifications.c), but runs no INFO_GET
+ *   loop; a controller makes SMCs through it on conduit 'relay', for any
  *   normal-world ID. VMs and vCPUs are still placed and reported (lifecycle is not FF-A);
  * - none: bare metal. The hypervisor component is absent from the world: the host kernel (the
  *   guest component with ID 0) calls the SPMD directly. Nothing is built here for it; a config
@@ -20,7 +22,7 @@ export const PROFILE_NAMES: readonly ProfileName[] = ['xen', 'raw', 'none'];
 export type RunnableProfileName = Exclude<ProfileName, 'none'>;
 
 export interface Profile {
-  /** Whether the hypervisor mediates FF-A at all (probe, lifecycle messages, guest calls, SRI). */
+  /** Whether the hypervisor mediates FF-A at all (probe, lifecycle messages, guest calls, the SRI's INFO_GET loop). */
   readonly mediates: boolean;
   /** Whether controllers may make SMCs through it on conduit 'relay'. */
   readonly relay: boolean;

@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HistoryEntry } from '../../shared/runtime/history.ts';
+import type { ControlData } from '../../shared/protocol/control.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import { validateFrame } from '../../shared/wire/validate.ts';
 import { HypervisorConfigError, validateHypervisorConfig } from './config.ts';
@@ -31,8 +32,9 @@ const OPTEE = OPTEE_VIRTUALIZED;
 
 const CONTROLLER = 'ctl';
 
+/** A register of any data: the refusals of data of the wrong shape are what some tests are about. */
 function register(label: string, data: unknown): ActorStep {
-  return { do: 'control', label, to: HYPERVISOR, op: 'register', data, awaitOp: 'register-result' };
+  return { do: 'control', label, to: HYPERVISOR, op: 'register', data: data as ControlData<'register'>, awaitOp: 'register-result' };
 }
 
 /** Each is refused for its data alone (the sender has no VM yet). */

@@ -20,14 +20,12 @@
  * reason} for a refused register; guest-link-lost {component, id} (id null for a VM still
  * queued) when a VM's guest link drops; link-lost {peer} for any other peer.
  */
+import type { ControlData } from '../../shared/protocol/control.ts';
 import type { ControlMessage } from '../../shared/protocol/messages.ts';
 import { CONFIG_LIMITS } from './config.ts';
 import type { HypervisorState } from './guest-call.ts';
 import type { Lifecycle, LifecycleResult } from './vm-lifecycle.ts';
 import type { GuestAdvert } from './vm-table.ts';
-
-export const REGISTER_OP = 'register';
-export const REGISTER_RESULT_OP = 'register-result';
 
 /** What a register asks for, once read. */
 interface Registration {
@@ -105,7 +103,7 @@ export class Registrations {
   }
 
   private refuse(from: string, why: string): void {
-    this.hv.ctx.record({ event: 'control-refused', from, op: REGISTER_OP, reason: why });
+    this.hv.ctx.record({ event: 'control-refused', from, op: 'register', reason: why });
     this.answer(from, { ok: false, reason: why, name: from, id: null });
   }
 
@@ -118,8 +116,8 @@ export class Registrations {
     this.answer(from, { ok: result.ok, reason: result.reason, name: from, id });
   }
 
-  private answer(to: string, data: { ok: boolean; reason: string | null; name: string; id: number | null }): void {
-    this.hv.ctx.send(to, { kind: 'control', op: REGISTER_RESULT_OP, data });
+  private answer(to: string, data: ControlData<'register-result'>): void {
+    this.hv.ctx.send(to, { kind: 'control', op: 'register-result', data });
   }
 
   /**

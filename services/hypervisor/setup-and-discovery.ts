@@ -1,8 +1,8 @@
 /**
  * The setup and discovery family, both sides of the hypervisor:
- * - towards the firmware, the probe at start (reference §5.1; Xen ffa.c ffa_probe_fw,
+ * - towards the firmware, the probe at start (docs/ffa-reference.md §5.1; Xen ffa.c ffa_probe_fw,
  *   ffa_rxtx.c ffa_rxtx_spmc_init, ffa_partinfo.c ffa_partinfo_init, ffa_notif.c ffa_notif_init);
- * - towards guests (reference §5.4, §5.6): FFA_VERSION negotiation, FFA_ID_GET, FFA_FEATURES,
+ * - towards guests (docs/ffa-reference.md §5.4, §5.6): FFA_VERSION negotiation, FFA_ID_GET, FFA_FEATURES,
  *   FFA_PARTITION_INFO_GET(_REGS) from the cached SP list, and the guest's RX/TX buffers.
  */
 import {
@@ -10,6 +10,7 @@ import {
   FFA_VERSION_1_0,
   FFA_VERSION_1_2,
   FEATURE_IDS,
+  hex,
   NIL_UUID,
   PARTITION_INFO_SIZE_V1_0,
   PARTITION_INFO_SIZE_V1_1,
@@ -269,7 +270,7 @@ const ALWAYS_SUPPORTED: ReadonlySet<FfaAbiName> = new Set<FfaAbiName>([
   // "We currently don't support dynamically allocated buffers. Report that with 0 in bit[0] of w2."
   'FFA_MEM_SHARE_32',
   'FFA_MEM_SHARE_64',
-  // Unconditional, even when firmware notifications are disabled (reference §5.6).
+  // Unconditional, even when firmware notifications are disabled (docs/ffa-reference.md §5.6).
   'FFA_NOTIFICATION_BIND',
   'FFA_NOTIFICATION_UNBIND',
   'FFA_NOTIFICATION_GET',
@@ -293,7 +294,7 @@ export function handleFeatures(gc: GuestCall): Outcome {
   if (id === FEATURE_IDS.NPI) return interruptFeature(gc, 'NPI');
   if (id === FEATURE_IDS.SRI) return interruptFeature(gc, 'SRI');
   const abi = abiNameOf(id);
-  if (abi === null) return refuse('NOT_SUPPORTED', `FFA_FEATURES: 0x${id.toString(16)} is not an ABI Xen reports`);
+  if (abi === null) return refuse('NOT_SUPPORTED', `FFA_FEATURES: ${hex(id)} is not an ABI Xen reports`);
   return functionFeature(gc, abi);
 }
 

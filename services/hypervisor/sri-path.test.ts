@@ -1,5 +1,5 @@
 /**
- * The SRI → INFO_GET → NPI path (reference §5.3) with 25 VMs pending, more than one INFO_GET
+ * The SRI → INFO_GET → NPI path (docs/ffa-reference.md §5.3) with 25 VMs pending, more than one INFO_GET
  * return can name (20 IDs), through the runtime with the real SPMD, SPMC and GIC:
  * - Hafnium (destructive INFO_GET): the loop runs while "more pending" (two iterations at least)
  *   and every VM is named once;
@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FFA_FIDS, msgSendDirectReq32, notificationBind, registers } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, msgSendDirectReq32, notificationBind, OPTEE_SP_ID, OPTEE_UUID, registers } from '../../shared/ffa/index.ts';
 import type { HistoryEntry } from '../../shared/runtime/history.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import type { ActorStep } from './test-support/actor.ts';
@@ -23,8 +23,6 @@ import { assertSuccess } from './test-support/expect.ts';
 import {
   GIC,
   HYPERVISOR,
-  OPTEE_SP,
-  OPTEE_UUID,
   SPMC,
   awaitSriLoops,
   configureIntid,
@@ -109,16 +107,16 @@ function hafniumWorld(): HypervisorWorld {
 
 // ---------------------------------------------------------------- OP-TEE
 
-const OPTEE: SpDescription = { id: OPTEE_SP, name: 'optee', behaviour: 'optee', vcpus: 4, uuid: OPTEE_UUID, notifications: false, messaging: ['direct', 'vm-created', 'vm-destroyed'] };
+const OPTEE: SpDescription = { id: OPTEE_SP_ID, name: 'optee', behaviour: 'optee', vcpus: 4, uuid: OPTEE_UUID, notifications: false, messaging: ['direct', 'vm-created', 'vm-destroyed'] };
 /** optee_ffa.h OPTEE_FFA_ENABLE_ASYNC_NOTIF: w3 = 5, w4 = the notification ID. */
 const ENABLE_ASYNC_NOTIF = 5n;
 const LOOP_BOUND = 4;
 
 function opteeWorld(): HypervisorWorld {
-  const enable = VMS.map((id) => hvc(`vm${id} enable async notif`, id, msgSendDirectReq32.encodeCall({ sender: id, receiver: OPTEE_SP, payload: [ENABLE_ASYNC_NOTIF, 3n] })));
+  const enable = VMS.map((id) => hvc(`vm${id} enable async notif`, id, msgSendDirectReq32.encodeCall({ sender: id, receiver: OPTEE_SP_ID, payload: [ENABLE_ASYNC_NOTIF, 3n] })));
   const sends = VMS.map((id): ActorStep => ({ do: 'control', label: `send vm${id}`, to: SPMC, op: 'optee-notif-send', data: { vm: id, cpu: SRI_CPU } }));
   // Which 20 VMs OP-TEE names is its list order; the test reads it from the history.
-  const steps = [...setUpVms(), ...enable, ...takeVcpusOffline(), ...setAllWhileSriHeld(sends, OPTEE_SP)];
+  const steps = [...setUpVms(), ...enable, ...takeVcpusOffline(), ...setAllWhileSriHeld(sends, OPTEE_SP_ID)];
   return sriWorld(
     { spmcProfile: 'optee', vmSlots: VM_COUNT, partitions: [OPTEE], hypervisor: { policies: { infoGetLoopBound: LOOP_BOUND } } },
     steps,

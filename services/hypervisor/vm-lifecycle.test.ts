@@ -1,5 +1,5 @@
 /**
- * VM creation and destruction ordering (reference §5.2) against both SPMC profiles, through the
+ * VM creation and destruction ordering (docs/ffa-reference.md §5.2) against both SPMC profiles, through the
  * runtime: VM_CREATED before BITMAP_CREATE; a failure refuses the VM after Xen's teardown; OP-TEE's
  * VM limit (CFG_VIRT_GUEST_COUNT 2, raised by config) and its need for VM_CREATED; Hafnium's
  * NO_MEMORY when its VM slots run out; BITMAP_DESTROY (ignored) before VM_DESTROYED, resent after
@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FFA_FIDS, FRAMEWORK_MESSAGES, frameworkMessageFlags, notificationBind, registers } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, FRAMEWORK_MESSAGES, frameworkMessageFlags, notificationBind, OPTEE_SP_ID, registers } from '../../shared/ffa/index.ts';
 import type { HistoryEntry } from '../../shared/runtime/history.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import type { ActorStep } from './test-support/actor.ts';
@@ -15,7 +15,6 @@ import { assertSuccess } from './test-support/expect.ts';
 import {
   GIC,
   HYPERVISOR,
-  OPTEE_SP,
   OPTEE_VIRTUALIZED,
   SPMC,
   allRecords,
@@ -57,7 +56,7 @@ function opteeDefaultSlotsSteps(): ActorStep[] {
     createVm({ name: 'vm2', id: 4, vcpus: 1, component: 'driver' }, 'create a second vm2'),
     { do: 'control', label: 'create with 0 vcpus', to: HYPERVISOR, op: 'vm-create', data: { name: 'bad', vcpus: 0 }, awaitOp: 'vm-create-result' },
     hvc('vm2 version', 2, registers(FFA_FIDS.FFA_VERSION, 0x1_0002)),
-    hvc('vm2 bind', 2, notificationBind.encodeCall({ sender: OPTEE_SP, receiver: 2, bitmap: 1n })),
+    hvc('vm2 bind', 2, notificationBind.encodeCall({ sender: OPTEE_SP_ID, receiver: 2, bitmap: 1n })),
     lifecycleOp('vcpu-offline', { vm: 'vm2', vcpu: 0 }, 'vm2 vcpu 0 off'),
     lifecycleOp('vcpu-online', { vm: 'vm2', vcpu: 0, pcpu: 3 }, 'vm2 vcpu 0 on cpu 3'),
     lifecycleOp('vcpu-offline', { vm: 'vm2', vcpu: 5 }, 'vm2 vcpu 5 off'),

@@ -1,5 +1,5 @@
 /**
- * VM life cycle (reference §5.2; Xen ffa.c ffa_domain_init / ffa_domain_teardown,
+ * VM life cycle (docs/ffa-reference.md §5.2; Xen ffa.c ffa_domain_init / ffa_domain_teardown,
  * ffa_partinfo.c ffa_partinfo_domain_init / _destroy, ffa_notif.c ffa_notif_domain_init /
  * _destroy), and vCPUs going online and offline.
  *
@@ -17,7 +17,8 @@
  * vm-destroyed), BITMAP_DESTROY (result ignored), then VM_DESTROYED to the subscribed SPs that
  * were told of the creation, resent after INTERRUPTED or RETRY every teardownRetryDelayNs.
  */
-import { FFA_FIDS, registers } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, hex, registers } from '../../shared/ffa/index.ts';
+import type { LifecycleAnswer } from '../../shared/protocol/control.ts';
 import { CONFIG_LIMITS, HypervisorConfigError, validateVm, type ValidVm } from './config.ts';
 import { sendVmAvailability } from './direct-messaging.ts';
 import { codeName, describeResult, returnCode, type FirmwareLink } from './firmware.ts';
@@ -37,8 +38,8 @@ export type LifecycleRequest =
   | { readonly op: 'vcpu-online'; readonly name: string; readonly vcpu: number; readonly pcpu: number | null }
   | { readonly op: 'vcpu-offline'; readonly name: string; readonly vcpu: number };
 
-/** The answer's data: plain values only (control data may not hold `undefined`). */
-export type LifecycleResult = { readonly ok: boolean; readonly reason: string | null } & Readonly<Record<string, string | number | boolean | null>>;
+/** The answer's data (`<op>-result`, shared/protocol/control.ts): plain values only (control data may not hold `undefined`). */
+export type LifecycleResult = LifecycleAnswer;
 
 type Done = (result: LifecycleResult) => void;
 
@@ -240,7 +241,8 @@ export class Lifecycle {
     if (rebooted) hv.gic.vmRebooted(vm);
     if (vm.advert !== null) hv.gic.vmAssigned(vm);
     for (const vcpu of vm.vcpus) hv.gic.vcpuOnline(vm, vcpu.index, vcpu.pcpu);
-    hv.ctx.record({ event: rebooted ? 'vm-rebooted' : 'vm-created', name: vm.name, id: vm.id, component: vm.component, vcpus: placementOf(vm.vcpus) });
+    const fields = { name: vm.name, id: vm.id, component: vm.component, vcpus: placementOf(vm.vcpus) };
+    hv.ctx.record(rebooted ? { event: 'vm-rebooted', ...fields } : { event: 'vm-created', ...fields });
     return ok({ name: vm.name, id: vm.id });
   }
 
@@ -262,7 +264,7 @@ export class Lifecycle {
       sendVmAvailability(this.hv, this.link, { sp, vm: vm.id, message: 'VM_CREATED', cpu: LIFECYCLE_CPU }, (status) => {
         if (status === 0) return tell(index + 1);
         vm.destroyNotices = this.destroyNotices(index);
-        onDone(`VM_CREATED to 0x${sp.toString(16)} failed: ${codeName(status)} (ffa_partinfo_domain_init: -EIO)`);
+        onDone(`VM_CREATED to ${hex(sp)} failed: ${codeName(status)} (ffa_partinfo_domain_init: -EIO)`);
       });
     };
     tell(0);

@@ -1,5 +1,5 @@
 /**
- * A call step's `expect` against the registers that came back (scenario-format.md "expect
+ * A call step's `expect` against the registers that came back (docs/scenarios.md "expect
  * forms"). Outcomes are values: a verdict with a one-line detail a user can read.
  */
 import {
@@ -8,20 +8,20 @@ import {
   decodeResult,
   FFA_FIDS,
   formatVersion,
+  hex,
   parseVersion,
   VERSION_NOT_SUPPORTED,
   w,
   x,
   type RegisterFile,
 } from '../../shared/ffa/index.ts';
-import type { Expectation } from './scenario/types.ts';
+import type { Expectation, Step } from './scenario/types.ts';
 
 export interface Verdict {
   passed: boolean;
   detail: string;
 }
 
-const hex = (value: bigint | number): string => `0x${value.toString(16)}`;
 
 /** JSON with bigints as hex, for details. */
 export function shown(value: unknown): string {
@@ -114,4 +114,27 @@ export function checkExpectation(callFid: number, regs: RegisterFile, expect: Ex
     case 'regs':
       return checkRegs(regs, expect.regs);
   }
+}
+
+/**
+ * A call step's verdict; a failure says why where the world's rules make the cause likely. Under
+ * Xen a guest that has not negotiated a version gets NOT_SUPPORTED for every call but
+ * FFA_VERSION (xen/arch/arm/tee/ffa.c ffa_negotiate_version, docs/ffa-reference.md §5.4): the reader refuses
+ * the certain cases (scenario/reader/version-negotiation.ts), and a run can still meet it, say a
+ * call right after a reboot, before the guest's driver probed again.
+ */
+export function checkCallStep(step: Extract<Step, { kind: 'call' }>, regs: RegisterFile): Verdict {
+  const verdict = checkExpectation(step.fid, regs, step.expect);
+  if (verdict.passed || step.from.kind !== 'vm' || step.fid === FFA_FIDS.FFA_VERSION) return verdict;
+  const decoded = decodeResult(regs);
+  if (decoded.kind !== 'error' || decoded.name !== 'NOT_SUPPORTED') return verdict;
+  return { passed: false, detail: `${verdict.detail}; ${notNegotiatedHint(step.from.name)}` };
+}
+
+function notNegotiatedHint(vm: string): string {
+  return (
+    `if ${vm} has not negotiated an FF-A version since it booted, that is why: Xen answers every call but FFA_VERSION with ` +
+    'NOT_SUPPORTED until the guest has (xen/arch/arm/tee/ffa.c ffa_negotiate_version); a raw driver negotiates only when a ' +
+    'step calls FFA_VERSION, a Linux driver at its probe (await probe after a boot or reboot)'
+  );
 }

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HistoryEntry } from '../../shared/runtime/history.ts';
-import { readScenarioText } from './scenario/read-scenario.ts';
+import { readScenarioText } from './scenario/reader/index.ts';
 import { runScenario } from './run/runner.ts';
 import { swarmProfile } from './swarm.ts';
+import type { RecordEvent } from '../../shared/protocol/records.ts';
 
 const WORLD = `world:
   hypervisor: { profile: xen }
@@ -28,7 +29,7 @@ async function run(name: string, steps: string, options: { runtime?: 'sim' | 'ws
 }
 
 const faults = (entries: readonly HistoryEntry[], action: string) => entries.filter((e) => e.event.type === 'fault' && e.event.action === action);
-const records = (entries: readonly HistoryEntry[], component: string, event: string) =>
+const records = (entries: readonly HistoryEntry[], component: string, event: RecordEvent) =>
   entries.filter((e) => e.event.type === 'record' && e.event.component === component && e.event.data['event'] === event);
 const check = (result: { checks: { name: string; held: boolean }[] }, name: string) => result.checks.find((c) => c.name === name)?.held;
 

@@ -1,5 +1,5 @@
 /**
- * A scenario's faults (scenario-format.md "Faults") as rules for the one interception point
+ * A scenario's faults (docs/scenarios.md "Faults") as rules for the one interception point
  * (shared/runtime/interceptor.ts). Interrupt faults act on the interrupt's signal: the raise
  * frame that reaches the GIC (an SGI the SPMC sends for the SRI, a virtual interrupt the
  * hypervisor injects), so a dropped interrupt is one the GIC never saw, as a lost edge would be,

@@ -1,5 +1,5 @@
 /**
- * Swarm faults (design world.md §7; swarm testing after Groce et al.): a fault profile drawn from
+ * Swarm faults (docs/design.md §7; swarm testing after Groce et al.): a fault profile drawn from
  * the run's seed. Each fault kind is switched on or off at random, so different seeds explore
  * different combinations rather than every kind at a low rate, and each enabled kind gets a rate
  * scaled by `intensity`. The profile is a list of concrete faults, printed before the run starts,

@@ -11,6 +11,7 @@ import {
   type CallCheck,
   type DecodedCall,
   type FfaErrorName,
+  hex,
   type RegisterFile,
 } from '../../shared/ffa/index.ts';
 import type { ResolvedSpmcConfig } from './config.ts';
@@ -72,7 +73,7 @@ export function refuse(cc: CallContext, code: FfaErrorName, why: string): Answer
 }
 
 export function originLabel(origin: Origin): string {
-  return origin.kind === 'nwd' ? 'nwd' : `sp 0x${origin.partition.id.toString(16)}`;
+  return origin.kind === 'nwd' ? 'nwd' : `sp ${hex(origin.partition.id)}`;
 }
 
 /** The FF-A ID a call is made as: the SP's own, or the NWd physical instance's (0). */

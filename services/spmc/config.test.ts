@@ -1,14 +1,14 @@
 /**
  * The SPMC's configuration: profiles as bundles of policy values, single-policy overrides, the
- * defaults of scenario-format.md, and a clear error at create for a bad config (a world with one
+ * defaults of docs/scenarios.md, and a clear error at create for a bad config (a world with one
  * fails to start under both runtimes, naming the field).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OPTEE_SP_ID, SPMC_ID } from '../../shared/ffa/index.ts';
+import { OPTEE_SP_ID, OPTEE_UUID, SPMC_ID } from '../../shared/ffa/index.ts';
 import type { WorldSpec } from '../../shared/runtime/component.ts';
 import { RUNTIMES, runWorldInMemory } from '../../shared/runtime/run-world.ts';
-import { OPTEE_UUID, resolveSpmcConfig, SpmcConfigError } from './config.ts';
+import { resolveSpmcConfig, SpmcConfigError } from './config.ts';
 import { POLICY_NAMES } from './policies.ts';
 import { PROFILES } from './profiles.ts';
 
@@ -36,7 +36,7 @@ describe('SPMC config', () => {
   });
 
   const BAD: [string, unknown, RegExp][] = [
-    ['an unknown key', { profiles: 'optee' }, /\(root\): unknown key\(s\) profiles/],
+    ['an unknown key', { profiles: 'optee' }, /\(root\): unknown key 'profiles': did you mean 'profile'\?/],
     ['an unknown profile', { profile: 'tf-a' }, /profile: must be one of optee, hafnium/],
     ['an unknown policy', { policies: { fastPath: true } }, /policies\.fastPath: is not a policy/],
     ['a bad policy value', { policies: { sriTiming: 'later' } }, /policies\.sriTiming: .*"later" is not one of/],

@@ -1,12 +1,13 @@
 /**
  * The SPMC's configuration: plain data (structured-clone and msgpack safe), validated once at
  * create; a bad config throws SpmcConfigError naming the offending field. Keys follow the
- * scenario format's `world.spmc` (design scenario-format.md), plus the links the SPMC needs.
+ * scenario format's `world.spmc` (design docs/scenarios.md), plus the links the SPMC needs.
  */
 import { z } from 'zod';
-import { componentName, endpointId, flag, integerIn, listOf, must, oneOf, policyOverrides, secureId, strictObject, uuid, versionStringOrNumber } from '../../shared/config/blocks.ts';
+import { componentName, endpointId, policyOverrides, secureId, versionStringOrNumber } from '../../shared/config/blocks.ts';
+import { flag, integerIn, listOf, must, oneOf, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
-import { FFA_VERSION_1_0, formatVersion, isSecureId, NIL_UUID, OPTEE_SP_ID, SPMC_ID, SPMD_ID, versionMajor } from '../../shared/ffa/index.ts';
+import { FFA_VERSION_1_0, formatVersion, hex, isSecureId, NIL_UUID, OPTEE_SP_ID, OPTEE_UUID, SPMC_ID, SPMD_ID, versionMajor } from '../../shared/ffa/index.ts';
 import { checkPolicyValue, isPolicyName, type PolicyName, type PolicyValues } from './policies.ts';
 import { PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.ts';
 
@@ -51,9 +52,6 @@ export const CONFIG_LIMITS = {
   nameLengthMax: 64,
 } as const;
 
-/** OP-TEE thread_spmc.c my_uuid_words: the OP-TEE endpoint's UUID. */
-export const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
-
 /** TF-A SPMD logical partition IDs (Hafnium plat_ffa_is_spmd_lp_id: EL3_SPMD_LP_ID_START..END). */
 export const SPMD_LOGICAL_PARTITION_IDS = { first: 0xffc0, last: 0xffff } as const;
 
@@ -69,7 +67,6 @@ const name = () => componentName(CONFIG_LIMITS.nameLengthMax);
 const FFA_1X = must('an FF-A 1.x version such as "1.2"');
 /** The SPMC speaks FF-A 1.x: a 2.x or 0.x version is a typo, not a world to simulate. */
 const ffaVersion = () => versionStringOrNumber(FFA_1X).refine((version) => versionMajor(version) === 1 && version >= FFA_VERSION_1_0, FFA_1X);
-const hex = (id: number): string => `0x${id.toString(16)}`;
 
 const partitionSchema = strictObject({
   id: secureId().refine((id) => id < SPMD_LOGICAL_PARTITION_IDS.first, {

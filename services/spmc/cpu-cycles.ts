@@ -1,8 +1,8 @@
 /**
  * The CPU cycles family (Hafnium src/ffa/spmc/cpu_cycles.c): FFA_RUN, by which the NWd scheduler
- * gives an SP execution context CPU time (reference §2.7: w1 = target[31:16] | vCPU[15:0]).
+ * gives an SP execution context CPU time (docs/ffa-reference.md §2.7: w1 = target[31:16] | vCPU[15:0]).
  */
-import { FFA_VERSION_1_2, ffaRun } from '../../shared/ffa/index.ts';
+import { FFA_VERSION_1_2, ffaRun, hex } from '../../shared/ffa/index.ts';
 import { checkRegisters, reply, refuse, type Answer, type CallContext } from './call-context.ts';
 
 export function handleRun(cc: CallContext): Answer {
@@ -17,7 +17,7 @@ export function handleRun(cc: CallContext): Answer {
   if (cc.spmc.policies.runModel === 'resume-preempted-thread') {
     // OP-TEE spmc_handle_run: thread_resume_from_rpc() returns only for an invalid thread, and no
     // thread is ever preempted in an RPC here.
-    return refuse(cc, 'INVALID_PARAMETERS', `no preempted thread ${vcpu} of 0x${target.toString(16)} to resume`);
+    return refuse(cc, 'INVALID_PARAMETERS', `no preempted thread ${vcpu} of ${hex(target)} to resume`);
   }
   return runSpVcpu(cc, target, vcpu);
 }
@@ -25,10 +25,10 @@ export function handleRun(cc: CallContext): Answer {
 /** Hafnium api_ffa_run: the vCPU must exist and be waiting; with nothing to do it gives the CPU back. */
 function runSpVcpu(cc: CallContext, target: number, vcpuIndex: number): Answer {
   const partition = cc.spmc.partitions.find(target);
-  if (!partition) return refuse(cc, 'INVALID_PARAMETERS', `0x${target.toString(16)} is not an SP`);
+  if (!partition) return refuse(cc, 'INVALID_PARAMETERS', `${hex(target)} is not an SP`);
   const vcpu = partition.vcpus[vcpuIndex];
-  if (!vcpu) return refuse(cc, 'INVALID_PARAMETERS', `0x${target.toString(16)} has no vCPU ${vcpuIndex}`);
-  if (!vcpu.isWaiting) return refuse(cc, 'BUSY', `0x${target.toString(16)} vCPU ${vcpuIndex} is running a request`);
+  if (!vcpu) return refuse(cc, 'INVALID_PARAMETERS', `${hex(target)} has no vCPU ${vcpuIndex}`);
+  if (!vcpu.isWaiting) return refuse(cc, 'BUSY', `${hex(target)} vCPU ${vcpuIndex} is running a request`);
   const receiver = cc.spmc.notifications.receiver(target);
   cc.spmc.ctx.record({ event: 'sp-run', sp: target, vcpu: vcpuIndex, notificationsPending: receiver?.anyPending() ?? false });
   return reply(ffaRun.success!.encode({}));

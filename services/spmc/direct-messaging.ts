@@ -9,6 +9,7 @@
 import {
   FFA_ERROR_CODES,
   FRAMEWORK_MESSAGES,
+  hex,
   HYPERVISOR_ID,
   SPMD_ID,
   ffaError,
@@ -54,15 +55,15 @@ export function handleDirectRequest(cc: CallContext, width: Width): Answer {
   if (message.receiver === message.sender) return refuse(cc, INVALID, 'a partition cannot message itself');
   const opteeCore = isOpteeCoreEndpoint(cc.spmc, message.receiver);
   const target = opteeCore ? cc.spmc.partitions.optee() : cc.spmc.partitions.find(message.receiver);
-  if (!target) return refuse(cc, INVALID, `receiver 0x${message.receiver.toString(16)} is not a partition`);
-  if (!opteeCore && !target.supports('direct')) return refuse(cc, 'DENIED', `0x${target.id.toString(16)} does not receive direct requests`);
+  if (!target) return refuse(cc, INVALID, `receiver ${hex(message.receiver)} is not a partition`);
+  if (!opteeCore && !target.supports('direct')) return refuse(cc, 'DENIED', `${hex(target.id)} does not receive direct requests`);
   return deliver(cc, target, message, width);
 }
 
 function deliver(cc: CallContext, target: Partition, message: DirectMessage, width: Width): Answer {
   const slot = target.vcpuForCpu(cc.call.cpu);
-  if (!slot) return refuse(cc, INVALID, `0x${target.id.toString(16)} has no execution context for CPU ${cc.call.cpu}`);
-  if (!slot.vcpu.isWaiting) return refuse(cc, 'BUSY', `0x${target.id.toString(16)} vCPU ${slot.index} is busy with another request`);
+  if (!slot) return refuse(cc, INVALID, `${hex(target.id)} has no execution context for CPU ${cc.call.cpu}`);
+  if (!slot.vcpu.isWaiting) return refuse(cc, 'BUSY', `${hex(target.id)} vCPU ${slot.index} is busy with another request`);
   const caller: HeldCall = { from: cc.from, call: cc.call, origin: cc.origin };
   const request: DirectRequest = { target, vcpuIndex: slot.index, vcpu: slot.vcpu, message, width, regs: cc.regs, caller };
   const outcome = behaviourOf(target.behaviour).onDirectRequest(cc.spmc, request);
@@ -124,8 +125,8 @@ function vmAvailability(cc: CallContext, message: DirectMessage, width: Width, w
   const responseType = what === 'created' ? FRAMEWORK_MESSAGES.VM_CREATED_RESP : FRAMEWORK_MESSAGES.VM_DESTROYED_RESP;
   if (isOpteeCoreEndpoint(cc.spmc, message.receiver)) return opteeGuestLifecycle(cc, message, width, what, vm, responseType);
   const target = cc.spmc.partitions.find(message.receiver);
-  if (!target) return refuse(cc, INVALID, `receiver 0x${message.receiver.toString(16)} is not a partition`);
-  if (!target.supports(what === 'created' ? 'vm-created' : 'vm-destroyed')) return refuse(cc, INVALID, `0x${target.id.toString(16)} did not subscribe to VM ${what} messages`);
+  if (!target) return refuse(cc, INVALID, `receiver ${hex(message.receiver)} is not a partition`);
+  if (!target.supports(what === 'created' ? 'vm-created' : 'vm-destroyed')) return refuse(cc, INVALID, `${hex(target.id)} did not subscribe to VM ${what} messages`);
   if (message.sender !== HYPERVISOR_ID) return refuse(cc, INVALID, 'VM availability messages come from the hypervisor (ID 0)');
   // The SP's answer is not scripted: every behaviour, raw included, acknowledges with success.
   cc.spmc.ctx.record({ event: 'vm-availability', sp: target.id, vm, message: what });
@@ -144,7 +145,8 @@ function opteeGuestLifecycle(cc: CallContext, message: DirectMessage, width: Wid
   } else {
     spmc.notifications.vms.destroyGuest(vm); // virt_guest_destroyed always returns TEE_SUCCESS
   }
-  spmc.ctx.record({ event: `vm-${what}`, vm, status: error ?? 'OK' });
+  const fields = { vm, status: error ?? 'OK' };
+  spmc.ctx.record(what === 'created' ? { event: 'vm-created', ...fields } : { event: 'vm-destroyed', ...fields });
   return reply(frameworkResponse(message, width, responseType, statusCode(error)));
 }
 

@@ -4,17 +4,14 @@
  * small handler of its family; anything this SPMC does not implement answers NOT_SUPPORTED, as
  * both implementations' default cases do.
  */
-import { abiNameOf, ffaNormalWorldResume, w, type FfaAbiName } from '../../shared/ffa/index.ts';
+import { abiNameOf, ffaNormalWorldResume, hex, w, type FfaAbiName } from '../../shared/ffa/index.ts';
 import { reply, refuse, type Answer, type CallContext } from './call-context.ts';
 import { handleRun } from './cpu-cycles.ts';
 import { handleDirectRequest, handleDirectResponse, handleMsgWait } from './direct-messaging.ts';
 import { handleMsgSend2, handleRxRelease, handleRxtxMap, handleRxtxUnmap } from './indirect-messaging.ts';
 import { handleBind, handleBitmapCreate, handleBitmapDestroy, handleGet, handleInfoGet, handleSet, handleUnbind } from './notifications.ts';
 import { handleFeatures, handleIdGet, handlePartitionInfoGet, handlePartitionInfoGetRegs, handleSpmIdGet, handleVersion } from './setup-and-discovery.ts';
-
-function assertNever(value: never): never {
-  throw new Error(`bug: unhandled function ${String(value)}`);
-}
+import { assertNever } from '../../shared/protocol/assert-never.ts';
 
 function notImplemented(cc: CallContext, name: FfaAbiName): Answer {
   return refuse(cc, 'NOT_SUPPORTED', `${name} is not implemented by this SPMC`);
@@ -31,7 +28,7 @@ function handleInterrupt(cc: CallContext): Answer {
 
 export function dispatch(cc: CallContext): Answer {
   const name = abiNameOf(w(cc.regs, 0));
-  if (name === null) return refuse(cc, 'NOT_SUPPORTED', `0x${w(cc.regs, 0).toString(16)} is not an FF-A function`);
+  if (name === null) return refuse(cc, 'NOT_SUPPORTED', `${hex(w(cc.regs, 0))} is not an FF-A function`);
   switch (name) {
     // setup and discovery
     case 'FFA_VERSION':
@@ -135,6 +132,6 @@ export function dispatch(cc: CallContext): Answer {
     case 'FFA_NOTIFICATION_GET2':
       return notImplemented(cc, name);
     default:
-      return assertNever(name);
+      return assertNever(name, 'the SPMC dispatcher');
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The indirect messaging family (Hafnium src/ffa/spmc/indirect_messaging.c, src/api.c): RX/TX
  * buffer mapping, RX ownership (FFA_RX_RELEASE) and FFA_MSG_SEND2 with its RX-buffer-full
- * framework notification (reference §2.7, §3.8).
+ * framework notification (docs/ffa-reference.md §2.7, §3.8).
  *
  * Memory is not modelled, so FFA_MSG_SEND2's header, which really sits in the sender's TX buffer,
  * travels in registers the ABI leaves reserved: w3 = the header's send_recv_id
@@ -10,6 +10,7 @@
 import {
   FFA_VERSION_1_0,
   FFA_VERSION_1_2,
+  hex,
   HYPERVISOR_ID,
   MSG_SEND2_FLAGS,
   ffaRxRelease,
@@ -147,7 +148,7 @@ function send2Sender(cc: CallContext, forwardedSender: number): { id: number; ve
   if (origin.kind === 'nwd' && !spmc.notifications.vms.find(id)) return refusal('DENIED', `sender VM ${id} not found`);
   // The NWd's buffers here are its physical instance's (ID 0); a VM's own TX buffer is the hypervisor's.
   const txOwner = origin.kind === 'nwd' && id !== HYPERVISOR_ID ? null : callerId(origin);
-  if (txOwner === null || !spmc.mailboxes.get(txOwner)) return refusal('DENIED', `no TX buffer for sender 0x${id.toString(16)}`);
+  if (txOwner === null || !spmc.mailboxes.get(txOwner)) return refusal('DENIED', `no TX buffer for sender ${hex(id)}`);
   return { id, version: origin.kind === 'nwd' ? spmc.nwdVersion : origin.partition.version };
 }
 
@@ -166,7 +167,7 @@ function deliverIndirectMessage(spmc: SpmcState, send: Send2, cpu: number): Refu
   if (!isSecureId(send.sender) && send.flags !== 0) return refusal(INVALID, 'flags can be set only at the secure virtual instance');
   if (!isSecureId(send.sender) && !isSecureId(send.receiver)) return refusal(INVALID, 'VM-to-VM messages are the hypervisor\'s to relay');
   const receiver = spmc.notifications.receiver(send.receiver);
-  if (!receiver) return refusal(INVALID, `receiver 0x${send.receiver.toString(16)} not found`);
+  if (!receiver) return refusal(INVALID, `receiver ${hex(send.receiver)} not found`);
   if (!supportsIndirect(spmc, send.sender) || !supportsIndirect(spmc, send.receiver)) return refusal('DENIED', 'indirect messaging is not supported by both endpoints');
   const mailbox = receiverMailbox(spmc, send.receiver);
   if (!mailbox || mailbox.rx !== 'spmc') return refusal('BUSY', 'the receiver\'s RX buffer is not ready');

@@ -1,5 +1,5 @@
 /**
- * Building FFA_NOTIFICATION_INFO_GET's lists (reference §2.6, §3.5), a port of Hafnium src/vm.c
+ * Building FFA_NOTIFICATION_INFO_GET's lists (docs/ffa-reference.md §2.6, §3.5), a port of Hafnium src/vm.c
  * vm_notifications_info_get / vm_insert_notification_info_list. Per receiver, in reporting order:
  * framework, then from-SP, then from-VM state, each global first and then per vCPU. The insertion
  * state machine adds the endpoint ID once for global notifications, appends vCPU IDs for per-vCPU

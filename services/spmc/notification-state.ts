@@ -1,5 +1,5 @@
 /**
- * Notification state per receiver (reference §3.1): separate 64-bit bitmaps for notifications
+ * Notification state per receiver (docs/ffa-reference.md §3.1): separate 64-bit bitmaps for notifications
  * from SPs, from VMs and from the framework (SPM in the low 32 bits, hypervisor in the high 32:
  * Hafnium FFA_NOTIFICATION_SPM/HYP_BUFFER_FULL_MASK), each with pending and INFO_GET-retrieved
  * bits, global and per vCPU; the bindings per bit; and the NWd VMs' directory, whose shape follows
@@ -50,7 +50,7 @@ export class NotificationClass {
     this.perVcpu.set(vcpu, state);
   }
 
-  /** GET on `vcpu`: global bits plus that vCPU's own (reference §3.1). */
+  /** GET on `vcpu`: global bits plus that vCPU's own (docs/ffa-reference.md §3.1). */
   take(vcpu: number, mask = ALL_BITS): bigint {
     const state = this.perVcpu.get(vcpu);
     const bits = this.global.take(mask) | (state ? state.take(mask) : 0n);

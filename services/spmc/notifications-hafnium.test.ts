@@ -1,6 +1,6 @@
 /**
  * The notification ABIs under the hafnium profile (Hafnium as SPMC, src/api.c,
- * src/ffa/spmc/notifications.c, src/vm.c), every error row of reference §2 and §3: per-bit
+ * src/ffa/spmc/notifications.c, src/vm.c), every error row of docs/ffa-reference.md §2 and §3: per-bit
  * retrieved INFO_GET, "more pending" by count, senders tracked per bit, version gates, NO_MEMORY,
  * INFO_GET_32 unsupported, GET flag rules, delayed SRI, SET from the NWd; and, with the
  * perVcpuNotifications policy, the historical per-vCPU semantics.

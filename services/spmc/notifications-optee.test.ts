@@ -1,6 +1,6 @@
 /**
  * The notification ABIs under the optee profile (OP-TEE as S-EL1 SPMC with NS-virtualization,
- * thread_spmc.c), every error row of reference §2 and §3, driven through the runtime as the NWd
+ * thread_spmc.c), every error row of docs/ffa-reference.md §2 and §3, driven through the runtime as the NWd
  * (SPMD link) and OP-TEE's logical SP (relay) call them.
  */
 import assert from 'node:assert/strict';

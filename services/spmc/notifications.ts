@@ -1,5 +1,5 @@
 /**
- * The notification family (reference §2.1–§2.6, §3): BITMAP_CREATE/DESTROY, BIND/UNBIND, SET,
+ * The notification family (docs/ffa-reference.md §2.1–§2.6, §3): BITMAP_CREATE/DESTROY, BIND/UNBIND, SET,
  * GET, INFO_GET_32/64, and the SPMC-internal sets (an SP behaviour's SET, OP-TEE's
  * notif_send_async). Each rule cites where it comes from; which rule applies is the policies'.
  */
@@ -7,6 +7,7 @@ import {
   FFA_VERSION_1_1,
   FRAMEWORK_NOTIFICATIONS,
   GET_FLAGS,
+  hex,
   isSecureId,
   notificationBind,
   notificationBitmapCreate,
@@ -68,7 +69,7 @@ export function handleBitmapCreate(cc: CallContext): Answer {
 
 /** Hafnium src/ffa/spmc/notifications.c plat_ffa_notifications_bitmap_create. */
 function createInSlot(spmc: SpmcState, vm: number, vcpus: number): Refusal | null {
-  if (isSecureId(vm)) return refusal('INVALID_PARAMETERS', `0x${vm.toString(16)} is not a VM ID`);
+  if (isSecureId(vm)) return refusal('INVALID_PARAMETERS', `${hex(vm)} is not a VM ID`);
   const allocation = spmc.notifications.vms.allocate(vm);
   if (allocation.kind === 'no-memory') return refusal('NO_MEMORY', `no free NWd VM slot for VM ${vm}`);
   const { receiver } = allocation;
@@ -108,7 +109,7 @@ function destroyDeniedBy(spmc: SpmcState, receiver: Receiver): string | null {
 
 /** Hafnium plat_ffa_notifications_bitmap_destroy. */
 function destroyInSlot(spmc: SpmcState, vm: number): Refusal | null {
-  if (isSecureId(vm)) return refusal('INVALID_PARAMETERS', `0x${vm.toString(16)} is not a VM ID`);
+  if (isSecureId(vm)) return refusal('INVALID_PARAMETERS', `${hex(vm)} is not a VM ID`);
   const receiver = spmc.notifications.vms.find(vm);
   if (!receiver) return refusal('DENIED', `bitmap not created for VM ${vm}`);
   if (!receiver.bitmapCreated) return refusal('DENIED', `notifications disabled for VM ${vm}`);
@@ -187,7 +188,7 @@ function updateBindings(cc: CallContext, op: BindingUpdate): Answer {
 /** OP-TEE handle_notification_bind/unbind: one bound mask per VM, the sender neither checked nor recorded. */
 function updateBoundBitmap(spmc: SpmcState, request: BindingRequest): Refusal | null {
   const receiver = spmc.notifications.vms.find(request.receiver);
-  if (!receiver) return refusal('INVALID_PARAMETERS', `no notification bitmap for VM 0x${request.receiver.toString(16)}`);
+  if (!receiver) return refusal('INVALID_PARAMETERS', `no notification bitmap for VM ${hex(request.receiver)}`);
   const table = receiver.bindings.sp;
   if (request.op === 'bind') {
     if ((table.bound() & request.bitmap) !== 0n) return refusal('DENIED', 'a notification in the bitmap is already bound');
@@ -210,19 +211,19 @@ function bindCallerRefusal(origin: Origin, sender: number, receiver: number): Re
   return null;
 }
 
-/** Hafnium api_ffa_notification_update_bindings (reference §3.2). */
+/** Hafnium api_ffa_notification_update_bindings (docs/ffa-reference.md §3.2). */
 function updateSenderPerBit(spmc: SpmcState, origin: Origin, request: BindingRequest): Refusal | null {
   const invalidCaller = bindCallerRefusal(origin, request.sender, request.receiver);
   if (invalidCaller) return invalidCaller;
   if (request.bitmap === 0n) return refusal('INVALID_PARAMETERS', 'no notifications specified');
   const receiver = spmc.notifications.receiver(request.receiver);
-  if (!receiver) return refusal('INVALID_PARAMETERS', `receiver 0x${request.receiver.toString(16)} does not exist`);
+  if (!receiver) return refusal('INVALID_PARAMETERS', `receiver ${hex(request.receiver)} does not exist`);
   if (spmc.policies.versionGate === 'receiver-at-least-1.1' && receiverVersion(spmc, receiver) < FFA_VERSION_1_1) {
     return refusal('NOT_SUPPORTED', 'the receiver\'s FF-A version does not allow notifications (< 1.1)');
   }
   if (!receiver.bitmapCreated) return refusal('NOT_SUPPORTED', 'the receiver\'s notifications are not enabled');
   if (request.op === 'bind' && isSecureId(request.sender) && !spmc.partitions.find(request.sender)) {
-    return refusal('INVALID_PARAMETERS', `sender SP 0x${request.sender.toString(16)} does not exist`);
+    return refusal('INVALID_PARAMETERS', `sender SP ${hex(request.sender)} does not exist`);
   }
   const senderClass = senderClassOf(request.sender);
   const table = receiver.bindings[senderClass];
@@ -280,7 +281,7 @@ function sendInternally(spmc: SpmcState, request: SetRequest): Refusal | null {
     return refusal('INVALID_PARAMETERS', 'an SP may only set notifications as itself');
   }
   const receiver = spmc.notifications.vms.find(request.receiver);
-  if (!receiver) return refusal('INVALID_PARAMETERS', `no notification bitmap for VM 0x${request.receiver.toString(16)}`);
+  if (!receiver) return refusal('INVALID_PARAMETERS', `no notification bitmap for VM ${hex(request.receiver)}`);
   receiver.fromSp.setPending(request.bitmap, null);
   spmc.sri.raiseNow(request.cpu);
   return null;
@@ -296,7 +297,7 @@ function setCallerRefusal(request: SetRequest): Refusal | null {
   return null;
 }
 
-/** Flags of SET (reference §2.4 and §3.3, Hafnium). */
+/** Flags of SET (docs/ffa-reference.md §2.4 and §3.3, Hafnium). */
 function setFlagsRefusal(spmc: SpmcState, request: SetRequest): Refusal | null {
   const check = checkRegisters(spmc, { args: request, violations: request.violations });
   if (!check.ok) return refusal(check.error, check.why);
@@ -315,7 +316,7 @@ function setByAbi(spmc: SpmcState, request: SetRequest): Refusal | null {
   if (invalid) return invalid;
   if (request.bitmap === 0n) return refusal('INVALID_PARAMETERS', 'no notifications specified');
   const receiver = spmc.notifications.receiver(request.receiver);
-  if (!receiver) return refusal('INVALID_PARAMETERS', `receiver 0x${request.receiver.toString(16)} is not valid`);
+  if (!receiver) return refusal('INVALID_PARAMETERS', `receiver ${hex(request.receiver)} is not valid`);
   if (!receiver.bitmapCreated) return refusal('DENIED', 'the receiver\'s notifications are not enabled');
   const senderClass = senderClassOf(request.sender);
   const table = receiver.bindings[senderClass];
@@ -366,7 +367,7 @@ function vcpuRefusal(spmc: SpmcState, receiver: Receiver, vcpu: number): Refusal
 function getSpBitmapOnly(cc: CallContext, receiverId: number, vcpu: number, flags: number): Answer {
   if ((flags & GET_FLAGS.sp) === 0) return reply(notificationGet.success!.encode({}));
   const receiver = cc.spmc.notifications.vms.find(receiverId);
-  if (!receiver) return refuse(cc, 'INVALID_PARAMETERS', `no notification bitmap for VM 0x${receiverId.toString(16)}`);
+  if (!receiver) return refuse(cc, 'INVALID_PARAMETERS', `no notification bitmap for VM ${hex(receiverId)}`);
   const badVcpu = vcpuRefusal(cc.spmc, receiver, vcpu);
   if (badVcpu) return answerRefusal(cc, badVcpu);
   return reply(notificationGet.success!.encode({ spBitmap: receiver.fromSp.take(vcpu) }));
@@ -388,7 +389,7 @@ function getRequestedBitmaps(cc: CallContext, receiverId: number, vcpu: number, 
   const invalid = getCallerRefusal(cc.origin, receiverId, flags);
   if (invalid) return answerRefusal(cc, invalid);
   const receiver = cc.spmc.notifications.receiver(receiverId);
-  if (!receiver) return refuse(cc, 'INVALID_PARAMETERS', `receiver 0x${receiverId.toString(16)} does not exist`);
+  if (!receiver) return refuse(cc, 'INVALID_PARAMETERS', `receiver ${hex(receiverId)} does not exist`);
   const badVcpu = vcpuRefusal(cc.spmc, receiver, vcpu);
   if (badVcpu) return answerRefusal(cc, badVcpu);
   const wants = (flag: number): boolean => (flags & flag) !== 0;

@@ -8,9 +8,9 @@
  * - hafnium's FEATURES table with the call not dispatched: offered, then refused.
  */
 import { describe, it } from 'node:test';
-import { FFA_FIDS, NIL_UUID, SPMC_ID, ffaPartitionInfoGetRegs, type PartitionInfo, type RegisterFile } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, ffaPartitionInfoGetRegs, NIL_UUID, OPTEE_UUID, SPMC_ID, type PartitionInfo, type RegisterFile } from '../../shared/ffa/index.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
-import { OPTEE_UUID, type PartitionConfig } from './config.ts';
+import type { PartitionConfig } from './config.ts';
 import { RESP_32, features, fwk, versionRequest, withRegs } from './test-support/calls.ts';
 import { assertRows, err, nwd, ok, regsAre, runTable, sp, type Expect, type Row } from './test-support/rows.ts';
 
@@ -28,13 +28,16 @@ const PARTITIONS: PartitionConfig[] = [
   { id: 0x8007, uuid: SHARED_UUID, vcpus: 2 },
 ];
 
-/** Descriptors as the table holds them: direct messages both ways, AArch64 (0x103). */
+/** Descriptors as an SP sees them: direct messages both ways, AArch64 (0x103). */
 const ALL: PartitionInfo[] = [
   { id: 0x8001, vcpus: 4, properties: 0x103, uuid: OPTEE_UUID },
   ...[0x8002, 0x8003, 0x8004, 0x8005].map((id) => ({ id, vcpus: 1, properties: 0x103, uuid: uuidOf(id) })),
   { id: 0x8006, vcpus: 1, properties: 0x103, uuid: SHARED_UUID },
   { id: 0x8007, vcpus: 2, properties: 0x103, uuid: SHARED_UUID },
 ];
+
+/** As the NWd sees them: DIRECT_REQ_SEND masked (partition-properties.test.ts). */
+const NWD: PartitionInfo[] = ALL.map((p) => ({ ...p, properties: 0x101 }));
 
 const regsCall = (args: { uuid?: string; startIndex?: number; tag?: number } = {}): RegisterFile => ffaPartitionInfoGetRegs.encodeCall(args);
 
@@ -49,9 +52,9 @@ const VERSION_1_2 = nwd('VERSION 1.2', versionRequest(SPMC_ID, 0x1_0002), regsAr
 const HAFNIUM_ROWS: Row[] = [
   VERSION_1_2,
   nwd('features(PARTITION_INFO_GET_REGS) → success', features(FFA_FIDS.FFA_PARTITION_INFO_GET_REGS), ok({ 2: 0 })),
-  nwd('regs from 0 → 5 of 7 (current 4, last 6)', regsCall(), window(6, 4, ALL.slice(0, 5))),
-  nwd('regs from 5 → the last 2 (current 6)', regsCall({ startIndex: 5 }), window(6, 6, ALL.slice(5))),
-  nwd('regs from 3 → the last 4 (current 6)', regsCall({ startIndex: 3 }), window(6, 6, ALL.slice(3))),
+  nwd('regs from 0 → 5 of 7 (current 4, last 6)', regsCall(), window(6, 4, NWD.slice(0, 5))),
+  nwd('regs from 5 → the last 2 (current 6)', regsCall({ startIndex: 5 }), window(6, 6, NWD.slice(5))),
+  nwd('regs from 3 → the last 4 (current 6)', regsCall({ startIndex: 3 }), window(6, 6, NWD.slice(3))),
   nwd('regs from 7, past the last → INVALID_PARAMETERS', regsCall({ startIndex: 7 }), err(INVALID)),
   nwd('regs from 0xfffc → INVALID_PARAMETERS (past the list)', regsCall({ startIndex: 0xfffc }), err(INVALID)),
   nwd('regs with a tag at start 0 → RETRY', regsCall({ tag: 1 }), err('RETRY')),
@@ -59,16 +62,16 @@ const HAFNIUM_ROWS: Row[] = [
   nwd(
     'regs by a shared UUID → both SPs, UUID registers zero',
     regsCall({ uuid: SHARED_UUID }),
-    window(1, 1, ALL.slice(5).map((p) => ({ ...p, uuid: NIL_UUID }))),
+    window(1, 1, NWD.slice(5).map((p) => ({ ...p, uuid: NIL_UUID }))),
   ),
-  nwd('regs by OP-TEE\'s UUID → one SP', regsCall({ uuid: OPTEE_UUID }), window(0, 0, [{ ...ALL[0]!, uuid: NIL_UUID }])),
+  nwd('regs by OP-TEE\'s UUID → one SP', regsCall({ uuid: OPTEE_UUID }), window(0, 0, [{ ...NWD[0]!, uuid: NIL_UUID }])),
   nwd('regs by an unknown UUID → INVALID_PARAMETERS', regsCall({ uuid: UNKNOWN_UUID }), err(INVALID)),
   nwd(
     'regs with x3[63:32] and x4..x17 set (SBZ, ignored) → as from 0',
     withRegs(regsCall(), { 3: 0xdead_beef_0000_0000n, ...Object.fromEntries(Array.from({ length: 14 }, (_, i) => [i + 4, 0x5an])) }),
-    window(6, 4, ALL.slice(0, 5)),
+    window(6, 4, NWD.slice(0, 5)),
   ),
-  sp(0x8003, 'regs from an SP → the same table', regsCall({ startIndex: 5 }), window(6, 6, ALL.slice(5))),
+  sp(0x8003, 'regs from an SP → the same table, with DIRECT_REQ_SEND', regsCall({ startIndex: 5 }), window(6, 6, ALL.slice(5))),
 ];
 
 const OPTEE_ROWS: Row[] = [

@@ -1,5 +1,5 @@
 /**
- * The partition table built from the world description (design scenario-format.md
+ * The partition table built from the world description (design docs/scenarios.md
  * world.spmc.partitions), with each SP vCPU's message-loop state.
  */
 import { PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
@@ -20,7 +20,7 @@ export interface DeliveredRequest {
 /**
  * One SP execution context. FF-A's "waiting" state (Hafnium VCPU_STATE_WAITING) is
  * `handling === null && blockedOn === null`: only then can it take a direct request or FFA_RUN;
- * otherwise the sender gets BUSY (Hafnium api_ffa_msg_send_direct_req, reference §2.7).
+ * otherwise the sender gets BUSY (Hafnium api_ffa_msg_send_direct_req, docs/ffa-reference.md §2.7).
  */
 export class SpVcpu {
   /** A direct request this vCPU received and has not answered yet (raw SPs only). */

@@ -1,5 +1,5 @@
 /**
- * The SPMC's policies (design world.md §5): every point where the real secure-side
+ * The SPMC's policies (docs/design.md §5): every point where the real secure-side
  * implementations disagree (reference ffa-notifications.md §8, plus a few register-level
  * differences found reading the same sources) is a named policy whose values are the real
  * implementations' behaviours. A profile (profiles.ts) is a bundle of values; a scenario may
@@ -225,6 +225,18 @@ export const POLICIES = {
   rxBufferRules: {
     values: ['hafnium', 'optee'],
     why: '§2.7/§3.8 RX buffer handling (not a §8 item)',
+  } as PolicyDefinition<'hafnium' | 'optee'>,
+  /**
+   * Partition properties in PARTITION_INFO_GET and _REGS, per caller. hafnium: api.c
+   * api_ffa_partitions_info_get_properties over src/ffa/spmc/setup_and_discovery.c
+   * ffa_setup_partition_properties: DIRECT_REQ_SEND only to SP callers (SPs never send direct
+   * requests to the other world); NOTIFICATION and INDIRECT_MSG only for partitions at v1.1+;
+   * VM_CREATED/DESTROYED only to NWd callers. optee: thread_spmc.c spmc_fill_partition_entry
+   * reports the same bits to every caller.
+   */
+  partitionProperties: {
+    values: ['hafnium', 'optee'],
+    why: '§2.7 partition discovery (not a §8 item)',
   } as PolicyDefinition<'hafnium' | 'optee'>,
 } as const;
 

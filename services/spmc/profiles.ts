@@ -1,5 +1,5 @@
 /**
- * Profiles (design world.md §5): a bundle of policy values per real implementation, plus the
+ * Profiles (docs/design.md §5): a bundle of policy values per real implementation, plus the
  * implementation's build-time sizes.
  */
 import type { PolicyValues } from './policies.ts';
@@ -10,8 +10,10 @@ export const PROFILE_NAMES: readonly ProfileName[] = ['optee', 'hafnium'];
 export interface Profile {
   readonly policies: PolicyValues;
   /**
-   * NWd VM notification slots: OP-TEE mk/config.mk CFG_VIRT_GUEST_COUNT ?= 2; Hafnium's nwd_vms
-   * array has MAX_VMS entries (a build option; 16 here).
+   * NWd VM notification slots, the build's value (a scenario may change it: world spmc.vmSlots):
+   * OP-TEE mk/config.mk CFG_VIRT_GUEST_COUNT ?= 2 (guests besides the hypervisor's own context);
+   * Hafnium src/arch/aarch64/plat/ffa/spmc.c (src/ffa/spmc/vm.c today) `nwd_vms[MAX_VMS]`, with
+   * project/reference/BUILD.gn max_vms = 16 for secure_aem_v8a_fvp and secure_tc.
    */
   readonly vmSlots: number;
 }
@@ -48,6 +50,7 @@ const OPTEE: Profile = {
     runModel: 'resume-preempted-thread',
     frameworkMessageRouting: 'optee-core',
     rxBufferRules: 'optee',
+    partitionProperties: 'optee',
   },
 };
 
@@ -83,6 +86,7 @@ const HAFNIUM: Profile = {
     runModel: 'run-sp-vcpu',
     frameworkMessageRouting: 'hafnium',
     rxBufferRules: 'hafnium',
+    partitionProperties: 'hafnium',
   },
 };
 

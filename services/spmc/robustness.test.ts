@@ -1,6 +1,6 @@
 /**
  * Who may call, decided by the link; and malformed or random calls: each is answered with an FF-A
- * result and the SPMC keeps running (design world.md §4: a malformed frame never crashes or wedges
+ * result and the SPMC keeps running (docs/design.md §4: a malformed frame never crashes or wedges
  * a service).
  */
 import assert from 'node:assert/strict';

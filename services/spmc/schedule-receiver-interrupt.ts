@@ -1,5 +1,5 @@
 /**
- * The schedule-receiver interrupt (reference §3.6): a non-secure SGI the SPMC raises on the CPU
+ * The schedule-receiver interrupt (docs/ffa-reference.md §3.6): a non-secure SGI the SPMC raises on the CPU
  * that made a notification pending, telling the NWd scheduler to call FFA_NOTIFICATION_INFO_GET.
  * Raised at once, or (Hafnium, DELAY_SRI) at the next return to the normal world on that CPU:
  * src/ffa/spmc/notifications.c plat_ffa_sri_set_delayed / plat_ffa_sri_trigger_if_delayed.

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FFA_FIDS, NIL_UUID, SPMC_ID, SPMD_ID } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, NIL_UUID, OPTEE_UUID, SPMC_ID, SPMD_ID } from '../../shared/ffa/index.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
-import { OPTEE_UUID, type PartitionConfig } from './config.ts';
+import type { PartitionConfig } from './config.ts';
 import {
   RESP_32,
   features,
@@ -194,10 +194,12 @@ describe('SPMC setup and discovery', () => {
       const run = await runTable(runtime, { spmc: { profile: 'hafnium', partitions: PARTITIONS }, rows: HAFNIUM_ROWS });
       assertRows(HAFNIUM_ROWS, run);
       const all = descriptors(0x103);
+      // Hafnium ffa_setup_partition_properties: no DIRECT_REQ_SEND for a NWd caller.
+      const toNwd = all.map((p) => ({ ...p, properties: p.properties & ~0b10 }));
       assert.deepEqual(writtenDescriptors(run.entries), [
-        { owner: 0, descriptorSize: 24, partitions: all },
-        { owner: 0, descriptorSize: 24, partitions: [all[1]] },
-        { owner: 0, descriptorSize: 8, partitions: v1_0(all) },
+        { owner: 0, descriptorSize: 24, partitions: toNwd },
+        { owner: 0, descriptorSize: 24, partitions: [toNwd[1]] },
+        { owner: 0, descriptorSize: 8, partitions: v1_0(toNwd) },
         { owner: 0x8003, descriptorSize: 24, partitions: all },
       ]);
     });

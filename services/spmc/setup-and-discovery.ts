@@ -8,8 +8,10 @@ import {
   FFA_VERSION_1_0,
   FFA_VERSION_1_1,
   FFA_VERSION_1_2,
+  hex,
   NIL_UUID,
   PARTITION_INFO_SIZE_V1_0,
+  PARTITION_PROPERTIES,
   PARTITION_INFO_SIZE_V1_1,
   abiNameOf,
   featureNameOf,
@@ -31,6 +33,7 @@ import {
   type PartitionInfo,
 } from '../../shared/ffa/index.ts';
 import { callerId, callerVersion, checkRegisters, reply, refuse, type Answer, type CallContext, type SpmcState } from './call-context.ts';
+import type { Partition } from './partitions.ts';
 import { PAGE_SIZE } from './rx-buffers.ts';
 
 // ---------------------------------------------------------------- FFA_VERSION (§1.4)
@@ -74,12 +77,12 @@ export function handleFeatures(cc: CallContext): Answer {
   const check = checkRegisters(cc.spmc, ffaFeatures.decodeCall(cc.regs));
   if (!check.ok) return refuse(cc, check.error, check.why);
   const { id } = check.args;
-  const properties = isFeatureId(id) ? featureProperties(cc, id) : functionProperties(cc, id);
-  if (properties === null) return refuse(cc, 'NOT_SUPPORTED', `FFA_FEATURES: 0x${id.toString(16)} is not supported for this caller`);
+  const properties = isFeatureId(id) ? featureProperties(cc, id) : functionProperties(cc, id, check.args.properties);
+  if (properties === null) return refuse(cc, 'NOT_SUPPORTED', `FFA_FEATURES: ${hex(id)} is not supported for this caller`);
   return reply(ffaSuccess32(0, properties));
 }
 
-/** Feature IDs: the interrupt IDs per the interruptFeatures policy (reference §8.5). */
+/** Feature IDs: the interrupt IDs per the interruptFeatures policy (docs/ffa-reference.md §8.5). */
 function featureProperties(cc: CallContext, id: number): number | null {
   const { policies } = cc.spmc;
   const fromNwd = cc.origin.kind === 'nwd';
@@ -139,7 +142,7 @@ const OPTEE_FEATURES: Partial<Record<FfaAbiName, number>> = {
   ),
 };
 
-type HafniumFeature = { since: number; only?: 'nwd' | 'sp' };
+type HafniumFeature = { since: number; only?: 'nwd' | 'sp' | 'sp-with-several-vcpus' };
 
 /**
  * Hafnium api.c ffa_features_function: success (w2 = 0) when the compiled version (here the
@@ -201,24 +204,60 @@ const HAFNIUM_FEATURES: Partial<Record<FfaAbiName, HafniumFeature>> = {
     ),
   ),
   FFA_RXTX_MAP_64: { since: FFA_VERSION_1_0 },
+  // Properties per caller: memRetrieveReqProperties.
+  FFA_MEM_RETRIEVE_REQ_32: { since: FFA_VERSION_1_0 },
+  FFA_MEM_RETRIEVE_REQ_64: { since: FFA_VERSION_1_0 },
   FFA_NS_RES_INFO_GET: { since: 0x1_0003, only: 'nwd' },
+  FFA_SECONDARY_EP_REGISTER_64: { since: FFA_VERSION_1_1, only: 'sp-with-several-vcpus' },
   FFA_YIELD: { since: FFA_VERSION_1_0, only: 'sp' },
+  // Offered to every SP whatever the version it negotiated: no caller-version check in
+  // ffa_features_function (nor a compiled-version one).
   FFA_ABORT_32: { since: FFA_VERSION_1_0, only: 'sp' },
   FFA_ABORT_64: { since: FFA_VERSION_1_0, only: 'sp' },
 };
 
+/**
+ * FF-A memory management supplement v1.2 Table 3.1, Hafnium inc/vmapi/hf/ffa.h
+ * FFA_FEATURES_MEM_RETRIEVE_REQ_*: input bit 1 = the caller handles the NS bit; output bit 0 =
+ * dynamically allocated buffers (0: not), bit 1 = NS bit handled, bit 2 = retrieval by the hypervisor.
+ */
+const MEM_RETRIEVE_REQ_NS_BIT = 1 << 1;
+const MEM_RETRIEVE_REQ_HYPERVISOR_RETRIEVE = 1 << 2;
+
 /** struct ffa_features_rxtx_map_params: max_buf_size (pages) in w2[31:16] for v1.2+ callers. */
 const RXTX_MAP_MAX_PAGES_SHIFT = 16;
 
-function functionProperties(cc: CallContext, fid: number): number | null {
+function functionProperties(cc: CallContext, fid: number, inputProperties: number): number | null {
   const name = abiNameOf(fid);
   if (name === null) return null;
   if (cc.spmc.policies.featuresTable === 'optee') return OPTEE_FEATURES[name] ?? null;
   const feature = HAFNIUM_FEATURES[name];
   if (!feature || cc.spmc.config.ffaVersion < feature.since) return null;
-  if (feature.only !== undefined && feature.only !== cc.origin.kind) return null;
+  if (!offeredTo(cc, feature)) return null;
   if (name === 'FFA_RXTX_MAP_64') return callerVersion(cc) >= FFA_VERSION_1_2 ? 1 << RXTX_MAP_MAX_PAGES_SHIFT : 0;
+  if (name === 'FFA_MEM_RETRIEVE_REQ_32' || name === 'FFA_MEM_RETRIEVE_REQ_64') return memRetrieveReqProperties(cc, inputProperties);
   return 0;
+}
+
+/** Hafnium ffa_features_function: YIELD and ABORT to SPs, SECONDARY_EP_REGISTER to SPs with more than one vCPU. */
+function offeredTo(cc: CallContext, feature: HafniumFeature): boolean {
+  switch (feature.only) {
+    case undefined:
+      return true;
+    case 'sp-with-several-vcpus':
+      return cc.origin.kind === 'sp' && cc.origin.partition.vcpus.length > 1;
+    default:
+      return feature.only === cc.origin.kind;
+  }
+}
+
+/**
+ * Hafnium ffa_features_function FFA_MEM_RETRIEVE_REQ_32/64: a v1.1+ caller must say it handles
+ * the NS bit (reserved input bits are only warned about); the answer is the same for every caller.
+ */
+function memRetrieveReqProperties(cc: CallContext, inputProperties: number): number | null {
+  if (callerVersion(cc) >= FFA_VERSION_1_1 && (inputProperties & MEM_RETRIEVE_REQ_NS_BIT) === 0) return null;
+  return MEM_RETRIEVE_REQ_NS_BIT | MEM_RETRIEVE_REQ_HYPERVISOR_RETRIEVE;
 }
 
 // ---------------------------------------------------------------- FFA_ID_GET, FFA_SPM_ID_GET (§1.5, §2.7)
@@ -244,6 +283,18 @@ const PARTITION_INFO_FLAGS_RESERVED = violation('partition-info-get.flags-reserv
 /** FF-A v1.0 descriptors define only properties bits [2:0] (OP-TEE spmc_fill_partition_entry). */
 const V1_0_PROPERTIES_MASK = 0b111;
 
+/** A partition's descriptor as this caller sees it (policy partitionProperties). */
+function describedTo(cc: CallContext, partition: Partition): PartitionInfo {
+  const info = partition.info();
+  if (cc.spmc.policies.partitionProperties === 'optee') return info;
+  const P = PARTITION_PROPERTIES;
+  let hidden = 0;
+  if (cc.origin.kind === 'nwd') hidden |= P.directRequestSend;
+  else hidden |= P.vmCreatedMessage | P.vmDestroyedMessage;
+  if (partition.version < FFA_VERSION_1_1) hidden |= P.notificationReceive | P.indirectMessages;
+  return { ...info, properties: (info.properties & ~hidden) >>> 0 };
+}
+
 export function handlePartitionInfoGet(cc: CallContext): Answer {
   const decoded = ffaPartitionInfoGet.decodeCall(cc.regs);
   const extra = (w(cc.regs, 5) & ~1) !== 0 ? [PARTITION_INFO_FLAGS_RESERVED] : [];
@@ -255,7 +306,7 @@ export function handlePartitionInfoGet(cc: CallContext): Answer {
     if (matching.length === 0) return refuse(cc, 'INVALID_PARAMETERS', `no partition has UUID ${uuid}`);
     return reply(ffaSuccess32(0, matching.length));
   }
-  return writePartitionInfo(cc, matching.map((p) => p.info()), uuid);
+  return writePartitionInfo(cc, matching.map((p) => describedTo(cc, p)), uuid);
 }
 
 function writePartitionInfo(cc: CallContext, partitions: PartitionInfo[], uuid: string): Answer {
@@ -305,7 +356,7 @@ export function handlePartitionInfoGetRegs(cc: CallContext): Answer {
   const { uuid, startIndex, tag } = check.args;
   if (tag !== 0) return refuse(cc, 'RETRY', `tag ${tag}: tags are not supported (Hafnium)`);
   const nil = uuid === NIL_UUID;
-  const matching = spmc.partitions.all.filter((p) => nil || p.uuid === uuid.toLowerCase()).map((p) => p.info());
+  const matching = spmc.partitions.all.filter((p) => nil || p.uuid === uuid.toLowerCase()).map((p) => describedTo(cc, p));
   if (matching.length === 0) return refuse(cc, 'INVALID_PARAMETERS', `no partition has UUID ${uuid}`);
   if (startIndex >= matching.length) return refuse(cc, 'INVALID_PARAMETERS', `start index ${startIndex} is past the last of ${matching.length} partitions`);
   const { currentIndex, window } = partitionInfoRegsWindow(matching, startIndex);

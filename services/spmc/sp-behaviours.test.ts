@@ -14,6 +14,7 @@ import {
   DRIVER,
   assertRows,
   control,
+  malformedControl,
   err,
   got,
   info,
@@ -28,6 +29,7 @@ import {
   vmList,
   type Row,
 } from './test-support/rows.ts';
+import type { RecordEvent } from '../../shared/protocol/records.ts';
 
 const OPTEE_SP = 0x8001;
 const SP = GET_FLAGS.sp;
@@ -53,8 +55,8 @@ const OPTEE_FLOW: Row[] = [
   nwd('INFO_GET_64 → VM 1', infoGet64(), info(false, vmList(1)), { cpu: 2 }),
   nwd('GET(VM 1, SP) → ID 0', get(1, SP), got({ sp: 1n }), { cpu: 2 }),
   nwd('INFO_GET_64 → NO_DATA', infoGet64(), err('NO_DATA')),
-  control('malformed control data is refused', 'optee-notif-send', { vm: 'one' }),
-  control('an unknown control op is refused', 'reboot', {}),
+  malformedControl('malformed control data is refused', 'optee-notif-send', { vm: 'one' }),
+  malformedControl('an unknown control op is refused', 'reboot', {}),
   // Controls are one-way: under ws the world could end before the SPMC handled the two above. A
   // call on the same link after them returns only once they were.
   nwd('a last call: the controls before it were handled', spmIdGet(), ok({ 2: SPMC_ID })),
@@ -92,7 +94,7 @@ const NOTIFIER_OPTEE: Row[] = [
   nwd('GET(VM 1, SP) → bit 7', get(1, SP), got({ sp: 0x80n })),
 ];
 
-const outcomes = (entries: readonly HistoryEntry[], event: string) => records(entries, event).map((data) => data['outcome']);
+const outcomes = (entries: readonly HistoryEntry[], event: RecordEvent) => records(entries, event).map((data) => data['outcome']);
 
 describe('SP behaviours', () => {
   for (const runtime of RUNTIMES) {
@@ -118,7 +120,7 @@ describe('SP behaviours', () => {
       assert.deepEqual(records(run.entries, 'sri-delayed').map(({ cpu }) => cpu), [1]);
       assert.deepEqual(records(run.entries, 'sri-raise').map(({ cpu, delayed }) => ({ cpu, delayed })), [{ cpu: 1, delayed: true }]);
       // The send stands for OP-TEE handling a secure interrupt on CPU 1: the delayed SRI goes out
-      // when that handler returns to the normal world there (reference §3.6), before any later call.
+      // when that handler returns to the normal world there (docs/ffa-reference.md §3.6), before any later call.
       const timeline = spmcTimeline(run.entries, OPTEE_UNDER_HAFNIUM);
       const [raise = -1] = recordPositions(timeline, 'sri-raise');
       const [send = -1] = recordPositions(timeline, 'optee-notif-send');

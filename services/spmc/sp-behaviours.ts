@@ -1,5 +1,5 @@
 /**
- * What the SPs hosted by this SPMC do by themselves (design scenario-format.md
+ * What the SPs hosted by this SPMC do by themselves (design docs/scenarios.md
  * `behaviour: raw | optee | echo | notifier`):
  * - raw: nothing; the scenario makes every call of the SP through the relay. A direct request to
  *   a raw SP is delivered to its vCPU and the caller waits (the call is held): the SP reads it
@@ -12,12 +12,15 @@
  *   workload asks with a control message.
  */
 import {
+  hex,
   SET_FLAGS,
   msgSendDirectResp32,
   msgSendDirectResp64,
   type DirectMessage,
   type RegisterFile,
 } from '../../shared/ffa/index.ts';
+import { assertNever } from '../../shared/protocol/assert-never.ts';
+import { isOneOf, knownControlOp, type ControlOp } from '../../shared/protocol/control.ts';
 import type { ControlMessage } from '../../shared/protocol/messages.ts';
 import type { HeldCall, SpmcState } from './call-context.ts';
 import type { SpBehaviourName } from './config.ts';
@@ -148,6 +151,9 @@ export function behaviourOf(name: SpBehaviourName): SpBehaviour {
 
 // ---------------------------------------------------------------- control messages (workloads)
 
+/** What a workload asks of the SPs (shared/protocol/control.ts declares their data). */
+const SP_CONTROL_OPS = ['optee-notif-send', 'notifier-set'] as const satisfies readonly ControlOp[];
+
 type ControlData = Record<string, unknown>;
 
 function isControlData(value: unknown): value is ControlData {
@@ -169,28 +175,26 @@ function bitmapField(data: ControlData, key: string): bigint | null {
   return bits !== null && bits >= 0n && bits < 1n << 64n ? bits : null;
 }
 
-function hex(bits: bigint): string {
-  return `0x${bits.toString(16)}`;
-}
-
 export function handleControl(spmc: SpmcState, from: string, message: ControlMessage): void {
   const refuseControl = (reason: string) => spmc.ctx.record({ event: 'control-refused', from, op: message.op, reason });
   if (!spmc.config.relayFrom.includes(from)) return refuseControl('not a relayFrom component');
   if (!isControlData(message.data)) return refuseControl('data must be an object');
-  switch (message.op) {
+  const op = knownControlOp(message.op);
+  if (op === null || !isOneOf(SP_CONTROL_OPS, op)) return refuseControl('unknown op');
+  switch (op) {
     case 'optee-notif-send':
       return opteeNotifSend(spmc, message.data, refuseControl);
     case 'notifier-set':
       return notifierSet(spmc, message.data, refuseControl);
     default:
-      return refuseControl('unknown op');
+      return assertNever(op, 'the SPMC control switch');
   }
 }
 
 /**
  * OP-TEE's notif_send_async(NOTIF_VALUE_DO_BOTTOM_HALF, vm), standing for the console or watchdog
  * interrupt: the VM's enabled bit pending and the SRI at once (S-EL1 SPMC); as an SP under an
- * S-EL2 SPMC, FFA_NOTIFICATION_SET with the delay-SRI flag (reference §7).
+ * S-EL2 SPMC, FFA_NOTIFICATION_SET with the delay-SRI flag (docs/ffa-reference.md §7).
  */
 function opteeNotifSend(spmc: SpmcState, data: ControlData, refuseControl: (reason: string) => void): void {
   const vm = integerField(data, 'vm', 0xffff);
@@ -210,7 +214,7 @@ function opteeNotifSend(spmc: SpmcState, data: ControlData, refuseControl: (reas
     outcome = setNotifications(spmc, request)?.error ?? 'sent';
     // The send stands for OP-TEE handling a secure interrupt that preempted the normal world on
     // `cpu`; when the handler is done the SPMC returns to the normal world there, which is when a
-    // delayed SRI goes out (reference §3.6: "the SGI is sent when the SPMC next returns to the NWd
+    // delayed SRI goes out (docs/ffa-reference.md §3.6: "the SGI is sent when the SPMC next returns to the NWd
     // on that CPU", Hafnium handler.c ffa_notifications_sri_trigger_if_delayed).
     if (flags !== 0) spmc.sri.onReturnToNormalWorld(cpu);
   }
@@ -226,7 +230,7 @@ function notifierSet(spmc: SpmcState, data: ControlData, refuseControl: (reason:
   const cpu = integerField(data, 'cpu', spmc.config.cpus - 1, 0);
   if (spId === null || receiver === null || bitmap === null || cpu === null) return refuseControl('data needs sp, receiver, bitmap and an optional cpu');
   const sp = spmc.partitions.find(spId);
-  if (!sp || sp.behaviour !== 'notifier') return refuseControl(`0x${spId.toString(16)} is not a notifier SP`);
+  if (!sp || sp.behaviour !== 'notifier') return refuseControl(`${hex(spId)} is not a notifier SP`);
   const request: SetRequest = { origin: { kind: 'sp', partition: sp }, sender: sp.id, receiver, flags: 0, vcpu: 0, bitmap, cpu, violations: [] };
   const outcome = setNotifications(spmc, request)?.error ?? 'sent';
   spmc.ctx.record({ event: 'notifier-set', sp: sp.id, receiver, bitmap: hex(bitmap), cpu, outcome });

@@ -1,5 +1,5 @@
 /**
- * The SPMC component (design world.md §2): an S-EL1 SPMC in OP-TEE's image with a Hafnium-like
+ * The SPMC component (docs/design.md §2): an S-EL1 SPMC in OP-TEE's image with a Hafnium-like
  * profile, owning the notification state of every VM and SP, the partition table, the RX/TX
  * buffers and the SP behaviours. It answers:
  * - calls from the SPMD link (config.spmd): the normal world, one physical instance;
@@ -13,6 +13,7 @@
 import {
   FFA_VERSION_1_0,
   ffaError,
+  hex,
   isRegisterFile,
   type FfaErrorName,
   type RegisterFile,
@@ -20,6 +21,7 @@ import {
 import type { Component, ComponentContext, ComponentFactory } from '../../shared/runtime/component.ts';
 import { GicSyncBarrier } from '../../shared/runtime/gic-sync-barrier.ts';
 import type { CallMessage, Message } from '../../shared/protocol/messages.ts';
+import { knownControlOp } from '../../shared/protocol/control.ts';
 import type { HeldCall, Origin, SpmcState } from './call-context.ts';
 import { describeConfig, resolveSpmcConfig, type ResolvedSpmcConfig, type SpmcConfig } from './config.ts';
 import { dispatch } from './dispatcher.ts';
@@ -60,10 +62,12 @@ class Spmc implements SpmcState {
     switch (message.kind) {
       case 'call':
         return this.onCall(from, message);
-      case 'control':
-        if (from === this.config.gic && message.op === 'gic-synced') return this.gicSync.onGicSynced();
-        if (message.op === this.gicSync.op && this.config.relayFrom.includes(from)) return this.gicSync.request(from);
+      case 'control': {
+        const op = knownControlOp(message.op);
+        if (from === this.config.gic && op === 'gic-synced') return this.gicSync.onGicSynced();
+        if (op === this.gicSync.op && this.config.relayFrom.includes(from)) return this.gicSync.request(from);
         return handleControl(this, from, message);
+      }
       case 'irq':
       case 'lifecycle':
       case 'protocol-error':
@@ -101,9 +105,9 @@ class Spmc implements SpmcState {
     if (call.conduit === 'relay') {
       if (!this.config.relayFrom.includes(from)) return { ok: false, error: 'NOT_SUPPORTED', reason: `${from} may not relay SP calls` };
       const partition = this.partitions.find(call.endpoint);
-      if (!partition) return { ok: false, error: 'INVALID_PARAMETERS', reason: `relayed endpoint 0x${call.endpoint.toString(16)} is not an SP of this SPMC` };
+      if (!partition) return { ok: false, error: 'INVALID_PARAMETERS', reason: `relayed endpoint ${hex(call.endpoint)} is not an SP of this SPMC` };
       if (!Number.isInteger(call.vcpu) || call.vcpu < 0 || call.vcpu >= partition.vcpus.length) {
-        return { ok: false, error: 'INVALID_PARAMETERS', reason: `SP 0x${partition.id.toString(16)} has no vCPU ${call.vcpu}` };
+        return { ok: false, error: 'INVALID_PARAMETERS', reason: `SP ${hex(partition.id)} has no vCPU ${call.vcpu}` };
       }
       return { ok: true, origin: { kind: 'sp', partition } };
     }

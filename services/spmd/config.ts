@@ -6,7 +6,8 @@
  * `validateSpmdConfig`, with an error that names the field.
  */
 import { z } from 'zod';
-import { componentName, integerIn, must, oneOf, strictObject, versionString } from '../../shared/config/blocks.ts';
+import { componentName, versionString } from '../../shared/config/blocks.ts';
+import { integerIn, must, oneOf, strictObject } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
 import { FFA_VERSION_1_2, formatVersion, isEndpointId, isSecureId, SPMC_ID, versionMajor, versionMinor } from '../../shared/ffa/index.ts';
 
@@ -41,7 +42,7 @@ export const SPMD_CONFIG_DEFAULTS = {
   maxPendingForwards: 256,
 } as const;
 
-/** The normal world's version until it calls FFA_VERSION: 1.2, what Linux and Xen ask (reference §1.4). */
+/** The normal world's version until it calls FFA_VERSION: 1.2, what Linux and Xen ask (docs/ffa-reference.md §1.4). */
 export const DEFAULT_NORMAL_WORLD_VERSION = FFA_VERSION_1_2;
 
 const MAX_PENDING_FORWARDS_LIMIT = 65_536;
@@ -61,7 +62,7 @@ const spmdConfigSchema = strictObject({
   spmcId: spmcIdSchema.default(SPMD_CONFIG_DEFAULTS.spmcId),
   /** The SPMC manifest's FF-A version, "MAJOR.MINOR". */
   spmcVersion: versionString().prefault(SPMD_CONFIG_DEFAULTS.spmcVersion),
-  /** The SPMD's own version (TF-A compiles 1.3, reference §1.4). */
+  /** The SPMD's own version (TF-A compiles 1.3, docs/ffa-reference.md §1.4). */
   spmdVersion: versionString().prefault(SPMD_CONFIG_DEFAULTS.spmdVersion),
   /**
    * Where a secure-origin call that TF-A forwards to the normal world goes (the hypervisor, or the

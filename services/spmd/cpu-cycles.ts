@@ -1,5 +1,5 @@
 /**
- * CPU-cycle ABIs at the SPMD (reference §6 "SWd only"; TF-A spmd_main.c spmd_smc_handler):
+ * CPU-cycle ABIs at the SPMD (docs/ffa-reference.md §6 "SWd only"; TF-A spmd_main.c spmd_smc_handler):
  * FFA_MSG_WAIT (which also reports the end of the SPMC's boot), FFA_ERROR during boot,
  * FFA_NORMAL_WORLD_RESUME. FFA_RUN, FFA_INTERRUPT and FFA_MSG_YIELD are plain forwards
  * (dispatcher.ts).

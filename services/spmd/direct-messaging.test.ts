@@ -1,5 +1,5 @@
 /**
- * Direct requests and responses through the SPMD (reference §6 "Direct requests"; TF-A
+ * Direct requests and responses through the SPMD (docs/ffa-reference.md §6 "Direct requests"; TF-A
  * spmd_main.c spmd_smc_handler): the source check on normal-world requests, DENIED for the SPMC
  * addressing the SPMD, and forwarding of everything else.
  */

@@ -1,9 +1,9 @@
 /**
- * Direct messaging through the SPMD (reference §6 "Direct requests"; TF-A spmd_main.c
+ * Direct messaging through the SPMD (docs/ffa-reference.md §6 "Direct requests"; TF-A spmd_main.c
  * spmd_smc_handler, FFA_MSG_SEND_DIRECT_REQ/RESP). The v1.2 REQ2/RESP2 (SMC64 only) follow the
  * same rules: w1 carries the same sender/receiver pair.
  */
-import { isSecureId, SPMD_ID, unpackTargetInfo, w } from '../../shared/ffa/index.ts';
+import { hex, isSecureId, SPMD_ID, unpackTargetInfo, w } from '../../shared/ffa/index.ts';
 import { type Decision, refuse, type SmcCall } from './decision.ts';
 import { forwardEitherWay } from './forwarding.ts';
 
@@ -21,7 +21,7 @@ function isSpmcToSpmd(call: SmcCall): boolean {
 export function onDirectRequest(call: SmcCall): Decision {
   const { high: sender } = unpackTargetInfo(w(call.regs, 1));
   if (call.origin === 'nwd' && isSecureId(sender)) {
-    return refuse('INVALID_PARAMETERS', `normal-world direct request with secure sender 0x${sender.toString(16)}`);
+    return refuse('INVALID_PARAMETERS', `normal-world direct request with secure sender ${hex(sender)}`);
   }
   if (call.origin === 'swd' && isSpmcToSpmd(call)) return refuse('DENIED', 'direct request from the SPMC to the SPMD');
   return forwardEitherWay(call);

@@ -1,5 +1,5 @@
 /**
- * Which calls the SPMD forwards, to which world, and which it refuses (reference §6; TF-A
+ * Which calls the SPMD forwards, to which world, and which it refuses (docs/ffa-reference.md §6; TF-A
  * spmd_main.c spmd_smc_handler), driven through the runtime from both worlds.
  */
 import assert from 'node:assert/strict';
@@ -45,7 +45,7 @@ const SUCCESS_64 = BigInt(FFA_FIDS.FFA_SUCCESS_64);
 const VM = 2;
 const SP = 0x8001;
 
-/** reference §6 "Forwarded NWd → SPMC only; from the SWd they return NOT_SUPPORTED". */
+/** docs/ffa-reference.md §6 "Forwarded NWd → SPMC only; from the SWd they return NOT_SUPPORTED". */
 const NORMAL_WORLD_ONLY: [string, RegisterFile][] = [
   ['RX_RELEASE', ffaRxRelease.encodeCall({ receiver: VM })],
   ['RXTX_MAP_32', ffaRxtxMap32.encodeCall({ tx: 0x8000_0000n, rx: 0x8000_1000n, pageCount: 1 })],
@@ -66,7 +66,7 @@ const NORMAL_WORLD_ONLY: [string, RegisterFile][] = [
   ['RUN', ffaRun.encodeCall({ target: SP, vcpu: 0 })],
 ];
 
-/** reference §6 "Forwarded either way": MSG_SEND (legacy), MEM_* ops, SUCCESS_32/64, ERROR. */
+/** docs/ffa-reference.md §6 "Forwarded either way": MSG_SEND (legacy), MEM_* ops, SUCCESS_32/64, ERROR. */
 const EITHER_WAY: [string, RegisterFile][] = [
   ['SUCCESS_32', ffaSuccess32(1, 2, 3)],
   ['SUCCESS_64', ffaSuccess64(1n, 2n, 3n)],
@@ -91,7 +91,7 @@ const EITHER_WAY: [string, RegisterFile][] = [
   ).map((abi): [string, RegisterFile] => [abi.slice(4), patterned(FFA_FIDS[abi])]),
 ];
 
-/** reference §6 "SWd only": they go to the normal world, and the normal world may not call them. */
+/** docs/ffa-reference.md §6 "SWd only": they go to the normal world, and the normal world may not call them. */
 const SECURE_WORLD_ONLY: [string, RegisterFile][] = [
   ['MSG_WAIT', ffaMsgWait.encodeCall({})],
   ['INTERRUPT', ffaInterrupt.encodeCall({ target: SP, vcpu: 0 })],

@@ -10,10 +10,7 @@ import { onDirectRequest, onDirectResponse } from './direct-messaging.ts';
 import { forwardEitherWay, forwardFromNormalWorldOnly, forwardFromSecureWorldOnly } from './forwarding.ts';
 import { onNotificationV13 } from './notifications.ts';
 import { onFeatures, onIdGet, onPartitionInfoGetRegs, onSecondaryEpRegister, onSpmIdGet, onVersion } from './setup-and-discovery.ts';
-
-function assertNever(abi: never): never {
-  throw new Error(`spmd dispatcher: no case for ${String(abi)}`);
-}
+import { assertNever } from '../../shared/protocol/assert-never.ts';
 
 /** What the SPMD does with one SMC. Unknown and non-FF-A FIDs are NOT_SUPPORTED (TF-A: "Unsupported call"). */
 export function dispatch(call: SmcCall): Decision {
@@ -100,7 +97,7 @@ function dispatchAbi(abi: FfaAbiName, call: SmcCall): Decision {
 
     case 'FFA_CONSOLE_LOG_32':
     case 'FFA_CONSOLE_LOG_64':
-      return notSupported('FFA_CONSOLE_LOG is never forwarded (reference §6)');
+      return notSupported('FFA_CONSOLE_LOG is never forwarded (docs/ffa-reference.md §6)');
     case 'FFA_EL3_INTR_HANDLE':
       return notSupported('no group-0 interrupts are modelled at EL3');
     case 'FFA_ERROR_64':
@@ -116,6 +113,6 @@ function dispatchAbi(abi: FfaAbiName, call: SmcCall): Decision {
     case 'FFA_ABORT_64':
       return notSupported('no case in TF-A spmd_smc_handler');
     default:
-      return assertNever(abi);
+      return assertNever(abi, 'the SPMD dispatcher');
   }
 }

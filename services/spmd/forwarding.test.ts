@@ -1,5 +1,5 @@
 /**
- * The register copy rules of a forward, in both directions (reference §6, TF-A spmd_main.c
+ * The register copy rules of a forward, in both directions (docs/ffa-reference.md §6, TF-A spmd_main.c
  * spmd_smc_switch_state): x0..x7 always cross; for SMC64 with the destination at v1.2+ x8..x17
  * cross too, zeroed if the source is older. Registers that do not cross are the destination's
  * own: zero entering the (unmodelled) SPMC context, the caller's own on the way back.

@@ -1,11 +1,11 @@
 /**
- * Forwarding (reference §6): which calls cross to the other world, and which registers cross with
+ * Forwarding (docs/ffa-reference.md §6): which calls cross to the other world, and which registers cross with
  * them (TF-A spmd_main.c spmd_smc_forward and spmd_smc_switch_state).
  */
 import { FFA_VERSION_1_2, isSmc64, REGISTER_COUNT, w, x, type RegisterFile } from '../../shared/ffa/index.ts';
 import { type Decision, notSupported, type SmcCall } from './decision.ts';
 
-/** The first register only a v1.2+ SMC64 call carries (x8..x17, reference §1.4 "v1.2 adds …"). */
+/** The first register only a v1.2+ SMC64 call carries (x8..x17, docs/ffa-reference.md §1.4 "v1.2 adds …"). */
 const FIRST_EXTENDED_REGISTER = 8;
 
 /**
@@ -23,7 +23,7 @@ export interface WorldSwitch {
   readonly destinationVersion: number;
 }
 
-/** reference §6: "For SMC64 with the destination at v ≥ 1.2, x8–x17 are copied too; if the source is < 1.2, x8–x17 are zeroed." */
+/** docs/ffa-reference.md §6: "For SMC64 with the destination at v ≥ 1.2, x8–x17 are copied too; if the source is < 1.2, x8–x17 are zeroed." */
 export function carriedRegisters({ fid, sourceVersion, destinationVersion }: WorldSwitch): Carried {
   if (!isSmc64(fid) || destinationVersion < FFA_VERSION_1_2) return 'x0-x7';
   return sourceVersion < FFA_VERSION_1_2 ? 'x0-x7+zero' : 'x0-x17';

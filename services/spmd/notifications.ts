@@ -1,5 +1,5 @@
 /**
- * Notification ABIs at the SPMD: the SPMD keeps no notification state (reference §6: the SPMC
+ * Notification ABIs at the SPMD: the SPMD keeps no notification state (docs/ffa-reference.md §6: the SPMC
  * owns it all); it only forwards the normal world's calls to the SPMC, and refuses them from the
  * secure world (TF-A spmd_smc_handler: the seven v1.1 ABIs are normal-world-only forwards).
  */
@@ -9,7 +9,7 @@ import { forwardFromNormalWorldOnly } from './forwarding.ts';
 
 /**
  * The v1.3 BIND2/UNBIND2/SET2/GET2: normal-world-only forwards as the v1.1 ABIs are, but only
- * when both the caller and the SPMC are at v1.3 or later (reference §6).
+ * when both the caller and the SPMC are at v1.3 or later (docs/ffa-reference.md §6).
  */
 export function onNotificationV13(call: SmcCall): Decision {
   if (call.origin === 'nwd' && call.callerVersion < FFA_VERSION_1_3) return notSupported('v1.3 notification ABI from a caller below v1.3');

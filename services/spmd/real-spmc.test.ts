@@ -1,7 +1,7 @@
 /**
  * driver → spmd → the real SPMC (services/spmc).
  * Only what the reference fixes about the pair is checked: the SPMD's VERSION exchange gets a v1.x
- * answer no newer than 1.2 (OP-TEE spmc_exchange_version caps at 1.2, reference §7), a forwarded
+ * answer no newer than 1.2 (OP-TEE spmc_exchange_version caps at 1.2, docs/ffa-reference.md §7), a forwarded
  * FEATURES comes back as an FF-A result, and the SPMD's own answers do not depend on the SPMC.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * The ABIs the SPMD answers itself, from both worlds (reference §6; TF-A spmd_main.c
+ * The ABIs the SPMD answers itself, from both worlds (docs/ffa-reference.md §6; TF-A spmd_main.c
  * spmd_smc_handler), and the FFA_VERSION framework exchange with the SPMC. Every test runs a
  * world under both runtimes: normal-world driver → spmd → fake SPMC, plus a secure-side driver.
  */

@@ -1,5 +1,5 @@
 /**
- * Setup and discovery ABIs the SPMD answers itself, or forwards (reference §6, TF-A spmd_main.c
+ * Setup and discovery ABIs the SPMD answers itself, or forwards (docs/ffa-reference.md §6, TF-A spmd_main.c
  * spmd_smc_handler): FFA_VERSION (with the SPMD_FWK_MSG_FFA_VERSION_REQ exchange), FFA_ID_GET,
  * FFA_SPM_ID_GET, FFA_FEATURES, FFA_PARTITION_INFO_GET_REGS, FFA_SECONDARY_EP_REGISTER.
  */
@@ -25,7 +25,7 @@ import { forwardToSpmc } from './forwarding.ts';
 
 /**
  * TF-A spmd_smc_handler FFA_VERSION. The answer is the version itself in w0, or NOT_SUPPORTED (-1)
- * in w0 (reference §1.4), never an FFA_ERROR.
+ * in w0 (docs/ffa-reference.md §1.4), never an FFA_ERROR.
  */
 export function onVersion(call: SmcCall): Decision {
   const { args, violations } = ffaVersion.decodeCall(call.regs);
@@ -63,7 +63,7 @@ export function versionFromFrameworkResponse(regs: RegisterFile): number | null 
   return isDirectResponse && isVersionResponse ? w(regs, 3) : null;
 }
 
-/** FFA_SUCCESS_32 with w2 = an endpoint ID (reference §2.7; TF-A SMC_RET8 with FFA_TARGET_INFO_MBZ in w1). */
+/** FFA_SUCCESS_32 with w2 = an endpoint ID (docs/ffa-reference.md §2.7; TF-A SMC_RET8 with FFA_TARGET_INFO_MBZ in w1). */
 function idInW2(id: number): RegisterFile {
   return ffaSuccess32(0, id);
 }

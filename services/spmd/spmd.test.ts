@@ -42,7 +42,7 @@ test('validateSpmdConfig refuses a bad config with an error that names the field
     [{ normalWorld: 'spmc' }, /normalWorld "spmc" is listed in secureSide/],
     [{ spmcReadiness: 'later' }, /spmcReadiness must be one of at-start, on-first-msg-wait/],
     [{ maxPendingForwards: 0 }, /maxPendingForwards must be an integer in 1\.\.65536/],
-    [{ spmcID: 0x8000 }, /unknown key\(s\) spmcID/],
+    [{ spmcID: 0x8000 }, /unknown key 'spmcID': did you mean 'spmcId'\?/],
     [[], /must be an object/],
   ];
   for (const [config, message] of bad) {

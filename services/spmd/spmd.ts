@@ -1,5 +1,5 @@
 /**
- * The SPMD (EL3, TF-A-like; reference §6, design world.md §2): the SMC relay between the normal
+ * The SPMD (EL3, TF-A-like; docs/ffa-reference.md §6, docs/design.md §2): the SMC relay between the normal
  * world (a hypervisor or a bare-metal host) and the SPMC. It answers a few ABIs itself, forwards
  * the rest with TF-A's register copy rules, and keeps nothing but the SPMC's life-cycle state, the
  * version each normal-world caller asked for, and its pending forwards.
@@ -210,7 +210,7 @@ class Spmd implements Component {
   /**
    * The FF-A version a side's registers are copied under: the SPMC manifest's for the secure world;
    * for a normal-world component, the last FFA_VERSION it asked, or 1.2 (what Linux and Xen ask,
-   * reference §1.4) before it has asked.
+   * docs/ffa-reference.md §1.4) before it has asked.
    */
   private versionOf(origin: Origin, component: string): number {
     if (origin === 'swd') return this.config.spmcVersion;

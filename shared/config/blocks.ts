@@ -1,30 +1,10 @@
 /**
- * The zod building blocks the components' configs share. Each carries its own wording, so a
- * refusal reads the same in every component ("must be an integer in 1..64, got 0") instead of
- * zod's generic text; every one puts a bound on what it accepts (TigerBeetle: a limit on
- * everything).
+ * The blocks the components' configs share beyond the zod kit (zod-kit.ts): names, FF-A IDs and
+ * versions as a world file writes them, uniqueness across a list, and policy overrides.
  */
 import { z } from 'zod';
-import { isSecureId, isUuid, isValidVersion, parseVersion } from '../ffa/index.ts';
-
-/** A value as the world file wrote it, for "got …" (undefined shows as undefined). */
-export const show = (value: unknown): string => JSON.stringify(value) ?? String(value);
-
-/** Zod's error option: "must be <what>, got <the value given>". */
-export function must(what: string): { error: (issue: { input?: unknown }) => string } {
-  return { error: (issue) => `must be ${what}, got ${show(issue.input)}` };
-}
-
-/** An integer in min..max (both inclusive). */
-export function integerIn(min: number, max: number) {
-  const wording = must(`an integer in ${min}..${max}`);
-  return z.number(wording).int(wording).min(min, wording).max(max, wording);
-}
-
-/** For bounds known only once other fields are parsed: the same wording as `integerIn`, from a refinement. */
-export function checkIntegerIn(ctx: z.RefinementCtx, path: PropertyKey[], value: number, min: number, max: number): void {
-  if (value < min || value > max) ctx.addIssue({ code: 'custom', path, message: `must be an integer in ${min}..${max}, got ${show(value)}` });
-}
+import { isSecureId, isValidVersion, parseVersion } from '../ffa/index.ts';
+import { integerIn, must, type ErrorOption } from './zod-kit.ts';
 
 /** A component (or VM) name: 1..maxLength characters; without a bound, just non-empty. */
 export function componentName(maxLength?: number) {
@@ -47,46 +27,16 @@ export function versionString(wording = must('"MAJOR.MINOR"')) {
 }
 
 /** A version written "1.2" or already encoded (0x10002). */
-export function versionStringOrNumber(wording: ReturnType<typeof must>) {
+export function versionStringOrNumber(wording: ErrorOption) {
   return z.union([z.string(), z.number()], wording).transform((value, ctx) => {
     const version = typeof value === 'string' ? parseVersion(value) : isValidVersion(value) ? value : null;
     return version ?? rejected(ctx, value, wording);
   });
 }
 
-function rejected(ctx: z.RefinementCtx, input: unknown, wording: ReturnType<typeof must>): never {
+function rejected(ctx: z.RefinementCtx, input: unknown, wording: ErrorOption): never {
   ctx.addIssue({ code: 'custom', input, message: wording.error({ input }) });
   return z.NEVER;
-}
-
-/** One of a fixed list of words. */
-export function oneOf<const T extends string>(values: readonly T[], wording = must(`one of ${values.join(', ')}`)) {
-  return z.enum(values as readonly [T, ...T[]], wording);
-}
-
-/** A UUID as text (any case; FF-A §6.2: 128 bits, written 8-4-4-4-12). */
-export const uuid = () => z.string(must('a UUID')).refine(isUuid, must('a UUID'));
-
-/** A list of at most `max` items. */
-export function listOf<T extends z.ZodType>(item: T, max: number, wording = must(`a list of at most ${max}`)) {
-  return z.array(item, wording).max(max, wording);
-}
-
-/** A boolean. */
-export const flag = (wording = must('true or false')) => z.boolean(wording);
-
-/**
- * An object whose keys are all known: a misspelt key in a world file is refused, not ignored.
- * The refusal lists the keys it knows.
- */
-export function strictObject<S extends z.core.$ZodLooseShape>(shape: S) {
-  const known = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown key(s) ${issue.keys.join(', ')} (known: ${known})`
-        : `must be an object, got ${show(issue.input)}`,
-  });
 }
 
 /** Refuses every item whose key an earlier item already has: "<key> is used twice", at that item's field. */

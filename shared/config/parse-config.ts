@@ -48,7 +48,7 @@ function describe(issue: z.core.$ZodIssue | undefined, options: ParseConfigOptio
   const field = fieldPath(issue?.path ?? [], options.at);
   const why = issue?.message ?? 'is invalid';
   const shown = field === '' ? (options.root ?? '(root)') : field;
-  // "rights.vm1: unknown key(s) fly": the object is named, not judged, whatever the separator.
+  // "rights.vm1: unknown key 'fly': …": the object is named, not judged, whatever the separator.
   const separator = issue?.code === 'unrecognized_keys' ? ': ' : (options.separator ?? ': ');
   const head = shown === '' ? why : `${shown}${separator}${why}`;
   return { field, why, message: `${options.component} config: ${head}` };

@@ -1,5 +1,5 @@
 /**
- * Named policies (design world.md §5): each point where real implementations disagree is a policy
+ * Named policies (docs/design.md §5): each point where real implementations disagree is a policy
  * whose values are their behaviours. A component declares its table of definitions; this module
  * gives every table the same names list, name check, value check and value types, so the SPMC
  * and the hypervisor (and any later component) share one mechanism.

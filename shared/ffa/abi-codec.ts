@@ -12,7 +12,7 @@ import { FFA_FIDS, type FfaAbiName } from './function-ids.ts';
 import type { RegisterFile } from './registers.ts';
 
 /**
- * How the scenario runner turns a YAML value into the argument (scenario-format.md "call"):
+ * How the scenario runner turns a YAML value into the argument (docs/scenarios.md "call"):
  * - endpoint: an endpoint name or 16-bit ID; u16/u32: a number; u64: a bigint (bitmaps, addresses)
  * - version: "1.2" or a number; feature-id: a FID, an ABI name, NPI/SRI/MEI/NOTIFICATION
  * - bind-flags/set-flags/get-flags/send2-flags: flag names (notification-flags.ts,

@@ -1,6 +1,6 @@
 /**
  * ABIs that move CPU cycles between endpoints (Hafnium's cpu_cycles family): FFA_RUN, FFA_MSG_WAIT,
- * FFA_INTERRUPT, FFA_NORMAL_WORLD_RESUME. Reference §2.7 and §6.
+ * FFA_INTERRUPT, FFA_NORMAL_WORLD_RESUME. docs/ffa-reference.md §2.7 and §6.
  */
 import type { AbiCodec, NoArgs, NoResult } from './abi-codec.ts';
 import { violation, violationsWhere } from './call-checks.ts';

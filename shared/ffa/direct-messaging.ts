@@ -1,5 +1,5 @@
 /**
- * FFA_MSG_SEND_DIRECT_REQ/RESP, 32- and 64-bit (reference §2.7): w1 = sender[31:16] |
+ * FFA_MSG_SEND_DIRECT_REQ/RESP, 32- and 64-bit (docs/ffa-reference.md §2.7): w1 = sender[31:16] |
  * receiver[15:0], w2 = flags (bit 31 framework message, [7:0] its type), x3..x7 = payload
  * (w3..w7 for the 32-bit calls).
  */

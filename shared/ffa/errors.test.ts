@@ -6,7 +6,7 @@ import { registers } from './registers.ts';
 
 const anyRegisterFile = fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { minLength: 18, maxLength: 18 });
 
-test('error codes are -1..-10 with the reference §1.3 names', () => {
+test('error codes are -1..-10 with the docs/ffa-reference.md §1.3 names', () => {
   assert.deepEqual(Object.values(FFA_ERROR_CODES), [-1, -2, -3, -4, -5, -6, -7, -8, -9, -10]);
   assert.equal(FFA_ERROR_CODES.NO_DATA, -9);
   assert.equal(errorName(-6), 'DENIED');

@@ -1,5 +1,5 @@
 /**
- * FF-A status codes and the two result shapes every ABI shares (reference §1.3):
+ * FF-A status codes and the two result shapes every ABI shares (docs/ffa-reference.md §1.3):
  * FFA_ERROR with the code in w2 as a signed 32-bit value, or FFA_SUCCESS_32/64.
  */
 import { FFA_FIDS } from './function-ids.ts';

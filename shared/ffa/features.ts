@@ -1,5 +1,5 @@
 /**
- * FFA_FEATURES feature IDs (reference §1.2): w1 with bit 31 clear names a feature, w1 with bit 31
+ * FFA_FEATURES feature IDs (docs/ffa-reference.md §1.2): w1 with bit 31 clear names a feature, w1 with bit 31
  * set is a function ID. The scenario's FEATURES `id:` may be a FID, an ABI name or a feature name.
  */
 import { fidOf } from './function-ids.ts';

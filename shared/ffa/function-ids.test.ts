@@ -20,7 +20,7 @@ test('names and FIDs map both ways', () => {
   assert.equal(abiNameOf(0x8400_0000), null);
 });
 
-test('reference §1.1 values', () => {
+test('docs/ffa-reference.md §1.1 values', () => {
   assert.equal(FFA_FIDS.FFA_NOTIFICATION_BITMAP_CREATE, 0x8400007d);
   assert.equal(FFA_FIDS.FFA_NOTIFICATION_INFO_GET_32, 0x84000083);
   assert.equal(FFA_FIDS.FFA_NOTIFICATION_INFO_GET_64, 0xc4000083);

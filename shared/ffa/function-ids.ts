@@ -1,5 +1,5 @@
 /**
- * FF-A function IDs (reference §1.1): SMCCC fast calls to the Standard Secure Service (OEN 4).
+ * FF-A function IDs (docs/ffa-reference.md §1.1): SMCCC fast calls to the Standard Secure Service (OEN 4).
  * SMC32 FID = 0x84000000 | fnum, SMC64 FID = 0xC4000000 | fnum (TF-A ffa_svc.h `FFA_FID()`,
  * Linux `FFA_SMC_32/64`). The names are the scenario format's ABI names; an ABI that exists in both
  * conventions carries a _32/_64 suffix, except FFA_ERROR (SMC32), which every component returns.

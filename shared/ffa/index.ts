@@ -18,3 +18,4 @@ export * from './direct-messaging.ts';
 export * from './indirect-messaging.ts';
 export * from './cpu-cycles.ts';
 export * from './abi-table.ts';
+export * from './format.ts';

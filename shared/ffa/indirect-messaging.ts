@@ -1,4 +1,4 @@
-/** FFA_MSG_SEND2 (reference §2.7): the message itself is in the sender's TX buffer. */
+/** FFA_MSG_SEND2 (docs/ffa-reference.md §2.7): the message itself is in the sender's TX buffer. */
 import { EMPTY_SUCCESS_32, type AbiCodec, type NoResult } from './abi-codec.ts';
 import { FFA_FIDS } from './function-ids.ts';
 import { registers, w } from './registers.ts';

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
+  infoGetIdAt,
+  infoGetListCount,
+  infoGetListSize,
   infoGetMaxIds,
+  infoGetMorePending,
   infoListFits,
   packNotificationInfo,
   unpackNotificationInfo,
@@ -47,7 +51,7 @@ const KNOWN_LISTS: NotificationInfo = {
   ],
 };
 
-test('known vector, 64-bit: reference §2.6 layout', () => {
+test('known vector, 64-bit: docs/ffa-reference.md §2.6 layout', () => {
   assert.deepEqual(packNotificationInfo(KNOWN_LISTS, 64), [
     0x0004_b200n,
     0x0003_0002_0000_0000n,
@@ -145,4 +149,21 @@ test('unpacking never throws on arbitrary registers', () => {
       unpackNotificationInfo(regs, 64);
     }),
   );
+});
+
+test('the field readers (for walkers such as Xen and Linux) read what packing wrote', () => {
+  for (const width of [32, 64] as const) {
+    fc.assert(
+      fc.property(fittingInfo(width), (info) => {
+        const regs = returnRegisters(width, info);
+        const x2 = regs[2] ?? 0n;
+        assert.equal(infoGetMorePending(x2), info.morePending);
+        assert.equal(infoGetListCount(x2), info.lists.length);
+        assert.deepEqual(info.lists.map((_, index) => infoGetListSize(x2, index)), info.lists.map((list) => list.vcpus.length));
+        const ids = info.lists.flatMap((list) => [list.id, ...list.vcpus]);
+        assert.deepEqual(ids.map((_, slot) => infoGetIdAt(regs, slot, width)), ids);
+      }),
+      { numRuns: 200, seed: 11 },
+    );
+  }
 });

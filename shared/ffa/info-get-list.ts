@@ -1,6 +1,6 @@
 /**
  * The FFA_NOTIFICATION_INFO_GET return: which endpoints (and vCPUs) have pending notifications,
- * packed into x2..x7 exactly as reference §2.6 describes.
+ * packed into x2..x7 exactly as docs/ffa-reference.md §2.6 describes.
  *
  * x2 (w2 for the 32-bit call): bit 0 more pending, bits [6:1] reserved, bits [11:7] list count,
  * then 2 bits per list from bit 12 holding that list's number of vCPU IDs (0..3).
@@ -49,6 +49,7 @@ const RESERVED_LOW_MASK = 0x7en; // x2[6:1]
 const LIST_COUNT_SHIFT = 7n;
 const LIST_COUNT_MASK = 0x1fn;
 const LIST_SIZES_SHIFT = 12n;
+const LIST_SIZE_MASK = 3n;
 const FIRST_ID_REGISTER = 3;
 
 export function infoGetMaxIds(width: InfoGetWidth): number {
@@ -57,6 +58,36 @@ export function infoGetMaxIds(width: InfoGetWidth): number {
 
 export function infoGetMaxLists(width: InfoGetWidth): number {
   return LAYOUTS[width].maxLists;
+}
+
+// ---------------------------------------------------------------- reading the fields one at a time
+
+/*
+ * What a reader that walks the return itself uses (Xen notif_sri_action, Linux
+ * ffa_notification_info_get): each field of x2 and each ID slot, without judging the rest as
+ * unpackNotificationInfo does.
+ */
+
+/** x2 bit 0: more notifications pending than this return could list. */
+export function infoGetMorePending(x2: bigint): boolean {
+  return (x2 & MORE_PENDING) !== 0n;
+}
+
+/** x2[11:7]: how many lists the return holds. */
+export function infoGetListCount(x2: bigint): number {
+  return Number((x2 >> LIST_COUNT_SHIFT) & LIST_COUNT_MASK);
+}
+
+/** List `index`'s number of vCPU IDs (0..3), from its 2-bit field at x2[12 + 2 × index]. */
+export function infoGetListSize(x2: bigint, index: number): number {
+  return Number((x2 >> (LIST_SIZES_SHIFT + 2n * BigInt(index))) & LIST_SIZE_MASK);
+}
+
+/** The 16-bit ID in slot `slot` of x3..x7: 4 slots per x-register (64-bit call) or 2 per w-register (32-bit call). */
+export function infoGetIdAt(regs: RegisterFile, slot: number, width: InfoGetWidth): number {
+  const { idsPerRegister } = LAYOUTS[width];
+  const register = readRegister(regs, FIRST_ID_REGISTER + Math.floor(slot / idsPerRegister), width);
+  return Number((register >> BigInt((slot % idsPerRegister) * 16)) & 0xffffn);
 }
 
 function idCount(lists: readonly NotificationInfoList[]): number {
@@ -127,16 +158,11 @@ function readRegister(regs: RegisterFile, index: number, width: InfoGetWidth): b
   return width === 64 ? x(regs, index) : BigInt(w(regs, index));
 }
 
-function idAt(regs: RegisterFile, slot: number, layout: Layout, width: InfoGetWidth): number {
-  const register = readRegister(regs, FIRST_ID_REGISTER + Math.floor(slot / layout.idsPerRegister), width);
-  return Number((register >> BigInt((slot % layout.idsPerRegister) * 16)) & 0xffffn);
-}
-
 function checkHeader(x2: bigint, layout: Layout, width: InfoGetWidth): InfoGetUnpacking | null {
   if ((x2 & RESERVED_LOW_MASK) !== 0n) return failure('reserved-bits', 'x2[6:1] are reserved and must be zero');
   const sizeBits = LIST_SIZES_SHIFT + 2n * BigInt(layout.maxLists);
   if (width === 64 && x2 >> sizeBits !== 0n) return failure('reserved-bits', `x2[63:${sizeBits}] are reserved and must be zero`);
-  const count = Number((x2 >> LIST_COUNT_SHIFT) & LIST_COUNT_MASK);
+  const count = infoGetListCount(x2);
   if (count > layout.maxLists) return failure('too-many-lists', `list count ${count} exceeds ${layout.maxLists}`);
   if (x2 >> (LIST_SIZES_SHIFT + 2n * BigInt(count)) !== 0n) return failure('stale-list-size', `list sizes beyond list ${count - 1} must be zero`);
   return null;
@@ -148,18 +174,18 @@ export function unpackNotificationInfo(regs: RegisterFile, width: InfoGetWidth):
   const x2 = readRegister(regs, 2, width);
   const headerError = checkHeader(x2, layout, width);
   if (headerError) return headerError;
-  const count = Number((x2 >> LIST_COUNT_SHIFT) & LIST_COUNT_MASK);
-  const sizes = Array.from({ length: count }, (_, index) => Number((x2 >> (LIST_SIZES_SHIFT + 2n * BigInt(index))) & 3n));
+  const count = infoGetListCount(x2);
+  const sizes = Array.from({ length: count }, (_, index) => infoGetListSize(x2, index));
   const total = sizes.reduce((sum, size) => sum + size + 1, 0);
   if (total > layout.maxIds) return failure('too-many-ids', `the lists hold ${total} IDs; at most ${layout.maxIds}`);
   for (let slot = total; slot < layout.maxIds; slot++) {
-    if (idAt(regs, slot, layout, width) !== 0) return failure('nonzero-padding', `ID slot ${slot} is past the last ID and must be zero`);
+    if (infoGetIdAt(regs, slot, width) !== 0) return failure('nonzero-padding', `ID slot ${slot} is past the last ID and must be zero`);
   }
   let slot = 0;
   const lists = sizes.map((size) => {
-    const ids = Array.from({ length: size + 1 }, (_, offset) => idAt(regs, slot + offset, layout, width));
+    const ids = Array.from({ length: size + 1 }, (_, offset) => infoGetIdAt(regs, slot + offset, width));
     slot += size + 1;
     return { id: ids[0] ?? 0, vcpus: ids.slice(1) };
   });
-  return { ok: true, info: { morePending: (x2 & MORE_PENDING) !== 0n, lists } };
+  return { ok: true, info: { morePending: infoGetMorePending(x2), lists } };
 }

@@ -1,5 +1,5 @@
 /**
- * Flag words of the notification ABIs (reference §2.3–§2.5, §3.8), keyed by the names the
+ * Flag words of the notification ABIs (docs/ffa-reference.md §2.3–§2.5, §3.8), keyed by the names the
  * scenario format uses in `flags: [...]`.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The notification ABIs (reference §2.1–§2.6): encoders, argument decoders that report the
+ * The notification ABIs (docs/ffa-reference.md §2.1–§2.6): encoders, argument decoders that report the
  * reserved-bit rules each implementation enforces, and the GET and INFO_GET returns.
  * All but INFO_GET_64 are SMC32: they read w-registers only.
  */
@@ -22,7 +22,7 @@ export const NOTIFICATION_RULES = {
   bitmapCreateVmHigh: violation('bitmap-create.w1-high-mbz', 'w1[31:16] must be zero', INVALID, { optee: INVALID }),
   bitmapCreateW3toW7: violation('bitmap-create.w3-w7-mbz', 'w3..w7 must be zero', INVALID, { optee: INVALID }),
   bitmapDestroyVmHigh: violation('bitmap-destroy.w1-high-mbz', 'w1[31:16] must be zero', INVALID, { optee: INVALID }),
-  // Reference §2.2 "other registers MBZ"; OP-TEE's destroy handler does not look at a2.
+  // docs/ffa-reference.md §2.2 "other registers MBZ"; OP-TEE's destroy handler does not look at a2.
   bitmapDestroyW2: violation('bitmap-destroy.w2-mbz', 'w2 must be zero', INVALID, {}),
   bitmapDestroyW3toW7: violation('bitmap-destroy.w3-w7-mbz', 'w3..w7 must be zero', INVALID, { optee: INVALID }),
   // Hafnium src/ffa/spmc/notifications.c: any flag but per-vCPU -> INVALID_PARAMETERS; OP-TEE
@@ -37,14 +37,14 @@ export const NOTIFICATION_RULES = {
   // OP-TEE handle_notification_unbind requires a2 == 0; Hafnium handler.c passes 0 whatever w2 is.
   unbindW2: violation('unbind.w2-mbz', 'w2 must be zero', INVALID, { optee: INVALID }),
   unbindW5toW7: violation('unbind.w5-w7-mbz', 'w5..w7 must be zero', INVALID, { optee: INVALID }),
-  // Hafnium ffa_notifications_is_set_valid (reference §3.3). OP-TEE does not dispatch SET; Xen forwards.
+  // Hafnium ffa_notifications_is_set_valid (docs/ffa-reference.md §3.3). OP-TEE does not dispatch SET; Xen forwards.
   setFlagsReserved: violation('set.flags-reserved', 'w2 bits [15:2] must be zero', INVALID, { hafnium: INVALID }),
   setVcpuOfGlobal: violation('set.vcpu-without-per-vcpu', 'w2[31:16] (vCPU ID) must be zero for a global notification', INVALID, { hafnium: INVALID }),
-  // Hafnium api_ffa_notification_get: flags [31:4] -> INVALID_PARAMETERS (reference §3.4).
+  // Hafnium api_ffa_notification_get: flags [31:4] -> INVALID_PARAMETERS (docs/ffa-reference.md §3.4).
   getFlagsReserved: violation('get.flags-reserved', 'w2 bits [31:4] must be zero', INVALID, { hafnium: INVALID }),
   // OP-TEE thread_spmc.c handle_notification_get: a5..a7 != 0 -> INVALID_PARAMETERS.
   getW5toW7: violation('get.w5-w7-mbz', 'w5..w7 must be zero', INVALID, { optee: INVALID }),
-  // OP-TEE handle_notification_info_get: a1..a7 != 0 -> INVALID_PARAMETERS (reference §2.6).
+  // OP-TEE handle_notification_info_get: a1..a7 != 0 -> INVALID_PARAMETERS (docs/ffa-reference.md §2.6).
   infoGet32Args: violation('info-get.w1-w7-mbz', 'w1..w7 must be zero', INVALID, { optee: INVALID }),
   infoGet64Args: violation('info-get.x1-x7-mbz', 'x1..x7 must be zero', INVALID, { optee: INVALID }),
 } as const;
@@ -58,7 +58,7 @@ function pairOfIds(highName: string, high: number, lowName: string, low: number)
 
 export type BitmapCreateArgs = { vm: number; vcpus: number };
 
-/** Reference §2.1: w1[15:0] VM ID, w2 vCPU count. */
+/** docs/ffa-reference.md §2.1: w1[15:0] VM ID, w2 vCPU count. */
 export const notificationBitmapCreate: AbiCodec<BitmapCreateArgs, NoResult> = {
   abi: 'FFA_NOTIFICATION_BITMAP_CREATE',
   fid: FFA_FIDS.FFA_NOTIFICATION_BITMAP_CREATE,
@@ -76,7 +76,7 @@ export const notificationBitmapCreate: AbiCodec<BitmapCreateArgs, NoResult> = {
 
 export type BitmapDestroyArgs = { vm: number };
 
-/** Reference §2.2: w1[15:0] VM ID, everything else MBZ. */
+/** docs/ffa-reference.md §2.2: w1[15:0] VM ID, everything else MBZ. */
 export const notificationBitmapDestroy: AbiCodec<BitmapDestroyArgs, NoResult> = {
   abi: 'FFA_NOTIFICATION_BITMAP_DESTROY',
   fid: FFA_FIDS.FFA_NOTIFICATION_BITMAP_DESTROY,
@@ -95,7 +95,7 @@ export const notificationBitmapDestroy: AbiCodec<BitmapDestroyArgs, NoResult> = 
 
 export type BindArgs = { sender: number; receiver: number; flags?: number; bitmap: bigint };
 
-/** Reference §2.3: w1 sender[31:16] | receiver[15:0], w2 flags, w3/w4 bitmap low/high. */
+/** docs/ffa-reference.md §2.3: w1 sender[31:16] | receiver[15:0], w2 flags, w3/w4 bitmap low/high. */
 export const notificationBind: AbiCodec<BindArgs, NoResult> = {
   abi: 'FFA_NOTIFICATION_BIND',
   fid: FFA_FIDS.FFA_NOTIFICATION_BIND,
@@ -116,7 +116,7 @@ export const notificationBind: AbiCodec<BindArgs, NoResult> = {
 
 export type UnbindArgs = { sender: number; receiver: number; bitmap: bigint };
 
-/** Reference §2.3: as BIND with w2 MBZ. */
+/** docs/ffa-reference.md §2.3: as BIND with w2 MBZ. */
 export const notificationUnbind: AbiCodec<UnbindArgs, NoResult> = {
   abi: 'FFA_NOTIFICATION_UNBIND',
   fid: FFA_FIDS.FFA_NOTIFICATION_UNBIND,
@@ -145,7 +145,7 @@ export type SetArgs = { sender: number; receiver: number; flags?: number; vcpu?:
 const SET_FLAGS_RESERVED_MASK = 0xffff & ~(SET_FLAGS.perVcpu | SET_FLAGS.delaySri);
 
 /**
- * Reference §2.4: w1 sender[31:16] | receiver[15:0]; w2 flags[15:0] with the receiver's vCPU in
+ * docs/ffa-reference.md §2.4: w1 sender[31:16] | receiver[15:0]; w2 flags[15:0] with the receiver's vCPU in
  * [31:16]; w3/w4 bitmap. `flags` is only w2[15:0] here, `vcpu` is w2[31:16].
  */
 export const notificationSet: AbiCodec<SetArgs, NoResult> = {
@@ -178,7 +178,7 @@ export type GetResult = { spBitmap?: bigint; vmBitmap?: bigint; spmBitmap?: bigi
 
 const GET_FLAGS_RESERVED_MASK = ~0xf;
 
-/** Reference §2.5: w1 vCPU[31:16] | receiver[15:0], w2 flags; returns w2..w7 (table in §2.5). */
+/** docs/ffa-reference.md §2.5: w1 vCPU[31:16] | receiver[15:0], w2 flags; returns w2..w7 (table in §2.5). */
 export const notificationGet: AbiCodec<GetArgs, GetResult> = {
   abi: 'FFA_NOTIFICATION_GET',
   fid: FFA_FIDS.FFA_NOTIFICATION_GET,
@@ -216,7 +216,7 @@ export const notificationGet: AbiCodec<GetArgs, GetResult> = {
   },
 };
 
-/** Reference §2.6: no arguments; the return packs the endpoint lists (info-get-list.ts). */
+/** docs/ffa-reference.md §2.6: no arguments; the return packs the endpoint lists (info-get-list.ts). */
 function notificationInfoGet(width: InfoGetWidth): AbiCodec<NoArgs, NotificationInfo> {
   const wide = width === 64;
   const fid = wide ? FFA_FIDS.FFA_NOTIFICATION_INFO_GET_64 : FFA_FIDS.FFA_NOTIFICATION_INFO_GET_32;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { domidFromVmId, HYPERVISOR_ID, isSecureId, OPTEE_SP_ID, packTargetInfo, SPMC_ID, SPMD_ID, unpackTargetInfo, vmIdFromDomid } from './partition-id.ts';
 
-test('reference §1.5 IDs', () => {
+test('docs/ffa-reference.md §1.5 IDs', () => {
   assert.equal(HYPERVISOR_ID, 0);
   assert.ok(isSecureId(SPMC_ID) && isSecureId(SPMD_ID) && isSecureId(OPTEE_SP_ID));
   assert.ok(!isSecureId(1));

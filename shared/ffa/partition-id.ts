@@ -1,7 +1,8 @@
 /**
- * FF-A endpoint IDs (reference §1.5): 16 bits, bit 15 set = secure world by convention
+ * FF-A endpoint IDs (docs/ffa-reference.md §1.5): 16 bits, bit 15 set = secure world by convention
  * (Xen FFA_ID_IS_SECURE, TF-A ffa_is_secure_world_id, Linux FFA_SECURE_PARTITION_ID_FLAG).
  */
+import { hex } from './format.ts';
 
 export const SECURE_ID_BIT = 0x8000;
 
@@ -29,7 +30,7 @@ export function vmIdFromDomid(domid: number): number {
 }
 
 export function domidFromVmId(vmId: number): number {
-  if (!isEndpointId(vmId) || vmId === HYPERVISOR_ID || isSecureId(vmId)) throw new RangeError(`0x${vmId.toString(16)} is not a VM ID`);
+  if (!isEndpointId(vmId) || vmId === HYPERVISOR_ID || isSecureId(vmId)) throw new RangeError(`${hex(vmId)} is not a VM ID`);
   return vmId - 1;
 }
 

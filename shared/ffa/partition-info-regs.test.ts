@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { enforce } from './call-checks.ts';
 import { FFA_FIDS } from './function-ids.ts';
-import { NIL_UUID, uuidToWords } from './partition-info.ts';
+import { NIL_UUID, OPTEE_UUID, uuidToWords } from './partition-info.ts';
 import {
   descriptorFromRegisters,
   descriptorToRegisters,
@@ -23,7 +23,6 @@ import { ffaPartitionInfoGetRegs } from './setup-and-discovery.ts';
 
 const U64 = (1n << 64n) - 1n;
 const anyU64 = fc.bigInt({ min: 0n, max: U64 });
-const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
 const success = (() => {
   const codec = ffaPartitionInfoGetRegs.success;
   assert.ok(codec, 'FFA_PARTITION_INFO_GET_REGS returns a success');

@@ -5,7 +5,10 @@
 
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** OP-TEE's UUID (thread_spmc.c my_uuid_words): its SP's, which the Linux OP-TEE driver looks for. */
+export const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isUuid(text: string): boolean {
   return UUID_PATTERN.test(text);

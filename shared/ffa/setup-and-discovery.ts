@@ -1,6 +1,6 @@
 /**
  * Setup and discovery ABIs (Hafnium's setup_and_discovery family): VERSION, FEATURES, ID_GET,
- * SPM_ID_GET, PARTITION_INFO_GET(_REGS), RXTX_MAP/UNMAP, RX_RELEASE/ACQUIRE. Reference §1.2,
+ * SPM_ID_GET, PARTITION_INFO_GET(_REGS), RXTX_MAP/UNMAP, RX_RELEASE/ACQUIRE. docs/ffa-reference.md §1.2,
  * §1.4, §2.7; PARTITION_INFO_GET_REGS's layout is in partition-info-regs.ts.
  */
 import { EMPTY_SUCCESS_32, type AbiCodec, type NoArgs, type NoResult, type SuccessCodec } from './abi-codec.ts';
@@ -25,11 +25,12 @@ import {
 import { registers, w, x, type RegisterFile } from './registers.ts';
 import { assertBigUint, assertBoolean, assertUint } from './register-fields.ts';
 import { isValidVersion, VERSION_NOT_SUPPORTED } from './version.ts';
+import { hex } from './format.ts';
 
 export const SETUP_RULES = {
   // TF-A spmd_main.c FFA_VERSION: a request with bit 31 set (FFA_VERSION_BIT31_MASK) -> NOT_SUPPORTED.
   versionBit31: violation('version.bit31', 'w1 bit 31 must be zero', 'NOT_SUPPORTED', { 'tf-a': 'NOT_SUPPORTED' }),
-  // Hafnium api_ffa_features (reference §1.2): feature-ID bits [30:8] nonzero -> NOT_SUPPORTED, and
+  // Hafnium api_ffa_features (docs/ffa-reference.md §1.2): feature-ID bits [30:8] nonzero -> NOT_SUPPORTED, and
   // input properties on a feature ID -> NOT_SUPPORTED (Linux refuses to send the latter at all).
   featureIdReserved: violation('features.feature-id-reserved', 'w1 bits [30:8] must be zero for a feature ID', 'NOT_SUPPORTED', { hafnium: 'NOT_SUPPORTED' }),
   featureIdProperties: violation('features.feature-id-properties', 'w2 must be zero for a feature ID', 'NOT_SUPPORTED', { hafnium: 'NOT_SUPPORTED' }),
@@ -56,7 +57,7 @@ const R = SETUP_RULES;
 export type VersionArgs = { version: number };
 export type VersionResult = { version: number };
 
-/** FFA_VERSION refusing the caller: NOT_SUPPORTED (-1) in w0 itself, not an FFA_ERROR (reference §1.4). */
+/** FFA_VERSION refusing the caller: NOT_SUPPORTED (-1) in w0 itself, not an FFA_ERROR (docs/ffa-reference.md §1.4). */
 export function versionNotSupported(): RegisterFile {
   return registers(VERSION_NOT_SUPPORTED);
 }
@@ -74,13 +75,13 @@ export const ffaVersion: AbiCodec<VersionArgs, VersionResult> = {
   success: {
     fid: null,
     encode: ({ version }) => {
-      if (!isValidVersion(version)) throw new RangeError(`0x${version.toString(16)} is not a version; use versionNotSupported() to refuse`);
+      if (!isValidVersion(version)) throw new RangeError(`${hex(version)} is not a version; use versionNotSupported() to refuse`);
       return registers(version);
     },
     decode: (regs) => {
       const w0 = w(regs, 0);
       if (w0 === VERSION_NOT_SUPPORTED) return { ok: false, why: 'w0 is NOT_SUPPORTED (-1)' };
-      return isValidVersion(w0) ? { ok: true, result: { version: w0 } } : { ok: false, why: `w0 0x${w0.toString(16)} has bit 31 set` };
+      return isValidVersion(w0) ? { ok: true, result: { version: w0 } } : { ok: false, why: `w0 ${hex(w0)} has bit 31 set` };
     },
   },
 };
@@ -120,7 +121,7 @@ export const ffaFeatures: AbiCodec<FeaturesArgs, FeaturesResult> = {
 
 export type IdResult = { id: number };
 
-/** w2[15:0] = an endpoint ID (reference §2.7). */
+/** w2[15:0] = an endpoint ID (docs/ffa-reference.md §2.7). */
 const ID_IN_W2: SuccessCodec<IdResult> = {
   fid: FFA_FIDS.FFA_SUCCESS_32,
   encode: ({ id }) => ffaSuccess32(0, assertUint('id', id, 16)),

@@ -1,7 +1,8 @@
 /**
- * FF-A version numbers (reference §1.4): (major << 16) | minor, with bit 31 MBZ, major in
+ * FF-A version numbers (docs/ffa-reference.md §1.4): (major << 16) | minor, with bit 31 MBZ, major in
  * bits [30:16] and minor in bits [15:0] (TF-A ffa_svc.h MAKE_FFA_VERSION, FFA_VERSION_BIT31_MASK).
  */
+import { hex } from './format.ts';
 
 export const FFA_VERSION_1_0 = 0x1_0000;
 export const FFA_VERSION_1_1 = 0x1_0001;
@@ -56,5 +57,5 @@ export function compareVersions(a: number, b: number): number {
 }
 
 function assertValidVersion(version: number): void {
-  if (!isValidVersion(version)) throw new RangeError(`0x${version.toString(16)} is not an FF-A version (bit 31 set or not 32-bit)`);
+  if (!isValidVersion(version)) throw new RangeError(`${hex(version)} is not an FF-A version (bit 31 set or not 32-bit)`);
 }

@@ -1,5 +1,5 @@
 /**
- * The messages components exchange, declared once for both runtimes (design world.md §4).
+ * The messages components exchange, declared once for both runtimes (docs/design.md §4).
  *
  * Every message kind has a fixed set of keys (no optional keys): the ws runtime's msgpackr
  * structure table (shared/wire/structures.ts) lists exactly these key sets, so a frame of a
@@ -7,6 +7,7 @@
  */
 
 import { REGISTER_COUNT, type RegisterFile } from '../ffa/registers.ts';
+import type { SentControlMessage } from './control.ts';
 
 export { REGISTER_COUNT, type RegisterFile };
 
@@ -80,7 +81,12 @@ export interface LifecycleMessage {
   args: number[];
 }
 
-/** Orchestrator ↔ component control (start a workload, report state, shut down). */
+/**
+ * Orchestrator ↔ component control (start a workload, report state, shut down), as it arrives:
+ * the wire checks only that op is a bounded string and data plain data, so the receiver narrows
+ * op against control.ts's CONTROL_OPS and checks the data itself. A component sends the typed
+ * form, SentControlMessage (control.ts).
+ */
 export interface ControlMessage {
   kind: 'control';
   op: string;
@@ -114,6 +120,9 @@ export type Message =
   | LifecycleMessage
   | ControlMessage
   | ProtocolErrorMessage;
+
+/** What a component sends: any message, with a control message's op and data typed by control.ts. */
+export type SentMessage = Exclude<Message, ControlMessage> | SentControlMessage;
 
 export type MessageKind = Message['kind'];
 export const MESSAGE_KINDS: readonly MessageKind[] = [

@@ -1,5 +1,5 @@
 /**
- * The service model (design world.md §3): a component is a message handler with no ambient I/O.
+ * The service model (docs/design.md §3): a component is a message handler with no ambient I/O.
  * It is handed its clock, its random stream, a logger and a way to send; it never calls
  * `Date.now()`, `Math.random()`, `setTimeout` or a socket itself. The sim runtime and the ws
  * runtime drive the same component code.
@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { HistoryEvent } from './history.ts';
 import type { ServiceTimeSpec } from './service-time.ts';
 import type { FaultRule } from './interceptor.ts';
-import type { CallMessage, Conduit, Message, RegisterFile } from '../protocol/messages.ts';
+import type { CallMessage, Conduit, Message, RegisterFile, SentMessage } from '../protocol/messages.ts';
+import type { RecordData } from '../protocol/records.ts';
 import type { Role } from '../protocol/roles.ts';
 
 export type { Role };
@@ -54,11 +55,8 @@ export interface CallRequest {
 
 export type TimerHandle = number;
 
-/** A semantic event a component records in the history (a handler's decision, a callback). */
-export interface RecordedEvent {
-  event: string;
-  [field: string]: unknown;
-}
+/** A semantic event a component records in the history (a handler's decision, a callback): a name of records.ts and its fields. */
+export type RecordedEvent = RecordData;
 
 export interface ComponentContext {
   /** This component's name in the world ("spmd", "vm1", …). */
@@ -67,7 +65,7 @@ export interface ComponentContext {
   readonly random: RandomSource;
   readonly log: Logger;
   /** Send a one-way message. Faults and backpressure apply; a refused send is in the history. */
-  send(to: string, message: Message): void;
+  send(to: string, message: SentMessage): void;
   /** Issue a call; `onReturn` runs exactly once, with the return or the failure. */
   call(to: string, request: CallRequest, onReturn: (outcome: CallOutcome) => void): void;
   /** Answer a call this component received from `to`. */
@@ -82,7 +80,7 @@ export interface ComponentContext {
 }
 
 /**
- * What the experimenter may do to the world as a whole (design world.md §7: faults are data,
+ * What the experimenter may do to the world as a whole (docs/design.md §7: faults are data,
  * applied at the one interception point). Under ws a change reaches every worker through the
  * supervisor, a few hundred microseconds later; `done` runs once every worker has applied it
  * (under sim, at once), so a scenario's next step never races its own fault.

@@ -5,7 +5,11 @@
  * `<op>-result` { ok } when the GIC's answer comes, oldest request first. The hypervisor's
  * hypervisor-sync (its NPIs reached the GIC) and the SPMC's spmc-sync (its SRIs did) are this.
  */
+import type { ControlOp } from '../protocol/control.ts';
 import type { ComponentContext } from './component.ts';
+
+/** The ops a controller sends a component that has the barrier. */
+export type BarrierOp = Extract<ControlOp, 'hypervisor-sync' | 'spmc-sync'>;
 
 /** Bound on requests waiting for the GIC's answer (a controller asking faster than that is refused). */
 const PENDING_SYNCS_MAX = 64;
@@ -18,7 +22,7 @@ export class GicSyncBarrier {
     private readonly ctx: ComponentContext,
     private readonly gic: string | null,
     /** The control op controllers send (`hypervisor-sync`, `spmc-sync`). */
-    readonly op: string,
+    readonly op: BarrierOp,
   ) {}
 
   /** A controller asked: answered now without a GIC, refused past the bound, else once the GIC answers. */

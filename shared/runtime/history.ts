@@ -1,5 +1,5 @@
 /**
- * The run's history (design world.md §8): every message sent and delivered (calls with their
+ * The run's history (docs/design.md §8): every message sent and delivered (calls with their
  * registers in and out), every interrupt frame, every fault applied, every component start and
  * stop, and every semantic event a component records. It is streamed to a file as JSON lines as
  * the run goes; 64-bit values are written as "0x…" strings so nothing passes through a float.
@@ -9,6 +9,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { CallMessage, Envelope, Message, ReturnMessage } from '../protocol/messages.ts';
 import { readTextFileBounded } from './files.ts';
+import type { RecordData } from '../protocol/records.ts';
 
 export type HistoryEvent =
   | { type: 'send'; from: string; to: string; message: Message }
@@ -17,7 +18,7 @@ export type HistoryEvent =
   | { type: 'refused'; reason: string; from: string; to: string; message: Message }
   | { type: 'component'; component: string; event: 'start' | 'stop' | 'crash' | 'restart' | 'link-lost'; detail: string }
   | { type: 'call-failed'; component: string; to: string; id: number; reason: string }
-  | { type: 'record'; component: string; data: Record<string, unknown> };
+  | { type: 'record'; component: string; data: RecordData };
 
 /** An event as stored: with its sequence number, time (ns) and the runtime that produced it. */
 export interface HistoryEntry {

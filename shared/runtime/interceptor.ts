@@ -1,6 +1,6 @@
 /**
  * The one interception point every message passes, in both runtimes, before it is handed to the
- * link (design world.md §7: faults are data applied at the message level). A rule matches
+ * link (docs/design.md §7: faults are data applied at the message level). A rule matches
  * envelopes and says what to do with them; each application is a `fault` event in the history.
  */
 import type { RandomSource } from './component.ts';

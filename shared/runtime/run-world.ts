@@ -1,12 +1,14 @@
 /**
  * Run a world under either runtime with one call, so a test or a command is written once and
- * holds under both (design world.md §3: "a scenario runs under either runtime unchanged").
+ * holds under both (docs/design.md §3: "a scenario runs under either runtime unchanged").
  */
 import pino from 'pino';
 import type { WorldSpec } from './component.ts';
 import { type HistoryEntry, type HistorySink, MemoryHistorySink } from './history.ts';
 import type { FaultRule } from './interceptor.ts';
 import { runSimWorld } from './sim/run-world.ts';
+import { logDestination, logFormatOf } from './log-format.ts';
+import type { WsTraffic } from './ws/run-ws-world.ts';
 
 export type RuntimeName = 'sim' | 'ws';
 export const RUNTIMES: readonly RuntimeName[] = ['sim', 'ws'];
@@ -31,12 +33,14 @@ export interface WorldRunResult {
   ended: 'done' | 'idle' | 'timeout' | 'max-events' | 'crashed';
   /** ws only: peak memory (sim runs in this thread: nothing to tell apart). */
   memory?: { rssPeakBytes: number; heapPeakBytes: Record<string, number> };
+  /** ws only: frames carried and CPU time spent carrying them. */
+  traffic?: WsTraffic;
 }
 
 export async function runWorld(spec: WorldSpec, options: WorldRunOptions): Promise<WorldRunResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (options.runtime === 'sim') {
-    const log = pino({ level: options.logLevel ?? 'silent' }, pino.destination({ dest: 2, sync: true }));
+    const log = pino({ level: options.logLevel ?? 'silent' }, logDestination(logFormatOf()));
     const finished = new Set<string>();
     const history: HistorySink = {
       append(entry) {

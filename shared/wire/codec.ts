@@ -1,5 +1,6 @@
 /**
- * One msgpack frame per websocket message (design world.md §4). Both ends build their
+ * One frame as msgpack (docs/design.md §4); on a welcomed link frames travel in batches
+ * (batch.ts), each frame still encoded and decoded here on its own. Both ends build their
  * Packr/Unpackr from the one structure table, with maxSharedStructures equal to its length: a
  * shape outside the table (e.g. an object inside control data) is encoded with its record
  * definition inline in the same frame, never as a definition a later frame depends on.

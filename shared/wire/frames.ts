@@ -1,16 +1,18 @@
 /**
- * Everything that travels as one websocket message in the ws runtime (design world.md §4): the
- * component messages of shared/protocol/messages.ts, plus the two wire-only frames of the hello
- * exchange that opens every link. The hello never reaches a component.
+ * The frames of the ws runtime (docs/design.md §4): the component messages of
+ * shared/protocol/messages.ts, plus the two wire-only frames of the hello exchange that opens every
+ * link. The hello and the welcome are each one websocket message; after them, every websocket
+ * message is a batch of frames (batch.ts). The hello never reaches a component.
  */
 import type { Role } from '../protocol/roles.ts';
 import type { Message } from '../protocol/messages.ts';
 
 /**
- * Bumped whenever a frame's keys, the structure table's order or a field's meaning changes: the
- * two ends of a link must agree on the table byte for byte.
+ * Bumped whenever a frame's keys, the structure table's order, a field's meaning or the framing
+ * changes: the two ends of a link must agree on the table byte for byte. 1: one frame per
+ * websocket message; 2: a batch of frames per message (batch.ts).
  */
-export const WIRE_PROTOCOL_VERSION = 1;
+export const WIRE_PROTOCOL_VERSION = 2;
 
 /** The first frame a client sends: who it is, and the token that proves it. */
 export interface HelloFrame {

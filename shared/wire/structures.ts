@@ -1,5 +1,5 @@
 /**
- * The one msgpackr structure table both ends of every link use (design world.md §4, libraries.md
+ * The one msgpackr structure table both ends of every link use (docs/design.md §4, libraries.md
  * msgpackr trap). Each frame kind's keys are listed exactly as messages.ts / frames.ts declare them,
  * so a frame of a known kind is a record that refers to a slot of this table and carries no record
  * definition of its own: a dropped frame can never break a later one.

@@ -1,10 +1,11 @@
 /**
- * Validation of a decoded frame before anything uses it (design world.md §4: every frame is
+ * Validation of a decoded frame before anything uses it (docs/design.md §4: every frame is
  * validated; a malformed one is answered with a protocol error and never crashes the service).
  * Each field is checked for type and range, the key set must be exactly the kind's, and the
  * answer is a value: a typed frame, or the protocol error code and a reason that names the field.
  */
 import { ROLES } from '../protocol/roles.ts';
+import { listOfEvery } from '../protocol/union-list.ts';
 import {
   CONDUITS,
   INTERRUPT_GROUPS,
@@ -19,7 +20,7 @@ export type FrameError = { ok: false; code: ProtocolErrorCode; reason: string; r
 export type FrameResult = { ok: true; frame: WireFrame } | FrameError;
 
 /** Every ProtocolErrorCode (messages.ts declares only the type); the check below keeps them in step. */
-export const PROTOCOL_ERROR_CODES = [
+export const PROTOCOL_ERROR_CODES = listOfEvery<ProtocolErrorCode>()([
   'MALFORMED_FRAME',
   'UNKNOWN_KIND',
   'INVALID_FIELD',
@@ -29,10 +30,7 @@ export const PROTOCOL_ERROR_CODES = [
   'TOO_MANY_IN_FLIGHT',
   'HELLO_REQUIRED',
   'HELLO_REFUSED',
-] as const satisfies readonly ProtocolErrorCode[];
-type MissingCode = Exclude<ProtocolErrorCode, (typeof PROTOCOL_ERROR_CODES)[number]>;
-const everyCodeListed: [MissingCode] extends [never] ? true : MissingCode = true;
-void everyCodeListed;
+]);
 
 /** Bounds on the fields (strings in UTF-16 code units). */
 export const FIELD_LIMITS = {
@@ -172,6 +170,8 @@ const FIELD_CHECKS: { [K in FrameKind]: FieldChecks<K> } = {
     vcpu: integerIn(-1, FIELD_LIMITS.indexMax),
   },
   lifecycle: { event: text(FIELD_LIMITS.nameLength, 1), subject: text(FIELD_LIMITS.nameLength), args: numberList },
+  // Any op name: the receiver narrows it against CONTROL_OPS (shared/protocol/control.ts) and
+  // answers one it does not take itself, as it would a peer of another build.
   control: { op: text(FIELD_LIMITS.nameLength, 1), data: plainData },
   'protocol-error': { code: oneOf(PROTOCOL_ERROR_CODES), reason: text(FIELD_LIMITS.reasonLength), ref: callRef },
   hello: { protocol: safeId, role, identity, token: text(FIELD_LIMITS.tokenLength) },

@@ -1,7 +1,7 @@
 /** The GIC configuration the tests share: 2 CPUs, 8 SPIs, and the rights of a small world. */
 import type { GicConfig, GicRights } from '../config.ts';
 
-/** VM 2 is "vm1" (FF-A ID = domid + 1, design world.md §2). */
+/** VM 2 is "vm1" (FF-A ID = domid + 1, docs/design.md §2). */
 export const VM1_ID = 2;
 export const VM2_ID = 3;
 

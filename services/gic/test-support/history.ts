@@ -1,21 +1,22 @@
 /** Reading a GIC test run's history back: the broker's records and what each actor received. */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { InterruptMessage, Message, ProtocolErrorMessage } from '../../../shared/protocol/messages.ts';
+import type { RecordData, RecordEvent } from '../../../shared/protocol/records.ts';
 
-export type GicRecord = Record<string, unknown> & { event: string };
+export type GicRecord = RecordData;
 
 /** The records of one component (default the GIC), optionally of one event kind, in order. */
-export function records(entries: readonly HistoryEntry[], event?: string, component = 'gic'): GicRecord[] {
+export function records(entries: readonly HistoryEntry[], event?: RecordEvent, component = 'gic'): GicRecord[] {
   return entries.flatMap((entry) => {
     const e = entry.event;
     if (e.type !== 'record' || e.component !== component) return [];
     if (event !== undefined && e.data['event'] !== event) return [];
-    return [e.data as GicRecord];
+    return [e.data];
   });
 }
 
 /** Records of `event` whose fields include every field of `where`. */
-export function recordsWhere(entries: readonly HistoryEntry[], event: string, where: Record<string, unknown>): GicRecord[] {
+export function recordsWhere(entries: readonly HistoryEntry[], event: RecordEvent, where: Record<string, unknown>): GicRecord[] {
   return records(entries, event).filter((record) => Object.entries(where).every(([key, value]) => record[key] === value));
 }
 

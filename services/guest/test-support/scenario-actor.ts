@@ -9,9 +9,14 @@
  * when an await gives up (the script goes on, so the assertions say what is missing), actor-mark
  * per mark step (a point in the script a test harness acts on, link-cut.ts), and
  * `{ event: 'done' }` at the end.
+ *
+ * The steps run, and await, on the scripted-actor kernel (shared/runtime/scripted-actor): a
+ * guest's milestone is kept by its guest and event, any other control message by its sender and op.
  */
-import type { Component, ComponentContext, ComponentFactory, TimerHandle } from '../../../shared/runtime/component.ts';
+import type { Component, ComponentContext, ComponentFactory } from '../../../shared/runtime/component.ts';
 import type { Message } from '../../../shared/protocol/messages.ts';
+import { Awaiting, controlKey, type InboxEntry, runScript, type StepPerformer } from '../../../shared/runtime/scripted-actor/index.ts';
+import type { SentMessage } from '../../../shared/protocol/messages.ts';
 
 export type ActorStep =
   /** Wait for guest `from`'s `guest-event` with this event and every field of `match`. */
@@ -29,19 +34,13 @@ export interface ScenarioActorConfig {
 }
 
 const DEFAULT_AWAIT_TIMEOUT_NS = 20_000_000_000;
-const INBOX_MAX = 10_000;
+/** Bound on the control messages kept for awaits (InboxFullError past it), and one await at a time. */
+const LIMITS = { inboxMax: 10_000, waitersMax: 1 };
 
 interface Received {
   readonly from: string;
   readonly op: string;
   readonly data: Record<string, unknown>;
-  consumed: boolean;
-}
-
-interface Waiter {
-  readonly matches: (entry: Received) => boolean;
-  readonly onMatch: (entry: Received) => void;
-  readonly timer: TimerHandle;
 }
 
 function dataOf(value: unknown): Record<string, unknown> {
@@ -49,16 +48,17 @@ function dataOf(value: unknown): Record<string, unknown> {
 }
 
 class ScenarioActor implements Component {
-  private readonly inbox: Received[] = [];
-  private waiter: Waiter | undefined;
+  private readonly awaiting: Awaiting<Received>;
 
   constructor(
     private readonly ctx: ComponentContext,
     private readonly config: ScenarioActorConfig,
-  ) {}
+  ) {
+    this.awaiting = new Awaiting(ctx, LIMITS);
+  }
 
   onStart(): void {
-    this.run(0);
+    runScript(this.config.steps, this.perform, () => this.ctx.record({ event: 'done' }));
   }
 
   onMessage(from: string, message: Message): void {
@@ -66,71 +66,74 @@ class ScenarioActor implements Component {
       this.ctx.record({ event: 'actor-received', from, kind: message.kind });
       return;
     }
-    if (this.inbox.length < INBOX_MAX) this.inbox.push({ from, op: message.op, data: dataOf(message.data), consumed: false });
-    this.checkWaiter();
+    const received: Received = { from, op: message.op, data: dataOf(message.data) };
+    this.awaiting.offer(keyOf(received), this.ctx.clock.nowNs(), received);
   }
 
-  private run(index: number): void {
-    const step = this.config.steps[index];
-    if (!step) {
-      this.ctx.record({ event: 'done' });
-      return;
-    }
-    const next = () => this.run(index + 1);
+  private readonly perform: StepPerformer<ActorStep> = (step, _index, next) => {
     switch (step.do) {
       case 'await-event': {
-        const wanted = { event: step.event, ...step.match };
-        const matches = (entry: Received) =>
-          entry.from === step.from && entry.op === 'guest-event' && Object.entries(wanted).every(([key, value]) => entry.data[key] === value);
-        this.await(step.label, matches, step.timeoutNs, (entry) => {
-          this.ctx.record({ event: 'actor-event', label: step.label, data: entry.data });
+        const wanted = Object.entries(step.match ?? {});
+        const accepts = ({ item }: InboxEntry<Received>) => wanted.every(([key, value]) => item.data[key] === value);
+        return this.await(step.label, guestEventKey(step.from, step.event), accepts, step.timeoutNs, (entry) => {
+          this.ctx.record({ event: 'actor-event', label: step.label, data: entry.item.data });
           next();
         }, next);
-        return;
       }
       case 'control':
-        this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.data });
+        // Sent as given: the tests send unknown ops and malformed data on purpose.
+        this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.data } as SentMessage);
         if (step.awaitOp === undefined) return next();
-        this.await(step.label, (entry) => entry.from === step.to && entry.op === step.awaitOp, undefined, (entry) => {
-          this.ctx.record({ event: 'actor-control', label: step.label, op: entry.op, data: entry.data });
+        return this.await(step.label, controlKey(step.to, step.awaitOp), undefined, undefined, (entry) => {
+          this.ctx.record({ event: 'actor-control', label: step.label, op: entry.item.op, data: entry.item.data });
           next();
         }, next);
-        return;
       case 'wait':
         this.ctx.setTimer(step.ns, next);
         return;
       case 'mark':
         this.ctx.record({ event: 'actor-mark', label: step.label });
         return next();
+      default:
+        return assertNever(step);
     }
-  }
+  };
 
-  private await(label: string, matches: (entry: Received) => boolean, timeoutNs: number | undefined, onMatch: (entry: Received) => void, onTimeout: () => void): void {
-    const accepts = (entry: Received) => !entry.consumed && matches(entry);
-    const found = this.inbox.find(accepts);
-    if (found) {
-      found.consumed = true;
-      onMatch(found);
-      return;
-    }
-    const timer = this.ctx.setTimer(timeoutNs ?? this.config.awaitTimeoutNs ?? DEFAULT_AWAIT_TIMEOUT_NS, () => {
-      this.waiter = undefined;
-      this.ctx.record({ event: 'actor-timeout', label });
-      onTimeout();
+  private await(
+    label: string,
+    key: string,
+    accepts: ((entry: InboxEntry<Received>) => boolean) | undefined,
+    timeoutNs: number | undefined,
+    onMatch: (entry: InboxEntry<Received>) => void,
+    onTimeout: () => void,
+  ): void {
+    this.awaiting.await({
+      label,
+      key,
+      ...(accepts ? { accepts } : {}),
+      timeoutNs: timeoutNs ?? this.config.awaitTimeoutNs ?? DEFAULT_AWAIT_TIMEOUT_NS,
+      onMatch,
+      onTimeout: () => {
+        this.ctx.record({ event: 'actor-timeout', label });
+        onTimeout();
+      },
     });
-    this.waiter = { matches: accepts, onMatch, timer };
   }
+}
 
-  private checkWaiter(): void {
-    const waiter = this.waiter;
-    if (!waiter) return;
-    const found = this.inbox.find(waiter.matches);
-    if (!found) return;
-    found.consumed = true;
-    this.waiter = undefined;
-    this.ctx.cancelTimer(waiter.timer);
-    waiter.onMatch(found);
-  }
+/** A guest's milestone by its guest and event; any other control message by its sender and op. */
+function keyOf(received: Received): string {
+  const event = received.data['event'];
+  if (received.op === 'guest-event' && typeof event === 'string') return guestEventKey(received.from, event);
+  return controlKey(received.from, received.op);
+}
+
+function guestEventKey(from: string, event: string): string {
+  return `guest-event ${from} ${event}`;
+}
+
+function assertNever(step: never): never {
+  throw new Error(`bug: an actor step of unknown kind ${String((step as { do: unknown }).do)}`);
 }
 
 export const create: ComponentFactory<ScenarioActorConfig> = (ctx, config) => new ScenarioActor(ctx, config);

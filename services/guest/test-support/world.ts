@@ -8,15 +8,18 @@
  * the SPMC and a controller of the hypervisor.
  */
 import assert from 'node:assert/strict';
-import { decodeResult, OPTEE_SP_ID } from '../../../shared/ffa/index.ts';
+import { decodeResult, OPTEE_SP_ID, OPTEE_UUID } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import { type RuntimeName, runWorldInMemory } from '../../../shared/runtime/run-world.ts';
-import { OPTEE_UUID, type GuestConfig, type GuestPolicies, type PartitionConfig } from '../config.ts';
+import type { GuestConfig, GuestPolicies, PartitionConfig } from '../config.ts';
 
 export type { GuestPolicies } from '../config.ts';
 import type { VariantName } from '../variants.ts';
 import type { ActorStep, ScenarioActorConfig } from './scenario-actor.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
+import { controlRequest, type ControlData } from '../../../shared/protocol/control.ts';
+import type { DriverControlOp } from '../controls.ts';
 
 export const ACTOR = 'actor';
 export const HYPERVISOR = 'hypervisor';
@@ -194,7 +197,7 @@ export function guestWorldSpec(world: GuestWorld): WorldSpec {
 
 /**
  * Guest policies for worlds under services/hypervisor: none beyond the defaults. The hypervisor
- * answers FFA_PARTITION_INFO_GET_REGS from its cached SP list (reference §5.4), so today's
+ * answers FFA_PARTITION_INFO_GET_REGS from its cached SP list (docs/ffa-reference.md §5.4), so today's
  * driver discovers partitions with it (partition-discovery.test.ts). To model a driver from
  * before it (RX buffer discovery), give `partitionInfoRegs: 'never'`.
  */
@@ -262,20 +265,19 @@ function shown(data: Record<string, unknown>): string {
   return JSON.stringify(data, (_key, value: unknown) => (typeof value === 'bigint' ? `0x${value.toString(16)}` : value));
 }
 
-/** A control op to a guest (controls.ts), awaiting its result. */
-export const guestControl = (guest: string, op: string, data: Record<string, unknown>, label = `${op} ${shown(data)}`): ActorStep => ({
+/** A control op to a guest (controls.ts, and the bare-metal guest's own CPU hotplug), awaiting its result. */
+export const guestControl = <Op extends DriverControlOp | 'vcpu-online' | 'vcpu-offline'>(guest: string, op: Op, data: ControlData<Op>, label = `${op} ${shown(data)}`): ActorStep => ({
   do: 'control',
   label,
   to: guest,
-  op,
-  data,
+  ...controlRequest(op, data),
   awaitOp: `${op}-result`,
 });
 
 // ---------------------------------------------------------------- reading the history
 
 /** A component's semantic records of one kind, in order. */
-export function records(entries: readonly HistoryEntry[], component: string, event: string): Record<string, unknown>[] {
+export function records(entries: readonly HistoryEntry[], component: string, event: RecordEvent): Record<string, unknown>[] {
   return entries.flatMap((entry) => {
     const recorded = entry.event;
     return recorded.type === 'record' && recorded.component === component && recorded.data['event'] === event ? [recorded.data] : [];
@@ -283,14 +285,14 @@ export function records(entries: readonly HistoryEntry[], component: string, eve
 }
 
 /** Like records(), with each record's history sequence number (for "happened after"). */
-export function recordsWithSeq(entries: readonly HistoryEntry[], component: string, event: string): { seq: number; data: Record<string, unknown> }[] {
+export function recordsWithSeq(entries: readonly HistoryEntry[], component: string, event: RecordEvent): { seq: number; data: Record<string, unknown> }[] {
   return entries.flatMap((entry) => {
     const recorded = entry.event;
     return recorded.type === 'record' && recorded.component === component && recorded.data['event'] === event ? [{ seq: entry.seq, data: recorded.data }] : [];
   });
 }
 
-/** The probe as `ABI(arg) → result` lines, in order (reference §4.1-§4.3). */
+/** The probe as `ABI(arg) → result` lines, in order (docs/ffa-reference.md §4.1-§4.3). */
 export function probeSequence(entries: readonly HistoryEntry[], guest: string): string[] {
   return records(entries, guest, 'probe-call').map((call) => {
     const arg = call['arg'] === undefined ? '' : `(${String(call['arg'])})`;

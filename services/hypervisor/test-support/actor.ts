@@ -4,7 +4,8 @@
  * hypervisor lets a component pick among its own VMs with the call's endpoint), the controller
  * (life-cycle control messages, awaiting their results), the workload that makes SPs set
  * notifications (control messages to the SPMC) and the experimenter at the GIC (subscribing to
- * its VMs' virtual interrupts, configuring the SRI). Everything goes through the runtime.
+ * its VMs' virtual interrupts, configuring the SRI). Everything goes through the runtime; the
+ * steps run, and await, on the scripted-actor kernel (shared/runtime/scripted-actor).
  *
  * Records: actor-result {index, label, ok, regs|reason} per call; actor-control {label, op, data}
  * per awaited control answer; actor-irq per virtual delivery (acknowledged and ended at once when
@@ -12,8 +13,10 @@
  * script goes on, so the assertions say what is missing); actor-received for anything else;
  * `{ event: 'done' }` at the end.
  */
-import type { Component, ComponentContext, ComponentFactory, TimerHandle } from '../../../shared/runtime/component.ts';
+import type { Component, ComponentContext, ComponentFactory } from '../../../shared/runtime/component.ts';
 import type { Conduit, InterruptMessage, Message, RegisterFile } from '../../../shared/protocol/messages.ts';
+import { Awaiting, controlKey, type InboxEntry, runScript, type StepPerformer } from '../../../shared/runtime/scripted-actor/index.ts';
+import type { SentMessage } from '../../../shared/protocol/messages.ts';
 
 export type ActorStep =
   | { do: 'call'; label: string; to: string; conduit: Conduit; endpoint: number; vcpu: number; cpu: number; regs: RegisterFile }
@@ -55,42 +58,34 @@ export interface ActorConfig {
 }
 
 const DEFAULT_AWAIT_TIMEOUT_NS = 20_000_000_000;
-/** Bound on messages kept for awaits. */
-const INBOX_MAX = 100_000;
+/** Bound on messages kept for awaits (InboxFullError past it: a test that never awaits what it keeps). */
+const LIMITS = { inboxMax: 100_000, waitersMax: 1 };
 
 interface Received {
   readonly from: string;
   readonly message: Message;
-  consumed: boolean;
-}
-
-interface Waiter {
-  readonly matches: (entry: Received) => boolean;
-  readonly onMatch: (entry: Received) => void;
-  readonly timer: TimerHandle;
 }
 
 class Actor implements Component {
-  private readonly inbox: Received[] = [];
-  private waiter: Waiter | undefined;
+  private readonly awaiting: Awaiting<Received>;
 
   constructor(
     private readonly ctx: ComponentContext,
     private readonly config: ActorConfig,
-  ) {}
+  ) {
+    this.awaiting = new Awaiting(ctx, LIMITS);
+  }
 
   onStart(): void {
-    this.run(0);
+    runScript(this.config.steps, this.perform, () => this.ctx.record({ event: 'done' }));
   }
 
   onMessage(from: string, message: Message): void {
     if (message.kind === 'irq' && message.op === 'deliver' && message.cpu === -1) this.onVirtualDelivery(from, message);
     else if (message.kind === 'lifecycle') this.ctx.record({ event: 'actor-lifecycle', from, lifecycle: message.event, subject: message.subject, args: message.args });
     else if (message.kind !== 'control') this.ctx.record({ event: 'actor-received', from, message });
-    if (this.inbox.length >= INBOX_MAX) this.inbox.shift();
-    const entry: Received = { from, message, consumed: false };
-    this.inbox.push(entry);
-    this.offer(entry);
+    const key = keyOf(from, message);
+    if (key !== null) this.awaiting.offer(key, this.ctx.clock.nowNs(), { from, message });
   }
 
   private onVirtualDelivery(from: string, irq: InterruptMessage): void {
@@ -100,18 +95,13 @@ class Actor implements Component {
     this.ctx.send(from, { ...irq, op: 'eoi' });
   }
 
-  private run(index: number): void {
-    const step = this.config.steps[index];
-    if (!step) {
-      this.ctx.record({ event: 'done' });
-      return;
-    }
-    const next = () => this.run(index + 1);
+  private readonly perform: StepPerformer<ActorStep> = (step, index, next) => {
     switch (step.do) {
       case 'call':
         return this.call(index, step, next);
       case 'control':
-        this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.data });
+        // Sent as given: the tests send unknown ops and malformed data on purpose.
+        this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.data } as SentMessage);
         if (step.awaitOp === undefined) return next();
         return this.awaitControl(step.label, step.to, step.awaitOp, next);
       case 'irq':
@@ -121,20 +111,22 @@ class Actor implements Component {
         this.ctx.send(step.to, { kind: 'control', op: 'gic-sync', data: step.label });
         return this.awaitControl(step.label, step.to, 'gic-synced', next);
       case 'await-lifecycle':
-        return this.await(step.label, (entry) => isLifecycle(entry, step), next);
+        return this.await(step.label, lifecycleKey(step.from, step.event, step.vm), (entry) => step.vcpu === undefined || argsOf(entry)[1] === step.vcpu, next);
       case 'await-irq':
-        return this.await(step.label, (entry) => isVirtualDelivery(entry, step), next);
+        return this.await(step.label, virtualKey(step.vm, step.intid), (entry) => step.vcpu === undefined || deliveredVcpu(entry) === step.vcpu, next);
       case 'poll':
         return this.poll(step, 1, next);
       case 'wait':
         this.ctx.setTimer(step.ns, next);
         return;
+      default:
+        return assertNever(step);
     }
-  }
+  };
 
   private call(index: number, step: Extract<ActorStep, { do: 'call' }>, next: () => void): void {
     const request = { conduit: step.conduit, endpoint: step.endpoint, vcpu: step.vcpu, cpu: step.cpu, regs: step.regs };
-    this.ctx.call(step.to, request, (outcome) => {
+    this.awaiting.call(step.label, step.to, request, (outcome) => {
       if (outcome.ok) this.ctx.record({ event: 'actor-result', index, label: step.label, ok: true, regs: outcome.regs });
       else this.ctx.record({ event: 'actor-result', index, label: step.label, ok: false, reason: outcome.reason });
       next();
@@ -142,17 +134,15 @@ class Actor implements Component {
   }
 
   private awaitControl(label: string, from: string, op: string, next: () => void): void {
-    const isAnswer = (entry: Received) => entry.from === from && entry.message.kind === 'control' && entry.message.op === op;
-    this.await(label, isAnswer, next, (entry) => {
-      if (entry.message.kind === 'control') this.ctx.record({ event: 'actor-control', label, op, data: entry.message.data });
+    this.await(label, controlKey(from, op), undefined, next, (entry) => {
+      if (entry.item.message.kind === 'control') this.ctx.record({ event: 'actor-control', label, op, data: entry.item.message.data });
     });
   }
 
   private poll(step: Extract<ActorStep, { do: 'poll' }>, attempt: number, next: () => void): void {
-    this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.label });
-    const isAnswer = (entry: Received) => entry.from === step.to && entry.message.kind === 'control' && entry.message.op === step.resultOp;
-    this.await(step.label, isAnswer, next, (entry) => {
-      const data = entry.message.kind === 'control' ? entry.message.data : null;
+    this.ctx.send(step.to, { kind: 'control', op: step.op, data: step.label } as SentMessage);
+    this.await(step.label, controlKey(step.to, step.resultOp), undefined, next, (entry) => {
+      const data = entry.item.message.kind === 'control' ? entry.item.message.data : null;
       if (satisfies(data, step) || attempt >= step.maxPolls) {
         this.ctx.record({ event: 'actor-poll', label: step.label, polls: attempt, satisfied: satisfies(data, step), data });
         return true;
@@ -163,44 +153,63 @@ class Actor implements Component {
   }
 
   /**
-   * Wait for a received message matching `matches`, not consumed by an earlier await; `onMatch`
-   * returning false means the caller carries on by itself (a poll's next round).
+   * Wait for a kept or coming message of `key` that `accepts` takes; `onMatch` returning false
+   * means the caller carries on by itself (a poll's next round). A timeout is recorded and the
+   * script goes on, so the test's assertions say what is missing.
    */
-  private await(label: string, matches: (entry: Received) => boolean, next: () => void, onMatch?: (entry: Received) => boolean | void): void {
-    const proceed = (entry: Received) => {
-      entry.consumed = true;
-      if (onMatch?.(entry) === false) return;
-      next();
-    };
-    const found = this.inbox.find((entry) => !entry.consumed && matches(entry));
-    if (found) return proceed(found);
-    const timer = this.ctx.setTimer(this.config.awaitTimeoutNs ?? DEFAULT_AWAIT_TIMEOUT_NS, () => {
-      this.waiter = undefined;
-      this.ctx.record({ event: 'actor-timeout', label });
-      next();
+  private await(
+    label: string,
+    key: string,
+    accepts: ((entry: InboxEntry<Received>) => boolean) | undefined,
+    next: () => void,
+    onMatch?: (entry: InboxEntry<Received>) => boolean | void,
+  ): void {
+    this.awaiting.await({
+      label,
+      key,
+      ...(accepts ? { accepts } : {}),
+      timeoutNs: this.config.awaitTimeoutNs ?? DEFAULT_AWAIT_TIMEOUT_NS,
+      onMatch: (entry) => {
+        if (onMatch?.(entry) !== false) next();
+      },
+      onTimeout: () => {
+        this.ctx.record({ event: 'actor-timeout', label });
+        next();
+      },
     });
-    this.waiter = { matches, onMatch: proceed, timer };
-  }
-
-  private offer(entry: Received): void {
-    const waiter = this.waiter;
-    if (!waiter || !waiter.matches(entry)) return;
-    this.waiter = undefined;
-    this.ctx.cancelTimer(waiter.timer);
-    waiter.onMatch(entry);
   }
 }
 
-function isLifecycle(entry: Received, step: { from: string; event: string; vm: number; vcpu?: number }): boolean {
-  const { message } = entry;
-  if (entry.from !== step.from || message.kind !== 'lifecycle' || message.event !== step.event) return false;
-  return message.args[0] === step.vm && (step.vcpu === undefined || message.args[1] === step.vcpu);
+/**
+ * What a message is kept under, by what the steps await: a control answer by its sender and op,
+ * a life-cycle message by its sender, event and VM, a virtual delivery by its VM and INTID.
+ * Anything else no step awaits: it is recorded, not kept.
+ */
+function keyOf(from: string, message: Message): string | null {
+  if (message.kind === 'control') return controlKey(from, message.op);
+  if (message.kind === 'lifecycle') return lifecycleKey(from, message.event, message.args[0]);
+  if (message.kind === 'irq' && message.op === 'deliver' && message.cpu === -1) return virtualKey(message.vm, message.intid);
+  return null;
 }
 
-function isVirtualDelivery(entry: Received, step: { vm: number; intid: number; vcpu?: number }): boolean {
-  const { message } = entry;
-  if (message.kind !== 'irq' || message.op !== 'deliver' || message.cpu !== -1) return false;
-  return message.vm === step.vm && message.intid === step.intid && (step.vcpu === undefined || message.vcpu === step.vcpu);
+function lifecycleKey(from: string, event: string, vm: number | undefined): string {
+  return `lifecycle ${from} ${event} ${vm}`;
+}
+
+function virtualKey(vm: number, intid: number): string {
+  return `virtual ${vm} ${intid}`;
+}
+
+function argsOf(entry: InboxEntry<Received>): readonly number[] {
+  return entry.item.message.kind === 'lifecycle' ? entry.item.message.args : [];
+}
+
+function deliveredVcpu(entry: InboxEntry<Received>): number | undefined {
+  return entry.item.message.kind === 'irq' ? entry.item.message.vcpu : undefined;
+}
+
+function assertNever(step: never): never {
+  throw new Error(`bug: an actor step of unknown kind ${String((step as { do: unknown }).do)}`);
 }
 
 interface PollCondition {

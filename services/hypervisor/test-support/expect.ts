@@ -1,11 +1,7 @@
 /** Assertions on returned register files, naming the step that failed. */
 import assert from 'node:assert/strict';
-import { FFA_ERROR_CODES, FFA_FIDS, type FfaErrorName, w, x } from '../../../shared/ffa/index.ts';
+import { FFA_ERROR_CODES, FFA_FIDS, type FfaErrorName, hex, w, x } from '../../../shared/ffa/index.ts';
 import type { RegisterFile } from '../../../shared/protocol/messages.ts';
-
-function hex(value: bigint | number): string {
-  return `0x${value.toString(16)}`;
-}
 
 /** FFA_ERROR with this code (w1 = 0, as Xen's ffa_set_regs_error leaves it). */
 export function assertError(regs: RegisterFile, name: FfaErrorName, label: string): void {

@@ -8,6 +8,7 @@
  * the history.
  */
 import assert from 'node:assert/strict';
+import { OPTEE_SP_ID, OPTEE_UUID } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { FaultRule } from '../../../shared/runtime/interceptor.ts';
@@ -15,19 +16,17 @@ import type { RegisterFile } from '../../../shared/protocol/messages.ts';
 import { type RuntimeName, runWorldInMemory } from '../../../shared/runtime/run-world.ts';
 import type { HypervisorConfig, MessagingMethod, PartitionConfig, VmConfig } from '../config.ts';
 import type { ActorConfig, ActorStep } from './actor.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
+import { controlRequest, type ControlData } from '../../../shared/protocol/control.ts';
 
 export const HYPERVISOR = 'hypervisor';
 export const GIC = 'gic';
 export const SPMC = 'spmc';
 const ACTOR_MODULE = 'services/hypervisor/test-support/actor.ts';
 
-/** OP-TEE's logical SP, and its UUID (thread_spmc.c my_uuid_words). */
-export const OPTEE_SP = 0x8001;
-export const OPTEE_UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
-
 /** OP-TEE's SP under Xen with NS-virtualization: told of VM creation and destruction (VM_CREATED/DESTROYED). */
 export const OPTEE_VIRTUALIZED: SpDescription = {
-  id: OPTEE_SP,
+  id: OPTEE_SP_ID,
   name: 'optee',
   behaviour: 'optee',
   vcpus: 4,
@@ -152,8 +151,8 @@ export function createVm(vm: VmConfig, label = `create ${vm.name}`): ActorStep {
   return { do: 'control', label, to: HYPERVISOR, op: 'vm-create', data: vm, awaitOp: 'vm-create-result' };
 }
 
-export function lifecycleOp(op: 'vm-destroy' | 'vm-reboot' | 'vcpu-online' | 'vcpu-offline', data: Record<string, unknown>, label: string): ActorStep {
-  return { do: 'control', label, to: HYPERVISOR, op, data, awaitOp: `${op}-result` };
+export function lifecycleOp<Op extends 'vm-destroy' | 'vm-reboot' | 'vcpu-online' | 'vcpu-offline'>(op: Op, data: ControlData<Op>, label: string): ActorStep {
+  return { do: 'control', label, to: HYPERVISOR, ...controlRequest(op, data), awaitOp: `${op}-result` };
 }
 
 /** Subscribe the actor to every vCPU's virtual interrupts of a VM it stands for. */
@@ -198,7 +197,7 @@ export function syncHypervisorWithGic(label = 'hypervisor synced with the GIC'):
 // ---------------------------------------------------------------- reading the history
 
 /** A component's semantic records of one kind, in order. */
-export function records(entries: readonly HistoryEntry[], component: string, event: string): Record<string, unknown>[] {
+export function records(entries: readonly HistoryEntry[], component: string, event: RecordEvent): Record<string, unknown>[] {
   return entries.flatMap((entry) => {
     const recorded = entry.event;
     return recorded.type === 'record' && recorded.component === component && recorded.data['event'] === event ? [recorded.data] : [];

@@ -1,5 +1,5 @@
 /**
- * Calls and returns, correlated from the history (design world.md §8), and the forwarding chains
+ * Calls and returns, correlated from the history (docs/design.md §8), and the forwarding chains
  * that carry one call across components (guest → hypervisor → SPMD → SPMC).
  *
  * - A return's id is its call's id, between the same two components, going the other way. Ids are

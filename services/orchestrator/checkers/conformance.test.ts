@@ -47,7 +47,7 @@ describe('conformance', () => {
     assert.equal(answeredBySpmc(BIND_RESERVED, ffaError('DENIED'), { policies: { reservedBitChecks: 'hafnium' } }).held, false);
   });
 
-  it('under Xen, a BIND for another receiver is INVALID_PARAMETERS before its flags are looked at (reference §5.4)', () => {
+  it('under Xen, a BIND for another receiver is INVALID_PARAMETERS before its flags are looked at (docs/ffa-reference.md §5.4)', () => {
     const otherReceiverWithFlags = notificationBind.encodeCall({ sender: 0x8001, receiver: 3, flags: 2, bitmap: 1n });
     assert.equal(answerProblem(otherReceiverWithFlags, ffaError('INVALID_PARAMETERS'), 'xen', { caller: 2 }), null);
     assert.match(answerProblem(otherReceiverWithFlags, ffaError('INVALID_PARAMETERS'), 'xen', { caller: 3 }) ?? '', /bind.flags-reserved: xen answers FFA_ERROR\(DENIED\)/);
@@ -65,9 +65,9 @@ describe('conformance', () => {
   it('judges every answer\'s shape', () => {
     const infoGet32 = notificationInfoGet32.encodeCall({});
     assert.equal(answerProblem(infoGet32, ffaError(-42), 'optee'), 'FFA_ERROR with code -42, which FF-A does not define');
-    // Xen answers a guest's INFO_GET_32 with SUCCESS_64 (reference §2.6, §8): not FF-A's shape.
+    // Xen answers a guest's INFO_GET_32 with SUCCESS_64 (docs/ffa-reference.md §2.6, §8): not FF-A's shape.
     assert.equal(answerProblem(infoGet32, ffaSuccess64(0, 1n << 7n, 1), 'optee'), 'answered FFA_SUCCESS_64; FFA_NOTIFICATION_INFO_GET_32\'s success is FFA_SUCCESS_32');
-    assert.equal(answerProblem(infoGet32, ffaSuccess64(0, 1n << 7n, 1), 'xen', { infoGet32AsSuccess64: true }), null, 'Xen answers SUCCESS_64 to both widths (reference §8)');
+    assert.equal(answerProblem(infoGet32, ffaSuccess64(0, 1n << 7n, 1), 'xen', { infoGet32AsSuccess64: true }), null, 'Xen answers SUCCESS_64 to both widths (docs/ffa-reference.md §8)');
     const padded = ffaSuccess64(0, 1n << 7n, 1n | (5n << 16n)); // one list of one ID, and a second ID in the padding
     assert.match(answerProblem(notificationInfoGet64.encodeCall({}), padded, 'optee') ?? '', /^FFA_SUCCESS_64 fields do not decode: /);
     assert.equal(answerProblem(notificationInfoGet64.encodeCall({}), ffaSuccess64(0, 1n << 7n, 1), 'optee'), null);

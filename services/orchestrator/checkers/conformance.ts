@@ -1,6 +1,6 @@
 /**
- * conformance (design world.md §8): each call's answer matches the callee's rules for that call,
- * the reference's error matrices as the shared/ffa codecs encode them (reference §2, each rule's
+ * conformance (docs/design.md §8): each call's answer matches the callee's rules for that call,
+ * the reference's error matrices as the shared/ffa codecs encode them (docs/ffa-reference.md §2, each rule's
  * "checked by").
  *
  * For every call delivered to the SPMC, the hypervisor (profile xen, its guests' hvc calls) and the
@@ -13,7 +13,7 @@
  *   is accepted. NOT_SUPPORTED is accepted too: the function is not offered to this caller at
  *   all (OP-TEE's "Unhandled FFA function ID", notification ABIs and FFA_RUN refused to SPs), a
  *   decision every implementation makes before it reads the registers. FFA_VERSION's refusal is
- *   NOT_SUPPORTED in w0 itself (reference §1.4);
+ *   NOT_SUPPORTED in w0 itself (docs/ffa-reference.md §1.4);
  * - every answer is well formed: FFA_ERROR with a code FF-A defines (§1.3), or the ABI's success
  *   function ID with fields that decode, or FFA_VERSION's version or NOT_SUPPORTED; a partition
  *   message may also come back as FFA_INTERRUPT or FFA_YIELD (§2.7). A caller the callee does not
@@ -32,11 +32,12 @@ import type { WorldModel } from '../scenario/types.ts';
 import type { CallIndex, CallRecord } from './calls.ts';
 import { abiOf, evidenceOf, FailureList, outcomeOf, resultOf, type CheckOutcome } from './evidence.ts';
 import { recordsOf } from './records.ts';
+import { hex } from '../../../shared/ffa/format.ts';
 
 /** SMCCC's SMC_UNK (-1): what an unknown function ID, or a caller with no FF-A instance, gets. */
 const SMC_UNK = 0xffff_ffff;
 
-/** Answers that hand the CPU over rather than finish the call (reference §2.7, Xen §5.4). */
+/** Answers that hand the CPU over rather than finish the call (docs/ffa-reference.md §2.7, Xen §5.4). */
 const HANDOFFS: Readonly<Partial<Record<string, readonly number[]>>> = {
   FFA_MSG_SEND_DIRECT_REQ_32: [FFA_FIDS.FFA_INTERRUPT, FFA_FIDS.FFA_YIELD],
   FFA_MSG_SEND_DIRECT_REQ_64: [FFA_FIDS.FFA_INTERRUPT, FFA_FIDS.FFA_YIELD],
@@ -59,7 +60,7 @@ function spmcPolicy(entries: readonly HistoryEntry[], model: WorldModel): Enforc
   return typeof recorded === 'string' ? (recorded as EnforcementPolicy) : model.spmcProfile;
 }
 
-/** The hypervisor's infoGet32Answer from its config record (default: Xen's, reference §8.13). */
+/** The hypervisor's infoGet32Answer from its config record (default: Xen's, docs/ffa-reference.md §8.13). */
 function hypervisorAnswersInfoGet32With64(entries: readonly HistoryEntry[], hypervisor: string): boolean {
   const config = recordsOf(entries, { component: hypervisor, event: 'hypervisor-config' })[0];
   const policies = config?.data['policies'] as Record<string, unknown> | undefined;
@@ -93,7 +94,7 @@ function expectedErrors(codec: AnyAbiCodec, regs: RegisterFile, policy: Enforcem
 
 /**
  * Checks a callee makes before the reserved-bit ones: Xen refuses a guest's BIND or UNBIND for a
- * receiver other than itself with INVALID_PARAMETERS before it looks at the flags (reference §5.4,
+ * receiver other than itself with INVALID_PARAMETERS before it looks at the flags (docs/ffa-reference.md §5.4,
  * ffa_handle_notification_bind: "receiver must be self", then "flags ≠ 0 → DENIED").
  */
 function earlierErrors(codec: AnyAbiCodec, regs: RegisterFile, policy: EnforcementPolicy, caller: number | null): FfaErrorName[] {
@@ -117,7 +118,7 @@ function refusalProblem(codec: AnyAbiCodec, regs: RegisterFile, answer: Register
 function successProblem(codec: AnyAbiCodec, answer: RegisterFile): string | null {
   const success = codec.success;
   const w0 = w(answer, 0);
-  if (success === null) return abiNameOf(w0) !== null ? null : `w0 0x${w0.toString(16)} is no FF-A function`;
+  if (success === null) return abiNameOf(w0) !== null ? null : `w0 ${hex(w0)} is no FF-A function`;
   if (success.fid === null) {
     const version = success.decode(answer);
     return version.ok || w0 === VERSION_NOT_SUPPORTED ? null : `not a version: ${version.ok ? '' : version.why}`;
@@ -132,7 +133,7 @@ function successProblem(codec: AnyAbiCodec, answer: RegisterFile): string | null
 
 /**
  * A callee that answers INFO_GET_32 as it answers INFO_GET_64, with FFA_SUCCESS_64: Xen does
- * (reference §8.13; ffa_notif.c handles both in one path, hypervisor policy infoGet32Answer).
+ * (docs/ffa-reference.md §8.13; ffa_notif.c handles both in one path, hypervisor policy infoGet32Answer).
  */
 function infoGet32Answered64(regs: RegisterFile, answer: RegisterFile): boolean {
   return w(regs, 0) === FFA_FIDS.FFA_NOTIFICATION_INFO_GET_32 && w(answer, 0) === FFA_FIDS.FFA_SUCCESS_64;
@@ -198,5 +199,5 @@ export function checkConformance(entries: readonly HistoryEntry[], model: WorldM
       });
     }
   }
-  return outcomeOf(failures, 'non-conforming answers', `calls: ${counts.join(', ')}`);
+  return outcomeOf(failures, 'non-conforming answer', `calls: ${counts.join(', ')}`);
 }

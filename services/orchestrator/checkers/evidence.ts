@@ -1,22 +1,22 @@
 /**
- * What a failing check shows (design world.md §8: "a failing checker names the bit, the
+ * What a failing check shows (docs/design.md §8: "a failing checker names the bit, the
  * endpoints, the events that made it fail"): each event as {seq, t, one line}, endpoints by name,
  * and failure lists bounded at 20 with the total kept for the detail line.
  */
 import { decodeResult } from '../../../shared/ffa/errors.ts';
 import { abiNameOf } from '../../../shared/ffa/function-ids.ts';
 import { isSecureId } from '../../../shared/ffa/partition-id.ts';
+import { hex } from '../../../shared/ffa/format.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
 import type { HistoryEntry, HistoryEvent } from '../../../shared/runtime/history.ts';
 import type { InterruptMessage, Message } from '../../../shared/protocol/messages.ts';
 import type { CheckFailure, EvidenceEvent, WorldModel } from '../scenario/types.ts';
+import { type Noun, plural } from '../../../shared/plural.ts';
 
 /** At most this many failures are kept per check (types.ts CheckResult.failures). */
 export const MAX_FAILURES = 20;
 /** At most this many events are kept per failure. */
 export const MAX_EVENTS_PER_FAILURE = 12;
-
-const hex = (value: number | bigint): string => `0x${value.toString(16)}`;
 
 export function abiOf(regs: RegisterFile): string {
   const fid = regs[0] ?? 0n;
@@ -108,10 +108,10 @@ export class FailureList {
     if (this.kept.length < MAX_FAILURES) this.kept.push(failure);
   }
 
-  /** "3 lost notifications" or "25 lost notifications (first 20 shown)". */
-  count(noun: string): string {
+  /** "1 lost notification", "3 lost notifications" or "25 lost notifications (first 20 shown)". */
+  count(noun: Noun): string {
     const shown = this.total > this.kept.length ? ` (first ${this.kept.length} shown)` : '';
-    return `${this.total} ${noun}${shown}`;
+    return `${plural(this.total, noun)}${shown}`;
   }
 }
 
@@ -122,7 +122,7 @@ export interface CheckOutcome {
   failures: CheckFailure[];
 }
 
-export function outcomeOf(list: FailureList, noun: string, summary: string): CheckOutcome {
+export function outcomeOf(list: FailureList, noun: Noun, summary: string): CheckOutcome {
   if (list.total === 0) return { held: true, detail: summary, failures: [] };
   return { held: false, detail: `${list.count(noun)}; ${summary}`, failures: list.kept };
 }

@@ -1,5 +1,5 @@
 /**
- * The checkers (design world.md §8): each reads a run's history and the model of the world that
+ * The checkers (docs/design.md §8): each reads a run's history and the model of the world that
  * made it, and says whether its property held, naming the bit, the endpoints and the events when
  * it did not. They run after the run, beside it (TigerBeetle's state checkers), never inside the
  * components.
@@ -10,6 +10,7 @@
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { CheckName, CheckResult, CheckSpec, LatencyReport, WorldModel } from '../scenario/types.ts';
+import { workloadArrivals, type Arrivals } from './arrivals.ts';
 import { CallIndex } from './calls.ts';
 import { checkConformance } from './conformance.ts';
 import type { CheckOutcome } from './evidence.ts';
@@ -28,6 +29,7 @@ class Analysis {
   private calls: CallIndex | null = null;
   private notifications: NotificationAnalysis | null = null;
   private samples: Map<string, Sample[]> | null = null;
+  private workload: Arrivals | null = null;
 
   constructor(
     readonly entries: readonly HistoryEntry[],
@@ -44,14 +46,19 @@ class Analysis {
     return this.notifications;
   }
 
+  get arrivals(): Arrivals {
+    this.workload ??= workloadArrivals(this.entries, this.model);
+    return this.workload;
+  }
+
   get latency(): Map<string, Sample[]> {
-    this.samples ??= latencySamples(this.entries, this.model, this.ledger);
+    this.samples ??= latencySamples(this.entries, this.model, this.ledger, this.index, this.arrivals);
     return this.samples;
   }
 }
 
 const CHECKERS: Readonly<Record<CheckName, (analysis: Analysis, spec: CheckSpec) => CheckOutcome>> = {
-  'no-lost-notification': (a) => checkNoLostNotification(a.entries, a.model, a.ledger),
+  'no-lost-notification': (a) => checkNoLostNotification(a.entries, a.model, a.ledger, a.arrivals),
   'no-phantom-notification': (a) => checkNoPhantomNotification(a.model, a.index, a.ledger),
   'no-leak': (a) => checkNoLeak(a.entries, a.model, a.index),
   conformance: (a) => checkConformance(a.entries, a.model, a.index),

@@ -1,7 +1,7 @@
 /**
  * interrupt-hygiene: a clean run holds; a dropped SRI delivery (never acknowledged), a dropped
  * EOI (acknowledged, never ended) and an INFO_GET loop against a non-destructive SPMC that always
- * says "more pending" (reference §3.5) each fail; withdrawn interrupts and a destroyed VM's are
+ * says "more pending" (docs/ffa-reference.md §3.5) each fail; withdrawn interrupts and a destroyed VM's are
  * excused.
  */
 import assert from 'node:assert/strict';

@@ -1,9 +1,9 @@
 /**
- * interrupt-hygiene (design world.md §8): every interrupt the GIC delivered is acknowledged and
+ * interrupt-hygiene (docs/design.md §8): every interrupt the GIC delivered is acknowledged and
  * ended by its target (gic-ack, gic-eoi) by the end of the run, unless the GIC withdrew it or
  * dropped it with its VM (gic-withdraw, gic-vm-destroyed); and no handler loop ran into its bound
  * (any `*-loop-bound` record, e.g. the INFO_GET "more pending" loop against a non-destructive
- * SPMC, reference §3.5; OP-TEE's client giving up its FFA_RUN loop, `run-loop-bound`).
+ * SPMC, docs/ffa-reference.md §3.5; OP-TEE's client giving up its FFA_RUN loop, `run-loop-bound`).
  *
  * The GIC's records are one component's, so their order is the GIC's own.
  */
@@ -11,6 +11,7 @@ import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { WorldModel } from '../scenario/types.ts';
 import { evidenceOf, FailureList, outcomeOf, type CheckOutcome } from './evidence.ts';
 import { numberField, recordOf, type RecordView } from './records.ts';
+import { plural } from '../../../shared/plural.ts';
 
 /** One delivery the GIC waits to see acknowledged and ended. */
 interface Outstanding {
@@ -129,5 +130,5 @@ export function checkInterruptHygiene(entries: readonly HistoryEntry[], model: W
   const failures = new FailureList();
   const delivered = unendedDeliveries(entries, model, failures);
   loopBounds(entries, failures);
-  return outcomeOf(failures, 'hygiene problems', `${delivered} interrupt deliveries`);
+  return outcomeOf(failures, 'hygiene problem', plural(delivered, ['interrupt delivery', 'interrupt deliveries']));
 }

@@ -1,10 +1,10 @@
 /**
  * The notification ledger: every bit made pending at the SPMC (spmc-replay.ts), followed from the
  * GET answer that cleared it up its forwarding chain to the receiver, and on to the callback in the
- * receiver's driver (design world.md §2 "what a notification's life looks like", steps 4 to 6;
+ * receiver's driver (docs/design.md §2 "what a notification's life looks like", steps 4 to 6;
  * §8 "the checker follows every bit"). A bit reaches its receiver when the answer arrives at the
  * receiver's component (its guest, or the orchestrator that asked) carrying it, on the right vCPU
- * for a per-vCPU bit (reference §3.1).
+ * for a per-vCPU bit (docs/ffa-reference.md §3.1).
  */
 import { decodeResult } from '../../../shared/ffa/errors.ts';
 import { FFA_FIDS } from '../../../shared/ffa/function-ids.ts';
@@ -16,6 +16,7 @@ import { CallIndex, fidOfCall, followAnswer, type CallRecord } from './calls.ts'
 import { endpointName, evidence } from './evidence.ts';
 import { firstAtOrAfter, groupBy, numberField, recordOf, recordsOf, type RecordView } from './records.ts';
 import { getBitmaps, SpmcReplay, type Episode, type NotificationBitmap, type PendingMaker, type SpmcPhantom } from './spmc-replay.ts';
+import { hex } from '../../../shared/ffa/format.ts';
 
 export { getBitmaps, type Delivery, type Episode, type NotificationBitmap, type PendingMaker, type SpmcPhantom } from './spmc-replay.ts';
 
@@ -63,7 +64,7 @@ function follow(model: WorldModel, episode: Episode): void {
 
 function describeAnswer(regs: RegisterFile): string {
   const decoded = decodeResult(regs);
-  return decoded.kind === 'error' ? `FFA_ERROR(${decoded.name ?? decoded.code})` : `0x${decoded.fid.toString(16)}`;
+  return decoded.kind === 'error' ? `FFA_ERROR(${decoded.name ?? decoded.code})` : hex(decoded.fid);
 }
 
 // ---------------------------------------------------------------- callbacks in the receiver's driver

@@ -1,10 +1,10 @@
 /**
- * no-leak (design world.md §8, safety): no VM learns another VM's notifications, IDs or
+ * no-leak (docs/design.md §8, safety): no VM learns another VM's notifications, IDs or
  * interrupts. What reaches a guest component is judged:
  * - a GET answer carrying bits, for a receiver other than the guest's own ID (its own call's
  *   w1[15:0], or the receiver of the SPMC's GET on the same chain);
  * - a virtual interrupt for another VM, or (under a hypervisor) a physical one;
- * - an INFO_GET answer that lists other VMs' IDs (reference §2.6: the hypervisor returns only the
+ * - an INFO_GET answer that lists other VMs' IDs (docs/ffa-reference.md §2.6: the hypervisor returns only the
  *   endpoints whose scheduler is the calling VM; Xen names only the caller, §5.4).
  * The bare-metal host (no hypervisor) is the NS physical instance and the primary scheduler: it
  * may see every VM's notifications and IDs, so only interrupts are judged there.
@@ -21,6 +21,7 @@ import { fidOfCall, originAt, type CallIndex, type CallRecord } from './calls.ts
 import { endpointName, evidenceOf, FailureList, outcomeOf, type CheckOutcome } from './evidence.ts';
 import { getBitmaps } from './ledger.ts';
 import { irqDeliveryOf } from './records.ts';
+import { plural } from '../../../shared/plural.ts';
 
 type Guest = WorldModel['guests'][number];
 
@@ -104,5 +105,5 @@ export function checkNoLeak(entries: readonly HistoryEntry[], model: WorldModel,
   getLeaks(model, index, failures);
   infoGetLeaks(model, index, failures);
   interruptLeaks(model, entries, failures);
-  return outcomeOf(failures, 'leaks', `GET and INFO_GET answers and interrupts delivered to ${model.guests.length} guests`);
+  return outcomeOf(failures, 'leak', `GET and INFO_GET answers and interrupts delivered to ${plural(model.guests.length, 'guest')}`);
 }

@@ -50,7 +50,7 @@ describe('no-lost-notification', () => {
     assert.match(failure?.message ?? '', /^notification 0 \(sp bitmap\) for dom0 never returned by a GET/);
     assert.ok(failure?.events.some((e) => e.what.startsWith('record spmc {"event":"optee-notif-send"')), 'the send is shown');
     assert.ok(failure?.events.some((e) => e.what.startsWith('fault drop (rule drop-sri)')), 'the fault is shown');
-    assert.match(result.detail, /^1 lost notifications; 1 notifications, 0 delivered/);
+    assert.match(result.detail, /^1 lost notification; 1 notification, 0 delivered/);
   });
 
   it('fails when the GET answer that cleared the bit never reaches the guest', async () => {
@@ -77,9 +77,9 @@ describe('no-lost-notification', () => {
     const { entries, model } = await runUnderSim(oneSend());
     const result = check(entries, { ...model, livenessBoundNs: 1_000 }, 'no-lost-notification');
     assert.equal(result.held, false);
-    assert.match(result.failures[0]?.message ?? '', /^notification 0 \(sp bitmap\) for dom0 delivered \d+ ns after its deadline \(1000 ns bound\)$/);
+    assert.match(result.failures[0]?.message ?? '', /^notification 0 \(sp bitmap\) for dom0 delivered \d+\.\d{3} ms after its deadline \(0\.001 ms bound\)$/);
     // The summary says late, not lost: the bit did arrive.
-    assert.match(result.detail, /^1 late notifications; 1 notifications, 1 delivered \(1 of them past the 0.001 ms liveness bound\)/);
+    assert.match(result.detail, /^1 late notification; 1 notification, 1 delivered \(1 of them past the 0.001 ms liveness bound\)/);
   });
 
   it('counts the bound from the last fault\'s heal, and leaves undecided a bit whose deadline the run did not reach', async () => {
@@ -87,11 +87,11 @@ describe('no-lost-notification', () => {
     const lastT = Math.max(...entries.map((e) => e.t));
     const result = check(entries, { ...model, lastFaultHealNs: lastT }, 'no-lost-notification');
     assert.equal(result.held, true);
-    assert.equal(result.detail, '1 notifications, 0 delivered, 1 still pending when the run ended before their deadline');
+    assert.equal(result.detail, '1 notification, 0 delivered, 1 still pending when the run ended before its deadline');
   });
 
   it('excuses a bit whose receiver VM was destroyed', async () => {
-    const destroy = { do: 'control' as const, label: 'destroy dom0', to: HYPERVISOR, op: 'vm-destroy', data: { name: 'dom0' }, awaitOp: 'vm-destroy-result' };
+    const destroy = { do: 'control', label: 'destroy dom0', to: HYPERVISOR, op: 'vm-destroy', data: { name: 'dom0' }, awaitOp: 'vm-destroy-result' } as const;
     const { entries, model } = await runUnderSim(oneSend(destroy), [DROP_SRI]);
     const result = check(entries, model, 'no-lost-notification');
     assert.equal(result.held, true, result.detail);

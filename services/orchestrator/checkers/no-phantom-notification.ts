@@ -1,10 +1,10 @@
 /**
- * no-phantom-notification (design world.md §8, safety): a GET never returns a bit that no SET or
+ * no-phantom-notification (docs/design.md §8, safety): a GET never returns a bit that no SET or
  * internal send made pending since that bit was last returned.
  *
  * Judged twice: at the SPMC, against the ledger's replay of its state (ledger.ts); and at the
  * component that asked, whose answer may only carry bits the SPMC's answer on the same forwarding
- * chain carried (a forwarder such as the hypervisor must not make bits up; reference §5.4).
+ * chain carried (a forwarder such as the hypervisor must not make bits up; docs/ffa-reference.md §5.4).
  */
 import { decodeResult } from '../../../shared/ffa/errors.ts';
 import { FFA_FIDS } from '../../../shared/ffa/function-ids.ts';
@@ -14,6 +14,7 @@ import { fidOfCall, originAt, type CallIndex, type CallRecord } from './calls.ts
 import { endpointName, evidenceOf, FailureList, outcomeOf, type CheckOutcome } from './evidence.ts';
 import { getBitmaps, type NotificationAnalysis, type NotificationBitmap } from './ledger.ts';
 import { bitsOf } from './records.ts';
+import { plural } from '../../../shared/plural.ts';
 
 const BITMAPS: readonly NotificationBitmap[] = ['sp', 'vm', 'spm', 'hyp'];
 
@@ -63,5 +64,5 @@ export function checkNoPhantomNotification(model: WorldModel, index: CallIndex, 
   const gets = answeredGets(index);
   spmcPhantoms(model, analysis, failures);
   forwardedPhantoms(model, gets, failures);
-  return outcomeOf(failures, 'phantom notifications', `${gets.length} GET answers delivered, ${analysis.episodes.length} notifications made pending`);
+  return outcomeOf(failures, 'phantom notification', `${plural(gets.length, 'GET answer')} delivered, ${plural(analysis.episodes.length, 'notification')} made pending`);
 }

@@ -4,29 +4,29 @@
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { InterruptMessage } from '../../../shared/protocol/messages.ts';
+import type { RecordEvent, RecordOf } from '../../../shared/protocol/records.ts';
 
-export interface RecordView {
-  readonly entry: HistoryEntry;
-  readonly component: string;
-  readonly event: string;
-  readonly data: Record<string, unknown>;
-}
+/** A record with its component and history entry; comparing `event` narrows `data` to that record's fields. */
+export type RecordView<Name extends RecordEvent = RecordEvent> = Name extends RecordEvent
+  ? { readonly entry: HistoryEntry; readonly component: string; readonly event: Name; readonly data: RecordOf<Name> }
+  : never;
 
 export function recordOf(entry: HistoryEntry): RecordView | null {
   const { event } = entry;
-  if (event.type !== 'record' || typeof event.data['event'] !== 'string') return null;
-  return { entry, component: event.component, event: event.data['event'], data: event.data };
+  // A history read back from a file is only as typed as its writer: a record without a name is skipped.
+  if (event.type !== 'record' || typeof event.data.event !== 'string') return null;
+  return { entry, component: event.component, event: event.data.event, data: event.data } as RecordView;
 }
 
 /** Every record, optionally of one component and one event name, in history order. */
-export function recordsOf(entries: readonly HistoryEntry[], filter: { component?: string; event?: string } = {}): RecordView[] {
-  const found: RecordView[] = [];
+export function recordsOf<Name extends RecordEvent = RecordEvent>(entries: readonly HistoryEntry[], filter: { component?: string; event?: Name } = {}): RecordView<Name>[] {
+  const found: RecordView<Name>[] = [];
   for (const entry of entries) {
     const record = recordOf(entry);
     if (!record) continue;
     if (filter.component !== undefined && record.component !== filter.component) continue;
     if (filter.event !== undefined && record.event !== filter.event) continue;
-    found.push(record);
+    found.push(record as RecordView<Name>);
   }
   return found;
 }

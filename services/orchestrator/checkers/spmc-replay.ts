@@ -1,6 +1,6 @@
 /**
  * The SPMC's pending notification bits, replayed from its own events in its own order (design
- * world.md §2 step 4; reference §3.1, §3.3, §3.4, §3.8, §7). Pending-making events:
+ * docs/design.md §2 step 4; docs/ffa-reference.md §3.1, §3.3, §3.4, §3.8, §7). Pending-making events:
  * - an FFA_NOTIFICATION_SET the SPMC answered with success (sender, receiver, flags, vCPU and
  *   bitmap decoded from the call; an SP's SET is OP-TEE's internal send, global, under
  *   spSet = internal-send);
@@ -24,7 +24,7 @@ import type { WorldModel } from '../scenario/types.ts';
 import { fidOfCall, type CallIndex, type CallRecord } from './calls.ts';
 import { bitmapField, bitsOf, numberField, recordOf, stringField, type RecordView } from './records.ts';
 
-/** The four bitmaps of a GET (reference §2.5): from SPs, from VMs, SPM and hypervisor framework. */
+/** The four bitmaps of a GET (docs/ffa-reference.md §2.5): from SPs, from VMs, SPM and hypervisor framework. */
 export type NotificationBitmap = 'sp' | 'vm' | 'spm' | 'hyp';
 const BITMAPS: readonly NotificationBitmap[] = ['sp', 'vm', 'spm', 'hyp'];
 
@@ -158,7 +158,7 @@ export class SpmcReplay {
     else if (fid === FFA_FIDS.FFA_NOTIFICATION_GET) this.onGetAnswer(call, entry);
   }
 
-  /** Reference §2.4; an SP's SET under spSet = internal-send is notif_send_async: global, from SPs. */
+  /** docs/ffa-reference.md §2.4; an SP's SET under spSet = internal-send is notif_send_async: global, from SPs. */
   private makerOfSet(call: CallRecord, entry: HistoryEntry): PendingMaker {
     const message = call.message as NonNullable<CallRecord['message']>;
     const { sender, receiver, flags, vcpu, bitmap } = notificationSet.decodeCall(message.regs).args;
@@ -185,7 +185,7 @@ export class SpmcReplay {
     }
   }
 
-  /** Reference §3.4: a GET returns and clears the global bits and those of its vCPU. */
+  /** docs/ffa-reference.md §3.4: a GET returns and clears the global bits and those of its vCPU. */
   private onGetAnswer(call: CallRecord, entry: HistoryEntry): void {
     const { receiver, vcpu } = notificationGet.decodeCall((call.message as NonNullable<CallRecord['message']>).regs).args;
     const bitmaps = getBitmaps(call.returnRegs as RegisterFile);
@@ -237,7 +237,7 @@ function makerOfRecord(record: RecordView, asyncIds: ReadonlyMap<number, number>
   return null;
 }
 
-/** Reference §3.8: RX buffer full is bit 0 of the SPM bitmap (SP sender) or the hypervisor's (VM sender). */
+/** docs/ffa-reference.md §3.8: RX buffer full is bit 0 of the SPM bitmap (SP sender) or the hypervisor's (VM sender). */
 function makerOfRxMessage(record: RecordView): RecordMaker | null {
   const { data, entry } = record;
   const owner = numberField(data, 'owner');

@@ -32,7 +32,7 @@ function curveSpec(points: readonly CapacityPoint[], curve: Curve): TopLevelSpec
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: curve.title,
-    width: 520,
+    width: 460,
     height: 220,
     data: { values },
     mark: { type: 'line', point: true },
@@ -71,11 +71,11 @@ export async function renderCapacityReport(input: { serviceTimes: string; seed: 
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>Protocol capacity · ffa-world</title>
-<style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:0 auto;padding:0 16px 40px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:16px}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:1400px;margin:0 auto;padding:0 16px 40px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f4f4}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(620px,1fr));gap:16px}</style>
 </head>
 <body>
 <h1>Protocol capacity</h1>
-<p>Under sim, seed <code>${h(input.seed)}</code>, service times <code>${h(input.serviceTimes)}</code> (each handler holds its CPU or vCPU that long; docs/load-and-benchmarks.md). One run per point; the same seed gives the same curves.</p>
+<p>Under sim, seed <code>${h(input.seed)}</code>, service times <code>${h(input.serviceTimes)}</code> (each handler holds its physical CPU that long: docs/load-and-benchmarks.md, "Protocol capacity"). One run per point; the same seed gives the same curves.</p>
 <h2>Where each curve saturates</h2>
 ${saturationList(input.points)}
 <h2>Curves</h2>

@@ -15,7 +15,7 @@ import { loadStats, percentilesOfNs, sendLatencies, type LoadStats } from './loa
 const SEED = 11;
 
 function world(overrides: Partial<LoadWorldOptions>): LoadWorldOptions {
-  return { guests: 8, vcpus: 2, cpus: 4, ratePerSecond: 2000, durationNs: null, count: 200, p99Ns: null, seed: SEED, runtime: 'sim', spmc: 'optee', serviceTimes: null, ...overrides };
+  return { guests: 8, vcpus: 2, cpus: 4, ratePerSecond: 2000, durationNs: null, count: 200, thresholds: null, drainNs: null, seed: SEED, runtime: 'sim', spmc: 'optee', serviceTimes: null, ...overrides };
 }
 
 interface Run {
@@ -67,7 +67,7 @@ function assertCountsAddUp(r: Run, sends: number): void {
 }
 
 function assertCorrectedNotBelowUncorrected(r: Run, ratePerSecond: number): void {
-  const latencies = sendLatencies(r.entries, r.model, { ratePerSecond });
+  const latencies = sendLatencies(r.entries, r.model);
   assert.equal(latencies.length, r.stats.workload.arrivals);
   const periodNs = 1e9 / ratePerSecond;
   latencies.forEach((l, index) => {

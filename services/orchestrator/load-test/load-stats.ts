@@ -1,16 +1,17 @@
 /**
- * Load statistics of a run with a `workload: notifications` step (`ffa-world load`, issue 9), read
+ * Load statistics of a run with a `workload: notifications` step (`ffa-world load`), read
  * from its history like the checkers:
  *
  * - **Offered and achieved rates.** The workload is open-model: arrival i is due at
- *   start + i / rate (services/orchestrator/workload.ts), start being the orchestrator's first workload
- *   send. Achieved throughput is counted twice: notifications made pending at the SPMC (its
+ *   start + i / rate (services/orchestrator/workload.ts), start being the workload's
+ *   `workload-start` record (checkers/arrivals.ts). Achieved throughput is counted twice: notifications made pending at the SPMC (its
  *   `optee-notif-send` / `notifier-set` records with outcome `sent`) and callbacks at the guests
  *   (`notification-callback`), and sends delivered (counted at the callback that covered them), in
  *   the workload's window [start, start + arrivals / rate) and from start to the last one.
  * - **End-to-end latency, corrected for coordinated omission.** Each send that made a bit pending
- *   is matched to its arrival: the orchestrator→SPMC link is FIFO, so the SPMC's k-th delivery of a
- *   workload control message is the orchestrator's k-th send. Corrected latency runs from the
+ *   is matched to its arrival (checkers/arrivals.ts: the orchestrator→SPMC link is FIFO, so the
+ *   SPMC's k-th delivery of a workload control message is the orchestrator's k-th send); the
+ *   latency checker measures it (`corrected`, `arrival→set`). Corrected latency runs from the
  *   arrival's intended time to the receiver driver's callback that covered it; uncorrected from the
  *   SPMC's set (the latency checker's end-to-end, services/orchestrator/checkers/latency.ts). A world that falls
  *   behind (the generator's timer late, the SPMC's queue long) shows in the corrected figures only.
@@ -24,14 +25,16 @@
  *   found their bit already pending at the SPMC (the ledger's episodes with more than one set).
  */
 import { createHistogram } from 'node:perf_hooks';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { CheckResult, LatencyReport, Percentiles, WorldModel } from '../scenario/types.ts';
+import { workloadArrivals, type Arrival, type Drain } from '../checkers/arrivals.ts';
 import { measureLatency } from '../checkers/index.ts';
 import { analyseNotifications, outcomeOf, type NotificationAnalysis } from '../checkers/ledger.ts';
 import { numberField, recordOf, type RecordView } from '../checkers/records.ts';
 
-/** The workload control messages the orchestrator sends the SPMC, one per arrival. */
-const WORKLOAD_OPS: ReadonlySet<string> = new Set(['optee-notif-send', 'notifier-set']);
+/** The records the SPMC makes of each workload arrival, named as the ops (checkers/arrivals.ts WORKLOAD_OPS). */
+const WORKLOAD_RECORDS: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['optee-notif-send', 'notifier-set']);
 
 export interface LoadWorkloadSpec {
   ratePerSecond: number;
@@ -89,7 +92,7 @@ export interface LoadStats {
     periodNs: number;
     /** Arrivals the orchestrator sent. */
     arrivals: number;
-    /** The orchestrator's first workload send (runtime ns): arrival 0's intended time. */
+    /** When the workload started (its `workload-start` record, runtime ns): arrival 0's intended time. */
     startNs: number;
     /** arrivals / rate. */
     windowNs: number;
@@ -97,6 +100,8 @@ export interface LoadStats {
     sentPerSecond: number;
     /** How late each send left after its intended time (the generator's own lag). */
     sendLag: Percentiles;
+    /** After the last arrival, until the world was quiet or the drain's bound passed; null when the run ended first. */
+    drain: { boundNs: number; afterLastArrivalNs: number; quiet: boolean; settled: boolean } | null;
   };
   throughput: {
     offeredPerSecond: number;
@@ -132,6 +137,14 @@ export interface LoadStats {
     arrivalToSet: Percentiles;
     /** Per hop, as the latency checker measures them. */
     hops: LatencyReport['hops'];
+    /** Per hop: its frames in flight (transport) and the rest (protocol), as the latency checker splits them. */
+    parts: LatencyReport['parts'];
+    /**
+     * Sends whose callback came later than the liveness bound after their set: late, which is a
+     * latency figure (hold it with a threshold), not lost (no-lost-notification judges those
+     * after the drain).
+     */
+    pastLivenessBound: { boundNs: number; sends: number };
   };
   infoGet: InfoGetStats;
   sri: InterruptStats;
@@ -158,12 +171,6 @@ export function percentilesOfNs(values: readonly number[]): Percentiles {
   for (const value of values) histogram.record(Math.max(0, Math.round(value)) + 1);
   const at = (percentile: number) => histogram.percentile(percentile) - 1;
   return { count: histogram.count, p50: at(50), p90: at(90), p99: at(99), 'p99.9': at(99.9), max: histogram.max - 1 };
-}
-
-function isWorkloadControl(entry: HistoryEntry, type: 'send' | 'deliver', model: WorldModel): boolean {
-  const { event } = entry;
-  if (event.type !== type || event.from !== model.orchestrator || event.to !== model.spmc) return false;
-  return event.message.kind === 'control' && WORKLOAD_OPS.has(event.message.op);
 }
 
 const count = <K extends string>(into: Record<K, number>, key: K): void => {
@@ -219,9 +226,10 @@ function infoGetStats(records: readonly RecordView[]): InfoGetStats {
 
 /** Everything `loadStats` reads in one pass over the history. */
 interface Scan {
-  sends: HistoryEntry[];
-  /** SPMC delivery seq → arrival index. */
-  arrivalOfDelivery: Map<number, number>;
+  /** The workload's arrivals (checkers/arrivals.ts), in send order. */
+  arrivals: Arrival[];
+  /** By the SPMC's delivery seq. */
+  arrivalOfDelivery: Map<number, Arrival>;
   spmcOutcomes: Record<string, number>;
   pendingTimes: number[];
   callbackTimes: number[];
@@ -235,24 +243,22 @@ interface Scan {
 
 function scan(entries: readonly HistoryEntry[], model: WorldModel): Scan {
   const guests = new Set(model.guests.map((g) => g.component));
+  const arrivals = workloadArrivals(entries, model);
   const s: Scan = {
-    sends: [], arrivalOfDelivery: new Map(), spmcOutcomes: {}, pendingTimes: [], callbackTimes: [],
+    arrivals: arrivals.all, arrivalOfDelivery: arrivals.byDelivery, spmcOutcomes: {}, pendingTimes: [], callbackTimes: [],
     hypervisorRecords: [], sriIntid: null, npiIntid: null, gic: [], virtualDeliveries: new Map(),
   };
-  let delivered = 0;
   for (const entry of entries) {
     const { event } = entry;
-    if (event.type === 'send' && isWorkloadControl(entry, 'send', model)) s.sends.push(entry);
-    else if (event.type === 'deliver') {
-      if (isWorkloadControl(entry, 'deliver', model)) s.arrivalOfDelivery.set(entry.seq, delivered++);
-      else if (event.message.kind === 'irq' && event.message.op === 'deliver' && event.message.vm >= 0 && guests.has(event.to)) {
+    if (event.type === 'deliver') {
+      if (event.message.kind === 'irq' && event.message.op === 'deliver' && event.message.vm >= 0 && guests.has(event.to)) {
         s.virtualDeliveries.set(event.message.intid, (s.virtualDeliveries.get(event.message.intid) ?? 0) + 1);
       }
     }
     const record = recordOf(entry);
     if (!record) continue;
     if (record.component === model.spmc) {
-      if (WORKLOAD_OPS.has(record.event)) {
+      if (WORKLOAD_RECORDS.has(record.event)) {
         const outcome = String(record.data['outcome']);
         count(s.spmcOutcomes, outcome);
         if (outcome === 'sent') s.pendingTimes.push(entry.t);
@@ -283,22 +289,20 @@ function interruptStats(gic: readonly RecordView[], intid: number | null, virtua
 }
 
 /** Every send's latencies, in arrival order, for the sends whose bit reached a callback. */
-export function sendLatencies(entries: readonly HistoryEntry[], model: WorldModel, spec: LoadWorkloadSpec, analysis = analyseNotifications(entries, model)): SendLatency[] {
-  return sendLatenciesOf(scan(entries, model), analysis, spec);
+export function sendLatencies(entries: readonly HistoryEntry[], model: WorldModel, analysis = analyseNotifications(entries, model)): SendLatency[] {
+  return sendLatenciesOf(scan(entries, model), analysis);
 }
 
-function sendLatenciesOf(s: Scan, analysis: NotificationAnalysis, spec: LoadWorkloadSpec): SendLatency[] {
-  const periodNs = 1e9 / spec.ratePerSecond;
-  const startNs = s.sends[0]?.t ?? 0;
+function sendLatenciesOf(s: Scan, analysis: NotificationAnalysis): SendLatency[] {
   const found: SendLatency[] = [];
   for (const episode of analysis.episodes) {
     if (!episode.callback) continue;
     for (const set of episode.sets) {
       const arrival = s.arrivalOfDelivery.get(set.at.seq);
       if (arrival === undefined) continue;
-      const intendedNs = startNs + arrival * periodNs;
       const callbackNs = episode.callback.t;
-      found.push({ arrival, intendedNs, setNs: set.at.t, callbackNs, corrected: callbackNs - intendedNs, uncorrected: callbackNs - set.at.t });
+      const { intendedNs } = arrival;
+      found.push({ arrival: arrival.index, intendedNs, setNs: set.at.t, callbackNs, corrected: callbackNs - intendedNs, uncorrected: callbackNs - set.at.t });
     }
   }
   return found.sort((a, b) => a.arrival - b.arrival);
@@ -316,12 +320,13 @@ export function loadStats(
 ): LoadStats {
   const s = scan(entries, model);
   const analysis = options.analysis ?? analyseNotifications(entries, model);
+  const report = options.latency ?? measureLatency(entries, model);
   const periodNs = 1e9 / spec.ratePerSecond;
-  const arrivals = s.sends.length;
-  const startNs = s.sends[0]?.t ?? 0;
+  const arrivals = s.arrivals.length;
+  const startNs = s.arrivals[0]?.workload.startNs ?? 0;
   const windowNs = arrivals * periodNs;
-  const lastSend = s.sends.at(-1)?.t ?? startNs;
-  const latencies = sendLatenciesOf(s, analysis, spec);
+  const lastSend = s.arrivals.at(-1)?.send.t ?? startNs;
+  const latencies = sendLatenciesOf(s, analysis);
 
   const outcomes: Record<string, number> = {};
   let mergedAtSpmc = 0;
@@ -345,7 +350,8 @@ export function loadStats(
       startNs,
       windowNs,
       sentPerSecond: arrivals > 1 && lastSend > startNs ? ((arrivals - 1) * 1e9) / (lastSend - startNs) : 0,
-      sendLag: percentilesOfNs(s.sends.map((send, i) => send.t - (startNs + i * periodNs))),
+      sendLag: percentilesOfNs(s.arrivals.map((a) => a.send.t - a.intendedNs)),
+      drain: drainOf(s.arrivals[0]?.workload.drain ?? null),
     },
     throughput: {
       offeredPerSecond: spec.ratePerSecond,
@@ -364,15 +370,21 @@ export function loadStats(
       sendsWithoutCallback,
     },
     latency: {
-      corrected: percentilesOfNs(latencies.map((l) => l.corrected)),
+      corrected: report.corrected,
       uncorrected: percentilesOfNs(latencies.map((l) => l.uncorrected)),
-      arrivalToSet: percentilesOfNs(latencies.map((l) => l.setNs - l.intendedNs)),
-      hops: (options.latency ?? measureLatency(entries, model)).hops,
+      arrivalToSet: report.arrivalToSet,
+      hops: report.hops,
+      parts: report.parts,
+      pastLivenessBound: { boundNs: model.livenessBoundNs, sends: latencies.filter((l) => l.uncorrected > model.livenessBoundNs).length },
     },
     infoGet: infoGetStats(s.hypervisorRecords),
     sri: interruptStats(s.gic, s.sriIntid, false, 0),
     npi: interruptStats(s.gic, s.npiIntid, true, s.npiIntid === null ? 0 : (s.virtualDeliveries.get(s.npiIntid) ?? 0)),
   };
+}
+
+function drainOf(drain: Drain | null): LoadStats['workload']['drain'] {
+  return drain ? { boundNs: drain.boundNs, afterLastArrivalNs: drain.endNs - drain.startNs, quiet: drain.quiet, settled: drain.settled } : null;
 }
 
 /** The verdicts a load result carries: each check's name, verdict and one-line detail. */

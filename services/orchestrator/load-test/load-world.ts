@@ -1,28 +1,29 @@
 /**
- * The load test's world (`ffa-world load`, issue 9): a scenario built in code, as YAML text read
- * back through the loader (load.ts), so it is validated and normalized exactly as a file would be.
+ * The load test's world (`ffa-world load`): a scenario built in code, as YAML text read
+ * back through the scenario reader (scenario/reader/), so it is validated and normalized exactly as a file would be.
  *
  * - A Xen-like hypervisor, an OP-TEE-like SPMC (profile optee) with OP-TEE's logical SP 0x8001,
  *   N guests g1..gN (linux-6.10, V vCPUs, OP-TEE's client on; FF-A IDs 1..N), `cpus` CPUs.
  * - Steps: a `workload: notifications` from 0x8001 to every guest at R/s, for D or C
  *   notifications (open model: arrival i is due at start + i / R, services/orchestrator/workload.ts),
- *   then `await: idle`.
- * - Checks: no-lost-notification, no-phantom-notification, and a latency threshold on the
- *   end-to-end p99 when one is given.
+ *   then its drain: the world runs on until it is quiet or the drain's bound passes.
+ * - Checks: no-lost-notification (a notification still pending when the drain ended is lost; one
+ *   delivered late is not), no-phantom-notification, and the latency thresholds given (any
+ *   measure: corrected, end-to-end, a hop, a hop's transport or protocol part).
  *
  * The world builder sizes the SPMC's VM slots and the GIC's VM table to the number of VMs; the
  * components' own bounds cap how many guests a world may hold (`loadWorldCapacity`).
  */
 import { Document, isScalar, visit } from 'yaml';
+import { OPTEE_SP_ID } from '../../../shared/ffa/index.ts';
 import { LIMITS as GIC_LIMITS } from '../../gic/config.ts';
+import { DEFAULT_VARIANT } from '../../guest/variants.ts';
 import { CONFIG_LIMITS as HYPERVISOR_LIMITS } from '../../hypervisor/config.ts';
 import { CONFIG_LIMITS as SPMC_LIMITS } from '../../spmc/config.ts';
-import { readScenarioText } from '../scenario/read-scenario.ts';
-import { SCENARIO_LIMITS } from '../scenario/schema.ts';
-import type { Scenario, SpmcProfile } from '../scenario/types.ts';
+import { readScenarioText } from '../scenario/reader/index.ts';
+import { DEFAULT_DRAIN_NS, SCENARIO_LIMITS } from '../scenario/value-shapes.ts';
+import type { LatencyThresholds, Scenario, SpmcProfile } from '../scenario/types.ts';
 
-/** OP-TEE's logical SP (thread_spmc.c). */
-export const OPTEE_SP_ID = 0x8001;
 /** Guest names: g1..gN. */
 export const GUEST_PREFIX = 'g';
 
@@ -35,8 +36,10 @@ export interface LoadWorldOptions {
   /** Exactly one of durationNs and count. */
   durationNs: number | null;
   count: number | null;
-  /** Threshold on the end-to-end p99 (ns): adds `{ latency: { end-to-end: { p99 } } }`. */
-  p99Ns: number | null;
+  /** Latency thresholds (ns) by measure and percentile: the scenario's `{ latency: … }` check. */
+  thresholds: LatencyThresholds | null;
+  /** The workload's drain (ns); null: the scenario format's default (DEFAULT_DRAIN_NS). */
+  drainNs: number | null;
   seed: number | null;
   runtime: 'sim' | 'ws' | null;
   /**
@@ -55,7 +58,7 @@ export class LoadWorldError extends Error {
 /** The most guests a load world can hold, and the bound that says so. */
 export function loadWorldCapacity(): { guests: number; bound: string } {
   const bounds = [
-    { guests: SCENARIO_LIMITS.vms, bound: 'the scenario loader (services/orchestrator/scenario/schema.ts SCENARIO_LIMITS.vms)' },
+    { guests: SCENARIO_LIMITS.vms, bound: 'the scenario reader (services/orchestrator/scenario/value-shapes.ts SCENARIO_LIMITS.vms)' },
     { guests: SPMC_LIMITS.vmSlotsMax, bound: 'the SPMC\'s VM slots (services/spmc/config.ts vmSlotsMax)' },
     { guests: HYPERVISOR_LIMITS.maxVmsMax, bound: 'the hypervisor\'s VM table (services/hypervisor/config.ts maxVmsMax)' },
     { guests: GIC_LIMITS.maxVmsMax, bound: 'the GIC\'s VM table (services/gic/config.ts maxVmsMax)' },
@@ -73,7 +76,7 @@ export function loadScenarioName(options: LoadWorldOptions): string {
 
 const durationText = (ns: number): string => (ns % 1e6 === 0 ? `${ns / 1e6}ms` : `${ns}ns`);
 
-/** The scenario as a plain object, in the format's own keys (scenario-format.md). */
+/** The scenario as a plain object, in the format's own keys (docs/scenarios.md). */
 export function loadScenarioInput(options: LoadWorldOptions): Record<string, unknown> {
   if ((options.durationNs === null) === (options.count === null)) throw new LoadWorldError('give a duration or a count of notifications, not both and not neither');
   const capacity = loadWorldCapacity();
@@ -84,9 +87,11 @@ export function loadScenarioInput(options: LoadWorldOptions): Record<string, unk
     receivers: 'all',
     rate: `${options.ratePerSecond}/s`,
     ...(options.count !== null ? { count: options.count } : { duration: durationText(options.durationNs ?? 0) }),
+    drain: durationText(options.drainNs ?? DEFAULT_DRAIN_NS),
   };
   const checks: unknown[] = ['no-lost-notification', 'no-phantom-notification'];
-  if (options.p99Ns !== null) checks.push({ latency: { 'end-to-end': { p99: durationText(Math.round(options.p99Ns)) } } });
+  const thresholds = Object.entries(options.thresholds ?? {}).map(([measure, limits]) => [measure, Object.fromEntries(Object.entries(limits).map(([p, ns]) => [p, durationText(Math.round(ns))]))]);
+  if (thresholds.length > 0) checks.push({ latency: Object.fromEntries(thresholds) });
   return {
     name: loadScenarioName(options),
     description: `ffa-world load: ${options.guests} guests x ${options.vcpus} vCPUs, OP-TEE's SP 0x8001 notifying every guest at ${options.ratePerSecond}/s`,
@@ -94,12 +99,14 @@ export function loadScenarioInput(options: LoadWorldOptions): Record<string, unk
     ...(options.runtime === null ? {} : { runtime: options.runtime }),
     world: {
       cpus: options.cpus,
-      spmc: { profile: options.spmc, partitions: [{ id: OPTEE_SP_ID, name: 'optee', vcpus: options.cpus, behaviour: 'optee' }] },
+      // A slot per guest: the load world measures the notification path at any scale, so it is
+      // built as an SPMC configured for that many guests (CFG_VIRT_GUEST_COUNT / MAX_VMS raised).
+      spmc: { profile: options.spmc, vmSlots: options.guests, partitions: [{ id: OPTEE_SP_ID, name: 'optee', vcpus: options.cpus, behaviour: 'optee' }] },
       hypervisor: { profile: 'xen' },
-      vms: [{ name: GUEST_PREFIX, count: options.guests, vcpus: options.vcpus, driver: 'linux-6.10', opteeClient: true }],
+      vms: [{ name: GUEST_PREFIX, count: options.guests, vcpus: options.vcpus, driver: DEFAULT_VARIANT, opteeClient: true }],
       ...(options.serviceTimes === null ? {} : { serviceTimes: options.serviceTimes }),
     },
-    steps: [workload, { await: 'idle' }],
+    steps: [workload],
     checks,
   };
 }

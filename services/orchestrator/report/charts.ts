@@ -23,18 +23,23 @@ const CONFIG = {
   title: { fontSize: 14, anchor: 'start' as const },
 };
 
-/** Measures with data: end-to-end first, then each hop in the order the checker gave them. */
+/** Measures with data: end-to-end, corrected and arrival→set first, then each hop in the order the checker gave them. */
 export function latencyMeasures(latency: LatencyReport): { measure: string; p: Percentiles }[] {
-  const measures = [{ measure: 'end-to-end', p: latency.endToEnd }, ...Object.entries(latency.hops).map(([measure, p]) => ({ measure, p }))];
+  const measures = [
+    { measure: 'end-to-end', p: latency.endToEnd },
+    { measure: 'corrected', p: latency.corrected },
+    { measure: 'arrival→set', p: latency.arrivalToSet },
+    ...Object.entries(latency.hops).map(([measure, p]) => ({ measure, p })),
+  ];
   return measures.filter(({ p }) => p.count > 0);
 }
 
-/** Grouped horizontal bars: one group per measure, one bar per percentile, in µs. */
+/** Grouped horizontal bars: one group per measure, one bar per percentile, in ms (the command line's unit). */
 export function percentileChartSpec(latency: LatencyReport): TopLevelSpec | null {
   const measures = latencyMeasures(latency);
   if (measures.length === 0) return null;
   const values = measures.flatMap(({ measure, p }) =>
-    PERCENTILE_KEYS.map((percentile) => ({ measure: clean(`${measure} (n=${p.count})`), percentile, us: p[percentile] / 1000 })),
+    PERCENTILE_KEYS.map((percentile) => ({ measure: clean(`${measure} (n=${p.count})`), percentile, ms: p[percentile] / 1e6 })),
   );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -46,7 +51,7 @@ export function percentileChartSpec(latency: LatencyReport): TopLevelSpec | null
     encoding: {
       y: { field: 'measure', type: 'nominal', sort: null, title: null, axis: { labelLimit: 260 } },
       yOffset: { field: 'percentile', type: 'nominal', sort: [...PERCENTILE_KEYS] },
-      x: { field: 'us', type: 'quantitative', title: 'latency (µs)' },
+      x: { field: 'ms', type: 'quantitative', title: 'latency (ms)' },
       color: { field: 'percentile', type: 'nominal', sort: [...PERCENTILE_KEYS], scale: { scheme: 'blues' }, title: 'percentile' },
     },
     config: CONFIG,
@@ -67,14 +72,14 @@ export function latencyOverTimeSpec(samples: readonly LatencySample[]): TopLevel
   const note = shown.length < samples.length ? ` (${shown.length} of ${samples.length} shown, evenly thinned)` : '';
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'End-to-end latency over the run', subtitle: `send → receiver's callback, from the history${note}` },
+    title: { text: 'End-to-end latency over the run', subtitle: `set at the SPMC → receiver's callback${note}` },
     width: 560,
     height: 240,
-    data: { values: shown.map((s) => ({ sentMs: s.sendNs / 1e6, us: s.latencyNs / 1000, receiver: clean(s.receiver) })) },
+    data: { values: shown.map((s) => ({ sentMs: s.sendNs / 1e6, ms: s.latencyNs / 1e6, receiver: clean(s.receiver) })) },
     mark: { type: 'point', filled: true, size: 24, opacity: 0.7 },
     encoding: {
-      x: { field: 'sentMs', type: 'quantitative', title: 'send time (ms of run time)' },
-      y: { field: 'us', type: 'quantitative', title: 'latency (µs)' },
+      x: { field: 'sentMs', type: 'quantitative', title: 'set time (ms of run time)' },
+      y: { field: 'ms', type: 'quantitative', title: 'latency (ms)' },
       color: { field: 'receiver', type: 'nominal', title: 'receiver' },
     },
     config: CONFIG,
@@ -86,13 +91,13 @@ export function latencyHistogramSpec(samples: readonly LatencySample[]): TopLeve
   if (samples.length === 0) return null;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'End-to-end latency distribution', subtitle: `${samples.length} notifications` },
+    title: { text: 'End-to-end latency distribution', subtitle: `${samples.length} ${samples.length === 1 ? 'notification' : 'notifications'}` },
     width: 560,
     height: 200,
-    data: { values: samples.map((s) => ({ us: s.latencyNs / 1000, receiver: clean(s.receiver) })) },
+    data: { values: samples.map((s) => ({ ms: s.latencyNs / 1e6, receiver: clean(s.receiver) })) },
     mark: 'bar',
     encoding: {
-      x: { field: 'us', type: 'quantitative', bin: { maxbins: 40 }, title: 'latency (µs)' },
+      x: { field: 'ms', type: 'quantitative', bin: { maxbins: 40 }, title: 'latency (ms)' },
       y: { aggregate: 'count', type: 'quantitative', title: 'notifications' },
       color: { field: 'receiver', type: 'nominal', title: 'receiver' },
     },

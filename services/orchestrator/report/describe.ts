@@ -5,10 +5,11 @@
  */
 import { decodeResult } from '../../../shared/ffa/errors.ts';
 import { abiNameOf } from '../../../shared/ffa/function-ids.ts';
+import { hex } from '../../../shared/ffa/format.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
 import type { HistoryEvent } from '../../../shared/runtime/history.ts';
 import type { InterruptMessage, Message } from '../../../shared/protocol/messages.ts';
-import { bigintAsHex, hex } from './escape.ts';
+import { bigintAsHex } from './escape.ts';
 
 /** The ABI of a call's x0, or its function ID in hex when no ABI has it. */
 export function abiOfRegs(regs: RegisterFile): string {

@@ -1,8 +1,11 @@
 /**
  * Escaping for everything the outputs embed. Text from a history is arbitrary: a record's data,
- * a fault rule's name, a refusal's reason can hold any string, so nothing from it reaches HTML,
- * SVG or XML without passing here.
+ * a fault rule's name, a refusal's reason can hold any string, so nothing from it reaches HTML
+ * or SVG without passing here. The escaping itself is escape-goat's; what is added here is what
+ * XML 1.0 allows at all (an SVG inlined in the page is XML). JUnit XML is written by xmlbuilder2.
  */
+import { htmlEscape } from 'escape-goat';
+import { hex } from '../../../shared/ffa/format.ts';
 
 /**
  * Characters XML 1.0 forbids anywhere, even escaped (C0 controls other than tab, LF and CR,
@@ -16,24 +19,14 @@ export function stripInvalidXmlChars(text: string): string {
   return text.replace(XML_INVALID, '\ufffd');
 }
 
-const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Text for an HTML or SVG element's content or a quoted attribute value. */
+/** Text for an HTML or SVG element's content or a quoted attribute value (& < > " ' escaped). */
 export function escapeHtml(value: unknown): string {
-  return stripInvalidXmlChars(String(value)).replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] ?? c);
-}
-
-/**
- * Text for XML content or a quoted attribute value. Tabs and line breaks are written as character
- * references so that an attribute keeps them (a parser normalises literal ones to spaces).
- */
-export function escapeXml(value: unknown): string {
-  return escapeHtml(value).replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
+  return htmlEscape(stripInvalidXmlChars(String(value)));
 }
 
 /** A JSON.stringify replacer: 64-bit values as "0x…" hex, as the history file writes them. */
 export function bigintAsHex(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
+  return typeof value === 'bigint' ? hex(value) : value;
 }
 
 /** A value with every bigint turned into its "0x…" form (for trace args, which are plain JSON). */
@@ -46,4 +39,3 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
-export const hex = (value: number | bigint): string => `0x${(typeof value === 'bigint' ? value : BigInt(Math.trunc(value))).toString(16)}`;

@@ -49,16 +49,36 @@ describe('JUnit XML', () => {
     assert.match(check?.text ?? '', /#\d+ @\d+ ns callback <script>/, 'evidence events listed');
   });
 
-  it('keeps line breaks in an attribute as character references', () => {
+  it('writes attributes on one line (a parser would fold their line breaks) and keeps them in the failure text', () => {
     const result: ScenarioResult = {
       ...passingResultShape(),
       passed: false,
       steps: [{ index: 0, label: 'two\nlines', passed: false, detail: 'a\nb\tc', startNs: 0, endNs: 1_500_000_000 }],
     };
-    const xml = junitXml([result]);
-    assert.match(xml, /message="a&#10;b&#9;c"/);
-    const testcase = parseXmlElements(xml).find((e) => e.name === 'testcase');
-    assert.deepEqual([testcase?.attrs.name, testcase?.attrs.time], ['step 0: two\nlines', '1.500000']);
+    const elements = parseXmlElements(junitXml([result]));
+    const testcase = elements.find((e) => e.name === 'testcase');
+    assert.deepEqual([testcase?.attrs.name, testcase?.attrs.time], ['step 0: two lines', '1.500000']);
+    const failure = elements.find((e) => e.name === 'failure');
+    assert.equal(failure?.attrs.message, 'a b c');
+    assert.match(failure?.text ?? '', /^a\nb\tc\nreplay: /);
+  });
+
+  it('reports a step that never ran as skipped, not as a failure', () => {
+    const result: ScenarioResult = {
+      ...passingResultShape(),
+      passed: false,
+      ended: 'timeout',
+      steps: [
+        { index: 0, label: 'FFA_VERSION from vm1', passed: false, detail: 'expected 1.2, got 1.1', startNs: 0, endNs: 10 },
+        { index: 1, label: 'await idle', passed: false, skipped: true, detail: 'not reached: the world ended timeout', startNs: 0, endNs: 0 },
+      ],
+    };
+    const elements = parseXmlElements(junitXml([result]));
+    const suite = elements.find((e) => e.name === 'testsuite');
+    assert.deepEqual([suite?.attrs.tests, suite?.attrs.failures, suite?.attrs.skipped], ['2', '1', '1']);
+    assert.equal(elements.find((e) => e.name === 'testsuites')?.attrs.skipped, '1');
+    assert.deepEqual(elements.filter((e) => e.name === 'skipped').map((e) => e.attrs.message), ['not reached: the world ended timeout']);
+    assert.equal(elements.filter((e) => e.name === 'failure').length, 1);
   });
 
   it('fails a run that ended badly though every step and check passed', () => {
@@ -82,6 +102,8 @@ describe('JUnit XML', () => {
   });
 });
 
+const NONE = { count: 0, p50: 0, p90: 0, p99: 0, 'p99.9': 0, max: 0 };
+
 function passingResultShape(): ScenarioResult {
   return {
     name: 'tiny',
@@ -92,7 +114,7 @@ function passingResultShape(): ScenarioResult {
     ended: 'done',
     steps: [],
     checks: [],
-    latency: { endToEnd: { count: 0, p50: 0, p90: 0, p99: 0, 'p99.9': 0, max: 0 }, hops: {} },
+    latency: { endToEnd: NONE, corrected: NONE, arrivalToSet: NONE, hops: {}, parts: {} },
     faultsApplied: 0,
     historyEntries: 0,
     historyHash: '',

@@ -3,15 +3,19 @@ import { describe, it } from 'node:test';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import { firstFailure, renderReport } from './report.ts';
 import { latencySamples } from './latency-samples.ts';
-import { selectSequenceWindow } from './sequence.ts';
-import { defaultWorldHistory, failingResult, HOSTILE, passingResult } from '../test-support/report-runs.ts';
+import { selectSequenceWindow, sequenceSegments } from './sequence.ts';
+import { groupFailures } from './failure-groups.ts';
+import { analyseNotifications } from '../checkers/ledger.ts';
+import { END_TO_END, latencySamples as checkerSamples } from '../checkers/latency.ts';
+import type { CheckFailure, ScenarioResult } from '../scenario/types.ts';
+import { defaultWorldHistory, defaultWorldModel, failingResult, HOSTILE, passingResult } from '../test-support/report-runs.ts';
 
 /** The history with a hostile record right after the first callback (inside the failure's window). */
 async function hostileHistory(): Promise<HistoryEntry[]> {
   const entries = await defaultWorldHistory();
   const at = entries.findIndex((e) => e.event.type === 'record' && e.event.data.event === 'notification-callback');
   const anchor = entries[at] as HistoryEntry;
-  const hostile: HistoryEntry = { seq: 1_000_000, t: anchor.t, event: { type: 'record', component: 'dom0', data: { event: 'note', text: HOSTILE } } };
+  const hostile: HistoryEntry = { seq: 1_000_000, t: anchor.t, event: { type: 'record', component: 'dom0', data: { event: 'driver-log', text: HOSTILE, level: 'info' } } };
   return [...entries.slice(0, at + 1), hostile, ...entries.slice(at + 1)];
 }
 
@@ -29,7 +33,7 @@ describe('report.html', () => {
   it('shows a failing run: verdict, run facts, steps, checks, the first failure as a sequence, and Vega plots', async () => {
     const entries = await hostileHistory();
     const result = failingResult(entries);
-    const html = await renderReport({ result, entries });
+    const html = await renderReport({ result, entries, model: await defaultWorldModel() });
     assert.match(html, /^<!doctype html>/);
     assert.match(html, /<header class="banner fail"><h1>FAIL<\/h1>/);
     for (const fact of [String(result.seed), result.replay, result.historyHash, result.runtime]) assert.ok(html.includes(fact), `shows ${fact}`);
@@ -68,6 +72,14 @@ describe('report.html', () => {
     assert.match(html, /<header class="banner pass"><h1>PASS<\/h1>/);
     assert.match(html, /Nothing failed\./);
     assert.doesNotMatch(html, /class="sequence"/);
+  });
+
+  it('splits each hop into transport and protocol, p50 and p99 of each', async () => {
+    const entries = await defaultWorldHistory();
+    const html = await renderReport({ result: passingResult(entries), entries });
+    assert.match(html, /<h3>Each hop: transport and protocol<\/h3>/);
+    // report-runs.ts: npi-deliver→get has 18 µs of flights and 6 µs of the rest at p50 (p99 three times that).
+    assert.match(html, /<tr><td><code>npi-deliver→get<\/code><\/td><td class="num">9<\/td><td class="num">18\.000 µs<\/td><td class="num">54\.000 µs<\/td><td class="num">6\.000 µs<\/td><td class="num">18\.000 µs<\/td><\/tr>/);
   });
 
   it('lists every fault applied: when it was installed and what its rules did', async () => {
@@ -125,9 +137,118 @@ describe('the sequence window', () => {
 
 describe('latency samples for the plot over time', () => {
   it('pairs each SP send in the default world with its guest callback', async () => {
-    const samples = latencySamples(await defaultWorldHistory());
+    const samples = latencySamples(await defaultWorldHistory(), await defaultWorldModel());
     assert.equal(samples.length, 60, 'the workload\'s 60 sends, each answered by a callback');
     assert.deepEqual([...new Set(samples.map((s) => s.receiver))].sort(), ['dom0', 'vm1', 'vm2']);
     assert.ok(samples.every((s) => s.latencyNs > 0 && s.bit === 0));
+  });
+
+  it('pairs by the notification, as the checker does, not by history order', async () => {
+    // Under ws each component stamps its own events and the supervisor appends them as they
+    // arrive: a callback can be written before a later set of the same bit. Here every callback
+    // record is moved after the next event of its history, and its time kept: pairing by history
+    // order would then answer sends that came after the callback (negative latencies).
+    const entries = await defaultWorldHistory();
+    const model = await defaultWorldModel();
+    const expected = checkerSamples(entries, model, analyseNotifications(entries, model)).get(END_TO_END) ?? [];
+    const samples = latencySamples(entries, model);
+    assert.deepEqual(
+      samples.map((s) => s.latencyNs).sort((a, b) => a - b),
+      expected.map((s) => s.ns).sort((a, b) => a - b),
+      'the same samples as the checker\'s end-to-end measure',
+    );
+    assert.ok(samples.every((s) => s.latencyNs >= 0), 'no negative latency');
+    const sendTimes = samples.map((s) => s.sendNs);
+    assert.deepEqual(sendTimes, [...sendTimes].sort((a, b) => a - b), 'in set order');
+  });
+
+  it('makes no plot without the world\'s model, rather than guess the pairs', async () => {
+    const entries = await defaultWorldHistory();
+    const html = await renderReport({ result: passingResult(entries), entries });
+    assert.match(html, /The world's model was not given, so no plot over time\./);
+    const withModel = await renderReport({ result: passingResult(entries), entries, model: await defaultWorldModel() });
+    assert.match(withModel, /as the latency checker does \(60 samples\)/);
+  });
+});
+
+describe('the failure window', () => {
+  it('opens on the evidence: the events before it are folded with their count, the evidence rows shown', async () => {
+    const entries = await defaultWorldHistory();
+    const result = failingResult(entries);
+    const html = await renderReport({ result, entries });
+    const section = html.slice(html.indexOf('<section id="first-failure">'), html.indexOf('</section>', html.indexOf('<section id="first-failure">')));
+    // The evidence table and the first shown (not folded) part come before any folded part's content.
+    const folded = [...section.matchAll(/<details class="fold"><summary>(\d+) events? (before|between|after) [^<]*<\/summary>/g)];
+    assert.ok(folded.length >= 1, 'what is not evidence is folded');
+    assert.equal(folded[0]?.[2], 'before', 'start-up is folded first');
+    assert.ok(Number(folded[0]?.[1]) > 50, `start-up folded: ${folded[0]?.[1]} events`);
+    const outside = section.replace(/<details class="fold">[\s\S]*?<\/details>/g, '');
+    const starred = (outside.match(/class="when">★/g) ?? []).length;
+    assert.equal(starred, result.checks.find((c) => !c.passed)?.failures[0]?.events.length, 'every evidence row is in the open part');
+    assert.ok(section.indexOf('<h3>Evidence</h3>') < section.indexOf('<svg'), 'the evidence table before the diagram');
+    assert.doesNotMatch(section, /class="scroll"/, 'no scroll box');
+  });
+
+  it('keeps every lifeline inside the page width, and prints times in ms', async () => {
+    const entries = await defaultWorldHistory();
+    const html = await renderReport({ result: failingResult(entries), entries });
+    for (const [, width] of html.matchAll(/<svg [^>]*class="sequence" width="(\d+)"/g)) assert.ok(Number(width) <= 1200, `sequence ${width} px wide`);
+    assert.match(html, /class="when">★ \d+\.\d{3} ms #\d+</);
+    assert.doesNotMatch(html, /µs/, 'one unit: ms');
+  });
+
+  it('folds the window around each piece of evidence into context and gaps', async () => {
+    const entries = repeated(await defaultWorldHistory(), 3);
+    const evidence = [entries[400] as HistoryEntry, entries[2500] as HistoryEntry];
+    const window = selectSequenceWindow(entries, { evidenceSeqs: evidence.map((e) => e.seq), aroundNs: null });
+    assert.ok(window);
+    const segments = sequenceSegments(window, 5);
+    assert.deepEqual(segments.map((s) => s.folded), [true, false, true, false, true]);
+    assert.equal(segments.reduce((n, s) => n + s.to - s.from, 0), window.rows.length, 'every row in one segment');
+    for (const s of segments.filter((x) => !x.folded)) assert.equal(s.to - s.from, 11, 'the evidence and 5 either side');
+  });
+});
+
+describe('failures grouped by cause', () => {
+  const failure = (message: string): CheckFailure => ({ message, bit: 0, endpoints: [], events: [{ seq: 1, t: 2, what: 'x' }] });
+
+  it('groups messages that differ only in numbers, largest group first', () => {
+    const failures = [
+      failure('notification 0 (sp bitmap) for g1 never returned by a GET at 7.005 ms'),
+      failure('GET returned bit 3 to g2 with no SET'),
+      failure('notification 2 (sp bitmap) for g14 never returned by a GET at 9.100 ms'),
+      failure('notification 0 (sp bitmap) for g3 never returned by a GET at 0x1f ms'),
+    ];
+    const groups = groupFailures(failures, (f) => f.message);
+    assert.deepEqual(groups.map((g) => g.members.length), [3, 1]);
+    assert.equal(groups[0]?.members[0], failures[0], 'the first seen is the example');
+  });
+
+  it('shows a load run\'s 20 failures as one cause with its count, the evidence folded', async () => {
+    const entries = await defaultWorldHistory();
+    const base = failingResult(entries);
+    const failures = Array.from({ length: 20 }, (_, i) => failure(`notification 0 (sp bitmap) for g${i + 1} never returned by a GET`));
+    const result: ScenarioResult = { ...base, checks: [{ name: 'no-lost-notification', passed: false, held: false, expectFail: false, detail: '20 lost notifications', failures }] };
+    const html = await renderReport({ result, entries });
+    assert.match(html, /<summary>20 failures, 1 cause<\/summary>/);
+    assert.match(html, /<span class="count">20×<\/span> notification 0 \(sp bitmap\) for g1 never/);
+    assert.match(html, /<summary>the other 19 failures of this cause<\/summary>/);
+    assert.equal((html.match(/<table class="grid evidence">/g) ?? []).length, 2, 'one evidence table in the checks (folded), one in the first failure');
+  });
+});
+
+describe('steps that never ran', () => {
+  it('are shown as skipped and counted apart', async () => {
+    const entries = await defaultWorldHistory();
+    const base = passingResult(entries);
+    const result: ScenarioResult = {
+      ...base,
+      passed: false,
+      ended: 'timeout',
+      steps: [...base.steps, { index: 2, label: 'await idle', passed: false, skipped: true, detail: 'not reached: the world ended timeout', startNs: 0, endNs: 0 }],
+    };
+    const html = await renderReport({ result, entries });
+    assert.match(html, /Steps: 2 of 3 passed, 1 skipped/);
+    assert.match(html, /<tr class="skipped">.*– skipped/);
   });
 });

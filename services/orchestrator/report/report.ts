@@ -1,5 +1,5 @@
 /**
- * report.html (design world.md §8): one self-contained page a browser opens offline. The verdict
+ * report.html (docs/design.md §8): one self-contained page a browser opens offline. The verdict
  * and how to replay the run first, then the steps and the checks, a sequence view of the first
  * failure, and the latency plots (Vega-Lite rendered to SVG here, in Node).
  *
@@ -9,7 +9,7 @@
  * MAX_SCATTER_POINTS points, and the tables come from the result (bounded by the checkers).
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
-import type { CheckFailure, CheckResult, EvidenceEvent, ScenarioResult, StepResult } from '../scenario/types.ts';
+import type { CheckFailure, CheckResult, EvidenceEvent, ScenarioResult, StepResult, WorldModel } from '../scenario/types.ts';
 import {
   latencyHistogramSpec,
   latencyMeasures,
@@ -19,8 +19,10 @@ import {
   renderVegaLiteSvg,
 } from './charts.ts';
 import { escapeHtml as h } from './escape.ts';
+import { groupFailures } from './failure-groups.ts';
 import { latencySamples } from './latency-samples.ts';
-import { MAX_ROWS, renderSequenceSvg, SEQUENCE_CSS, selectSequenceWindow } from './sequence.ts';
+import { CONTEXT_ROWS, MAX_ROWS, renderSequenceSvg, SEQUENCE_CSS, selectSequenceWindow, sequenceSegments, type SequenceWindow } from './sequence.ts';
+import { plural } from '../../../shared/plural.ts';
 
 /** Rows of the steps table beyond this are summarised, not listed. */
 export const MAX_STEP_ROWS = 2000;
@@ -66,9 +68,10 @@ export function firstFailure(result: ScenarioResult): FirstFailure | null {
   return candidates[0] ?? null;
 }
 
-const fmtUs = (ns: number) => `${(ns / 1000).toFixed(3)} µs`;
+/** Times and durations as the command line prints them: ms with 3 decimals. */
 const fmtMs = (ns: number) => `${(ns / 1e6).toFixed(3)} ms`;
 const mark = (passed: boolean) => (passed ? '<span class="ok">✓ pass</span>' : '<span class="bad">✗ FAIL</span>');
+const stepMark = (step: StepResult) => (step.skipped ? '<span class="muted">– skipped</span>' : mark(step.passed));
 
 function runTable(result: ScenarioResult): string {
   const rows: [string, string][] = [
@@ -93,25 +96,55 @@ function stepsTable(steps: readonly StepResult[]): string {
   const rows = shown
     .map(
       (s) =>
-        `<tr class="${s.passed ? 'pass' : 'fail'}"><td class="num">${h(s.index)}</td><td>${h(s.label)}</td><td>${mark(s.passed)}</td><td class="detail">${h(s.detail)}</td><td class="num">${h(fmtUs(s.startNs))}</td><td class="num">${h(fmtUs(s.endNs - s.startNs))}</td></tr>`,
+        `<tr class="${s.passed ? 'pass' : s.skipped ? 'skipped' : 'fail'}"><td class="num">${h(s.index)}</td><td>${h(s.label)}</td><td>${stepMark(s)}</td><td class="detail">${h(s.detail)}</td><td class="num">${s.skipped ? '—' : h(fmtMs(s.startNs))}</td><td class="num">${s.skipped ? '—' : h(fmtMs(s.endNs - s.startNs))}</td></tr>`,
     )
     .join('\n');
-  const more = steps.length > shown.length ? `<p class="muted">${steps.length - shown.length} more steps not listed (${steps.filter((s) => !s.passed).length} failed in all).</p>` : '';
+  const more = steps.length > shown.length ? `<p class="muted">${plural(steps.length - shown.length, 'more step')} not listed (${steps.filter((s) => !s.passed && !s.skipped).length} failed in all).</p>` : '';
   return `<table class="grid"><thead><tr><th>#</th><th>step</th><th>passed</th><th>detail</th><th>start</th><th>took</th></tr></thead><tbody>\n${rows}\n</tbody></table>${more}`;
 }
 
 function evidenceTable(events: readonly EvidenceEvent[]): string {
   if (events.length === 0) return '';
   return `<table class="grid evidence"><thead><tr><th>seq</th><th>time</th><th>event</th></tr></thead><tbody>${events
-    .map((e) => `<tr><td class="num">${h(e.seq)}</td><td class="num">${h(fmtUs(e.t))}</td><td>${h(e.what)}</td></tr>`)
+    .map((e) => `<tr><td class="num">${h(e.seq)}</td><td class="num">${h(fmtMs(e.t))}</td><td>${h(e.what)}</td></tr>`)
     .join('')}</tbody></table>`;
 }
 
-function failureItem(f: CheckFailure): string {
-  const about = [f.bit !== null ? `bit ${h(f.bit)}` : '', f.endpoints.length > 0 ? `endpoints ${f.endpoints.map((e) => `<code>${h(e)}</code>`).join(', ')}` : '']
+function aboutFailure(f: CheckFailure): string {
+  return [f.bit !== null ? `bit ${h(f.bit)}` : '', f.endpoints.length > 0 ? `endpoints ${f.endpoints.map((e) => `<code>${h(e)}</code>`).join(', ')}` : '']
     .filter((s) => s !== '')
     .join(' · ');
-  return `<li><div class="message">${h(f.message)}</div>${about ? `<div class="muted">${about}</div>` : ''}${evidenceTable(f.events)}</li>`;
+}
+
+/** The evidence, folded: a failure's table is a dozen rows, and a load run has many failures. */
+function foldedEvidence(events: readonly EvidenceEvent[]): string {
+  if (events.length === 0) return '';
+  return `<details class="evidence"><summary>${plural(events.length, 'evidence event')}</summary>${evidenceTable(events)}</details>`;
+}
+
+/** Failures listed past the example of a group, as one line each. */
+const MAX_GROUP_LINES = 10;
+
+/** One cause: how often, its first failure as the example (evidence folded), the others by message. */
+function failureGroupItem(members: readonly CheckFailure[]): string {
+  const [example, ...others] = members as [CheckFailure, ...CheckFailure[]];
+  const about = aboutFailure(example);
+  const count = members.length > 1 ? `<span class="count">${members.length}×</span> ` : '';
+  const rest =
+    others.length === 0
+      ? ''
+      : `<details class="others"><summary>the other ${plural(others.length, 'failure')} of this cause</summary><ul>${others
+          .slice(0, MAX_GROUP_LINES)
+          .map((f) => `<li>${h(f.message)}</li>`)
+          .join('')}</ul>${others.length > MAX_GROUP_LINES ? `<p class="muted">and ${others.length - MAX_GROUP_LINES} more</p>` : ''}</details>`;
+  return `<li><div class="message">${count}${h(example.message)}</div>${about ? `<div class="muted">${about}</div>` : ''}${foldedEvidence(example.events)}${rest}</li>`;
+}
+
+function failuresCell(c: CheckResult): string {
+  if (c.failures.length === 0) return '<span class="muted">none</span>';
+  const groups = groupFailures(c.failures, (f) => f.message);
+  const summary = `${plural(c.failures.length, 'failure')}${groups.length < c.failures.length ? `, ${plural(groups.length, 'cause')}` : ''}`;
+  return `<details${c.passed ? '' : ' open'}><summary>${summary}</summary><ol class="failures">${groups.map((g) => failureGroupItem(g.members)).join('')}</ol></details>`;
 }
 
 function checksTable(checks: readonly CheckResult[]): string {
@@ -119,14 +152,25 @@ function checksTable(checks: readonly CheckResult[]): string {
   const rows = checks
     .map((c) => {
       const held = c.expectFail ? `expected to fail; the checker ${c.held ? 'found the history good' : 'failed it'}` : c.held ? 'held' : 'did not hold';
-      const failures =
-        c.failures.length === 0
-          ? '<span class="muted">none</span>'
-          : `<details${c.passed ? '' : ' open'}><summary>${c.failures.length} failure${c.failures.length === 1 ? '' : 's'}</summary><ol class="failures">${c.failures.map(failureItem).join('')}</ol></details>`;
+      const failures = failuresCell(c);
       return `<tr class="${c.passed ? 'pass' : 'fail'}"><td><code>${h(c.name)}</code></td><td>${mark(c.passed)}<div class="muted">${h(held)}</div></td><td class="detail">${h(c.detail)}</td><td>${failures}</td></tr>`;
     })
     .join('\n');
   return `<table class="grid"><thead><tr><th>check</th><th>passed</th><th>detail</th><th>failures</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
+}
+
+/** The window's parts: the evidence with its context shown, what lies before, between and after folded. */
+function sequenceParts(window: SequenceWindow, what: ReadonlyMap<number, string>): string {
+  const segments = sequenceSegments(window);
+  return segments
+    .map((segment, i) => {
+      const svg = renderSequenceSvg(window, what, segment);
+      if (!segment.folded) return svg;
+      const count = segment.to - segment.from;
+      const where = i === 0 ? 'before the evidence' : i === segments.length - 1 ? 'after the evidence' : 'between evidence events';
+      return `<details class="fold"><summary>${plural(count, 'event')} ${where} (not evidence)</summary>${svg}</details>`;
+    })
+    .join('\n');
 }
 
 function failureSection(result: ScenarioResult, entries: readonly HistoryEntry[]): string {
@@ -137,38 +181,53 @@ function failureSection(result: ScenarioResult, entries: readonly HistoryEntry[]
     .join(' · ');
   const window = selectSequenceWindow(entries, { evidenceSeqs: failure.evidence.map((e) => e.seq), aroundNs: failure.atNs });
   const what = new Map(failure.evidence.map((e) => [e.seq, e.what]));
+  const focus = failure.evidence.length > 0 ? 'the evidence (rows marked ★)' : 'the failure\'s time';
   const diagram = window
-    ? `<p class="muted">History events around the failure, in order (at most ${MAX_ROWS}; message deliveries are left out unless they are evidence). Evidence rows are marked ★; hover a row for the whole event.</p><div class="scroll">${renderSequenceSvg(window, what)}</div>`
+    ? `<p class="muted">History events around ${focus}, in order: ${CONTEXT_ROWS} either side of it shown, the others of the ${plural(window.rows.length, 'event')} picked (at most ${MAX_ROWS}) folded. Message deliveries are left out unless they are evidence. Hover a row for the whole event.</p>${sequenceParts(window, what)}`
     : '<p class="muted">No history events to show for this failure.</p>';
   return `<section id="first-failure"><h2>First failure: ${h(failure.title)}</h2>
 <p class="message">${h(failure.message)}</p>${about ? `<p class="muted">${about}</p>` : ''}
-${diagram}
 ${failure.evidence.length > 0 ? `<h3>Evidence</h3>${evidenceTable(failure.evidence)}` : ''}
+<h3>Sequence</h3>
+${diagram}
 <p>Replay: <code class="replay">${h(result.replay)}</code></p>
 </section>`;
 }
 
-async function latencySection(result: ScenarioResult, entries: readonly HistoryEntry[]): Promise<string> {
+/** Each hop's time split: its own frames in flight (the runtime's) and the rest (the modelled system's). */
+function hopPartsTable(result: ScenarioResult): string {
+  const rows = Object.entries(result.latency.parts).filter(([hop]) => (result.latency.hops[hop]?.count ?? 0) > 0);
+  if (rows.length === 0) return '';
+  const cells = (p: { p50: number; p99: number }) => `<td class="num">${h(fmtMs(p.p50))}</td><td class="num">${h(fmtMs(p.p99))}</td>`;
+  const body = rows
+    .map(([hop, { transport, protocol }]) => `<tr><td><code>${h(hop)}</code></td><td class="num">${h(transport.count)}</td>${cells(transport)}${cells(protocol)}</tr>`)
+    .join('');
+  return `<h3>Each hop: transport and protocol</h3>
+<p class="muted">Transport: the hop's own frames in flight, send to delivery, as the runtime carried them (under sim the configured link latency; under ws queues and sockets included). Protocol: the rest of the hop, the modelled system: a component's handling, or waiting for the protocol (an interrupt held until the earlier one's EOI, an INFO_GET loop already running, a vCPU not yet running its handler). A hop inside one component carries no frame. Percentiles of each part, so a part's p99 and the other's need not add up to the hop's.</p>
+<table class="grid"><thead><tr><th rowspan="2">hop</th><th rowspan="2">count</th><th colspan="2">transport</th><th colspan="2">protocol</th></tr><tr><th>p50</th><th>p99</th><th>p50</th><th>p99</th></tr></thead><tbody>${body}</tbody></table>`;
+}
+
+async function latencySection(result: ScenarioResult, entries: readonly HistoryEntry[], model: WorldModel | null): Promise<string> {
   const measures = latencyMeasures(result.latency);
   const table =
     measures.length === 0
       ? '<p class="muted">The latency checker recorded no samples.</p>'
       : `<table class="grid"><thead><tr><th>measure</th><th>count</th>${PERCENTILE_KEYS.map((k) => `<th>${k}</th>`).join('')}</tr></thead><tbody>${measures
-          .map(({ measure, p }) => `<tr><td><code>${h(measure)}</code></td><td class="num">${h(p.count)}</td>${PERCENTILE_KEYS.map((k) => `<td class="num">${h(fmtUs(p[k]))}</td>`).join('')}</tr>`)
+          .map(({ measure, p }) => `<tr><td><code>${h(measure)}</code></td><td class="num">${h(p.count)}</td>${PERCENTILE_KEYS.map((k) => `<td class="num">${h(fmtMs(p[k]))}</td>`).join('')}</tr>`)
           .join('')}</tbody></table>`;
   const figures: string[] = [];
   const percentiles = percentileChartSpec(result.latency);
   if (percentiles) figures.push(await renderVegaLiteSvg(percentiles, 'pct-'));
-  const samples = latencySamples(entries);
+  const samples = model ? latencySamples(entries, model) : [];
   const overTime = latencyOverTimeSpec(samples);
   if (overTime) figures.push(await renderVegaLiteSvg(overTime, 'time-'));
   const histogram = latencyHistogramSpec(samples);
   if (histogram) figures.push(await renderVegaLiteSvg(histogram, 'hist-'));
   const derived =
     samples.length === 0
-      ? '<p class="muted">No send → callback pairs found in the history, so no plot over time.</p>'
-      : `<p class="muted">The plots over time pair each send with its receiver's callback in the history (${samples.length} pairs); the percentiles are the latency checker's.</p>`;
-  return `<section id="latency"><h2>Latency</h2>${table}${derived}${figures.map((svg) => `<figure class="chart">${svg}</figure>`).join('\n')}</section>`;
+      ? `<p class="muted">${model ? 'No notification reached a callback' : 'The world\'s model was not given'}, so no plot over time.</p>`
+      : `<p class="muted">The plots over time pair each set with the callback of the notification it made pending, as the latency checker does (${plural(samples.length, 'sample')}).</p>`;
+  return `<section id="latency"><h2>Latency</h2>${table}${hopPartsTable(result)}${derived}${figures.map((svg) => `<figure class="chart">${svg}</figure>`).join('\n')}</section>`;
 }
 
 const CSS = `
@@ -197,7 +256,10 @@ td.detail { white-space: pre-wrap; word-break: break-word; }
 .message { font-weight: 600; white-space: pre-wrap; word-break: break-word; }
 ol.failures { padding-left: 20px; margin: 4px 0; }
 ol.failures li { margin-bottom: 8px; }
-.scroll { overflow: auto; max-height: 80vh; border: 1px solid #ddd; }
+details.fold { margin: 2px 0; border: 1px dashed #ccc; border-radius: 4px; padding: 2px 8px; }
+details.fold > summary, details.evidence > summary, details.others > summary { cursor: pointer; color: #555; font-size: 0.92em; }
+span.count { background: #b00020; color: #fff; border-radius: 3px; padding: 0 5px; font-variant-numeric: tabular-nums; }
+table.grid tr.skipped td { color: #777; }
 figure.chart { margin: 16px 0; }
 code.replay { background: #f4f5f7; padding: 2px 6px; border-radius: 3px; }
 footer { margin-top: 40px; color: #777; font-size: 0.9em; }
@@ -253,10 +315,11 @@ function faultsSection(entries: readonly HistoryEntry[]): string {
 }
 
 /** report.html for one scenario run. */
-export async function renderReport(input: { result: ScenarioResult; entries: readonly HistoryEntry[] }): Promise<string> {
+export async function renderReport(input: { result: ScenarioResult; entries: readonly HistoryEntry[]; model?: WorldModel }): Promise<string> {
   const { result, entries } = input;
   const verdict = result.passed ? 'PASS' : 'FAIL';
   const stepsPassed = result.steps.filter((s) => s.passed).length;
+  const stepsSkipped = result.steps.filter((s) => s.skipped).length;
   const checksPassed = result.checks.filter((c) => c.passed).length;
   return `<!doctype html>
 <html lang="en">
@@ -270,11 +333,11 @@ export async function renderReport(input: { result: ScenarioResult; entries: rea
 <body>
 <header class="banner ${result.passed ? 'pass' : 'fail'}"><h1>${verdict}</h1><div class="name">${h(result.name)}</div><div>seed <code>${h(result.seed)}</code> · ${h(result.runtime)} · ended ${h(result.ended)}</div></header>
 <section id="run"><h2>Run</h2>${runTable(result)}</section>
-<section id="steps"><h2>Steps: ${stepsPassed} of ${result.steps.length} passed</h2>${stepsTable(result.steps)}</section>
-<section id="checks"><h2>Checks: ${checksPassed} of ${result.checks.length} passed</h2>${checksTable(result.checks)}</section>
-${faultsSection(entries)}
 ${failureSection(result, entries)}
-${await latencySection(result, entries)}
+<section id="checks"><h2>Checks: ${checksPassed} of ${result.checks.length} passed</h2>${checksTable(result.checks)}</section>
+<section id="steps"><h2>Steps: ${stepsPassed} of ${result.steps.length} passed${stepsSkipped > 0 ? `, ${stepsSkipped} skipped` : ''}</h2>${stepsTable(result.steps)}</section>
+${faultsSection(entries)}
+${await latencySection(result, entries, input.model ?? null)}
 <footer>ffa-world report · run time ${h(fmtMs(entries.length > 0 ? (entries[entries.length - 1] as HistoryEntry).t : 0))} · trace.json beside this file opens in Perfetto (ui.perfetto.dev) or chrome://tracing</footer>
 </body>
 </html>

@@ -1,5 +1,5 @@
 /**
- * The report's sequence view of a failure (design world.md §8: "a sequence view of the first
+ * The report's sequence view of a failure (docs/design.md §8: "a sequence view of the first
  * failure"): a lifeline per component involved and, in history order, an arrow per message sent,
  * a note per record, a cross per fault, around the events that made the failure. A failure in a
  * run of 100k events shows a bounded window (MAX_ROWS), centred on its evidence.
@@ -30,6 +30,8 @@ export interface SequenceWindow {
   evidence: Set<number>;
   /** Every component of the history, in order of first appearance: the lifelines' order. */
   components: string[];
+  /** Indexes in `rows` of the evidence, or of the row at the failure's time when none was found. */
+  focus: number[];
 }
 
 /** Deliveries repeat their send; they are shown only when they are evidence themselves. */
@@ -77,13 +79,39 @@ export function selectSequenceWindow(entries: readonly HistoryEntry[], focus: Se
   const positions = [...picked].sort((a, b) => a - b);
   const rows: HistoryEntry[] = [];
   const gapsBefore: number[] = [];
+  const focusRows: number[] = [];
+  const anchorSet = new Set(anchors);
   let previous = -1;
   for (const p of positions) {
+    if (anchorSet.has(p)) focusRows.push(rows.length);
     rows.push(entries[shown[p] as number] as HistoryEntry);
     gapsBefore.push(p - previous - 1);
     previous = p;
   }
-  return { rows, gapsBefore, hiddenAfter: shown.length - 1 - previous, evidence, components: [...components] };
+  return { rows, gapsBefore, hiddenAfter: shown.length - 1 - previous, evidence, components: [...components], focus: focusRows };
+}
+
+/** Rows shown either side of each focus row; the rest of the window is folded. */
+export const CONTEXT_ROWS = 8;
+
+/** A run of the window's rows [from, to): the evidence with its context, or rows folded away. */
+export interface SequenceSegment {
+  from: number;
+  to: number;
+  folded: boolean;
+}
+
+/** The window cut into the evidence's neighbourhoods (CONTEXT_ROWS either side) and what lies between. */
+export function sequenceSegments(window: SequenceWindow, context = CONTEXT_ROWS): SequenceSegment[] {
+  const near = new Array<boolean>(window.rows.length).fill(false);
+  for (const f of window.focus) for (let i = Math.max(0, f - context); i <= Math.min(window.rows.length - 1, f + context); i++) near[i] = true;
+  const segments: SequenceSegment[] = [];
+  for (let i = 0; i < window.rows.length; i++) {
+    const last = segments.at(-1);
+    if (last && last.folded === !near[i]) last.to = i + 1;
+    else segments.push({ from: i, to: i + 1, folded: !near[i] });
+  }
+  return segments;
 }
 
 /** The components a row touches, for the lifelines. */
@@ -126,24 +154,55 @@ const COLOURS: Record<string, string> = {
   refused: '#b05000',
 };
 
-const LABEL_W = 180;
-const COL_W = 160;
+const LABEL_W = 136;
+/** The page's content width: the lifelines share it, between these bounds. */
+const FIT_W = 1160;
+const COL_W_MAX = 160;
+const COL_W_MIN = 104;
+/** Room right of the last lifeline for a note (drawn rightwards from its lifeline). */
+const NOTE_ROOM = 120;
 const ROW_H = 24;
 const HEADER_H = 40;
 const GAP_H = 18;
 /** Roughly how many label characters fit per pixel at the label's font size. */
 const CHARS_PER_PX = 1 / 6;
 
-const fmtUs = (ns: number) => (ns / 1000).toFixed(3);
+/** Times as the command line prints them: ms with 3 decimals. */
+const fmtMs = (ns: number) => `${(ns / 1e6).toFixed(3)} ms`;
 
-/** An SVG sequence diagram of the window; `what` gives each evidence event's checker text. */
-export function renderSequenceSvg(window: SequenceWindow, what: ReadonlyMap<number, string>): string {
+/**
+ * Lifelines and their columns: the components of these rows (a part of the window draws only its
+ * own, so the evidence's few components are not squeezed by the start-up's many), sharing the
+ * page's width.
+ */
+interface Layout {
+  lifelines: string[];
+  colW: number;
+  width: number;
+  x(component: string): number;
+}
+
+function layoutOf(window: SequenceWindow, rows: readonly HistoryEntry[]): Layout {
   // Lifelines in the order components first appear in the run (guests, hypervisor, SPMD, SPMC,
   // GIC in the default world), not in the window's, so two reports of one world read alike.
-  const involved = new Set(window.rows.flatMap((row) => componentsOf(row.event)));
+  const involved = new Set(rows.flatMap((row) => componentsOf(row.event)));
   const lifelines = window.components.filter((c) => involved.has(c));
-  const x = (component: string) => LABEL_W + COL_W * lifelines.indexOf(component) + COL_W / 2;
-  const width = LABEL_W + COL_W * lifelines.length + 20;
+  const colW = Math.max(COL_W_MIN, Math.min(COL_W_MAX, Math.floor((FIT_W - LABEL_W - NOTE_ROOM) / Math.max(1, lifelines.length))));
+  return {
+    lifelines,
+    colW,
+    width: LABEL_W + colW * lifelines.length + NOTE_ROOM,
+    x: (component: string) => LABEL_W + colW * lifelines.indexOf(component) + colW / 2,
+  };
+}
+
+/**
+ * An SVG sequence diagram of the window's rows [from, to) (all of them by default); `what` gives
+ * each evidence event's checker text.
+ */
+export function renderSequenceSvg(window: SequenceWindow, what: ReadonlyMap<number, string>, part: { from: number; to: number } = { from: 0, to: window.rows.length }): string {
+  const layout = layoutOf(window, window.rows.slice(part.from, part.to));
+  const { lifelines, colW, width, x } = layout;
 
   const body: string[] = [];
   let y = HEADER_H;
@@ -151,33 +210,35 @@ export function renderSequenceSvg(window: SequenceWindow, what: ReadonlyMap<numb
     body.push(`<text x="${LABEL_W - 8}" y="${y + GAP_H / 2 + 4}" text-anchor="end" class="gap">⋯ ${hidden} event${hidden === 1 ? '' : 's'} not shown</text>`);
     y += GAP_H;
   };
-  window.rows.forEach((row, i) => {
+  window.rows.slice(part.from, part.to).forEach((row, offset) => {
+    const i = part.from + offset;
     const hidden = window.gapsBefore[i] ?? 0;
     if (hidden > 0) gap(hidden);
     const mid = y + ROW_H / 2;
     const isEvidence = window.evidence.has(row.seq);
-    const tooltip = `#${row.seq} t=${fmtUs(row.t)} µs: ${describeEvent(row.event)}${isEvidence ? `\nevidence: ${what.get(row.seq) ?? ''}` : ''}`;
+    const tooltip = `#${row.seq} t=${fmtMs(row.t)}: ${describeEvent(row.event)}${isEvidence ? `\nevidence: ${what.get(row.seq) ?? ''}` : ''}`;
     body.push(`<g class="row${isEvidence ? ' evidence' : ''}"><title>${escapeHtml(tooltip)}</title>`);
     if (isEvidence) body.push(`<rect x="0" y="${y}" width="${width}" height="${ROW_H}" class="evidence-bg"/>`);
-    body.push(`<text x="8" y="${mid + 4}" class="when">${isEvidence ? '★ ' : ''}${escapeHtml(fmtUs(row.t))} µs #${row.seq}</text>`);
-    body.push(drawEvent(row.event, mid, x));
+    body.push(`<text x="4" y="${mid + 4}" class="when">${isEvidence ? '★ ' : ''}${escapeHtml(fmtMs(row.t))} #${row.seq}</text>`);
+    body.push(drawEvent(row.event, mid, x, colW));
     body.push('</g>');
     y += ROW_H;
   });
-  if (window.hiddenAfter > 0) gap(window.hiddenAfter);
+  if (part.to === window.rows.length && window.hiddenAfter > 0) gap(window.hiddenAfter);
   const height = y + 10;
 
   const head: string[] = [];
   for (const component of lifelines) {
     const cx = x(component);
     head.push(`<line x1="${cx}" y1="${HEADER_H - 8}" x2="${cx}" y2="${height - 4}" class="lifeline"/>`);
-    head.push(`<rect x="${cx - COL_W / 2 + 6}" y="6" width="${COL_W - 12}" height="24" rx="4" class="head"/>`);
-    head.push(`<text x="${cx}" y="22" text-anchor="middle" class="head-text">${escapeHtml(truncate(component, 22))}<title>${escapeHtml(component)}</title></text>`);
+    head.push(`<rect x="${cx - colW / 2 + 6}" y="6" width="${colW - 12}" height="24" rx="4" class="head"/>`);
+    head.push(`<text x="${cx}" y="22" text-anchor="middle" class="head-text">${escapeHtml(truncate(component, Math.floor((colW - 16) / 7.5)))}<title>${escapeHtml(component)}</title></text>`);
   }
   const markers = Object.entries(COLOURS)
     .map(([kind, colour]) => `<marker id="seq-arrow-${kind}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="${colour}"/></marker>`)
     .join('');
   return [
+    // Shrinks with the page (max-width in SEQUENCE_CSS), so the last lifeline is never cut off.
     `<svg xmlns="http://www.w3.org/2000/svg" class="sequence" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="sequence of the events around the failure">`,
     `<defs>${markers}</defs>`,
     ...head,
@@ -203,13 +264,14 @@ function arrow(fromX: number, toX: number, y: number, kind: string, label: strin
   );
 }
 
-function note(cx: number, y: number, text: string, cls: string): string {
-  const shown = truncate(text, 34);
-  const w = Math.min(COL_W * 1.6, 12 + shown.length * 6);
+function note(cx: number, y: number, text: string, cls: string, colW: number): string {
+  const room = Math.min(colW * 1.6, NOTE_ROOM + colW / 2 - 8);
+  const shown = truncate(text, Math.floor((room - 12) / 6));
+  const w = Math.min(room, 12 + shown.length * 6);
   return `<rect x="${cx - 4}" y="${y - 9}" width="${w}" height="18" rx="3" class="${cls}"/><text x="${cx + 2}" y="${y + 4}" class="note-text">${escapeHtml(shown)}</text>`;
 }
 
-function drawEvent(event: HistoryEvent, y: number, x: (component: string) => number): string {
+function drawEvent(event: HistoryEvent, y: number, x: (component: string) => number, colW: number): string {
   switch (event.type) {
     case 'send':
       return arrow(x(event.from), x(event.to), y, event.message.kind, arrowLabel(event.message), event.message.kind === 'return');
@@ -226,18 +288,18 @@ function drawEvent(event: HistoryEvent, y: number, x: (component: string) => num
       return arrow(x(event.from), x(event.to), y, 'refused', `refused (${event.reason}): ${arrowLabel(event.message)}`, true);
     case 'record': {
       const { event: _name, ...rest } = event.data;
-      return note(x(event.component), y, `${recordName(event.data)} ${shortJson(rest, 60)}`, 'note');
+      return note(x(event.component), y, `${recordName(event.data)} ${shortJson(rest, 60)}`, 'note', colW);
     }
     case 'component':
-      return note(x(event.component), y, `${event.event}${event.detail ? `: ${event.detail}` : ''}`, 'note component');
+      return note(x(event.component), y, `${event.event}${event.detail ? `: ${event.detail}` : ''}`, 'note component', colW);
     case 'call-failed':
-      return note(x(event.component), y, `call #${event.id} to ${event.to} failed: ${event.reason}`, 'note failed');
+      return note(x(event.component), y, `call #${event.id} to ${event.to} failed: ${event.reason}`, 'note failed', colW);
   }
 }
 
 /** Styles for the sequence view, inlined in the report's <style>. */
 export const SEQUENCE_CSS = `
-svg.sequence { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; background: #fff; }
+svg.sequence { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; background: #fff; max-width: 100%; height: auto; display: block; }
 svg.sequence .lifeline { stroke: #bbb; stroke-dasharray: 3,3; }
 svg.sequence .head { fill: #eef2f8; stroke: #7a8aa6; }
 svg.sequence .head-text { font-weight: bold; font-size: 12px; }

@@ -4,8 +4,11 @@ import type { HistoryEntry, HistoryEvent } from '../../../shared/runtime/history
 import type { CallMessage, InterruptMessage } from '../../../shared/protocol/messages.ts';
 import { FFA_FIDS } from '../../../shared/ffa/function-ids.ts';
 import { registers } from '../../../shared/ffa/registers.ts';
-import { defaultWorldHistory, nestingViolations } from '../test-support/report-runs.ts';
-import { buildTrace, nsToUs, type TraceEvent } from './trace.ts';
+import { defaultWorldHistory, defaultWorldModel, nestingViolations } from '../test-support/report-runs.ts';
+import { downsample, type CounterPoint } from './trace-counters.ts';
+import { buildTrace } from './trace.ts';
+import { nsToUs } from './trace-emit.ts';
+import type { TraceEvent } from './trace-model.ts';
 
 const timed = (events: readonly TraceEvent[]) => events.filter((e) => e.ph !== 'M');
 const names = (events: readonly TraceEvent[], name: string) =>
@@ -171,7 +174,7 @@ describe('trace.json from hand-made histories', () => {
       [12, { type: 'send', from: 'hyp', to: 'gic', message: irq('eoi', 1) }],
       [12, { type: 'send', from: 'hyp', to: 'spmd', message: call(1, FFA_FIDS.FFA_NOTIFICATION_INFO_GET_64, 1, 1) }],
       [20, { type: 'fault', rule: 'drop <all>', action: 'drop', from: 'spmd', to: 'spmc', message: call(1, FFA_FIDS.FFA_NOTIFICATION_INFO_GET_64, 1, 1) }],
-      [30, { type: 'record', component: 'hyp', data: { event: 'note', text: '<script>', cpu: 1, big: 1n << 63n } }],
+      [30, { type: 'record', component: 'hyp', data: { event: 'driver-log', text: '<script>', cpu: 1, big: 1n << 63n } }],
     ]);
     const events = buildTrace(entries).traceEvents;
     const irqSlices = events.filter((e) => e.ph === 'X' && e.cat === 'irq');
@@ -187,7 +190,7 @@ describe('trace.json from hand-made histories', () => {
     const fault = events.find((e) => e.cat === 'fault');
     assert.deepEqual([fault?.ph, fault?.s, fault?.name], ['i', 'p', 'fault: drop (drop <all>)']);
     const record = events.find((e) => e.cat === 'record');
-    assert.deepEqual(record?.args, { event: 'note', text: '<script>', cpu: 1, big: '0x8000000000000000' });
+    assert.deepEqual(record?.args, { event: 'driver-log', text: '<script>', cpu: 1, big: '0x8000000000000000' });
     assert.equal(names(events, 'thread_name').get(`${record?.pid}/${record?.tid}`), 'cpu 1');
   });
 });
@@ -196,5 +199,49 @@ describe('nsToUs', () => {
   it('reads back as the same nanoseconds the way Perfetto truncates', () => {
     for (let ns = 0; ns < 200_000; ns += 7) assert.equal(Math.trunc(nsToUs(ns) * 1000), ns, `${ns} ns`);
     for (const ns of [2_087_747, 1_234_567_891, 9_007_199_254]) assert.equal(Math.trunc(nsToUs(ns) * 1000), ns);
+  });
+});
+
+describe('trace.json counter tracks', () => {
+  const counters = (events: readonly TraceEvent[], name: string) => events.filter((e) => e.ph === 'C' && e.name === name);
+
+  it('counts messages and interrupts in flight per component, and bits pending at the SPMC per receiver', async () => {
+    const trace = buildTrace(await defaultWorldHistory(), { model: await defaultWorldModel() });
+    const processes = names(trace.traceEvents, 'process_name');
+    const processOf = (e: TraceEvent) => processes.get(`${e.pid}/0`);
+    const messages = counters(trace.traceEvents, 'messages in flight');
+    assert.ok(new Set(messages.map(processOf)).has('spmc'), 'the SPMC has a queue track');
+    const interrupts = counters(trace.traceEvents, 'interrupts in flight');
+    assert.ok(interrupts.length > 0, 'interrupt tracks');
+    const pending = counters(trace.traceEvents, 'bits pending at the SPMC');
+    assert.ok(pending.every((e) => processOf(e) === 'spmc'));
+    const series = new Set(pending.flatMap((e) => Object.keys(e.args ?? {})));
+    assert.deepEqual([...series].sort(), ['dom0', 'vm1', 'vm2']);
+    for (const receiver of series) {
+      const values = pending.filter((e) => receiver in (e.args ?? {})).map((e) => Number(e.args?.[receiver]));
+      assert.ok(Math.max(...values) >= 1, `${receiver}: a bit was pending`);
+      assert.equal(values.at(-1), 0, `${receiver}: every bit was returned by the end`);
+    }
+    for (const e of [...messages, ...interrupts, ...pending]) assert.ok(Object.values(e.args ?? {}).every((v) => Number(v) >= 0), 'never below zero');
+    const ts = timed(trace.traceEvents).map((e) => e.ts ?? 0);
+    assert.deepEqual(ts, [...ts].sort((a, b) => a - b), 'counters merged in time order');
+  });
+
+  it('summary keeps the counters, faults and component events, and leaves out the slices and flows', async () => {
+    const entries = await defaultWorldHistory();
+    const full = buildTrace(entries, { model: await defaultWorldModel() });
+    const summary = buildTrace(entries, { detail: 'summary', model: await defaultWorldModel() });
+    const phases = new Set(summary.traceEvents.map((e) => e.ph));
+    for (const ph of ['X', 's', 'f'] as const) assert.ok(!phases.has(ph), `no ${ph} events`);
+    assert.ok(phases.has('C'));
+    assert.ok(summary.traceEvents.some((e) => e.ph === 'i' && e.cat === 'fault'), 'faults kept');
+    assert.ok(summary.traceEvents.length * 2 < full.traceEvents.length, `${summary.traceEvents.length} events against ${full.traceEvents.length}`);
+  });
+
+  it('downsamples a series to its peaks', () => {
+    const points: CounterPoint[] = Array.from({ length: 1000 }, (_, i) => ({ component: 'spmc', name: 'q', series: 's', t: i, value: i % 10 === 3 ? 50 : 1 }));
+    const kept = downsample(points, 100);
+    assert.ok(kept.length <= 100);
+    assert.ok(kept.every((p) => p.value === 50), 'each span keeps its peak');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * A run's history as a Chrome trace-event file (design world.md §8: `trace.json`, "one track per
+ * A run's history as a Chrome trace-event file (docs/design.md §8: `trace.json`, "one track per
  * component and vCPU, flow arrows for each call and interrupt"), in the object form that Perfetto
  * and chrome://tracing both open.
  *
@@ -21,168 +21,18 @@
  * (possible under the ws runtime, or with delayed messages), the later slice moves to an extra
  * thread of the same track ("cpu 0 (overlap 1)"), so nothing partially overlaps.
  */
+import type { TraceDetail } from './trace-detail.ts';
+import { counterPoints, downsample } from './trace-counters.ts';
+import type { WorldModel } from '../scenario/types.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
-import type { CallMessage, InterruptMessage } from '../../../shared/protocol/messages.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
 import { abiOfRegs, describeMessage, recordName, resultOfRegs } from './describe.ts';
-import { hex, jsonSafe } from './escape.ts';
-
-export interface TraceEvent {
-  name: string;
-  ph: 'X' | 'i' | 's' | 'f' | 'M';
-  pid: number;
-  tid: number;
-  ts?: number;
-  dur?: number;
-  cat?: string;
-  /** Instant scope: thread or process. */
-  s?: 't' | 'p';
-  /** Flow id (v1 flow events). */
-  id?: number;
-  /** Flow end binding: the enclosing slice. */
-  bp?: 'e';
-  args?: Record<string, unknown>;
-}
-
-export interface ChromeTrace {
-  traceEvents: TraceEvent[];
-  displayTimeUnit: 'ns';
-}
-
-// ---------------------------------------------------------------- time
-
-const scratch = new Float64Array(1);
-const scratchBits = new BigUint64Array(scratch.buffer);
-
-function nextUp(value: number): number {
-  if (value === 0) return Number.MIN_VALUE;
-  scratch[0] = value;
-  scratchBits[0] = (scratchBits[0] ?? 0n) + 1n;
-  return scratch[0] ?? value;
-}
-
-/**
- * Nanoseconds as trace-event microseconds, fractional. Perfetto reads a fractional value as
- * trunc(µs × 1000) ns (json_trace_utils.cc CoerceToNs), and for some n the double nearest n / 1000
- * is just below it, which would lose a nanosecond and could make a child slice end after its
- * parent. So the value is nudged up to the next double until it reads back as exactly n.
- */
-export function nsToUs(ns: number): number {
-  const n = Math.max(0, Math.round(ns));
-  let us = n / 1000;
-  for (let i = 0; i < 8 && Math.trunc(us * 1000) < n; i++) us = nextUp(us);
-  return us;
-}
-
-// ---------------------------------------------------------------- what the history says
-
-interface CallRecord {
-  caller: string;
-  callee: string;
-  call: CallMessage;
-  sendT: number;
-  sendSeq: number;
-  deliverT: number | null;
-  deliverSeq: number;
-  returnSendT: number | null;
-  returnRegs: RegisterFile | null;
-  returnDeliverT: number | null;
-  failedT: number | null;
-  failReason: string | null;
-}
-
-/** An interrupt frame sent (raise or deliver), and where and when it arrived. */
-interface IrqFrame {
-  from: string;
-  to: string;
-  irq: InterruptMessage;
-  sendT: number;
-  sendSeq: number;
-  deliverT: number | null;
-  deliverSeq: number;
-  /** deliver frames: the raises this delivery answers (several raises can merge into one). */
-  raises: IrqFrame[];
-  /** deliver frames: when the target sent its EOI. */
-  eoiT: number | null;
-  /** raise frames: the GIC's slice, once built (flow source towards the target). */
-  gicSlice: Slice | null;
-}
-
-interface Slice {
-  pid: number;
-  /** The track's own thread (vCPU or CPU); `tid` may be an overlap thread of it. */
-  base: number;
-  tid: number;
-  startNs: number;
-  endNs: number;
-  name: string;
-  cat: string;
-  args: Record<string, unknown>;
-  /** Seq of the entry that opened it: orders slices that start together. */
-  order: number;
-}
-
-interface Flow {
-  id: number;
-  name: string;
-  from: Slice;
-  to: Slice;
-}
-
-interface Instant {
-  pid: number;
-  tid: number;
-  t: number;
-  name: string;
-  cat: string;
-  scope: 't' | 'p';
-  args: Record<string, unknown>;
-  order: number;
-}
-
-const FIFO_KEY_SEP = '\u0000';
-
-/** FIFO queues keyed by string: sends waiting for their delivery, calls for their return. */
-class Queues<T> {
-  private readonly map = new Map<string, T[]>();
-  push(key: string, value: T): void {
-    const list = this.map.get(key);
-    if (list) list.push(value);
-    else this.map.set(key, [value]);
-  }
-  /** The first value for `key` that satisfies `pred`. */
-  find(key: string, pred: (value: T) => boolean): T | undefined {
-    return this.map.get(key)?.find(pred);
-  }
-  /** The last value for `key` that satisfies `pred`. */
-  findLast(key: string, pred: (value: T) => boolean): T | undefined {
-    const list = this.map.get(key);
-    if (!list) return undefined;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const value = list[i] as T;
-      if (pred(value)) return value;
-    }
-    return undefined;
-  }
-  take(key: string): T[] {
-    const list = this.map.get(key) ?? [];
-    this.map.delete(key);
-    return list;
-  }
-  /** Drops values at the head of `key`'s queue that are finished, so queues stay short. */
-  trim(key: string, done: (value: T) => boolean): void {
-    const list = this.map.get(key);
-    if (!list) return;
-    let n = 0;
-    while (n < list.length && done(list[n] as T)) n++;
-    if (n === list.length) this.map.delete(key);
-    else if (n > 0) list.splice(0, n);
-  }
-}
-
-const callKey = (caller: string, callee: string, id: number) => `${caller}${FIFO_KEY_SEP}${callee}${FIFO_KEY_SEP}${id}`;
-const irqKey = (irq: InterruptMessage) => `${irq.intid}/${irq.cpu}/${irq.vm}/${irq.vcpu}`;
-const frameKey = (from: string, to: string, irq: InterruptMessage) => `${from}${FIFO_KEY_SEP}${to}${FIFO_KEY_SEP}${irq.op}${FIFO_KEY_SEP}${irqKey(irq)}`;
+import { hex } from '../../../shared/ffa/format.ts';
+import { jsonSafe } from './escape.ts';
+import { emitTrace, nsToUs } from './trace-emit.ts';
+import { assignLanes } from './trace-lanes.ts';
+import type { ChromeTrace, Flow, Instant, Slice, TraceEvent } from './trace-model.ts';
+import { pairCalls, pairInterrupts, type CallRecord, type IrqFrame } from './trace-pairing.ts';
 
 /** Registers as hex, trailing zero registers left out (most of x0..x17 are zero). */
 function regsArg(regs: RegisterFile): string[] {
@@ -204,17 +54,28 @@ class TraceBuilder {
   private nextFlowId = 1;
   private endNs = 0;
 
-  constructor(private readonly entries: readonly HistoryEntry[]) {}
+  constructor(
+    private readonly entries: readonly HistoryEntry[],
+    private readonly model: WorldModel | null,
+  ) {}
 
-  build(): ChromeTrace {
+  build(detail: Exclude<TraceDetail, 'none'>): ChromeTrace {
     this.survey();
-    const calls = this.collectCalls();
-    const irqs = this.collectInterrupts();
-    this.collectInstants();
-    this.callSlices(calls);
-    this.interruptSlices(irqs);
-    const threads = assignLanes(this.slices);
-    return { traceEvents: this.emit(threads), displayTimeUnit: 'ns' };
+    if (detail === 'full') {
+      this.collectInstants();
+      this.callSlices(pairCalls(this.entries));
+      this.interruptSlices(pairInterrupts(this.entries));
+    } else {
+      this.collectInstants(SUMMARY_INSTANTS);
+    }
+    const lanes = assignLanes(this.slices);
+    const threadName = (component: string, tid: number) => this.threadName(component, tid);
+    const events = emitTrace({ processes: this.pids, threadName, slices: this.slices, flows: this.flows, instants: this.instants, lanes });
+    const counters = downsample(counterPoints(this.entries, this.model), detail === 'full' ? FULL_COUNTER_POINTS : SUMMARY_COUNTER_POINTS);
+    const counterEvents: TraceEvent[] = counters.map((p) => ({ name: p.name, ph: 'C', pid: this.pid(p.component), tid: 0, ts: nsToUs(p.t), args: { [p.series]: p.value } }));
+    const firstTimed = events.findIndex((e) => e.ph !== 'M');
+    const at = firstTimed < 0 ? events.length : firstTimed;
+    return { traceEvents: [...events.slice(0, at), ...mergeByTime(events.slice(at), counterEvents)], displayTimeUnit: 'ns' };
   }
 
   /** Components in order of first appearance, which of them run vCPUs, and when the run ended. */
@@ -267,111 +128,9 @@ class TraceBuilder {
     return `${this.vcpuComponents.has(component) ? 'vcpu' : 'cpu'} ${tid - 1}`;
   }
 
-  private collectCalls(): CallRecord[] {
-    const all: CallRecord[] = [];
-    const open = new Queues<CallRecord>();
+  private collectInstants(only: ReadonlySet<HistoryEntry['event']['type']> | null = null): void {
     for (const { seq, t, event } of this.entries) {
-      if (event.type === 'call-failed') {
-        const key = callKey(event.component, event.to, event.id);
-        const record = open.find(key, (r) => r.returnDeliverT === null && r.failedT === null);
-        if (record) {
-          record.failedT = t;
-          record.failReason = event.reason;
-        }
-        continue;
-      }
-      if (event.type !== 'send' && event.type !== 'deliver') continue;
-      const { message } = event;
-      if (message.kind === 'call') {
-        const key = callKey(event.from, event.to, message.id);
-        if (event.type === 'send') {
-          const record: CallRecord = {
-            caller: event.from,
-            callee: event.to,
-            call: message,
-            sendT: t,
-            sendSeq: seq,
-            deliverT: null,
-            deliverSeq: seq,
-            returnSendT: null,
-            returnRegs: null,
-            returnDeliverT: null,
-            failedT: null,
-            failReason: null,
-          };
-          open.trim(key, (r) => r.returnDeliverT !== null || r.failedT !== null);
-          open.push(key, record);
-          all.push(record);
-        } else {
-          const record = open.find(key, (r) => r.deliverT === null);
-          if (record) {
-            record.deliverT = t;
-            record.deliverSeq = seq;
-          }
-        }
-      } else if (message.kind === 'return') {
-        // A return travels callee → caller with the call's id.
-        const key = callKey(event.to, event.from, message.id);
-        if (event.type === 'send') {
-          const record = open.find(key, (r) => r.deliverT !== null && r.returnSendT === null);
-          if (record) {
-            record.returnSendT = t;
-            record.returnRegs = message.regs;
-          }
-        } else {
-          const record = open.find(key, (r) => r.returnSendT !== null && r.returnDeliverT === null);
-          if (record) record.returnDeliverT = t;
-        }
-      }
-    }
-    return all;
-  }
-
-  private collectInterrupts(): IrqFrame[] {
-    const frames: IrqFrame[] = [];
-    const inTransit = new Queues<IrqFrame>();
-    /** Per GIC: raises that arrived and wait for the delivery they end in. */
-    const waiting = new Queues<IrqFrame>();
-    /** Per target: deliveries that arrived and wait for their EOI. */
-    const handling = new Queues<IrqFrame>();
-    for (const { seq, t, event } of this.entries) {
-      if (event.type !== 'send' && event.type !== 'deliver') continue;
-      const { message: irq } = event;
-      if (irq.kind !== 'irq') continue;
-      if (event.type === 'send') {
-        if (irq.op === 'raise' || irq.op === 'deliver') {
-          const frame: IrqFrame = { from: event.from, to: event.to, irq, sendT: t, sendSeq: seq, deliverT: null, deliverSeq: seq, raises: [], eoiT: null, gicSlice: null };
-          if (irq.op === 'deliver') {
-            // The raises this delivery answers: those for the same INTID and target, or raised for
-            // no particular CPU and delivered on this one.
-            frame.raises = waiting.take(`${event.from}${FIFO_KEY_SEP}${irqKey(irq)}`);
-            if (frame.raises.length === 0 && irq.cpu >= 0) frame.raises = waiting.take(`${event.from}${FIFO_KEY_SEP}${irqKey({ ...irq, cpu: -1 })}`);
-          }
-          inTransit.push(frameKey(event.from, event.to, irq), frame);
-          frames.push(frame);
-        } else if (irq.op === 'eoi') {
-          const key = `${event.from}${FIFO_KEY_SEP}${irqKey(irq)}`;
-          const frame = handling.findLast(key, (f) => f.eoiT === null);
-          if (frame) frame.eoiT = t;
-          handling.trim(key, (f) => f.eoiT !== null);
-        }
-        continue;
-      }
-      if (irq.op !== 'raise' && irq.op !== 'deliver') continue;
-      const key = frameKey(event.from, event.to, irq);
-      const frame = inTransit.find(key, (f) => f.deliverT === null);
-      if (!frame) continue;
-      frame.deliverT = t;
-      frame.deliverSeq = seq;
-      inTransit.trim(key, (f) => f.deliverT !== null);
-      if (irq.op === 'raise') waiting.push(`${event.to}${FIFO_KEY_SEP}${irqKey(irq)}`, frame);
-      else handling.push(`${event.to}${FIFO_KEY_SEP}${irqKey(irq)}`, frame);
-    }
-    return frames;
-  }
-
-  private collectInstants(): void {
-    for (const { seq, t, event } of this.entries) {
+      if (only && !only.has(event.type)) continue;
       switch (event.type) {
         case 'record': {
           const data = event.data;
@@ -496,115 +255,33 @@ class TraceBuilder {
       }
     }
   }
-
-  private emit(overlapThreads: ReadonlyMap<string, { pid: number; base: number; lane: number }>): TraceEvent[] {
-    const metadata: TraceEvent[] = [];
-    const componentOf = new Map<number, string>();
-    for (const [component, pid] of this.pids) {
-      componentOf.set(pid, component);
-      metadata.push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: component } });
-      metadata.push({ name: 'process_sort_index', ph: 'M', pid, tid: 0, args: { sort_index: pid } });
-    }
-    const threads = new Map<string, { pid: number; tid: number; name: string; sort: number }>();
-    const useThread = (pid: number, tid: number, base: number, lane: number) => {
-      const key = `${pid}/${tid}`;
-      if (threads.has(key)) return;
-      const baseName = this.threadName(componentOf.get(pid) ?? '', base);
-      threads.set(key, { pid, tid, name: lane === 0 ? baseName : `${baseName} (overlap ${lane})`, sort: base * 100 + lane });
-    };
-    for (const { pid, base, lane } of overlapThreads.values()) useThread(pid, base + lane * LANE_STRIDE, base, lane);
-    for (const instant of this.instants) useThread(instant.pid, instant.tid, instant.tid, 0);
-    for (const pid of this.pids.values()) useThread(pid, 0, 0, 0);
-    for (const thread of [...threads.values()].sort((a, b) => a.pid - b.pid || a.sort - b.sort)) {
-      metadata.push({ name: 'thread_name', ph: 'M', pid: thread.pid, tid: thread.tid, args: { name: thread.name } });
-      metadata.push({ name: 'thread_sort_index', ph: 'M', pid: thread.pid, tid: thread.tid, args: { sort_index: thread.sort } });
-    }
-
-    // Timed events, ordered for importers that take slices as they come: by time; at one time,
-    // slices longest first (a parent before its children) each followed by its flow ends, then
-    // instants.
-    interface Keyed {
-      t: number;
-      group: number;
-      negDur: number;
-      order: number;
-      sub: number;
-      event: TraceEvent;
-    }
-    const timed: Keyed[] = [];
-    const flowsFrom = new Map<Slice, Flow[]>();
-    const flowsTo = new Map<Slice, Flow[]>();
-    const add = (map: Map<Slice, Flow[]>, slice: Slice, flow: Flow) => {
-      const list = map.get(slice);
-      if (list) list.push(flow);
-      else map.set(slice, [flow]);
-    };
-    for (const flow of this.flows) {
-      add(flowsFrom, flow.from, flow);
-      add(flowsTo, flow.to, flow);
-    }
-    for (const slice of this.slices) {
-      const ts = nsToUs(slice.startNs);
-      const negDur = -(slice.endNs - slice.startNs);
-      const keyed = (sub: number, event: TraceEvent): Keyed => ({ t: slice.startNs, group: 0, negDur, order: slice.order, sub, event });
-      timed.push(keyed(0, { name: slice.name, cat: slice.cat, ph: 'X', ts, dur: nsToUs(slice.endNs - slice.startNs), pid: slice.pid, tid: slice.tid, args: slice.args }));
-      let sub = 1;
-      for (const flow of flowsFrom.get(slice) ?? []) timed.push(keyed(sub++, { name: flow.name, cat: 'flow', ph: 's', id: flow.id, ts, pid: slice.pid, tid: slice.tid }));
-      for (const flow of flowsTo.get(slice) ?? []) timed.push(keyed(sub++, { name: flow.name, cat: 'flow', ph: 'f', bp: 'e', id: flow.id, ts, pid: slice.pid, tid: slice.tid }));
-    }
-    for (const instant of this.instants) {
-      timed.push({
-        t: instant.t,
-        group: 1,
-        negDur: 0,
-        order: instant.order,
-        sub: 0,
-        event: { name: instant.name, cat: instant.cat, ph: 'i', s: instant.scope, ts: nsToUs(instant.t), pid: instant.pid, tid: instant.tid, args: instant.args },
-      });
-    }
-    timed.sort((a, b) => a.t - b.t || a.group - b.group || a.negDur - b.negDur || a.order - b.order || a.sub - b.sub);
-    return [...metadata, ...timed.map((k) => k.event)];
-  }
-}
-
-/** Overlap threads of a track get tids base + lane × LANE_STRIDE. */
-export const LANE_STRIDE = 1000;
-
-/**
- * Puts each slice on its track's own thread when it nests there, else on the first overlap thread
- * where it nests (a new one if none). A slice nests on a thread when every slice still open there
- * at its start also contains its end. Returns the threads used, keyed "pid/tid".
- */
-function assignLanes(slices: Slice[]): Map<string, { pid: number; base: number; lane: number }> {
-  const used = new Map<string, { pid: number; base: number; lane: number }>();
-  const byTrack = new Map<string, Slice[]>();
-  for (const slice of slices) {
-    const key = `${slice.pid}/${slice.base}`;
-    const list = byTrack.get(key);
-    if (list) list.push(slice);
-    else byTrack.set(key, [slice]);
-  }
-  for (const list of byTrack.values()) {
-    list.sort((a, b) => a.startNs - b.startNs || b.endNs - a.endNs || a.order - b.order);
-    /** Per lane: the ends of the slices open there, innermost last. */
-    const lanes: number[][] = [];
-    for (const slice of list) {
-      let lane = 0;
-      for (; lane < lanes.length; lane++) {
-        const open = lanes[lane] as number[];
-        while (open.length > 0 && (open[open.length - 1] as number) <= slice.startNs) open.pop();
-        if (open.length === 0 || slice.endNs <= (open[open.length - 1] as number)) break;
-      }
-      if (lane === lanes.length) lanes.push([]);
-      (lanes[lane] as number[]).push(slice.endNs);
-      slice.tid = slice.base + lane * LANE_STRIDE;
-      used.set(`${slice.pid}/${slice.tid}`, { pid: slice.pid, base: slice.base, lane });
-    }
-  }
-  return used;
 }
 
 /** The history as a Chrome trace-event object: `JSON.stringify` it to write trace.json. */
-export function buildTrace(entries: readonly HistoryEntry[]): ChromeTrace {
-  return new TraceBuilder(entries).build();
+/** Counter points kept per series: in a full trace, and in a summary (a load run's default). */
+const FULL_COUNTER_POINTS = 20_000;
+const SUMMARY_COUNTER_POINTS = 500;
+/** A summary keeps faults and components' starts, stops and crashes: what explains the counters. */
+const SUMMARY_INSTANTS: ReadonlySet<HistoryEntry['event']['type']> = new Set(['fault', 'component']);
+
+/** Two lists each sorted by ts, merged (counters after other events at the same time). */
+function mergeByTime(events: readonly TraceEvent[], counters: readonly TraceEvent[]): TraceEvent[] {
+  const merged: TraceEvent[] = [];
+  let c = 0;
+  for (const event of events) {
+    while (c < counters.length && (counters[c]?.ts ?? 0) < (event.ts ?? 0)) merged.push(counters[c++] as TraceEvent);
+    merged.push(event);
+  }
+  while (c < counters.length) merged.push(counters[c++] as TraceEvent);
+  return merged;
 }
+
+/**
+ * The history as a Chrome trace-event object: `JSON.stringify` it to write trace.json. `detail`
+ * summary leaves out the slices, flows and records (one each per message or event) and keeps the
+ * counter tracks, faults and component events; the model, when known, adds the SPMC's pending bits.
+ */
+export function buildTrace(entries: readonly HistoryEntry[], options: { detail?: Exclude<TraceDetail, 'none'>; model?: WorldModel } = {}): ChromeTrace {
+  return new TraceBuilder(entries, options.model ?? null).build(options.detail ?? 'full');
+}
+

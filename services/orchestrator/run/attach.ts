@@ -14,12 +14,13 @@ import { type Clock, isObservable, type ObservedEvent } from '../../../shared/ru
 import { makeFolder } from '../../../shared/runtime/files.ts';
 import { FileHistorySink, type HistoryEntry, type HistoryEvent, MemoryHistorySink } from '../../../shared/runtime/history.ts';
 import type { Message } from '../../../shared/protocol/messages.ts';
+import { knownControlOp } from '../../../shared/protocol/control.ts';
 import { WsNode } from '../../../shared/runtime/ws/node.ts';
 import { WorldChannelClient } from '../../../shared/runtime/ws/world-client.ts';
 import { attachedScenario, PLATFORM_ROLES, type PlatformRole, type RegisteredGuest } from './distributed-world.ts';
 import { judgeRun, orchestratorConfig, type ScenarioRun } from './runner.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { COMPONENTS } from './world-builder.ts';
+import { COMPONENT_MODULES, COMPONENTS } from './world-builder.ts';
 
 export interface AttachOptions {
   /** ws:// URL of each platform service. */
@@ -49,7 +50,6 @@ export interface AttachOptions {
   replay: string;
 }
 
-const STATUS_OP = 'hypervisor-status';
 const PLATFORM_NAMES: readonly string[] = PLATFORM_ROLES.map((role) => COMPONENTS[role]);
 const STATUS_POLL_MS = 250;
 /** Events still on their way when the orchestrator finished (each node flushes every turn). */
@@ -106,7 +106,8 @@ class AttachedRun {
 
   async open(): Promise<void> {
     this.node = await WsNode.create({
-      component: { name: COMPONENTS.orchestrator, role: 'orchestrator', module: 'services/orchestrator/orchestrator.ts', config: null },
+      // Its config (the scenario's steps) comes with start(), once the world's VMs are known.
+      component: { name: COMPONENTS.orchestrator, role: 'orchestrator', module: COMPONENT_MODULES.orchestrator, config: null },
       seed: this.options.seed,
       worldNames: [COMPONENTS.orchestrator],
       token: this.options.token,
@@ -148,7 +149,7 @@ class AttachedRun {
 
   private intercept(from: string, message: Message): boolean {
     if (this.client.handle(from, message)) return true;
-    if (message.kind === 'control' && message.op === `${STATUS_OP}-result` && this.statusWaiter) {
+    if (message.kind === 'control' && knownControlOp(message.op) === 'hypervisor-status-result' && this.statusWaiter) {
       this.statusWaiter(message.data);
       return true;
     }
@@ -160,14 +161,14 @@ class AttachedRun {
     return new Promise((resolvePromise, reject) => {
       const timer = setTimeout(() => {
         this.statusWaiter = null;
-        reject(new Error(`the hypervisor did not answer ${STATUS_OP} within ${timeoutMs} ms`));
+        reject(new Error(`the hypervisor did not answer hypervisor-status within ${timeoutMs} ms`));
       }, timeoutMs);
       this.statusWaiter = (data) => {
         clearTimeout(timer);
         this.statusWaiter = null;
         resolvePromise(data);
       };
-      const sent = this.node.sendDirect(COMPONENTS.hypervisor, { kind: 'control', op: STATUS_OP, data: null });
+      const sent = this.node.sendDirect(COMPONENTS.hypervisor, { kind: 'control', op: 'hypervisor-status', data: null });
       if (sent !== undefined) this.statusWaiter(null);
     });
   }

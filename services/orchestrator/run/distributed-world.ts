@@ -12,7 +12,8 @@
 import { parseDocument } from 'yaml';
 import type { ComponentSpec } from '../../../shared/runtime/component.ts';
 import { ScenarioError } from '../scenario/errors.ts';
-import { readScenarioText } from '../scenario/read-scenario.ts';
+import { readScenarioText } from '../scenario/reader/index.ts';
+import { DEFAULT_VARIANT } from '../../guest/variants.ts';
 import type { Scenario, VmDescription } from '../scenario/types.ts';
 import { buildWorldSpec, COMPONENTS } from './world-builder.ts';
 
@@ -74,7 +75,7 @@ function platformSpecs(scenario: Scenario, options: DistributedOptions): Compone
       case COMPONENTS.hypervisor:
         return { ...spec, config: { ...config, registration: true, maxVms: Math.max(64, room), maxQueuedLifecycleOps: Math.max(64, room) } };
       case COMPONENTS.spmc:
-        return { ...spec, config: { ...config, vmSlots: room } };
+        return { ...spec, config: { ...config, vmSlots: scenario.world.spmc.vmSlots ?? room } };
       case COMPONENTS.gic:
         return { ...spec, config: { ...config, maxVms: Math.max(64, room) } };
       default:
@@ -130,7 +131,7 @@ export function attachedScenario(scenario: Scenario, text: string, guests: reado
     name: g.name,
     id: g.id,
     vcpus: g.vcpus,
-    driver: g.driver ?? template?.driver ?? 'linux-6.10',
+    driver: g.driver ?? template?.driver ?? DEFAULT_VARIANT,
     ...(template && !template.opteeClient ? { opteeClient: false } : {}),
   }));
   document.setIn(['world', 'vms'], vms);

@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MemoryHistorySink } from '../../../shared/runtime/history.ts';
-import { readScenarioText } from '../scenario/read-scenario.ts';
+import { readScenarioText } from '../scenario/reader/index.ts';
 import { runScenario } from './runner.ts';
 import { buildWorldSpec } from './world-builder.ts';
-import { startWsWorld, type WsWorld } from '../../../shared/runtime/ws/supervisor.ts';
+import { startWsWorld } from '../../../shared/runtime/ws/supervisor.ts';
+import type { WsWorld } from '../../../shared/runtime/ws/ws-world.ts';
 
 const SCENARIO = `name: shared-workers
 world:

@@ -1,5 +1,5 @@
 /**
- * A scenario's world as components (design world.md §2): the GIC broker, the TF-A-like SPMD, the
+ * A scenario's world as components (docs/design.md §2): the GIC broker, the TF-A-like SPMD, the
  * SPMC with the scenario's partitions, the Xen-like hypervisor (or none: one bare-metal host
  * kernel at the SPMD), a guest component per VM, and the orchestrator that runs the steps. Both
  * sides of every duplicated fact come from the one scenario: the SPMC's partitions and the SP
@@ -8,7 +8,12 @@
  */
 import { isSecureId } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
-import type { OrchestratorConfig } from '../orchestrator.ts';
+import type { GicConfig } from '../../gic/config.ts';
+import type { GuestConfig } from '../../guest/config.ts';
+import type { HypervisorConfig } from '../../hypervisor/config.ts';
+import type { MessagingMethod, SpmcConfig } from '../../spmc/config.ts';
+import type { SpmdConfig } from '../../spmd/config.ts';
+import type { OrchestratorConfig } from '../config.ts';
 import type { PartitionDescription, Scenario, VmDescription, WorldModel } from '../scenario/types.ts';
 import { serviceTimeTable } from '../scenario/service-times.ts';
 
@@ -17,6 +22,35 @@ const { gic: GIC, spmd: SPMD, spmc: SPMC, hypervisor: HYPERVISOR, orchestrator: 
 
 /** Names a VM may not take: the platform's own components. */
 export const RESERVED_NAMES: readonly string[] = Object.values(COMPONENTS);
+
+/**
+ * The config each role's factory takes (its `create: ComponentFactory<Config>`), from the
+ * service's config.ts: a world built with a config of another shape fails to compile.
+ */
+export interface ComponentConfigs {
+  gic: GicConfig;
+  spmd: SpmdConfig;
+  spmc: SpmcConfig;
+  hypervisor: HypervisorConfig;
+  guest: GuestConfig;
+  orchestrator: OrchestratorConfig;
+}
+export type WorldRole = keyof ComponentConfigs;
+
+/** The module (relative to the project root) whose `create` builds each role's component. */
+export const COMPONENT_MODULES: { readonly [Role in WorldRole]: string } = {
+  gic: 'services/gic/gic.ts',
+  spmd: 'services/spmd/spmd.ts',
+  spmc: 'services/spmc/spmc.ts',
+  hypervisor: 'services/hypervisor/hypervisor.ts',
+  guest: 'services/guest/guest.ts',
+  orchestrator: 'services/orchestrator/orchestrator.ts',
+};
+
+/** A component of role `role`, built by that role's module from a config of that role's shape. */
+export function componentSpec<Role extends WorldRole>(role: Role, name: string, config: ComponentConfigs[Role]): ComponentSpec {
+  return { name, role, module: COMPONENT_MODULES[role], config };
+}
 
 /** Default liveness bound of no-lost-notification (virtual time under sim, real time under ws). */
 export const DEFAULT_LIVENESS_BOUND_NS = 500_000_000;
@@ -29,7 +63,7 @@ function partitionProperties(sp: PartitionDescription): number {
 }
 
 /** OP-TEE's SP takes VM_CREATED/DESTROYED only with NS-virtualization (the optee profile under Xen). */
-function spMessaging(scenario: Scenario, sp: PartitionDescription): string[] {
+function spMessaging(scenario: Scenario, sp: PartitionDescription): MessagingMethod[] {
   const virtualized = scenario.world.hypervisor.profile === 'xen' && scenario.world.spmc.profile === 'optee' && sp.behaviour === 'optee';
   return virtualized ? [...sp.messaging, 'vm-created', 'vm-destroyed'] : [...sp.messaging];
 }
@@ -43,7 +77,7 @@ function placementOf(vm: VmDescription, cpus: number): number[] {
 function guestComponent(scenario: Scenario, vm: VmDescription): ComponentSpec {
   const { world } = scenario;
   const metal = bareMetal(scenario);
-  const config = {
+  const config: GuestConfig = {
     variant: vm.driver,
     vcpus: vm.vcpus,
     firmware: metal ? SPMD : HYPERVISOR,
@@ -55,11 +89,12 @@ function guestComponent(scenario: Scenario, vm: VmDescription): ComponentSpec {
     ...(metal ? { placement: placementOf(vm, world.cpus) } : { vmId: vm.id }),
     ...(Object.keys(vm.policies).length > 0 ? { policies: vm.policies } : {}),
   };
-  return { name: vm.name, role: 'guest', module: 'services/guest/guest.ts', config };
+  return componentSpec('guest', vm.name, config);
 }
 
 function hypervisorComponent(scenario: Scenario): ComponentSpec {
   const { world } = scenario;
+  const { sriIntid } = world.spmc.policies;
   const vms = world.vms
     .filter((vm) => vm.boot)
     .map((vm) => ({ name: vm.name, id: vm.id, vcpus: vm.vcpus, component: vm.name, ...(vm.pcpus ? { pcpus: vm.pcpus } : {}) }));
@@ -70,7 +105,7 @@ function hypervisorComponent(scenario: Scenario): ComponentSpec {
     messaging: spMessaging(scenario, sp),
     notifications: sp.notifications,
   }));
-  const config = {
+  const config: HypervisorConfig = {
     profile: world.hypervisor.profile,
     cpus: world.cpus,
     spmd: SPMD,
@@ -83,14 +118,16 @@ function hypervisorComponent(scenario: Scenario): ComponentSpec {
     vms,
     partitions,
     ...(Object.keys(world.hypervisor.policies).length > 0 ? { policies: world.hypervisor.policies } : {}),
+    // tftf is built for its platform's SRI: a raw host takes the SPMC's when a scenario moves it.
+    ...(world.hypervisor.profile === 'raw' && typeof sriIntid === 'number' ? { rawSriIntid: sriIntid } : {}),
   };
-  return { name: HYPERVISOR, role: 'hypervisor', module: 'services/hypervisor/hypervisor.ts', config };
+  return componentSpec('hypervisor', HYPERVISOR, config);
 }
 
 function spmcComponent(scenario: Scenario): ComponentSpec {
   const { world } = scenario;
   const vmBitmapLifecycle = bareMetal(scenario) && world.spmc.profile === 'optee' ? { vmBitmapLifecycle: 'vm0-only' } : {};
-  const config = {
+  const config: SpmcConfig = {
     profile: world.spmc.profile,
     ffaVersion: world.spmc.ffaVersion,
     cpus: world.cpus,
@@ -98,8 +135,9 @@ function spmcComponent(scenario: Scenario): ComponentSpec {
     relayFrom: [ORCHESTRATOR],
     gic: GIC,
     policies: { ...vmBitmapLifecycle, ...world.spmc.policies },
-    // Xen under OP-TEE: a slot per VM (CFG_VIRT_GUEST_COUNT is a build option; here it fits the world).
-    ...(bareMetal(scenario) ? {} : { vmSlots: Math.max(1, world.vms.length) }),
+    // The build's slot count, not the world's VM count: a world with more VMs than slots gets
+    // NO_MEMORY (Hafnium) or a refused guest (OP-TEE), as the real SPMC would.
+    ...(world.spmc.vmSlots === null ? {} : { vmSlots: world.spmc.vmSlots }),
     partitions: world.spmc.partitions.map((sp) => ({
       id: sp.id,
       ...(sp.name ? { name: sp.name } : {}),
@@ -111,11 +149,11 @@ function spmcComponent(scenario: Scenario): ComponentSpec {
       messaging: spMessaging(scenario, sp),
     })),
   };
-  return { name: SPMC, role: 'spmc', module: 'services/spmc/spmc.ts', config };
+  return componentSpec('spmc', SPMC, config);
 }
 
-function gicRights(scenario: Scenario): Record<string, unknown> {
-  const rights: Record<string, unknown> = {
+function gicRights(scenario: Scenario): GicConfig['rights'] {
+  const rights: NonNullable<GicConfig['rights']> = {
     [SPMC]: { raisePhysical: true, subscribePhysical: 'all', world: 'secure' },
     // The experimenter: spurious interrupts (fault steps) and configuration.
     [ORCHESTRATOR]: { raisePhysical: true, raiseVirtual: 'any', configure: true },
@@ -154,10 +192,10 @@ export function buildWorldSpec(scenario: Scenario, seed: number, orchestrator: O
   const components: ComponentSpec[] = [
     ...scenario.world.vms.map((vm) => guestComponent(scenario, vm)),
     ...(metal ? [] : [hypervisorComponent(scenario)]),
-    { name: SPMD, role: 'spmd', module: 'services/spmd/spmd.ts', config: { spmc: SPMC, secureSide: [SPMC], normalWorld: metal ? null : HYPERVISOR } },
+    componentSpec('spmd', SPMD, { spmc: SPMC, secureSide: [SPMC], normalWorld: metal ? null : HYPERVISOR }),
     spmcComponent(scenario),
-    { name: GIC, role: 'gic', module: 'services/gic/gic.ts', config: { cpus: scenario.world.cpus, rights: gicRights(scenario), maxVms: Math.max(64, scenario.world.vms.length) } },
-    { name: ORCHESTRATOR, role: 'orchestrator', module: 'services/orchestrator/orchestrator.ts', config: orchestrator },
+    componentSpec('gic', GIC, { cpus: scenario.world.cpus, rights: gicRights(scenario), maxVms: Math.max(64, scenario.world.vms.length) }),
+    componentSpec('orchestrator', ORCHESTRATOR, orchestrator),
   ];
   const table = serviceTimeTable(scenario.world.serviceTimes);
   const serviceTimes = table && { table, vcpuPlacement: Object.fromEntries(scenario.world.vms.map((vm) => [vm.name, placementOf(vm, scenario.world.cpus)])) };

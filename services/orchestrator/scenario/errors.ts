@@ -1,10 +1,13 @@
 /**
- * An invalid scenario, and where in its file the problem is. Every refusal the loader makes names
- * file, line and column (1-based) of the offending key or value, and says what to change; the CLI
- * prints it as is and exits 2 (scenario-format.md "Results").
+ * An invalid scenario, and where in its file each problem is. Every refusal the reader makes names
+ * file, line and column (1-based) of the offending key or value, and says what to change; one
+ * error carries every problem of the file the reader found in one pass, sorted by position, and
+ * its message shows the first PROBLEMS_SHOWN_MAX of them, a line each. The CLI prints it as is and
+ * exits 2 (docs/scenarios.md "Results").
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
-import { show } from './schema.ts';
+import { show } from '../../../shared/config/zod-kit.ts';
+import { fieldPath } from '../../../shared/config/parse-config.ts';
 import type { SourceLocation } from './types.ts';
 import { writingProblem } from './written-value.ts';
 
@@ -16,31 +19,66 @@ function clipped(text: string): string {
   return line.length <= WRITTEN_LENGTH ? line : `${line.slice(0, WRITTEN_LENGTH - 1)}…`;
 }
 
+/** One refusal: where, and what to change. */
+export interface ScenarioProblem extends SourceLocation {
+  /** The message without its "file:line:column: " prefix. */
+  readonly reason: string;
+}
+
+/** The problems a message lists; the rest are counted ("and 5 more problems"). */
+export const PROBLEMS_SHOWN_MAX = 20;
+
 export class ScenarioError extends Error {
   readonly code = 'SCENARIO_INVALID';
   override readonly name = 'ScenarioError';
+  /** The first problem in the file. */
   readonly file: string;
   readonly line: number;
   readonly column: number;
-  /** The message without its "file:line:column: " prefix. */
   readonly reason: string;
+  /** Every problem found, in the order of the file, the first one first. */
+  readonly problems: readonly ScenarioProblem[];
 
-  constructor(location: SourceLocation, reason: string) {
-    super(`${location.file}:${location.line}:${location.column}: ${reason}`);
-    this.file = location.file;
-    this.line = location.line;
-    this.column = location.column;
-    this.reason = reason;
+  constructor(location: SourceLocation, reason: string, others: readonly ScenarioProblem[] = []) {
+    const problems = inFileOrder([{ file: location.file, line: location.line, column: location.column, reason }, ...others]);
+    super(messageOf(problems));
+    const [first = { ...location, reason }] = problems;
+    this.file = first.file;
+    this.line = first.line;
+    this.column = first.column;
+    this.reason = first.reason;
+    this.problems = problems;
   }
+
+  /** One error for all of `problems` (at least one). */
+  static of(problems: readonly ScenarioProblem[]): ScenarioError {
+    const [first, ...others] = problems;
+    if (first === undefined) throw new Error('bug: a ScenarioError without a problem');
+    return new ScenarioError(first, first.reason, others);
+  }
+}
+
+/** By line, then column; a problem found twice (zod reports some paths once per branch) is shown once. */
+function inFileOrder(problems: readonly ScenarioProblem[]): ScenarioProblem[] {
+  const seen = new Set<string>();
+  const sorted = [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
+  return sorted.filter((problem) => {
+    const key = `${problem.line}:${problem.column}:${problem.reason}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function messageOf(problems: readonly ScenarioProblem[]): string {
+  const lines = problems.slice(0, PROBLEMS_SHOWN_MAX).map((problem) => `${problem.file}:${problem.line}:${problem.column}: ${problem.reason}`);
+  const more = problems.length - PROBLEMS_SHOWN_MAX;
+  if (more > 0) lines.push(`and ${more} more problem${more === 1 ? '' : 's'}`);
+  return lines.join('\n');
 }
 
 /** A path into the scenario as zod and the loader spell it: keys and list indexes. */
 export type ValuePath = readonly PropertyKey[];
-
-/** `steps[3].args.bitmap`: the path as the file's author reads it. */
-export function pathText(path: ValuePath): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`), '');
-}
 
 /** Whether a message is about a key itself (an unknown key) or about its value. */
 export type Target = 'key' | 'value';
@@ -70,7 +108,7 @@ export class ScenarioSource {
 
   /** The refusal of the key or value at `path`: "<file>:<line>:<column>: <path>: <reason>". */
   error(path: ValuePath, reason: string, target: Target = 'value'): ScenarioError {
-    const where = pathText(path);
+    const where = fieldPath(path);
     return new ScenarioError(this.location(path, target), where === '' ? reason : `${where}: ${reason}`);
   }
 

@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { scenarioJsonSchema } from './read-scenario.ts';
-import { scenarioJsonSchemaText } from './schema.ts';
+import { scenarioJsonSchema, scenarioJsonSchemaText } from './json-schema.ts';
 
 const COMMITTED = fileURLToPath(new URL('../../../scenarios/scenario.schema.json', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('fixtures/valid-xen.yaml', import.meta.url));

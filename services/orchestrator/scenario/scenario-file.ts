@@ -5,7 +5,7 @@
  */
 import { FileInputError, readTextFileBounded } from '../../../shared/runtime/files.ts';
 import { ScenarioError } from './errors.ts';
-import { SCENARIO_LIMITS } from './schema.ts';
+import { SCENARIO_LIMITS } from './value-shapes.ts';
 
 export function readScenarioFileText(path: string): string {
   try {

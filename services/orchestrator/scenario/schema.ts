@@ -1,228 +1,28 @@
 /**
- * The scenario file's shape (../../../shared/design/scenario-format.md, a public interface) as one
- * zod schema: the loader validates with it, and the JSON Schema that editors use is generated from
- * it (`scenarioJsonSchema`), so the two cannot disagree.
+ * The scenario file's shape (docs/scenarios.md: a public interface) as one
+ * zod schema: the reader validates with it, and the JSON Schema that editors use is generated from
+ * it (json-schema.ts), so the two cannot disagree. Its values and bounds are value-shapes.ts's.
  *
  * The schema checks shape only: which keys exist, what type and range each value has. What needs
  * the whole world to judge (does `vm3` exist, does FFA_NOTIFICATION_SET take `bitmaps`) and the
- * conversion into the loaded form (types.ts) are the loader's (load.ts).
- *
- * Numbers: the loader parses integers exactly and hands over those beyond 2^53 as bigints, so a
- * 64-bit value (`u64`) is a number or a bigint; every other numeric field takes numbers only.
- * Every list and number has a bound (TigerBeetle: put a limit on everything).
+ * conversion into the loaded form (types.ts) are the reader's (reader/).
  */
 import { z } from 'zod';
-import { FFA_ERROR_CODES, type FfaErrorName } from '../../../shared/ffa/index.ts';
+import { discriminatorError, flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../../shared/config/zod-kit.ts';
+import { VARIANT_NAMES } from '../../guest/variants.ts';
+import { PROFILE_NAMES as HYPERVISOR_PROFILE_NAMES } from '../../hypervisor/profiles.ts';
+import { SP_BEHAVIOUR_NAMES } from '../../spmc/config.ts';
+import { PROFILE_NAMES as SPMC_PROFILE_NAMES } from '../../spmc/profiles.ts';
+import { hex } from '../../../shared/ffa/index.ts';
 import { CHECK_NAMES } from './types.ts';
 import { SERVICE_TIME_NAMES } from './service-times.ts';
+import { CONFIG_LIMITS as SPMC_LIMITS } from '../../spmc/config.ts';
+import { count, duration, endpointRef, errorName, name, policies, probability, rate, SCENARIO_LIMITS, u64, version } from './value-shapes.ts';
 
-export const SCENARIO_LIMITS = {
-  /** Characters in a scenario file: far above any hand-written one, well below what slows the parser. */
-  fileLength: 4 * 1024 * 1024,
-  nameLength: 64,
-  titleLength: 200,
-  descriptionLength: 10_000,
-  cpus: 64,
-  vcpus: 64,
-  partitions: 64,
-  /** VM entries, and VMs after `count` expansion ("hundreds to thousands of guests", world.md §1). */
-  vms: 4096,
-  steps: 100_000,
-  timedFaults: 10_000,
-  checks: 64,
-  argsPerCall: 32,
-  listItems: 64,
-  /** x1..x17 (x0 is the call's function ID). */
-  rawRegisters: 17,
-  /** GICv3 INTIDs 0..1023 (SGI, PPI, SPI and the special IDs); LPIs are not modelled. */
-  intidMax: 1023,
-  notificationIdMax: 63,
-  count: 10_000_000,
-  /** One day, in ns: longer than any run, and still a safe integer. */
-  durationNsMax: 86_400 * 1e9,
-  ratePerSecondMax: 10_000_000,
-  seedMax: 0xffff_ffff,
-  /** 0x8000 is the SPMC's own ID, 0xFFC0..0xFFFF the SPMD's logical partitions (Hafnium plat_ffa_is_spmd_lp_id). */
-  spIdMin: 0x8001,
-  spIdMax: 0xffbf,
-  /** VM IDs are Xen's domid + 1: bit 15 clear; 0 is the hypervisor's (or the bare-metal host's). */
-  vmIdMax: 0x7fff,
-} as const;
-
-export const U64_MAX = (1n << 64n) - 1n;
-
-// ---------------------------------------------------------------- wording
-
-/** A value as the file wrote it, for "got …". */
-export function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  // Beyond 2^53 the file wrote hex (a register or bitmap), so it reads back in hex.
-  if (typeof value === 'bigint') return `0x${value.toString(16)}`;
-  const text = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? `0x${item.toString(16)}` : item)) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-type ErrorOption = { error: (issue: { input?: unknown }) => string };
-
-/** Zod's error option: "must be <what>, got <value>", or "is missing" when there is no value. */
-export function must(what: string): ErrorOption {
-  return { error: (issue) => (issue.input === undefined ? `is missing: add it (${what})` : `must be ${what}, got ${show(issue.input)}`) };
-}
-
-/** An object whose keys are all known: a misspelt key is refused with the keys it takes, never ignored. */
-export function strict<S extends z.core.$ZodLooseShape>(shape: S, what: string) {
-  const known = Object.keys(shape);
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys' ? unknownKeyMessage(issue.keys[0] ?? '', known, what) : must(`${what} (a mapping)`).error(issue),
-  });
-}
-
-function unknownKeyMessage(key: string, known: readonly string[], what: string): string {
-  const guess = closest(key, known);
-  const hint = guess === null ? '' : `did you mean '${guess}'? `;
-  return `unknown key '${key}': ${hint}${what} takes ${known.join(', ')}`;
-}
-
-/** The candidate nearest to `word` (edit distance at most a third of its length), for "did you mean". */
-export function closest(word: string, candidates: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-
-// ---------------------------------------------------------------- values
-
-const hex = (value: number): string => `0x${value.toString(16)}`;
-
-/** An integer in min..max, both inclusive (hex bounds read better for IDs). */
-export function integerIn(min: number, max: number, what = `an integer in ${min}..${max}`) {
-  const wording = must(what);
-  return z.number(wording).int(wording).min(min, wording).max(max, wording);
-}
-
-/** The u64 schemas, which the JSON Schema writes as one integer type (see scenarioJsonSchema). */
-const U64_SCHEMAS = new WeakSet<object>();
-
-/** A 64-bit register or bitmap: numbers up to 2^53, bigints beyond (see the header). */
-export function u64(what = 'an unsigned 64-bit integer (decimal or 0x hex)') {
-  const wording = must(what);
-  const schema = z
-    .union([z.number(wording).int(wording).min(0, wording), z.bigint(wording).min(0n, wording).max(U64_MAX, wording)], wording)
-    .meta({ description: 'An unsigned 64-bit integer, decimal or 0x hex, exact to the last bit' });
-  U64_SCHEMAS.add(schema);
-  return schema;
-}
-
-/** A name a step can use: a letter, then letters, digits, '.', '_' or '-'. Never a number, so never an ID. */
-export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]*$/;
-export const name = (what = 'a name') => {
-  const wording = must(`${what}: a letter, then letters, digits, '.', '_' or '-', at most ${SCENARIO_LIMITS.nameLength} characters`);
-  return z.string(wording).regex(NAME_PATTERN, wording).max(SCENARIO_LIMITS.nameLength, wording);
-};
-
-/** An endpoint as a step names it (scenario-format.md "Endpoints"); the loader resolves it. */
-export const endpointRef = () =>
-  z
-    .union([z.string(), integerIn(0, 0xffff)], must('an endpoint: a VM or SP name, hypervisor, host, or a 16-bit FF-A ID'))
-    .meta({ description: 'An endpoint: a VM or SP name, hypervisor, host, or a 16-bit FF-A ID' });
-
-/**
- * Durations carry their unit: "10ms", "5s", "250us" (or "250µs"), "100ns". A bare number is
- * refused rather than guessed at, because 10 could as well be 10 ns as 10 s.
- */
-export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)$/;
-const NS_PER_UNIT: Readonly<Record<string, number>> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 };
-
-/** "10ms" -> 10_000_000 (rounded to whole ns); null when the text is not a duration. */
-export function durationNs(text: string): number | null {
-  const match = DURATION_PATTERN.exec(text);
-  if (!match) return null;
-  return Math.round(Number(match[1]) * (NS_PER_UNIT[match[2] ?? ''] ?? Number.NaN));
-}
-
-const DURATION_WORDING = `a duration with its unit, such as 10ms, 5s, 250us or 100ns (at most one day)`;
-export const duration = () => {
-  const wording = must(DURATION_WORDING);
-  return z
-    .string(wording)
-    .regex(DURATION_PATTERN, wording)
-    .refine((text) => (durationNs(text) ?? Infinity) <= SCENARIO_LIMITS.durationNsMax, wording)
-    .meta({ description: 'A duration with its unit: 10ms, 5s, 250us, 100ns' });
-};
-
-/** An open-model rate: "2000/s" or "2/ms". */
-export const RATE_PATTERN = /^(\d+(?:\.\d+)?)\s*\/\s*(s|ms)$/;
-
-export function ratePerSecond(text: string): number | null {
-  const match = RATE_PATTERN.exec(text);
-  if (!match) return null;
-  return Number(match[1]) * (match[2] === 'ms' ? 1000 : 1);
-}
-
-const rate = () => {
-  const wording = must(`a rate such as 2000/s or 2/ms (at most ${SCENARIO_LIMITS.ratePerSecondMax}/s)`);
-  return z
-    .string(wording)
-    .regex(RATE_PATTERN, wording)
-    .refine((text) => {
-      const perSecond = ratePerSecond(text) ?? 0;
-      return perSecond > 0 && perSecond <= SCENARIO_LIMITS.ratePerSecondMax;
-    }, wording)
-    .meta({ description: 'A rate: 2000/s or 2/ms' });
-};
-
-/** "1.2" as text; an unquoted 1.2 (a YAML float) or an encoded 0x10002 are read by the loader. */
-export const version = () => z.union([z.string(), z.number()], must('an FF-A version such as "1.2"')).meta({ description: 'An FF-A version: "1.2"' });
-
-/** A discriminated union's refusal, about its discriminator's value rather than the whole mapping. */
-function discriminatorError(key: string, what: string): ErrorOption {
-  const value = (input: unknown): unknown => (typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[key] : input);
-  return { error: (issue) => must(what).error({ input: value(issue.input) }) };
-}
-
-const probability = () => {
-  const wording = must('a probability in 0..1');
-  return z.number(wording).min(0, wording).max(1, wording);
-};
-
-const count = () => integerIn(1, SCENARIO_LIMITS.count);
-
-export const ERROR_NAMES = Object.keys(FFA_ERROR_CODES) as FfaErrorName[];
-const errorName = () => z.enum(ERROR_NAMES as [FfaErrorName, ...FfaErrorName[]], must(`an FF-A error name: ${ERROR_NAMES.join(', ')}`));
-
-function oneOf<const T extends string>(values: readonly T[]) {
-  return z.enum(values as readonly [T, ...T[]], must(`one of ${values.join(', ')}`));
-}
-
-function listOf<T extends z.ZodType>(item: T, max: number = SCENARIO_LIMITS.listItems) {
-  const wording = must(`a list of at most ${max}`);
-  return z.array(item, wording).max(max, wording);
-}
-
-/** Policy overrides stay records: each component checks its own policies at start. */
-const policies = () => z.record(z.string(), z.unknown(), must('a mapping of policy name to value'));
 
 // ---------------------------------------------------------------- world
 
-const partitionSchema = strict(
+const partitionSchema = strictObject(
   {
     id: integerIn(
       SCENARIO_LIMITS.spIdMin,
@@ -230,46 +30,46 @@ const partitionSchema = strict(
       `a secure partition ID in ${hex(SCENARIO_LIMITS.spIdMin)}..${hex(SCENARIO_LIMITS.spIdMax)} (bit 15 set; 0x8000 is the SPMC's, 0xffc0..0xffff the SPMD's)`,
     ),
     name: name('a partition name').optional(),
-    uuid: z.string(must('a UUID')).regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, must('a UUID such as 486178e0-e7f8-11e3-bc5e-0002a5d5c51b')).optional(),
+    uuid: uuid().optional(),
     vcpus: integerIn(1, SCENARIO_LIMITS.vcpus).optional(),
     ffaVersion: version().optional(),
-    notifications: z.boolean(must('true or false')).optional(),
+    notifications: flag().optional(),
     messaging: listOf(oneOf(['direct', 'indirect'] as const), 2).optional(),
-    behaviour: oneOf(['raw', 'optee', 'echo', 'notifier'] as const).optional(),
+    behaviour: oneOf(SP_BEHAVIOUR_NAMES).optional(),
   },
   'a partition',
 );
 
-const spmcSchema = strict(
+const spmcSchema = strictObject(
   {
-    profile: oneOf(['optee', 'hafnium'] as const).optional(),
+    profile: oneOf(SPMC_PROFILE_NAMES).optional(),
     ffaVersion: version().optional(),
     policies: policies().optional(),
+    /** Normal-world VM notification slots (BITMAP_CREATE); default the profile's build value. */
+    vmSlots: integerIn(1, SPMC_LIMITS.vmSlotsMax).optional(),
     partitions: listOf(partitionSchema, SCENARIO_LIMITS.partitions).optional(),
   },
   'world.spmc',
 );
 
-const hypervisorSchema = strict({ profile: oneOf(['xen', 'raw', 'none'] as const).optional(), policies: policies().optional() }, 'world.hypervisor');
+const hypervisorSchema = strictObject({ profile: oneOf(HYPERVISOR_PROFILE_NAMES).optional(), policies: policies().optional() }, 'world.hypervisor');
 
-export const DRIVER_NAMES = ['linux-6.10', 'linux-v1-patch', 'linux-6.9', 'raw'] as const;
-
-const vmSchema = strict(
+const vmSchema = strictObject(
   {
     name: name('a VM name').optional(),
     id: integerIn(0, SCENARIO_LIMITS.vmIdMax, `a VM ID in 1..${hex(SCENARIO_LIMITS.vmIdMax)} (bit 15 clear; 0 only for the bare-metal host)`).optional(),
     vcpus: integerIn(1, SCENARIO_LIMITS.vcpus).optional(),
-    driver: oneOf(DRIVER_NAMES).optional(),
+    driver: oneOf(VARIANT_NAMES).optional(),
     count: integerIn(1, SCENARIO_LIMITS.vms).optional(),
-    opteeClient: z.boolean(must('true or false')).optional(),
-    boot: z.boolean(must('true or false')).optional(),
+    opteeClient: flag().optional(),
+    boot: flag().optional(),
     pcpus: listOf(integerIn(0, SCENARIO_LIMITS.cpus - 1), SCENARIO_LIMITS.vcpus).optional(),
     policies: policies().optional(),
   },
   'a VM',
 );
 
-const worldSchema = strict(
+const worldSchema = strictObject(
   {
     cpus: integerIn(1, SCENARIO_LIMITS.cpus).optional(),
     spmc: spmcSchema.optional(),
@@ -289,10 +89,10 @@ const EXPECTATION_WORDING = must('success, any, { error: NAME }, { success: { fi
 
 export const EXPECTATION_BRANCHES = {
   word: z.enum(['success', 'any'], EXPECTATION_WORDING),
-  error: strict({ error: errorName() }, '{ error: NAME }'),
-  success: strict({ success: z.record(z.string(), z.unknown(), must('a mapping of result field to value')) }, '{ success: { field: value } }'),
-  version: strict({ version: version() }, '{ version: "1.2" }'),
-  regs: strict(
+  error: strictObject({ error: errorName() }, '{ error: NAME }'),
+  success: strictObject({ success: z.record(z.string(), z.unknown(), must('a mapping of result field to value')) }, '{ success: { field: value } }'),
+  version: strictObject({ version: version() }, '{ version: "1.2" }'),
+  regs: strictObject(
     {
       regs: z.record(z.string().regex(REGISTER_NAME_PATTERN), u64(), {
         error: (issue) =>
@@ -308,7 +108,7 @@ export const EXPECTATION_BRANCHES = {
 const expectationSchema = z.union(Object.values(EXPECTATION_BRANCHES), EXPECTATION_WORDING);
 
 /**
- * The fields `{ success: { … } }` may compare, per ABI (scenario-format.md "expect forms"), named as
+ * The fields `{ success: { … } }` may compare, per ABI (docs/scenarios.md "expect forms"), named as
  * the ABI's codec decodes them (shared/ffa). Besides the format's list: FEATURES `moreProperties`,
  * DIRECT_REQ `sender`/`receiver`/`flags` and PARTITION_INFO_GET_REGS' header, which the codecs decode too.
  */
@@ -338,12 +138,12 @@ export const SUCCESS_FIELD_SCHEMAS = {
   u16: integerIn(0, 0xffff),
   bitmap32: u64('a 32-bit bitmap (w6 and w7 of a GET are 32 bits)').refine((value) => BigInt(value) <= 0xffff_ffffn, must('a 32-bit bitmap (w6 and w7 of a GET are 32 bits)')),
   id: endpointRef(),
-  boolean: z.boolean(must('true or false')),
+  boolean: flag(),
   /** x3..x7 (w3..w7 for the 32-bit call). */
   payload: listOf(u64(), 5),
-  /** INFO_GET's lists, at most 20 (the 64-bit call), each at most 3 vCPUs (reference §2.6). */
-  'info-lists': listOf(strict({ id: endpointRef(), vcpus: listOf(integerIn(0, 0xffff), 3).optional() }, 'an INFO_GET list'), 20),
-  partitions: listOf(strict({ id: endpointRef(), vcpus: integerIn(0, 0xffff), properties: integerIn(0, 0xffff_ffff) }, 'a partition descriptor'), SCENARIO_LIMITS.partitions),
+  /** INFO_GET's lists, at most 20 (the 64-bit call), each at most 3 vCPUs (docs/ffa-reference.md §2.6). */
+  'info-lists': listOf(strictObject({ id: endpointRef(), vcpus: listOf(integerIn(0, 0xffff), 3).optional() }, 'an INFO_GET list'), 20),
+  partitions: listOf(strictObject({ id: endpointRef(), vcpus: integerIn(0, 0xffff), properties: integerIn(0, 0xffff_ffff) }, 'a partition descriptor'), SCENARIO_LIMITS.partitions),
 } as const satisfies Record<SuccessFieldKind, z.ZodType>;
 
 /** Which expectation form a value means to be, for an error about that form rather than "matches none". */
@@ -382,7 +182,7 @@ export type FaultKind = keyof typeof FAULT_SHAPES;
 export const FAULT_KINDS = Object.keys(FAULT_SHAPES) as FaultKind[];
 
 function faultUnion<E extends z.core.$ZodLooseShape>(extra: E, what: string) {
-  const branch = <K extends FaultKind>(kind: K) => strict({ fault: z.literal(kind), ...FAULT_SHAPES[kind], ...extra }, `${what} ${kind}`);
+  const branch = <K extends FaultKind>(kind: K) => strictObject({ fault: z.literal(kind), ...FAULT_SHAPES[kind], ...extra }, `${what} ${kind}`);
   return z.discriminatedUnion(
     'fault',
     [
@@ -410,7 +210,7 @@ const faultStep = faultUnion({}, 'a fault step');
  */
 export const TIMED_FAULT_BRANCHES = {
   flat: faultUnion({ at: duration() }, 'a timed fault'),
-  nested: strict({ at: duration(), fault: faultStep }, 'a timed fault'),
+  nested: strictObject({ at: duration(), fault: faultStep }, 'a timed fault'),
 } as const;
 
 const timedFaultSchema = z.union(
@@ -428,11 +228,11 @@ export function timedFaultBranchOf(value: unknown): z.ZodType | null {
 
 /** What a named argument may be; the loader checks it against the ABI's codec (shared/ffa). */
 const argValue = z.union(
-  [z.string(), z.number(), z.bigint(), z.boolean(), listOf(z.union([z.string(), z.number(), z.bigint()]))],
+  [z.string(), z.number(), z.bigint(), z.boolean(), listOf(z.union([z.string(), z.number(), z.bigint()]), SCENARIO_LIMITS.listItems)],
   must('a number, a name, true or false, or a list of those'),
 );
 
-const callStep = strict(
+const callStep = strictObject(
   {
     from: endpointRef(),
     vcpu: integerIn(0, SCENARIO_LIMITS.vcpus - 1).optional(),
@@ -447,16 +247,16 @@ const callStep = strict(
 const awaitStep = z.discriminatedUnion(
   'await',
   [
-    strict({ await: z.literal('interrupt'), to: endpointRef(), vcpu: integerIn(0, SCENARIO_LIMITS.vcpus - 1).optional(), intid: integerIn(0, SCENARIO_LIMITS.intidMax), within: duration() }, 'await: interrupt'),
-    strict({ await: z.literal('callback'), in: endpointRef(), notification: integerIn(0, SCENARIO_LIMITS.notificationIdMax), within: duration() }, 'await: callback'),
-    strict({ await: z.literal('idle') }, 'await: idle'),
+    strictObject({ await: z.literal('interrupt'), to: endpointRef(), vcpu: integerIn(0, SCENARIO_LIMITS.vcpus - 1).optional(), intid: integerIn(0, SCENARIO_LIMITS.intidMax), within: duration() }, 'await: interrupt'),
+    strictObject({ await: z.literal('callback'), in: endpointRef(), notification: integerIn(0, SCENARIO_LIMITS.notificationIdMax), within: duration() }, 'await: callback'),
+    strictObject({ await: z.literal('idle') }, 'await: idle'),
     /** Extension: a guest's kernel finished its probe (after boot, reboot, re-creation or a crash's restart). */
-    strict({ await: z.literal('probe'), in: endpointRef(), within: duration() }, 'await: probe'),
+    strictObject({ await: z.literal('probe'), in: endpointRef(), within: duration() }, 'await: probe'),
   ],
   discriminatorError('await', 'interrupt, callback, idle or probe'),
 );
 
-const expectNoneStep = strict(
+const expectNoneStep = strictObject(
   {
     'expect-none': z.literal('interrupt', must('interrupt')),
     to: endpointRef(),
@@ -467,11 +267,11 @@ const expectNoneStep = strict(
   'an expect-none step',
 );
 
-const vmStep = strict({ vm: oneOf(['create', 'destroy', 'reboot'] as const), name: endpointRef() }, 'a vm step');
-const vcpuStep = strict({ vcpu: oneOf(['online', 'offline'] as const), vm: endpointRef(), id: integerIn(0, SCENARIO_LIMITS.vcpus - 1) }, 'a vcpu step');
-const sleepStep = strict({ sleep: duration() }, 'a sleep step');
+const vmStep = strictObject({ vm: oneOf(['create', 'destroy', 'reboot'] as const), name: endpointRef() }, 'a vm step');
+const vcpuStep = strictObject({ vcpu: oneOf(['online', 'offline'] as const), vm: endpointRef(), id: integerIn(0, SCENARIO_LIMITS.vcpus - 1) }, 'a vcpu step');
+const sleepStep = strictObject({ sleep: duration() }, 'a sleep step');
 
-const workloadStep = strict(
+const workloadStep = strictObject(
   {
     workload: z.literal('notifications', must('notifications')),
     senders: listOf(endpointRef(), SCENARIO_LIMITS.partitions).optional(),
@@ -479,6 +279,7 @@ const workloadStep = strict(
     rate: rate(),
     count: count().optional(),
     duration: duration().optional(),
+    drain: duration().optional(),
   },
   'a workload step',
 );
@@ -519,17 +320,17 @@ const checkName = () => oneOf(CHECK_NAMES);
 
 export const CHECK_BRANCHES = {
   name: checkName(),
-  latency: strict(
+  latency: strictObject(
     {
       latency: z.record(
         z.string(),
-        strict(Object.fromEntries(PERCENTILE_KEYS.map((key) => [key, duration().optional()])), 'a latency measure'),
+        strictObject(Object.fromEntries(PERCENTILE_KEYS.map((key) => [key, duration().optional()])), 'a latency measure'),
         must('a mapping of measure (end-to-end or a hop) to percentile thresholds'),
       ),
     },
     '{ latency: { measure: { p99: 5ms } } }',
   ),
-  expectFail: strict({ 'expect-fail': checkName() }, '{ expect-fail: check }'),
+  expectFail: strictObject({ 'expect-fail': checkName() }, '{ expect-fail: check }'),
 } as const;
 
 const checkSchema = z.union(Object.values(CHECK_BRANCHES), must(`a check: ${CHECK_NAMES.join(', ')}, { latency: … } or { expect-fail: name }`));
@@ -543,7 +344,7 @@ export function checkBranchOf(value: unknown): z.ZodType | null {
 
 // ---------------------------------------------------------------- the scenario
 
-export const scenarioSchema = strict(
+export const scenarioSchema = strictObject(
   {
     name: z.string(must('the scenario name')).min(1, must('a non-empty name')).max(SCENARIO_LIMITS.titleLength, must(`at most ${SCENARIO_LIMITS.titleLength} characters`)),
     description: z.string(must('text')).max(SCENARIO_LIMITS.descriptionLength, must(`at most ${SCENARIO_LIMITS.descriptionLength} characters`)).optional(),
@@ -557,8 +358,14 @@ export const scenarioSchema = strict(
   'a scenario',
 ).meta({
   title: 'ffa-world scenario',
-  description: 'A scenario for ffa-world (shared/design/scenario-format.md). Integers may be decimal or 0x hex; durations carry a unit (10ms).',
+  description: 'A scenario for ffa-world (docs/scenarios.md). Integers may be decimal or 0x hex; durations carry a unit (10ms).',
 });
+
+/**
+ * The parts the reader judges one by one when the whole file is not valid, so that a problem in
+ * one step does not hide those of the next.
+ */
+export const SCENARIO_PARTS = { world: worldSchema, step: stepSchema, timedFault: timedFaultSchema, check: checkSchema } as const;
 
 /** The validated file, before normalization. */
 export type ScenarioInput = z.output<typeof scenarioSchema>;
@@ -569,26 +376,3 @@ export type FaultInput = z.output<typeof faultStep>;
 export type ExpectationInput = z.output<typeof expectationSchema>;
 export type CheckInput = z.output<typeof checkSchema>;
 export type ArgValue = z.output<typeof argValue>;
-
-/**
- * The JSON Schema for editors (yaml-language-server). Draft 7, which every editor plugin reads.
- * A 64-bit value is a bigint here, which JSON Schema has no type for: it is written as an integer.
- */
-export function scenarioJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(scenarioSchema, {
-    target: 'draft-07',
-    io: 'input',
-    unrepresentable: (ctx) => (ctx.zodSchema._zod.def.type === 'bigint' ? { type: 'integer', minimum: 0 } : 'throw'),
-    override: (ctx) => {
-      if (!U64_SCHEMAS.has(ctx.zodSchema)) return;
-      // An editor reads 0x8004000040000003 as an integer; one type reads better than number-or-bigint.
-      delete ctx.jsonSchema.anyOf;
-      Object.assign(ctx.jsonSchema, { type: 'integer', minimum: 0 });
-    },
-  });
-}
-
-/** The published file's text (scenarios/scenario.schema.json): what scripts/scenario-schema.ts writes. */
-export function scenarioJsonSchemaText(): string {
-  return `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`;
-}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { orchestratorConfig } from '../run/runner.ts';
 import { buildWorldSpec } from '../run/world-builder.ts';
-import { readScenarioText, ScenarioError } from './read-scenario.ts';
+import { readScenarioText, ScenarioError } from './reader/index.ts';
 import { SERVICE_TIME_NAMES, serviceTimeTable } from './service-times.ts';
 
 const scenario = (serviceTimes: string) => `name: timed

@@ -1,12 +1,16 @@
 /**
- * A scenario after loading (../../../shared/design/scenario-format.md, a public interface): the
+ * A scenario after loading (docs/scenarios.md: a public interface): the
  * YAML's keys validated, counts expanded, endpoints resolved to FF-A IDs, calls encoded to their
- * registers and durations turned into nanoseconds. The loader (load.ts) makes it, the world
+ * registers and durations turned into nanoseconds. The reader (reader/) makes it, the world
  * builder (world-builder.ts) and the orchestrator (orchestrator.ts) run it, the checkers
  * (services/orchestrator/checkers) judge its history.
  */
 import type { FfaErrorName } from '../../../shared/ffa/errors.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
+import type { VariantName as DriverName } from '../../guest/variants.ts';
+import type { ProfileName as HypervisorProfile } from '../../hypervisor/profiles.ts';
+import type { SpBehaviourName as SpBehaviour } from '../../spmc/config.ts';
+import type { ProfileName as SpmcProfile } from '../../spmc/profiles.ts';
 
 /** Where a key sits in its file, for messages a user can act on. */
 export interface SourceLocation {
@@ -15,10 +19,8 @@ export interface SourceLocation {
   column: number;
 }
 
-export type SpmcProfile = 'optee' | 'hafnium';
-export type HypervisorProfile = 'xen' | 'raw' | 'none';
-export type DriverName = 'linux-6.10' | 'linux-v1-patch' | 'linux-6.9' | 'raw';
-export type SpBehaviour = 'raw' | 'optee' | 'echo' | 'notifier';
+/** The names of profiles, drivers and SP behaviours are the services' own lists. */
+export type { DriverName, HypervisorProfile, SpBehaviour, SpmcProfile };
 
 export interface PartitionDescription {
   id: number;
@@ -50,7 +52,14 @@ export interface VmDescription {
 
 export interface WorldDescription {
   cpus: number;
-  spmc: { profile: SpmcProfile; ffaVersion: string; policies: Record<string, unknown>; partitions: PartitionDescription[] };
+  spmc: {
+    profile: SpmcProfile;
+    ffaVersion: string;
+    policies: Record<string, unknown>;
+    /** The SPMC's normal-world VM slots; null: the profile's (services/spmc/profiles.ts vmSlots). */
+    vmSlots: number | null;
+    partitions: PartitionDescription[];
+  };
   hypervisor: { profile: HypervisorProfile; policies: Record<string, unknown> };
   /** Under `none`: exactly one, named `host`, ID 0. */
   vms: VmDescription[];
@@ -132,6 +141,14 @@ export type Step = StepBase &
         ratePerSecond: number;
         count: number | null;
         durationNs: number | null;
+        /**
+         * `drain:`, which makes it a load workload: after its window the step waits until the
+         * world is quiet or this long has passed, and its notifications still pending then are
+         * lost while those delivered later than the liveness bound are late (a latency figure),
+         * not lost (no-lost-notification.ts). Null: no drain; the step ends with its window and
+         * its notifications are judged by the liveness bound like any other.
+         */
+        drainNs: number | null;
       }
     | { kind: 'fault'; fault: FaultSpec }
   );
@@ -145,8 +162,37 @@ export interface TimedFault {
 export type CheckName = 'no-lost-notification' | 'no-phantom-notification' | 'no-leak' | 'conformance' | 'interrupt-hygiene' | 'latency';
 export const CHECK_NAMES: readonly CheckName[] = ['no-lost-notification', 'no-phantom-notification', 'no-leak', 'conformance', 'interrupt-hygiene', 'latency'];
 
-/** Latency thresholds in ns, per measure (end-to-end, or a hop name) and percentile. */
-export type LatencyThresholds = Record<string, Partial<Record<'p50' | 'p90' | 'p99' | 'p99.9' | 'max', number>>>;
+/** Latency thresholds in ns, per measure (LATENCY_MEASURES) and percentile. */
+export type LatencyThresholds = Record<string, Partial<Record<PercentileName, number>>>;
+export type PercentileName = 'p50' | 'p90' | 'p99' | 'p99.9' | 'max';
+
+/**
+ * The hops of a notification's path the latency checker measures (services/orchestrator/checkers/
+ * latency.ts): under a hypervisor, and on bare metal (where the host's INFO_GET leads to its GET).
+ */
+export const LATENCY_HOPS = [
+  'set→sri-raise', 'sri-raise→sri-deliver', 'sri-deliver→info-get', 'info-get→npi-inject', 'npi-inject→npi-deliver',
+  'npi-deliver→get', 'info-get→get', 'get→callback', 'callback→bottom-half',
+] as const;
+/** A hop's time split: its own frames in flight, and the rest. */
+export const LATENCY_PARTS = ['transport', 'protocol'] as const;
+
+/**
+ * Every measure a latency threshold may name: end-to-end (set → callback), corrected and
+ * arrival→set (a workload's notifications, from each arrival's intended time), each hop, and each
+ * hop's part as `hop:transport` or `hop:protocol`.
+ */
+export const LATENCY_MEASURES: readonly string[] = [
+  'end-to-end', 'corrected', 'arrival→set',
+  ...LATENCY_HOPS,
+  ...LATENCY_HOPS.flatMap((hop) => LATENCY_PARTS.map((part) => `${hop}:${part}`)),
+];
+
+/** A measure as typed: `->` stands for the arrow, which shells and keyboards make awkward. */
+export function latencyMeasureOf(text: string): string | null {
+  const measure = text.trim().replaceAll('->', '→');
+  return LATENCY_MEASURES.includes(measure) ? measure : null;
+}
 
 export interface CheckSpec {
   name: CheckName;
@@ -179,6 +225,8 @@ export interface StepResult {
   /** Runtime time (ns) the step started and ended. */
   startNs: number;
   endNs: number;
+  /** The step never ran (the world ended before it): not passed, but no failure of its own. */
+  skipped?: true;
 }
 
 /** One event of the history that made a check fail (its seq, time and a one-line description). */
@@ -212,8 +260,21 @@ export interface Percentiles {
 export interface LatencyReport {
   /** SET (or an SP's internal send) → the receiver's callback. */
   endToEnd: Percentiles;
+  /**
+   * A workload's notifications: each arrival's intended time → the callback that covered it,
+   * corrected for coordinated omission (services/orchestrator/checkers/arrivals.ts); count 0
+   * without a workload.
+   */
+  corrected: Percentiles;
+  /** A workload's notifications: intended arrival → the SPMC made the bit pending. */
+  arrivalToSet: Percentiles;
   /** Per hop, e.g. 'set→sri-raise', 'sri-deliver→info-get', 'npi-inject→npi-deliver', 'npi-deliver→get', 'get→callback'. */
   hops: Record<string, Percentiles>;
+  /**
+   * Each hop's time split (services/orchestrator/checkers/latency.ts): transport, the hop's own
+   * frames in flight (send to delivery); protocol, the rest (handling, waiting for the protocol).
+   */
+  parts: Record<string, { transport: Percentiles; protocol: Percentiles }>;
 }
 
 export interface CheckResult {
@@ -247,6 +308,11 @@ export interface ScenarioResult {
   wallMs: number;
   /** ws only: the process's peak RSS and each worker's peak V8 heap (by its components, joined with '+'). */
   memory?: { rssPeakBytes: number; heapPeakBytes: Record<string, number> };
+  /**
+   * ws only: the websocket frames the links carried and the process's CPU time (all threads, µs)
+   * from every component started to the world stopped (shared/runtime/ws/run-ws-world.ts).
+   */
+  traffic?: { frames: { sent: number; received: number }; cpuMicros: number };
   /** Members that left the world while it ran (a guest whose link dropped, and what became of its VM); absent when none did. */
   departures?: string[];
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readScenarioText, ScenarioError } from './read-scenario.ts';
+import { readScenarioText, ScenarioError } from './reader/index.ts';
 import { writingProblem } from './written-value.ts';
 
 const WORLD = `world:

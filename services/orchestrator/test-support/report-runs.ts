@@ -4,10 +4,10 @@
  * and small checkers of the outputs' shape.
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
-import { readScenarioFile } from '../scenario/read-scenario.ts';
-import { runScenario } from '../run/runner.ts';
-import type { Percentiles, ScenarioResult } from '../scenario/types.ts';
-import type { TraceEvent } from '../report/trace.ts';
+import { readScenarioFile } from '../scenario/reader/index.ts';
+import { runModel, runScenario } from '../run/runner.ts';
+import type { Percentiles, ScenarioResult, WorldModel } from '../scenario/types.ts';
+import type { TraceEvent } from '../report/trace-model.ts';
 
 export const HOSTILE = '<script>alert("x")</script> & \'quotes\' \u0001';
 
@@ -41,7 +41,16 @@ function baseResult(entries: readonly HistoryEntry[]): ScenarioResult {
       { name: 'conformance', passed: true, held: true, expectFail: false, detail: '189 calls conform', failures: [] },
       { name: 'latency', passed: true, held: true, expectFail: false, detail: 'within thresholds', failures: [] },
     ],
-    latency: { endToEnd: percentiles(169_000), hops: { 'set→sri-raise': percentiles(11_000), 'npi-deliver→get': percentiles(24_000) } },
+    latency: {
+      endToEnd: percentiles(169_000),
+      corrected: percentiles(0, 0),
+      arrivalToSet: percentiles(0, 0),
+      hops: { 'set→sri-raise': percentiles(11_000), 'npi-deliver→get': percentiles(24_000) },
+      parts: {
+        'set→sri-raise': { transport: percentiles(0), protocol: percentiles(11_000) },
+        'npi-deliver→get': { transport: percentiles(18_000), protocol: percentiles(6_000) },
+      },
+    },
     faultsApplied: entries.filter((e) => e.event.type === 'fault').length,
     historyEntries: entries.length,
     historyHash: 'f'.repeat(64),
@@ -177,4 +186,9 @@ export function parseXmlElements(xml: string): { name: string; attrs: Record<str
   if (last !== body.length) throw new Error(`unparsable XML at offset ${last}: ${JSON.stringify(body.slice(last, last + 60))}`);
   if (stack.length > 0) throw new Error(`unclosed <${stack[stack.length - 1]?.name}>`);
   return elements;
+}
+
+/** The model of the default world that made defaultWorldHistory (as the runner builds it). */
+export async function defaultWorldModel(): Promise<WorldModel> {
+  return runModel(readScenarioFile('scenarios/default-world.yaml'), await defaultWorldHistory());
 }

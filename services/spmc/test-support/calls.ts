@@ -59,7 +59,7 @@ export const directReq = (sender: number, receiver: number, payload: bigint[], w
   (width === 64 ? msgSendDirectReq64 : msgSendDirectReq32).encodeCall({ sender, receiver, payload });
 export const directResp = (sender: number, receiver: number, payload: bigint[]): RegisterFile => msgSendDirectResp32.encodeCall({ sender, receiver, payload });
 
-/** The framework messages of reference §2.7: VM ID in w5, the SPMD's VERSION request with the version in w3. */
+/** The framework messages of docs/ffa-reference.md §2.7: VM ID in w5, the SPMD's VERSION request with the version in w3. */
 export const vmCreated = (sp: number, vm: number, sender = 0): RegisterFile =>
   msgSendDirectReq32.encodeCall({ sender, receiver: sp, flags: frameworkMessageFlags(FRAMEWORK_MESSAGES.VM_CREATED_REQ), payload: [0n, 0n, BigInt(vm)] });
 export const vmDestroyed = (sp: number, vm: number, sender = 0): RegisterFile =>

@@ -22,6 +22,8 @@ import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import { runWorldInMemory, type RuntimeName } from '../../../shared/runtime/run-world.ts';
 import { type DriverControlStep, driverResults, type DriverResult, type DriverStep } from '../../../shared/runtime/test-world/driver.ts';
 import type { SpmcConfig } from '../config.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
+import type { ControlData, ControlOp } from '../../../shared/protocol/control.ts';
 
 export type Caller = 'nwd' | number;
 
@@ -199,7 +201,7 @@ export function assertRows(rows: readonly Row[], run: TableRun): void {
 }
 
 /** The SPMC's records of one kind, in order. */
-export function records(entries: readonly HistoryEntry[], event: string, component = SPMC): Record<string, unknown>[] {
+export function records(entries: readonly HistoryEntry[], event: RecordEvent, component = SPMC): Record<string, unknown>[] {
   return entries.flatMap((entry) => {
     const e = entry.event;
     return e.type === 'record' && e.component === component && e.data['event'] === event ? [e.data] : [];
@@ -226,7 +228,12 @@ export function sp(id: number, label: string, regs: RegisterFile, expect: Expect
 }
 
 /** A control message to an SP behaviour, between two calls. */
-export function control(label: string, op: string, data: unknown): ControlRow {
+export function control<Op extends ControlOp>(label: string, op: Op, data: ControlData<Op>): ControlRow {
+  return { label, control: { op, data } };
+}
+
+/** A control message no SPMC takes as it is (an unknown op, data of the wrong shape): its refusal is the test. */
+export function malformedControl(label: string, op: string, data: unknown): ControlRow {
   return { label, control: { op, data } };
 }
 
@@ -256,6 +263,6 @@ export function returnPosition(timeline: readonly SpmcMarker[], label: string): 
 }
 
 /** Positions of the SPMC's records of one event. */
-export function recordPositions(timeline: readonly SpmcMarker[], event: string): number[] {
+export function recordPositions(timeline: readonly SpmcMarker[], event: RecordEvent): number[] {
   return timeline.flatMap((marker, index) => (marker.kind === 'record' && marker.data['event'] === event ? [index] : []));
 }

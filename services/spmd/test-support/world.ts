@@ -12,6 +12,7 @@ import { type RuntimeName, runWorldInMemory } from '../../../shared/runtime/run-
 import { type DriverConfig, type DriverResult, type DriverStep, driverResults } from '../../../shared/runtime/test-world/driver.ts';
 import type { SpmdConfig } from '../config.ts';
 import { FAKE_SPMC_DEFAULTS, type FakeSpmcConfig } from './fake-spmc.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 
 export const NWD_ENDPOINT = 1;
 export const SWD_ENDPOINT = 0x8000;
@@ -108,7 +109,7 @@ export function callsReceived(entries: readonly HistoryEntry[], component: strin
 }
 
 /** A component's semantic records of one kind, in order. */
-export function recordsOf(entries: readonly HistoryEntry[], component: string, event: string): Record<string, unknown>[] {
+export function recordsOf(entries: readonly HistoryEntry[], component: string, event: RecordEvent): Record<string, unknown>[] {
   return entries.flatMap((entry) => {
     const recorded = entry.event;
     return recorded.type === 'record' && recorded.component === component && recorded.data['event'] === event ? [recorded.data] : [];

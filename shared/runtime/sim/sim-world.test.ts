@@ -7,8 +7,9 @@ import { FileHistorySink, type HistoryEntry, MemoryHistorySink, readHistory } fr
 import type { FaultRule } from '../interceptor.ts';
 import { testWorldSpec } from '../test-world/index.ts';
 import { runSimWorld } from './run-world.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 
-const records = (entries: HistoryEntry[], name: string) =>
+const records = (entries: HistoryEntry[], name: RecordEvent) =>
   entries.flatMap((e) => (e.event.type === 'record' && e.event.data.event === name ? [e.event.data] : []));
 
 test('one seed writes byte-identical history files, and the hash says so', async () => {

@@ -1,5 +1,5 @@
 /**
- * Runtime `sim` (design world.md §3): every component in one thread, an in-memory network, a
+ * Runtime `sim` (docs/design.md §3): every component in one thread, an in-memory network, a
  * virtual clock and a seeded scheduler. The scheduler decides the order of events that are ready
  * at the same virtual time and draws each hop's latency jitter, so concurrent vCPUs and links
  * interleave differently per seed, while one seed always gives the same history, byte for byte.

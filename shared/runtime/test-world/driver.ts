@@ -9,10 +9,14 @@
  * it). A control step sends a one-way control message (e.g. a workload asking an SP behaviour to
  * send); on the same link as the calls, it arrives after the previous call's return and before the
  * next call.
+ *
+ * The steps run on the scripted-actor kernel (../scripted-actor): the driver awaits only its
+ * calls' returns, so it keeps nothing it receives.
  */
 import type { CallOutcome, Component, ComponentContext, ComponentFactory } from '../component.ts';
-import type { Conduit, Message, RegisterFile } from '../../protocol/messages.ts';
+import type { Conduit, Message, RegisterFile, SentMessage } from '../../protocol/messages.ts';
 import type { HistoryEntry } from '../history.ts';
+import { Awaiting, runScript, type StepPerformer } from '../scripted-actor/index.ts';
 
 export interface DriverStep {
   to: string;
@@ -27,7 +31,7 @@ export interface DriverStep {
   delayNs?: number;
 }
 
-/** A one-way control message, recorded as `driver-control`. */
+/** A one-way control message, recorded as `driver-control`: any op and data, not only control.ts's. */
 export interface DriverControlStep {
   control: string;
   to: string;
@@ -48,30 +52,29 @@ export interface DriverResult {
   reason?: string;
 }
 
+/** One call in flight at a time, and nothing kept. */
+const DRIVER_LIMITS = { inboxMax: 1, waitersMax: 1 };
+
 export const create: ComponentFactory<DriverConfig> = (ctx: ComponentContext, config: DriverConfig): Component => {
-  const run = (index: number): void => {
-    const step = config.steps[index];
-    if (!step) {
-      ctx.record({ event: 'done' });
-      return;
-    }
+  const awaiting = new Awaiting<never>(ctx, DRIVER_LIMITS);
+  const perform: StepPerformer<DriverStep | DriverControlStep> = (step, index, next) => {
     if ('control' in step) {
-      ctx.send(step.to, { kind: 'control', op: step.control, data: step.data });
+      // Sent as given, unchecked (tests send unknown ops and malformed data on purpose).
+      ctx.send(step.to, { kind: 'control', op: step.control, data: step.data } as SentMessage);
       ctx.record({ event: 'driver-control', index, label: step.label });
-      run(index + 1);
-      return;
+      return next();
     }
     ctx.setTimer(step.delayNs ?? 0, () => {
       const request = { conduit: step.conduit, endpoint: step.endpoint, vcpu: step.vcpu, cpu: step.cpu, regs: step.regs };
-      ctx.call(step.to, request, (outcome: CallOutcome) => {
+      awaiting.call(step.label, step.to, request, (outcome: CallOutcome) => {
         if (outcome.ok) ctx.record({ event: 'driver-result', index, label: step.label, ok: true, regs: outcome.regs });
         else ctx.record({ event: 'driver-result', index, label: step.label, ok: false, reason: outcome.reason });
-        run(index + 1);
+        next();
       });
     });
   };
   return {
-    onStart: () => run(0),
+    onStart: () => runScript(config.steps, perform, () => ctx.record({ event: 'done' })),
     onMessage(from: string, message: Message) {
       ctx.record({ event: 'driver-received', from, message });
     },

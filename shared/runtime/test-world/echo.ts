@@ -5,7 +5,7 @@
 import type { Component, ComponentContext, ComponentFactory } from '../component.ts';
 import type { Message } from '../../protocol/messages.ts';
 
-/** FFA_SUCCESS_64 (reference §1.1). Local to the test world: it does not depend on shared/ffa. */
+/** FFA_SUCCESS_64 (docs/ffa-reference.md §1.1). Local to the test world: it does not depend on shared/ffa. */
 const SUCCESS_64 = 0xc4000061n;
 
 export interface EchoConfig {

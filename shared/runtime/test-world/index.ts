@@ -1,4 +1,4 @@
-/** The two-component test world both runtimes run (issue 2's equivalence and determinism tests). */
+/** The two-component test world both runtimes run (the runtimes' equivalence and determinism tests). */
 import type { WorldSpec } from '../component.ts';
 import type { CallerConfig } from './caller.ts';
 import type { EchoConfig } from './echo.ts';

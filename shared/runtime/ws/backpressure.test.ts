@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { decodeBatch } from '../../wire/batch.ts';
 import { encodeFrame } from '../../wire/codec.ts';
 import { WIRE_PROTOCOL_VERSION } from '../../wire/frames.ts';
+import { DEFAULT_LINK_LIMITS } from './limits.ts';
 import { type FrameSocket, OutboundQueue } from './outbound-queue.ts';
 import { inProcessNode } from './test-support/in-process-node.ts';
 
@@ -24,27 +27,85 @@ class FakeSocket implements FrameSocket {
   }
 }
 
+/** The frames of each batch the socket was handed. */
+function batchesSent(socket: FakeSocket, batchFrames = 256): Buffer[][] {
+  return socket.sent.map((message) => {
+    const batch = decodeBatch(message, batchFrames);
+    assert.ok(batch.ok, batch.ok ? '' : batch.reason);
+    return batch.frames.map((frame) => Buffer.from(frame));
+  });
+}
+
+const endOfTurn = (): Promise<void> => setImmediate();
+
+/** Frames told apart by their first byte, of `length` bytes each. */
+function numbered(count: number, length: (i: number) => number = () => 100): Buffer[] {
+  return Array.from({ length: count }, (_, i) => Buffer.alloc(length(i), i % 256));
+}
+
+const LIMITS = { queueFrames: 4096, queueBytes: 1 << 20, highWatermarkBytes: 1 << 20, batchFrames: 256, batchBytes: 64 * 1024 };
+
 describe('OutboundQueue', () => {
-  it('sends while under the high watermark, queues up to the bound, then answers queue-full', () => {
+  it('sends nothing during the turn, then everything the turn queued as one batch, in order', async () => {
     const socket = new FakeSocket();
-    const queue = new OutboundQueue(socket, { queueFrames: 10, queueBytes: 1 << 20, highWatermarkBytes: 300 });
-    const frame = Buffer.alloc(100);
-    const outcomes = Array.from({ length: 20 }, () => queue.push(frame));
-    assert.equal(socket.sent.length, 3, 'the socket got frames until 300 bytes were buffered');
-    assert.equal(queue.length, 10);
-    assert.deepEqual(outcomes.slice(0, 13), new Array(13).fill('queued'));
-    assert.deepEqual(outcomes.slice(13), new Array(7).fill('queue-full'));
-    socket.flush();
-    assert.equal(socket.sent.length, 6, 'a send callback drains the next frames');
-    for (let i = 0; i < 10; i++) socket.flush();
+    const queue = new OutboundQueue(socket, LIMITS);
+    const frames = numbered(5, (i) => 10 + i);
+    for (const frame of frames) assert.equal(queue.push(frame), 'queued');
+    assert.equal(socket.sent.length, 0, 'frames wait for the end of the turn');
+    await endOfTurn();
+    assert.deepEqual(batchesSent(socket), [frames]);
+    assert.equal(queue.batchesSent, 1);
     assert.equal(queue.length, 0);
-    assert.equal(socket.sent.length, 13, 'every queued frame was sent, in order, once');
+  });
+
+  it('splits a turn of frames into batches within batchFrames and batchBytes, keeping their order', async () => {
+    const socket = new FakeSocket();
+    const queue = new OutboundQueue(socket, { ...LIMITS, batchFrames: 16, batchBytes: 1024 });
+    const frames = numbered(300, (i) => 1 + ((i * 37) % 300));
+    for (const frame of frames) assert.equal(queue.push(frame), 'queued');
+    await endOfTurn();
+    const batches = batchesSent(socket);
+    assert.ok(batches.length > 300 / 16, `${batches.length} batches`);
+    for (const [i, message] of socket.sent.entries()) {
+      assert.ok(message.length <= 1024, `batch ${i} is ${message.length} bytes`);
+      assert.ok((batches[i]?.length ?? 0) <= 16, `batch ${i} holds ${batches[i]?.length} frames`);
+    }
+    assert.deepEqual(batches.flat(), frames, 'every frame once, in the order pushed');
+  });
+
+  it('refuses a frame that cannot fit a batch on its own (a bug of the sender)', () => {
+    const queue = new OutboundQueue(new FakeSocket(), { ...LIMITS, batchBytes: 1024 });
+    assert.equal(queue.fits(1024 - 5 - 3), true);
+    assert.equal(queue.fits(1024 - 5 - 2), false);
+    assert.throws(() => queue.push(Buffer.alloc(1024)), RangeError);
+  });
+
+  it('sends batches while under the high watermark, queues up to the bound, then answers queue-full', async () => {
+    const socket = new FakeSocket();
+    // Two 100-byte frames fill a batch of 250 bytes; the socket takes batches until 300 bytes are buffered.
+    const queue = new OutboundQueue(socket, { ...LIMITS, queueFrames: 10, highWatermarkBytes: 300, batchBytes: 250 });
+    const frames = numbered(20);
+    const outcomes = frames.map((frame) => queue.push(frame));
+    assert.deepEqual(outcomes, [...new Array(10).fill('queued'), ...new Array(10).fill('queue-full')]);
+    await endOfTurn();
+    assert.deepEqual(batchesSent(socket).map((b) => b.length), [2, 2], 'two batches, then the watermark');
+    assert.equal(queue.length, 6);
+    socket.flush();
+    assert.equal(socket.sent.length, 2, 'what waits goes out at the end of the turn');
+    await endOfTurn();
+    assert.equal(socket.sent.length, 4, 'a send callback drains the next batches');
+    for (let i = 0; i < 5; i++) {
+      socket.flush();
+      await endOfTurn();
+    }
+    assert.equal(queue.length, 0);
+    assert.deepEqual(batchesSent(socket).flat(), frames.slice(0, 10), 'every queued frame was sent, in order, once');
   });
 
   it('bounds bytes as well as frames, and refuses once the socket is closed', () => {
     const socket = new FakeSocket();
     socket.bufferedAmount = 1_000; // above the watermark: everything waits
-    const queue = new OutboundQueue(socket, { queueFrames: 100, queueBytes: 250, highWatermarkBytes: 10 });
+    const queue = new OutboundQueue(socket, { ...LIMITS, queueFrames: 100, queueBytes: 250, highWatermarkBytes: 10 });
     assert.equal(queue.push(Buffer.alloc(100)), 'queued');
     assert.equal(queue.push(Buffer.alloc(100)), 'queued');
     assert.equal(queue.push(Buffer.alloc(100)), 'queue-full');
@@ -52,6 +113,17 @@ describe('OutboundQueue', () => {
     socket.readyState = 3;
     assert.equal(queue.push(Buffer.alloc(1)), 'closed');
     queue.clear();
+  });
+
+  it('flush() hands the socket what is queued at once (a closing link), and the end of the turn then has nothing left', async () => {
+    const socket = new FakeSocket();
+    const queue = new OutboundQueue(socket, LIMITS);
+    const frames = numbered(3);
+    for (const frame of frames) queue.push(frame);
+    queue.flush();
+    assert.deepEqual(batchesSent(socket), [frames]);
+    await endOfTurn();
+    assert.equal(socket.sent.length, 1);
   });
 });
 
@@ -69,7 +141,10 @@ describe('backpressure on a real link', () => {
         socket.send(encodeFrame({ kind: 'welcome', protocol: WIRE_PROTOCOL_VERSION, role: 'test', identity: 'sink' }));
         socket.pause();
         peer = socket;
-        socket.on('message', () => received++);
+        socket.on('message', (data: Buffer) => {
+          const batch = decodeBatch(data, DEFAULT_LINK_LIMITS.batchFrames);
+          received += batch.ok ? batch.frames.length : 0;
+        });
       });
     });
     await new Promise((resolve) => server?.once('listening', resolve));

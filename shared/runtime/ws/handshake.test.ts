@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
+import { WebSocketServer } from 'ws';
 import { encodeFrame } from '../../wire/codec.ts';
 import { type HelloFrame, WIRE_PROTOCOL_VERSION, type WireFrame } from '../../wire/frames.ts';
 import { REGISTER_COUNT } from '../../protocol/messages.ts';
@@ -60,6 +61,16 @@ describe('hello refusals (close 1008, logged, no link)', () => {
   it('refuses a missing (empty) token', () => assertRefused(encodeFrame({ ...GOOD_HELLO, token: '' }), /HELLO_REFUSED/));
   it('refuses a wrong protocol version', () =>
     assertRefused(encodeFrame({ ...GOOD_HELLO, protocol: WIRE_PROTOCOL_VERSION + 1 }), /HELLO_REFUSED/));
+  it('refuses a peer of wire protocol 1 (one frame per message) and tells it which protocol this end speaks', async () => {
+    const client = await connect();
+    client.send(encodeFrame({ ...GOOD_HELLO, protocol: 1 }));
+    const event = await client.next(5_000);
+    assert.ok(event.type === 'close', `want the refusal, got ${JSON.stringify(event)}`);
+    assert.equal(event.code, CLOSE_POLICY);
+    assert.equal(event.reason, `HELLO_REFUSED: wire protocol 1, this end speaks ${WIRE_PROTOCOL_VERSION}`);
+    const record = echo.logs.filter((l) => l['msg'] === 'link refused').at(-1);
+    assert.equal(record?.['reason'], `wire protocol 1, this end speaks ${WIRE_PROTOCOL_VERSION}`);
+  });
   it('refuses an unknown role', () =>
     assertRefused(encodeFrame({ ...GOOD_HELLO, role: 'root' } as unknown as WireFrame), /HELLO_REFUSED/));
   it('refuses a hello without a token key', () => {
@@ -89,16 +100,16 @@ describe('a welcomed link', () => {
     const client = await RawClient.welcomed(echo.node.url, GOOD_HELLO);
     clients.push(client);
     assert.deepEqual(echo.node.linkedPeers, ['caller']);
-    client.send(encodeFrame({ kind: 'call', id: 9, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS }));
+    client.sendBatch(encodeFrame({ kind: 'call', id: 9, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS }));
     const answer = await client.next(5_000);
     assert.ok(answer.type === 'frame' && answer.result.ok && answer.result.frame.kind === 'return');
     assert.deepEqual(answer.result.frame.regs.slice(1), REGS.slice(1));
 
-    client.send(encodeFrame(GOOD_HELLO));
+    client.sendBatch(encodeFrame(GOOD_HELLO));
     const refusal = await client.next(5_000);
     assert.ok(refusal.type === 'frame' && refusal.result.ok && refusal.result.frame.kind === 'protocol-error');
     assert.equal(refusal.result.frame.code, 'NOT_ALLOWED');
-    client.send(encodeFrame({ kind: 'call', id: 10, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS }));
+    client.sendBatch(encodeFrame({ kind: 'call', id: 10, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS }));
     const again = await client.next(5_000);
     assert.ok(again.type === 'frame' && again.result.ok && again.result.frame.kind === 'return' && again.result.frame.id === 10);
     client.terminate();
@@ -116,6 +127,30 @@ describe('a welcomed link', () => {
       }),
       (error: unknown) => error instanceof WsRuntimeError && error.code === 'HELLO_REFUSED',
     );
+  });
+
+  it('a client refuses a welcome of another wire protocol, and says which (BAD_WELCOME)', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    server.on('connection', (socket) => {
+      socket.once('message', () => socket.send(encodeFrame({ kind: 'welcome', protocol: 1, role: 'test', identity: 'old-echo' })));
+    });
+    try {
+      await new Promise((resolve) => server.once('listening', resolve));
+      const address = server.address();
+      assert.ok(address && typeof address === 'object');
+      await assert.rejects(
+        greetServer(`ws://127.0.0.1:${address.port}`, {
+          self: { identity: 'caller', role: 'test', token: 'caller-token' },
+          expect: 'old-echo',
+          limits: linkLimits(),
+          log: pino({ level: 'silent' }),
+          onWelcomed: () => assert.fail('linked to a peer of another wire protocol'),
+        }),
+        (error: unknown) => error instanceof WsRuntimeError && error.code === 'BAD_WELCOME' && error.message.includes(`speaks wire protocol 1, this end speaks ${WIRE_PROTOCOL_VERSION}`),
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('a client refuses a welcome from the wrong identity (BAD_WELCOME)', async () => {

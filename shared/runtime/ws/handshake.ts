@@ -1,5 +1,5 @@
 /**
- * The hello that opens every link (design world.md §4). The client sends hello {protocol, role,
+ * The hello that opens every link (docs/design.md §4). The client sends hello {protocol, role,
  * identity, token}; the server checks the protocol version, the role, and the token it expects
  * from that identity, then answers welcome. Anything else (a wrong or missing token, a text
  * frame, any frame before a valid hello, silence past the hello timeout) is refused: logged, and
@@ -70,7 +70,7 @@ export function judgeHello(data: WebSocket.RawData, isBinary: boolean, accept: A
   const hello = decoded.frame;
   if (hello.kind !== 'hello') return { ok: false, code: 'HELLO_REQUIRED', reason: `${hello.kind} frame before hello` };
   if (hello.protocol !== WIRE_PROTOCOL_VERSION) {
-    return { ok: false, code: 'HELLO_REFUSED', reason: `protocol ${hello.protocol}, this end speaks ${WIRE_PROTOCOL_VERSION}` };
+    return { ok: false, code: 'HELLO_REFUSED', reason: `wire protocol ${hello.protocol}, this end speaks ${WIRE_PROTOCOL_VERSION}` };
   }
   const expected = expectedPeer(accept, hello.identity, hello.role);
   if (!expected || !tokensMatch(hello.token, expected.token)) {
@@ -167,7 +167,11 @@ export function greetServer(url: string, options: GreetOptions): Promise<void> {
     const onWelcome = (data: WebSocket.RawData, isBinary: boolean): void => {
       const decoded = isBinary ? decodeFrame(payloadBytes(data)) : undefined;
       const welcome = decoded?.ok ? decoded.frame : undefined;
-      if (welcome?.kind !== 'welcome' || welcome.protocol !== WIRE_PROTOCOL_VERSION || welcome.identity !== options.expect) {
+      if (welcome?.kind === 'welcome' && welcome.protocol !== WIRE_PROTOCOL_VERSION) {
+        fail(new WsRuntimeError('BAD_WELCOME', `${url} speaks wire protocol ${welcome.protocol}, this end speaks ${WIRE_PROTOCOL_VERSION}`), CLOSE_POLICY);
+        return;
+      }
+      if (welcome?.kind !== 'welcome' || welcome.identity !== options.expect) {
         const what = welcome ? `${welcome.kind} from ${'identity' in welcome ? welcome.identity : '?'}` : 'an invalid frame';
         fail(new WsRuntimeError('BAD_WELCOME', `${url} answered the hello with ${what}, want a welcome from ${options.expect}`), CLOSE_POLICY);
         return;

@@ -1,10 +1,15 @@
 /**
- * Every bound of the ws runtime in one place (design world.md §4: maxPayload, queue depth per
+ * Every bound of the ws runtime in one place (docs/design.md §4: maxPayload, queue depth per
  * link, backpressure rather than unbounded buffering). Units are in the names.
  */
 export interface LinkLimits {
-  /** Largest websocket message accepted; ws itself closes a link with 1009 past it. */
+  /** Largest websocket message accepted; ws itself closes a link with 1009 past it. A batch never exceeds it. */
   maxPayloadBytes: number;
+  /**
+   * Frames in one websocket message (wire/batch.ts): a link sends what it queued during a turn as
+   * batches of at most this many frames; a received batch of more is refused whole.
+   */
+  batchFrames: number;
   /** Frames waiting in a link's outbound queue before transmit() answers queue-full. */
   queueFrames: number;
   /** Bytes waiting in a link's outbound queue before transmit() answers queue-full. */
@@ -31,6 +36,7 @@ export interface LinkLimits {
 
 export const DEFAULT_LINK_LIMITS: LinkLimits = {
   maxPayloadBytes: 64 * 1024,
+  batchFrames: 256,
   queueFrames: 4096,
   queueBytes: 16 * 1024 * 1024,
   highWatermarkBytes: 1024 * 1024,

@@ -1,111 +1,134 @@
 /**
- * A Link over an in-memory socket, with the runtime's clock in the test's hands: an invalid
- * outbound frame is refused as a value (logged, the peer told) and never throws; bad inbound
- * frames close the link once too many fall within the window, however many valid frames the
- * peer slips in between.
+ * A welcomed link carries batches (wire/batch.ts): the frames of a batch are handled in order,
+ * each validated alone; a bad one is refused and counted without taking the others with it; a
+ * message that is not a batch, or a batch past the bound, is one bad frame; the frames a turn
+ * queued go out as one batch, in order.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import pino from 'pino';
-import type { Message } from '../../protocol/messages.ts';
-import { REGISTER_COUNT } from '../../protocol/messages.ts';
-import { FIELD_LIMITS } from '../../wire/validate.ts';
-import { BadFrameWindow } from './bad-frame-window.ts';
-import { CLOSE_POLICY, linkLimits } from './limits.ts';
-import { Link } from './link.ts';
-import { FakeSocket } from './test-support/fake-socket.ts';
+import { after, before, describe, it } from 'node:test';
+import { Packr } from 'msgpackr';
+import { encodeFrame } from '../../wire/codec.ts';
+import { type HelloFrame, WIRE_PROTOCOL_VERSION } from '../../wire/frames.ts';
+import { type CallMessage, REGISTER_COUNT } from '../../protocol/messages.ts';
+import { CLOSE_POLICY } from './limits.ts';
+import { type InProcessNode, inProcessNode } from './test-support/in-process-node.ts';
+import { type RawEvent, RawClient } from './test-support/raw-client.ts';
 
-/** A msgpack byte no encoder ever writes: a frame that cannot be decoded. */
-const UNDECODABLE = Buffer.from([0xc1]);
-const VALID: Message = { kind: 'control', op: 'ping', data: null };
-const MS = 1e6;
+const HELLO: Omit<HelloFrame, 'kind' | 'protocol'> = { identity: 'caller', role: 'test', token: 'caller-token' };
+const WAIT_MS = 5_000;
 
-function openLink(overrides: Parameters<typeof linkLimits>[0] = {}) {
-  const socket = new FakeSocket();
-  const logs: Record<string, unknown>[] = [];
-  const log = pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const clock = { ns: 0, nowNs: () => clock.ns };
-  const received: Message[] = [];
-  const link = new Link(socket.asWebSocket(), { identity: 'peer', role: 'guest' }, linkLimits(overrides), log, { onMessage: (m) => received.push(m), onClose: () => {} }, clock);
-  return { socket, link, logs, clock, received };
+function call(id: number): Buffer {
+  const regs = Array.from({ length: REGISTER_COUNT }, (_, i) => BigInt(id * 100 + i));
+  const message: CallMessage = { kind: 'call', id, conduit: 'smc', endpoint: 1, vcpu: id % 4, cpu: 0, regs };
+  return encodeFrame(message);
 }
 
-describe('Link.send: an invalid outbound frame', () => {
-  it('is refused as invalid-frame, logged as a bug, and the peer is told; it never throws', () => {
-    const { socket, link, logs } = openLink();
-    const tooLong: Message = { kind: 'control', op: 'register-result', data: { ok: false, reason: 'x'.repeat(FIELD_LIMITS.dataStringLength + 1) } };
-    assert.equal(link.send(tooLong), 'invalid-frame');
-    assert.equal(link.stats.invalidFramesOut, 1);
-    assert.equal(link.stats.framesOut, 1, 'only the protocol error went out');
-    const [told] = socket.sent;
-    assert.equal(told?.kind, 'protocol-error');
-    assert.match(told?.kind === 'protocol-error' ? told.reason : '', /^an outbound control failed validation: control\.data: data\.reason is a string of 4097, too long/);
-    assert.ok(logs.some((l) => l['msg'] === 'bug: an invalid frame was not sent' && l['level'] === 50), JSON.stringify(logs));
-    assert.equal(link.send(VALID), undefined, 'the link keeps working');
+/** What an event is, in a word: `return <id>`, `error <code>`, `close <code>`, or `timeout`. */
+function describeEvent(event: RawEvent): string {
+  if (event.type === 'close') return `close ${event.code}`;
+  if (event.type === 'timeout') return 'timeout';
+  if (!event.result.ok) return `undecodable ${event.result.reason}`;
+  const { frame } = event.result;
+  if (frame.kind === 'return') return `return ${frame.id}`;
+  if (frame.kind === 'protocol-error') return `error ${frame.code}`;
+  return frame.kind;
+}
+
+async function nextEvents(client: RawClient, count: number): Promise<string[]> {
+  const events: string[] = [];
+  for (let i = 0; i < count; i++) events.push(describeEvent(await client.next(WAIT_MS)));
+  return events;
+}
+
+async function echoNode(linkLimits: { batchFrames?: number; maxConsecutiveErrors?: number } = {}): Promise<InProcessNode> {
+  const echo = await inProcessNode({
+    component: { name: 'echo', role: 'test', module: 'shared/runtime/test-world/echo.ts', config: { recordCalls: false } },
+    worldNames: ['caller', 'echo'],
+    accept: { caller: { token: HELLO.token, role: 'test' } },
+    linkLimits,
+  });
+  echo.node.start();
+  return echo;
+}
+
+describe('a link of batches (default limits)', () => {
+  let echo: InProcessNode;
+  let client: RawClient;
+  before(async () => {
+    echo = await echoNode();
+  });
+  after(() => echo.node.stop('test over'));
+
+  it('handles a batch of calls in order, and sends the returns the turn made as one batch, in order', async () => {
+    client = await RawClient.welcomed(echo.node.url, HELLO);
+    const ids = Array.from({ length: 100 }, (_, i) => i + 1);
+    client.sendBatch(...ids.map(call));
+    assert.deepEqual(await nextEvents(client, ids.length), ids.map((id) => `return ${id}`));
+    assert.equal(client.messages, 2, 'the welcome, then one batch of 100 returns');
+    const link = echo.node.link('caller');
+    assert.equal(link?.stats.batchesIn, 1);
+    assert.equal(link?.stats.framesIn, 100);
+    assert.equal(link?.batchesOut, 1);
+    client.terminate();
   });
 
-  it('names the call a refused return answers, so the peer can fail it', () => {
-    const { socket, link } = openLink();
-    const shortRegs = { kind: 'return', id: 41, regs: new Array(REGISTER_COUNT - 1).fill(0n) } as Message;
-    assert.equal(link.send(shortRegs), 'invalid-frame');
-    assert.deepEqual(socket.sent.map((f) => (f.kind === 'protocol-error' ? [f.code, f.ref] : f.kind)), [['INVALID_FIELD', 41]]);
+  it('refuses a bad frame inside a batch alone: the frames around it are handled, in order, and it is counted', async () => {
+    client = await RawClient.welcomed(echo.node.url, HELLO);
+    const notAFrame = Buffer.from([0xc1, 0xff]);
+    const unknownKind = new Packr({ useRecords: false }).pack({ kind: 'teleport', id: 3 });
+    const helloAgain = encodeFrame({ kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, ...HELLO });
+    client.sendBatch(call(1), notAFrame, call(2), unknownKind, helloAgain, call(3));
+    assert.deepEqual(await nextEvents(client, 6), [
+      'return 1',
+      'error MALFORMED_FRAME',
+      'return 2',
+      'error UNKNOWN_KIND',
+      'error NOT_ALLOWED',
+      'return 3',
+    ]);
+    const link = echo.node.link('caller');
+    assert.equal(link?.stats.badFramesIn, 3);
+    assert.equal(link?.stats.framesIn, 6);
+    assert.ok(link?.isOpen);
+    client.terminate();
   });
 
-  it('refuses an oversize frame the same way', () => {
-    const { socket, link } = openLink({ maxPayloadBytes: 1024 });
-    const big: Message = { kind: 'control', op: 'status', data: { text: 'y'.repeat(2048) } };
-    assert.equal(link.send(big), 'invalid-frame');
-    assert.match(socket.sent[0]?.kind === 'protocol-error' ? socket.sent[0].reason : '', /exceeds maxPayload 1024/);
-  });
-
-  it('does not answer an invalid protocol error with another', () => {
-    const { socket, link } = openLink();
-    const bad = { kind: 'protocol-error', code: 'NO_SUCH_CODE', reason: '', ref: -1 } as unknown as Message;
-    assert.equal(link.send(bad), 'invalid-frame');
-    assert.deepEqual(socket.sent, []);
+  it('refuses a message that is not a batch (wire protocol 1 framing) as one bad frame, and keeps the link', async () => {
+    client = await RawClient.welcomed(echo.node.url, HELLO);
+    client.send(call(1));
+    const refusal = await client.next(WAIT_MS);
+    assert.ok(refusal.type === 'frame' && refusal.result.ok && refusal.result.frame.kind === 'protocol-error', describeEvent(refusal));
+    assert.equal(refusal.result.frame.code, 'MALFORMED_FRAME');
+    assert.match(refusal.result.frame.reason, /not a batch/);
+    client.sendBatch(call(2));
+    assert.deepEqual(await nextEvents(client, 1), ['return 2']);
+    assert.equal(echo.node.link('caller')?.stats.badFramesIn, 1);
+    client.terminate();
   });
 });
 
-describe('Link: bad inbound frames', () => {
-  it('closes after the limit within the window even with a valid frame before each limit-th', () => {
-    const { socket, link, clock, received } = openLink({ badFramesPerWindow: 32, badFrameWindowMs: 10_000 });
-    for (let round = 0; round < 2; round++) {
-      for (let bad = 0; bad < 31 && socket.closedWith === null; bad++) {
-        clock.ns += MS;
-        socket.receive(UNDECODABLE);
-      }
-      socket.receive(VALID);
-    }
-    assert.equal(received.length, 1, 'the first valid frame got through; the second came after the close');
-    assert.equal(socket.closedWith?.code, CLOSE_POLICY);
-    assert.equal(socket.closedWith?.reason, '32 bad frames within 10000 ms');
-    assert.equal(link.stats.badFramesIn, 32);
+describe('a link of batches (at most 4 frames a batch, 2 bad frames in a row)', () => {
+  let echo: InProcessNode;
+  before(async () => {
+    echo = await echoNode({ batchFrames: 4, maxConsecutiveErrors: 2 });
+  });
+  after(() => echo.node.stop('test over'));
+
+  it('refuses a batch of more frames than the bound whole: none of its frames is handled', async () => {
+    const client = await RawClient.welcomed(echo.node.url, HELLO);
+    client.sendBatch(call(1), call(2), call(3), call(4), call(5));
+    client.sendBatch(call(6), call(7), call(8), call(9));
+    const refusal = await client.next(WAIT_MS);
+    assert.ok(refusal.type === 'frame' && refusal.result.ok && refusal.result.frame.kind === 'protocol-error', describeEvent(refusal));
+    assert.equal(refusal.result.frame.reason, 'a batch of 5 frames, want 1..4');
+    assert.deepEqual(await nextEvents(client, 4), ['return 6', 'return 7', 'return 8', 'return 9']);
+    client.terminate();
   });
 
-  it('keeps a link whose bad frames are spread thinner than the limit per window', () => {
-    const { socket, link, clock } = openLink({ badFramesPerWindow: 32, badFrameWindowMs: 10_000 });
-    // 31 bad frames every 10 s, for a minute: never 32 within one window.
-    for (let burst = 0; burst < 6; burst++) {
-      for (let bad = 0; bad < 31; bad++) socket.receive(UNDECODABLE);
-      clock.ns += 10_000 * MS;
-    }
-    assert.equal(socket.closedWith, null);
-    assert.equal(link.stats.badFramesIn, 6 * 31);
-    assert.ok(socket.sent.every((f) => f.kind === 'protocol-error'), 'each was answered');
-  });
-});
-
-describe('BadFrameWindow', () => {
-  it('says so at the limit-th bad frame within the window, sliding', () => {
-    const window = new BadFrameWindow(3, 100);
-    assert.deepEqual([0, 10, 20].map((t) => window.note(t)), [false, false, true]);
-    const sliding = new BadFrameWindow(3, 100);
-    // 0, 60, 120: the first has left the window by the third; 60, 120, 150 are within 100.
-    assert.deepEqual([0, 60, 120, 150].map((t) => sliding.note(t)), [false, false, false, true]);
-  });
-
-  it('refuses a limit or window that could never close a link', () => {
-    assert.throws(() => new BadFrameWindow(0, 100), /positive integer/);
-    assert.throws(() => new BadFrameWindow(3, 0), /positive/);
+  it('closes the link when a batch holds too many bad frames in a row: each is answered first, the rest is not handled', async () => {
+    const client = await RawClient.welcomed(echo.node.url, HELLO);
+    const bad = Buffer.from([0xc1]);
+    client.sendBatch(call(1), bad, bad, call(2));
+    assert.deepEqual(await nextEvents(client, 4), ['return 1', 'error MALFORMED_FRAME', 'error MALFORMED_FRAME', `close ${CLOSE_POLICY}`]);
   });
 });

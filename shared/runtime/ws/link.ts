@@ -1,13 +1,17 @@
 /**
- * A welcomed link: one websocket to a named peer, carrying messages both ways. Inbound frames are
- * decoded and validated before use; a bad one is answered with a protocol-error frame and the
- * link keeps working, until too many bad frames within a window close it with 1008
- * (bad-frame-window.ts). Outbound frames go through a bounded queue (backpressure: send() answers
- * queue-full, never buffers without bound). An outbound frame that fails validation is a bug of
- * this component: logged, never sent, and answered with 'invalid-frame', never a crash.
+ * A welcomed link: one websocket to a named peer, carrying messages both ways. Each websocket
+ * message is a batch of frames (wire/batch.ts, wire protocol 2). Inbound, each frame of a batch is
+ * decoded and validated alone, in order; a bad one is answered with a protocol-error frame and the
+ * others are handled as if they had come one by one, until too many bad frames within a window close
+ * the link with 1008 (bad-frame-window.ts; the frames after that close are not handled). A message that is not a batch at
+ * all counts as one bad frame. Outbound frames go through a bounded queue that sends what a turn
+ * queued as batches (backpressure: send() answers queue-full, never buffers without bound). An
+ * outbound frame that fails validation is a bug of this component: logged, never sent, and
+ * answered with 'invalid-frame', never a crash.
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { decodeBatch } from '../../wire/batch.ts';
 import { decodeFrame, encodeFrame } from '../../wire/codec.ts';
 import { isMessageFrame } from '../../wire/frames.ts';
 import { FIELD_LIMITS, type FrameError, validateFrame } from '../../wire/validate.ts';
@@ -27,7 +31,10 @@ export interface LinkEvents {
 export type LinkSendRefusal = 'queue-full' | 'closed' | 'invalid-frame';
 
 export interface LinkStats {
+  /** Frames received, a message that is not a batch counted as one. */
   framesIn: number;
+  /** Websocket messages received (batches, good or bad). */
+  batchesIn: number;
   framesOut: number;
   /** Bad frames received (each answered with a protocol error). */
   badFramesIn: number;
@@ -43,7 +50,7 @@ const OPEN = 1;
 const CLOSED = 3;
 
 export class Link {
-  readonly stats: LinkStats = { framesIn: 0, framesOut: 0, badFramesIn: 0, queueFullRefusals: 0, invalidFramesOut: 0 };
+  readonly stats: LinkStats = { framesIn: 0, batchesIn: 0, framesOut: 0, badFramesIn: 0, queueFullRefusals: 0, invalidFramesOut: 0 };
   private readonly queue: OutboundQueue;
   private readonly badFrames: BadFrameWindow;
   private closed: Promise<void> | undefined;
@@ -57,9 +64,9 @@ export class Link {
     /** The runtime's clock: it times the bad-frame window. */
     private readonly clock: Clock,
   ) {
-    this.queue = new OutboundQueue(socket, limits);
+    this.queue = new OutboundQueue(socket, { ...limits, batchBytes: limits.maxPayloadBytes });
     this.badFrames = new BadFrameWindow(limits.badFramesPerWindow, limits.badFrameWindowMs * 1e6);
-    socket.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    socket.on('message', (data, isBinary) => this.onBatch(data, isBinary));
     socket.on('close', (code, reason) => {
       this.queue.clear();
       this.events.onClose(code, reason.toString());
@@ -83,6 +90,11 @@ export class Link {
     return this.socket.bufferedAmount;
   }
 
+  /** Websocket messages sent (each a batch of frames). */
+  get batchesOut(): number {
+    return this.queue.batchesSent;
+  }
+
   /**
    * Queue a message for the peer. A full queue or a closed link is an outcome; so is an invalid
    * or oversize message ('invalid-frame'), which is a bug of the sender, logged as one.
@@ -91,8 +103,8 @@ export class Link {
     const checked = validateFrame(message);
     if (!checked.ok) return this.refuseOwnFrame(message, checked.reason);
     const frame = encodeFrame(message);
-    if (frame.length > this.limits.maxPayloadBytes) {
-      return this.refuseOwnFrame(message, `${frame.length} bytes exceeds maxPayload ${this.limits.maxPayloadBytes}`);
+    if (!this.queue.fits(frame.length)) {
+      return this.refuseOwnFrame(message, `${frame.length} bytes does not fit a batch within maxPayload ${this.limits.maxPayloadBytes}`);
     }
     const outcome = this.queue.push(frame);
     if (outcome === 'queued') {
@@ -103,13 +115,18 @@ export class Link {
     return outcome;
   }
 
-  /** Close cleanly; past the grace period the socket is terminated. Resolves once it is closed. */
+  /**
+   * Close cleanly; past the grace period the socket is terminated. Resolves once it is closed.
+   * What this turn queued goes out first (as far as the watermark allows), as it would have
+   * before the close had each frame been its own message.
+   */
   close(code: number, reason: string): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
       if (this.socket.readyState === CLOSED) {
         resolve();
         return;
       }
+      this.queue.flush();
       const grace = setTimeout(() => this.socket.terminate(), this.limits.closeGraceMs);
       this.socket.once('close', () => {
         clearTimeout(grace);
@@ -120,14 +137,30 @@ export class Link {
     return this.closed;
   }
 
-  private onFrame(data: WebSocket.RawData, isBinary: boolean): void {
+  private onBatch(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.closed) return;
-    this.stats.framesIn++;
+    this.stats.batchesIn++;
     if (!isBinary) {
-      this.refuseFrame({ ok: false, code: 'MALFORMED_FRAME', reason: 'text frame; frames are binary msgpack', ref: -1 });
+      this.stats.framesIn++;
+      this.refuseFrame({ ok: false, code: 'MALFORMED_FRAME', reason: 'text message; frames are binary msgpack', ref: -1 });
       return;
     }
-    const decoded = decodeFrame(payloadBytes(data));
+    const batch = decodeBatch(payloadBytes(data), this.limits.batchFrames);
+    if (!batch.ok) {
+      this.stats.framesIn++;
+      this.refuseFrame({ ok: false, code: 'MALFORMED_FRAME', reason: batch.reason, ref: -1 });
+      return;
+    }
+    for (const frame of batch.frames) {
+      // Too many bad frames within the window closed the link: the rest of the batch is not handled.
+      if (this.closed) return;
+      this.onFrame(frame);
+    }
+  }
+
+  private onFrame(bytes: Uint8Array): void {
+    this.stats.framesIn++;
+    const decoded = decodeFrame(bytes);
     if (!decoded.ok) {
       this.refuseFrame(decoded);
       return;

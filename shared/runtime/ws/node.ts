@@ -15,7 +15,7 @@ import { ComponentHost, type HostLimits } from '../component-host.ts';
 import type { HistoryEvent } from '../history.ts';
 import { type FaultRule, RuleInterceptor } from '../interceptor.ts';
 import { importComponentFactory } from '../component-modules.ts';
-import type { Message } from '../../protocol/messages.ts';
+import type { Message, SentMessage } from '../../protocol/messages.ts';
 import { randomStreams } from '../random.ts';
 import { dial } from './dial.ts';
 import { WsRuntimeError } from './errors.ts';
@@ -153,7 +153,7 @@ export class WsNode {
   }
 
   /** Send on the link to `to`, past the component and its interception point (the world channel's frames). */
-  sendDirect(to: string, message: Message): ReturnType<Link['send']> | 'no-link' {
+  sendDirect(to: string, message: SentMessage): ReturnType<Link['send']> | 'no-link' {
     const link = this.links.get(to);
     return link ? link.send(message) : 'no-link';
   }

@@ -1,10 +1,16 @@
 /**
- * A link's bounded outbound queue (design world.md §4: backpressure rather than unbounded
- * buffering; libraries.md ws trap: send() has no backpressure of its own). Frames go to the
- * socket only while its bufferedAmount is under the high watermark; the rest wait here, up to a
- * bound in frames and in bytes, and are handed over as the socket's send callbacks report data
- * written. When the queue is full, push() says so and the caller reports queue-full.
+ * A link's bounded outbound queue (docs/design.md §4: backpressure rather than unbounded
+ * buffering; libraries.md ws trap: send() has no backpressure of its own).
+ *
+ * Frames pushed during a turn of the event loop wait here until the turn ends (setImmediate),
+ * then go to the socket as batches (wire/batch.ts), each of at most `batchFrames` frames and
+ * `batchBytes` bytes, in the order they were pushed: a loaded link costs a socket write per turn,
+ * not per frame. Batches go to the socket only while its bufferedAmount is under the high
+ * watermark; the rest wait here, up to a bound in frames and in bytes, until the socket's send
+ * callbacks report data written. When the queue is full, push() says so and the caller reports
+ * queue-full.
  */
+import { BATCH_HEADER_MAX_BYTES, encodeBatch, framedBytes } from '../../wire/batch.ts';
 
 /** The part of a ws WebSocket the queue uses (a fake in unit tests). */
 export interface FrameSocket {
@@ -17,6 +23,10 @@ export interface OutboundQueueLimits {
   queueFrames: number;
   queueBytes: number;
   highWatermarkBytes: number;
+  /** Frames in one batch. */
+  batchFrames: number;
+  /** Bytes of one batch, headers included (the link's maxPayload). */
+  batchBytes: number;
 }
 
 const OPEN = 1;
@@ -30,13 +40,17 @@ export class OutboundQueue {
   private head = 0;
   private queuedBytes = 0;
   private sendsInFlight = 0;
+  private endOfTurn: NodeJS.Immediate | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private highestQueued = 0;
+  private batches = 0;
 
   constructor(
     private readonly socket: FrameSocket,
     private readonly limits: OutboundQueueLimits,
-  ) {}
+  ) {
+    if (BATCH_HEADER_MAX_BYTES + framedBytes(1) > limits.batchBytes) throw new RangeError(`batchBytes ${limits.batchBytes} holds no frame`);
+  }
 
   /** Frames waiting (not yet handed to the socket). */
   get length(): number {
@@ -52,16 +66,33 @@ export class OutboundQueue {
     return this.highestQueued;
   }
 
+  /** Batches handed to the socket so far. */
+  get batchesSent(): number {
+    return this.batches;
+  }
+
+  /** Whether a frame of `frameBytes` fits in a batch on its own. */
+  fits(frameBytes: number): boolean {
+    return BATCH_HEADER_MAX_BYTES + framedBytes(frameBytes) <= this.limits.batchBytes;
+  }
+
   push(frame: Buffer): PushOutcome {
     if (this.socket.readyState !== OPEN) return 'closed';
+    if (!this.fits(frame.length)) throw new RangeError(`a frame of ${frame.length} bytes does not fit a batch of ${this.limits.batchBytes}`);
     if (this.length >= this.limits.queueFrames || this.queuedBytes + frame.length > this.limits.queueBytes) {
       return 'queue-full';
     }
     this.frames.push(frame);
     this.queuedBytes += frame.length;
     this.highestQueued = Math.max(this.highestQueued, this.length);
-    this.drain();
+    this.endOfTurn ??= setImmediate(this.onEndOfTurn);
     return 'queued';
+  }
+
+  /** Hand the socket what the watermark allows now, without waiting for the turn to end (the link is closing). */
+  flush(): void {
+    this.cancelEndOfTurn();
+    this.drain();
   }
 
   /** Forget everything waiting (the link is closing). */
@@ -69,27 +100,51 @@ export class OutboundQueue {
     this.frames.length = 0;
     this.head = 0;
     this.queuedBytes = 0;
+    this.cancelEndOfTurn();
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
   }
 
+  private readonly onEndOfTurn = (): void => {
+    this.endOfTurn = undefined;
+    this.drain();
+  };
+
+  private cancelEndOfTurn(): void {
+    if (this.endOfTurn) clearImmediate(this.endOfTurn);
+    this.endOfTurn = undefined;
+  }
+
   private drain(): void {
     while (this.length > 0 && this.socket.readyState === OPEN && this.socket.bufferedAmount < this.limits.highWatermarkBytes) {
-      const frame = this.shift();
       this.sendsInFlight++;
-      this.socket.send(frame, { binary: true }, this.onSent);
+      this.batches++;
+      this.socket.send(encodeBatch(this.nextBatch()), { binary: true }, this.onSent);
     }
     this.compact();
     if (this.length > 0 && this.sendsInFlight === 0 && this.socket.readyState === OPEN) this.pollLater();
   }
 
+  /** Take the next batch from the head of the queue: as many frames as both bounds allow, at least one. */
+  private nextBatch(): Buffer[] {
+    const batch: Buffer[] = [];
+    let bytes = BATCH_HEADER_MAX_BYTES;
+    for (let frame = this.frames[this.head]; frame && batch.length < this.limits.batchFrames; frame = this.frames[this.head]) {
+      bytes += framedBytes(frame.length);
+      if (batch.length > 0 && bytes > this.limits.batchBytes) break;
+      batch.push(this.shift());
+    }
+    return batch;
+  }
+
+  /** A send completed: what waits behind the watermark goes out with the next turn's frames. */
   private readonly onSent = (error?: Error): void => {
     this.sendsInFlight--;
     if (error) {
       this.clear(); // the socket failed; the link's close handler reports it
       return;
     }
-    this.drain();
+    if (this.length > 0) this.endOfTurn ??= setImmediate(this.onEndOfTurn);
   };
 
   private pollLater(): void {

@@ -21,6 +21,9 @@ describe('runWsWorld', () => {
     assert.equal(result.ended, 'done');
     assert.deepEqual(Object.keys(result.memory.heapPeakBytes).sort(), ['echo', 'one-call'], 'a heap peak per worker');
     assert.ok(result.memory.rssPeakBytes > 0);
+    // One call and its return, each one frame; the world stops once both have arrived.
+    assert.deepEqual(result.traffic.frames, { sent: 2, received: 2 });
+    assert.ok(result.traffic.cpuMicros > 0);
     const done = history.entries.find((e) => e.event.type === 'record' && e.event.data['event'] === 'done');
     assert.ok(done?.event.type === 'record' && done.event.data['echoed'] === true);
   });

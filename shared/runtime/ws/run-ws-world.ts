@@ -7,7 +7,9 @@ import type { LevelWithSilent } from 'pino';
 import type { WorldSpec } from '../component.ts';
 import type { HistoryEntry, HistorySink } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
-import { startWsWorld, type WsMemory } from './supervisor.ts';
+import { startWsWorld } from './supervisor.ts';
+import type { WaitOutcome, WsMemory, WsStopReport } from './ws-world.ts';
+import type { FrameCounts } from './worker-protocol.ts';
 
 export interface WsRunOptions {
   history: HistorySink;
@@ -17,9 +19,20 @@ export interface WsRunOptions {
   guestsPerWorker?: number;
 }
 
+/**
+ * What carrying the world's messages cost: the frames its links carried and the process's CPU
+ * time (every thread: the workers and the supervisor's) from every component started to the world
+ * stopped, so worker start-up and module loading are not counted.
+ */
+export interface WsTraffic {
+  frames: FrameCounts;
+  cpuMicros: number;
+}
+
 export interface WsRunResult {
   ended: 'done' | 'idle' | 'timeout' | 'crashed';
   memory: WsMemory;
+  traffic: WsTraffic;
 }
 
 /**
@@ -55,16 +68,23 @@ export async function runWsWorld(spec: WorldSpec, options: WsRunOptions): Promis
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.guestsPerWorker === undefined ? {} : { guestsPerWorker: options.guestsPerWorker }),
   });
+  let outcome: WaitOutcome;
+  let memory: WsMemory;
+  let cpuAtStart: NodeJS.CpuUsage;
+  let stopped: WsStopReport;
   try {
     await world.ready;
-    const outcome =
+    cpuAtStart = process.cpuUsage();
+    outcome =
       finishers.length > 0
         ? await world.waitFor(() => finishers.every((name) => done.has(name)), options.timeoutMs)
         : await world.quiescent(QUIET_MS, options.timeoutMs);
-    const memory = world.memory();
-    if (outcome === 'met') return { ended: finishers.length > 0 ? 'done' : 'idle', memory };
-    return { ended: outcome === 'crashed' ? 'crashed' : 'timeout', memory };
+    memory = world.memory();
   } finally {
-    await world.stop();
+    stopped = await world.stop();
   }
+  const cpu = process.cpuUsage(cpuAtStart);
+  const traffic: WsTraffic = { frames: stopped.frames, cpuMicros: cpu.user + cpu.system };
+  if (outcome === 'met') return { ended: finishers.length > 0 ? 'done' : 'idle', memory, traffic };
+  return { ended: outcome === 'crashed' ? 'crashed' : 'timeout', memory, traffic };
 }

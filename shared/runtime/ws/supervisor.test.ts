@@ -5,12 +5,14 @@ import type { HistoryEntry } from '../history.ts';
 import { MemoryHistorySink } from '../history.ts';
 import { runSimWorld } from '../sim/run-world.ts';
 import { testWorldSpec } from '../test-world/index.ts';
-import { startWsWorld, type WsWorld } from './supervisor.ts';
+import { startWsWorld } from './supervisor.ts';
+import type { WsWorld } from './ws-world.ts';
+import type { RecordEvent } from '../../../shared/protocol/records.ts';
 
 const VCPUS = 2;
 const CALLS_PER_VCPU = 20;
 
-function records(sink: MemoryHistorySink, event: string): Record<string, unknown>[] {
+function records(sink: MemoryHistorySink, event: RecordEvent): Record<string, unknown>[] {
   return sink.entries
     .map((e: HistoryEntry) => e.event)
     .filter((e) => e.type === 'record' && e.data['event'] === event)
@@ -40,7 +42,9 @@ describe('ws runtime: the test world, one worker per component', () => {
     assert.equal(records(sink, 'echo').length, VCPUS * CALLS_PER_VCPU);
 
     const report = await world.stop();
-    assert.deepEqual(report, { ok: true, crashed: [], terminated: [] });
+    // Each call and each return is one frame, counted once by its sender's link and once by its receiver's.
+    const frames = 2 * VCPUS * CALLS_PER_VCPU;
+    assert.deepEqual(report, { ok: true, crashed: [], terminated: [], frames: { sent: frames, received: frames } });
     const lifecycle = sink.entries.flatMap((e) => (e.event.type === 'component' ? [`${e.event.component}:${e.event.event}`] : []));
     assert.deepEqual(lifecycle.filter((l) => l.endsWith(':start')).sort(), ['caller:start', 'echo:start']);
     assert.deepEqual(lifecycle.filter((l) => l.endsWith(':stop')).sort(), ['caller:stop', 'echo:stop']);
@@ -108,7 +112,7 @@ describe('ws runtime: a component that throws', () => {
     await world.ready;
     assert.equal(await world.waitFor(() => false, 20_000), 'crashed');
     const report = await world.stop();
-    assert.deepEqual(report, { ok: false, crashed: ['crasher'], terminated: [] });
+    assert.deepEqual(report, { ok: false, crashed: ['crasher'], terminated: [], frames: { sent: 0, received: 0 } });
     assert.equal(world.failed, true);
     const crash = sink.entries.find((e) => e.event.type === 'component' && e.event.event === 'crash');
     assert.ok(crash && crash.event.type === 'component' && /deliberate bug/.test(crash.event.detail));
@@ -159,7 +163,7 @@ describe('ws runtime: how workers load their code', () => {
     const world = startWsWorld(testWorldSpec({ seed: 10, vcpus: 1, callsPerVcpu: 1 }), { history: sink, workerLogLevel: 'silent' });
     worlds.push(world);
     const report = await world.stop();
-    assert.deepEqual(report, { ok: true, crashed: [], terminated: [] });
+    assert.deepEqual(report, { ok: true, crashed: [], terminated: [], frames: { sent: 0, received: 0 } });
     await assert.rejects(world.ready, /STARTUP_FAILED: the world was stopped/);
     assert.deepEqual(sink.entries, []);
   });
@@ -175,7 +179,7 @@ describe('ws runtime: how workers load their code', () => {
     worlds.push(world);
     await world.ready;
     assert.equal(await world.waitFor(() => records(sink, 'unbundlable-started').length === 1, 20_000), 'met');
-    assert.deepEqual(await world.stop(), { ok: true, crashed: [], terminated: [] });
+    assert.deepEqual(await world.stop(), { ok: true, crashed: [], terminated: [], frames: { sent: 0, received: 0 } });
     const warnings = lines.map((l) => JSON.parse(l) as { msg: string; reason?: string });
     const warning = warnings.find((w) => /could not build the worker bundle/.test(w.msg));
     assert.ok(warning, `no fallback warning in ${JSON.stringify(warnings)}`);

@@ -1,6 +1,6 @@
 /**
  * Runs a WorldSpec under the ws runtime with every component in its own worker thread
- * (design world.md §3). The supervisor makes a token per component, tells each worker which
+ * (docs/design.md §3). The supervisor makes a token per component, tells each worker which
  * peers may link to it, and brings the world up in three steps: every worker listening, every
  * link welcomed, then every component started. Workers post their history events as they happen;
  * the supervisor numbers them and appends them to the sink in arrival order, so a crashed worker
@@ -13,96 +13,31 @@
  * `bundle: false`, each worker loads the TypeScript sources through tsx instead, which is slower
  * to start but needs no build.
  */
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import pino, { type LevelWithSilent, type Logger } from 'pino';
+import { type MessagePort, Worker } from 'node:worker_threads';
+import pino, { type Logger } from 'pino';
 import type { Role, WorldSpec } from '../component.ts';
-import type { HostLimits } from '../component-host.ts';
-import type { HistoryEvent, HistorySink } from '../history.ts';
+import type { HistoryEvent } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
 import { buildWorkerBundle, type WorkerBundle } from './bundle.ts';
 import { monotonicClock, runStartNs } from './clock.ts';
+import { ConditionWaiters } from './condition-waiters.ts';
 import { WsRuntimeError } from './errors.ts';
-import type { AcceptedPeer } from './handshake.ts';
-import type { LinkLimits } from './limits.ts';
 import type { PeerAddress } from './node.ts';
 import { generateToken } from './tokens.ts';
+import { acceptListFor, checkWorldSpec, observationChannels, workerGroups } from './worker-placement.ts';
 import type {
   AddressedCommand,
   AddressedReport,
   ComponentOp,
   ComponentSetup,
+  FrameCounts,
   SupervisorCommand,
   WorkerLoad,
   WorkerReport,
   WorkerSetup,
 } from './worker-protocol.ts';
-
-export interface WsWorldOptions {
-  history: HistorySink;
-  faults?: FaultRule[];
-  hostLimits?: Partial<HostLimits>;
-  linkLimits?: Partial<LinkLimits>;
-  /** The supervisor's own log; default: stderr (synchronous) at the workers' level, so a crash is seen. */
-  log?: Logger;
-  /** Log level inside the workers (they log synchronously to stderr). Default 'warn'. */
-  workerLogLevel?: LevelWithSilent;
-  /** Bound on bringing the world up (listening, linked, started). Default 30 s. */
-  startTimeoutMs?: number;
-  /** Loopback only unless told otherwise. */
-  listenHost?: string;
-  /**
-   * Guests per worker thread (default 1). A large world's guests share workers, each still its own
-   * node with its own links, identity and token; the platform's components keep a worker each.
-   */
-  guestsPerWorker?: number;
-  /**
-   * Start the workers from one pre-built JavaScript bundle (bundle.ts). Default true, unless the
-   * environment sets FFA_WS_BUNDLE=0; false loads the TypeScript sources in every worker through
-   * tsx (slower to start; for debugging the runtime itself).
-   */
-  bundle?: boolean;
-}
-
-export type WaitOutcome = 'met' | 'timeout' | 'crashed';
-
-export interface WsMemory {
-  rssPeakBytes: number;
-  /** Worker name (its components joined with '+') → its peak V8 heap in use. */
-  heapPeakBytes: Record<string, number>;
-}
-
-export interface WsCrash {
-  component: string;
-  detail: string;
-}
-
-export interface WsStopReport {
-  /** No component crashed. */
-  ok: boolean;
-  crashed: string[];
-  /** Workers that did not exit by themselves within the stop timeout and were terminated. */
-  terminated: string[];
-}
-
-export interface WsWorld {
-  /** Every worker listening, every link welcomed, then every component started. Rejects on failure or timeout. */
-  readonly ready: Promise<void>;
-  readonly crashes: readonly WsCrash[];
-  /** True once any component crashed. */
-  readonly failed: boolean;
-  /** Each component's link URL (known once it listens). */
-  readonly urls: ReadonlyMap<string, string>;
-  /** Worker threads running the world (fewer than components when guests share workers). */
-  readonly workerCount: number;
-  /** Peak memory: the process's RSS (every worker is a thread of it) and each worker's V8 heap, by its components. */
-  memory(): WsMemory;
-  /** Resolves when `condition` holds (checked after history events), a component crashes, or the timeout passes. */
-  waitFor(condition: () => boolean, timeoutMs: number): Promise<WaitOutcome>;
-  /** Resolves 'met' once no history event has arrived for `quietMs`; bounded by `timeoutMs`. */
-  quiescent(quietMs: number, timeoutMs: number): Promise<WaitOutcome>;
-  /** Stop cleanly (onStop, links closed, workers exit); past `timeoutMs` workers are terminated. */
-  stop(timeoutMs?: number): Promise<WsStopReport>;
-}
+import { logDestination, logFormatOf } from '../log-format.ts';
+import type { WaitOutcome, WsCrash, WsMemory, WsStopReport, WsWorld, WsWorldOptions } from './ws-world.ts';
 
 const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 const DEFAULT_START_TIMEOUT_MS = 30_000;
@@ -131,27 +66,7 @@ interface Member {
   reported: Set<WorkerReport['type']>;
 }
 
-const MAX_GUESTS_PER_WORKER = 256;
 const RSS_SAMPLE_MS = 100;
-
-interface ConditionWaiter {
-  condition: () => boolean;
-  settle(outcome: WaitOutcome): void;
-}
-
-/** Checks a WorldSpec's names and links before anything starts. */
-export function checkWorldSpec(spec: WorldSpec): void {
-  const names = spec.components.map((c) => c.name);
-  if (new Set(names).size !== names.length) throw new WsRuntimeError('BAD_WORLD', `duplicate component names: ${names.join(', ')}`);
-  const seen = new Set<string>();
-  for (const [a, b] of spec.links) {
-    if (!names.includes(a) || !names.includes(b)) throw new WsRuntimeError('BAD_WORLD', `link ${a}→${b} names an unknown component`);
-    if (a === b) throw new WsRuntimeError('BAD_WORLD', `link ${a}→${b} links a component to itself`);
-    const pair = [a, b].sort().join('↔');
-    if (seen.has(pair)) throw new WsRuntimeError('BAD_WORLD', `${a} and ${b} are linked twice`);
-    seen.add(pair);
-  }
-}
 
 class WsSupervisor implements WsWorld {
   readonly ready: Promise<void>;
@@ -161,18 +76,17 @@ class WsSupervisor implements WsWorld {
   private readonly threads: WorkerHandle[] = [];
   private rssPeakBytes = 0;
   private rssSampledNs = 0;
+  private readonly frames: FrameCounts = { sent: 0, received: 0 };
   /** The orchestrator's requests (by ack) and the workers yet to apply each. */
   private readonly pendingApplies = new Map<number, Set<string>>();
   private readonly tokens = new Map<string, string>();
   private readonly log: Logger;
   private readonly startNs = runStartNs();
   private readonly clock = monotonicClock(BigInt(this.startNs));
-  private readonly waiters = new Set<ConditionWaiter>();
+  private readonly waiters: ConditionWaiters;
   private phaseWaiter: { phase: Phase; resolve(): void; reject(error: Error): void } | undefined;
   private startupFailure: Error | undefined;
   private seq = 0;
-  private lastEventNs = this.clock.nowNs();
-  private checkScheduled = false;
   private stopping: Promise<WsStopReport> | undefined;
 
   constructor(
@@ -180,11 +94,12 @@ class WsSupervisor implements WsWorld {
     private readonly options: WsWorldOptions,
   ) {
     checkWorldSpec(spec);
-    this.log = options.log ?? pino({ level: options.workerLogLevel ?? 'warn' }, pino.destination({ dest: 2, sync: true }));
+    this.log = options.log ?? pino({ level: options.workerLogLevel ?? 'warn' }, logDestination(logFormatOf()));
+    this.waiters = new ConditionWaiters(this.clock, () => this.failed);
     for (const component of spec.components) this.tokens.set(component.name, generateToken());
     try {
-      const groups = this.workerGroups();
-      const observation = this.observationChannels(groups);
+      const groups = workerGroups(spec, options.guestsPerWorker);
+      const observation = observationChannels(spec, groups);
       groups.forEach((group, index) => this.spawn(group, observation[index] ?? {}));
     } catch (error) {
       // e.g. a config that structured clone cannot carry: leave no worker behind.
@@ -222,35 +137,11 @@ class WsSupervisor implements WsWorld {
   }
 
   waitFor(condition: () => boolean, timeoutMs: number): Promise<WaitOutcome> {
-    return new Promise((resolve) => {
-      if (condition()) return resolve('met');
-      if (this.failed) return resolve('crashed');
-      const timer = setTimeout(() => waiter.settle('timeout'), timeoutMs);
-      const waiter: ConditionWaiter = {
-        condition,
-        settle: (outcome) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(outcome);
-        },
-      };
-      this.waiters.add(waiter);
-    });
+    return this.waiters.waitFor(condition, timeoutMs);
   }
 
   quiescent(quietMs: number, timeoutMs: number): Promise<WaitOutcome> {
-    const pollMs = Math.max(1, Math.min(50, Math.floor(quietMs / 4)));
-    const giveUpNs = this.clock.nowNs() + timeoutMs * 1e6;
-    return new Promise((resolve) => {
-      const poll = (): void => {
-        const now = this.clock.nowNs();
-        if (this.failed) resolve('crashed');
-        else if (now - this.lastEventNs >= quietMs * 1e6) resolve('met');
-        else if (now >= giveUpNs) resolve('timeout');
-        else setTimeout(poll, pollMs);
-      };
-      poll();
-    });
+    return this.waiters.quiescent(quietMs, timeoutMs);
   }
 
   stop(timeoutMs = DEFAULT_STOP_TIMEOUT_MS): Promise<WsStopReport> {
@@ -275,39 +166,14 @@ class WsSupervisor implements WsWorld {
     await Promise.all(stuck.map((t) => t.worker.terminate()));
     const terminated = stuck.flatMap((t) => t.names);
     if (terminated.length > 0) this.log.warn({ terminated }, 'workers did not exit in time and were terminated');
-    for (const waiter of [...this.waiters]) waiter.settle(this.failed ? 'crashed' : 'timeout');
-    return { ok: !this.failed, crashed: this.crashes.map((c) => c.component), terminated };
-  }
-
-  /** Which components share a worker: guests in groups of `guestsPerWorker`, every other component alone. */
-  private workerGroups(): string[][] {
-    const perWorker = Math.max(1, Math.min(MAX_GUESTS_PER_WORKER, Math.floor(this.options.guestsPerWorker ?? 1)));
-    const guests = this.spec.components.filter((c) => c.role === 'guest').map((c) => c.name);
-    const others = this.spec.components.filter((c) => c.role !== 'guest').map((c) => [c.name]);
-    const guestGroups = Array.from({ length: Math.ceil(guests.length / perWorker) }, (_, i) => guests.slice(i * perWorker, (i + 1) * perWorker));
-    return [...others, ...guestGroups];
-  }
-
-  /**
-   * Each worker's observable events go straight to the orchestrator's worker over a channel of
-   * their own (component.ts isObservable), not through this thread: relaying them here cost the
-   * supervisor a structured clone each way for a third of a loaded world's history. The
-   * orchestrator's own worker has a channel to itself too, so what its other components record
-   * arrives the same way, on a later turn, never re-entering the orchestrator.
-   */
-  private observationChannels(groups: readonly string[][]): Pick<WorkerSetup, 'observer' | 'observed'>[] {
-    const orchestrator = this.spec.orchestrator;
-    const home = groups.findIndex((group) => orchestrator !== undefined && group.includes(orchestrator));
-    if (orchestrator === undefined || home < 0) return groups.map(() => ({}));
-    const channels = groups.map(() => new MessageChannel());
-    const observed = channels.map((channel) => channel.port2);
-    return channels.map((channel, index) => ({ observer: { orchestrator, port: channel.port1 }, ...(index === home ? { observed } : {}) }));
+    this.waiters.settleAll(this.failed ? 'crashed' : 'timeout');
+    return { ok: !this.failed, crashed: this.crashes.map((c) => c.component), terminated, frames: { ...this.frames } };
   }
 
   private componentSetup(name: string): ComponentSetup {
     const component = this.spec.components.find((c) => c.name === name);
     if (!component) throw new Error(`unreachable: ${name} is in the spec`);
-    return { component, token: this.token(name), accept: this.acceptListFor(name), orchestrator: name === this.spec.orchestrator };
+    return { component, token: this.token(name), accept: acceptListFor(this.spec, name, (peer) => this.token(peer)), orchestrator: name === this.spec.orchestrator };
   }
 
   private spawn(names: string[], observation: Pick<WorkerSetup, 'observer' | 'observed'>): void {
@@ -320,6 +186,7 @@ class WsSupervisor implements WsWorld {
       ...(this.options.hostLimits ? { hostLimits: this.options.hostLimits } : {}),
       ...(this.options.linkLimits ? { linkLimits: this.options.linkLimits } : {}),
       logLevel: this.options.workerLogLevel ?? 'warn',
+      logFormat: logFormatOf(),
       listenHost: this.options.listenHost ?? '127.0.0.1',
       connectDeadlineMs: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
       ...observation,
@@ -377,17 +244,6 @@ class WsSupervisor implements WsWorld {
       thread.loaded = true;
       if (!thread.hasExited) thread.worker.postMessage(load);
     }
-  }
-
-  /** The peers that open links to `name`, with the token each must present. */
-  private acceptListFor(name: string): Record<string, AcceptedPeer> {
-    const accept: Record<string, AcceptedPeer> = {};
-    for (const [opener, target] of this.spec.links) {
-      if (target !== name) continue;
-      const role = this.spec.components.find((c) => c.name === opener)?.role;
-      accept[opener] = { token: this.token(opener), ...(role ? { role } : {}) };
-    }
-    return accept;
   }
 
   private peersOf(name: string): PeerAddress[] {
@@ -476,9 +332,12 @@ class WsSupervisor implements WsWorld {
         this.log.error({ component: member.name, detail: report.detail }, 'component setup failed');
         this.rejectPhase(new WsRuntimeError('STARTUP_FAILED', `${member.name}: ${report.detail}`));
         break;
+      case 'stopped':
+        this.frames.sent += report.frames.sent;
+        this.frames.received += report.frames.received;
+        break;
       case 'linked':
       case 'started':
-      case 'stopped':
         break;
     }
     this.checkPhase();
@@ -519,18 +378,7 @@ class WsSupervisor implements WsWorld {
 
   private append(t: number, event: HistoryEvent): void {
     this.options.history.append({ seq: this.seq++, t, event });
-    this.lastEventNs = this.clock.nowNs();
-    this.checkConditionsSoon();
-  }
-
-  /** Conditions are checked once per turn of the event loop, not once per event. */
-  private checkConditionsSoon(): void {
-    if (this.checkScheduled || this.waiters.size === 0) return;
-    this.checkScheduled = true;
-    setImmediate(() => {
-      this.checkScheduled = false;
-      for (const waiter of [...this.waiters]) if (waiter.condition()) waiter.settle('met');
-    });
+    this.waiters.onEvent();
   }
 
   private recordCrash(member: Member, detail: string): void {
@@ -539,7 +387,7 @@ class WsSupervisor implements WsWorld {
     this.append(this.clock.nowNs(), { type: 'component', component: member.name, event: 'crash', detail });
     this.log.error({ component: member.name, detail }, 'component crashed');
     this.rejectPhase(new WsRuntimeError('STARTUP_FAILED', `${member.name} crashed: ${detail.split('\n')[0] ?? ''}`));
-    for (const waiter of [...this.waiters]) waiter.settle('crashed');
+    this.waiters.settleAll('crashed');
   }
 
   /** Expected exits: after 'stopped', after terminate(), after a reported setup failure. Any other is a crash. */

@@ -1,5 +1,5 @@
 /**
- * Link tokens (design world.md §4: a peer presents a token in its hello). The supervisor (or
+ * Link tokens (docs/design.md §4: a peer presents a token in its hello). The supervisor (or
  * whoever launches the processes) makes one per component and tells each server which tokens to
  * expect from whom.
  */

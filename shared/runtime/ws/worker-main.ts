@@ -18,7 +18,8 @@ import { isObservable, type ObservedEvent } from '../component.ts';
 import pino from 'pino';
 import { monotonicClock, parseStartNs } from './clock.ts';
 import { type PeerAddress, WsNode, worldStreams } from './node.ts';
-import type { AddressedCommand, ComponentOp, ComponentSetup, SupervisorCommand, TimedEvent, WorkerReport, WorkerSetup } from './worker-protocol.ts';
+import type { AddressedCommand, ComponentOp, ComponentSetup, FrameCounts, SupervisorCommand, TimedEvent, WorkerReport, WorkerSetup } from './worker-protocol.ts';
+import { logDestination } from '../log-format.ts';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main.ts runs only as a worker thread');
@@ -33,7 +34,7 @@ function reportFor(from: string, report: WorkerReport): void {
 const FIRST = setup.components[0]?.component.name ?? '';
 
 // pino trap (libraries.md): no transport threads in service workers; log synchronously to stderr.
-const log = pino({ level: setup.logLevel }, pino.destination({ dest: 2, sync: true }));
+const log = pino({ level: setup.logLevel }, logDestination(setup.logFormat));
 const clock = monotonicClock(parseStartNs(setup.startNs));
 /** Made once for every component this worker runs. */
 const streams = worldStreams(setup.seed, setup.worldNames);
@@ -117,11 +118,23 @@ async function connect(node: WsNode, peers: PeerAddress[]): Promise<void> {
 const nodes = new Map<string, WsNode>();
 const stopped = new Set<string>();
 
+/** What the node's open links carried (read before it stops: stopping forgets its links). */
+function framesOf(node: WsNode): FrameCounts {
+  const frames: FrameCounts = { sent: 0, received: 0 };
+  for (const peer of node.linkedPeers) {
+    const stats = node.link(peer)?.stats;
+    frames.sent += stats?.framesOut ?? 0;
+    frames.received += stats?.framesIn ?? 0;
+  }
+  return frames;
+}
+
 async function stop(node: WsNode, detail: string): Promise<void> {
+  const frames = framesOf(node);
   await node.stop(detail);
   flushHistory();
   stopped.add(node.name);
-  reportFor(node.name, { type: 'stopped' });
+  reportFor(node.name, { type: 'stopped', frames });
   if (stopped.size < nodes.size) return;
   await writeCpuProfile();
   port?.close(); // nothing is left to keep the thread alive: it exits

@@ -11,6 +11,7 @@ import type { FaultRule } from '../interceptor.ts';
 import type { AcceptedPeer } from './handshake.ts';
 import type { LinkLimits } from './limits.ts';
 import type { PeerAddress } from './node.ts';
+import type { LogFormat } from '../log-format.ts';
 
 /** One component a worker runs: its own node, token and accept list. */
 export interface ComponentSetup {
@@ -33,6 +34,8 @@ export interface WorkerSetup {
   hostLimits?: Partial<HostLimits>;
   linkLimits?: Partial<LinkLimits>;
   logLevel: LevelWithSilent;
+  /** Decided by the main thread: a worker's stderr is a pipe, never a terminal. */
+  logFormat: LogFormat;
   listenHost: string;
   /** Bound on opening this component's links. */
   connectDeadlineMs: number;
@@ -68,6 +71,15 @@ export interface WorkerLoad {
   bundle: string | null;
 }
 
+/**
+ * Websocket frames a worker's links carried (link.ts LinkStats), summed over its components and
+ * read as each stops: what `npm run bench` divides the process's CPU time by.
+ */
+export interface FrameCounts {
+  sent: number;
+  received: number;
+}
+
 export interface TimedEvent {
   t: number;
   event: HistoryEvent;
@@ -93,7 +105,7 @@ export type WorkerReport =
   | { type: 'started' }
   /** History events in the order they happened, batched per turn of the worker's event loop. */
   | { type: 'history'; events: TimedEvent[] }
-  | { type: 'stopped' }
+  | { type: 'stopped'; frames: FrameCounts }
   /** The orchestrator changes the world's faults (`ack` names the request). */
   | { type: 'faults'; install: FaultRule[]; remove: string[]; ack: number }
   /** The orchestrator crashes, restarts, stalls or resumes a component. */

@@ -21,7 +21,7 @@ async function until(done: () => boolean, ms = 2_000): Promise<void> {
 const dataOf = (event: HistoryEvent | undefined): Record<string, unknown> => (event?.type === 'record' ? event.data : {});
 
 function record(component: string, i: number, extra = ''): HistoryEvent {
-  return { type: 'record', component, data: { event: 'step', i, extra } };
+  return { type: 'record', component, data: { event: 'driver-log', i, extra } };
 }
 
 /** A fake host: the ops the channel may apply to a component. */

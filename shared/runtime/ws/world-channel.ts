@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { ComponentHost } from '../component-host.ts';
 import { encodeHistoryLine, type HistoryEvent } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
+import type { ControlOp, SentControlMessage, WorldComponentOp } from '../../protocol/control.ts';
 import type { ControlMessage, Message } from '../../protocol/messages.ts';
 import type { LinkSendRefusal } from './link.ts';
 
@@ -30,10 +31,10 @@ export const WORLD_OPS = {
   faults: 'world.faults',
   component: 'world.component',
   ack: 'world.ack',
-} as const;
+} as const satisfies Record<string, ControlOp>;
 
-export type WorldComponentOp = 'crash' | 'restart' | 'stall' | 'resume';
-const COMPONENT_OPS: readonly string[] = ['crash', 'restart', 'stall', 'resume'];
+export type { WorldComponentOp };
+const COMPONENT_OPS: readonly string[] = ['crash', 'restart', 'stall', 'resume'] satisfies readonly WorldComponentOp[];
 
 /** One string of a text payload (wire/validate.ts FIELD_LIMITS.dataStringLength is 4096). */
 export const TEXT_PART_CHARS = 4000;
@@ -91,7 +92,7 @@ export interface WorldChannelServerOptions {
   baseNs: bigint;
   host: ComponentHost;
   /** Send on the link to `to`, bypassing the component; undefined: queued. */
-  send(to: string, message: ControlMessage): LinkSendRefusal | undefined | 'no-link';
+  send(to: string, message: SentControlMessage): LinkSendRefusal | undefined | 'no-link';
   changeFaults(install: readonly FaultRule[], remove: readonly string[]): void;
   log: Logger;
   backlog?: BacklogLimits;

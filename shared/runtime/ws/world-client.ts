@@ -13,12 +13,13 @@ import type { Logger } from 'pino';
 import type { WorldControl } from '../component.ts';
 import { decodeHistoryLine, type HistoryEvent } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
-import type { ControlMessage, Message } from '../../protocol/messages.ts';
+import type { SentControlMessage } from '../../protocol/control.ts';
+import type { Message } from '../../protocol/messages.ts';
 import { encodeJson, WORLD_OPS, type WorldComponentOp } from './world-channel.ts';
 
 export interface WorldClientOptions {
   /** Send on the link to a peer, past any interception (WsNode.sendDirect). */
-  send(to: string, message: ControlMessage): unknown;
+  send(to: string, message: SentControlMessage): unknown;
   /** Apply a fault change at the orchestrator's own node too. */
   changeOwnFaults(install: readonly FaultRule[], remove: readonly string[]): void;
   /** Each event of each subscribed component, on the world's time base, in arrival order. */

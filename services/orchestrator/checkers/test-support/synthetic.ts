@@ -6,6 +6,7 @@
 import type { RegisterFile } from '../../../../shared/ffa/registers.ts';
 import type { HistoryEntry, HistoryEvent } from '../../../../shared/runtime/history.ts';
 import type { CallMessage, Conduit, InterruptMessage } from '../../../../shared/protocol/messages.ts';
+import type { RecordData } from '../../../../shared/protocol/records.ts';
 import type { WorldModel } from '../../scenario/types.ts';
 
 export interface CallOptions {
@@ -27,7 +28,12 @@ export class HistoryBuilder {
     return entry;
   }
 
-  record(component: string, data: Record<string, unknown>): HistoryEntry {
+  /** Time passes with nothing recorded (each event is otherwise 1 µs after the one before). */
+  wait(ns: number): void {
+    this.now += ns;
+  }
+
+  record(component: string, data: RecordData): HistoryEntry {
     return this.push({ type: 'record', component, data });
   }
 
@@ -55,11 +61,18 @@ export class HistoryBuilder {
     this.answer(callee, caller, this.call(caller, callee, regs, options), answer);
   }
 
-  /** An interrupt frame sent and delivered. */
-  irq(from: string, to: string, frame: Omit<InterruptMessage, 'kind'>): void {
+  /** An interrupt frame sent and delivered (after `heldNs` more in flight); returns the delivery. */
+  irq(from: string, to: string, frame: Omit<InterruptMessage, 'kind'>, heldNs = 0): HistoryEntry {
     const message: InterruptMessage = { kind: 'irq', ...frame };
     this.push({ type: 'send', from, to, message });
-    this.push({ type: 'deliver', from, to, message });
+    this.wait(heldNs);
+    return this.push({ type: 'deliver', from, to, message });
+  }
+
+  /** A control message sent and delivered; returns the delivery. */
+  control(from: string, to: string, op: string, data: Record<string, unknown>): HistoryEntry {
+    this.push({ type: 'send', from, to, message: { kind: 'control', op, data } });
+    return this.push({ type: 'deliver', from, to, message: { kind: 'control', op, data } });
   }
 }
 

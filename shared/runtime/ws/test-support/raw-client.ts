@@ -1,8 +1,11 @@
 /**
  * A raw websocket client for tests: sends arbitrary bytes or text (no validation, no hello unless
- * told), and reads back decoded frames and the close code, each wait bounded.
+ * told), and reads back decoded frames and the close code, each wait bounded. Once welcomed, each
+ * message it gets is a batch (wire/batch.ts): its frames are read back one by one, in order.
  */
 import { WebSocket } from 'ws';
+import { DEFAULT_LINK_LIMITS } from '../limits.ts';
+import { decodeBatch, encodeBatch } from '../../../wire/batch.ts';
 import { decodeFrame, encodeFrame } from '../../../wire/codec.ts';
 import { WIRE_PROTOCOL_VERSION } from '../../../wire/frames.ts';
 import type { FrameResult } from '../../../wire/validate.ts';
@@ -18,14 +21,19 @@ export class RawClient {
   private readonly events: RawEvent[] = [];
   private wake: (() => void) | undefined;
   closeCode: number | undefined;
+  /** Messages received (a batch counts once). */
+  messages = 0;
+  private welcomed = false;
 
   private constructor(readonly socket: WebSocket) {
     socket.on('error', () => {}); // a refused socket errors; the close event says how
     socket.on('message', (data, isBinary) => {
-      const result: FrameResult = isBinary
-        ? decodeFrame(payloadBytes(data))
-        : { ok: false, code: 'MALFORMED_FRAME', reason: 'text', ref: -1 };
-      this.push({ type: 'frame', result });
+      this.messages++;
+      if (!isBinary) return this.push({ type: 'frame', result: { ok: false, code: 'MALFORMED_FRAME', reason: 'text', ref: -1 } });
+      if (!this.welcomed) return this.onGreeting(decodeFrame(payloadBytes(data)));
+      const batch = decodeBatch(payloadBytes(data), DEFAULT_LINK_LIMITS.batchFrames);
+      if (!batch.ok) return this.push({ type: 'frame', result: { ok: false, code: 'MALFORMED_FRAME', reason: batch.reason, ref: -1 } });
+      for (const frame of batch.frames) this.push({ type: 'frame', result: decodeFrame(frame) });
     });
     socket.on('close', (code, reason) => {
       this.closeCode = code;
@@ -61,6 +69,11 @@ export class RawClient {
     this.socket.send(data, { binary: typeof data !== 'string' });
   }
 
+  /** Send frames (encoded, or any bytes) as one batch: one websocket message. */
+  sendBatch(...frames: Buffer[]): void {
+    this.send(encodeBatch(frames));
+  }
+
   /** The next frame or close, or 'timeout'. */
   async next(timeoutMs: number): Promise<RawEvent> {
     const event = this.events.shift();
@@ -84,6 +97,12 @@ export class RawClient {
 
   terminate(): void {
     this.socket.terminate();
+  }
+
+  /** The first message from the server: a welcome, after which messages are batches. */
+  private onGreeting(result: FrameResult): void {
+    if (result.ok && result.frame.kind === 'welcome') this.welcomed = true;
+    this.push({ type: 'frame', result });
   }
 
   private push(event: RawEvent): void {

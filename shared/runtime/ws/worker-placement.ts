@@ -1,0 +1,64 @@
+/**
+ * Where a world's components run under the ws runtime, decided before any worker starts: the
+ * WorldSpec checked, the components grouped into worker threads, which peers each component
+ * accepts links from, and the channels that carry observable events straight to the
+ * orchestrator's worker.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import type { WorldSpec } from '../component.ts';
+import { WsRuntimeError } from './errors.ts';
+import type { AcceptedPeer } from './handshake.ts';
+import type { WorkerSetup } from './worker-protocol.ts';
+
+/** Bound on guests sharing one worker thread. */
+const MAX_GUESTS_PER_WORKER = 256;
+
+/** Checks a WorldSpec's names and links before anything starts. */
+export function checkWorldSpec(spec: WorldSpec): void {
+  const names = spec.components.map((c) => c.name);
+  if (new Set(names).size !== names.length) throw new WsRuntimeError('BAD_WORLD', `duplicate component names: ${names.join(', ')}`);
+  const seen = new Set<string>();
+  for (const [a, b] of spec.links) {
+    if (!names.includes(a) || !names.includes(b)) throw new WsRuntimeError('BAD_WORLD', `link ${a}→${b} names an unknown component`);
+    if (a === b) throw new WsRuntimeError('BAD_WORLD', `link ${a}→${b} links a component to itself`);
+    const pair = [a, b].sort().join('↔');
+    if (seen.has(pair)) throw new WsRuntimeError('BAD_WORLD', `${a} and ${b} are linked twice`);
+    seen.add(pair);
+  }
+}
+
+/** Which components share a worker: guests in groups of `guestsPerWorker`, every other component alone. */
+export function workerGroups(spec: WorldSpec, guestsPerWorker = 1): string[][] {
+  const perWorker = Math.max(1, Math.min(MAX_GUESTS_PER_WORKER, Math.floor(guestsPerWorker)));
+  const guests = spec.components.filter((c) => c.role === 'guest').map((c) => c.name);
+  const others = spec.components.filter((c) => c.role !== 'guest').map((c) => [c.name]);
+  const guestGroups = Array.from({ length: Math.ceil(guests.length / perWorker) }, (_, i) => guests.slice(i * perWorker, (i + 1) * perWorker));
+  return [...others, ...guestGroups];
+}
+
+/**
+ * Each worker's observable events go straight to the orchestrator's worker over a channel of
+ * their own (component.ts isObservable), not through the supervisor's thread: relaying them
+ * there cost a structured clone each way for a third of a loaded world's history. The
+ * orchestrator's own worker has a channel to itself too, so what its other components record
+ * arrives the same way, on a later turn, never re-entering the orchestrator.
+ */
+export function observationChannels(spec: WorldSpec, groups: readonly string[][]): Pick<WorkerSetup, 'observer' | 'observed'>[] {
+  const orchestrator = spec.orchestrator;
+  const home = groups.findIndex((group) => orchestrator !== undefined && group.includes(orchestrator));
+  if (orchestrator === undefined || home < 0) return groups.map(() => ({}));
+  const channels = groups.map(() => new MessageChannel());
+  const observed = channels.map((channel) => channel.port2);
+  return channels.map((channel, index) => ({ observer: { orchestrator, port: channel.port1 }, ...(index === home ? { observed } : {}) }));
+}
+
+/** The peers that open links to `name`, with the token each must present. */
+export function acceptListFor(spec: WorldSpec, name: string, tokenOf: (name: string) => string): Record<string, AcceptedPeer> {
+  const accept: Record<string, AcceptedPeer> = {};
+  for (const [opener, target] of spec.links) {
+    if (target !== name) continue;
+    const role = spec.components.find((c) => c.name === opener)?.role;
+    accept[opener] = { token: tokenOf(opener), ...(role ? { role } : {}) };
+  }
+  return accept;
+}
