@@ -13,7 +13,7 @@ import { FIELD_LIMITS } from '../../wire/validate.ts';
 import { BadFrameWindow } from './bad-frame-window.ts';
 import { CLOSE_POLICY, linkLimits } from './limits.ts';
 import { Link } from './link.ts';
-import { FakeSocket } from './test-support/fake-socket.ts';
+import { FakeSocket, turnEnd } from './test-support/fake-socket.ts';
 
 /** A msgpack byte no encoder ever writes: a frame that cannot be decoded. */
 const UNDECODABLE = Buffer.from([0xc1]);
@@ -31,12 +31,13 @@ function openLink(overrides: Parameters<typeof linkLimits>[0] = {}) {
 }
 
 describe('Link.send: an invalid outbound frame', () => {
-  it('is refused as invalid-frame, logged as a bug, and the peer is told; it never throws', () => {
+  it('is refused as invalid-frame, logged as a bug, and the peer is told; it never throws', async () => {
     const { socket, link, logs } = openLink();
     const tooLong: Message = { kind: 'control', op: 'register-result', data: { ok: false, reason: 'x'.repeat(FIELD_LIMITS.dataStringLength + 1) } };
     assert.equal(link.send(tooLong), 'invalid-frame');
     assert.equal(link.stats.invalidFramesOut, 1);
     assert.equal(link.stats.framesOut, 1, 'only the protocol error went out');
+    await turnEnd();
     const [told] = socket.sent;
     assert.equal(told?.kind, 'protocol-error');
     assert.match(told?.kind === 'protocol-error' ? told.reason : '', /^an outbound control failed validation: control\.data: data\.reason is a string of 4097, too long/);
@@ -44,30 +45,33 @@ describe('Link.send: an invalid outbound frame', () => {
     assert.equal(link.send(VALID), undefined, 'the link keeps working');
   });
 
-  it('names the call a refused return answers, so the peer can fail it', () => {
+  it('names the call a refused return answers, so the peer can fail it', async () => {
     const { socket, link } = openLink();
     const shortRegs = { kind: 'return', id: 41, regs: new Array(REGISTER_COUNT - 1).fill(0n) } as Message;
     assert.equal(link.send(shortRegs), 'invalid-frame');
+    await turnEnd();
     assert.deepEqual(socket.sent.map((f) => (f.kind === 'protocol-error' ? [f.code, f.ref] : f.kind)), [['INVALID_FIELD', 41]]);
   });
 
-  it('refuses an oversize frame the same way', () => {
+  it('refuses an oversize frame the same way', async () => {
     const { socket, link } = openLink({ maxPayloadBytes: 1024 });
     const big: Message = { kind: 'control', op: 'status', data: { text: 'y'.repeat(2048) } };
     assert.equal(link.send(big), 'invalid-frame');
-    assert.match(socket.sent[0]?.kind === 'protocol-error' ? socket.sent[0].reason : '', /exceeds maxPayload 1024/);
+    await turnEnd();
+    assert.match(socket.sent[0]?.kind === 'protocol-error' ? socket.sent[0].reason : '', /does not fit a batch within maxPayload 1024/);
   });
 
-  it('does not answer an invalid protocol error with another', () => {
+  it('does not answer an invalid protocol error with another', async () => {
     const { socket, link } = openLink();
     const bad = { kind: 'protocol-error', code: 'NO_SUCH_CODE', reason: '', ref: -1 } as unknown as Message;
     assert.equal(link.send(bad), 'invalid-frame');
+    await turnEnd();
     assert.deepEqual(socket.sent, []);
   });
 });
 
 describe('Link: bad inbound frames', () => {
-  it('closes after the limit within the window even with a valid frame before each limit-th', () => {
+  it('closes after the limit within the window even with a valid frame before each limit-th', async () => {
     const { socket, link, clock, received } = openLink({ badFramesPerWindow: 32, badFrameWindowMs: 10_000 });
     for (let round = 0; round < 2; round++) {
       for (let bad = 0; bad < 31 && socket.closedWith === null; bad++) {
@@ -82,7 +86,7 @@ describe('Link: bad inbound frames', () => {
     assert.equal(link.stats.badFramesIn, 32);
   });
 
-  it('keeps a link whose bad frames are spread thinner than the limit per window', () => {
+  it('keeps a link whose bad frames are spread thinner than the limit per window', async () => {
     const { socket, link, clock } = openLink({ badFramesPerWindow: 32, badFrameWindowMs: 10_000 });
     // 31 bad frames every 10 s, for a minute: never 32 within one window.
     for (let burst = 0; burst < 6; burst++) {
@@ -91,12 +95,13 @@ describe('Link: bad inbound frames', () => {
     }
     assert.equal(socket.closedWith, null);
     assert.equal(link.stats.badFramesIn, 6 * 31);
+    await turnEnd();
     assert.ok(socket.sent.every((f) => f.kind === 'protocol-error'), 'each was answered');
   });
 });
 
 describe('BadFrameWindow', () => {
-  it('says so at the limit-th bad frame within the window, sliding', () => {
+  it('says so at the limit-th bad frame within the window, sliding', async () => {
     const window = new BadFrameWindow(3, 100);
     assert.deepEqual([0, 10, 20].map((t) => window.note(t)), [false, false, true]);
     const sliding = new BadFrameWindow(3, 100);
@@ -104,7 +109,7 @@ describe('BadFrameWindow', () => {
     assert.deepEqual([0, 60, 120, 150].map((t) => sliding.note(t)), [false, false, false, true]);
   });
 
-  it('refuses a limit or window that could never close a link', () => {
+  it('refuses a limit or window that could never close a link', async () => {
     assert.throws(() => new BadFrameWindow(0, 100), /positive integer/);
     assert.throws(() => new BadFrameWindow(3, 0), /positive/);
   });
