@@ -80,6 +80,13 @@ test('a full inbox is in the history, and an await that cannot tell fails with I
   assert.match(outcomes[1] ?? '', /^failed: cannot tell callback of notification 5 in vm1: .*INBOX_FULL/);
 });
 
+test('a wait pending when the inbox filled still takes its event as it arrives', () => {
+  const { awaiting, outcomes, finish } = world([workload, callback(5)]);
+  awaiting.awaitEvent(callback(5), finish);
+  awaiting.observe([...Array.from({ length: 100_010 }, (_, i) => callbackRecord(i, 1)), callbackRecord(5 * MS, 5)]);
+  assert.deepEqual(outcomes, ['passed: callback of notification 5 in vm1 (t=5 ms)']);
+});
+
 test('the next cause step forgets what was lost: awaits wait again', () => {
   const { manual, awaiting, outcomes, finish } = world([workload, callback(5)]);
   awaiting.observe(Array.from({ length: 100_001 }, (_, i) => callbackRecord(i, 1)));

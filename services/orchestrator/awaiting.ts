@@ -84,8 +84,14 @@ export class OrchestratorAwaiting {
     const last = events.at(-1);
     if (last) this.lastObservedNs = last.t;
     for (const { t, event } of events) {
+      if (t < this.causeStartNs) continue;
       const key = observedKey(event);
-      if (t < this.causeStartNs || key === null || !this.keptKeys.has(key)) continue;
+      if (key === null || !this.keptKeys.has(key)) continue;
+      if (this.lost && this.observed.kept >= OBSERVED_LIMITS.inboxMax) {
+        // Still full: a pending wait may take it, nothing can keep it (and no error is built per event).
+        if (!this.observed.deliver(key, t, event)) this.lost.lastNs = Math.max(this.lost.lastNs, t);
+        continue;
+      }
       try {
         this.observed.offer(key, t, event);
       } catch (error) {

@@ -133,6 +133,6 @@ describe('latency', () => {
     const { entries, model } = await runUnderSim(xenSends(1));
     assert.equal(check(entries, model, 'latency', { 'set→sri-raise:transport': { max: 0 } }).held, true, 'a hop inside the SPMC carries no frame');
     const exceeded = check(entries, model, 'latency', { 'sri-raise→sri-deliver:transport': { p50: 1 } });
-    assert.match(exceeded.failures[0]?.message ?? '', /^sri-raise→sri-deliver:transport p50 is \d+ ns, above its threshold of 1 ns/);
+    assert.match(exceeded.failures[0]?.message ?? '', /^sri-raise→sri-deliver:transport p50 is \d+\.\d{3} ms, above its threshold of 0\.000 ms/);
   });
 });

@@ -44,7 +44,7 @@ describe('late is not lost (load runs, sim)', () => {
     assert.match(noLost.detail, /40 notifications, 40 delivered; 40 workload notifications delivered past the 0\.05 ms liveness bound before their drain ended: late, not lost/);
     const latency = checkNamed(result.checks, 'latency');
     assert.equal(latency.passed, false);
-    assert.match(latency.failures[0]?.message ?? '', /^corrected max is \d+ ns, above its threshold of 50000 ns \(40 samples/);
+    assert.match(latency.failures[0]?.message ?? '', /^corrected max is \d+\.\d{3} ms, above its threshold of 0\.050 ms \(40 samples/);
     assert.equal(result.passed, false);
     assert.equal(failedOnlyThresholds(result), true, 'only the threshold failed');
   });

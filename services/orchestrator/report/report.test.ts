@@ -79,7 +79,7 @@ describe('report.html', () => {
     const html = await renderReport({ result: passingResult(entries), entries });
     assert.match(html, /<h3>Each hop: transport and protocol<\/h3>/);
     // report-runs.ts: npi-deliver→get has 18 µs of flights and 6 µs of the rest at p50 (p99 three times that).
-    assert.match(html, /<tr><td><code>npi-deliver→get<\/code><\/td><td class="num">9<\/td><td class="num">18\.000 µs<\/td><td class="num">54\.000 µs<\/td><td class="num">6\.000 µs<\/td><td class="num">18\.000 µs<\/td><\/tr>/);
+    assert.match(html, /<tr><td><code>npi-deliver→get<\/code><\/td><td class="num">9<\/td><td class="num">0\.018 ms<\/td><td class="num">0\.054 ms<\/td><td class="num">0\.006 ms<\/td><td class="num">0\.018 ms<\/td><\/tr>/);
   });
 
   it('lists every fault applied: when it was installed and what its rules did', async () => {

@@ -75,7 +75,10 @@ function platformSpecs(scenario: Scenario, options: DistributedOptions): Compone
       case COMPONENTS.hypervisor:
         return { ...spec, config: { ...config, registration: true, maxVms: Math.max(64, room), maxQueuedLifecycleOps: Math.max(64, room) } };
       case COMPONENTS.spmc:
-        return { ...spec, config: { ...config, vmSlots: scenario.world.spmc.vmSlots ?? room } };
+        // Guests register as they come, up to `room`: the deployment builds its SPMC with a slot for
+        // each (OP-TEE's CFG_VIRT_GUEST_COUNT, Hafnium's max_vms), and a scenario's own slot count
+        // (written for its own named VMs) only ever adds to that.
+        return { ...spec, config: { ...config, vmSlots: Math.max(scenario.world.spmc.vmSlots ?? 0, room) } };
       case COMPONENTS.gic:
         return { ...spec, config: { ...config, maxVms: Math.max(64, room) } };
       default:

@@ -16,6 +16,7 @@ import type { SpmdConfig } from '../../spmd/config.ts';
 import type { OrchestratorConfig } from '../config.ts';
 import type { PartitionDescription, Scenario, VmDescription, WorldModel } from '../scenario/types.ts';
 import { serviceTimeTable } from '../scenario/service-times.ts';
+import { PROFILES as SPMC_PROFILES } from '../../spmc/profiles.ts';
 
 export const COMPONENTS = { gic: 'gic', spmd: 'spmd', spmc: 'spmc', hypervisor: 'hypervisor', orchestrator: 'orchestrator' } as const;
 const { gic: GIC, spmd: SPMD, spmc: SPMC, hypervisor: HYPERVISOR, orchestrator: ORCHESTRATOR } = COMPONENTS;
@@ -135,9 +136,12 @@ function spmcComponent(scenario: Scenario): ComponentSpec {
     relayFrom: [ORCHESTRATOR],
     gic: GIC,
     policies: { ...vmBitmapLifecycle, ...world.spmc.policies },
-    // The build's slot count, not the world's VM count: a world with more VMs than slots gets
-    // NO_MEMORY (Hafnium) or a refused guest (OP-TEE), as the real SPMC would.
-    ...(world.spmc.vmSlots === null ? {} : { vmSlots: world.spmc.vmSlots }),
+    // A scenario's slot count is the build's, and a world with more VMs than that gets NO_MEMORY
+    // (Hafnium) or a refused guest (OP-TEE), as the real SPMC would. Unset: the profile's build
+    // value (OP-TEE CFG_VIRT_GUEST_COUNT 2, Hafnium max_vms 16), raised to fit the world's own VMs,
+    // so a world that names its VMs is built to hold them while a raw host that creates bitmaps for
+    // VMs the world does not name still meets the real bound.
+    vmSlots: world.spmc.vmSlots ?? Math.max(SPMC_PROFILES[world.spmc.profile].vmSlots, world.vms.length),
     partitions: world.spmc.partitions.map((sp) => ({
       id: sp.id,
       ...(sp.name ? { name: sp.name } : {}),

@@ -9,9 +9,17 @@ import type { ScenarioResult } from '../types.ts';
 
 type Judged = Pick<ScenarioResult, 'runtime' | 'ended' | 'steps' | 'checks'>;
 
-/** Is this check a speed figure in this run (not asserted)? */
+/** no-lost-notification's detail when every failure was a delivery past the liveness bound (no-lost-notification.ts). */
+const ONLY_LATE = /^\d+ late notifications?;/;
+
+/**
+ * Is this check a speed figure in this run (not asserted)? Under ws: a latency threshold, and a
+ * no-lost-notification whose every failure is a bit delivered late, not lost (late is a matter of
+ * speed: docs/load-and-benchmarks.md "Late is not lost").
+ */
 export function isSpeedFigure(result: Pick<ScenarioResult, 'runtime'>, check: ScenarioResult['checks'][number]): boolean {
-  return result.runtime === 'ws' && check.name === 'latency' && !check.expectFail;
+  if (result.runtime !== 'ws' || check.expectFail) return false;
+  return check.name === 'latency' || (check.name === 'no-lost-notification' && ONLY_LATE.test(check.detail));
 }
 
 /** What failed, apart from speed figures: the run's ending, steps, checks. Empty: the run held. */
