@@ -5,7 +5,8 @@
  * (services/orchestrator/load-test/capacity.ts). Prints a table and where each curve saturates;
  * with --out, writes capacity.json and capacity.html (the curves as charts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeFolder } from '../shared/runtime/files.ts';
 import { join, relative, resolve } from 'node:path';
 import { type CapacityPoint, capacityPoint, CAPACITY_LIMITS, curves, gridPoints, saturation, type CapacityGrid } from '../services/orchestrator/load-test/capacity.ts';
 import { renderCapacityReport } from '../services/orchestrator/load-test/capacity-report.ts';
@@ -114,7 +115,7 @@ export async function capacityCommand(command: CapacityCommand): Promise<number>
   if (!command.base.json && process.stdout.isTTY) process.stdout.write('\r\x1b[K');
   const out = command.base.out === null ? null : resolve(command.base.out);
   if (out) {
-    mkdirSync(out, { recursive: true });
+    makeFolder(out);
     writeFileSync(join(out, 'capacity.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(out, 'capacity.html'), await renderCapacityReport(result));
   }

@@ -9,9 +9,13 @@
  */
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { cac, type Command } from 'cac';
 import { ignoreClosedStdout } from './cli/closed-stdout.ts';
 import { suggestion } from './cli/did-you-mean.ts';
+import { FileInputError, makeFolder } from '../shared/runtime/files.ts';
+import { HistoryLineError } from '../shared/runtime/history.ts';
+import { joinNegativeValues, valueOptionsOf } from './negative-values.ts';
 import { LOAD_DEFAULTS, LOAD_LIMITS, LOG_LEVELS, type LogLevel, SWEEP_LIMITS, TRACE_DETAILS, type TraceDetail } from './cli/limits.ts';
 
 const EXIT_INVALID = 2;
@@ -230,9 +234,27 @@ function checkOptions(command: Command): void {
   }
 }
 
+/**
+ * The folders a command writes to, made before it runs: a folder that cannot be made is bad
+ * input (exit 2), found before minutes of running rather than after.
+ */
+function makeOutputFolders(options: Record<string, unknown>): void {
+  const folders: [string, string][] = [];
+  if (options['out'] !== undefined) folders.push(['--out', String(options['out'])]);
+  if (options['junit'] !== undefined) folders.push(['--junit', dirname(String(options['junit']))]);
+  for (const [option, folder] of folders) {
+    try {
+      makeFolder(folder);
+    } catch (error) {
+      if (error instanceof FileInputError) throw new UsageError(`${option} ${error.message}`);
+      throw error;
+    }
+  }
+}
+
 ignoreClosedStdout();
 try {
-  cli.parse(process.argv, { run: false });
+  cli.parse(joinNegativeValues(process.argv, valueOptionsOf(cli)), { run: false });
   if (cli.options.help === true) {
     // cac has printed the help: the command's own when one was named, else the global one.
   } else if (cli.options.version === true) {
@@ -240,6 +262,7 @@ try {
     if (cli.matchedCommand) cli.outputVersion();
   } else if (cli.matchedCommand) {
     checkOptions(cli.matchedCommand);
+    makeOutputFolders(cli.options);
     await cli.runMatchedCommand();
   } else if (cli.args.length > 0) {
     const given = String(cli.args[0]);
@@ -248,7 +271,9 @@ try {
     cli.outputHelp();
   }
 } catch (error) {
-  const invalid = error instanceof UsageError || (error instanceof Error && error.name === 'CACError');
+  // Bad input of every kind: an option, a path that cannot be read or made, a history that is not one.
+  const invalid =
+    error instanceof UsageError || error instanceof FileInputError || error instanceof HistoryLineError || (error instanceof Error && error.name === 'CACError');
   console.error(`ffa-world: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = invalid ? EXIT_INVALID : 1;
 }

@@ -148,11 +148,14 @@ describe('scripts/component.ts: one component per OS process', () => {
   });
 
   it('refuses a bad environment with exit code 2 and names what is wrong', async () => {
-    const child = startComponent({ FFA_NAME: 'x', FFA_ROLE: 'wizard', FFA_SEED: '-1', FFA_LISTEN: 'nowhere', FFA_PEERS: '{' });
+    const peers = JSON.stringify([{ name: 'echo', url: 'ws://127.0.0.1:70000' }]);
+    const child = startComponent({ FFA_NAME: 'x', FFA_ROLE: 'wizard', FFA_SEED: '-1', FFA_LISTEN: 'nowhere:65536', FFA_PEERS: peers });
     const stderr = stderrOf(child);
     assert.equal(await exited(child, WAIT_MS), 2);
     for (const name of ['FFA_ROLE', 'FFA_SEED', 'FFA_LISTEN', 'FFA_PEERS', 'FFA_MODULE', 'FFA_TOKEN', 'FFA_HISTORY']) {
       assert.match(stderr(), new RegExp(name));
     }
+    assert.match(stderr(), /FFA_LISTEN="nowhere:65536" must be host:port \(port 0\.\.65535\)/);
+    assert.match(stderr(), /FFA_PEERS must be a JSON array of .*\(port 0\.\.65535\)/);
   });
 });

@@ -24,7 +24,7 @@ import { FileHistorySink, type HistoryEvent } from '../shared/runtime/history.ts
 import { monotonicClock, parseStartNs, runStartNs } from '../shared/runtime/ws/clock.ts';
 import type { AcceptedPeer } from '../shared/runtime/ws/handshake.ts';
 import { type PeerAddress, WsNode } from '../shared/runtime/ws/node.ts';
-import { EnvironmentReader } from './environment.ts';
+import { EnvironmentReader, quoted } from './environment.ts';
 import { logDestination, type LogFormat } from '../shared/runtime/log-format.ts';
 
 interface Settings {
@@ -53,8 +53,14 @@ function parseListen(reader: EnvironmentReader): { host: string; port: number } 
   const raw = reader.text('FFA_LISTEN');
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(raw);
   const port = Number(match?.[2]);
-  reader.check(match !== null && port <= 65535, `FFA_LISTEN="${raw}" must be host:port (port 0..65535)`);
+  reader.check(match !== null && port <= 65535, `FFA_LISTEN=${quoted(raw)} must be host:port (port 0..65535)`);
   return { host: (match?.[1] ?? '').replace(/^\[|\]$/g, ''), port };
+}
+
+/** A ws:// or wss:// URL the WHATWG parser accepts (which also bounds its port to 0..65535). */
+function isLinkUrl(url: unknown): boolean {
+  if (typeof url !== 'string' || !URL.canParse(url)) return false;
+  return ['ws:', 'wss:'].includes(new URL(url).protocol);
 }
 
 function parsePeers(reader: EnvironmentReader): PeerAddress[] {
@@ -67,11 +73,10 @@ function parsePeers(reader: EnvironmentReader): PeerAddress[] {
         p !== null &&
         typeof (p as PeerAddress).name === 'string' &&
         (p as PeerAddress).name.length > 0 &&
-        typeof (p as PeerAddress).url === 'string' &&
-        /^wss?:\/\//.test((p as PeerAddress).url) &&
+        isLinkUrl((p as PeerAddress).url) &&
         ((p as PeerAddress).token === undefined || typeof (p as PeerAddress).token === 'string'),
     );
-  reader.check(valid, 'FFA_PEERS must be a JSON array of {"name": string, "url": "ws://…", "token"?: string}');
+  reader.check(valid, 'FFA_PEERS must be a JSON array of {"name": string, "url": "ws://host:port" (port 0..65535), "token"?: string}');
   return valid ? (peers as PeerAddress[]) : [];
 }
 
@@ -97,7 +102,7 @@ function readSettings(env: NodeJS.ProcessEnv): { settings: Settings } | { proble
   const reader = new EnvironmentReader(env);
   const name = reader.text('FFA_NAME');
   const role = reader.text('FFA_ROLE') as Role;
-  reader.check(ROLES.includes(role), `FFA_ROLE="${role}" must be one of ${ROLES.join(', ')}`);
+  reader.check(ROLES.includes(role), `FFA_ROLE=${quoted(role)} must be one of ${ROLES.join(', ')}`);
   const module = reader.text('FFA_MODULE');
   const config = reader.json('FFA_CONFIG');
   const seed = reader.integer('FFA_SEED', 0, 0xffff_ffff);
@@ -114,7 +119,7 @@ function readSettings(env: NodeJS.ProcessEnv): { settings: Settings } | { proble
   }
   const worldNames = parseWorldNames(reader, [name, ...peers.map((p) => p.name), ...accept.keys()]);
   const logLevel = (env['FFA_LOG_LEVEL'] ?? 'info') as LevelWithSilent;
-  reader.check(LOG_LEVELS.includes(logLevel), `FFA_LOG_LEVEL="${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+  reader.check(LOG_LEVELS.includes(logLevel), `FFA_LOG_LEVEL=${quoted(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
   const linkDeadlineMs = reader.integer('FFA_LINK_DEADLINE_MS', 1, 3_600_000, 30_000);
   const logFormat = reader.logFormat();
   if (reader.problems.length > 0) return { problems: reader.problems };

@@ -137,7 +137,18 @@ describe('services refuse a bad start', () => {
     const bad = service({ FFA_ROLE: 'gic', ...tokens, FFA_SPMD: 'spmd', FFA_SCENARIO: 'scenarios/nope.yaml' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /FFA_SPMD="spmd" must be host:port/);
-    assert.match(bad.stderr, /FFA_SCENARIO: cannot read scenarios\/nope.yaml/);
+    assert.match(bad.stderr, /FFA_SCENARIO: scenarios\/nope.yaml:1:1: cannot read the scenario file \(no such file\)/);
+  });
+
+  it('FFA_HOSTS that is not an object, a port past 65535, and a scenario that never ends are refused, each in one line', () => {
+    const tokens = { FFA_TOKEN_GIC: 'g'.repeat(32), FFA_TOKEN_SPMC: 's'.repeat(32), FFA_TOKEN_HYPERVISOR: 'h'.repeat(32), FFA_TOKEN_GUEST: 'u'.repeat(32), FFA_TOKEN_ORCHESTRATOR: 'o'.repeat(32) };
+    const bad = service({ FFA_ROLE: 'gic', ...tokens, FFA_HOSTS: 'null', FFA_SPMD: 'spmd:70000', FFA_PORT: '65536', FFA_SCENARIO: '/dev/zero' });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+    assert.match(bad.stderr, /^ {2}- FFA_HOSTS must be a JSON object \{"name": "address"\}/m);
+    assert.match(bad.stderr, /^ {2}- FFA_SPMD="spmd:70000" must be host:port \(port 1\.\.65535\)$/m);
+    assert.match(bad.stderr, /^ {2}- FFA_PORT="65536" must be an integer in 0\.\.65535$/m);
+    assert.match(bad.stderr, /^ {2}- FFA_SCENARIO: \/dev\/zero:1:1: the file is larger than 4 MiB/m);
   });
 });
 

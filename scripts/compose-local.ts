@@ -2,12 +2,21 @@
  * `npm run compose:local -- --scale guest=4`: every service of docker-compose.yml as an OS
  * process (scripts/compose/local-world.ts), the orchestrator last; exits with its verdict
  * (0 every check held, 1 something failed, 2 invalid input). Logs: <out>/logs/.
+ *
+ * Its services end with it however it ends: SIGTERM and SIGINT stop the world first; when npm
+ * (its parent) is killed, it notices (parent-watch.ts) and exits, and exiting kills the services
+ * (LocalWorld); were it killed outright, each service notices that it has gone.
  */
 import { resolve } from 'node:path';
 import { cac } from 'cac';
+import { FileInputError, makeFolder } from '../shared/runtime/files.ts';
 import { LocalWorld } from './compose/local-world.ts';
+import { joinNegativeValues, valueOptionsOf } from './negative-values.ts';
+import { exitWithParent } from './parent-watch.ts';
 
 const EXIT_INVALID = 2;
+/** 128 + the signal's number, as a shell reports a process a signal ended. */
+const EXIT_ON_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
 
 function parseScale(values: unknown): Record<string, number> {
   const list = values === undefined ? [] : Array.isArray(values) ? values : [values];
@@ -20,6 +29,25 @@ function parseScale(values: unknown): Record<string, number> {
   );
 }
 
+/** --seed as the orchestrator service takes FFA_SEED: checked here, before a world is started for nothing. */
+function checkSeed(seed: unknown): void {
+  if (seed === undefined) return;
+  const text = String(seed);
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 0xffff_ffff) throw new Error(`--seed must be an integer in 0..4294967295, not ${text}`);
+}
+
+function refuse(message: string): never {
+  process.stderr.write(`compose:local: ${message}\n`);
+  process.exit(EXIT_INVALID);
+}
+
+/** Stop the world on SIGTERM or SIGINT, then exit as the signal would have. */
+function stopOnSignals(world: LocalWorld): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void world.stop().finally(() => process.exit(EXIT_ON_SIGNAL[signal])));
+  }
+}
+
 const cli = cac('compose:local');
 cli
   .command('', 'run docker-compose.yml as local processes')
@@ -29,15 +57,18 @@ cli
   .option('--scenario <file>', 'scenario the orchestrator runs (FFA_SCENARIO)')
   .option('--seed <n>', 'seed (FFA_SEED)')
   .action(async (options: { file: string; scale?: unknown; out: string; scenario?: string; seed?: string }) => {
-    let scale: Record<string, number>;
+    let scale: Record<string, number> = {};
     try {
       scale = parseScale(options.scale);
+      checkSeed(options.seed);
+      makeFolder(String(options.out));
     } catch (error) {
-      process.stderr.write(`${(error as Error).message}\n`);
-      process.exit(EXIT_INVALID);
+      refuse(error instanceof FileInputError ? `--out ${error.message}` : (error as Error).message);
     }
     const env: NodeJS.ProcessEnv = { ...process.env, ...(options.scenario ? { FFA_SCENARIO: options.scenario } : {}), ...(options.seed ? { FFA_SEED: String(options.seed) } : {}) };
-    const world = new LocalWorld({ file: resolve(options.file), scale, out: resolve(options.out), env });
+    const world = new LocalWorld({ file: resolve(options.file), scale, out: resolve(String(options.out)), env });
+    stopOnSignals(world);
+    exitWithParent('compose:local');
     let code = 1;
     try {
       await world.startServices(['orchestrator']);
@@ -50,4 +81,4 @@ cli
     process.exit(code);
   });
 cli.help();
-cli.parse();
+cli.parse(joinNegativeValues(process.argv, valueOptionsOf(cli)));

@@ -5,6 +5,14 @@
  */
 import { type LogFormat, logFormatOf } from '../shared/runtime/log-format.ts';
 
+/** How much of a value a message quotes: enough to recognise it, one line however long the value. */
+const QUOTED_LENGTH = 80;
+
+/** A value as a message quotes it: in double quotes, escaped (one line), cut with an ellipsis. */
+export function quoted(raw: string): string {
+  return JSON.stringify(raw.length > QUOTED_LENGTH ? `${raw.slice(0, QUOTED_LENGTH - 1)}…` : raw);
+}
+
 /** Reads the environment; each problem is collected, so one run names them all. */
 export class EnvironmentReader {
   readonly problems: string[] = [];
@@ -33,7 +41,7 @@ export class EnvironmentReader {
     if (raw === undefined && fallback !== undefined) return fallback;
     if (raw === undefined) return Number(this.text(name));
     const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min || value > max) this.problems.push(`${name}="${raw}" must be an integer in ${min}..${max}`);
+    if (!/^\d+$/.test(raw) || value < min || value > max) this.problems.push(`${name}=${quoted(raw)} must be an integer in ${min}..${max}`);
     return value;
   }
 

@@ -13,7 +13,8 @@
  * itself; a threshold on its latency does.
  */
 import { randomInt } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeFolder } from '../shared/runtime/files.ts';
 import { join, relative, resolve } from 'node:path';
 import { thresholdVerdicts, type ThresholdVerdict } from '../services/orchestrator/checkers/latency.ts';
 import { checkVerdicts, loadStats, type LoadStats } from '../services/orchestrator/load-test/load-stats.ts';
@@ -266,7 +267,7 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
   const file = out ? join(out, 'scenario.yaml') : undefined;
   const { scenario, yaml } = buildLoadScenario(worldOptions(command), file ? relative(process.cwd(), file) || file : undefined);
   if (out && file) {
-    mkdirSync(out, { recursive: true });
+    makeFolder(out);
     writeFileSync(file, yaml);
   }
   const progress = progressLine(command);

@@ -7,7 +7,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { Presets, SingleBar } from 'cli-progress';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeFolder } from '../shared/runtime/files.ts';
 import { dirname, join, relative } from 'node:path';
 import { nounFor, plural } from '../shared/plural.ts';
 import { linkLatest, runFolder } from './cli/run-store.ts';
@@ -167,7 +168,7 @@ export async function runScenarioFiles(command: RunCommand): Promise<number> {
   }
   if (!command.json && scenarios.length > 1) console.log(totalLine(results, 0));
   if (command.junit) {
-    mkdirSync(dirname(command.junit), { recursive: true });
+    makeFolder(dirname(command.junit));
     writeFileSync(command.junit, junitXml(results));
   }
   if (results.every((r) => r.passed)) return EXIT.passed;

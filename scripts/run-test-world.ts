@@ -3,7 +3,8 @@
  * an output folder, and returns the summary. `npm start` runs it under ws until the default
  * world (the scenario issue) replaces it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeFolder } from '../shared/runtime/files.ts';
 import { join, resolve } from 'node:path';
 import { FileHistorySink, type HistoryEntry, readHistory } from '../shared/runtime/history.ts';
 import { type RuntimeName, runWorld } from '../shared/runtime/run-world.ts';
@@ -36,7 +37,7 @@ export interface TestWorldSummary {
 
 export async function runTestWorld(run: TestWorldRun): Promise<TestWorldSummary> {
   const out = resolve(run.out);
-  mkdirSync(out, { recursive: true });
+  makeFolder(out);
   const historyFile = join(out, 'history.jsonl');
   const history = new FileHistorySink(historyFile);
   const spec = testWorldSpec({ seed: run.seed, vcpus: run.vcpus, callsPerVcpu: run.callsPerVcpu });

@@ -21,11 +21,12 @@
  *                   FFA_RUN_TIMEOUT_MS (default 300000), FFA_LIVENESS_BOUND_MS (no-lost's
  *                   bound on lateness, default 500)
  *   FFA_STATUS_FILE where its state goes, for the healthcheck (default /tmp/ffa-world-status.json)
+ *   FFA_EXIT_WITH_PARENT  1: exit when the process that started it is gone (compose-local.ts sets it)
  *   FFA_LOG_LEVEL   default info; logs are JSON lines on stderr
  *   FFA_LOG_FORMAT  json or pretty (pino-pretty, for `docker compose logs`); unset: pretty on a terminal
  */
 import { randomInt } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import pino, { type LevelWithSilent, type Logger } from 'pino';
@@ -44,9 +45,12 @@ import {
   type ServiceRole,
 } from '../services/orchestrator/run/distributed-world.ts';
 import { readScenarioText, ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
+import { readScenarioFileText } from '../services/orchestrator/scenario/scenario-file.ts';
 import type { Scenario, VmDescription } from '../services/orchestrator/scenario/types.ts';
 import { COMPONENTS } from '../services/orchestrator/run/world-builder.ts';
-import { EnvironmentReader } from './environment.ts';
+import { FileInputError } from '../shared/runtime/files.ts';
+import { EnvironmentReader, quoted } from './environment.ts';
+import { exitWithParent } from './parent-watch.ts';
 import { printResult } from './run-scenarios.ts';
 import { logDestination, type LogFormat } from '../shared/runtime/log-format.ts';
 
@@ -94,13 +98,27 @@ function readTokens(reader: EnvironmentReader, env: NodeJS.ProcessEnv, role: Ser
   return tokens;
 }
 
+const PORT_MAX = 65535;
+/** A host name or an IPv4 address, as FFA_HOSTS and the FFA_<ROLE> addresses take them (RFC 1123: at most 253). */
+const HOST_PATTERN = /^[A-Za-z0-9_.-]{1,253}$/;
+
 /** host:port, or a name FFA_HOSTS maps to an address. */
 function resolveAddress(reader: EnvironmentReader, variable: string, fallback: string, hosts: Record<string, string>): string {
   const raw = reader.text(variable, fallback);
-  const match = /^([A-Za-z0-9_.-]+):(\d{1,5})$/.exec(raw);
-  reader.check(match !== null, `${variable}="${raw}" must be host:port`);
+  const match = /^([A-Za-z0-9_.-]{1,253}):(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[2]);
+  reader.check(match !== null && port >= 1 && port <= PORT_MAX, `${variable}=${quoted(raw)} must be host:port (port 1..${PORT_MAX})`);
   const host = match?.[1] ?? '';
-  return `ws://${hosts[host] ?? host}:${match?.[2] ?? ''}`;
+  return `ws://${Object.hasOwn(hosts, host) ? hosts[host] : host}:${match?.[2] ?? ''}`;
+}
+
+/** FFA_HOSTS: a JSON object of host name to address (compose-local.ts gives each service its own), or {}. */
+function readHosts(reader: EnvironmentReader): Record<string, string> {
+  const hosts = reader.json('FFA_HOSTS', {});
+  const valid =
+    typeof hosts === 'object' && hosts !== null && !Array.isArray(hosts) && Object.entries(hosts).every(([name, address]) => HOST_PATTERN.test(name) && typeof address === 'string' && HOST_PATTERN.test(address));
+  reader.check(valid, 'FFA_HOSTS must be a JSON object {"name": "address"} of host names and addresses (letters, digits, . _ -; at most 253 each)');
+  return valid ? (hosts as Record<string, string>) : {};
 }
 
 function firstExternalIpv4(): string {
@@ -112,19 +130,20 @@ function firstExternalIpv4(): string {
 
 function readScenario(reader: EnvironmentReader, file: string): { text: string; scenario: Scenario | null } {
   try {
-    const text = readFileSync(file, 'utf8');
+    const text = readScenarioFileText(file);
     return { text, scenario: readScenarioText(text, file) };
   } catch (error) {
-    reader.check(false, error instanceof ScenarioError ? error.message : `FFA_SCENARIO: cannot read ${file}: ${(error as Error).message}`);
+    if (!(error instanceof ScenarioError)) throw error;
+    reader.check(false, `FFA_SCENARIO: ${error.message}`);
     return { text: '', scenario: null };
   }
 }
 
 function readGuest(reader: EnvironmentReader, env: NodeJS.ProcessEnv, scenario: Scenario | null): ServiceSettings['guest'] {
   const name = env['FFA_NAME'] ?? `guest-${hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 40);
-  reader.check(/^[a-z][a-z0-9-]{0,39}$/.test(name) && !Object.values(COMPONENTS).includes(name as never), `FFA_NAME="${name}" must be a lower-case name (a-z, 0-9, -; at most 40) that is not a platform component's`);
+  reader.check(/^[a-z][a-z0-9-]{0,39}$/.test(name) && !Object.values(COMPONENTS).includes(name as never), `FFA_NAME=${quoted(name)} must be a lower-case name (a-z, 0-9, -; at most 40) that is not a platform component's`);
   const driver = env['FFA_GUEST_DRIVER'] ?? scenario?.world.vms[0]?.driver ?? DEFAULT_VARIANT;
-  reader.check((VARIANT_NAMES as readonly string[]).includes(driver), `FFA_GUEST_DRIVER="${driver}" must be one of ${VARIANT_NAMES.join(', ')}`);
+  reader.check((VARIANT_NAMES as readonly string[]).includes(driver), `FFA_GUEST_DRIVER=${quoted(driver)} must be one of ${VARIANT_NAMES.join(', ')}`);
   const vcpus = reader.integer('FFA_GUEST_VCPUS', 1, 64, 2);
   return { name, advertiseHost: env['FFA_ADVERTISE_HOST'] ?? firstExternalIpv4(), vcpus, driver: driver as VmDescription['driver'] };
 }
@@ -145,16 +164,15 @@ function readOrchestrator(reader: EnvironmentReader, env: NodeJS.ProcessEnv): Se
 export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: ServiceSettings } | { problems: string[] } {
   const reader = new EnvironmentReader(env);
   const role = (env['FFA_ROLE'] ?? '') as ServiceRole;
-  if (!SERVICE_ROLES.includes(role)) return { problems: [`FFA_ROLE="${role}" must be one of ${SERVICE_ROLES.join(', ')}`] };
+  if (!SERVICE_ROLES.includes(role)) return { problems: [`FFA_ROLE=${quoted(role)} must be one of ${SERVICE_ROLES.join(', ')}`] };
   const scenarioFile = env['FFA_SCENARIO'] ?? 'scenarios/default-world.yaml';
   const { text, scenario } = readScenario(reader, scenarioFile);
-  const hosts = reader.json('FFA_HOSTS', {}) as Record<string, string>;
-  reader.check(typeof hosts === 'object' && hosts !== null && Object.values(hosts).every((h) => typeof h === 'string'), 'FFA_HOSTS must be a JSON object {"name": "address"}');
+  const hosts = readHosts(reader);
   const addresses = Object.fromEntries(
     (['gic', 'spmd', 'spmc', 'hypervisor'] as PlatformRole[]).map((r) => [r, resolveAddress(reader, `FFA_${r.toUpperCase()}`, `${r}:${DEFAULT_PORT}`, hosts)]),
   ) as Record<PlatformRole, string>;
   const logLevel = (env['FFA_LOG_LEVEL'] ?? 'info') as LevelWithSilent;
-  reader.check(LOG_LEVELS.includes(logLevel), `FFA_LOG_LEVEL="${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+  reader.check(LOG_LEVELS.includes(logLevel), `FFA_LOG_LEVEL=${quoted(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
   const settings: ServiceSettings = {
     role,
     scenarioFile,
@@ -258,13 +276,14 @@ export async function main(): Promise<void> {
     process.exit(EXIT.invalid);
   }
   const { settings } = parsed;
+  if (process.env['FFA_EXIT_WITH_PARENT'] === '1') exitWithParent(`service ${settings.role}`);
   const log = pino({ level: settings.logLevel, base: { role: settings.role } }, logDestination(settings.logFormat));
   try {
     if (settings.role === 'orchestrator') process.exit(await runOrchestratorService(settings, log));
     await runComponentService(settings, log);
   } catch (error) {
-    const invalid = error instanceof ScenarioError;
-    log.error({ err: error }, invalid ? 'invalid scenario for this world' : 'service failed');
+    const invalid = error instanceof ScenarioError || error instanceof FileInputError;
+    log.error({ err: error }, invalid ? 'invalid input (the scenario, or a path)' : 'service failed');
     process.stderr.write(`service ${settings.role}: ${(error as Error).message}\n`);
     process.exit(invalid ? EXIT.invalid : EXIT.failed);
   }

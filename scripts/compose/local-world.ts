@@ -10,11 +10,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseEnv as parseEnvFile } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { PROJECT_ROOT } from '../../shared/runtime/component-modules.ts';
+import { makeFolder } from '../../shared/runtime/files.ts';
 import { buildServiceBundle } from '../service-bundle.ts';
 
 const SERVICE_ENTRY = join(PROJECT_ROOT, 'scripts', 'service.ts');
@@ -249,6 +250,8 @@ export class LocalWorld {
       FFA_LISTEN_HOST: address,
       FFA_ADVERTISE_HOST: address,
       FFA_STATUS_FILE: statusFile,
+      // Should this process be killed outright (its 'exit' handler then never runs), its services stop by themselves.
+      FFA_EXIT_WITH_PARENT: '1',
       ...(service.name === 'guest' ? { FFA_NAME: `guest-${replica}` } : {}),
       ...(service.environment['FFA_ROLE'] === 'orchestrator' ? { FFA_OUT: this.options.out } : {}),
     };
@@ -264,7 +267,7 @@ export class LocalWorld {
 
   private launch(service: ServiceDefinition, replica: number, overrides: Record<string, string> = {}): LocalContainer {
     const logs = join(this.options.out, 'logs');
-    mkdirSync(logs, { recursive: true });
+    makeFolder(logs);
     const statusFile = join(logs, `${service.name}-${replica}.status.json`);
     // FFA_CPU_PROF_DIR=dir: each process writes a CPU profile there when it exits (as the ws runtime's workers do).
     const profile = this.options.env['FFA_CPU_PROF_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${this.options.env['FFA_CPU_PROF_DIR']}`, `--cpu-prof-name=${service.name}-${replica}.cpuprofile`] : [];

@@ -13,7 +13,9 @@ import { test } from 'node:test';
 import type { HistoryEntry } from '../../shared/runtime/history.ts';
 import type { ControlData } from '../../shared/protocol/control.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
+import { validateFrame } from '../../shared/wire/validate.ts';
 import { HypervisorConfigError, validateHypervisorConfig } from './config.ts';
+import { readRegistration } from './registration.ts';
 import type { ActorStep } from './test-support/actor.ts';
 import {
   allRecords,
@@ -44,6 +46,8 @@ const BAD_DATA: [string, unknown][] = [
   ['driver too long', { vcpus: 1, url: null, driver: 'd'.repeat(33) }],
   ['data not an object', 'two vcpus please'],
   ['unknown field', { vcpus: 1, colour: 'blue' }],
+  // Echoed whole, these once made a refusal too long for the wire, and the hypervisor died sending it.
+  ['600 unknown fields', Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`field-${i}-${'k'.repeat(48)}`, i]))],
 ];
 
 function registeringWorldSteps(): Record<string, ActorStep[]> {
@@ -167,4 +171,18 @@ test('config: registration must be a boolean', () => {
   assert.equal(validateHypervisorConfig({}).registration, false);
   assert.equal(validateHypervisorConfig({ registration: true }).registration, true);
   assert.throws(() => validateHypervisorConfig({ registration: 'yes' }), (error: unknown) => error instanceof HypervisorConfigError && /registration/.test(error.message));
+});
+
+test('a refusal echoes at most a few unknown keys, each cut short: it always fits the wire', () => {
+  const hostile: [string, Record<string, unknown>, RegExp][] = [
+    ['a 5,000-character key', { vcpus: 1, ['k'.repeat(5_000)]: 1 }, /^unknown field\(s\) k{31}…: a register takes vcpus, url, driver$/],
+    ['600 unknown keys', Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`f${i}`, i])), /^unknown field\(s\) f0, f1, f2, f3, f4 and 595 more: a register takes vcpus, url, driver$/],
+  ];
+  for (const [label, data, reason] of hostile) {
+    const read = readRegistration(data, 4);
+    assert.ok('why' in read, label);
+    assert.match(read.why, reason, label);
+    const answer = validateFrame({ kind: 'control', op: 'register-result', data: { ok: false, reason: read.why, name: 'g1', id: null } });
+    assert.equal(answer.ok, true, `${label}: the register-result carrying the refusal is a valid frame`);
+  }
 });

@@ -35,6 +35,24 @@ interface Registration {
 
 const REGISTER_FIELDS = ['vcpus', 'url', 'driver'];
 
+/**
+ * What a refusal echoes of a sender's unknown keys: the first few, each cut short. A refusal goes
+ * back on the wire, whose frames are bounded (shared/wire/validate.ts FIELD_LIMITS), so it must
+ * stay small whatever the sender sent; the rest are counted, not quoted.
+ */
+const UNKNOWN_KEYS_ECHOED = 5;
+const ECHOED_KEY_LENGTH = 32;
+
+function echoedKey(key: string): string {
+  return key.length <= ECHOED_KEY_LENGTH ? key : `${key.slice(0, ECHOED_KEY_LENGTH - 1)}…`;
+}
+
+function unknownFieldsWhy(unknown: readonly string[]): string {
+  const shown = unknown.slice(0, UNKNOWN_KEYS_ECHOED).map(echoedKey).join(', ');
+  const more = unknown.length > UNKNOWN_KEYS_ECHOED ? ` and ${unknown.length - UNKNOWN_KEYS_ECHOED} more` : '';
+  return `unknown field(s) ${shown}${more}: a register takes ${REGISTER_FIELDS.join(', ')}`;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -50,7 +68,7 @@ function optionalText(data: Record<string, unknown>, key: string, max: number): 
 export function readRegistration(data: unknown, maxVcpusPerVm: number): Registration | { readonly why: string } {
   if (!isObject(data)) return { why: 'data must be an object' };
   const unknown = Object.keys(data).filter((key) => !REGISTER_FIELDS.includes(key));
-  if (unknown.length > 0) return { why: `unknown field(s) ${unknown.join(', ')}` };
+  if (unknown.length > 0) return { why: unknownFieldsWhy(unknown) };
   const { vcpus } = data;
   if (typeof vcpus !== 'number' || !Number.isInteger(vcpus) || vcpus < 1 || vcpus > maxVcpusPerVm) return { why: `data.vcpus must be an integer in 1..${maxVcpusPerVm}` };
   const url = optionalText(data, 'url', CONFIG_LIMITS.guestUrlLengthMax);

@@ -22,8 +22,11 @@ import type { HistoryEvent } from './history.ts';
 import type { Interceptor } from './interceptor.ts';
 import type { CallMessage, Envelope, Message, RegisterFile } from '../protocol/messages.ts';
 
-/** Why a transport did not take an envelope. */
-export type TransmitRefusal = 'unreachable' | 'queue-full';
+/**
+ * Why a transport did not take an envelope. 'invalid-frame': the message failed the wire's
+ * validation (a bug of the sender, logged by the runtime that found it; ws only).
+ */
+export type TransmitRefusal = 'unreachable' | 'queue-full' | 'invalid-frame';
 
 export interface HostTransport {
   clock: Clock;
@@ -271,7 +274,8 @@ export class ComponentHost implements ComponentContext {
     this.transport.history({ type: 'refused', reason: refusal, ...envelope });
     const { message } = envelope;
     if (message.kind === 'call') {
-      const reason = refusal === 'unreachable' ? 'unreachable' : 'busy';
+      // A frame that could not be sent never reaches the callee: unreachable, as a lost link is.
+      const reason = refusal === 'queue-full' ? 'busy' : 'unreachable';
       this.transport.schedule(0, () => this.completeCall(message.id, { ok: false, reason, detail: refusal }, envelope.to));
     }
   }

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { decodeHistoryLine, encodeHistoryLine, encodeHistoryLineGeneric, type HistoryEntry, MemoryHistorySink } from './history.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeHistoryLine, encodeHistoryLine, encodeHistoryLineGeneric, type HistoryEntry, HistoryLineError, MemoryHistorySink, readHistory } from './history.ts';
+import { FileInputError } from './files.ts';
 import { CONDUITS } from '../protocol/messages.ts';
 
 const registerFile = fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { minLength: 18, maxLength: 18 });
@@ -57,4 +61,30 @@ test('the in-memory sink hashes the same bytes whether it keeps every entry, som
       assert.deepEqual(sink.entries, entries.slice(0, limit));
     }),
   );
+});
+
+test('a history that is not one is refused with its file and line, or as a file that cannot be read', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ffa-history-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const good = '{"seq":0,"t":0,"event":{"type":"record","component":"a","data":{}}}';
+  const refusal = (lines: string[]): unknown => {
+    const file = join(dir, 'h.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    try {
+      readHistory(file);
+    } catch (error) {
+      return error;
+    }
+    return null;
+  };
+  const corrupt = refusal([good, '', '{"seq":1,"t":']);
+  assert.ok(corrupt instanceof HistoryLineError);
+  assert.equal(corrupt.line, 3, 'blank lines count');
+  assert.match(corrupt.message, /h\.jsonl:3: not JSON \(.*\): is this a history\.jsonl\?$/);
+  const notAnEntry = refusal([good, '[1, 2]']);
+  assert.ok(notAnEntry instanceof HistoryLineError);
+  assert.match(notAnEntry.message, /h\.jsonl:2: not a history entry/);
+  assert.equal(refusal([good]), null);
+  assert.throws(() => readHistory('/dev/zero'), (error: unknown) => error instanceof FileInputError && error.code === 'NOT_A_FILE');
+  assert.throws(() => readHistory(join(dir, 'none.jsonl')), (error: unknown) => error instanceof FileInputError && /none\.jsonl: cannot read \(no such file\)$/.test(error.message));
 });

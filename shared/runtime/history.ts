@@ -5,8 +5,10 @@
  * the run goes; 64-bit values are written as "0x…" strings so nothing passes through a float.
  */
 import { createHash } from 'node:crypto';
+import { constants as bufferConstants } from 'node:buffer';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { CallMessage, Envelope, Message, ReturnMessage } from '../protocol/messages.ts';
+import { readTextFileBounded } from './files.ts';
 import type { RecordData } from '../protocol/records.ts';
 
 export type HistoryEvent =
@@ -153,12 +155,52 @@ export class MemoryHistorySink implements HistorySink {
   }
 }
 
-/** Reads a history file written by FileHistorySink (or by a worker's history stream). */
+/** A history file with a line that is not a history entry: "FILE:LINE: what is wrong". */
+export class HistoryLineError extends Error {
+  readonly code = 'HISTORY_LINE_INVALID';
+  override readonly name = 'HistoryLineError';
+
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    reason: string,
+  ) {
+    super(`${path}:${line}: ${reason}`);
+  }
+}
+
+/** The most of a history read in one piece: one JavaScript string's worth (V8's bound). */
+const HISTORY_BYTES_MAX = bufferConstants.MAX_STRING_LENGTH;
+/** How much of JSON.parse's complaint a message quotes (it can quote the line itself). */
+const PARSE_REASON_LENGTH = 120;
+
+function isHistoryEntry(value: unknown): value is HistoryEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const { seq, t, event } = value as Record<string, unknown>;
+  return Number.isSafeInteger(seq) && typeof t === 'number' && Number.isFinite(t) && typeof event === 'object' && event !== null && typeof (event as Record<string, unknown>)['type'] === 'string';
+}
+
+/** Line `lineNumber` (1-based) of the history file at `path`, or HistoryLineError saying where and why. */
+export function decodeHistoryLineAt(path: string, lineNumber: number, line: string): HistoryEntry {
+  let value: unknown;
+  try {
+    value = decodeHistoryLine(line);
+  } catch (error) {
+    throw new HistoryLineError(path, lineNumber, `not JSON (${(error as Error).message.slice(0, PARSE_REASON_LENGTH)}): is this a history.jsonl?`);
+  }
+  if (!isHistoryEntry(value)) throw new HistoryLineError(path, lineNumber, 'not a history entry: each line is {"seq": n, "t": ns, "event": {"type": …}}');
+  return value;
+}
+
+/**
+ * Reads a history file written by FileHistorySink (or by a worker's history stream). A file
+ * that is no history (a device, a corrupt line) is a FileInputError or a HistoryLineError.
+ */
 export function readHistory(path: string): HistoryEntry[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map(decodeHistoryLine);
+  const lines = readTextFileBounded(path, HISTORY_BYTES_MAX, { filesAndPipesOnly: true }).split('\n');
+  const entries: HistoryEntry[] = [];
+  for (const [index, line] of lines.entries()) if (line.length > 0) entries.push(decodeHistoryLineAt(path, index + 1, line));
+  return entries;
 }
 
 /** SHA-256 of a history file's bytes: equal for equal sim runs. */

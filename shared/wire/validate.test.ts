@@ -60,6 +60,7 @@ const WRONG: Record<string, Record<string, unknown[]>> = {
       new Uint8Array(4),
       [Number.NaN],
       { s: 'x'.repeat(FIELD_LIMITS.dataStringLength + 1) },
+      { ['k'.repeat(FIELD_LIMITS.dataKeyLength + 1)]: 1 },
       JSON.parse('['.repeat(FIELD_LIMITS.dataDepth + 2) + ']'.repeat(FIELD_LIMITS.dataDepth + 2)) as unknown,
       new Array<number>(FIELD_LIMITS.dataNodes + 1).fill(0),
       undefined,

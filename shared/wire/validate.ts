@@ -44,10 +44,11 @@ export const FIELD_LIMITS = {
   tokenLength: 256,
   reasonLength: 1024,
   argsLength: 64,
-  /** Control data: nesting depth, total nodes, and each string's length. */
+  /** Control data: nesting depth, total nodes, each string's length, and each key's. */
   dataDepth: 16,
   dataNodes: 4096,
   dataStringLength: 4096,
+  dataKeyLength: 256,
 } as const;
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -135,6 +136,7 @@ const plainData: FieldCheck = (value) => {
     }
     if (!isPlainObject(node)) return `${path} is ${describe(node)}, want plain data`;
     for (const [key, child] of Object.entries(node)) {
+      if (key.length > FIELD_LIMITS.dataKeyLength) return `${path} has a key of ${key.length} characters, more than ${FIELD_LIMITS.dataKeyLength}`;
       const problem = visit(child, depth + 1, `${path}.${key.slice(0, 32)}`);
       if (problem) return problem;
     }

@@ -8,10 +8,10 @@
  * its VMs (distributed-world.ts attachedScenario). Faults, crashes and stalls travel over the same
  * links. The merged history is judged by the same checkers as any run (runner.ts judgeRun).
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type Clock, isObservable, type ObservedEvent } from '../../../shared/runtime/component.ts';
+import { makeFolder } from '../../../shared/runtime/files.ts';
 import { FileHistorySink, type HistoryEntry, type HistoryEvent, MemoryHistorySink } from '../../../shared/runtime/history.ts';
 import type { Message } from '../../../shared/protocol/messages.ts';
 import { knownControlOp } from '../../../shared/protocol/control.ts';
@@ -256,7 +256,7 @@ export async function attachScenario(scenario: Scenario, text: string, options: 
 async function judgeAttached(scenario: Scenario, run: AttachedRun, finished: boolean, started: bigint, options: AttachOptions): Promise<ScenarioRun> {
   const entries = ordered(run.entries);
   const out = options.out === undefined ? null : resolve(options.out);
-  if (out) mkdirSync(out, { recursive: true });
+  if (out) makeFolder(out);
   const historyFile = out ? join(out, 'history.jsonl') : null;
   const sink = historyFile ? new FileHistorySink(historyFile) : new MemoryHistorySink(0);
   for (const entry of entries) sink.append(entry);

@@ -4,10 +4,10 @@
  * checkers. The result is the format page's result object; the outputs (summary.json, trace.json,
  * report.html) are written by services/orchestrator/report when an output folder is given.
  */
-import { mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { measureLatency, runChecks } from '../checkers/index.ts';
 import { writeRunOutputs } from '../report/index.ts';
+import { makeFolder } from '../../../shared/runtime/files.ts';
 import type { TraceDetail } from '../report/trace-detail.ts';
 import { FileHistorySink, type HistoryEntry, type HistorySink, MemoryHistorySink, readHistory } from '../../../shared/runtime/history.ts';
 import { type RuntimeName, runWorld } from '../../../shared/runtime/run-world.ts';
@@ -130,7 +130,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   const { runtime, seed } = options;
   const spec = buildWorldSpec(scenario, seed, orchestratorConfig(scenario, runtime, seed));
   const out = options.out === undefined ? null : resolve(options.out);
-  if (out) mkdirSync(out, { recursive: true });
+  if (out) makeFolder(out);
   const historyFile = out ? join(out, 'history.jsonl') : null;
   const sink = historyFile ? new FileHistorySink(historyFile) : new MemoryHistorySink();
   const history = options.onStep ? withStepProgress(sink, scenario.steps.length, options.onStep) : sink;

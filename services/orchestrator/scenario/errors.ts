@@ -6,8 +6,18 @@
  * exits 2 (docs/scenarios.md "Results").
  */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { show } from '../../../shared/config/zod-kit.ts';
 import { fieldPath } from '../../../shared/config/parse-config.ts';
 import type { SourceLocation } from './types.ts';
+import { writingProblem } from './written-value.ts';
+
+/** How much of a value's source text a message quotes (one line: whitespace runs become one space). */
+const WRITTEN_LENGTH = 60;
+
+function clipped(text: string): string {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length <= WRITTEN_LENGTH ? line : `${line.slice(0, WRITTEN_LENGTH - 1)}…`;
+}
 
 /** One refusal: where, and what to change. */
 export interface ScenarioProblem extends SourceLocation {
@@ -108,8 +118,40 @@ export class ScenarioSource {
    */
   asWritten(reason: string, path: ValuePath): string {
     const at = reason.lastIndexOf(', got ');
-    const written = at < 0 ? null : this.sourceText(path);
-    return written === null || written === '' ? reason : `${reason.slice(0, at)}, got ${written}`;
+    const written = at < 0 ? null : this.writtenAt(path);
+    return written === null ? reason : `${reason.slice(0, at)}, got ${written}`;
+  }
+
+  /**
+   * The value at `path` as the file wrote it, cut short, and in brackets what is wrong with that
+   * writing when it tells ("0xZZ ("Z" is not a hex digit …)"); `value` shown when the path has
+   * no source text.
+   */
+  written(path: ValuePath, value: unknown): string {
+    return this.writtenAt(path) ?? show(value);
+  }
+
+  private writtenAt(path: ValuePath): string | null {
+    const node = this.nodeAt(path);
+    const text = this.nodeText(node);
+    if (text === null || text === '') return null;
+    const problem = isSeq(node) ? this.firstItemProblem(node.items) : isScalar(node) ? writingProblem(text, node.value) : null;
+    return problem === null ? clipped(text) : `${clipped(text)} (${problem})`;
+  }
+
+  /** A list's first item whose writing says what is wrong with it, as "[i] <item>: <problem>". */
+  private firstItemProblem(items: readonly unknown[]): string | null {
+    for (const [index, item] of items.entries()) {
+      const text = isScalar(item) ? this.nodeText(item) : null;
+      const problem = text === null || !isScalar(item) ? null : writingProblem(text, item.value);
+      if (problem !== null) return `[${index}] ${clipped(text as string)}: ${problem}`;
+    }
+    return null;
+  }
+
+  private nodeText(node: unknown): string | null {
+    const range = (node as Node | null | undefined)?.range;
+    return range ? this.text.slice(range[0], range[1]).trim() : null;
   }
 
   /** The scalar at `path` as written (to read `1.10` as a version, not the float 1.1); null if not a scalar. */

@@ -18,8 +18,12 @@ export interface LinkLimits {
   highWatermarkBytes: number;
   /** How long a socket may stay open without a valid hello (server) or welcome (client). */
   helloTimeoutMs: number;
-  /** Consecutive invalid frames on a welcomed link before it is closed with 1008. */
-  maxConsecutiveErrors: number;
+  /**
+   * Invalid frames a welcomed link may bring within any badFrameWindowMs before it is closed with
+   * 1008 (bad-frame-window.ts): counted over time, so valid frames in between do not reset it.
+   */
+  badFramesPerWindow: number;
+  badFrameWindowMs: number;
   /** Sockets that have not said hello yet, per server; more are refused at once. */
   maxUnauthenticated: number;
   /** Frames held back by delay faults, per node. */
@@ -37,7 +41,8 @@ export const DEFAULT_LINK_LIMITS: LinkLimits = {
   queueBytes: 16 * 1024 * 1024,
   highWatermarkBytes: 1024 * 1024,
   helloTimeoutMs: 5_000,
-  maxConsecutiveErrors: 32,
+  badFramesPerWindow: 32,
+  badFrameWindowMs: 10_000,
   maxUnauthenticated: 64,
   heldFrames: 4096,
   earlyArrivals: 4096,

@@ -40,7 +40,7 @@ async function nextEvents(client: RawClient, count: number): Promise<string[]> {
   return events;
 }
 
-async function echoNode(linkLimits: { batchFrames?: number; maxConsecutiveErrors?: number } = {}): Promise<InProcessNode> {
+async function echoNode(linkLimits: { batchFrames?: number; badFramesPerWindow?: number } = {}): Promise<InProcessNode> {
   const echo = await inProcessNode({
     component: { name: 'echo', role: 'test', module: 'shared/runtime/test-world/echo.ts', config: { recordCalls: false } },
     worldNames: ['caller', 'echo'],
@@ -110,7 +110,7 @@ describe('a link of batches (default limits)', () => {
 describe('a link of batches (at most 4 frames a batch, 2 bad frames in a row)', () => {
   let echo: InProcessNode;
   before(async () => {
-    echo = await echoNode({ batchFrames: 4, maxConsecutiveErrors: 2 });
+    echo = await echoNode({ batchFrames: 4, badFramesPerWindow: 2 });
   });
   after(() => echo.node.stop('test over'));
 

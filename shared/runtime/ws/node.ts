@@ -269,7 +269,7 @@ export class WsNode {
     const link = new Link(socket, peer, this.limits, this.log.child({ peer: name }), {
       onMessage: (message) => this.arrive(name, message),
       onClose: (code, reason) => this.forget(link, code, reason),
-    });
+    }, this.options.clock);
     const older = this.links.get(name);
     this.links.set(name, link);
     if (older) {

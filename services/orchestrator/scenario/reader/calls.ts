@@ -161,7 +161,7 @@ const FLAG_TABLES: Readonly<Record<'bind-flags' | 'set-flags' | 'get-flags' | 's
 function argument(kind: ArgKind, value: ArgValue, path: ValuePath, resolver: Resolver): unknown {
   const { source } = resolver;
   const refuse = (what: string): never => {
-    throw source.error(path, `must be ${what}, got ${show(value)}`);
+    throw source.error(path, `must be ${what}, got ${source.written(path, value)}`);
   };
   switch (kind) {
     case 'endpoint':
@@ -191,7 +191,7 @@ function argument(kind: ArgKind, value: ArgValue, path: ValuePath, resolver: Res
 
 function u64Value(value: unknown, path: ValuePath, source: ScenarioSource): bigint {
   const big = typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : typeof value === 'bigint' ? value : null;
-  if (big === null || big < 0n || big > 0xffff_ffff_ffff_ffffn) throw source.error(path, `must be an unsigned 64-bit integer (decimal or 0x hex), got ${show(value)}`);
+  if (big === null || big < 0n || big > 0xffff_ffff_ffff_ffffn) throw source.error(path, `must be an unsigned 64-bit integer (decimal or 0x hex), got ${source.written(path, value)}`);
   return big;
 }
 

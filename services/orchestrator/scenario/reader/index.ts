@@ -30,7 +30,6 @@
  *   (`{ at: 10ms, fault: drop-interrupt, intid: 8 }`) or a fault step under `fault`
  *   (`{ at: 10ms, fault: { fault: drop-interrupt, intid: 8 } }`).
  */
-import { readFileSync } from 'node:fs';
 import { ScenarioError, type ScenarioSource } from '../errors.ts';
 import type { CheckSpec, Scenario, Step, TimedFault, WorldDescription } from '../types.ts';
 import { checkSpec } from './checks.ts';
@@ -42,19 +41,13 @@ import { normalizeStep } from './steps.ts';
 import { checkVersionNegotiation } from './version-negotiation.ts';
 import { normalizeWorld } from './world.ts';
 import { parseYaml } from './yaml.ts';
+import { readScenarioFileText } from '../scenario-file.ts';
 
 export { ScenarioError } from '../errors.ts';
 
 /** Reads and loads one scenario file; an unreadable file is a ScenarioError like any other. */
 export function readScenarioFile(path: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new ScenarioError({ file: path, line: 1, column: 1 }, `cannot read the scenario file (${why}): check the path`);
-  }
-  return readScenarioText(text, path);
+  return readScenarioText(readScenarioFileText(path), path);
 }
 
 /**

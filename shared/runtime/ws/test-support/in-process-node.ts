@@ -1,6 +1,6 @@
 /** Starts a WsNode in the test's own thread, with its log lines captured for assertions. */
 import pino from 'pino';
-import type { ComponentSpec } from '../../component.ts';
+import type { Clock, ComponentSpec } from '../../component.ts';
 import type { HistoryEntry } from '../../history.ts';
 import { monotonicClock } from '../clock.ts';
 import type { AcceptedPeer } from '../handshake.ts';
@@ -20,6 +20,8 @@ export async function inProcessNode(options: {
   accept: Record<string, AcceptedPeer>;
   token?: string;
   linkLimits?: Partial<LinkLimits>;
+  /** Default: real monotonic time. */
+  clock?: Clock;
 }): Promise<InProcessNode> {
   const logs: Record<string, unknown>[] = [];
   const history: HistoryEntry[] = [];
@@ -31,7 +33,7 @@ export async function inProcessNode(options: {
     worldNames: options.worldNames,
     token: options.token ?? 'unused',
     accept: new Map(Object.entries(options.accept)),
-    clock: monotonicClock(process.hrtime.bigint()),
+    clock: options.clock ?? monotonicClock(process.hrtime.bigint()),
     history: (t, event) => {
       // Bounded: a test node keeps its first 100,000 events.
       if (history.length < 100_000) history.push({ seq: seq++, t, event });
