@@ -46,16 +46,44 @@ function numbered(count: number, length: (i: number) => number = () => 100): Buf
 const LIMITS = { queueFrames: 4096, queueBytes: 1 << 20, highWatermarkBytes: 1 << 20, batchFrames: 256, batchBytes: 64 * 1024 };
 
 describe('OutboundQueue', () => {
-  it('sends nothing during the turn, then everything the turn queued as one batch, in order', async () => {
+  it('sends the turn\'s first frame at once, then the rest of the turn as one batch, in order', async () => {
     const socket = new FakeSocket();
     const queue = new OutboundQueue(socket, LIMITS);
     const frames = numbered(5, (i) => 10 + i);
     for (const frame of frames) assert.equal(queue.push(frame), 'queued');
-    assert.equal(socket.sent.length, 0, 'frames wait for the end of the turn');
+    assert.deepEqual(batchesSent(socket), [frames.slice(0, 1)], 'the first frame does not wait; the others wait for the end of the turn');
     await endOfTurn();
-    assert.deepEqual(batchesSent(socket), [frames]);
-    assert.equal(queue.batchesSent, 1);
+    assert.deepEqual(batchesSent(socket), [frames.slice(0, 1), frames.slice(1)]);
+    assert.equal(queue.batchesSent, 2);
     assert.equal(queue.length, 0);
+  });
+
+  it('a lone frame in each turn goes at once, every turn (an idle link pays no wait)', async () => {
+    const socket = new FakeSocket();
+    const queue = new OutboundQueue(socket, LIMITS);
+    const frames = numbered(3);
+    for (const frame of frames) {
+      queue.push(frame);
+      assert.equal(socket.sent.length, frames.indexOf(frame) + 1, 'sent within the turn that pushed it');
+      await endOfTurn();
+      socket.flush();
+    }
+    assert.deepEqual(batchesSent(socket), frames.map((frame) => [frame]));
+  });
+
+  it('a frame pushed while earlier frames wait goes behind them, never ahead', async () => {
+    const socket = new FakeSocket();
+    socket.bufferedAmount = 1_000; // above the watermark: the first frame must wait too
+    const queue = new OutboundQueue(socket, { ...LIMITS, highWatermarkBytes: 10 });
+    const frames = numbered(3);
+    queue.push(frames[0] as Buffer);
+    assert.equal(socket.sent.length, 0);
+    socket.bufferedAmount = 0;
+    queue.push(frames[1] as Buffer);
+    queue.push(frames[2] as Buffer);
+    assert.equal(socket.sent.length, 0, 'the queue is not empty, so nothing jumps it');
+    await endOfTurn();
+    assert.deepEqual(batchesSent(socket).flat(), frames);
   });
 
   it('splits a turn of frames into batches within batchFrames and batchBytes, keeping their order', async () => {
@@ -82,24 +110,26 @@ describe('OutboundQueue', () => {
 
   it('sends batches while under the high watermark, queues up to the bound, then answers queue-full', async () => {
     const socket = new FakeSocket();
-    // Two 100-byte frames fill a batch of 250 bytes; the socket takes batches until 300 bytes are buffered.
-    const queue = new OutboundQueue(socket, { ...LIMITS, queueFrames: 10, highWatermarkBytes: 300, batchBytes: 250 });
-    const frames = numbered(20);
+    // Two 100-byte frames fill a batch of 250 bytes; the socket takes batches until 400 bytes are
+    // buffered (the first frame alone, about 110 bytes, then two batches of about 210).
+    const queue = new OutboundQueue(socket, { ...LIMITS, queueFrames: 10, highWatermarkBytes: 400, batchBytes: 250 });
+    const frames = numbered(21);
     const outcomes = frames.map((frame) => queue.push(frame));
-    assert.deepEqual(outcomes, [...new Array(10).fill('queued'), ...new Array(10).fill('queue-full')]);
+    // The first frame goes at once; ten more wait.
+    assert.deepEqual(outcomes, [...new Array(11).fill('queued'), ...new Array(10).fill('queue-full')]);
     await endOfTurn();
-    assert.deepEqual(batchesSent(socket).map((b) => b.length), [2, 2], 'two batches, then the watermark');
+    assert.deepEqual(batchesSent(socket).map((b) => b.length), [1, 2, 2], 'the first frame, two batches, then the watermark');
     assert.equal(queue.length, 6);
     socket.flush();
-    assert.equal(socket.sent.length, 2, 'what waits goes out at the end of the turn');
+    assert.equal(socket.sent.length, 3, 'what waits goes out at the end of the turn');
     await endOfTurn();
-    assert.equal(socket.sent.length, 4, 'a send callback drains the next batches');
+    assert.equal(socket.sent.length, 5, 'a send callback drains the next batches, up to the watermark');
     for (let i = 0; i < 5; i++) {
       socket.flush();
       await endOfTurn();
     }
     assert.equal(queue.length, 0);
-    assert.deepEqual(batchesSent(socket).flat(), frames.slice(0, 10), 'every queued frame was sent, in order, once');
+    assert.deepEqual(batchesSent(socket).flat(), frames.slice(0, 11), 'every queued frame was sent, in order, once');
   });
 
   it('bounds bytes as well as frames, and refuses once the socket is closed', () => {
@@ -121,9 +151,9 @@ describe('OutboundQueue', () => {
     const frames = numbered(3);
     for (const frame of frames) queue.push(frame);
     queue.flush();
-    assert.deepEqual(batchesSent(socket), [frames]);
+    assert.deepEqual(batchesSent(socket), [frames.slice(0, 1), frames.slice(1)]);
     await endOfTurn();
-    assert.equal(socket.sent.length, 1);
+    assert.equal(socket.sent.length, 2);
   });
 });
 

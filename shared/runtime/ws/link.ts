@@ -2,12 +2,13 @@
  * A welcomed link: one websocket to a named peer, carrying messages both ways. Each websocket
  * message is a batch of frames (wire/batch.ts, wire protocol 2). Inbound, each frame of a batch is
  * decoded and validated alone, in order; a bad one is answered with a protocol-error frame and the
- * others are handled as if they had come one by one, until too many bad frames within a window close
- * the link with 1008 (bad-frame-window.ts; the frames after that close are not handled). A message that is not a batch at
- * all counts as one bad frame. Outbound frames go through a bounded queue that sends what a turn
- * queued as batches (backpressure: send() answers queue-full, never buffers without bound). An
- * outbound frame that fails validation is a bug of this component: logged, never sent, and
- * answered with 'invalid-frame', never a crash.
+ * others are handled as if they had come one by one, until too many bad frames within a window
+ * close the link with 1008 (bad-frame-window.ts; the frames after that close are not handled). A
+ * message that is not a batch at all counts as one bad frame. Outbound frames go through a bounded
+ * queue (outbound-queue.ts) that sends a turn's first frame at once and the rest of the turn's
+ * frames as batches at its end (backpressure: send() answers queue-full, never buffers without
+ * bound). An outbound frame that fails validation is a bug of this component: logged, never sent,
+ * and answered with 'invalid-frame', never a crash.
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';

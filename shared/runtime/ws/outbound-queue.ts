@@ -2,10 +2,12 @@
  * A link's bounded outbound queue (docs/design.md §4: backpressure rather than unbounded
  * buffering; libraries.md ws trap: send() has no backpressure of its own).
  *
- * Frames pushed during a turn of the event loop wait here until the turn ends (setImmediate),
- * then go to the socket as batches (wire/batch.ts), each of at most `batchFrames` frames and
- * `batchBytes` bytes, in the order they were pushed: a loaded link costs a socket write per turn,
- * not per frame. Batches go to the socket only while its bufferedAmount is under the high
+ * The first frame of a turn of the event loop goes to the socket at once, as a batch of one
+ * (wire/batch.ts), when nothing waits before it: a lone call pays no wait for the turn's end, so
+ * an idle hop costs what a bare ws send costs. Frames pushed after it in the same turn wait here
+ * until the turn ends (setImmediate), then go as batches, each of at most `batchFrames` frames
+ * and `batchBytes` bytes, in the order they were pushed: a loaded link costs at most two socket
+ * writes per turn, not one per frame. Batches go to the socket only while its bufferedAmount is under the high
  * watermark; the rest wait here, up to a bound in frames and in bytes, until the socket's send
  * callbacks report data written. When the queue is full, push() says so and the caller reports
  * queue-full.
@@ -41,6 +43,8 @@ export class OutboundQueue {
   private queuedBytes = 0;
   private sendsInFlight = 0;
   private endOfTurn: NodeJS.Immediate | undefined;
+  /** A frame went straight to the socket this turn: the rest of the turn's frames batch. */
+  private sentThisTurn = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private highestQueued = 0;
   private batches = 0;
@@ -82,6 +86,12 @@ export class OutboundQueue {
     if (this.length >= this.limits.queueFrames || this.queuedBytes + frame.length > this.limits.queueBytes) {
       return 'queue-full';
     }
+    if (this.length === 0 && !this.sentThisTurn && this.belowWatermark()) {
+      this.sentThisTurn = true;
+      this.endOfTurn ??= setImmediate(this.onEndOfTurn);
+      this.write([frame]);
+      return 'queued';
+    }
     this.frames.push(frame);
     this.queuedBytes += frame.length;
     this.highestQueued = Math.max(this.highestQueued, this.length);
@@ -97,6 +107,7 @@ export class OutboundQueue {
 
   /** Forget everything waiting (the link is closing). */
   clear(): void {
+    this.sentThisTurn = false;
     this.frames.length = 0;
     this.head = 0;
     this.queuedBytes = 0;
@@ -107,6 +118,7 @@ export class OutboundQueue {
 
   private readonly onEndOfTurn = (): void => {
     this.endOfTurn = undefined;
+    this.sentThisTurn = false;
     this.drain();
   };
 
@@ -116,13 +128,19 @@ export class OutboundQueue {
   }
 
   private drain(): void {
-    while (this.length > 0 && this.socket.readyState === OPEN && this.socket.bufferedAmount < this.limits.highWatermarkBytes) {
-      this.sendsInFlight++;
-      this.batches++;
-      this.socket.send(encodeBatch(this.nextBatch()), { binary: true }, this.onSent);
-    }
+    while (this.length > 0 && this.belowWatermark()) this.write(this.nextBatch());
     this.compact();
     if (this.length > 0 && this.sendsInFlight === 0 && this.socket.readyState === OPEN) this.pollLater();
+  }
+
+  private belowWatermark(): boolean {
+    return this.socket.readyState === OPEN && this.socket.bufferedAmount < this.limits.highWatermarkBytes;
+  }
+
+  private write(batch: Buffer[]): void {
+    this.sendsInFlight++;
+    this.batches++;
+    this.socket.send(encodeBatch(batch), { binary: true }, this.onSent);
   }
 
   /** Take the next batch from the head of the queue: as many frames as both bounds allow, at least one. */
