@@ -5,7 +5,7 @@ import type { HistoryEntry } from '../../history.ts';
 import { monotonicClock } from '../clock.ts';
 import type { AcceptedPeer } from '../handshake.ts';
 import type { LinkLimits } from '../limits.ts';
-import { WsNode } from '../node.ts';
+import { WsNode, type WsNodeOptions } from '../node.ts';
 
 export interface InProcessNode {
   node: WsNode;
@@ -20,6 +20,7 @@ export async function inProcessNode(options: {
   accept: Record<string, AcceptedPeer>;
   token?: string;
   linkLimits?: Partial<LinkLimits>;
+  linkClocks?: WsNodeOptions['linkClocks'];
 }): Promise<InProcessNode> {
   const logs: Record<string, unknown>[] = [];
   const history: HistoryEntry[] = [];
@@ -38,6 +39,7 @@ export async function inProcessNode(options: {
     },
     log,
     ...(options.linkLimits ? { linkLimits: options.linkLimits } : {}),
+    ...(options.linkClocks ? { linkClocks: options.linkClocks } : {}),
   });
   return { node, history, logs };
 }
