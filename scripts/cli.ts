@@ -182,14 +182,26 @@ cli
   });
 
 cli
-  .command('sweep <file>', 'Run one scenario over many seeds in parallel, under the sim runtime only (a file\'s runtime: ws and seed are not used): exit 0 when every seed passed, 1 when one failed, 2 when the scenario or an option is invalid')
+  .command('sweep <file> [...results]', 'Run one scenario over many seeds in parallel, under the sim runtime only (a file\'s runtime: ws and seed are not used): exit 0 when every seed passed, 1 when one failed, 2 when the scenario or an option is invalid. `sweep merge DIR...` merges the results of a sharded sweep (--shard, --out): exit 0, 1 also when a shard is missing, 2')
   .option('--seeds <n>', `how many seeds to run (1..${SWEEP_LIMITS.seeds.toLocaleString('en')})`)
   .option('--from <s>', 'the first seed (default 1): runs seeds S..S+N-1')
   .option('--jobs <j>', `worker threads (default: the machine's available parallelism; at most ${SWEEP_LIMITS.jobs})`)
   .option('--check-determinism', 'run each seed twice, in two workers where possible, and fail a seed whose two histories differ')
+  .option('--shard <i/k>', `run only shard I of K (0 <= I < K <= ${SWEEP_LIMITS.shards.toLocaleString('en')}): the I-th of K contiguous blocks of the seeds`)
+  .option('--out <dir>', 'write this sweep\'s (or shard\'s) results file into DIR, for sweep merge')
   .option('--json', 'print one summary object as JSON (no progress bar)')
   .example('ffa-world sweep scenarios/default-world.yaml --seeds 1000 --check-determinism')
-  .action(async (file: string, options: Record<string, unknown>) => {
+  .example('ffa-world sweep scenarios/sweeps/sweep-faults.yaml --seeds 1000 --shard 2/4 --out results/')
+  .example('ffa-world sweep merge results/')
+  .action(async (file: string, results: string[], options: Record<string, unknown>) => {
+    if (file === 'merge') {
+      const { parseMergeOptions, runMerge } = await import('./sweep-merge.ts');
+      const parsed = parseMergeOptions(results, options);
+      if (typeof parsed === 'string') throw new UsageError(parsed);
+      process.exitCode = runMerge(parsed);
+      return;
+    }
+    if (results.length > 0) throw new UsageError(`sweep runs one scenario file, not ${results.length + 1} (sweep merge DIR... merges results)`);
     const { parseSweepOptions, runSweep } = await import('./sweep.ts');
     const parsed = parseSweepOptions(file, options);
     if (typeof parsed === 'string') throw new UsageError(parsed);

@@ -24,6 +24,8 @@
  *   FFA_EXIT_WITH_PARENT  1: exit when the process that started it is gone (compose-local.ts sets it)
  *   FFA_LOG_LEVEL   default info; logs are JSON lines on stderr
  *   FFA_LOG_FORMAT  json or pretty (pino-pretty, for `docker compose logs`); unset: pretty on a terminal
+ *   FFA_TEST_CLOCK_SKEW_NS  tests only: a component reads its clock this many ns off (and names
+ *                   another boot), as if it ran on another machine (docs/beyond-one-machine.md)
  */
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -32,6 +34,7 @@ import { resolve } from 'node:path';
 import pino, { type LevelWithSilent, type Logger } from 'pino';
 import { DEFAULT_VARIANT, VARIANT_NAMES } from '../services/guest/variants.ts';
 import { monotonicClock } from '../shared/runtime/ws/clock.ts';
+import { hostBootId, type NodeClockSource } from '../shared/runtime/ws/link-clocks.ts';
 import { type AcceptedPeer, anyRole } from '../shared/runtime/ws/handshake.ts';
 import { WsNode } from '../shared/runtime/ws/node.ts';
 import { attachScenario } from '../services/orchestrator/run/attach.ts';
@@ -75,6 +78,23 @@ export interface ServiceSettings {
   logFormat: LogFormat;
   guest: { name: string; advertiseHost: string; vcpus: number; driver: VmDescription['driver'] };
   orchestrator: { out: string; minGuests: number; settleMs: number; seed: number; attachTimeoutMs: number; runTimeoutMs: number; livenessBoundMs: number };
+  /** FFA_TEST_CLOCK_SKEW_NS: tests only. */
+  clockSkewNs: bigint;
+}
+
+/** At most ~31 years either way: far past any two machines' uptimes, well inside 64 bits. */
+const CLOCK_SKEW_MAX_NS = 10n ** 18n;
+
+function readClockSkew(reader: EnvironmentReader, env: NodeJS.ProcessEnv): bigint {
+  const raw = env['FFA_TEST_CLOCK_SKEW_NS'];
+  if (raw === undefined) return 0n;
+  const valid = /^-?\d{1,19}$/.test(raw) && (BigInt(raw) < 0n ? -BigInt(raw) : BigInt(raw)) <= CLOCK_SKEW_MAX_NS;
+  reader.check(valid, `FFA_TEST_CLOCK_SKEW_NS="${raw}" must be an integer count of ns, at most ${CLOCK_SKEW_MAX_NS} either way`);
+  // A monotonic clock counts up from its boot: it is never negative, on any machine.
+  const uptimeNs = process.hrtime.bigint();
+  const possible = !valid || uptimeNs + BigInt(raw) >= 0n;
+  reader.check(possible, `FFA_TEST_CLOCK_SKEW_NS="${raw}" would put this machine's clock before its boot (it has been up ${uptimeNs / 1_000_000_000n} s)`);
+  return valid && possible ? BigInt(raw) : 0n;
 }
 
 const tokenVariable = (role: ServiceRole): string => `FFA_TOKEN_${role.toUpperCase()}`;
@@ -188,6 +208,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
     logFormat: reader.logFormat(),
     guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: DEFAULT_VARIANT },
     orchestrator: readOrchestrator(reader, env),
+    clockSkewNs: readClockSkew(reader, env),
   };
   return reader.problems.length > 0 ? { problems: reader.problems } : { settings };
 }
@@ -209,7 +230,12 @@ function acceptList(settings: ServiceSettings): Map<string, AcceptedPeer> {
 
 /** A platform service or a guest: a node that links, starts its component, and serves the world channel. */
 async function runComponentService(settings: ServiceSettings, log: Logger): Promise<void> {
-  const baseNs = process.hrtime.bigint();
+  const startedNs = process.hrtime.bigint();
+  // A skewed clock counts from another start, at the same rate: the base it reports and the
+  // probes it answers move, its times since the start do not (another machine's clock would).
+  const { clockSkewNs: skew } = settings;
+  const baseNs = startedNs + skew;
+  const source: NodeClockSource = { now: () => process.hrtime.bigint() + skew, bootId: skew === 0n ? hostBootId() : `${hostBootId() ?? 'unknown'}+${skew}` };
   const { role } = settings;
   const component =
     role === 'guest'
@@ -221,11 +247,13 @@ async function runComponentService(settings: ServiceSettings, log: Logger): Prom
     worldNames: [component.name],
     token: settings.tokens[role] as string,
     accept: acceptList(settings),
-    clock: monotonicClock(baseNs),
+    clock: monotonicClock(startedNs),
     history: () => {},
     log,
     listen: { host: settings.listenHost, port: settings.port },
     worldChannel: { baseNs },
+    // Answers the orchestrator's clock probes on this clock; it does not probe (only the orchestrator maps times).
+    linkClocks: { probe: false, source },
   });
   writeStatus(settings, component.name, 'listening');
   let stopping = false;

@@ -107,7 +107,7 @@ describe('sweep options and task', () => {
   });
 
   it('bounds the seeds, the first seed and the jobs', () => {
-    assert.deepEqual(parseSweepOptions('f.yaml', { seeds: 5, jobs: 3 }), { file: 'f.yaml', seeds: 5, from: 1, jobs: 3, checkDeterminism: false, json: false });
+    assert.deepEqual(parseSweepOptions('f.yaml', { seeds: 5, jobs: 3 }), { file: 'f.yaml', seeds: 5, from: 1, jobs: 3, checkDeterminism: false, json: false, shard: null, out: null });
     assert.match(String(parseSweepOptions('f.yaml', {})), /needs --seeds/);
     assert.match(String(parseSweepOptions('f.yaml', { seeds: 1_000_001 })), /--seeds must be an integer in 1\.\.1000000/);
     assert.match(String(parseSweepOptions('f.yaml', { seeds: 2.5 })), /--seeds must be/);

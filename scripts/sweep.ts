@@ -9,10 +9,14 @@
  * runs twice and the second run goes to another worker than the first where one exists (a load
  * balancer reads the task's hint); the two history hashes must be equal.
  *
+ * `--shard I/K` runs only shard I's block of the seeds, and `--out DIR` writes what the shard
+ * counted into DIR for `ffa-world sweep merge` (sweep-shard.ts, sweep-merge.ts).
+ *
  * Exit status: 0 every seed passed (and was deterministic), 1 a seed failed, 2 invalid arguments or
  * scenario (loaded once here first, so the loader's file:line:column message is printed), 130 when
- * interrupted (the seeds done so far are summarized).
+ * interrupted (the seeds done so far are summarized, and written with --out).
  */
+import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Presets, SingleBar } from 'cli-progress';
@@ -21,22 +25,13 @@ import { readScenarioFile, ScenarioError } from '../services/orchestrator/scenar
 import { replayCommand } from '../services/orchestrator/run/runner.ts';
 import type { Scenario } from '../services/orchestrator/scenario/types.ts';
 import type { SeedSummary, SweepTask } from './sweep-task.ts';
-import { failureSignature } from '../services/orchestrator/report/failure-groups.ts';
-import { plural } from '../shared/plural.ts';
-
 import { SWEEP_LIMITS } from './cli/limits.ts';
+import { jsonSummary, printSummary, SWEEP_EXIT, type SweepOutcome } from './sweep-output.ts';
+import { outcomeOf, OUTCOME, parseShard, type Shard, shardResults, shardSeeds, writeShardResults } from './sweep-shard.ts';
+import { emptyTally, JSON_FAILURES, pairVerdict, PRINTED_FAILURES, recordVerdict, type SeedVerdict, type Tally, trimFailures } from './sweep-tally.ts';
 
 export { SWEEP_LIMITS };
-/** Failing seeds kept for the terminal (and its failure groups' examples); the rest are counted. */
-const PRINTED_FAILURES = 20;
-/** Distinct failure signatures kept, each with its count; past this, failures are counted as "other". */
-const MAX_FAILURE_GROUPS = 50;
-/** Failure groups printed, largest first, and seeds named per group. */
-const PRINTED_GROUPS = 10;
-const SEEDS_NAMED = 8;
-/** Failing seeds kept in --json output. */
-const JSON_FAILURES = 1000;
-const EXIT = { passed: 0, failed: 1, invalid: 2, interrupted: 130 } as const;
+export { failureSignatureOf, type SeedVerdict } from './sweep-tally.ts';
 
 export interface SweepOptions {
   file: string;
@@ -45,13 +40,10 @@ export interface SweepOptions {
   jobs: number;
   checkDeterminism: boolean;
   json: boolean;
-}
-
-/** One seed's verdict: its run's summary (the failing run's, when one of two failed). */
-export interface SeedVerdict extends SeedSummary {
-  /** --check-determinism: the second run's hash and worker, and whether it matched. */
-  second: { passed: boolean; historyHash: string; threadId: number } | null;
-  nondeterministic: boolean;
+  /** --shard I/K: run only shard I's block of the seeds. */
+  shard: Shard | null;
+  /** --out DIR: write the results file there (a sweep without --shard is shard 0/1). */
+  out: string | null;
 }
 
 function integerOption(name: string, value: unknown, min: number, max: number): number | string {
@@ -74,7 +66,16 @@ export function parseSweepOptions(file: unknown, options: Record<string, unknown
   for (const flag of ['checkDeterminism', 'json'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') return `--${flag === 'json' ? 'json' : 'check-determinism'} takes no value`;
   }
-  return { file, seeds, from, jobs, checkDeterminism: options.checkDeterminism === true, json: options.json === true };
+  const shard = options.shard === undefined ? null : parseShard(options.shard, seeds);
+  if (typeof shard === 'string') return shard;
+  if (options.out !== undefined && (typeof options.out !== 'string' || options.out === '')) return '--out needs a folder';
+  const out = options.out === undefined ? null : options.out;
+  return { file, seeds, from, jobs, checkDeterminism: options.checkDeterminism === true, json: options.json === true, shard, out };
+}
+
+/** The seeds this command runs: the whole sweep's, or its shard's block. */
+function seedRange(options: SweepOptions): { from: number; seeds: number } {
+  return options.shard ? shardSeeds(options.from, options.seeds, options.shard) : { from: options.from, seeds: options.seeds };
 }
 
 // ---------------------------------------------------------------- the pool and its scheduler
@@ -114,97 +115,6 @@ function hintedBalancer(task: unknown, workers: BalancedWorker[]): BalancedWorke
   return chosen;
 }
 
-interface Tally {
-  done: number;
-  passed: number;
-  failed: number;
-  nondeterministic: number;
-  /** --check-determinism pairs that ran in one worker (no other was free, or --jobs 1). */
-  sameWorker: number;
-  causes: Map<string, number>;
-  /** The lowest failing seeds (trimmed as it grows). */
-  failures: SeedVerdict[];
-  /** Failing seeds by how they failed (failureLines with the numbers out): count, lowest seeds, an example. */
-  groups: Map<string, FailureGroup>;
-  /** Failures past MAX_FAILURE_GROUPS distinct signatures. */
-  ungrouped: number;
-  runMs: number;
-}
-
-export interface FailureGroup {
-  signature: string;
-  count: number;
-  /** The lowest failing seeds of this group (at most SEEDS_NAMED). */
-  seeds: number[];
-  /** The lowest seed's verdict: its lines and its replay command. */
-  example: SeedVerdict;
-}
-
-/** How a seed failed, with the particulars (bits, IDs, times, hashes) taken out. */
-export function failureSignatureOf(verdict: SeedVerdict): string {
-  return failureSignature(failureLines(verdict).join('\n'));
-}
-
-function groupFailure(tally: Tally, verdict: SeedVerdict): void {
-  const signature = failureSignatureOf(verdict);
-  let group = tally.groups.get(signature);
-  if (!group) {
-    if (tally.groups.size >= MAX_FAILURE_GROUPS) {
-      tally.ungrouped++;
-      return;
-    }
-    group = { signature, count: 0, seeds: [], example: verdict };
-    tally.groups.set(signature, group);
-  }
-  group.count++;
-  if (verdict.seed < group.example.seed) group.example = verdict;
-  group.seeds.push(verdict.seed);
-  group.seeds.sort((a, b) => a - b);
-  if (group.seeds.length > SEEDS_NAMED) group.seeds.length = SEEDS_NAMED;
-}
-
-function causesOf(verdict: SeedVerdict): string[] {
-  const causes: string[] = [];
-  if (verdict.nondeterministic) causes.push('nondeterministic');
-  if (verdict.error !== null) causes.push('threw');
-  for (const check of verdict.failingChecks) causes.push(check.name);
-  for (const step of verdict.failingSteps) causes.push(`step ${step.index}`);
-  if (causes.length === 0 && !verdict.passed) causes.push(`ended ${verdict.ended}`);
-  return causes;
-}
-
-function record(tally: Tally, verdict: SeedVerdict, keep: number): void {
-  tally.done++;
-  tally.runMs += verdict.wallMs;
-  if (verdict.second && verdict.second.threadId === verdict.threadId) tally.sameWorker++;
-  if (verdict.passed) {
-    tally.passed++;
-    return;
-  }
-  tally.failed++;
-  if (verdict.nondeterministic) tally.nondeterministic++;
-  for (const cause of causesOf(verdict)) tally.causes.set(cause, (tally.causes.get(cause) ?? 0) + 1);
-  groupFailure(tally, verdict);
-  tally.failures.push(verdict);
-  if (tally.failures.length >= 2 * keep) {
-    tally.failures.sort((a, b) => a.seed - b.seed);
-    tally.failures.length = keep;
-  }
-}
-
-function pairVerdict(first: SeedSummary, second: SeedSummary): SeedVerdict {
-  const nondeterministic = first.historyHash === '' || first.historyHash !== second.historyHash;
-  const shown = !first.passed || second.passed ? first : second;
-  const bothThrewAlike = first.error !== null && first.error === second.error;
-  return {
-    ...shown,
-    wallMs: first.wallMs + second.wallMs,
-    passed: first.passed && second.passed && !nondeterministic,
-    nondeterministic: nondeterministic && !bothThrewAlike,
-    second: { passed: second.passed, historyHash: second.historyHash, threadId: second.threadId },
-  };
-}
-
 /** A task the pool rejected (its worker died): that seed's failure, never the sweep's. */
 function rejectedRun(scenario: Scenario, job: Job, error: unknown): SeedSummary {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -227,11 +137,19 @@ interface SweepRun {
   interrupted: boolean;
 }
 
-async function runSeeds(options: SweepOptions, scenario: Scenario, onVerdict: (tally: Tally) => void): Promise<SweepRun> {
-  const { file, seeds, from, checkDeterminism } = options;
-  const threads = Math.min(options.jobs, seeds * (checkDeterminism ? 2 : 1));
-  const keep = options.json ? JSON_FAILURES : PRINTED_FAILURES;
-  const tally: Tally = { done: 0, passed: 0, failed: 0, nondeterministic: 0, sameWorker: 0, causes: new Map(), failures: [], groups: new Map(), ungrouped: 0, runMs: 0 };
+/** Seeds `from`..`from+seeds-1` in the pool; `keep` bounds the failing seeds kept whole. */
+interface SeedRun {
+  file: string;
+  from: number;
+  seeds: number;
+  threads: number;
+  checkDeterminism: boolean;
+  keep: number;
+}
+
+async function runSeeds(run: SeedRun, scenario: Scenario, onVerdict: (tally: Tally, verdict: SeedVerdict) => void): Promise<SweepRun> {
+  const { file, seeds, from, checkDeterminism, threads, keep } = run;
+  const tally = emptyTally();
   const pool = new Piscina<PoolTask, SeedSummary>({
     filename: fileURLToPath(new URL('./sweep-worker.mjs', import.meta.url)),
     minThreads: threads,
@@ -269,8 +187,9 @@ async function runSeeds(options: SweepOptions, scenario: Scenario, onVerdict: (t
     inFlight.delete(job);
     if (job.assigned !== null) known.add(job.assigned);
     if (!checkDeterminism) {
-      record(tally, { ...summary, second: null, nondeterministic: false }, keep);
-      onVerdict(tally);
+      const verdict = { ...summary, second: null, nondeterministic: false };
+      recordVerdict(tally, verdict, keep);
+      onVerdict(tally, verdict);
     } else if (!job.second) {
       firsts.set(job.seed, summary);
       const list = waiting.get(summary.threadId) ?? [];
@@ -279,8 +198,9 @@ async function runSeeds(options: SweepOptions, scenario: Scenario, onVerdict: (t
     } else {
       const first = firsts.get(job.seed) as SeedSummary;
       firsts.delete(job.seed);
-      record(tally, pairVerdict(first, summary), keep);
-      onVerdict(tally);
+      const verdict = pairVerdict(first, summary);
+      recordVerdict(tally, verdict, keep);
+      onVerdict(tally, verdict);
     }
     pump();
   };
@@ -322,127 +242,95 @@ async function runSeeds(options: SweepOptions, scenario: Scenario, onVerdict: (t
     process.off('SIGINT', onSigint);
     await pool.destroy();
   }
-  tally.failures.sort((a, b) => a.seed - b.seed);
-  tally.failures.length = Math.min(tally.failures.length, keep);
+  trimFailures(tally, keep);
   return { tally, interrupted };
 }
 
 // ---------------------------------------------------------------- output
 
-function progressBar(options: SweepOptions, scenario: Scenario): SingleBar | null {
+function progressBar(options: SweepOptions, scenario: Scenario, seeds: number): SingleBar | null {
   if (options.json || !process.stderr.isTTY || process.env.CI) return null;
   const bar = new SingleBar(
     { format: `  ${scenario.name} [{bar}] {value}/{total} seeds, {failed} failed, {eta_formatted} left`, etaBuffer: 200, clearOnComplete: true },
     Presets.shades_classic,
   );
-  bar.start(options.seeds, 0, { failed: 0 });
+  bar.start(seeds, 0, { failed: 0 });
   return bar;
 }
 
-const shortHash = (hash: string): string => (hash === '' ? '(none: the run threw)' : `${hash.slice(0, 16)}…`);
-
-/** What made a seed fail, one line each (bounded). */
-export function failureLines(verdict: SeedVerdict): string[] {
-  const lines: string[] = [];
-  if (verdict.nondeterministic && verdict.second) {
-    lines.push(`not deterministic: history sha256 ${shortHash(verdict.historyHash)} then ${shortHash(verdict.second.historyHash)} (workers ${verdict.threadId} and ${verdict.second.threadId})`);
-  }
-  if (verdict.error !== null) lines.push(`the run threw: ${verdict.error}`);
-  for (const step of verdict.failingSteps.slice(0, 2)) lines.push(`step ${step.index} ${step.label}: ${step.detail}`);
-  for (const check of verdict.failingChecks.slice(0, 3)) lines.push(`${check.name}: ${check.firstFailure ?? check.detail}`);
-  if (lines.length === 0) lines.push(`the world ended ${verdict.ended}`);
-  return lines.slice(0, 5);
-}
-
 function header(options: SweepOptions, scenario: Scenario, threads: number): string {
-  const last = options.from + options.seeds - 1;
+  const range = seedRange(options);
+  const seeds = `seeds ${range.from}..${range.from + range.seeds - 1} (${range.seeds})`;
+  const shard = options.shard ? `shard ${options.shard.index}/${options.shard.count}, ${seeds} of ${options.from}..${options.from + options.seeds - 1}` : seeds;
   const notes: string[] = [];
   if (scenario.runtime === 'ws') notes.push('the file\'s runtime: ws is not used, sweeps run under sim');
   if (scenario.seed !== null) notes.push(`the file's seed ${scenario.seed} is not used`);
   const twice = options.checkDeterminism ? ', each seed twice (determinism)' : '';
-  return `sweep ${scenario.name} (${options.file}): seeds ${options.from}..${last} (${options.seeds}), runtime sim, ${threads} worker${threads === 1 ? '' : 's'}${twice}${notes.length > 0 ? `\n  (${notes.join('; ')})` : ''}`;
+  return `sweep ${scenario.name} (${options.file}): ${shard}, runtime sim, ${threads} worker${threads === 1 ? '' : 's'}${twice}${notes.length > 0 ? `\n  (${notes.join('; ')})` : ''}`;
 }
 
-function printSummary(options: SweepOptions, run: SweepRun, wallMs: number): void {
-  const { tally } = run;
-  const rate = tally.done / Math.max(wallMs / 1000, 1e-3);
-  const verdict = tally.failed === 0 && !run.interrupted ? 'PASS' : 'FAIL';
-  const stopped = run.interrupted ? `, interrupted after ${tally.done} of ${options.seeds} seeds` : '';
-  console.log(`${verdict} ${tally.passed} passed, ${tally.failed} failed of ${tally.done} seeds in ${(wallMs / 1000).toFixed(1)} s (${rate.toFixed(1)} seeds/s)${stopped}`);
-  if (options.checkDeterminism) {
-    const shared = tally.sameWorker > 0 ? ` (${tally.sameWorker} pairs ran in one worker)` : '';
-    console.log(`  determinism: ${tally.done - tally.nondeterministic}/${tally.done} seeds gave the same history twice${shared}`);
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The results file of this sweep (shard 0/1 when not sharded) in `out`; its path. */
+function writeResults(options: SweepOptions & { out: string }, scenario: Scenario, outcome: SweepOutcome, outcomes: string): string {
+  const sweep = { from: options.from, seeds: options.seeds, checkDeterminism: options.checkDeterminism };
+  const shard = options.shard ?? { index: 0, count: 1 };
+  const { tally, interrupted, wallMs, jobs } = outcome;
+  return writeShardResults(options.out, shardResults({ version, scenario, file: options.file, sweep, shard, jobs, tally, outcomes, interrupted, wallMs }));
+}
+
+function loadScenario(file: string): Scenario | string {
+  try {
+    return readScenarioFile(file);
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    return `invalid scenario: ${error.message}`;
   }
-  if (tally.failed === 0) return;
-  const causes = [...tally.causes].sort((a, b) => b[1] - a[1]).map(([cause, n]) => `${cause} ${n}`);
-  console.log(`  failing: ${causes.join(', ')}`);
-  const groups = sortedGroups(tally);
-  for (const group of groups.slice(0, PRINTED_GROUPS)) {
-    const more = group.count > group.seeds.length ? ', …' : '';
-    const seeds = group.count === 1 ? `seed ${group.example.seed}` : `${plural(group.count, 'seed')} (${group.seeds.join(', ')}${more})`;
-    console.log(`  ${seeds} failed this way${group.count === 1 ? '' : `; seed ${group.example.seed}`}:`);
-    for (const line of failureLines(group.example)) console.log(`    ${line}`);
-    console.log(`    replay: ${group.example.replay}`);
+}
+
+/** --out's folder, made before any seed runs, so a bad path costs nothing; a string is why not. */
+function makeOutFolder(out: string | null): string | null {
+  if (out === null) return null;
+  try {
+    mkdirSync(out, { recursive: true });
+    return null;
+  } catch (error) {
+    return `--out ${out}: cannot make the folder: ${error instanceof Error ? error.message : String(error)}`;
   }
-  const unprinted = groups.slice(PRINTED_GROUPS).reduce((n, g) => n + g.count, 0) + tally.ungrouped;
-  if (unprinted > 0) console.log(`  … and ${plural(unprinted, 'more failing seed')} that failed other ways (--json lists them)`);
-}
-
-/** Largest first; ties by their lowest seed. */
-function sortedGroups(tally: Tally): FailureGroup[] {
-  return [...tally.groups.values()].sort((a, b) => b.count - a.count || a.example.seed - b.example.seed);
-}
-
-function jsonSummary(options: SweepOptions, scenario: Scenario, threads: number, run: SweepRun, wallMs: number): unknown {
-  const { tally } = run;
-  return {
-    name: scenario.name,
-    file: options.file,
-    runtime: 'sim',
-    from: options.from,
-    to: options.from + options.seeds - 1,
-    seeds: options.seeds,
-    jobs: threads,
-    checkDeterminism: options.checkDeterminism,
-    passed: tally.failed === 0 && !run.interrupted,
-    interrupted: run.interrupted,
-    done: tally.done,
-    passedSeeds: tally.passed,
-    failedSeeds: tally.failed,
-    nondeterministicSeeds: tally.nondeterministic,
-    sameWorkerPairs: tally.sameWorker,
-    causes: Object.fromEntries(tally.causes),
-    wallMs,
-    runMs: tally.runMs,
-    seedsPerSecond: Math.round((tally.done / Math.max(wallMs / 1000, 1e-3)) * 10) / 10,
-    failures: tally.failures,
-    failuresOmitted: tally.failed - tally.failures.length,
-    failureGroups: sortedGroups(tally).map((g) => ({ signature: g.signature, count: g.count, seeds: g.seeds, replay: g.example.replay })),
-  };
 }
 
 export async function runSweep(options: SweepOptions): Promise<number> {
-  let scenario: Scenario;
-  try {
-    scenario = readScenarioFile(options.file);
-  } catch (error) {
-    if (!(error instanceof ScenarioError)) throw error;
-    console.error(`ffa-world: invalid scenario: ${error.message}`);
-    return EXIT.invalid;
+  const scenario = loadScenario(options.file);
+  const refused = typeof scenario === 'string' ? scenario : makeOutFolder(options.out);
+  if (typeof scenario === 'string' || refused !== null) {
+    console.error(`ffa-world: ${refused}`);
+    return SWEEP_EXIT.invalid;
   }
-  const threads = Math.min(options.jobs, options.seeds * (options.checkDeterminism ? 2 : 1));
+  const range = seedRange(options);
+  const threads = Math.min(options.jobs, range.seeds * (options.checkDeterminism ? 2 : 1));
   if (!options.json) console.log(header(options, scenario, threads));
   const started = process.hrtime.bigint();
-  const bar = progressBar(options, scenario);
+  const bar = progressBar(options, scenario, range.seeds);
+  const outcomes: string[] = options.out === null ? [] : new Array<string>(range.seeds).fill(OUTCOME.notRun);
+  const keep = options.json || options.out !== null ? JSON_FAILURES : PRINTED_FAILURES;
   let run: SweepRun;
   try {
-    run = await runSeeds(options, scenario, (tally) => bar?.update(tally.done, { failed: tally.failed }));
+    run = await runSeeds({ ...range, file: options.file, threads, checkDeterminism: options.checkDeterminism, keep }, scenario, (tally, verdict) => {
+      if (options.out !== null) outcomes[verdict.seed - range.from] = outcomeOf(verdict);
+      bar?.update(tally.done, { failed: tally.failed });
+    });
   } finally {
     bar?.stop();
   }
   const wallMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
-  if (options.json) console.log(JSON.stringify(jsonSummary(options, scenario, threads, run, wallMs)));
-  else printSummary(options, run, wallMs);
-  if (run.interrupted) return EXIT.interrupted;
-  return run.tally.failed === 0 ? EXIT.passed : EXIT.failed;
+  const incomplete = run.interrupted ? `, interrupted after ${run.tally.done} of ${range.seeds} seeds` : '';
+  const outcome: SweepOutcome = { ...range, name: scenario.name, file: options.file, jobs: threads, checkDeterminism: options.checkDeterminism, ...run, incomplete, wallMs };
+  const resultsFile = options.out === null ? null : writeResults({ ...options, out: options.out }, scenario, outcome, outcomes.join(''));
+  if (options.json) console.log(JSON.stringify({ ...jsonSummary(outcome), ...(options.shard ? { shard: options.shard } : {}), ...(resultsFile ? { resultsFile } : {}) }));
+  else {
+    printSummary(outcome);
+    if (resultsFile) console.log(`results: ${resultsFile} (ffa-world sweep merge ${options.out} reads it)`);
+  }
+  if (run.interrupted) return SWEEP_EXIT.interrupted;
+  return run.tally.failed === 0 ? SWEEP_EXIT.passed : SWEEP_EXIT.failed;
 }

@@ -4,7 +4,8 @@
  */
 export const LOAD_LIMITS = { guests: 5000, vcpus: 16, cpus: 64 } as const;
 export const LOAD_DEFAULTS = { guests: 8, vcpus: 2, cpus: 4, rate: '1000/s', duration: '1s', runtime: 'ws', spmc: 'optee' } as const;
-export const SWEEP_LIMITS = { seeds: 1_000_000, jobs: 64, seedMax: 0xffff_ffff } as const;
+/** `shards`: K of `sweep --shard I/K`, one results file each for `sweep merge` to read. */
+export const SWEEP_LIMITS = { seeds: 1_000_000, jobs: 64, seedMax: 0xffff_ffff, shards: 10_000 } as const;
 
 /** pino's levels, for --log-level. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -34,6 +34,8 @@ export interface LocalComposeOptions {
   env: NodeJS.ProcessEnv;
   /** Loopback network 127.77.0.0/16 by default; a test may pick another second octet. */
   network?: number;
+  /** Environment set on every process of a service, by service name (a test's FFA_TEST_CLOCK_SKEW_NS). */
+  serviceEnv?: Record<string, Record<string, string>>;
 }
 
 interface ServiceDefinition {
@@ -256,7 +258,8 @@ export class LocalWorld {
       ...(service.environment['FFA_ROLE'] === 'orchestrator' ? { FFA_OUT: this.options.out } : {}),
     };
     const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => ['FFA_SCENARIO', 'FFA_SEED', 'FFA_LOG_LEVEL', 'FFA_LIVENESS_BOUND_MS'].includes(k))) as Record<string, string>;
-    return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...fromFiles, ...service.environment, ...overrides, ...local };
+    const own = this.options.serviceEnv?.[service.name] ?? {};
+    return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...fromFiles, ...service.environment, ...overrides, ...own, ...local };
   }
 
   private envFile(path: string): Record<string, string> {

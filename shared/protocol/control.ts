@@ -169,6 +169,11 @@ export interface ControlOps {
   'world.component': { ref: number; op: WorldComponentOp; detail: string };
   'world.ack': { ref: number; ok: boolean; reason: string | null };
 
+  // ---- A link's clock exchange, answered by the node (shared/runtime/ws/link-clocks.ts): absolute
+  // monotonic ns as decimal strings, and the kernel's boot ID (null where unknown).
+  'link.clock-probe': { t1: string; boot: string | null };
+  'link.clock-reply': { t1: string; t2: string; t3: string; boot: string | null };
+
   // ---- Test support (services/gic/test-support/irq-actor.ts, shared/runtime/ws/test-support/flooder.ts).
   /** One test actor tells another it reached a point of its script. */
   'actor-signal': string;
@@ -221,6 +226,8 @@ export const CONTROL_OPS = listOfEvery<ControlOp>()([
   'world.faults',
   'world.component',
   'world.ack',
+  'link.clock-probe',
+  'link.clock-reply',
   'actor-signal',
   'flood',
 ]);

@@ -16,7 +16,8 @@ import { FileHistorySink, type HistoryEntry, type HistoryEvent, MemoryHistorySin
 import type { Message } from '../../../shared/protocol/messages.ts';
 import { knownControlOp } from '../../../shared/protocol/control.ts';
 import { WsNode } from '../../../shared/runtime/ws/node.ts';
-import { WorldChannelClient } from '../../../shared/runtime/ws/world-client.ts';
+import { DRIFT_PER_NS } from '../../../shared/runtime/ws/clock-offset.ts';
+import { type PeerClockUsed, WorldChannelClient } from '../../../shared/runtime/ws/world-client.ts';
 import { attachedScenario, PLATFORM_ROLES, type PlatformRole, type RegisteredGuest } from './distributed-world.ts';
 import { judgeRun, orchestratorConfig, type ScenarioRun } from './runner.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -56,6 +57,8 @@ const STATUS_POLL_MS = 250;
 const TAIL_MS = 300;
 /** Events the attached run keeps (the whole history is judged at the end). */
 const HISTORY_MAX = 5_000_000;
+/** How long the attach waits for a clock estimate from each component (the burst at link-up answers in ms). */
+const CLOCKS_WAIT_MS = 5_000;
 
 /** A clock whose base is chosen once the world's components have told theirs. */
 class RebasableClock implements Clock {
@@ -94,6 +97,8 @@ class AttachedRun {
   finished = false;
   /** A platform service whose link dropped: the world is gone, and the run ends at once. */
   platformLost: string | null = null;
+  /** When the components' clock offsets were fixed (this machine's clock). */
+  clocksFixedAt = 0n;
 
   constructor(private readonly options: AttachOptions) {
     this.client = new WorldChannelClient({
@@ -101,6 +106,7 @@ class AttachedRun {
       changeOwnFaults: (install, remove) => this.node.changeFaults(install, remove),
       onEvent: (_peer, t, event) => this.collect(t, event, true),
       log: options.log,
+      peerClock: (peer) => this.node.peerClock(peer),
     });
   }
 
@@ -117,6 +123,8 @@ class AttachedRun {
       log: this.options.log,
       world: this.client.control(),
       intercept: (from, message) => this.intercept(from, message),
+      // The components may run on other machines: each link's clock is estimated (link-clocks.ts).
+      linkClocks: { probe: true },
     });
   }
 
@@ -236,9 +244,13 @@ export async function attachScenario(scenario: Scenario, text: string, options: 
       guests.map((g) => ({ name: g.name, url: g.url ?? '' })),
       Math.max(1, deadline - Date.now()),
     );
-    const bases = await run.client.subscribe([...platform.map((p) => p.name), ...guests.map((g) => g.name)], Math.max(1, deadline - Date.now()));
-    const worldBase = [...bases.values()].reduce((min, base) => (base < min ? base : min), run.clock.baseNs);
+    await run.client.subscribe([...platform.map((p) => p.name), ...guests.map((g) => g.name)], Math.max(1, deadline - Date.now()));
+    const unknownClocks = await run.client.clocksKnown(Math.min(CLOCKS_WAIT_MS, Math.max(1, deadline - Date.now())));
+    if (unknownClocks.length > 0) options.log.warn({ peers: unknownClocks }, 'no clock estimate from these components: their times are taken to be on this machine\'s clock');
+    const worldBase = run.client.earliestBase(run.clock.baseNs);
+    options.log.info({ clocks: run.client.peerClocks() }, 'the components\' clocks');
     run.clock.baseNs = worldBase;
+    run.clocksFixedAt = process.hrtime.bigint();
     run.client.setWorldBase(worldBase);
     if (!(await run.client.caughtUp(Math.max(1, deadline - Date.now())))) options.log.warn('the components\' history so far had not all arrived when the attach bound ran out; starting anyway');
     const attached = attachedScenario(scenario, text, guests);
@@ -251,6 +263,13 @@ export async function attachScenario(scenario: Scenario, text: string, options: 
     await run.node.stop('the attached run is over');
     run.client.stop();
   }
+}
+
+/** Each component's clock as mapped, its uncertainty grown by the drift since the offsets were fixed (clock-offset.ts). */
+function clocksByTheEnd(run: AttachedRun): Record<string, PeerClockUsed> {
+  const sinceNs = Number(process.hrtime.bigint() - run.clocksFixedAt);
+  const clocks = Object.entries(run.client.peerClocks());
+  return Object.fromEntries(clocks.map(([peer, c]) => [peer, c.clock === 'estimated' ? { ...c, uncertaintyNs: c.uncertaintyNs + sinceNs * DRIFT_PER_NS } : c]));
 }
 
 async function judgeAttached(scenario: Scenario, run: AttachedRun, finished: boolean, started: bigint, options: AttachOptions): Promise<ScenarioRun> {
@@ -266,6 +285,7 @@ async function judgeAttached(scenario: Scenario, run: AttachedRun, finished: boo
   if (Object.keys(lost).length > 0) trouble.push(`history lines dropped by the components' backlog bounds: ${JSON.stringify(lost)}`);
   if (run.dropped > 0) trouble.push(`the attached history was truncated: ${run.dropped} events past ${HISTORY_MAX}`);
   const ending = {
+    clocks: clocksByTheEnd(run),
     ended: finished ? 'done' : run.platformLost !== null ? `world-lost: the link to ${run.platformLost} dropped` : 'timeout',
     wallMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
     trouble,

@@ -190,6 +190,8 @@ export interface RunEnding {
   historyHash: string;
   memory?: ScenarioResult['memory'];
   traffic?: ScenarioResult['traffic'];
+  /** An attached run: how each component's clock was mapped onto the orchestrator's. */
+  clocks?: ScenarioResult['clocks'];
 }
 
 /**
@@ -260,6 +262,13 @@ export async function judgeRun(
   };
   const gone = departures(entries, model.hypervisor);
   if (gone.length > 0) result.departures = gone;
+  const estimated = Object.values(ending.clocks ?? {}).filter((c) => c.clock === 'estimated');
+  if (estimated.length > 0) {
+    result.clocks = ending.clocks;
+    // A figure between components A and B is off by at most A's uncertainty plus B's.
+    const [first = 0, second = 0] = estimated.map((c) => c.uncertaintyNs).sort((a, b) => b - a);
+    result.latency.clockUncertaintyNs = Math.ceil(first + second);
+  }
   const files = outputs ? { history: outputs.history, ...(await writeRunOutputs(outputs.out, { result, entries, model }, { trace: outputs.trace ?? 'full' })) } : null;
   return { result, entries, files };
 }

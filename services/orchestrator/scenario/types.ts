@@ -5,6 +5,7 @@
  * builder (world-builder.ts) and the orchestrator (orchestrator.ts) run it, the checkers
  * (services/orchestrator/checkers) judge its history.
  */
+import type { PeerClockUsed } from '../../../shared/runtime/ws/world-client.ts';
 import type { FfaErrorName } from '../../../shared/ffa/errors.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
 import type { VariantName as DriverName } from '../../guest/variants.ts';
@@ -275,6 +276,13 @@ export interface LatencyReport {
    * frames in flight (send to delivery); protocol, the rest (handling, waiting for the protocol).
    */
   parts: Record<string, { transport: Percentiles; protocol: Percentiles }>;
+  /**
+   * A run attached to components on other machines, whose clocks were estimated over their links
+   * (shared/runtime/ws/link-clocks.ts): a figure between two components is right within ± this
+   * many ns (the two largest clock uncertainties added, by the run's end). Absent when every
+   * component shared the orchestrator's clock.
+   */
+  clockUncertaintyNs?: number;
 }
 
 export interface CheckResult {
@@ -315,6 +323,8 @@ export interface ScenarioResult {
   traffic?: { frames: { sent: number; received: number }; cpuMicros: number };
   /** Members that left the world while it ran (a guest whose link dropped, and what became of its VM); absent when none did. */
   departures?: string[];
+  /** An attached run with a component on another clock: how each component's times were mapped (and how well, by the run's end). */
+  clocks?: Record<string, PeerClockUsed>;
 }
 
 /** What the checkers need to know of the world that made a history (world-builder.ts builds it). */

@@ -22,6 +22,7 @@ import { WsRuntimeError } from './errors.ts';
 import type { AcceptList, LinkIdentity } from './handshake.ts';
 import { CLOSE_GOING_AWAY, CLOSE_REPLACED, type LinkLimits, linkLimits } from './limits.ts';
 import { Link } from './link.ts';
+import { hostClockSource, LinkClocks, type NodeClockSource, type PeerClock } from './link-clocks.ts';
 import { LinkServer } from './link-server.ts';
 import { type BacklogLimits, isWorldControl, WorldChannelServer } from './world-channel.ts';
 import { WsTransport } from './ws-transport.ts';
@@ -71,6 +72,12 @@ export interface WsNodeOptions {
    * runner's orchestrator node takes its world channel answers this way).
    */
   intercept?(from: string, message: Message): boolean;
+  /**
+   * Estimate each linked peer's clock (link-clocks.ts): for nodes that may run on other machines
+   * than their orchestrator (separate processes, containers). `source` is the clock the probes
+   * read (default the host's; a test skews it). A node answers its peers' probes in any case.
+   */
+  linkClocks?: { probe: boolean; source?: NodeClockSource };
 }
 
 type Waiter = { names: readonly string[]; resolve: () => void };
@@ -102,6 +109,7 @@ export class WsNode {
   private readonly worldServer: WorldChannelServer | null = null;
   private readonly interceptor: RuleInterceptor;
   private readonly links = new Map<string, Link>();
+  private readonly clocks: LinkClocks;
   private readonly limits: LinkLimits;
   private readonly log: Logger;
   private readonly early: { from: string; message: Message }[] = [];
@@ -138,6 +146,12 @@ export class WsNode {
       interceptor: (this.interceptor = new RuleInterceptor(options.faults ?? [], faultRandom)),
       ...(options.hostLimits ? { limits: options.hostLimits } : {}),
       ...(options.world ? { world: options.world } : {}),
+    });
+    this.clocks = new LinkClocks({
+      source: options.linkClocks?.source ?? hostClockSource(),
+      probe: options.linkClocks?.probe === true,
+      send: (to, message) => this.sendDirect(to, message),
+      log: this.log,
     });
     if (options.worldChannel) {
       this.worldServer = new WorldChannelServer({
@@ -184,6 +198,11 @@ export class WsNode {
 
   link(name: string): Link | undefined {
     return this.links.get(name);
+  }
+
+  /** What this node's probes found of `peer`'s clock (null: not probed, or no answer yet). */
+  peerClock(peer: string): PeerClock | null {
+    return this.clocks.peerClock(peer);
   }
 
   /** Open this component's links (bounded by `deadlineMs`, with retries while a peer is not up). */
@@ -240,6 +259,7 @@ export class WsNode {
     this.state = 'stopped';
     if (wasStarted) this.host.stop(detail);
     this.worldServer?.stop();
+    this.clocks.stop();
     this.transport.dispose();
     await Promise.all([...this.links.values()].map((link) => link.close(CLOSE_GOING_AWAY, 'component stopping')));
     this.links.clear();
@@ -276,6 +296,7 @@ export class WsNode {
       this.log.warn({ peer: name }, 'a newer link replaces the open one');
       void older.close(CLOSE_REPLACED, 'replaced by a newer link');
     }
+    this.clocks.linked(name);
     for (const waiter of this.inboundWaiters) {
       if (waiter.names.every((n) => this.links.has(n))) {
         this.inboundWaiters.delete(waiter);
@@ -289,6 +310,7 @@ export class WsNode {
     if (this.links.get(name) !== link) return;
     this.links.delete(name);
     this.worldServer?.forget(name);
+    this.clocks.unlinked(name);
     if (this.state === 'stopped') return;
     this.log.warn({ peer: name, code, reason }, 'link closed; sends to this peer are now unreachable');
     // A newer link from the same peer replaced this one: the peer is not lost.
@@ -296,6 +318,7 @@ export class WsNode {
   }
 
   private arrive(from: string, message: Message): void {
+    if (this.clocks.handle(from, message)) return;
     if (this.options.intercept?.(from, message)) return;
     if (this.worldServer && isWorldControl(message)) {
       this.worldServer.handle(from, this.links.get(from)?.peer.role ?? 'unknown', message);

@@ -7,7 +7,10 @@
  * Times: every node reports the base of its clock (process.hrtime.bigint() at its start). On one
  * machine (one kernel: processes and the containers of one docker engine) CLOCK_MONOTONIC is
  * shared, so `t + (peerBase - worldBase)` puts every event on the world's base: the earliest
- * component's start. Across machines this would be wrong; compose runs on one engine.
+ * component's start. A peer on another machine counts from its own boot: the orchestrator's node
+ * estimates each peer's clock over its link (link-clocks.ts), and `t + (peerBase - offset -
+ * worldBase)` puts its events on the orchestrator's clock, within that estimate's uncertainty.
+ * The offsets are taken once, when the world's base is set, so one peer's events keep their order.
  */
 import type { Logger } from 'pino';
 import type { WorldControl } from '../component.ts';
@@ -15,6 +18,7 @@ import { decodeHistoryLine, type HistoryEvent } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
 import type { SentControlMessage } from '../../protocol/control.ts';
 import type { Message } from '../../protocol/messages.ts';
+import type { PeerClock } from './link-clocks.ts';
 import { encodeJson, WORLD_OPS, type WorldComponentOp } from './world-channel.ts';
 
 export interface WorldClientOptions {
@@ -27,6 +31,18 @@ export interface WorldClientOptions {
   log: Logger;
   /** Bound on an acknowledgement (a node that does not answer is logged, and not waited for). */
   ackTimeoutMs?: number;
+  /** What the orchestrator's node knows of a peer's clock; absent or null: taken to be its own. */
+  peerClock?(peer: string): PeerClock | null;
+}
+
+/** A peer's clock as the world's base was set: how its times were mapped. */
+export interface PeerClockUsed {
+  /** Same boot as the orchestrator's (exact), estimated over the link, or not known (taken as the same). */
+  clock: 'same' | 'estimated' | 'unknown';
+  /** The peer's clock minus the orchestrator's, in ns, as a bigint's decimal digits. */
+  offsetNs: string;
+  /** The peer's times are right within this, at the moment the base was set. */
+  uncertaintyNs: number;
 }
 
 /** Characters of a partial line kept per peer (a line longer than this is a bug at the sender). */
@@ -43,6 +59,8 @@ interface PeerStream {
   /** Lines that arrived before the world's base was known. */
   early: string[];
   lost: number;
+  /** Its clock minus the orchestrator's, fixed when the world's base is set. */
+  offsetNs: bigint;
 }
 
 interface PendingAck {
@@ -57,6 +75,7 @@ export class WorldChannelClient {
   private readonly acks = new Map<number, PendingAck>();
   private readonly clockWaiters = new Set<() => void>();
   private worldBaseNs: bigint | null = null;
+  private readonly clocksUsed = new Map<string, PeerClockUsed>();
   private nextRef = 1;
 
   constructor(private readonly options: WorldClientOptions) {}
@@ -75,7 +94,7 @@ export class WorldChannelClient {
   /** Subscribe to these peers' histories; resolves with their clock bases once every one has answered. */
   subscribe(peers: readonly string[], timeoutMs: number): Promise<Map<string, bigint>> {
     for (const peer of peers) {
-      if (!this.streams.has(peer)) this.streams.set(peer, { baseNs: null, backlog: 0, received: 0, partial: '', early: [], lost: 0 });
+      if (!this.streams.has(peer)) this.streams.set(peer, { baseNs: null, backlog: 0, received: 0, partial: '', early: [], lost: 0, offsetNs: 0n });
       this.options.send(peer, { kind: 'control', op: WORLD_OPS.subscribe, data: {} });
     }
     return new Promise((resolve, reject) => {
@@ -112,12 +131,48 @@ export class WorldChannelClient {
     return true;
   }
 
+  /** Resolves (bounded) once the orchestrator's node knows every subscribed peer's clock; the peers it does not know. */
+  async clocksKnown(timeoutMs: number): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    const unknown = (): string[] => [...this.streams.keys()].filter((peer) => !this.options.peerClock?.(peer));
+    while (this.options.peerClock && unknown().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return this.options.peerClock ? unknown() : [];
+  }
+
+  /**
+   * The earliest start of the subscribed peers and `ownBaseNs`, on the orchestrator's clock: the
+   * world's base. Fixes each peer's offset as its node knows it now.
+   */
+  earliestBase(ownBaseNs: bigint): bigint {
+    let earliest = ownBaseNs;
+    for (const [peer, stream] of this.streams) {
+      stream.offsetNs = this.fixClock(peer);
+      if (stream.baseNs !== null && stream.baseNs - stream.offsetNs < earliest) earliest = stream.baseNs - stream.offsetNs;
+    }
+    return earliest;
+  }
+
+  /** How each peer's times were put on the orchestrator's clock (after earliestBase). */
+  peerClocks(): Record<string, PeerClockUsed> {
+    return Object.fromEntries(this.clocksUsed);
+  }
+
   /** The world's time base: from now on events flow to onEvent (those that came early first). */
   setWorldBase(baseNs: bigint): void {
     this.worldBaseNs = baseNs;
     for (const [peer, stream] of this.streams) {
       for (const line of stream.early.splice(0)) this.emit(peer, stream, line);
     }
+  }
+
+  private fixClock(peer: string): bigint {
+    const clock = this.options.peerClock?.(peer) ?? null;
+    if (clock === null || clock.sameClock) {
+      this.clocksUsed.set(peer, { clock: clock === null ? 'unknown' : 'same', offsetNs: '0', uncertaintyNs: 0 });
+      return 0n;
+    }
+    this.clocksUsed.set(peer, { clock: 'estimated', offsetNs: clock.offsetNs.toString(), uncertaintyNs: clock.uncertaintyNs });
+    return clock.offsetNs;
   }
 
   /** Lines the peers' backlog bounds dropped, by peer (only non-zero ones). */
@@ -230,7 +285,7 @@ export class WorldChannelClient {
   private emit(peer: string, stream: PeerStream, line: string): void {
     if (line.length === 0) return;
     const entry = decodeHistoryLine(line);
-    const offset = Number((stream.baseNs ?? 0n) - (this.worldBaseNs ?? 0n));
+    const offset = Number((stream.baseNs ?? 0n) - stream.offsetNs - (this.worldBaseNs ?? 0n));
     this.options.onEvent(peer, entry.t + offset, entry.event);
   }
 }

@@ -5,7 +5,7 @@ import type { HistoryEntry } from '../../history.ts';
 import { monotonicClock } from '../clock.ts';
 import type { AcceptedPeer } from '../handshake.ts';
 import type { LinkLimits } from '../limits.ts';
-import { WsNode } from '../node.ts';
+import { WsNode, type WsNodeOptions } from '../node.ts';
 
 export interface InProcessNode {
   node: WsNode;
@@ -22,6 +22,7 @@ export async function inProcessNode(options: {
   linkLimits?: Partial<LinkLimits>;
   /** Default: real monotonic time. */
   clock?: Clock;
+  linkClocks?: WsNodeOptions['linkClocks'];
 }): Promise<InProcessNode> {
   const logs: Record<string, unknown>[] = [];
   const history: HistoryEntry[] = [];
@@ -40,6 +41,7 @@ export async function inProcessNode(options: {
     },
     log,
     ...(options.linkLimits ? { linkLimits: options.linkLimits } : {}),
+    ...(options.linkClocks ? { linkClocks: options.linkClocks } : {}),
   });
   return { node, history, logs };
 }
