@@ -29,7 +29,7 @@ import type { Resolver } from './endpoints.ts';
 import { allOf, Problems } from './problems.ts';
 import { expectation } from './expectations.ts';
 import type { StepBody } from './steps.ts';
-import { hex, versionValue } from './values.ts';
+import { hex, versionArgument } from './values.ts';
 
 export interface CallTarget {
   abi: string | null;
@@ -139,7 +139,7 @@ const ARG_WORDING: Readonly<Record<ArgKind, string>> = {
   u16: 'a 16-bit number',
   u32: 'a 32-bit number',
   u64: 'a 64-bit value',
-  version: 'a version such as "1.2"',
+  version: 'a version such as "1.2", or any 32-bit number',
   'feature-id': 'a function ID, an ABI name, or NPI, SRI, MEI, NOTIFICATION',
   'bind-flags': 'flag names or a number',
   'set-flags': 'flag names or a number',
@@ -172,7 +172,7 @@ function argument(kind: ArgKind, value: ArgValue, path: ValuePath, resolver: Res
     case 'u64':
       return u64Value(value, path, source);
     case 'version':
-      return typeof value === 'string' || typeof value === 'number' ? versionValue(value, path, source) : refuse(ARG_WORDING.version);
+      return versionArgument(value, path, source);
     case 'feature-id':
       return featureId(value, path, source);
     case 'bind-flags':
@@ -198,7 +198,7 @@ function u64Value(value: unknown, path: ValuePath, source: ScenarioSource): bigi
 function featureId(value: ArgValue, path: ValuePath, source: ScenarioSource): number {
   if (typeof value === 'number') return value;
   const id = typeof value === 'string' ? featuresIdFromName(value) : null;
-  if (id === null) throw source.error(path, `must be a feature (NPI, SRI, MEI, NOTIFICATION), an ABI name or a function ID, got ${show(value)}`);
+  if (id === null) throw source.error(path, `must be a feature (NPI, SRI, MEI, NOTIFICATION), an ABI name or a function ID, got ${source.written(path, value)}`);
   return id;
 }
 
@@ -206,7 +206,7 @@ function featureId(value: ArgValue, path: ValuePath, source: ScenarioSource): nu
 function flags(table: FlagTable, value: ArgValue, path: ValuePath, source: ScenarioSource): number {
   if (typeof value === 'number') return value;
   const names = Object.keys(table);
-  if (!Array.isArray(value)) throw source.error(path, `must be a list of flag names (${names.join(', ')}) or a number, got ${show(value)}`);
+  if (!Array.isArray(value)) throw source.error(path, `must be a list of flag names (${names.join(', ')}) or a number, got ${source.written(path, value)}`);
   return value.reduce<number>((bits, name, index) => {
     const bit = typeof name === 'string' && Object.hasOwn(table, name) ? table[name] : undefined;
     if (bit === undefined) throw source.error([...path, index], `unknown flag ${show(name)}: the flags here are ${names.join(', ')}`);

@@ -3,7 +3,7 @@
  * VMs (or the bare-metal host), partitions by name or ID, and the hypervisor; and the components
  * that speak for them, for faults.
  */
-import { closest, show } from '../../../../shared/config/zod-kit.ts';
+import { closest } from '../../../../shared/config/zod-kit.ts';
 import type { ScenarioSource, ValuePath } from '../errors.ts';
 import type { Endpoint, WorldDescription } from '../types.ts';
 import { hex } from './values.ts';
@@ -57,7 +57,7 @@ export class Resolver {
     if (typeof ref === 'number') return ref;
     if (ref === 'hypervisor' || ref === 'host') return 0;
     if (typeof ref === 'string') return this.endpoint(ref, path).id;
-    throw this.source.error(path, `must be an endpoint name or a 16-bit ID, got ${show(ref)}`);
+    throw this.source.error(path, `must be an endpoint name or a 16-bit ID, got ${this.source.written(path, ref)}`);
   }
 
   vcpus(endpoint: Endpoint): number {

@@ -4,7 +4,7 @@
  * without `expect` expects nothing (`any`): it is recorded, never judged.
  */
 import { FFA_FIDS } from '../../../../shared/ffa/index.ts';
-import { closest, show } from '../../../../shared/config/zod-kit.ts';
+import { closest } from '../../../../shared/config/zod-kit.ts';
 import type { ScenarioSource, ValuePath } from '../errors.ts';
 import { SUCCESS_FIELD_SCHEMAS, SUCCESS_FIELDS, type ExpectationInput, type SuccessFieldKind } from '../schema.ts';
 import type { Expectation } from '../types.ts';
@@ -26,14 +26,14 @@ function versionExpectation(value: string | number, target: CallTarget, path: Va
   if (target.fid !== FFA_FIDS.FFA_VERSION) {
     throw source.error(path, `is for FFA_VERSION, which returns its version in w0; for ${target.abi ?? hex(target.fid)} expect success, { success: { … } } or { regs: { … } }`, 'key');
   }
-  return { kind: 'version', version: value === 'NOT_SUPPORTED' ? value : versionText(value, path, source) };
+  return { kind: 'version', version: value === 'NOT_SUPPORTED' ? value : versionText(value, path, source, ' or NOT_SUPPORTED') };
 }
 
 function registerExpectation(regs: Readonly<Record<string, number | bigint>>, path: ValuePath, source: ScenarioSource): Record<string, bigint> {
   return Object.fromEntries(
     Object.entries(regs).map(([name, value]) => {
       const big = BigInt(value);
-      if (name.startsWith('w') && big > 0xffff_ffffn) throw source.error([...path, name], `${name} is 32 bits: must be at most 0xffffffff, got ${show(big)} (write x${name.slice(1)} for all 64 bits)`);
+      if (name.startsWith('w') && big > 0xffff_ffffn) throw source.error([...path, name], `${name} is 32 bits: must be at most 0xffffffff, got ${source.written([...path, name], big)} (write x${name.slice(1)} for all 64 bits)`);
       return [name, big];
     }),
   );
