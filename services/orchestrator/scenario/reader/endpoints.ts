@@ -46,6 +46,11 @@ export class Resolver {
     throw this.source.error(path, `unknown endpoint ${typeof ref === 'number' ? hex(ref) : `'${ref}'`}: ${hint}this world has ${this.known()}`);
   }
 
+  /** The endpoint a step names, or null when the world has none (its refusal is endpoint()'s). */
+  find(ref: string | number): Endpoint | null {
+    return (typeof ref === 'number' ? this.byId.get(ref) : this.byName.get(ref)) ?? null;
+  }
+
   endpointOfKind(ref: string | number, path: ValuePath, kinds: readonly Endpoint['kind'][], what: string): Endpoint {
     const endpoint = this.endpoint(ref, path);
     if (!kinds.includes(endpoint.kind)) throw this.source.error(path, `must be ${what}; ${endpoint.name} is ${KIND_WORDING[endpoint.kind]}`);
