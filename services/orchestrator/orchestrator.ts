@@ -11,7 +11,7 @@
  * endNs}; fault-installed / fault-healed / fault-refused; workload; done. The runner reads the
  * step records back from the history; the checkers read everything else.
  */
-import { hex } from '../../shared/ffa/index.ts';
+import { decodeResult, hex, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { CallOutcome, Component, ComponentContext, ComponentFactory, ObservedEvent } from '../../shared/runtime/component.ts';
 import type { Message } from '../../shared/protocol/messages.ts';
 import { FaultApplier } from './apply-faults.ts';
@@ -19,6 +19,7 @@ import { OrchestratorAwaiting } from './awaiting.ts';
 import { type OrchestratorConfig, vmCreateRequest } from './config.ts';
 import { checkCallStep, checkExpectation, shown } from './expect.ts';
 import { type CallAnswer, PendingAnswers } from './pending-answers.ts';
+import { rxFields, rxReadOf } from './rx-buffer.ts';
 import type { PendingCallJudgement, Step } from './scenario/types.ts';
 import { type Finish, ms } from './step-outcome.ts';
 import { Workload } from './workload.ts';
@@ -156,10 +157,19 @@ class Orchestrator implements Component {
     }
     this.makeCall(step, (answer) => {
       if (!answer.ok) return finish(false, answer.detail);
-      const verdict = checkCallStep(step, answer.regs);
-      if (!verdict.passed || step.answers === null) return finish(verdict.passed, verdict.detail);
-      this.judgePendingAnswer(step.answers, (passed, detail) => finish(passed, `${verdict.detail}; ${detail}`));
+      this.readRxBuffer(step, answer.regs, (rx) => {
+        const verdict = checkCallStep(step, answer.regs, rx);
+        if (!verdict.passed || step.answers === null) return finish(verdict.passed, verdict.detail);
+        this.judgePendingAnswer(step.answers, (passed, detail) => finish(passed, `${verdict.detail}; ${detail}`));
+      }, finish);
     });
+  }
+
+  /** What the caller finds in its RX buffer after a successful call whose expectation reads it (rx-buffer.ts); nothing otherwise. */
+  private readRxBuffer(step: CallStep, regs: RegisterFile, then: (rx: Record<string, unknown>) => void, finish: Finish): void {
+    const read = rxReadOf(step);
+    if (read === null || decodeResult(regs).kind !== 'success') return then({});
+    this.awaiting.awaitRxWrite(read, (event) => then(rxFields(event)), (detail) => finish(false, `success, but ${detail}`));
   }
 
   /** Makes the step's call as its endpoint; `onAnswer` runs once, with the return or why there is none. */

@@ -143,7 +143,10 @@ export const SUCCESS_FIELD_SCHEMAS = {
   payload: listOf(u64(), 5),
   /** INFO_GET's lists, at most 20 (the 64-bit call), each at most 3 vCPUs (docs/ffa-reference.md §2.6). */
   'info-lists': listOf(strictObject({ id: endpointRef(), vcpus: listOf(integerIn(0, 0xffff), 3).optional() }, 'an INFO_GET list'), 20),
-  partitions: listOf(strictObject({ id: endpointRef(), vcpus: integerIn(0, 0xffff), properties: integerIn(0, 0xffff_ffff) }, 'a partition descriptor'), SCENARIO_LIMITS.partitions),
+  partitions: listOf(
+    strictObject({ id: endpointRef(), vcpus: integerIn(0, 0xffff).optional(), properties: integerIn(0, 0xffff_ffff).optional(), uuid: uuid().optional() }, 'a partition descriptor'),
+    SCENARIO_LIMITS.partitions,
+  ),
 } as const satisfies Record<SuccessFieldKind, z.ZodType>;
 
 /** Which expectation form a value means to be, for an error about that form rather than "matches none". */

@@ -53,10 +53,6 @@ function successFields(fields: Readonly<Record<string, unknown>>, target: CallTa
 
 function successFieldOf(field: string, value: unknown, table: Readonly<Record<string, SuccessFieldKind>>, target: CallTarget, path: ValuePath, resolver: Resolver): unknown {
   const kind = Object.hasOwn(table, field) ? table[field] : undefined;
-  if (target.abi === 'FFA_PARTITION_INFO_GET' && field === 'partitions') {
-    const why = 'the descriptors go to the caller\'s RX buffer, which ffa-world does not model: expect { count: N }, or call FFA_PARTITION_INFO_GET_REGS, which returns them in registers';
-    throw resolver.source.error(path, why, 'key');
-  }
   if (kind === undefined) {
     const guess = closest(field, Object.keys(table));
     throw resolver.source.error(path, `${target.abi ?? hex(target.fid)} has no result field '${field}': ${guess === null ? '' : `did you mean ${guess}? `}its fields are ${Object.keys(table).join(', ')}`, 'key');
@@ -90,6 +86,7 @@ function successField(kind: SuccessFieldKind, value: unknown, path: ValuePath, r
     case 'partitions':
       return validate(SUCCESS_FIELD_SCHEMAS.partitions, value, source, path).map((partition, index) => ({
         ...partition,
+        ...(partition.uuid === undefined ? {} : { uuid: partition.uuid.toLowerCase() }),
         id: resolver.argumentId(partition.id, [...path, index, 'id']),
       }));
   }
