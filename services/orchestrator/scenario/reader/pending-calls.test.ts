@@ -67,6 +67,8 @@ test('names are made once and taken once, by a later step', () => {
     [`${REQUEST}${REQUEST}`, /steps\[1\]\.async: steps\[0\] already makes a call named 'req'/],
     [`${REQUEST}  - { await: call, call: req }\n  - { await: call, call: req }\n`, /steps\[2\]\.call: steps\[1\] already awaited 'req': a call has one answer/],
     [`${REQUEST.replace('async: req }', 'async: req, expect: success }')}  - { await: call, call: req, expect: success }\n`, /steps\[1\]\.expect: steps\[0\] already says what the answer to 'req' must be/],
+    ['  - { from: sp1, call: FFA_PARTITION_INFO_GET, async: info }\n  - { await: call, call: info, expect: { success: { partitions: [{ id: sp1 }] } } }\n', /steps\[1\]\.expect: partitions are read from the caller's RX buffer when its call step ends/],
+    ['  - { from: sp1, call: FFA_PARTITION_INFO_GET, async: info, expect: { success: { partitions: [{ id: sp1 }] } } }\n', /steps\[0\]\.expect: partitions are read from the caller's RX buffer/],
   ];
   for (const [steps, says] of cases) assert.match(refusal(steps), says);
 });

@@ -48,7 +48,18 @@ export class PendingCalls {
   make(call: MadeCall, path: ValuePath): void {
     const earlier = this.made.get(call.name);
     if (earlier) throw this.source.error(path, `steps[${earlier.index}] already makes a call named '${call.name}': give each pending call its own name`);
+    this.refuseRxRead(call.fid, call.expect, [...path.slice(0, -1), 'expect']);
     this.made.set(call.name, call);
+  }
+
+  /**
+   * FFA_PARTITION_INFO_GET's `partitions` are read from the caller's RX buffer as its call step
+   * ends (services/orchestrator/rx-buffer.ts); a pending call's answer is judged later, from its
+   * registers alone.
+   */
+  private refuseRxRead(fid: number, expect: Expectation | null, path: ValuePath): void {
+    if (fid !== FFA_FIDS.FFA_PARTITION_INFO_GET || expect?.kind !== 'success-fields' || !('partitions' in expect.fields)) return;
+    throw this.source.error(path, 'partitions are read from the caller\'s RX buffer when its call step ends: expect them on a call made without async, or expect { count: N } here', 'key');
   }
 
   /** The ABI of the pending call NAME, against which an await step's `expect` reads; null when no step made it. */
@@ -60,6 +71,7 @@ export class PendingCalls {
   /** `{ await: call, call: NAME, expect }`: the answer and what it must be. */
   await(name: string, expect: Expectation | null, index: number, path: ValuePath): PendingCallJudgement {
     const call = this.take(name, { how: 'awaited', index }, [...path, 'call']);
+    this.refuseRxRead(call.fid, expect, [...path, 'expect']);
     if (call.expect !== null && expect !== null) {
       throw this.source.error([...path, 'expect'], `steps[${call.index}] already says what the answer to '${name}' must be: give expect on one of the two steps`, 'key');
     }
