@@ -287,7 +287,9 @@ export type OrchestratorRecordEvent =
   /** A workload's first arrival: its start and rate, for the corrected latency. */
   | 'workload-start'
   /** A load workload's drain ended: quiet or not, every bit seen delivered or not. */
-  | 'drain';
+  | 'drain'
+  /** A call made without waiting (a step's `async: NAME`) got its answer, or failed. */
+  | 'pending-call-answer';
 
 /** Test actors and test worlds (the services' test-support folders, shared/runtime/test-world, shared/runtime/ws/test-support). */
 export type TestRecordEvent =

@@ -143,7 +143,10 @@ export const SUCCESS_FIELD_SCHEMAS = {
   payload: listOf(u64(), 5),
   /** INFO_GET's lists, at most 20 (the 64-bit call), each at most 3 vCPUs (docs/ffa-reference.md §2.6). */
   'info-lists': listOf(strictObject({ id: endpointRef(), vcpus: listOf(integerIn(0, 0xffff), 3).optional() }, 'an INFO_GET list'), 20),
-  partitions: listOf(strictObject({ id: endpointRef(), vcpus: integerIn(0, 0xffff), properties: integerIn(0, 0xffff_ffff) }, 'a partition descriptor'), SCENARIO_LIMITS.partitions),
+  partitions: listOf(
+    strictObject({ id: endpointRef(), vcpus: integerIn(0, 0xffff).optional(), properties: integerIn(0, 0xffff_ffff).optional(), uuid: uuid().optional() }, 'a partition descriptor'),
+    SCENARIO_LIMITS.partitions,
+  ),
 } as const satisfies Record<SuccessFieldKind, z.ZodType>;
 
 /** Which expectation form a value means to be, for an error about that form rather than "matches none". */
@@ -226,6 +229,9 @@ export function timedFaultBranchOf(value: unknown): z.ZodType | null {
 
 // ---------------------------------------------------------------- steps
 
+/** The name a scenario gives a call it does not wait for (`async: NAME`). */
+const pendingCallName = () => name('a name for the pending call');
+
 /** What a named argument may be; the loader checks it against the ABI's codec (shared/ffa). */
 const argValue = z.union(
   [z.string(), z.number(), z.bigint(), z.boolean(), listOf(z.union([z.string(), z.number(), z.bigint()]), SCENARIO_LIMITS.listItems)],
@@ -240,6 +246,10 @@ const callStep = strictObject(
     args: z.record(z.string(), argValue, must('a mapping of argument name to value')).optional(),
     regs: listOf(u64(), SCENARIO_LIMITS.rawRegisters).optional(),
     expect: expectationSchema.optional(),
+    /** Extension: make the call without waiting for its answer; a later step awaits or answers it by this name. */
+    async: pendingCallName().optional(),
+    /** Extension: an SP's FFA_MSG_SEND_DIRECT_RESP to the pending direct request of this name. */
+    answers: pendingCallName().optional(),
   },
   'a call step',
 );
@@ -252,8 +262,10 @@ const awaitStep = z.discriminatedUnion(
     strictObject({ await: z.literal('idle') }, 'await: idle'),
     /** Extension: a guest's kernel finished its probe (after boot, reboot, re-creation or a crash's restart). */
     strictObject({ await: z.literal('probe'), in: endpointRef(), within: duration() }, 'await: probe'),
+    /** Extension: the answer to a call made with `async: NAME`. */
+    strictObject({ await: z.literal('call'), call: pendingCallName(), within: duration().optional(), expect: expectationSchema.optional() }, 'await: call'),
   ],
-  discriminatorError('await', 'interrupt, callback, idle or probe'),
+  discriminatorError('await', 'interrupt, callback, idle, probe or call'),
 );
 
 const expectNoneStep = strictObject(
@@ -285,12 +297,12 @@ const workloadStep = strictObject(
 );
 
 /**
- * The step kinds, each found by the key only it has (checked in this order: a call step also has
- * `vcpu`, a vcpu step also has `vm`).
+ * The step kinds, each found by the key only it has (checked in this order: an await step may
+ * also have `call`, a call step also has `vcpu`, a vcpu step also has `vm`).
  */
 export const STEP_BRANCHES = [
-  { keys: ['from', 'call'], schema: callStep },
   { keys: ['await'], schema: awaitStep },
+  { keys: ['from', 'call'], schema: callStep },
   { keys: ['expect-none'], schema: expectNoneStep },
   { keys: ['fault'], schema: faultStep },
   { keys: ['workload'], schema: workloadStep },

@@ -103,6 +103,14 @@ export type FaultSpec =
   | { kind: 'hold-interrupt'; intid: number; forNs: number }
   | { kind: 'swarm'; intensity: number };
 
+/** A pending call's name, and what its answer must be (the async step's `expect`, or the await step's). */
+export interface PendingCallJudgement {
+  name: string;
+  /** The pending call's ABI, for details ("the answer to req (FFA_MSG_SEND_DIRECT_REQ_32)"). */
+  fid: number;
+  expect: Expectation;
+}
+
 interface StepBase {
   /** Position in `steps`, from 0. */
   index: number;
@@ -123,7 +131,20 @@ export type Step = StepBase &
         /** x0..x17, x0 = fid: from named args through the ABI's codec, or the raw `regs`. */
         regs: RegisterFile;
         expect: Expectation;
+        /**
+         * Extension `async: NAME`: the call is made and the step ends at once; its answer is
+         * judged by `expect` when a later step awaits (`await: call`) or answers it. Null: the
+         * step waits for the answer, as a call step does.
+         */
+        async: string | null;
+        /**
+         * Extension `answers: NAME`: an SP's FFA_MSG_SEND_DIRECT_RESP to the pending direct
+         * request NAME; after its own return the step waits for NAME's answer and judges it.
+         */
+        answers: PendingCallJudgement | null;
       }
+    /** Extension `await: call`: the answer of the pending call `call`, judged by `expect`. */
+    | { kind: 'await-call'; call: PendingCallJudgement; withinNs: number | null }
     | { kind: 'await-interrupt'; to: Endpoint; vcpu: number | null; intid: number; withinNs: number }
     | { kind: 'await-callback'; in: Endpoint; notification: number; withinNs: number }
     | { kind: 'await-idle' }

@@ -35,6 +35,7 @@ import type { CheckSpec, Scenario, Step, TimedFault, WorldDescription } from '..
 import { checkSpec } from './checks.ts';
 import { Resolver } from './endpoints.ts';
 import { timedFault } from './faults.ts';
+import { PendingCalls } from './pending-calls.ts';
 import { Problems } from './problems.ts';
 import { readParts, type ScenarioParts } from './shape.ts';
 import { normalizeStep } from './steps.ts';
@@ -78,7 +79,8 @@ function readMeaning(parts: ScenarioParts, source: ScenarioSource, problems: Pro
   if (parts.world === null) return null;
   const world = normalizeWorld(parts.world, source, problems);
   const resolver = new Resolver(world, source);
-  const steps = each(parts.steps, (step, index) => normalizeStep(step, index, resolver), problems);
+  const pending = new PendingCalls(source);
+  const steps = each(parts.steps, (step, index) => normalizeStep(step, index, resolver, pending), problems);
   const faults = each(parts.faults, (fault, index) => timedFault(fault, index, resolver), problems);
   const checks = each(parts.checks, (check, index) => checkSpec(check, index, source), problems);
   // The order of the calls is judged only when every step could be read: a step left out could be the one that makes it right.
