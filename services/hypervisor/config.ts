@@ -150,13 +150,16 @@ const profileSchema = oneOf(PROFILE_NAMES).refine((profile) => profile !== 'none
   error: '"none" is bare metal: the hypervisor component is absent from such a world (the host kernel calls the SPMD itself)',
 });
 
+/** Policy overrides by name, each value checked by policies.ts (the scenario reader judges a world's with it too). */
+export const hypervisorPolicyOverrides = () => policyOverrides('hypervisor', isPolicyName, (policy, value) => checkPolicyValue(policy as PolicyName, value));
+
 function hypervisorConfigSchema(sizes: z.output<typeof sizesSchema>) {
   const d = CONFIG_DEFAULTS;
   return strictObject({
     /** Default 'xen'. 'none' (bare metal) is refused: the component must not be in such a world. */
     profile: profileSchema.default(d.profile),
     /** Overrides on top of the profile, by policy name. */
-    policies: policyOverrides('hypervisor', isPolicyName, (policy, value) => checkPolicyValue(policy as PolicyName, value)).optional(),
+    policies: hypervisorPolicyOverrides().optional(),
     ...sizesShape,
     /** The SPMD component the hypervisor's SMCs go to (default 'spmd'). */
     spmd: name().default(d.spmd),

@@ -8,7 +8,7 @@
  * history (awaiting.ts).
  *
  * Records: scenario-start; a `step` record per step {index, label, passed, detail, startNs,
- * endNs}; fault-installed / fault-healed / fault-refused; workload; done. The runner reads the
+ * endNs, and a call's returned registers}; fault-installed / fault-healed / fault-refused; workload; done. The runner reads the
  * step records back from the history; the checkers read everything else.
  */
 import type { RegisterFile } from '../../shared/ffa/index.ts';
@@ -19,7 +19,7 @@ import { OrchestratorAwaiting } from './awaiting.ts';
 import { type OrchestratorConfig, vmCreateRequest } from './config.ts';
 import { checkCallStep, shown } from './expect.ts';
 import type { Step } from './scenario/types.ts';
-import { type Finish, ms } from './step-outcome.ts';
+import { type Finish, ms, returnedRegisters } from './step-outcome.ts';
 import { Workload } from './workload.ts';
 import { controlMessage, type AnsweredOp, type ControlData } from '../../shared/protocol/control.ts';
 
@@ -72,10 +72,11 @@ class Orchestrator implements Component {
     const startNs = this.ctx.clock.nowNs();
     if (!isAwait(step)) this.awaiting.startCause(startNs);
     let finished = false;
-    const finish: Finish = (passed, detail) => {
+    const finish: Finish = (passed, detail, returned) => {
       if (finished) throw new Error(`bug: step ${index} (${step.label}) finished twice`);
       finished = true;
-      this.ctx.record({ event: 'step', index, label: step.label, passed, detail, startNs, endNs: this.ctx.clock.nowNs() });
+      const registers = returned === undefined ? {} : { returned: returnedRegisters(returned) };
+      this.ctx.record({ event: 'step', index, label: step.label, passed, detail, startNs, endNs: this.ctx.clock.nowNs(), ...registers });
       if (passed) this.runStep(index + 1);
       else this.skipFrom(index + 1, `not run: step ${index} (${step.label}) failed`);
     };
@@ -136,7 +137,7 @@ class Orchestrator implements Component {
   private call(step: Extract<Step, { kind: 'call' }>, finish: Finish): void {
     const judge = (regs: RegisterFile) => {
       const verdict = checkCallStep(step, regs);
-      finish(verdict.passed, verdict.detail);
+      finish(verdict.passed, verdict.detail, regs);
     };
     const onOutcome = (outcome: CallOutcome) => (outcome.ok ? judge(outcome.regs) : finish(false, `the call failed: ${outcome.reason} (${outcome.detail})`));
     const cpu = step.vcpu % this.config.cpus;

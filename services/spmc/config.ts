@@ -82,6 +82,9 @@ const partitionSchema = strictObject({
 });
 export type PartitionConfig = z.input<typeof partitionSchema>;
 
+/** Policy overrides by name, each value checked by policies.ts (the scenario reader judges a world's with it too). */
+export const spmcPolicyOverrides = () => policyOverrides('SPMC', isPolicyName, (name, value) => checkPolicyValue(name as PolicyName, value));
+
 /** The default world: OP-TEE's logical SP on every CPU (its vcpus come from `cpus`). */
 const DEFAULT_PARTITION = { id: OPTEE_SP_ID, name: 'optee', behaviour: 'optee' } as const;
 
@@ -97,7 +100,7 @@ const spmcConfigSchema = strictObject({
   /** Physical CPUs (default 4). */
   cpus: integerIn(1, CONFIG_LIMITS.cpusMax).default(4),
   /** Overrides on top of the profile, by policy name; each checked by policies.ts. */
-  policies: policyOverrides('SPMC', isPolicyName, (name, value) => checkPolicyValue(name as PolicyName, value)).optional(),
+  policies: spmcPolicyOverrides().optional(),
   /** Default: one OP-TEE logical SP 0x8001 with `cpus` vCPUs. */
   partitions: listOf(partitionSchema, CONFIG_LIMITS.partitionsMax, must(`a list of at most ${CONFIG_LIMITS.partitionsMax} partitions`)).optional(),
   /** NWd VM notification slots (default: the profile's; OP-TEE CFG_VIRT_GUEST_COUNT 2). */
