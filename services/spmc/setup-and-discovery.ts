@@ -145,10 +145,11 @@ const OPTEE_FEATURES: Partial<Record<FfaAbiName, number>> = {
 type HafniumFeature = { since: number; only?: 'nwd' | 'sp' | 'sp-with-several-vcpus' };
 
 /**
- * Hafnium api.c ffa_features_function: success (w2 = 0) when the compiled version (here the
- * SPMC's configured version) is recent enough, some only at one FF-A instance. FFA_RXTX_MAP_64's
- * properties are computed per caller. Memory-sharing ABIs are listed as Hafnium lists them,
- * although this SPMC does not model memory sharing.
+ * Hafnium api.c ffa_features_function (newest read: August 2026, after "fix(ffa): align
+ * ffa_feature handling and coverage", January 2026): success (w2 = 0) when the compiled version
+ * (here the SPMC's configured version) is recent enough, some only at one FF-A instance.
+ * FFA_RXTX_MAP_64's properties are computed per caller. Memory-sharing ABIs are listed as Hafnium
+ * lists them, although this SPMC does not model memory sharing.
  */
 const HAFNIUM_FEATURES: Partial<Record<FfaAbiName, HafniumFeature>> = {
   ...Object.fromEntries(
@@ -156,6 +157,7 @@ const HAFNIUM_FEATURES: Partial<Record<FfaAbiName, HafniumFeature>> = {
       [
         'FFA_ERROR',
         'FFA_SUCCESS_32',
+        'FFA_SUCCESS_64',
         'FFA_INTERRUPT',
         'FFA_VERSION',
         'FFA_FEATURES',
@@ -193,11 +195,16 @@ const HAFNIUM_FEATURES: Partial<Record<FfaAbiName, HafniumFeature>> = {
         'FFA_NOTIFICATION_UNBIND',
         'FFA_NOTIFICATION_SET',
         'FFA_NOTIFICATION_GET',
-        'FFA_NOTIFICATION_INFO_GET_64',
         'FFA_MSG_SEND2',
       ] as const
     ).map((name) => [name, { since: FFA_VERSION_1_1 }]),
   ),
+  // vm_is_primary(current->vm): at the SPMC the primary scheduler is the other world
+  // (HF_PRIMARY_VM_ID = HF_OTHER_WORLD_ID), as api_ffa_notification_info_get itself requires.
+  FFA_NOTIFICATION_INFO_GET_64: { since: FFA_VERSION_1_1, only: 'nwd' },
+  // Not listed, though Hafnium now lists FFA_RX_ACQUIRE_32 for the normal-world hypervisor: Xen
+  // offers MSG_SEND2 to guests once the firmware has SEND2 and RX_ACQUIRE (xen/arch/arm/tee/ffa.c
+  // handle_features), and this hypervisor does not carry SEND2 (buffer memory is not modelled).
   ...Object.fromEntries(
     (['FFA_CONSOLE_LOG_32', 'FFA_CONSOLE_LOG_64', 'FFA_PARTITION_INFO_GET_REGS', 'FFA_MSG_SEND_DIRECT_REQ2', 'FFA_MSG_SEND_DIRECT_RESP2'] as const).map(
       (name) => [name, { since: FFA_VERSION_1_2 }],
