@@ -106,7 +106,11 @@ function featureProperties(cc: CallContext, id: number): number | null {
   }
 }
 
-/** OP-TEE thread_spmc.c handle_features: a fixed list (SET included though not dispatched). */
+/**
+ * OP-TEE thread_spmc.c handle_features (newest read: August 2026): a fixed list for every caller
+ * (SET included though not dispatched); DIRECT_REQ2/RESP2 apart (OPTEE_FROM_NWD_V1_2). Row by row
+ * under test with its source: features-optee.test.ts.
+ */
 const OPTEE_FEATURES: Partial<Record<FfaAbiName, number>> = {
   FFA_RXTX_MAP_32: 0, // 4 KiB minimum buffer size and alignment
   FFA_RXTX_MAP_64: 0,
@@ -141,6 +145,17 @@ const OPTEE_FEATURES: Partial<Record<FfaAbiName, number>> = {
     ).map((name) => [name, 0]),
   ),
 };
+
+/**
+ * OP-TEE handle_features: `if (my_rxtx.ffa_vers >= FFA_VERSION_1_2)`, the version the normal
+ * world negotiated (its RX/TX state), whoever asks, an SP included.
+ */
+const OPTEE_FROM_NWD_V1_2: ReadonlySet<FfaAbiName> = new Set<FfaAbiName>(['FFA_MSG_SEND_DIRECT_REQ2', 'FFA_MSG_SEND_DIRECT_RESP2']);
+
+function opteeFunctionProperties(cc: CallContext, name: FfaAbiName): number | null {
+  if (OPTEE_FROM_NWD_V1_2.has(name)) return cc.spmc.nwdVersion >= FFA_VERSION_1_2 ? 0 : null;
+  return OPTEE_FEATURES[name] ?? null;
+}
 
 type HafniumFeature = { since: number; only?: 'nwd' | 'sp' | 'sp-with-several-vcpus' };
 
@@ -237,7 +252,7 @@ const RXTX_MAP_MAX_PAGES_SHIFT = 16;
 function functionProperties(cc: CallContext, fid: number, inputProperties: number): number | null {
   const name = abiNameOf(fid);
   if (name === null) return null;
-  if (cc.spmc.policies.featuresTable === 'optee') return OPTEE_FEATURES[name] ?? null;
+  if (cc.spmc.policies.featuresTable === 'optee') return opteeFunctionProperties(cc, name);
   const feature = HAFNIUM_FEATURES[name];
   if (!feature || cc.spmc.config.ffaVersion < feature.since) return null;
   if (!offeredTo(cc, feature)) return null;
