@@ -131,6 +131,12 @@ const partitionSchema = strictObject({
   /** Which messages it takes: 'vm-created'/'vm-destroyed' subscribe it to those framework messages. */
   messaging: z.array(oneOf(MESSAGING_METHODS), must(`a list of ${MESSAGING_METHODS.join(', ')}`)).optional(),
   notifications: flag(must('a boolean')).optional(),
+  /**
+   * The properties the SPMC reports to the normal world, which Xen caches with the rest of the
+   * descriptor (ffa_partinfo.c ffa_sp_list_cache_init) and hands to guests unchanged; absent:
+   * those `messaging` and `notifications` give, every bit shown.
+   */
+  properties: integerIn(0, 0xffff_ffff).optional(),
 });
 export type PartitionConfig = z.input<typeof partitionSchema>;
 
@@ -233,7 +239,7 @@ function partitionInfo(partition: PartitionConfig): PartitionInfo {
     id: partition.id,
     uuid: (partition.uuid ?? NIL_UUID).toLowerCase(),
     vcpus: partition.vcpus ?? 1,
-    properties: propertiesOf(partition.messaging ?? ['direct'], partition.notifications ?? false),
+    properties: partition.properties ?? propertiesOf(partition.messaging ?? ['direct'], partition.notifications ?? false),
   };
 }
 

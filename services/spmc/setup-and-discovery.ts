@@ -11,7 +11,6 @@ import {
   hex,
   NIL_UUID,
   PARTITION_INFO_SIZE_V1_0,
-  PARTITION_PROPERTIES,
   PARTITION_INFO_SIZE_V1_1,
   abiNameOf,
   featureNameOf,
@@ -33,6 +32,7 @@ import {
   type PartitionInfo,
 } from '../../shared/ffa/index.ts';
 import { callerId, callerVersion, checkRegisters, reply, refuse, type Answer, type CallContext, type SpmcState } from './call-context.ts';
+import { propertiesSeenBy } from './config.ts';
 import type { Partition } from './partitions.ts';
 import { PAGE_SIZE } from './rx-buffers.ts';
 
@@ -305,16 +305,11 @@ const PARTITION_INFO_FLAGS_RESERVED = violation('partition-info-get.flags-reserv
 /** FF-A v1.0 descriptors define only properties bits [2:0] (OP-TEE spmc_fill_partition_entry). */
 const V1_0_PROPERTIES_MASK = 0b111;
 
-/** A partition's descriptor as this caller sees it (policy partitionProperties). */
+/** A partition's descriptor as this caller sees it (policy partitionProperties, config.ts propertiesSeenBy). */
 function describedTo(cc: CallContext, partition: Partition): PartitionInfo {
   const info = partition.info();
-  if (cc.spmc.policies.partitionProperties === 'optee') return info;
-  const P = PARTITION_PROPERTIES;
-  let hidden = 0;
-  if (cc.origin.kind === 'nwd') hidden |= P.directRequestSend;
-  else hidden |= P.vmCreatedMessage | P.vmDestroyedMessage;
-  if (partition.version < FFA_VERSION_1_1) hidden |= P.notificationReceive | P.indirectMessages;
-  return { ...info, properties: (info.properties & ~hidden) >>> 0 };
+  const properties = propertiesSeenBy(info.properties, partition.version, cc.origin.kind, cc.spmc.policies.partitionProperties);
+  return { ...info, properties };
 }
 
 export function handlePartitionInfoGet(cc: CallContext): Answer {
