@@ -11,6 +11,7 @@ import { readScenarioFile, ScenarioError, type ScenarioSetting } from '../scenar
 import type { Scenario } from '../scenario/types.ts';
 import { replayCommand, runScenario } from '../run/runner.ts';
 import { ABSENT, observeRun, observeThrow, type Observed, type RowKind } from './observe.ts';
+import { COMPARE_LIMITS } from './limits.ts';
 import { columnName, combinations, type CompareAxis } from './plan.ts';
 
 export interface CompareStep {
@@ -30,6 +31,7 @@ export interface CompareRun {
   seed: number;
   passed: boolean;
   ended: string;
+  /** The first COMPARE_LIMITS.stepsCompared steps (the figure `steps` counts them all). */
   steps: CompareStep[];
   checks: { name: string; passed: boolean; held: boolean; detail: string }[];
   /** The key figures, by name, as the rows show them. */
@@ -120,7 +122,7 @@ async function runOne(combination: Combination, seed: number): Promise<{ run: Co
     const { result, entries } = await runScenario(scenario, { runtime: 'sim', seed });
     const rows = observeRun(scenario, result, entries);
     const outcomes = new Map(rows.filter((row) => row.kind === 'step').map((row) => [row.key, row.value as CompareStep['outcome']]));
-    const steps = result.steps.map((step) => ({
+    const steps = result.steps.slice(0, COMPARE_LIMITS.stepsCompared).map((step) => ({
       index: step.index,
       label: step.label,
       outcome: outcomes.get(`step ${step.index}`) ?? 'FAIL',

@@ -11,4 +11,6 @@ export const COMPARE_LIMITS = {
   runs: 256,
   /** Values one key takes. */
   valuesPerKey: 16,
+  /** Steps of a run set side by side one by one (two rows each); the rest are summed up in the figure `steps`. */
+  stepsCompared: 1000,
 } as const;

@@ -1,13 +1,15 @@
 /**
  * What one run of a comparison shows, as rows that line up across runs: each step's outcome, each
- * call's returned registers, each check's verdict, and the key figures of the result (how the
- * world ended, notifications delivered, latency percentiles, faults applied). Every value is a
- * short string, so two runs differ in a row exactly when the strings do.
+ * call's returned registers (the first COMPARE_LIMITS.stepsCompared steps), each check's verdict,
+ * and the key figures of the result (how the world ended, steps passed, notifications delivered,
+ * latency percentiles, faults applied). Every value is a short string, so two runs differ in a
+ * row exactly when the strings do.
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import { hex, type RegisterFile } from '../../../shared/ffa/index.ts';
 import { describeReturn } from '../expect.ts';
 import type { Percentiles, Scenario, ScenarioResult } from '../scenario/types.ts';
+import { COMPARE_LIMITS } from './limits.ts';
 
 export type RowKind = 'step' | 'returned' | 'check' | 'figure';
 
@@ -47,7 +49,7 @@ function notRun(entries: readonly HistoryEntry[]): Set<number> {
 
 function stepRows(scenario: Scenario, result: ScenarioResult, entries: readonly HistoryEntry[]): Observed[] {
   const skipped = notRun(entries);
-  return result.steps.flatMap((step) => {
+  return result.steps.slice(0, COMPARE_LIMITS.stepsCompared).flatMap((step) => {
     const label = `step ${step.index}: ${step.label}`;
     const verdict = step.skipped === true || skipped.has(step.index) ? 'not run' : step.passed ? 'pass' : 'FAIL';
     const outcome: Observed = { key: `step ${step.index}`, kind: 'step', label, value: verdict, detail: step.detail };
@@ -83,6 +85,7 @@ function figureRows(result: ScenarioResult, entries: readonly HistoryEntry[]): O
   const figure = (name: string, value: string): Observed => ({ key: `figure ${name}`, kind: 'figure', label: name, value, detail: null });
   return [
     figure('ended', result.ended),
+    figure('steps', `${result.steps.filter((step) => step.passed).length}/${result.steps.length} passed`),
     figure('delivered', String(delivered(entries))),
     ...percentileRows('end-to-end', result.latency.endToEnd),
     ...percentileRows('corrected', result.latency.corrected),
