@@ -131,6 +131,12 @@ const partitionSchema = strictObject({
   /** Which messages it takes: 'vm-created'/'vm-destroyed' subscribe it to those framework messages. */
   messaging: z.array(oneOf(MESSAGING_METHODS), must(`a list of ${MESSAGING_METHODS.join(', ')}`)).optional(),
   notifications: flag(must('a boolean')).optional(),
+  /**
+   * The properties the SPMC reports to the normal world, which Xen caches with the rest of the
+   * descriptor (ffa_partinfo.c ffa_sp_list_cache_init) and hands to guests unchanged; absent:
+   * those `messaging` and `notifications` give, every bit shown.
+   */
+  properties: integerIn(0, 0xffff_ffff).optional(),
 });
 export type PartitionConfig = z.input<typeof partitionSchema>;
 
@@ -150,13 +156,16 @@ const profileSchema = oneOf(PROFILE_NAMES).refine((profile) => profile !== 'none
   error: '"none" is bare metal: the hypervisor component is absent from such a world (the host kernel calls the SPMD itself)',
 });
 
+/** Policy overrides by name, each value checked by policies.ts (the scenario reader judges a world's with it too). */
+export const hypervisorPolicyOverrides = () => policyOverrides('hypervisor', isPolicyName, (policy, value) => checkPolicyValue(policy as PolicyName, value));
+
 function hypervisorConfigSchema(sizes: z.output<typeof sizesSchema>) {
   const d = CONFIG_DEFAULTS;
   return strictObject({
     /** Default 'xen'. 'none' (bare metal) is refused: the component must not be in such a world. */
     profile: profileSchema.default(d.profile),
     /** Overrides on top of the profile, by policy name. */
-    policies: policyOverrides('hypervisor', isPolicyName, (policy, value) => checkPolicyValue(policy as PolicyName, value)).optional(),
+    policies: hypervisorPolicyOverrides().optional(),
     ...sizesShape,
     /** The SPMD component the hypervisor's SMCs go to (default 'spmd'). */
     spmd: name().default(d.spmd),
@@ -230,7 +239,7 @@ function partitionInfo(partition: PartitionConfig): PartitionInfo {
     id: partition.id,
     uuid: (partition.uuid ?? NIL_UUID).toLowerCase(),
     vcpus: partition.vcpus ?? 1,
-    properties: propertiesOf(partition.messaging ?? ['direct'], partition.notifications ?? false),
+    properties: partition.properties ?? propertiesOf(partition.messaging ?? ['direct'], partition.notifications ?? false),
   };
 }
 

@@ -8,7 +8,7 @@
  * history (awaiting.ts).
  *
  * Records: scenario-start; a `step` record per step {index, label, passed, detail, startNs,
- * endNs}; fault-installed / fault-healed / fault-refused; workload; done. The runner reads the
+ * endNs, and a call's returned registers}; fault-installed / fault-healed / fault-refused; workload; done. The runner reads the
  * step records back from the history; the checkers read everything else.
  */
 import { decodeResult, hex, type RegisterFile } from '../../shared/ffa/index.ts';
@@ -21,7 +21,7 @@ import { checkCallStep, checkExpectation, shown } from './expect.ts';
 import { type CallAnswer, PendingAnswers } from './pending-answers.ts';
 import { rxFields, rxReadOf } from './rx-buffer.ts';
 import type { PendingCallJudgement, Step } from './scenario/types.ts';
-import { type Finish, ms } from './step-outcome.ts';
+import { type Finish, ms, returnedRegisters } from './step-outcome.ts';
 import { Workload } from './workload.ts';
 import { controlMessage, type AnsweredOp, type ControlData } from '../../shared/protocol/control.ts';
 
@@ -77,10 +77,11 @@ class Orchestrator implements Component {
     const startNs = this.ctx.clock.nowNs();
     if (!isAwait(step)) this.awaiting.startCause(startNs);
     let finished = false;
-    const finish: Finish = (passed, detail) => {
+    const finish: Finish = (passed, detail, returned) => {
       if (finished) throw new Error(`bug: step ${index} (${step.label}) finished twice`);
       finished = true;
-      this.ctx.record({ event: 'step', index, label: step.label, passed, detail, startNs, endNs: this.ctx.clock.nowNs() });
+      const registers = returned === undefined ? {} : { returned: returnedRegisters(returned) };
+      this.ctx.record({ event: 'step', index, label: step.label, passed, detail, startNs, endNs: this.ctx.clock.nowNs(), ...registers });
       if (passed) this.runStep(index + 1);
       else this.skipFrom(index + 1, `not run: step ${index} (${step.label}) failed`);
     };
@@ -159,8 +160,8 @@ class Orchestrator implements Component {
       if (!answer.ok) return finish(false, answer.detail);
       this.readRxBuffer(step, answer.regs, (rx) => {
         const verdict = checkCallStep(step, answer.regs, rx);
-        if (!verdict.passed || step.answers === null) return finish(verdict.passed, verdict.detail);
-        this.judgePendingAnswer(step.answers, (passed, detail) => finish(passed, `${verdict.detail}; ${detail}`));
+        if (!verdict.passed || step.answers === null) return finish(verdict.passed, verdict.detail, answer.regs);
+        this.judgePendingAnswer(step.answers, (passed, detail) => finish(passed, `${verdict.detail}; ${detail}`, answer.regs));
       }, finish);
     });
   }

@@ -373,7 +373,7 @@ export interface RecordPayloads {
   'vm-destroyed': { name: string; id: number } | { vm: number; status: string };
   'gic-vm-destroyed': { vm: number; dropped: number; from: string };
   'guest-config': { name: string; vmId: number | null; vcpus: number };
-  'step': { index: number; label: string; passed: boolean; detail: string; startNs: number; endNs: number; skipped?: boolean };
+  'step': { index: number; label: string; passed: boolean; detail: string; startNs: number; endNs: number; skipped?: boolean; returned?: string[] };
   'probe-timeout': { guest: string };
   'fault-installed': { id: string; fault: string; rules: string[]; spec: string };
   'fault-healed': { id: string; fault: string };

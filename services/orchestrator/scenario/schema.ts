@@ -9,9 +9,11 @@
  */
 import { z } from 'zod';
 import { discriminatorError, flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../../shared/config/zod-kit.ts';
+import { guestPoliciesSchema } from '../../guest/config.ts';
 import { VARIANT_NAMES } from '../../guest/variants.ts';
+import { hypervisorPolicyOverrides } from '../../hypervisor/config.ts';
 import { PROFILE_NAMES as HYPERVISOR_PROFILE_NAMES } from '../../hypervisor/profiles.ts';
-import { SP_BEHAVIOUR_NAMES } from '../../spmc/config.ts';
+import { SP_BEHAVIOUR_NAMES, spmcPolicyOverrides } from '../../spmc/config.ts';
 import { PROFILE_NAMES as SPMC_PROFILE_NAMES } from '../../spmc/profiles.ts';
 import { hex } from '../../../shared/ffa/index.ts';
 import { CHECK_NAMES } from './types.ts';
@@ -44,7 +46,7 @@ const spmcSchema = strictObject(
   {
     profile: oneOf(SPMC_PROFILE_NAMES).optional(),
     ffaVersion: version().optional(),
-    policies: policies().optional(),
+    policies: policies(spmcPolicyOverrides()).optional(),
     /** Normal-world VM notification slots (BITMAP_CREATE); default the profile's build value. */
     vmSlots: integerIn(1, SPMC_LIMITS.vmSlotsMax).optional(),
     partitions: listOf(partitionSchema, SCENARIO_LIMITS.partitions).optional(),
@@ -52,7 +54,7 @@ const spmcSchema = strictObject(
   'world.spmc',
 );
 
-const hypervisorSchema = strictObject({ profile: oneOf(HYPERVISOR_PROFILE_NAMES).optional(), policies: policies().optional() }, 'world.hypervisor');
+const hypervisorSchema = strictObject({ profile: oneOf(HYPERVISOR_PROFILE_NAMES).optional(), policies: policies(hypervisorPolicyOverrides()).optional() }, 'world.hypervisor');
 
 const vmSchema = strictObject(
   {
@@ -64,7 +66,7 @@ const vmSchema = strictObject(
     opteeClient: flag().optional(),
     boot: flag().optional(),
     pcpus: listOf(integerIn(0, SCENARIO_LIMITS.cpus - 1), SCENARIO_LIMITS.vcpus).optional(),
-    policies: policies().optional(),
+    policies: policies(guestPoliciesSchema).optional(),
   },
   'a VM',
 );

@@ -230,6 +230,8 @@ export interface Scenario {
   description: string | null;
   seed: number | null;
   runtime: 'sim' | 'ws' | null;
+  /** Values given beside the file (`--set KEY=VALUE`, reader/settings.ts) and read in place of its own; absent when none were. */
+  settings?: readonly { key: string; value: string }[];
   world: WorldDescription;
   steps: Step[];
   faults: TimedFault[];
@@ -249,6 +251,8 @@ export interface StepResult {
   endNs: number;
   /** The step never ran (the world ended before it): not passed, but no failure of its own. */
   skipped?: true;
+  /** A call step that returned: its registers x0.., as hex, the zero registers at the end left out. */
+  returned?: string[];
 }
 
 /** One event of the history that made a check fail (its seq, time and a one-line description). */
