@@ -234,6 +234,7 @@ export async function judgeRun(
   entries: HistoryEntry[],
   ending: RunEnding,
   outputs: { out: string; history: string; trace?: TraceDetail } | null,
+  absent: readonly string[] = [],
 ): Promise<ScenarioRun> {
   const { ended } = ending;
   const model = runModel(scenario, entries, run.livenessBoundNs);
@@ -260,6 +261,7 @@ export async function judgeRun(
   };
   const gone = departures(entries, model.hypervisor);
   if (gone.length > 0) result.departures = gone;
+  if (absent.length > 0) result.absent = [...absent];
   const files = outputs ? { history: outputs.history, ...(await writeRunOutputs(outputs.out, { result, entries, model }, { trace: outputs.trace ?? 'full' })) } : null;
   return { result, entries, files };
 }

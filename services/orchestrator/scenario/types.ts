@@ -315,6 +315,12 @@ export interface ScenarioResult {
   traffic?: { frames: { sent: number; received: number }; cpuMicros: number };
   /** Members that left the world while it ran (a guest whose link dropped, and what became of its VM); absent when none did. */
   departures?: string[];
+  /**
+   * A world of services only: registered guests the attach left out because they did not answer
+   * within its bound (no proven link at their advertised URL, no history, no probe), each with
+   * why; the run was judged without them. Absent when every registered guest answered.
+   */
+  absent?: string[];
 }
 
 /** What the checkers need to know of the world that made a history (world-builder.ts builds it). */
