@@ -288,6 +288,23 @@ describe('a name this node dials is never taken by an inbound link', () => {
   });
 });
 
+describe('links per credential', () => {
+  it('one key holds one inbound link: a second name proving the same key is refused while the first is linked', async () => {
+    const key = newSecret();
+    const server = await inProcessNode({ component: { ...ECHO, name: 's' }, worldNames: ['p', 'q', 's'], credentials: { accept: { p: { key }, q: { key } }, dial: {} } });
+    try {
+      const p = await RawClient.welcomed(server.node.url, { identity: 'p', role: 'test', key });
+      const q = await RawClient.connect(server.node.url);
+      await claimWith(q, 'q', 'test', key);
+      assert.equal(await q.closed(5_000), CLOSE_POLICY);
+      assert.match(String(server.logs.find((l) => l['msg'] === 'link refused')?.['reason']), /holds 1 link\(s\) here already \(p\).*maxLinksPerCredential/);
+      p.terminate();
+    } finally {
+      await server.node.stop('test over');
+    }
+  });
+});
+
 describe('the pure judges', () => {
   const self = { identity: 'hypervisor', role: 'hypervisor' as const };
   const keyring = new Keyring({ accept: { orchestrator: { key: linkKey(WORLD, 'orchestrator', 'hypervisor'), role: 'orchestrator' } }, dial: {}, guests: { issuer: ISSUER, enrollment: ENROLLMENT, reserved: PLATFORM } });

@@ -116,8 +116,11 @@ export interface AdmitOptions {
   log: Logger;
   /** Where the connection comes from: its address (bounds) and port (the log). */
   remote: { address: string; port: number };
-  /** Whether the node takes this proven peer now, or why not (a name holds one link). */
-  admit(peer: LinkIdentity, credential: CredentialKind): string | null;
+  /**
+   * Whether the node takes this proven peer now, or why not (a name holds one link, a credential
+   * opens so many). `key`: the key that names the peer from now on (an enrolled guest's: the one issued).
+   */
+  admit(peer: LinkIdentity, credential: CredentialKind, key: KeyText): string | null;
   /** Called synchronously after the welcome is sent: the socket is now a link. */
   onWelcomed(socket: WebSocket, peer: LinkIdentity): void;
   /** Called once the socket is no longer unauthenticated (welcomed, refused or gone). */
@@ -162,7 +165,7 @@ export function admitInbound(socket: WebSocket, options: AdmitOptions): void {
     const peer: LinkIdentity = { identity: verdict.hello.identity, role: verdict.hello.role };
     // Checked again now: another handshake may have bound the name, or linked it, meanwhile.
     const enrolling = verdict.credential === 'enroll';
-    const held = options.admit(peer, verdict.credential) ?? (enrolling ? options.enrollments.refusal(peer.identity, remote.address) : null);
+    const held = options.admit(peer, verdict.credential, verdict.issue ?? verdict.key) ?? (enrolling ? options.enrollments.refusal(peer.identity, remote.address) : null);
     if (held !== null) return refuse('HELLO_REFUSED', `identity ${peer.identity}: ${held}`);
     if (enrolling) options.enrollments.bind(peer.identity, remote.address);
     settle();

@@ -31,6 +31,11 @@ export interface LinkLimits {
    * other peer's link (docs/threat-model.md).
    */
   maxUnauthenticatedPerAddress: number;
+  /**
+   * Inbound links one key may hold at one node: a key names one peer (a link key, a guest's own
+   * key), so one; the enrollment credential is counted under the key it issues.
+   */
+  maxLinksPerCredential: number;
   /** Guest names the enrollment credential may bind at one server in all (enrollments.ts): registrations per credential. */
   maxEnrollments: number;
   /** Guest names the enrollment credential may bind from one source address. */
@@ -54,6 +59,7 @@ export const DEFAULT_LINK_LIMITS: LinkLimits = {
   badFrameWindowMs: 10_000,
   maxUnauthenticated: 64,
   maxUnauthenticatedPerAddress: 8,
+  maxLinksPerCredential: 1,
   maxEnrollments: 64,
   maxEnrollmentsPerAddress: 1,
   heldFrames: 4096,

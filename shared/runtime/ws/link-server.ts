@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { CredentialKind } from '../../wire/frames.ts';
+import type { KeyText } from './credentials.ts';
 import { Enrollments } from './enrollments.ts';
 import { admitInbound, closeReason, type LinkIdentity } from './handshake.ts';
 import type { Keyring } from './keyring.ts';
@@ -19,7 +20,7 @@ export interface LinkServerOptions {
   keyring: Keyring;
   limits: LinkLimits;
   log: Logger;
-  admit(peer: LinkIdentity, credential: CredentialKind): string | null;
+  admit(peer: LinkIdentity, credential: CredentialKind, key: KeyText): string | null;
   onWelcomed(socket: WebSocket, peer: LinkIdentity): void;
 }
 

@@ -21,7 +21,7 @@ import { randomStreams } from '../random.ts';
 import { dial } from './dial.ts';
 import { WsRuntimeError } from './errors.ts';
 import type { CredentialKind } from '../../wire/frames.ts';
-import type { Credentials } from './credentials.ts';
+import type { Credentials, KeyText } from './credentials.ts';
 import type { LinkIdentity } from './handshake.ts';
 import { Keyring } from './keyring.ts';
 import { CLOSE_GOING_AWAY, CLOSE_REPLACED, type LinkLimits, linkLimits } from './limits.ts';
@@ -104,6 +104,8 @@ export class WsNode {
   private readonly links = new Map<string, Link>();
   /** Peers whose link this node opened: an inbound claim to such a name is never taken. */
   private readonly dialled = new Set<string>();
+  /** The key each inbound peer proved (an enrolled guest's: the one issued), for the bound on links per credential. */
+  private readonly provenKeys = new Map<string, KeyText>();
   private readonly keyring: Keyring;
   private readonly limits: LinkLimits;
   private readonly log: Logger;
@@ -276,7 +278,7 @@ export class WsNode {
       keyring: this.keyring,
       limits: this.limits,
       log: this.log,
-      admit: (peer, credential) => this.admission(peer, credential),
+      admit: (peer, credential, key) => this.admission(peer, credential, key),
       onWelcomed: (socket, peer) => this.adopt(socket, peer),
     });
     this.log.info({ url: this.server.url }, 'listening');
@@ -285,12 +287,18 @@ export class WsNode {
   /**
    * Whether an inbound peer that proved its claim may take its name here, or why not. A name
    * holds one link: never one this node opened itself, and never one held already unless the
-   * newcomer proved that peer's own key (a reconnect of the same peer, which replaces it).
+   * newcomer proved that peer's own key (a reconnect of the same peer, which replaces it). One
+   * key opens at most maxLinksPerCredential links under other names.
    */
-  private admission(peer: LinkIdentity, credential: CredentialKind): string | null {
+  private admission(peer: LinkIdentity, credential: CredentialKind, key: KeyText): string | null {
     if (this.state === 'stopped') return `${this.name} is stopping`;
     if (this.dialled.has(peer.identity)) return `${this.name} opens the link to ${peer.identity} itself: no inbound link takes that name`;
     if (this.links.has(peer.identity) && credential !== 'link') return `${peer.identity} is linked already; only a reconnect that proves its own key replaces that link`;
+    const sameKey = [...this.provenKeys].filter(([name, proven]) => proven === key && name !== peer.identity && this.links.has(name));
+    if (sameKey.length >= this.limits.maxLinksPerCredential) {
+      return `the key ${peer.identity} proved holds ${sameKey.length} link(s) here already (${sameKey.map(([name]) => name).join(', ')}), the most one credential may (maxLinksPerCredential)`;
+    }
+    this.provenKeys.set(peer.identity, key);
     return null;
   }
 
@@ -323,6 +331,7 @@ export class WsNode {
     const name = link.peer.identity;
     if (this.links.get(name) !== link) return;
     this.links.delete(name);
+    this.provenKeys.delete(name);
     this.worldServer?.forget(name);
     if (this.state === 'stopped') return;
     this.log.warn({ peer: name, code, reason }, 'link closed; sends to this peer are now unreachable');
