@@ -218,6 +218,12 @@ export class LocalWorld {
     return container;
   }
 
+  /** The ws:// URL of a service's first container (its address and the port it listens on). */
+  urlOf(service: string, replica = 1): string {
+    const port = this.service(service).environment['FFA_PORT'] ?? '7100';
+    return `ws://${this.addressOf(service, replica)}:${port}`;
+  }
+
   /** Resolves once a container's log matches `pattern` (bounded). */
   async waitForLog(service: string, replica: number, pattern: RegExp, timeoutMs: number): Promise<void> {
     const file = join(this.options.out, 'logs', `${service}-${replica}.log`);
@@ -302,7 +308,7 @@ export class LocalWorld {
       ...(service.name === 'guest' ? { FFA_NAME: `guest-${replica}` } : {}),
       ...(service.environment['FFA_ROLE'] === 'orchestrator' ? { FFA_OUT: this.options.out } : {}),
     };
-    const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => ['FFA_SCENARIO', 'FFA_SEED', 'FFA_LOG_LEVEL', 'FFA_LIVENESS_BOUND_MS'].includes(k))) as Record<string, string>;
+    const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => ['FFA_SCENARIO', 'FFA_SEED', 'FFA_LOG_LEVEL', 'FFA_LIVENESS_BOUND_MS', 'FFA_GUEST_ANSWER_MS'].includes(k))) as Record<string, string>;
     return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...fromFiles, ...service.environment, ...overrides, ...local };
   }
 
@@ -330,7 +336,7 @@ export class LocalWorld {
   }
 
   /** Every container of a service reports itself started (bounded); one that exits first fails the start. */
-  private async waitStarted(service: string): Promise<void> {
+  async waitStarted(service: string): Promise<void> {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (const container of this.containers.filter((c) => c.service === service && !c.extra)) {
       while (readState(container.statusFile) !== 'started') {
