@@ -1,16 +1,18 @@
 /**
  * docker-compose.yml, the Dockerfile and their helpers, checked without an engine or a network:
  * the compose file loads in docker-compose v1.29 (`config`), passes the compose-spec schema and our
- * own rules, and says what scripts/service.ts's contract needs; broken copies are refused; the
- * healthcheck and the token maker behave. The real run is `npm run test:compose`.
+ * own rules, and says what scripts/service.ts's contract needs (each service mounts its own
+ * credentials file only); broken copies are refused; the healthcheck and the credentials maker
+ * behave. The real run is `npm run test:compose`.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import YAML from 'yaml';
+import { type Credentials, parseCredentials } from '../shared/runtime/ws/credentials.ts';
 import {
   checkComposeText,
   composeV1Available,
@@ -19,7 +21,7 @@ import {
   parseCompose,
   ruleProblems,
   schemaProblems,
-  TOKEN_VARIABLES,
+  CREDENTIAL_SECRETS,
   type ComposeCheckLayer,
 } from './compose/schema.ts';
 
@@ -156,22 +158,25 @@ describe("docker-compose.yml says what scripts/service.ts's contract needs", () 
     assert.deepEqual(guest.deploy, { replicas: 2 });
   });
 
-  it('takes the tokens from compose/tokens.env only: no FFA_TOKEN_* in the compose file or the Dockerfile', () => {
-    for (const [name, service] of Object.entries(services)) assert.equal(service.env_file, 'compose/tokens.env', `${name}: env_file`);
-    assert.doesNotMatch(composeText, /FFA_TOKEN_/);
-    assert.doesNotMatch(dockerfile, /FFA_TOKEN_|TOKEN/);
-    assert.doesNotMatch(dockerfile, /^\s*COPY\s+.*(compose|\.env)/m, 'no env file copied into the image');
+  it('gives each service its own credentials file only (a secret each), and keeps keys out of the compose file, the environment and the image', () => {
+    const declared = (doc as { secrets?: Record<string, { file?: string }> }).secrets ?? {};
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(declared).map(([name, secret]) => [name, secret.file])),
+      Object.fromEntries(CREDENTIAL_SECRETS.map(({ secret, file }) => [secret, file])),
+    );
+    for (const [name, service] of Object.entries(services)) {
+      assert.deepEqual(service.secrets, [`ffa-${name}`], `${name}: its own credentials, and no other service's`);
+      assert.equal(service.env_file, undefined, `${name}: no env_file (keys are never in the environment)`);
+      assert.equal(service.environment?.FFA_CREDENTIALS, undefined, `${name}: reads /run/secrets/ffa-${name}, its default`);
+      assert.deepEqual(service.cap_drop, ['ALL'], `${name}: no capabilities (no NET_RAW to forge packets with)`);
+    }
+    assert.doesNotMatch(composeText, /FFA_TOKEN_|"key":/);
+    assert.doesNotMatch(dockerfile.replace(/^#.*$/gm, ''), /FFA_TOKEN_|TOKEN|credentials|secrets/i, 'no key, nor a file of keys, in the image');
+    assert.doesNotMatch(dockerfile, /^\s*COPY\s+.*(compose|\.env)/m, 'no credentials copied into the image');
     const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
     for (const entry of ['compose', '.git', 'out', 'bench-results']) assert.ok(ignored.includes(entry), `.dockerignore: ${entry}`);
     assert.ok(!ignored.some((l) => /^\/?node_modules(\/|\/\*\*)?$/.test(l)), '.dockerignore keeps node_modules: the Dockerfile copies it');
-    assert.match(readFileSync(join(root, '.gitignore'), 'utf8'), /^compose\/tokens\.env$/m);
-  });
-
-  it('documents the tokens file format with placeholders, one line per role', () => {
-    const example = readFileSync(join(root, 'compose', 'tokens.env.example'), 'utf8');
-    const lines = example.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-    assert.deepEqual(lines.map((l) => l.split('=')[0]), TOKEN_VARIABLES);
-    for (const line of lines) assert.match(line, /=change-me-[a-z]+$/);
+    assert.match(readFileSync(join(root, '.gitignore'), 'utf8'), /^compose\/credentials\/$/m);
   });
 
   it('starts in the contract\'s order, each step waiting for the last to be healthy', () => {
@@ -274,51 +279,52 @@ describe('scripts/healthcheck.mjs', () => {
   });
 });
 
-describe('scripts/compose-tokens.sh', () => {
-  const script = join(root, 'scripts', 'compose-tokens.sh');
-  const tokens = (file: string) =>
-    readFileSync(file, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split('=') as [string, string]);
-  const run = (args: string[], env: NodeJS.ProcessEnv = { PATH: process.env.PATH }) =>
-    spawnSync('/bin/sh', [script, ...args], { env, encoding: 'utf8', timeout: 10_000 });
+describe('scripts/compose-credentials.ts', () => {
+  const script = join(root, 'scripts', 'compose-credentials.ts');
+  const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 60_000 });
+  const folder = join(work, 'credentials');
+  const read = (role: string): Credentials => JSON.parse(readFileSync(join(folder, `ffa-${role}.json`), 'utf8')) as Credentials;
 
-  it('writes one random token per role, readable by its owner only, and will not overwrite without --force', () => {
-    const file = join(work, 'compose', 'tokens.env');
-    const first = run(['--out', file]);
+  it('writes one file per service, readable by its owner only, and will not overwrite without --force', () => {
+    const first = run(['--out', folder]);
     assert.equal(first.status, 0, first.stderr);
-    const made = tokens(file);
-    assert.deepEqual(made.map(([name]) => name), TOKEN_VARIABLES);
-    for (const [name, value] of made) assert.match(value, /^[A-Za-z0-9_-]{43}$/, name);
-    assert.equal(new Set(made.map(([, value]) => value)).size, 6, 'six different tokens');
-    assert.equal(statSync(file).mode & 0o777, 0o600);
-
-    const again = run(['--out', file]);
+    assert.equal(statSync(folder).mode & 0o777, 0o700);
+    for (const { role } of CREDENTIAL_SECRETS) {
+      assert.equal(statSync(join(folder, `ffa-${role}.json`)).mode & 0o777, 0o600, role);
+      assert.ok(parseCredentials(read(role)).ok, `${role}: a credentials file`);
+    }
+    const made = read('gic');
+    const again = run(['--out', folder]);
     assert.equal(again.status, 1);
-    assert.match(again.stderr, /exists; not overwriting it \(use --force/);
-    assert.deepEqual(tokens(file), made);
-
-    const forced = run(['--out', file, '--force']);
+    assert.match(again.stderr, /exist\(s\); not overwriting \(use --force/);
+    assert.deepEqual(read('gic'), made);
+    const forced = run(['--out', folder, '--force']);
     assert.equal(forced.status, 0, forced.stderr);
-    assert.notDeepEqual(tokens(file), made);
+    assert.notDeepEqual(read('gic'), made);
   });
 
-  it('falls back to od for hex tokens where base64 is missing', () => {
-    // A PATH with only the tools the script needs, base64 left out.
-    const bin = join(work, 'bin-without-base64');
-    mkdirSync(bin);
-    for (const tool of ['dirname', 'dd', 'od', 'tr', 'mkdir', 'mv', 'rm']) {
-      const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
-      assert.ok(found !== '', `${tool} on this machine`);
-      symlinkSync(found, join(bin, tool));
+  it('hands each service the keys of its own links only: a guest holds the enrollment credential and nothing else', () => {
+    const guest = read('guest');
+    assert.deepEqual(Object.keys(guest.accept), []);
+    assert.deepEqual(Object.keys(guest.dial), []);
+    assert.equal(guest.guests, undefined, 'no guest issuer key: a guest cannot derive another guest\'s key');
+    assert.deepEqual(guest.enrolling?.accept, { orchestrator: 'orchestrator' });
+    const hypervisor = read('hypervisor');
+    assert.equal(hypervisor.guests?.enrollment, guest.enrolling?.enrollment, 'the hypervisor checks enrollments');
+    for (const role of ['gic', 'spmc', 'spmd', 'orchestrator']) assert.equal(read(role).guests?.enrollment, undefined, `${role}: no enrollment credential`);
+    // A link key is held by its two ends only.
+    const holders = new Map<string, string[]>();
+    for (const { role } of CREDENTIAL_SECRETS) {
+      const own = read(role);
+      for (const key of [...Object.values(own.accept).map((a) => a.key), ...Object.values(own.dial)]) holders.set(key, [...(holders.get(key) ?? []), role]);
     }
-    const file = join(work, 'hex.env');
-    const made = run(['--out', file], { PATH: bin });
-    assert.equal(made.status, 0, made.stderr);
-    for (const [name, value] of tokens(file)) assert.match(value, /^[0-9a-f]{64}$/, name);
+    for (const [, roles] of holders) assert.equal(roles.length, 2, `a link key held by ${roles.join(', ')}`);
+    assert.deepEqual(Object.keys(read('orchestrator').dial).sort(), ['gic', 'hypervisor', 'spmc', 'spmd']);
   });
 
   it('refuses an unknown argument', () => {
     const bad = run(['--frce']);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /unknown argument '--frce'/);
+    assert.match(bad.stderr, /unknown argument --frce/);
   });
 });

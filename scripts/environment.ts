@@ -3,7 +3,12 @@
  * the way docker compose configures a container). Every problem is collected, so one start
  * names them all, and the process exits 2 with the list.
  */
+import { type Credentials, parseCredentials } from '../shared/runtime/ws/credentials.ts';
+import { FileInputError, readTextFileBounded } from '../shared/runtime/files.ts';
 import { type LogFormat, logFormatOf } from '../shared/runtime/log-format.ts';
+
+/** A credentials file is a few keys: anything larger is not one. */
+const CREDENTIALS_BYTES_MAX = 64 * 1024;
 
 /** How much of a value a message quotes: enough to recognise it, one line however long the value. */
 const QUOTED_LENGTH = 80;
@@ -43,6 +48,38 @@ export class EnvironmentReader {
     const value = Number(raw);
     if (!/^\d+$/.test(raw) || value < min || value > max) this.problems.push(`${name}=${quoted(raw)} must be an integer in ${min}..${max}`);
     return value;
+  }
+
+  /**
+   * The credentials file the variable names (shared/runtime/ws/credentials.ts): read bounded,
+   * parsed, each problem named. `fallback`: the path used when the variable is unset (none: it is required).
+   */
+  credentials(name: string, fallback: string | undefined, why: string): Credentials {
+    const empty: Credentials = { accept: {}, dial: {} };
+    const path = this.env[name] ?? fallback;
+    if (path === undefined || path === '') {
+      this.problems.push(`${name} is required: ${why}`);
+      return empty;
+    }
+    let text: string;
+    try {
+      text = readTextFileBounded(path, CREDENTIALS_BYTES_MAX, { filesAndPipesOnly: true });
+    } catch (error) {
+      if (!(error instanceof FileInputError)) throw error;
+      this.problems.push(`${name}: ${error.message}: ${why}`);
+      return empty;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      this.problems.push(`${name}: ${path} is not JSON: ${(error as Error).message}`);
+      return empty;
+    }
+    const parsed = parseCredentials(value);
+    if (parsed.ok) return parsed.credentials;
+    for (const problem of parsed.problems) this.problems.push(`${name}: ${path}: ${problem}`);
+    return empty;
   }
 
   check(ok: boolean, problem: string): void {

@@ -5,21 +5,25 @@
  * each service name resolves to a loopback address of its own (127.77.S.R: every process listens
  * on the file's port at its own address, as containers do). Services start in depends_on order,
  * each once those it depends on report themselves started (the status file the healthcheck
- * reads). What compose does and this does not: images, volumes (the report goes to `out`),
- * networks other than loopback, restart policies.
+ * reads). A service's one secret (its credentials file, `secrets:`) is handed to it as
+ * FFA_CREDENTIALS, the host file's path; when any of the world's credentials files is missing, a
+ * fresh set is made for this run in a private temporary folder, removed when the world stops.
+ * What compose does and this does not: images, volumes (the report goes to `out`), networks
+ * other than loopback, restart policies, and the isolation of containers (every process here runs
+ * as the same user, so this keeps each service's credentials apart by path only).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseEnv as parseEnvFile } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { PROJECT_ROOT } from '../../shared/runtime/component-modules.ts';
 import { makeFolder } from '../../shared/runtime/files.ts';
 import { buildServiceBundle } from '../service-bundle.ts';
+import { writeWorldCredentials } from './credentials.ts';
 
 const SERVICE_ENTRY = join(PROJECT_ROOT, 'scripts', 'service.ts');
-const ROLE_TOKENS = ['GIC', 'SPMD', 'SPMC', 'HYPERVISOR', 'GUEST', 'ORCHESTRATOR'].map((r) => `FFA_TOKEN_${r}`);
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 3_000;
 const POLL_MS = 50;
@@ -42,6 +46,8 @@ interface ServiceDefinition {
   name: string;
   environment: Record<string, string>;
   envFiles: string[];
+  /** The secrets it mounts, by name (the top-level `secrets:` says which file each is). */
+  secrets: string[];
   dependsOn: string[];
   replicas: number;
 }
@@ -90,12 +96,28 @@ function environmentOf(raw: unknown, env: NodeJS.ProcessEnv): Record<string, str
 function listOf(raw: unknown): string[] {
   if (raw === undefined || raw === null) return [];
   if (typeof raw === 'string') return [raw];
-  if (Array.isArray(raw)) return raw.map((item) => (typeof item === 'string' ? item : String((item as { path: string }).path)));
+  // env_file entries may be {path}, secrets {source}.
+  if (Array.isArray(raw)) return raw.map((item) => (typeof item === 'string' ? item : String((item as { path?: string; source?: string }).path ?? (item as { source?: string }).source)));
   return Object.keys(raw as object);
 }
 
+interface ComposeDocument {
+  services?: Record<string, Record<string, unknown>>;
+  secrets?: Record<string, { file?: string }>;
+}
+
+function readComposeDocument(file: string): ComposeDocument {
+  return parseYaml(readFileSync(file, 'utf8'), { merge: true }) as ComposeDocument;
+}
+
+/** Each top-level secret's file, resolved beside the compose file. */
+export function readComposeSecrets(file: string): Record<string, string> {
+  const secrets = readComposeDocument(file)?.secrets ?? {};
+  return Object.fromEntries(Object.entries(secrets).flatMap(([name, secret]) => (typeof secret?.file === 'string' ? [[name, resolve(dirname(file), secret.file)]] : [])));
+}
+
 export function readComposeServices(file: string, env: NodeJS.ProcessEnv): ServiceDefinition[] {
-  const document = parseYaml(readFileSync(file, 'utf8'), { merge: true }) as { services?: Record<string, Record<string, unknown>> };
+  const document = readComposeDocument(file);
   if (!document?.services) throw new Error(`${file}: no services`);
   return Object.entries(document.services).map(([name, service]) => {
     const deploy = service['deploy'] as { replicas?: number } | undefined;
@@ -103,17 +125,16 @@ export function readComposeServices(file: string, env: NodeJS.ProcessEnv): Servi
       name,
       environment: environmentOf(service['environment'], env),
       envFiles: listOf(service['env_file']),
+      secrets: listOf(service['secrets']),
       dependsOn: listOf(service['depends_on']),
       replicas: deploy?.replicas ?? 1,
     };
   });
 }
 
-/** The env file's values; a missing role-tokens file gets fresh tokens for this run (never written). */
 function envFileValues(path: string): Record<string, string> {
-  if (existsSync(path)) return parseEnvFile(readFileSync(path, 'utf8')) as Record<string, string>;
-  if (!path.endsWith('tokens.env')) throw new Error(`env_file ${path} does not exist`);
-  return Object.fromEntries(ROLE_TOKENS.map((name) => [name, randomBytes(32).toString('base64url')]));
+  if (!existsSync(path)) throw new Error(`env_file ${path} does not exist`);
+  return parseEnvFile(readFileSync(path, 'utf8')) as Record<string, string>;
 }
 
 /** Plain-text lines of a service's stderr (its refusals and failures; its logs are JSON lines). */
@@ -158,8 +179,11 @@ export class LocalWorld {
   private readonly hosts: Record<string, string> = {};
   /** How a service process starts: the service bundle (service-bundle.ts), or tsx when it could not be built. */
   private entry: string[] = ['--import', 'tsx', SERVICE_ENTRY];
-  /** Each env file read once, so every process of the world gets the same (possibly fresh) tokens. */
+  /** Each env file read once. */
   private readonly envFiles = new Map<string, Record<string, string>>();
+  /** Secret name → the file a process gets (the compose file's, or this run's fresh one); made at start. */
+  private secretFiles: Record<string, string> = {};
+  private freshCredentials: string | null = null;
 
   constructor(private readonly options: LocalComposeOptions) {
     // However this process ends, its services do not outlive it.
@@ -171,6 +195,7 @@ export class LocalWorld {
   /** Start every service but `except` (the orchestrator, usually), each once its dependencies started. */
   async startServices(except: readonly string[] = []): Promise<void> {
     await this.prepareEntry();
+    this.prepareSecrets();
     const services = startOrder(readComposeServices(this.options.file, this.options.env));
     this.planAddresses(services);
     for (const service of services) {
@@ -195,6 +220,12 @@ export class LocalWorld {
     return container;
   }
 
+  /** The ws:// URL of a service's first container (its address and the port it listens on). */
+  urlOf(service: string, replica = 1): string {
+    const port = this.service(service).environment['FFA_PORT'] ?? '7100';
+    return `ws://${this.addressOf(service, replica)}:${port}`;
+  }
+
   /** Resolves once a container's log matches `pattern` (bounded). */
   async waitForLog(service: string, replica: number, pattern: RegExp, timeoutMs: number): Promise<void> {
     const file = join(this.options.out, 'logs', `${service}-${replica}.log`);
@@ -205,13 +236,34 @@ export class LocalWorld {
     }
   }
 
-  /** Stop everything: SIGTERM, then SIGKILL past the grace period. */
+  /** Stop everything: SIGTERM, then SIGKILL past the grace period; this run's fresh credentials go. */
   async stop(): Promise<void> {
     const running = this.containers.filter((c) => c.process.exitCode === null && c.process.signalCode === null);
     for (const c of running) c.process.kill('SIGTERM');
     const grace = setTimeout(() => running.forEach((c) => c.process.kill('SIGKILL')), STOP_GRACE_MS);
     await Promise.all(running.map((c) => c.exited));
     clearTimeout(grace);
+    if (this.freshCredentials !== null) rmSync(this.freshCredentials, { recursive: true, force: true });
+  }
+
+  /** The credentials file a service's processes get (a test plays a rogue holder of it). */
+  credentialsOf(service: string): string {
+    const secret = this.service(service).secrets[0];
+    const file = secret === undefined ? undefined : this.secretFiles[secret];
+    if (file === undefined) throw new Error(`${service} mounts no credentials (or the world has not started)`);
+    return file;
+  }
+
+  /** The compose file's credentials files, or (any one missing) a fresh set for this run. */
+  private prepareSecrets(): void {
+    const declared = readComposeSecrets(this.options.file);
+    if (Object.values(declared).every((file) => existsSync(file))) {
+      this.secretFiles = declared;
+      return;
+    }
+    this.freshCredentials = mkdtempSync(join(tmpdir(), 'ffa-credentials-'));
+    writeWorldCredentials(this.freshCredentials);
+    this.secretFiles = Object.fromEntries(Object.entries(declared).map(([name, file]) => [name, join(this.freshCredentials as string, basename(file))]));
   }
 
   private service(name: string): ServiceDefinition {
@@ -254,10 +306,11 @@ export class LocalWorld {
       FFA_STATUS_FILE: statusFile,
       // Should this process be killed outright (its 'exit' handler then never runs), its services stop by themselves.
       FFA_EXIT_WITH_PARENT: '1',
+      ...(service.secrets[0] !== undefined && this.secretFiles[service.secrets[0]] !== undefined ? { FFA_CREDENTIALS: this.secretFiles[service.secrets[0]] as string } : {}),
       ...(service.name === 'guest' ? { FFA_NAME: `guest-${replica}` } : {}),
       ...(service.environment['FFA_ROLE'] === 'orchestrator' ? { FFA_OUT: this.options.out } : {}),
     };
-    const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => ['FFA_SCENARIO', 'FFA_SEED', 'FFA_LOG_LEVEL', 'FFA_LIVENESS_BOUND_MS'].includes(k))) as Record<string, string>;
+    const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => ['FFA_SCENARIO', 'FFA_SEED', 'FFA_LOG_LEVEL', 'FFA_LIVENESS_BOUND_MS', 'FFA_GUEST_ANSWER_MS'].includes(k))) as Record<string, string>;
     const own = this.options.serviceEnv?.[service.name] ?? {};
     return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...fromFiles, ...service.environment, ...overrides, ...own, ...local };
   }
@@ -286,7 +339,7 @@ export class LocalWorld {
   }
 
   /** Every container of a service reports itself started (bounded); one that exits first fails the start. */
-  private async waitStarted(service: string): Promise<void> {
+  async waitStarted(service: string): Promise<void> {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (const container of this.containers.filter((c) => c.service === service && !c.extra)) {
       while (readState(container.statusFile) !== 'started') {

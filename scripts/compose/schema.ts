@@ -26,8 +26,8 @@ export interface ComposeProblem {
   message: string;
 }
 
-/** The roles' token variables: the services read them from compose/tokens.env. */
-export const TOKEN_VARIABLES = ['GIC', 'SPMD', 'SPMC', 'HYPERVISOR', 'GUEST', 'ORCHESTRATOR'].map((role) => `FFA_TOKEN_${role}`);
+/** Each service's own credentials file (scripts/compose/credentials.ts), as docker-compose.yml's `secrets:` names them. */
+export const CREDENTIAL_SECRETS = ['gic', 'spmd', 'spmc', 'hypervisor', 'guest', 'orchestrator'].map((role) => ({ role, secret: `ffa-${role}`, file: `compose/credentials/ffa-${role}.json` }));
 
 type Doc = Record<string, unknown>;
 
@@ -165,16 +165,15 @@ export interface ComposeV1Result {
 
 /**
  * Runs `docker-compose -f FILE config` (not `-q`: it lets bad durations through) on a copy of the
- * text in a temporary folder, beside a compose/tokens.env of placeholders: v1 refuses a file whose
- * env_file is missing, and the real tokens are never needed to validate. Throws when docker-compose
- * is not installed.
+ * text in a temporary folder, beside placeholder credentials files: the real keys are never needed
+ * to validate. Throws when docker-compose is not installed.
  */
 export function composeV1Config(text: string): ComposeV1Result {
   const dir = mkdtempSync(join(tmpdir(), 'ffa-compose-'));
   try {
     writeFileSync(join(dir, 'docker-compose.yml'), text);
-    mkdirSync(join(dir, 'compose'));
-    writeFileSync(join(dir, 'compose', 'tokens.env'), TOKEN_VARIABLES.map((v) => `${v}=placeholder-not-a-token\n`).join(''));
+    mkdirSync(join(dir, 'compose', 'credentials'), { recursive: true });
+    for (const { file } of CREDENTIAL_SECRETS) writeFileSync(join(dir, file), '{"placeholder": "not credentials"}\n');
     // A clean environment: the caller's FFA_* or COMPOSE_* variables must not change the result.
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' };
     const run = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });

@@ -47,6 +47,7 @@ export interface ValidHypervisorConfig {
   readonly maxVcpusPerVm: number;
   readonly partitions: readonly PartitionInfo[];
   readonly maxPendingGuestCalls: number;
+  readonly maxPendingGuestCallsPerVm: number;
   readonly maxQueuedLifecycleOps: number;
   readonly teardownRetries: number;
   readonly teardownRetryDelayNs: number;
@@ -83,6 +84,7 @@ export const CONFIG_DEFAULTS = {
   maxVms: 64,
   maxVcpusPerVm: 16,
   maxPendingGuestCalls: 256,
+  maxPendingGuestCallsPerVm: 64,
   maxQueuedLifecycleOps: 64,
   teardownRetries: 10,
   teardownRetryDelayNs: 1_000_000_000,
@@ -179,6 +181,11 @@ function hypervisorConfigSchema(sizes: z.output<typeof sizesSchema>) {
     partitions: listOf(partitionSchema, CONFIG_LIMITS.partitionsMax - 1).optional(),
     /** Bound on guest calls forwarded to the firmware and not yet answered (default 256); more get BUSY. */
     maxPendingGuestCalls: integerIn(1, CONFIG_LIMITS.pendingCallsMax).default(d.maxPendingGuestCalls),
+    /**
+     * Of those, one VM's (default 64): a VM that floods the firmware with calls gets BUSY once
+     * its own share is used, and every other VM keeps its share (docs/threat-model.md).
+     */
+    maxPendingGuestCallsPerVm: integerIn(1, CONFIG_LIMITS.pendingCallsMax).default(d.maxPendingGuestCallsPerVm),
     /** Bound on life-cycle requests waiting their turn (default 64); more are refused. */
     maxQueuedLifecycleOps: integerIn(1, CONFIG_LIMITS.queuedOpsMax).default(d.maxQueuedLifecycleOps),
     /** VM_DESTROYED retries after INTERRUPTED or RETRY (default 10). */
@@ -277,6 +284,7 @@ export function describeConfig(config: ValidHypervisorConfig): Record<string, un
     maxVcpusPerVm: config.maxVcpusPerVm,
     partitions: config.partitions.map((p) => ({ ...p })),
     maxPendingGuestCalls: config.maxPendingGuestCalls,
+    maxPendingGuestCallsPerVm: config.maxPendingGuestCallsPerVm,
     maxQueuedLifecycleOps: config.maxQueuedLifecycleOps,
     teardownRetries: config.teardownRetries,
     teardownRetryDelayNs: config.teardownRetryDelayNs,

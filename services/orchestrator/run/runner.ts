@@ -244,6 +244,7 @@ export async function judgeRun(
   entries: HistoryEntry[],
   ending: RunEnding,
   outputs: { out: string; history: string; trace?: TraceDetail } | null,
+  absent: readonly string[] = [],
 ): Promise<ScenarioRun> {
   const { ended } = ending;
   const model = runModel(scenario, entries, run.livenessBoundNs);
@@ -277,6 +278,7 @@ export async function judgeRun(
     const [first = 0, second = 0] = estimated.map((c) => c.uncertaintyNs).sort((a, b) => b - a);
     result.latency.clockUncertaintyNs = Math.ceil(first + second);
   }
+  if (absent.length > 0) result.absent = [...absent];
   const files = outputs ? { history: outputs.history, ...(await writeRunOutputs(outputs.out, { result, entries, model }, { trace: outputs.trace ?? 'full' })) } : null;
   return { result, entries, files };
 }

@@ -350,6 +350,12 @@ export interface ScenarioResult {
   departures?: string[];
   /** An attached run with a component on another clock: how each component's times were mapped (and how well, by the run's end). */
   clocks?: Record<string, PeerClockUsed>;
+  /**
+   * A world of services only: registered guests the attach left out because they did not answer
+   * within its bound (no proven link at their advertised URL, no history, no probe), each with
+   * why; the run was judged without them. Absent when every registered guest answered.
+   */
+  absent?: string[];
 }
 
 /** What the checkers need to know of the world that made a history (world-builder.ts builds it). */
