@@ -55,7 +55,7 @@ describe('ffa-world compare', () => {
     assert.equal(unknown.stdout, '');
     const bad = ffaWorld('compare', EXAMPLE, '--set', 'spmc.profile=optee,tfa');
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--set spmc\.profile=tfa: world\.spmc\.profile: must be one of optee, hafnium, got tfa/);
+    assert.match(bad.stderr, /--set spmc\.profile=tfa: world\.spmc\.profile: must be one of optee, hafnium, got "tfa"/);
     const policy = ffaWorld('compare', EXAMPLE, '--set', 'spmc.policies.sriIntid=8,2000');
     assert.equal(policy.status, 2);
     assert.match(policy.stderr, /--set spmc\.policies\.sriIntid=2000: world\.spmc\.policies\.sriIntid: /);

@@ -55,7 +55,7 @@ describe('scenario settings', () => {
   });
 
   it('refuse a value the world does not take, as the file\'s own would be', () => {
-    assert.match(refusal(['spmc.profile', 'tfa']), /--set spmc\.profile=tfa: world\.spmc\.profile: must be one of optee, hafnium, got tfa/);
+    assert.match(refusal(['spmc.profile', 'tfa']), /--set spmc\.profile=tfa: world\.spmc\.profile: must be one of optee, hafnium, got "tfa"/);
     assert.match(refusal(['cpus', '99']), /--set cpus=99: world\.cpus: must be an integer in 1\.\.64, got 99/);
     assert.match(refusal(['cpus', '{ a: 1 }']), /--set cpus=\{ a: 1 \}: world\.cpus: must be one YAML value/);
   });
