@@ -98,7 +98,9 @@ describe('compose:local', () => {
     // BITMAP_DESTROY is answered DENIED while a bit is still bound (OP-TEE), and the line says so.
     assert.match(String(summary.departures?.[0]), /^guest-2 went away \(link lost\): VM \d+ destroyed, its bitmaps (freed at the SPMC \(BITMAP_DESTROY succeeded\)|NOT freed at the SPMC \(BITMAP_DESTROY answered \w+)/);
     assert.deepEqual(failuresApartFromSpeed(summary), [], 'no checker failed: the killed guest\'s notifications went with its VM');
-    assert.equal(code, 0, 'guest-leaves.yaml has no latency threshold: the verdict is the checkers\'');
+    // guest-leaves.yaml has no latency threshold, so the verdict is the checkers': 0, or 1 only for
+    // a bit delivered past no-lost's liveness bound on a loaded machine (a speed figure, above).
+    assert.equal(code, summary.passed ? 0 : 1, 'the orchestrator\'s exit code is the verdict');
   });
 });
 
