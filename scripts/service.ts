@@ -56,11 +56,11 @@ import { COMPONENTS } from '../services/orchestrator/run/world-builder.ts';
 import { FileInputError } from '../shared/runtime/files.ts';
 import { EnvironmentReader, quoted } from './environment.ts';
 import { exitWithParent } from './parent-watch.ts';
+import { DEFAULT_SERVICE_PORT, readPlatformAddresses } from './service-addresses.ts';
 import { printResult } from './run-scenarios.ts';
 import { logDestination, type LogFormat } from '../shared/runtime/log-format.ts';
 
 const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
-const DEFAULT_PORT = 7100;
 const LINK_DEADLINE_MS = 120_000;
 const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -104,29 +104,6 @@ function readCredentials(reader: EnvironmentReader, role: ServiceRole): Credenti
   const credentials = reader.credentials('FFA_CREDENTIALS', `/run/secrets/ffa-${role}`, `the keys of the ${role}'s own links (make them with npm run compose:credentials)`);
   if (reader.problems.length === before) for (const problem of credentialProblems(role, credentials)) reader.check(false, `FFA_CREDENTIALS: ${problem}`);
   return credentials;
-}
-
-const PORT_MAX = 65535;
-/** A host name or an IPv4 address, as FFA_HOSTS and the FFA_<ROLE> addresses take them (RFC 1123: at most 253). */
-const HOST_PATTERN = /^[A-Za-z0-9_.-]{1,253}$/;
-
-/** host:port, or a name FFA_HOSTS maps to an address. */
-function resolveAddress(reader: EnvironmentReader, variable: string, fallback: string, hosts: Record<string, string>): string {
-  const raw = reader.text(variable, fallback);
-  const match = /^([A-Za-z0-9_.-]{1,253}):(\d{1,5})$/.exec(raw);
-  const port = Number(match?.[2]);
-  reader.check(match !== null && port >= 1 && port <= PORT_MAX, `${variable}=${quoted(raw)} must be host:port (port 1..${PORT_MAX})`);
-  const host = match?.[1] ?? '';
-  return `ws://${Object.hasOwn(hosts, host) ? hosts[host] : host}:${match?.[2] ?? ''}`;
-}
-
-/** FFA_HOSTS: a JSON object of host name to address (compose-local.ts gives each service its own), or {}. */
-function readHosts(reader: EnvironmentReader): Record<string, string> {
-  const hosts = reader.json('FFA_HOSTS', {});
-  const valid =
-    typeof hosts === 'object' && hosts !== null && !Array.isArray(hosts) && Object.entries(hosts).every(([name, address]) => HOST_PATTERN.test(name) && typeof address === 'string' && HOST_PATTERN.test(address));
-  reader.check(valid, 'FFA_HOSTS must be a JSON object {"name": "address"} of host names and addresses (letters, digits, . _ -; at most 253 each)');
-  return valid ? (hosts as Record<string, string>) : {};
 }
 
 function firstExternalIpv4(): string {
@@ -176,10 +153,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
   if (!SERVICE_ROLES.includes(role)) return { problems: [`FFA_ROLE=${quoted(role)} must be one of ${SERVICE_ROLES.join(', ')}`] };
   const scenarioFile = env['FFA_SCENARIO'] ?? 'scenarios/default-world.yaml';
   const { text, scenario } = readScenario(reader, scenarioFile);
-  const hosts = readHosts(reader);
-  const addresses = Object.fromEntries(
-    (['gic', 'spmd', 'spmc', 'hypervisor'] as PlatformRole[]).map((r) => [r, resolveAddress(reader, `FFA_${r.toUpperCase()}`, `${r}:${DEFAULT_PORT}`, hosts)]),
-  ) as Record<PlatformRole, string>;
+  const addresses = readPlatformAddresses(reader);
   const logLevel = (env['FFA_LOG_LEVEL'] ?? 'info') as LevelWithSilent;
   reader.check(LOG_LEVELS.includes(logLevel), `FFA_LOG_LEVEL=${quoted(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
   const settings: ServiceSettings = {
@@ -188,7 +162,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
     scenarioText: text,
     scenario: scenario as Scenario,
     credentials: readCredentials(reader, role),
-    port: reader.integer('FFA_PORT', 0, 65535, DEFAULT_PORT),
+    port: reader.integer('FFA_PORT', 0, 65535, DEFAULT_SERVICE_PORT),
     listenHost: env['FFA_LISTEN_HOST'] ?? '0.0.0.0',
     addresses,
     maxGuests: reader.integer('FFA_MAX_GUESTS', 1, 4096, 64),
