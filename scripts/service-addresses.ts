@@ -36,8 +36,11 @@ export function readHosts(reader: EnvironmentReader): Record<string, string> {
   return valid ? (hosts as Record<string, string>) : {};
 }
 
-/** The ws:// URL of each platform service: FFA_<ROLE> (default <role>:7100), names resolved through FFA_HOSTS. */
-export function readPlatformAddresses(reader: EnvironmentReader): Record<PlatformRole, string> {
+/**
+ * The ws:// URL of each platform service: FFA_<ROLE> (default <role>:7100), names resolved through
+ * FFA_HOSTS. `variableOf` names where a role's address is read (and what a message calls it).
+ */
+export function readPlatformAddresses(reader: EnvironmentReader, variableOf: (role: PlatformRole) => string = addressVariable): Record<PlatformRole, string> {
   const hosts = readHosts(reader);
-  return Object.fromEntries(PLATFORM_ROLES.map((role) => [role, resolveAddress(reader, addressVariable(role), `${role}:${DEFAULT_SERVICE_PORT}`, hosts)])) as Record<PlatformRole, string>;
+  return Object.fromEntries(PLATFORM_ROLES.map((role) => [role, resolveAddress(reader, variableOf(role), `${role}:${DEFAULT_SERVICE_PORT}`, hosts)])) as Record<PlatformRole, string>;
 }

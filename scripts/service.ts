@@ -133,7 +133,8 @@ function readGuest(reader: EnvironmentReader, env: NodeJS.ProcessEnv, scenario: 
   return { name, advertiseHost: env['FFA_ADVERTISE_HOST'] ?? firstExternalIpv4(), vcpus, driver: driver as VmDescription['driver'] };
 }
 
-function readOrchestrator(reader: EnvironmentReader, env: NodeJS.ProcessEnv): ServiceSettings['orchestrator'] {
+/** The orchestrator's FFA_* settings (also read by `ffa-world load --attach`, so it attaches as the orchestrator service would). */
+export function readOrchestrator(reader: EnvironmentReader, env: NodeJS.ProcessEnv): ServiceSettings['orchestrator'] {
   return {
     out: env['FFA_OUT'] ?? '/out',
     minGuests: reader.integer('FFA_MIN_GUESTS', 1, 4096, 1),
