@@ -16,7 +16,8 @@
  *   FFA_MAX_GUESTS  VMs the platform makes room for (default 64)
  *   guest:          FFA_NAME (default guest-<hostname>), FFA_ADVERTISE_HOST (default: its first
  *                   non-internal IPv4), FFA_GUEST_VCPUS (default 2), FFA_GUEST_DRIVER (default
- *                   the scenario's first VM's driver)
+ *                   the scenario's first VM's driver), FFA_HOST_LABEL (optional: the machine it
+ *                   runs on, told at registration, for `ffa-world load --attach`'s per-host figures)
  *   orchestrator:   FFA_OUT (default /out), FFA_MIN_GUESTS (default 1), FFA_SETTLE_MS (default
  *                   2000), FFA_SEED (default: drawn), FFA_ATTACH_TIMEOUT_MS (default 120000),
  *                   FFA_RUN_TIMEOUT_MS (default 300000), FFA_LIVENESS_BOUND_MS (no-lost's
@@ -77,7 +78,7 @@ export interface ServiceSettings {
   statusFile: string;
   logLevel: LevelWithSilent;
   logFormat: LogFormat;
-  guest: { name: string; advertiseHost: string; vcpus: number; driver: VmDescription['driver'] };
+  guest: { name: string; advertiseHost: string; vcpus: number; driver: VmDescription['driver']; hostLabel: string | null };
   orchestrator: { out: string; minGuests: number; settleMs: number; seed: number; attachTimeoutMs: number; runTimeoutMs: number; livenessBoundMs: number; guestAnswerMs: number };
   /** FFA_TEST_CLOCK_SKEW_NS: tests only. */
   clockSkewNs: bigint;
@@ -106,6 +107,9 @@ function readCredentials(reader: EnvironmentReader, role: ServiceRole): Credenti
   return credentials;
 }
 
+/** FFA_HOST_LABEL: a node's name as a deployment gives it (swarm's {{.Node.Hostname}}, Kubernetes' spec.nodeName). */
+const HOST_LABEL = /^[A-Za-z0-9_.-]{1,63}$/;
+
 function firstExternalIpv4(): string {
   for (const addresses of Object.values(networkInterfaces())) {
     for (const address of addresses ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
@@ -130,7 +134,10 @@ function readGuest(reader: EnvironmentReader, env: NodeJS.ProcessEnv, scenario: 
   const driver = env['FFA_GUEST_DRIVER'] ?? scenario?.world.vms[0]?.driver ?? DEFAULT_VARIANT;
   reader.check((VARIANT_NAMES as readonly string[]).includes(driver), `FFA_GUEST_DRIVER=${quoted(driver)} must be one of ${VARIANT_NAMES.join(', ')}`);
   const vcpus = reader.integer('FFA_GUEST_VCPUS', 1, 64, 2);
-  return { name, advertiseHost: env['FFA_ADVERTISE_HOST'] ?? firstExternalIpv4(), vcpus, driver: driver as VmDescription['driver'] };
+  // Empty reads as unset: compose passes an unset variable through as empty on some versions.
+  const hostLabel = env['FFA_HOST_LABEL'] || null;
+  reader.check(hostLabel === null || HOST_LABEL.test(hostLabel), `FFA_HOST_LABEL=${quoted(hostLabel ?? '')} must be a host's name (letters, digits, . _ -; at most 63)`);
+  return { name, advertiseHost: env['FFA_ADVERTISE_HOST'] ?? firstExternalIpv4(), vcpus, driver: driver as VmDescription['driver'], hostLabel };
 }
 
 /** The orchestrator's FFA_* settings (also read by `ffa-world load --attach`, so it attaches as the orchestrator service would). */
@@ -170,7 +177,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
     statusFile: env['FFA_STATUS_FILE'] ?? '/tmp/ffa-world-status.json',
     logLevel,
     logFormat: reader.logFormat(),
-    guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: DEFAULT_VARIANT },
+    guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: DEFAULT_VARIANT, hostLabel: null },
     orchestrator: readOrchestrator(reader, env),
     clockSkewNs: readClockSkew(reader, env),
   };

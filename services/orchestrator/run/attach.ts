@@ -104,7 +104,8 @@ export function registeredGuests(data: unknown): RegisteredGuest[] {
     if (!ok || !running) return [];
     const vcpus = typeof vm['vcpus'] === 'number' ? vm['vcpus'] : Array.isArray(vm['vcpus']) ? vm['vcpus'].length : 1;
     const name = typeof vm['component'] === 'string' ? vm['component'] : (vm['name'] as string);
-    return [{ name, id: vm['id'] as number, vcpus, driver: typeof vm['driver'] === 'string' ? vm['driver'] : null, url: vm['url'] as string }];
+    const text = (key: string): string | null => (typeof vm[key] === 'string' ? vm[key] : null);
+    return [{ name, id: vm['id'] as number, vcpus, driver: text('driver'), url: vm['url'] as string, host: text('host') }];
   });
 }
 
