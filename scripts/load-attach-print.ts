@@ -14,8 +14,9 @@ export interface AttachedGuest {
   name: string;
   id: number;
   vcpus: number;
-  /** The URL it registered with, and its host part (load-test/per-host.ts). */
+  /** The URL it registered with, the host label it gave (FFA_HOST_LABEL), and its host: the label, else the URL's host part (load-test/per-host.ts). */
   url: string | null;
+  label: string | null;
   host: string;
 }
 
@@ -50,7 +51,7 @@ function clockText(clock: PeerClockUsed): string {
 
 function printHosts(load: AttachedLoadResult): void {
   const { perHost } = load.attached;
-  console.log(`  per host (the host part of each guest's registered URL), ${perHost.length} host${perHost.length === 1 ? '' : 's'}:`);
+  console.log(`  per host (each guest's registered host label, else its URL's host part), ${perHost.length} host${perHost.length === 1 ? '' : 's'}:`);
   const width = Math.max(...perHost.map((h) => h.host.length));
   for (const h of perHost) {
     const guests = h.guests.length > 3 ? `${h.guests.slice(0, 3).join(', ')}, … (${h.guests.length})` : h.guests.join(', ');

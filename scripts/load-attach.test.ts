@@ -1,10 +1,11 @@
 /**
  * `ffa-world load --attach` as a user runs it, against a world of services already running as OS
  * processes (compose:local's LocalWorld, every process on its own 127.86.x.y address, loopback
- * only). Its two guests listen and register at two addresses, 127.86.5.1 and 127.86.5.2, which
- * stand for two hosts; their clocks and the SPMC's read as other machines' would
- * (FFA_TEST_CLOCK_SKEW_NS), so every figure carries a clock bound. The load passes its checks, each
- * host's figures add up to the world's, and the clock bounds are reported beside the figures. A
+ * only). Two guests listen and register at two addresses, 127.86.5.1 and 127.86.5.2, which stand
+ * for two hosts; a third says which host it runs on (FFA_HOST_LABEL), as a swarm node's guest
+ * would. Their clocks and the SPMC's read as other machines' would (FFA_TEST_CLOCK_SKEW_NS), so
+ * every figure carries a clock bound. The load passes its checks, each host's figures add up to
+ * the world's, and the clock bounds are reported beside the figures. A
  * second load on the same world is refused its figures (the first one's history is in the
  * components' backlog); no credentials, or a world that is not there, is one line and exit 2.
  */
@@ -49,7 +50,7 @@ function ffaWorld(env: Record<string, string>, timeoutMs: number, ...args: strin
   });
 }
 
-const LOAD = ['load', '--attach', '--min-guests', '2', '--settle', '300ms', '--rate', '40/s', '--duration', '1500ms', '--drain', '5s'];
+const LOAD = ['load', '--attach', '--min-guests', '3', '--settle', '300ms', '--rate', '40/s', '--duration', '1500ms', '--drain', '5s'];
 
 describe('ffa-world load --attach: a world of services on two hosts', () => {
   const world = new LocalWorld({ file: COMPOSE_FILE, scale: { guest: 2 }, out: join(work, 'world'), env: { ...process.env, FFA_LOG_LEVEL: 'info' }, network: NETWORK, serviceEnv: SKEWS });
@@ -60,6 +61,8 @@ describe('ffa-world load --attach: a world of services on two hosts', () => {
   before(async () => {
     await world.startServices(['orchestrator']);
     await world.waitStarted('guest');
+    // The third guest registers with a host label; the load waits for all three (--min-guests 3).
+    world.launchExtra('guest', 3, { FFA_HOST_LABEL: 'node-b' });
     attach = world.attachEnvironment();
     const out = mkdtempSync(join(work, 'load-'));
     first = await ffaWorld(attach, 60_000, ...LOAD, '--seed', '7', '--out', out);
@@ -72,31 +75,32 @@ describe('ffa-world load --attach: a world of services on two hosts', () => {
     assert.equal(load.verdict, 'passed');
     assert.deepEqual(load.checks.map((c) => [c.name, c.passed]), [['no-lost-notification', true], ['no-phantom-notification', true]]);
     assert.equal(load.ended, 'done');
-    assert.equal(load.world.guests, 2);
+    assert.equal(load.world.guests, 3);
     assert.equal(load.stats.notifications.madePending, load.stats.workload.arrivals);
     assert.equal(load.stats.throughput.deliveredSends.count, load.stats.workload.arrivals, 'every send delivered');
     assert.ok(load.stats.workload.drain?.quiet, 'the drain ended with the world quiet');
-    assert.match(load.replay, /^npx ffa-world load --attach --min-guests 2 --rate 40\/s --duration 1500ms --seed 7 --drain 5s$/);
+    assert.match(load.replay, /^npx ffa-world load --attach --min-guests 3 --rate 40\/s --duration 1500ms --seed 7 --drain 5s$/);
   });
 
-  it('reports each host\'s figures, one host per registered address, adding up to the world\'s', () => {
+  it('reports each host\'s figures, one host per registered address or host label, adding up to the world\'s', () => {
     const addresses = world.containers.filter((c) => c.service === 'guest').map((c) => c.address).sort();
-    assert.deepEqual(addresses, [`127.${NETWORK}.5.1`, `127.${NETWORK}.5.2`]);
-    assert.deepEqual(load.attached.guests.map((g) => [g.name, g.host]).sort(), [['guest-1', addresses[0]], ['guest-2', addresses[1]]]);
+    assert.deepEqual(addresses, [`127.${NETWORK}.5.1`, `127.${NETWORK}.5.2`, `127.${NETWORK}.5.3`]);
+    const guests = load.attached.guests.map((g) => [g.name, g.label, g.host]).sort();
+    assert.deepEqual(guests, [['guest-1', null, addresses[0]], ['guest-2', null, addresses[1]], ['guest-3', 'node-b', 'node-b']]);
     const hosts = load.attached.perHost;
-    assert.deepEqual(hosts.map((h) => [h.host, h.guests]), [[addresses[0], ['guest-1']], [addresses[1], ['guest-2']]]);
+    assert.deepEqual(hosts.map((h) => [h.host, h.guests]), [[addresses[0], ['guest-1']], [addresses[1], ['guest-2']], ['node-b', ['guest-3']]]);
     assert.equal(hosts.reduce((sum, h) => sum + h.sent, 0), load.stats.workload.arrivals);
     for (const h of hosts) {
       assert.ok(h.sent > 0 && h.delivered === h.sent, `${h.host}: ${h.delivered} of ${h.sent}`);
       assert.equal(h.corrected.count, h.delivered);
     }
-    assert.match(first.stdout, new RegExp(`per host \\(the host part of each guest's registered URL\\), 2 hosts:\\n +127\\.${NETWORK}\\.5\\.1 +guest-1: \\d+ sent, \\d+ delivered; clock estimated`));
+    assert.match(first.stdout, new RegExp(`per host \\(each guest's registered host label, else its URL's host part\\), 3 hosts:\\n +127\\.${NETWORK}\\.5\\.1 +guest-1: \\d+ sent, \\d+ delivered; clock estimated`));
   });
 
   it('puts each clock\'s bound beside every latency figure: the world\'s, each host\'s, and each component\'s clock', () => {
     const { clocks } = load.attached;
     assert.deepEqual([clocks['gic']?.clock, clocks['spmd']?.clock, clocks['hypervisor']?.clock], ['same', 'same', 'same']);
-    for (const other of ['spmc', 'guest-1', 'guest-2']) assert.equal(clocks[other]?.clock, 'estimated', `${other}: ${JSON.stringify(clocks[other])}`);
+    for (const other of ['spmc', 'guest-1', 'guest-2', 'guest-3']) assert.equal(clocks[other]?.clock, 'estimated', `${other}: ${JSON.stringify(clocks[other])}`);
     const bound = load.stats.latency.clockUncertaintyNs;
     const spmc = clocks['spmc']?.uncertaintyNs ?? 0;
     assert.ok((bound.corrected ?? 0) > 0, `corrected ± ${bound.corrected}: the guests' clocks`);

@@ -24,7 +24,7 @@ import { WORKLOAD_OPS } from '../services/orchestrator/checkers/arrivals.ts';
 import { analyseNotifications } from '../services/orchestrator/checkers/ledger.ts';
 import { checkVerdicts, loadStats } from '../services/orchestrator/load-test/load-stats.ts';
 import { buildLoadScenario } from '../services/orchestrator/load-test/load-world.ts';
-import { figureUncertainty, hostOfUrl, perHostFigures } from '../services/orchestrator/load-test/per-host.ts';
+import { figureUncertainty, hostOf, perHostFigures } from '../services/orchestrator/load-test/per-host.ts';
 import { AttachError, attachScenario } from '../services/orchestrator/run/attach.ts';
 import { failedOnlyThresholds } from '../services/orchestrator/run/runner.ts';
 import { worldModelOf } from '../services/orchestrator/run/world-builder.ts';
@@ -176,7 +176,7 @@ export async function runAttachedLoad(command: AttachLoadCommand): Promise<Attac
     out,
     attached: {
       addresses: attach.addresses,
-      guests: run.guests.map((g) => ({ name: g.name, id: g.id, vcpus: g.vcpus, url: g.url, host: hostOfUrl(g.url) })),
+      guests: run.guests.map((g) => ({ name: g.name, id: g.id, vcpus: g.vcpus, url: g.url, label: g.host, host: hostOf(g) })),
       absent: result.absent ?? [],
       clocks: run.clocks,
       perHost: perHostFigures(entries, model, run.guests, run.clocks, analysis),

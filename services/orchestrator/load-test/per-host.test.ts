@@ -1,5 +1,6 @@
 /**
- * The load's figures per host (per-host.ts): a guest's host is its registered URL's host part;
+ * The load's figures per host (per-host.ts): a guest's host is the label it registered with, else
+ * its registered URL's host part;
  * the hosts' figures add up to the world's on a real sim run of the load world; and each figure's
  * clock bound is the bounds at its two ends added (exact on one boot, unknown when a clock is).
  */
@@ -12,7 +13,7 @@ import { worldModelOf } from '../run/world-builder.ts';
 import type { WorldModel } from '../scenario/types.ts';
 import { loadStats, type LoadStats } from './load-stats.ts';
 import { buildLoadScenario } from './load-world.ts';
-import { figureUncertainty, guestsByHost, hostOfUrl, perHostFigures, UNKNOWN_HOST } from './per-host.ts';
+import { figureUncertainty, guestsByHost, hostOf, hostOfUrl, perHostFigures, UNKNOWN_HOST } from './per-host.ts';
 
 describe('per-host: a guest\'s host', () => {
   it('is the host part of the URL it registered with', () => {
@@ -20,6 +21,18 @@ describe('per-host: a guest\'s host', () => {
     assert.equal(hostOfUrl('ws://guest-3.ffa:7100'), 'guest-3.ffa');
     assert.equal(hostOfUrl('ws://[::1]:7100'), '::1');
     assert.equal(hostOfUrl('ws://127.86.5.2:9'), '127.86.5.2');
+  });
+
+  it('is the label it registered with (FFA_HOST_LABEL) when it gave one: on an overlay network every container has its own address', () => {
+    const grouped = guestsByHost([
+      { name: 'guest-1', url: 'ws://10.0.1.5:7100', host: 'node-a' },
+      { name: 'guest-2', url: 'ws://10.0.1.9:7100', host: 'node-a' },
+      { name: 'guest-3', url: 'ws://10.0.1.6:7100', host: 'node-b' },
+      { name: 'guest-4', url: 'ws://10.0.1.7:7100', host: null },
+    ]);
+    assert.deepEqual([...grouped], [['10.0.1.7', ['guest-4']], ['node-a', ['guest-1', 'guest-2']], ['node-b', ['guest-3']]]);
+    assert.equal(hostOf({ name: 'guest-1', url: 'ws://10.0.1.5:7100', host: 'node-a' }), 'node-a');
+    assert.equal(hostOf({ name: 'guest-1', url: 'ws://10.0.1.5:7100' }), '10.0.1.5');
   });
 
   it('is unknown for a missing URL or one that is not a URL', () => {

@@ -3,10 +3,11 @@
  * hosts"): the load's figures per host its guests run on, beside the world's, each latency figure
  * with how far the clocks at its two ends may put it off.
  *
- * - **The host** of a guest is the host part of the URL it advertised when it registered with the
- *   hypervisor (services/hypervisor/registration.ts: register carries vCPUs, URL and driver, no
- *   other placement), so guests that registered `ws://10.0.0.7:7100` and `ws://10.0.0.7:7101`
- *   share a host and `ws://10.0.0.8:7100` is another.
+ * - **The host** of a guest is the label it registered with the hypervisor (services/hypervisor/
+ *   registration.ts `host`: its service's FFA_HOST_LABEL, such as a swarm node's name), else the
+ *   host part of the URL it advertised: guests that registered `ws://10.0.0.7:7100` and
+ *   `ws://10.0.0.7:7101` share a host and `ws://10.0.0.8:7100` is another. On an overlay network
+ *   every container has an address of its own, so there only the label says which machine.
  * - **Sent, delivered, latency** per host are the load statistics' own (load-stats.ts), split by
  *   each send's receiver: sent counts the arrivals addressed to the host's guests, delivered the
  *   sends a callback at one of them covered; corrected runs from the arrival's intended time,
@@ -28,10 +29,11 @@ import { analyseNotifications, type NotificationAnalysis } from '../checkers/led
 import type { Percentiles, WorldModel } from '../scenario/types.ts';
 import { percentilesOfNs } from './load-stats.ts';
 
-/** A guest as the attach took it in: its component name and the URL it registered with. */
+/** A guest as the attach took it in: its component name, the URL it registered with, and the host label it gave (if any). */
 export interface PlacedGuest {
   name: string;
   url: string | null;
+  host?: string | null;
 }
 
 /** The host of a guest whose URL is missing or not a URL. */
@@ -72,11 +74,16 @@ export function hostOfUrl(url: string | null): string {
   return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
 }
 
+/** A guest's host: the label it registered with, else its URL's host part. */
+export function hostOf(guest: PlacedGuest): string {
+  return guest.host ?? hostOfUrl(guest.url);
+}
+
 /** The guests of each host, hosts and guests each in order. */
 export function guestsByHost(guests: readonly PlacedGuest[]): Map<string, string[]> {
   const byHost = new Map<string, string[]>();
   for (const guest of guests) {
-    const host = hostOfUrl(guest.url);
+    const host = hostOf(guest);
     byHost.set(host, [...(byHost.get(host) ?? []), guest.name]);
   }
   const hosts = [...byHost.keys()].sort(compareHosts);
