@@ -43,10 +43,16 @@ function refuse(message: string): never {
   process.exit(EXIT_INVALID);
 }
 
+/** Set once a signal asked the world to stop: its services' exits are then expected. */
+let stoppingOnSignal = false;
+
 /** Stop the world on SIGTERM or SIGINT, then exit as the signal would have. */
 function stopOnSignals(world: LocalWorld): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void world.stop().finally(() => process.exit(EXIT_ON_SIGNAL[signal])));
+    process.once(signal, () => {
+      stoppingOnSignal = true;
+      void world.stop().finally(() => process.exit(EXIT_ON_SIGNAL[signal]));
+    });
   }
 }
 
@@ -57,7 +63,7 @@ async function keepWorldUp(world: LocalWorld, env: NodeJS.ProcessEnv): Promise<n
   const variables = Object.entries(attach).map(([name, value]) => `${name}=${value}`).join(' ');
   process.stdout.write(`compose:local: the world is up without its orchestrator (Ctrl-C stops it); attach a load to it with:\n  ${variables} npx ffa-world load --attach --rate 200/s --duration 5s\n`);
   const gone = await Promise.race(world.containers.map((c) => c.exited.then((code) => `${c.service}-${c.replica} exited with ${code}`)));
-  process.stderr.write(`compose:local: ${gone}: the world is stopped\n`);
+  if (!stoppingOnSignal) process.stderr.write(`compose:local: ${gone}: the world is stopped\n`);
   return 1;
 }
 
