@@ -7,7 +7,8 @@
  * every figure carries a clock bound. The load passes its checks, each host's figures add up to
  * the world's, and the clock bounds are reported beside the figures. A
  * second load on the same world is refused its figures (the first one's history is in the
- * components' backlog); no credentials, or a world that is not there, is one line and exit 2.
+ * components' backlog); no credentials, or a world that is not there, is one line and exit 2; a
+ * platform service that dies during the load ends it at once, exit 1.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -36,12 +37,20 @@ interface CliRun {
  * write their logs through this process's pipes, which must keep flowing.
  */
 function ffaWorld(env: Record<string, string>, timeoutMs: number, ...args: string[]): Promise<CliRun> {
+  return ffaWorldWatched(env, timeoutMs, () => {}, ...args);
+}
+
+/** The same, with its stderr so far handed to `watch` as it comes. */
+function ffaWorldWatched(env: Record<string, string>, timeoutMs: number, watch: (stderr: string) => void, ...args: string[]): Promise<CliRun> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [FFA_WORLD_BIN, ...args], { env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      watch(stderr);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (status) => {
       clearTimeout(timer);
@@ -125,6 +134,20 @@ describe('ffa-world load --attach: a world of services on two hosts', () => {
     assert.equal(run.status, 2);
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
     assert.match(run.stderr, /^ffa-world: FFA_CREDENTIALS: no key for the link to the gic \("dial\.gic"\): is this the orchestrator's credentials file\?/);
+  });
+
+  it('ends at once, exit 1, when a platform service dies during the run, saying which link dropped', { timeout: 60_000 }, async () => {
+    let killed = false;
+    const killSpmdOnceStarted = (stderr: string): void => {
+      if (killed || !stderr.includes('attached: the scenario starts')) return;
+      killed = true;
+      world.containers.find((c) => c.service === 'spmd')?.process.kill('SIGKILL');
+    };
+    const run = await ffaWorldWatched(attach, 45_000, killSpmdOnceStarted, ...LOAD.map((arg) => (arg === '1500ms' ? '5s' : arg)), '--json', '--log-level', 'info');
+    assert.ok(killed, 'the load started');
+    assert.equal(run.status, 1, run.stderr.slice(-2000));
+    const ended = (JSON.parse(run.stdout) as AttachedLoadResult).ended;
+    assert.match(ended, /^world-lost: the link to spmd dropped/);
   });
 });
 
