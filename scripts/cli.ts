@@ -77,6 +77,9 @@ const logLevelOf = (options: Record<string, unknown>) => {
   return level === undefined ? {} : { logLevel: level };
 };
 
+/** `load`'s options that only an attached load takes. */
+const ATTACH_OPTIONS = ['credentials', 'address', 'scenario', 'minGuests', 'settle', 'attachTimeout'] as const;
+
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const cli = cac('ffa-world');
 const LOG_LEVEL_HELP = `component logs on stderr: ${LOG_LEVELS.join(', ')} (default silent; FFA_LOG_FORMAT=pretty for a terminal)`;
@@ -179,9 +182,26 @@ cli
   .option('--rates <list>', 'sim: capacity curves, one run per offered rate (500,1000,2000); --guests and --spmc then take lists too (defaults 16,64 and optee,hafnium)')
   .option('--trace <detail>', 'trace.json with --out: summary (counter tracks and slices, no messages: the default for a load run), full, or none')
   .option('--log-level <level>', LOG_LEVEL_HELP)
+  .option('--attach', 'run the load over a world of services already running (docker compose, a swarm, npm run compose:local -- --world-only) instead of starting one: its registered guests are the receivers; per-host figures beside the world\'s')
+  .option('--credentials <file>', '--attach: the orchestrator\'s credentials file (default $FFA_CREDENTIALS, else /run/secrets/ffa-orchestrator)')
+  .option('--address <role=host:port>', '--attach: where a platform service is, repeatable: gic=…, spmd=…, spmc=…, hypervisor=… (default $FFA_GIC … $FFA_HYPERVISOR, else ROLE:7100)')
+  .option('--scenario <file>', '--attach: the scenario the world\'s services were started with (default $FFA_SCENARIO, else scenarios/default-world.yaml)')
+  .option('--min-guests <n>', '--attach: registered guests to wait for (default $FFA_MIN_GUESTS, else 1)')
+  .option('--settle <d>', '--attach: how long their number must stay the same (default $FFA_SETTLE_MS, else 2s)')
+  .option('--attach-timeout <d>', '--attach: the bound on finding the world (default $FFA_ATTACH_TIMEOUT_MS, else 120s)')
   .example('ffa-world load --guests 64 --rate 5000/s --duration 2s --runtime ws')
   .example('ffa-world load --runtime sim --rates 500,1000,2000,5000,10000 --guests 16,64 --out out/capacity')
+  .example('ffa-world load --attach --credentials compose/credentials/ffa-orchestrator.json --rate 200/s --duration 5s --out out/load-attach')
   .action(async (options: Record<string, unknown>) => {
+    if (options['attach'] === true) {
+      const { attachedLoadCommand, parseAttachLoadOptions } = await import('./load-attach.ts');
+      const parsed = parseAttachLoadOptions(options);
+      if (typeof parsed === 'string') throw new UsageError(parsed);
+      process.exitCode = await attachedLoadCommand({ ...parsed, ...logLevelOf(options) });
+      return;
+    }
+    const attachOnly = ATTACH_OPTIONS.find((option) => options[option] !== undefined);
+    if (attachOnly !== undefined) throw new UsageError(`${optionSpelling(attachOnly)} is for --attach (a world of services already running)`);
     if (options['rates'] !== undefined) {
       const { parseCapacityOptions, capacityCommand } = await import('./capacity.ts');
       const capacity = parseCapacityOptions(options);

@@ -328,3 +328,30 @@ describe('scripts/compose-credentials.ts', () => {
     assert.match(bad.stderr, /unknown argument --frce/);
   });
 });
+
+/** Maps merged key by key, the second file winning, as `docker stack deploy -c a -c b` merges services. */
+function mergedOver(base: unknown, over: unknown): unknown {
+  const isMap = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(base) || !isMap(over)) return over;
+  const merged: Doc = { ...base };
+  for (const [key, value] of Object.entries(over)) merged[key] = key in base ? mergedOver(base[key], value) : value;
+  return merged;
+}
+
+describe('deploy/swarm/load-attach.yml (a stack for ffa-world load --attach)', () => {
+  const override = YAML.parse(readFileSync(join(root, 'deploy', 'swarm', 'load-attach.yml'), 'utf8')) as Doc;
+  const stack = mergedOver(composeDoc(), override) as Doc & { services: Record<string, Service & { deploy?: Record<string, unknown> }> };
+
+  it('merged over docker-compose.yml, passes the compose-spec schema and our own rules', () => {
+    assert.deepEqual(schemaProblems(stack).map(formatProblem), []);
+    assert.deepEqual(ruleProblems(stack).map(formatProblem), []);
+  });
+
+  it('runs no orchestrator (the load is one), and each guest labels the node it runs on, with its settings given', () => {
+    assert.equal(stack.services['orchestrator']?.deploy?.['replicas'], 0);
+    const guest = stack.services['guest']?.environment ?? {};
+    assert.equal(guest['FFA_HOST_LABEL'], '{{.Node.Hostname}}');
+    assert.equal(guest['FFA_ROLE'], 'guest', 'the compose file\'s own environment is kept');
+    assert.ok(guest['FFA_GUEST_VCPUS'] && guest['FFA_GUEST_DRIVER'], 'no value left to the caller\'s environment');
+  });
+});

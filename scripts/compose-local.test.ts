@@ -221,6 +221,12 @@ describe('services refuse a bad start', () => {
     assert.match(bad.stderr, /FFA_SCENARIO: scenarios\/nope.yaml:1:1: cannot read the scenario file \(no such file\)/);
   });
 
+  it('a guest\'s FFA_HOST_LABEL that is not a host\'s name is refused, in one line', () => {
+    const bad = service({ FFA_ROLE: 'guest', FFA_CREDENTIALS: credentials('guest'), FFA_HOST_LABEL: 'node a/b' });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /^ {2}- FFA_HOST_LABEL="node a\/b" must be a host's name \(letters, digits, \. _ -; at most 63\)$/m);
+  });
+
   it('FFA_HOSTS that is not an object, a port past 65535, and a scenario that never ends are refused, each in one line', () => {
     const bad = service({ FFA_ROLE: 'gic', FFA_CREDENTIALS: credentials('gic'), FFA_HOSTS: 'null', FFA_SPMD: 'spmd:70000', FFA_PORT: '65536', FFA_SCENARIO: '/dev/zero' });
     assert.equal(bad.status, 2, bad.stderr);

@@ -1,7 +1,9 @@
 /**
  * `npm run compose:local -- --scale guest=4`: every service of docker-compose.yml as an OS
  * process (scripts/compose/local-world.ts), the orchestrator last; exits with its verdict
- * (0 every check held, 1 something failed, 2 invalid input). Logs: <out>/logs/.
+ * (0 every check held, 1 something failed, 2 invalid input). Logs: <out>/logs/. With
+ * --world-only it starts no orchestrator: the world stays up, and the command line that attaches
+ * a load to it (`ffa-world load --attach`, scripts/load-attach.ts) is printed.
  *
  * Its services end with it however it ends: SIGTERM and SIGINT stop the world first; when npm
  * (its parent) is killed, it notices (parent-watch.ts) and exits, and exiting kills the services
@@ -41,11 +43,28 @@ function refuse(message: string): never {
   process.exit(EXIT_INVALID);
 }
 
+/** Set once a signal asked the world to stop: its services' exits are then expected. */
+let stoppingOnSignal = false;
+
 /** Stop the world on SIGTERM or SIGINT, then exit as the signal would have. */
 function stopOnSignals(world: LocalWorld): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void world.stop().finally(() => process.exit(EXIT_ON_SIGNAL[signal])));
+    process.once(signal, () => {
+      stoppingOnSignal = true;
+      void world.stop().finally(() => process.exit(EXIT_ON_SIGNAL[signal]));
+    });
   }
+}
+
+/** --world-only: the world stays up for an orchestrator started elsewhere (`ffa-world load --attach`) until a signal, or until one of its services exits. */
+async function keepWorldUp(world: LocalWorld, env: NodeJS.ProcessEnv): Promise<number> {
+  await world.waitStarted('guest');
+  const attach = { ...world.attachEnvironment(), ...(env['FFA_SCENARIO'] ? { FFA_SCENARIO: env['FFA_SCENARIO'] } : {}) };
+  const variables = Object.entries(attach).map(([name, value]) => `${name}=${value}`).join(' ');
+  process.stdout.write(`compose:local: the world is up without its orchestrator (Ctrl-C stops it); attach a load to it with:\n  ${variables} npx ffa-world load --attach --rate 200/s --duration 5s\n`);
+  const gone = await Promise.race(world.containers.map((c) => c.exited.then((code) => `${c.service}-${c.replica} exited with ${code}`)));
+  if (!stoppingOnSignal) process.stderr.write(`compose:local: ${gone}: the world is stopped\n`);
+  return 1;
 }
 
 const cli = cac('compose:local');
@@ -56,7 +75,8 @@ cli
   .option('--out <dir>', 'report and logs', { default: 'out/compose-local' })
   .option('--scenario <file>', 'scenario the orchestrator runs (FFA_SCENARIO)')
   .option('--seed <n>', 'seed (FFA_SEED)')
-  .action(async (options: { file: string; scale?: unknown; out: string; scenario?: string; seed?: string }) => {
+  .option('--world-only', 'start every service but the orchestrator and keep the world up until Ctrl-C, for ffa-world load --attach')
+  .action(async (options: { file: string; scale?: unknown; out: string; scenario?: string; seed?: string; worldOnly?: boolean }) => {
     let scale: Record<string, number> = {};
     try {
       scale = parseScale(options.scale);
@@ -72,7 +92,7 @@ cli
     let code = 1;
     try {
       await world.startServices(['orchestrator']);
-      code = await world.run('orchestrator');
+      code = options.worldOnly === true ? await keepWorldUp(world, env) : await world.run('orchestrator');
     } catch (error) {
       process.stderr.write(`compose:local: ${(error as Error).message}\n`);
     } finally {

@@ -18,6 +18,7 @@ import { makeFolder } from '../shared/runtime/files.ts';
 import { join, relative, resolve } from 'node:path';
 import { thresholdVerdicts, type ThresholdVerdict } from '../services/orchestrator/checkers/latency.ts';
 import { checkVerdicts, loadStats, type LoadStats } from '../services/orchestrator/load-test/load-stats.ts';
+import type { FigureUncertainty } from '../services/orchestrator/load-test/per-host.ts';
 import { buildLoadScenario, loadWorldCapacity, LoadWorldError, type LoadWorldOptions } from '../services/orchestrator/load-test/load-world.ts';
 import { ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
 import { failedOnlyThresholds, runScenario } from '../services/orchestrator/run/runner.ts';
@@ -214,7 +215,7 @@ export function loadReplay(command: LoadCommand): string {
   return `npx ffa-world load --spmc ${command.spmc} --guests ${command.guests} --vcpus ${command.vcpus} --cpus ${command.cpus} --rate ${command.ratePerSecond}/s ${end} --runtime ${command.runtime} --seed ${command.seed}${drain}${thresholds}${times}${packed}`;
 }
 
-const durationText = (ns: number): string => (ns % 1e9 === 0 ? `${ns / 1e9}s` : ns % 1e6 === 0 ? `${ns / 1e6}ms` : `${ns}ns`);
+export const durationText = (ns: number): string => (ns % 1e9 === 0 ? `${ns / 1e9}s` : ns % 1e6 === 0 ? `${ns / 1e6}ms` : `${ns}ns`);
 
 // ---------------------------------------------------------------- the run
 
@@ -337,10 +338,10 @@ function percentiles(p: Percentiles): string {
 const VERDICT_WORD: Record<LoadVerdict, string> = { passed: 'PASS', failed: 'FAIL', 'thresholds-missed': 'SLOW' };
 
 /** Each hop, and under it its time split: frames in flight (transport) and the rest (protocol). */
-function printHops(latency: LoadStats['latency']): void {
+function printHops(latency: LoadStats['latency'], clocks: (figure: keyof FigureUncertainty) => string): void {
   const split = (p: Percentiles | undefined) => (p ? `p50 ${ms(p.p50)}, p99 ${ms(p.p99)}` : '-');
   for (const [hop, p] of Object.entries(latency.hops)) {
-    console.log(`    ${hop.padEnd(24)} ${percentiles(p)}`);
+    console.log(`    ${hop.padEnd(24)} ${percentiles(p)}${clocks('hops')}`);
     const parts = latency.parts[hop];
     if (parts) console.log(`    ${''.padEnd(24)} transport ${split(parts.transport)}; protocol ${split(parts.protocol)}`);
   }
@@ -360,9 +361,25 @@ function printVerdicts(load: LoadResult): void {
   }
 }
 
+/**
+ * A latency figure's clock bound, as printed beside it: `± 0.045 ms (clocks)`, `± ? (a clock not
+ * known)`; nothing for a run in one process (load-test/per-host.ts FigureUncertainty).
+ */
+export function clockNote(ns: number | null | undefined): string {
+  if (ns === undefined) return '';
+  return ns === null ? ' ± ? (a clock not known)' : ` ± ${ms(ns)} (clocks)`;
+}
+
+/** What an attached load adds to the summary (scripts/load-attach.ts): each figure's clock bound, and its own lines before the verdicts. */
+export interface LoadPrintExtras {
+  uncertainty?: FigureUncertainty;
+  beforeVerdicts?: () => void;
+}
+
 /** The short summary. */
-export function printLoad(load: LoadResult): void {
+export function printLoad(load: LoadResult, extras: LoadPrintExtras = {}): void {
   const { stats } = load;
+  const clocks = (figure: keyof FigureUncertainty): string => clockNote(extras.uncertainty?.[figure]);
   const { throughput: tp, notifications: n, infoGet: ig } = stats;
   const end = load.workload.count !== null ? `${load.workload.count} notifications` : `for ${durationText(load.workload.durationNs ?? 0)}`;
   const missed = load.verdict === 'thresholds-missed' ? '; latency thresholds missed, nothing else failed' : '';
@@ -375,13 +392,14 @@ export function printLoad(load: LoadResult): void {
   const outcomes = Object.entries(n.outcomes).map(([k, v]) => `${v} ${k}`).join(', ');
   const notSent = Object.entries(n.spmcOutcomes).filter(([k]) => k !== 'sent').map(([k, v]) => `${v} ${k}`);
   console.log(`  notifications: ${n.madePending} made pending${notSent.length > 0 ? ` (${notSent.join(', ')})` : ''}, ${n.mergedAtSpmc} merged at the SPMC into ${n.episodes} pending: ${outcomes || 'none'}`);
-  console.log(`  end to end, corrected    ${percentiles(stats.latency.corrected)}`);
-  console.log(`  end to end, uncorrected  ${percentiles(stats.latency.uncorrected)}`);
-  console.log(`  arrival → set            ${percentiles(stats.latency.arrivalToSet)}`);
-  printHops(stats.latency);
+  console.log(`  end to end, corrected    ${percentiles(stats.latency.corrected)}${clocks('corrected')}`);
+  console.log(`  end to end, uncorrected  ${percentiles(stats.latency.uncorrected)}${clocks('uncorrected')}`);
+  console.log(`  arrival → set            ${percentiles(stats.latency.arrivalToSet)}${clocks('arrivalToSet')}`);
+  printHops(stats.latency, clocks);
   console.log(`  INFO_GET: ${ig.calls} calls in ${ig.loops} loops, ${ig.perLoop.mean.toFixed(2)} per loop (max ${ig.perLoop.max}), ${ig.perSriTaken.toFixed(2)} per SRI taken; ${ig.srisTaken} SRIs taken, ${ig.srisCoalesced} during a running loop; ${ig.loopBoundHits} loop-bound hits; ${ig.idsPerCall.toFixed(2)} VMs per answer`);
   const interrupt = (s: typeof stats.sri) => `${s.raised} raised, ${s.merged} merged at the GIC, ${s.kept} kept for after the acknowledge, ${s.delivered} delivered`;
   console.log(`  SRI (INTID ${stats.sri.intid ?? '-'}): ${interrupt(stats.sri)}; NPI (INTID ${stats.npi.intid ?? '-'}): ${interrupt(stats.npi)}`);
+  extras.beforeVerdicts?.();
   printVerdicts(load);
   if (load.memory) {
     const workers = Object.entries(load.memory.heapPeakBytes).sort((a, b) => b[1] - a[1]);

@@ -16,7 +16,8 @@
  *   FFA_MAX_GUESTS  VMs the platform makes room for (default 64)
  *   guest:          FFA_NAME (default guest-<hostname>), FFA_ADVERTISE_HOST (default: its first
  *                   non-internal IPv4), FFA_GUEST_VCPUS (default 2), FFA_GUEST_DRIVER (default
- *                   the scenario's first VM's driver)
+ *                   the scenario's first VM's driver), FFA_HOST_LABEL (optional: the machine it
+ *                   runs on, told at registration, for `ffa-world load --attach`'s per-host figures)
  *   orchestrator:   FFA_OUT (default /out), FFA_MIN_GUESTS (default 1), FFA_SETTLE_MS (default
  *                   2000), FFA_SEED (default: drawn), FFA_ATTACH_TIMEOUT_MS (default 120000),
  *                   FFA_RUN_TIMEOUT_MS (default 300000), FFA_LIVENESS_BOUND_MS (no-lost's
@@ -56,11 +57,11 @@ import { COMPONENTS } from '../services/orchestrator/run/world-builder.ts';
 import { FileInputError } from '../shared/runtime/files.ts';
 import { EnvironmentReader, quoted } from './environment.ts';
 import { exitWithParent } from './parent-watch.ts';
+import { DEFAULT_SERVICE_PORT, readPlatformAddresses } from './service-addresses.ts';
 import { printResult } from './run-scenarios.ts';
 import { logDestination, type LogFormat } from '../shared/runtime/log-format.ts';
 
 const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
-const DEFAULT_PORT = 7100;
 const LINK_DEADLINE_MS = 120_000;
 const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -77,7 +78,7 @@ export interface ServiceSettings {
   statusFile: string;
   logLevel: LevelWithSilent;
   logFormat: LogFormat;
-  guest: { name: string; advertiseHost: string; vcpus: number; driver: VmDescription['driver'] };
+  guest: { name: string; advertiseHost: string; vcpus: number; driver: VmDescription['driver']; hostLabel: string | null };
   orchestrator: { out: string; minGuests: number; settleMs: number; seed: number; attachTimeoutMs: number; runTimeoutMs: number; livenessBoundMs: number; guestAnswerMs: number };
   /** FFA_TEST_CLOCK_SKEW_NS: tests only. */
   clockSkewNs: bigint;
@@ -106,28 +107,8 @@ function readCredentials(reader: EnvironmentReader, role: ServiceRole): Credenti
   return credentials;
 }
 
-const PORT_MAX = 65535;
-/** A host name or an IPv4 address, as FFA_HOSTS and the FFA_<ROLE> addresses take them (RFC 1123: at most 253). */
-const HOST_PATTERN = /^[A-Za-z0-9_.-]{1,253}$/;
-
-/** host:port, or a name FFA_HOSTS maps to an address. */
-function resolveAddress(reader: EnvironmentReader, variable: string, fallback: string, hosts: Record<string, string>): string {
-  const raw = reader.text(variable, fallback);
-  const match = /^([A-Za-z0-9_.-]{1,253}):(\d{1,5})$/.exec(raw);
-  const port = Number(match?.[2]);
-  reader.check(match !== null && port >= 1 && port <= PORT_MAX, `${variable}=${quoted(raw)} must be host:port (port 1..${PORT_MAX})`);
-  const host = match?.[1] ?? '';
-  return `ws://${Object.hasOwn(hosts, host) ? hosts[host] : host}:${match?.[2] ?? ''}`;
-}
-
-/** FFA_HOSTS: a JSON object of host name to address (compose-local.ts gives each service its own), or {}. */
-function readHosts(reader: EnvironmentReader): Record<string, string> {
-  const hosts = reader.json('FFA_HOSTS', {});
-  const valid =
-    typeof hosts === 'object' && hosts !== null && !Array.isArray(hosts) && Object.entries(hosts).every(([name, address]) => HOST_PATTERN.test(name) && typeof address === 'string' && HOST_PATTERN.test(address));
-  reader.check(valid, 'FFA_HOSTS must be a JSON object {"name": "address"} of host names and addresses (letters, digits, . _ -; at most 253 each)');
-  return valid ? (hosts as Record<string, string>) : {};
-}
+/** FFA_HOST_LABEL: a node's name as a deployment gives it (swarm's {{.Node.Hostname}}, Kubernetes' spec.nodeName). */
+const HOST_LABEL = /^[A-Za-z0-9_.-]{1,63}$/;
 
 function firstExternalIpv4(): string {
   for (const addresses of Object.values(networkInterfaces())) {
@@ -153,10 +134,14 @@ function readGuest(reader: EnvironmentReader, env: NodeJS.ProcessEnv, scenario: 
   const driver = env['FFA_GUEST_DRIVER'] ?? scenario?.world.vms[0]?.driver ?? DEFAULT_VARIANT;
   reader.check((VARIANT_NAMES as readonly string[]).includes(driver), `FFA_GUEST_DRIVER=${quoted(driver)} must be one of ${VARIANT_NAMES.join(', ')}`);
   const vcpus = reader.integer('FFA_GUEST_VCPUS', 1, 64, 2);
-  return { name, advertiseHost: env['FFA_ADVERTISE_HOST'] ?? firstExternalIpv4(), vcpus, driver: driver as VmDescription['driver'] };
+  // Empty reads as unset: compose passes an unset variable through as empty on some versions.
+  const hostLabel = env['FFA_HOST_LABEL'] || null;
+  reader.check(hostLabel === null || HOST_LABEL.test(hostLabel), `FFA_HOST_LABEL=${quoted(hostLabel ?? '')} must be a host's name (letters, digits, . _ -; at most 63)`);
+  return { name, advertiseHost: env['FFA_ADVERTISE_HOST'] ?? firstExternalIpv4(), vcpus, driver: driver as VmDescription['driver'], hostLabel };
 }
 
-function readOrchestrator(reader: EnvironmentReader, env: NodeJS.ProcessEnv): ServiceSettings['orchestrator'] {
+/** The orchestrator's FFA_* settings (also read by `ffa-world load --attach`, so it attaches as the orchestrator service would). */
+export function readOrchestrator(reader: EnvironmentReader, env: NodeJS.ProcessEnv): ServiceSettings['orchestrator'] {
   return {
     out: env['FFA_OUT'] ?? '/out',
     minGuests: reader.integer('FFA_MIN_GUESTS', 1, 4096, 1),
@@ -176,10 +161,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
   if (!SERVICE_ROLES.includes(role)) return { problems: [`FFA_ROLE=${quoted(role)} must be one of ${SERVICE_ROLES.join(', ')}`] };
   const scenarioFile = env['FFA_SCENARIO'] ?? 'scenarios/default-world.yaml';
   const { text, scenario } = readScenario(reader, scenarioFile);
-  const hosts = readHosts(reader);
-  const addresses = Object.fromEntries(
-    (['gic', 'spmd', 'spmc', 'hypervisor'] as PlatformRole[]).map((r) => [r, resolveAddress(reader, `FFA_${r.toUpperCase()}`, `${r}:${DEFAULT_PORT}`, hosts)]),
-  ) as Record<PlatformRole, string>;
+  const addresses = readPlatformAddresses(reader);
   const logLevel = (env['FFA_LOG_LEVEL'] ?? 'info') as LevelWithSilent;
   reader.check(LOG_LEVELS.includes(logLevel), `FFA_LOG_LEVEL=${quoted(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
   const settings: ServiceSettings = {
@@ -188,14 +170,14 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
     scenarioText: text,
     scenario: scenario as Scenario,
     credentials: readCredentials(reader, role),
-    port: reader.integer('FFA_PORT', 0, 65535, DEFAULT_PORT),
+    port: reader.integer('FFA_PORT', 0, 65535, DEFAULT_SERVICE_PORT),
     listenHost: env['FFA_LISTEN_HOST'] ?? '0.0.0.0',
     addresses,
     maxGuests: reader.integer('FFA_MAX_GUESTS', 1, 4096, 64),
     statusFile: env['FFA_STATUS_FILE'] ?? '/tmp/ffa-world-status.json',
     logLevel,
     logFormat: reader.logFormat(),
-    guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: DEFAULT_VARIANT },
+    guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: DEFAULT_VARIANT, hostLabel: null },
     orchestrator: readOrchestrator(reader, env),
     clockSkewNs: readClockSkew(reader, env),
   };

@@ -226,6 +226,17 @@ export class LocalWorld {
     return `ws://${this.addressOf(service, replica)}:${port}`;
   }
 
+  /**
+   * What an orchestrator started outside this world needs to attach to it (`ffa-world load
+   * --attach`): each platform service's address as the services read it (FFA_GIC …
+   * FFA_HYPERVISOR), and the orchestrator's credentials file (FFA_CREDENTIALS).
+   */
+  attachEnvironment(): Record<string, string> {
+    const address = (service: string): string => this.urlOf(service).replace(/^ws:\/\//, '');
+    const platform = Object.fromEntries(['gic', 'spmd', 'spmc', 'hypervisor'].map((service) => [`FFA_${service.toUpperCase()}`, address(service)]));
+    return { ...platform, FFA_CREDENTIALS: this.credentialsOf('orchestrator') };
+  }
+
   /** Resolves once a container's log matches `pattern` (bounded). */
   async waitForLog(service: string, replica: number, pattern: RegExp, timeoutMs: number): Promise<void> {
     const file = join(this.options.out, 'logs', `${service}-${replica}.log`);

@@ -73,6 +73,8 @@ export interface ValidGuestConfig {
   readonly registration: boolean;
   /** Told to the hypervisor at registration: where an orchestrator dials this guest. */
   readonly advertiseUrl: string | null;
+  /** Told to the hypervisor at registration: the machine this guest runs on (per-host figures), or null. */
+  readonly hostLabel: string | null;
 }
 
 export const CONFIG_LIMITS = {
@@ -87,6 +89,8 @@ export const CONFIG_LIMITS = {
   maxQueuedWorkMax: 4096,
   /** The hypervisor's bound on a registering guest's URL (services/hypervisor config.ts guestUrlLengthMax). */
   advertiseUrlLengthMax: 200,
+  /** The hypervisor's bound on a registering guest's host label (services/hypervisor config.ts guestHostLengthMax). */
+  hostLabelLengthMax: 63,
 } as const;
 
 export class GuestConfigError extends Error {
@@ -173,6 +177,12 @@ function guestConfigSchema(vcpus: number) {
       .max(L.advertiseUrlLengthMax, must(`a string of at most ${L.advertiseUrlLengthMax} characters, or null`))
       .nullable()
       .default(null),
+    /** With registration: the machine this guest runs on, told to the hypervisor (default null). */
+    hostLabel: z
+      .string(must(`a string of at most ${L.hostLabelLengthMax} characters, or null`))
+      .max(L.hostLabelLengthMax, must(`a string of at most ${L.hostLabelLengthMax} characters, or null`))
+      .nullable()
+      .default(null),
   }).superRefine((config, ctx) => {
     checkUnique(ctx, config.partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => hex(id));
     checkRegistration(config, ctx);
@@ -184,6 +194,7 @@ export type GuestConfig = z.input<ReturnType<typeof guestConfigSchema>>;
 interface RegistrationFields {
   readonly registration: boolean;
   readonly advertiseUrl: string | null;
+  readonly hostLabel: string | null;
   readonly vmId?: number | null | undefined;
   readonly name?: string | undefined;
   readonly conduit: Conduit;
@@ -195,6 +206,7 @@ function checkRegistration(config: RegistrationFields, ctx: z.RefinementCtx): vo
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   if (!config.registration) {
     if (config.advertiseUrl !== null) issue('advertiseUrl', 'applies with registration only');
+    if (config.hostLabel !== null) issue('hostLabel', 'applies with registration only');
     return;
   }
   if (config.vmId !== undefined && config.vmId !== null) issue('vmId', 'must be absent with registration: the hypervisor gives the VM ID');
@@ -265,6 +277,6 @@ export function describeConfig(config: ValidGuestConfig) {
     partitions: config.partitions.map((p) => ({ ...p })),
     policies: { ...config.policies },
     // Printed only when on, so the start record of a configured guest is what it always was.
-    ...(config.registration ? { registration: true, advertiseUrl: config.advertiseUrl } : {}),
+    ...(config.registration ? { registration: true, advertiseUrl: config.advertiseUrl, ...(config.hostLabel === null ? {} : { hostLabel: config.hostLabel }) } : {}),
   };
 }

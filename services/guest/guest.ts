@@ -43,7 +43,7 @@
  *   optee-notif-wake {id};
  * - controls: notifier-result {op, …, result, errno}, raw-result {label, vcpu, fid, result, regs},
  *   control-refused; life cycle: guest-rebooted, guest-destroyed, guest-recreated, lifecycle-refused;
- *   registration: guest-registering {vcpus, url, driver}, guest-registered {id},
+ *   registration: guest-registering {vcpus, url, driver, host?}, guest-registered {id},
  *   registration-refused {reason};
  *   call-failed {vcpu, fid, reason} (a call that never returned), peer-protocol-error.
  */
@@ -290,7 +290,8 @@ class Guest implements Component {
 
   /** The simulation's stand-in for the toolstack's `xl create`: ask the hypervisor for a VM. */
   private register(): void {
-    const data = { vcpus: this.config.vcpus, url: this.config.advertiseUrl, driver: this.config.variant };
+    const host = this.config.hostLabel === null ? {} : { host: this.config.hostLabel };
+    const data = { vcpus: this.config.vcpus, url: this.config.advertiseUrl, driver: this.config.variant, ...host };
     this.registration = 'pending';
     this.ctx.record({ event: 'guest-registering', ...data });
     this.ctx.send(this.config.firmware, { kind: 'control', op: 'register', data });

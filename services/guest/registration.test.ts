@@ -40,13 +40,15 @@ import {
 import type { ActorStep } from './test-support/scenario-actor.ts';
 
 const URL1 = 'ws://vm1:7000';
+/** vm1 says which machine it runs on (FFA_HOST_LABEL); vm2 says none. */
+const HOST1 = 'node-a';
 
-function registering(name: string, advertiseUrl?: string): GuestSpec {
-  return { name, variant: 'linux-6.10', vcpus: 2, opteeClient: true, register: true, ...(advertiseUrl === undefined ? {} : { advertiseUrl }) };
+function registering(name: string, advertiseUrl?: string, hostLabel?: string): GuestSpec {
+  return { name, variant: 'linux-6.10', vcpus: 2, opteeClient: true, register: true, ...(advertiseUrl === undefined ? {} : { advertiseUrl }), ...(hostLabel === undefined ? {} : { hostLabel }) };
 }
 
 function world(actor: ActorStep[], registration = true): GuestWorld {
-  return { hypervisor: 'xen', spmcProfile: 'optee', registration, guests: [registering('vm1', URL1), registering('vm2')], actor };
+  return { hypervisor: 'xen', spmcProfile: 'optee', registration, guests: [registering('vm1', URL1, HOST1), registering('vm2')], actor };
 }
 
 /** OP-TEE notifies both VM IDs: whichever guest got which, each gets one. */
@@ -67,8 +69,9 @@ function assertRegisteredAndNotified(entries: readonly HistoryEntry[]): Record<s
     const id = ids[name];
     assert.equal(typeof id, 'number', `${name} registered`);
     assert.deepEqual(records(entries, name, 'guest-registering'), [
-      { event: 'guest-registering', vcpus: 2, url: name === 'vm1' ? URL1 : null, driver: 'linux-6.10' },
+      { event: 'guest-registering', vcpus: 2, url: name === 'vm1' ? URL1 : null, driver: 'linux-6.10', ...(name === 'vm1' ? { host: HOST1 } : {}) },
     ]);
+    assert.equal(records(entries, HYPERVISOR, 'guest-registered').find((r) => r['component'] === name)?.['host'], name === 'vm1' ? HOST1 : null, 'the hypervisor keeps the host label');
     assert.deepEqual(records(entries, name, 'guest-registered'), [{ event: 'guest-registered', id }]);
     assert.equal(records(entries, name, 'probe-call').find((c) => c['abi'] === 'FFA_ID_GET')?.['value'], id, 'FFA_ID_GET says the ID registration gave');
     assert.deepEqual(records(entries, name, 'vm-id-mismatch'), []);
@@ -205,6 +208,8 @@ describe('registering guest config', () => {
       [{ ...base, registration: true, boot: 'at-start' }, /boot: must be 'on-vcpu-online' with registration/],
       [{ ...base, advertiseUrl: URL1 }, /advertiseUrl: applies with registration only/],
       [{ ...base, registration: true, advertiseUrl: 'x'.repeat(201) }, /advertiseUrl/],
+      [{ ...base, hostLabel: HOST1 }, /hostLabel: applies with registration only/],
+      [{ ...base, registration: true, hostLabel: 'h'.repeat(64) }, /hostLabel/],
       [{ ...base, registration: 'yes' }, /registration/],
     ];
     for (const [config, why] of bad) {

@@ -74,6 +74,8 @@ export const CONFIG_LIMITS = {
   guestUrlLengthMax: 200,
   /** A registering guest's driver name (its variant). */
   guestDriverLengthMax: 32,
+  /** A registering guest's host label: which machine it runs on, for per-host figures (a host name's 63-character label). */
+  guestHostLengthMax: 63,
 } as const;
 
 export const CONFIG_DEFAULTS = {

@@ -318,6 +318,7 @@ class Hypervisor implements Component {
         vcpus: vm.vcpus.length,
         url: vm.advert?.url ?? null,
         driver: vm.advert?.driver ?? null,
+        host: vm.advert?.host ?? null,
       })),
     };
   }

@@ -3,7 +3,7 @@
  * runtimes, with scripted actors playing the guests: a register creates the VM on the normal
  * vm-create path (VM_CREATED, BITMAP_CREATE), assigns it to the guest at the GIC before its vCPUs
  * go online (again after a reboot: the GIC drops the grant with the old VM), and is answered with
- * the ID; the status lists each VM's url and driver. Refused, each
+ * the ID; the status lists each VM's url, driver and host label. Refused, each
  * with a record and an answer, and nothing else disturbed: registration off, a second register,
  * a controller's register, and bad data. (Link loss: services/guest/registration.test.ts, which
  * runs real guests and drops a link.)
@@ -44,6 +44,8 @@ const BAD_DATA: [string, unknown][] = [
   ['vcpus not an integer', { vcpus: 1.5 }],
   ['url too long', { vcpus: 1, url: `ws://${'x'.repeat(200)}`, driver: null }],
   ['driver too long', { vcpus: 1, url: null, driver: 'd'.repeat(33) }],
+  ['host too long', { vcpus: 1, host: 'h'.repeat(64) }],
+  ['host not a string', { vcpus: 1, host: 7 }],
   ['data not an object', 'two vcpus please'],
   ['unknown field', { vcpus: 1, colour: 'blue' }],
   // Echoed whole, these once made a refusal too long for the wire, and the hypervisor died sending it.
@@ -52,7 +54,7 @@ const BAD_DATA: [string, unknown][] = [
 
 function registeringWorldSteps(): Record<string, ActorStep[]> {
   return {
-    g1: [register('g1 register', { vcpus: 2, url: 'ws://g1:7000', driver: 'linux-6.10' }), register('g1 register again', { vcpus: 1, url: null, driver: null })],
+    g1: [register('g1 register', { vcpus: 2, url: 'ws://g1:7000', driver: 'linux-6.10', host: 'node-a' }), register('g1 register again', { vcpus: 1, url: null, driver: null })],
     g2: [...BAD_DATA.map(([label, data]) => register(label, data)), register('g2 register', { vcpus: 1 })],
     [CONTROLLER]: [
       register('ctl register', { vcpus: 1, url: null, driver: null }),
@@ -104,8 +106,8 @@ for (const runtime of RUNTIMES) {
 
     const registered = records(entries, HYPERVISOR, 'guest-registered').sort((a, b) => Number(a['id']) - Number(b['id']));
     assert.deepEqual(registered, [
-      { event: 'guest-registered', component: 'g1', id: ids.g1, vcpus: 2, url: 'ws://g1:7000', driver: 'linux-6.10' },
-      { event: 'guest-registered', component: 'g2', id: ids.g2, vcpus: 1, url: null, driver: null },
+      { event: 'guest-registered', component: 'g1', id: ids.g1, vcpus: 2, url: 'ws://g1:7000', driver: 'linux-6.10', host: 'node-a' },
+      { event: 'guest-registered', component: 'g2', id: ids.g2, vcpus: 1, url: null, driver: null, host: null },
     ].sort((a, b) => a.id - b.id));
     for (const [name, id] of Object.entries(ids)) {
       // The normal vm-create path: VM_CREATED to OP-TEE, then BITMAP_CREATE.
@@ -140,10 +142,10 @@ for (const runtime of RUNTIMES) {
     assert.equal(controlAnswers(entries, CONTROLLER).get('reboot g1')?.['ok'], true);
 
     const status = records(entries, CONTROLLER, 'actor-poll')[0]?.['data'] as { vms: Record<string, unknown>[] };
-    const listed = status.vms.map((vm) => [vm['name'], vm['id'], vm['url'], vm['driver']]).sort((a, b) => Number(a[1]) - Number(b[1]));
+    const listed = status.vms.map((vm) => [vm['name'], vm['id'], vm['url'], vm['driver'], vm['host']]).sort((a, b) => Number(a[1]) - Number(b[1]));
     const expected = [
-      ['g1', ids.g1, 'ws://g1:7000', 'linux-6.10'],
-      ['g2', ids.g2, null, null],
+      ['g1', ids.g1, 'ws://g1:7000', 'linux-6.10', 'node-a'],
+      ['g2', ids.g2, null, null, null],
     ].sort((a, b) => Number(a[1]) - Number(b[1]));
     assert.deepEqual(listed, expected);
     assert.equal(records(entries, HYPERVISOR, 'hypervisor-config')[0]?.['registration'], true);
@@ -175,8 +177,8 @@ test('config: registration must be a boolean', () => {
 
 test('a refusal echoes at most a few unknown keys, each cut short: it always fits the wire', () => {
   const hostile: [string, Record<string, unknown>, RegExp][] = [
-    ['a 5,000-character key', { vcpus: 1, ['k'.repeat(5_000)]: 1 }, /^unknown field\(s\) k{31}…: a register takes vcpus, url, driver$/],
-    ['600 unknown keys', Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`f${i}`, i])), /^unknown field\(s\) f0, f1, f2, f3, f4 and 595 more: a register takes vcpus, url, driver$/],
+    ['a 5,000-character key', { vcpus: 1, ['k'.repeat(5_000)]: 1 }, /^unknown field\(s\) k{31}…: a register takes vcpus, url, driver, host$/],
+    ['600 unknown keys', Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`f${i}`, i])), /^unknown field\(s\) f0, f1, f2, f3, f4 and 595 more: a register takes vcpus, url, driver, host$/],
   ];
   for (const [label, data, reason] of hostile) {
     const read = readRegistration(data, 4);

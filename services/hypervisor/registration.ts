@@ -10,13 +10,17 @@
  * compose nothing else knows the guest exists.
  *
  * Protocol (control messages, from = the runtime's name of the sender):
- *   register {vcpus: 1..maxVcpusPerVm, url: string (<= 200) | null, driver: string (<= 32) | null}
+ *   register {vcpus: 1..maxVcpusPerVm, url: string (<= 200) | null, driver: string (<= 32) | null,
+ *             host: string (<= 63) | null (absent: null)}
  *     → register-result {ok, reason, name, id}   (reason null when ok; id null when no VM)
  * The VM is named after the sender, has it as its guest component, gets the lowest free FF-A ID
  * when its turn in the life-cycle queue comes (as a vm-create without an ID does), and is
  * assigned to the sender at the GIC before its vCPUs go online (vm-assigned, gic-port.ts).
  *
- * Records: guest-registered {component, id, vcpus, url, driver}; control-refused {from, op,
+ * `host` labels the machine the guest runs on (a deployment's node name), for an orchestrator's
+ * per-host figures; the URL's address names a container, not its machine, on an overlay network.
+ *
+ * Records: guest-registered {component, id, vcpus, url, driver, host}; control-refused {from, op,
  * reason} for a refused register; guest-link-lost {component, id} (id null for a VM still
  * queued) when a VM's guest link drops; link-lost {peer} for any other peer.
  */
@@ -33,7 +37,7 @@ interface Registration {
   readonly advert: GuestAdvert;
 }
 
-const REGISTER_FIELDS = ['vcpus', 'url', 'driver'];
+const REGISTER_FIELDS = ['vcpus', 'url', 'driver', 'host'];
 
 /**
  * What a refusal echoes of a sender's unknown keys: the first few, each cut short. A refusal goes
@@ -75,7 +79,9 @@ export function readRegistration(data: unknown, maxVcpusPerVm: number): Registra
   if (url === undefined) return { why: `data.url must be a string of at most ${CONFIG_LIMITS.guestUrlLengthMax} characters, or null` };
   const driver = optionalText(data, 'driver', CONFIG_LIMITS.guestDriverLengthMax);
   if (driver === undefined) return { why: `data.driver must be a string of at most ${CONFIG_LIMITS.guestDriverLengthMax} characters, or null` };
-  return { vcpus, advert: { url, driver } };
+  const host = optionalText(data, 'host', CONFIG_LIMITS.guestHostLengthMax);
+  if (host === undefined) return { why: `data.host must be a string of at most ${CONFIG_LIMITS.guestHostLengthMax} characters, or null` };
+  return { vcpus, advert: { url, driver, host } };
 }
 
 export class Registrations {
@@ -112,8 +118,8 @@ export class Registrations {
     const id = typeof result['id'] === 'number' ? result['id'] : null;
     if (!result.ok) this.hv.ctx.log.warn({ from, reason: result.reason }, 'registration refused: the VM could not be created');
     if (result.ok) {
-      const { url, driver } = registration.advert;
-      this.hv.ctx.record({ event: 'guest-registered', component: from, id, vcpus: registration.vcpus, url, driver });
+      const { url, driver, host } = registration.advert;
+      this.hv.ctx.record({ event: 'guest-registered', component: from, id, vcpus: registration.vcpus, url, driver, host });
     }
     this.answer(from, { ok: result.ok, reason: result.reason, name: from, id });
   }

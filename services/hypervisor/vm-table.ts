@@ -36,6 +36,8 @@ export interface GuestBuffers {
 export interface GuestAdvert {
   readonly url: string | null;
   readonly driver: string | null;
+  /** The machine it said it runs on (a label, not an address), or null. */
+  readonly host: string | null;
 }
 
 export class Vm {

@@ -66,6 +66,8 @@ export interface HypervisorStatus {
     vcpus: number;
     url: string | null;
     driver: string | null;
+    /** The machine a registered guest said it runs on; null when it said none. */
+    host: string | null;
   }[];
 }
 
@@ -134,7 +136,7 @@ export interface ControlOps {
   'hypervisor-status-result': HypervisorStatus;
 
   // ---- A guest's registration with the hypervisor (services/hypervisor/registration.ts).
-  'register': { vcpus: number; url: string | null; driver: string | null };
+  'register': { vcpus: number; url: string | null; driver: string | null; host?: string | null };
   'register-result': { ok: boolean; reason: string | null; name: string; id: number | null };
 
   // ---- The guest's controls (services/guest/controls.ts); vcpu is the vCPU that runs the op (default 0).

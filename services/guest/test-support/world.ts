@@ -49,6 +49,8 @@ export interface GuestSpec {
    */
   register?: boolean;
   advertiseUrl?: string;
+  /** With register: the machine it says it runs on. */
+  hostLabel?: string;
 }
 
 export interface GuestWorld {
@@ -112,6 +114,7 @@ function guestComponent(world: GuestWorld, spec: GuestSpec, sps: readonly SpDesc
     ...(spec.vmId === undefined ? {} : { vmId: spec.vmId }),
     ...(spec.register ? { registration: true } : {}),
     ...(spec.advertiseUrl === undefined ? {} : { advertiseUrl: spec.advertiseUrl }),
+    ...(spec.hostLabel === undefined ? {} : { hostLabel: spec.hostLabel }),
     ...(spec.policies === undefined ? {} : { policies: spec.policies }),
     ...(bareMetal ? { placement: Array.from({ length: spec.vcpus }, (_, index) => index) } : {}),
   };

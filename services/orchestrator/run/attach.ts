@@ -68,6 +68,24 @@ const HISTORY_MAX = 5_000_000;
 const CLOCKS_WAIT_MS = 5_000;
 const DEFAULT_GUEST_ANSWER_MS = 20_000;
 
+/**
+ * The world could not be attached: a platform service unreachable or refusing the credentials,
+ * too few guests registered within the bound, no registered guest answering. Nothing ran; the
+ * message says what was wrong (the caller decides its exit status).
+ */
+export class AttachError extends Error {
+  override readonly name = 'AttachError';
+}
+
+/** An attached run, with what it ran against: the scenario as run, the guests it took in, every component's clock. */
+export interface AttachedScenarioRun extends ScenarioRun {
+  /** The scenario with its `world.vms` replaced by the guests taken in (the scenario as given when none was). */
+  scenario: Scenario;
+  guests: RegisteredGuest[];
+  /** How each component's times were mapped onto the orchestrator's (same, estimated or unknown), by the run's end. */
+  clocks: Record<string, PeerClockUsed>;
+}
+
 /** A clock whose base is chosen once the world's components have told theirs. */
 class RebasableClock implements Clock {
   constructor(public baseNs: bigint) {}
@@ -86,7 +104,8 @@ export function registeredGuests(data: unknown): RegisteredGuest[] {
     if (!ok || !running) return [];
     const vcpus = typeof vm['vcpus'] === 'number' ? vm['vcpus'] : Array.isArray(vm['vcpus']) ? vm['vcpus'].length : 1;
     const name = typeof vm['component'] === 'string' ? vm['component'] : (vm['name'] as string);
-    return [{ name, id: vm['id'] as number, vcpus, driver: typeof vm['driver'] === 'string' ? vm['driver'] : null, url: vm['url'] as string }];
+    const text = (key: string): string | null => (typeof vm[key] === 'string' ? vm[key] : null);
+    return [{ name, id: vm['id'] as number, vcpus, driver: text('driver'), url: vm['url'] as string, host: text('host') }];
   });
 }
 
@@ -287,13 +306,36 @@ function ordered(entries: HistoryEntry[]): HistoryEntry[] {
     .map(({ entry }, seq) => ({ ...entry, seq }));
 }
 
-/** Find the world, run the scenario in it, judge the history. */
-export async function attachScenario(scenario: Scenario, text: string, options: AttachOptions): Promise<ScenarioRun> {
+/** Find the world, run the scenario in it, judge the history. Throws AttachError when the world could not be attached. */
+export async function attachScenario(scenario: Scenario, text: string, options: AttachOptions): Promise<AttachedScenarioRun> {
   const started = process.hrtime.bigint();
-  const deadline = Date.now() + options.attachTimeoutMs;
-  const remaining = (): number => Math.max(1, deadline - Date.now());
   const run = new AttachedRun(options);
   await run.open();
+  try {
+    const found = await findWorld(run, options);
+    if (found.joined.length === 0) {
+      const ended = 'attach-failed: no registered guest answered';
+      const judged = await judgeAttached(scenario, run, { finished: false, started, absent: found.absent, ended }, options);
+      return { ...judged, scenario, guests: [], clocks: clocksByTheEnd(run) };
+    }
+    if (!(await run.client.caughtUp(found.remaining()))) options.log.warn('the components\' history so far had not all arrived when the attach bound ran out; starting anyway');
+    const attached = attachedScenario(scenario, text, found.joined);
+    options.log.info({ guests: found.joined.length, absent: found.absent.length, scenario: attached.name }, 'attached: the scenario starts');
+    run.start(orchestratorConfig(attached, 'ws', options.seed));
+    const finished = await run.waitForDone(options.runTimeoutMs);
+    await sleep(TAIL_MS);
+    const judged = await judgeAttached(attached, run, { finished, started, absent: found.absent }, options);
+    return { ...judged, scenario: attached, guests: found.joined, clocks: clocksByTheEnd(run) };
+  } finally {
+    await run.node.stop('the attached run is over');
+    run.client.stop();
+  }
+}
+
+/** Link to the platform, wait for the guests, take in those that answer, fix the clocks: AttachError when any of it fails. */
+async function findWorld(run: AttachedRun, options: AttachOptions): Promise<{ joined: RegisteredGuest[]; absent: string[]; remaining: () => number }> {
+  const deadline = Date.now() + options.attachTimeoutMs;
+  const remaining = (): number => Math.max(1, deadline - Date.now());
   try {
     const platform = PLATFORM_ROLES.map((role) => ({ name: COMPONENTS[role], url: options.addresses[role] }));
     await run.node.connect(platform, options.attachTimeoutMs);
@@ -310,17 +352,9 @@ export async function attachScenario(scenario: Scenario, text: string, options: 
       run.clocksFixedAt = process.hrtime.bigint();
       run.client.setWorldBase(worldBase);
     });
-    if (joined.length === 0) return await judgeAttached(scenario, run, { finished: false, started, absent, ended: 'attach-failed: no registered guest answered' }, options);
-    if (!(await run.client.caughtUp(remaining()))) options.log.warn('the components\' history so far had not all arrived when the attach bound ran out; starting anyway');
-    const attached = attachedScenario(scenario, text, joined);
-    options.log.info({ guests: joined.length, absent: absent.length, scenario: attached.name }, 'attached: the scenario starts');
-    run.start(orchestratorConfig(attached, 'ws', options.seed));
-    const finished = await run.waitForDone(options.runTimeoutMs);
-    await sleep(TAIL_MS);
-    return await judgeAttached(attached, run, { finished, started, absent }, options);
-  } finally {
-    await run.node.stop('the attached run is over');
-    run.client.stop();
+    return { joined, absent, remaining };
+  } catch (error) {
+    throw new AttachError(error instanceof Error ? error.message : String(error), { cause: error });
   }
 }
 

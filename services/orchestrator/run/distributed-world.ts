@@ -50,6 +50,8 @@ export interface GuestService {
   driver: VmDescription['driver'];
   /** The URL the orchestrator opens its link to (ws://host:port). */
   advertiseUrl: string;
+  /** The machine it runs on, told to the hypervisor for per-host figures; null: none told. */
+  hostLabel: string | null;
 }
 
 /** The file, for errors about the world as a whole (no one line is at fault). */
@@ -109,7 +111,8 @@ export function registeringGuest(scenario: Scenario, guest: GuestService): Compo
   const spec = components.find((c) => c.name === guest.name);
   if (!spec) throw new Error(`bug: no guest component ${guest.name}`);
   const { vmId: _vmId, ...config } = spec.config as Record<string, unknown>;
-  return { ...spec, config: { ...config, registration: true, advertiseUrl: guest.advertiseUrl } };
+  const host = guest.hostLabel === null ? {} : { hostLabel: guest.hostLabel };
+  return { ...spec, config: { ...config, registration: true, advertiseUrl: guest.advertiseUrl, ...host } };
 }
 
 /** A VM the hypervisor created for a registered guest (its hypervisor-status answer). */
@@ -119,6 +122,8 @@ export interface RegisteredGuest {
   vcpus: number;
   driver: string | null;
   url: string | null;
+  /** The machine it said it runs on (FFA_HOST_LABEL), or null. */
+  host: string | null;
 }
 
 /**
