@@ -1,7 +1,13 @@
 /**
- * Opening a link with retries: a peer that is not listening yet (a process still starting), or
- * one busy with other links' hellos (close 1013), is tried again with a growing, jittered pause
- * until the deadline; a refused hello, a missing key and a server that cannot prove itself are final.
+ * Opening a link with retries: a peer that is not listening yet (a process still starting), one
+ * busy with other links' hellos (close 1013), or one whose answer did not come in time, is tried
+ * again with a growing, jittered pause until the deadline; a refused hello, a missing key and a
+ * server that cannot prove itself are final.
+ *
+ * No answer in time is most often no connection yet, or a peer still starting: on a Docker Swarm
+ * overlay network the nodes learn where each new task's address lives by gossip, so for a few
+ * seconds a new task's packets across nodes can go unanswered rather than refused; and on a
+ * loaded machine a world of many workers can take longer than the hello's timer to answer.
  */
 import { WsRuntimeError } from './errors.ts';
 import { type GreetOptions, greetServer } from './handshake.ts';
@@ -17,7 +23,7 @@ export async function dial(url: string, options: GreetOptions, deadlineMs: numbe
       await greetServer(url, options);
       return;
     } catch (error) {
-      const retryable = error instanceof WsRuntimeError && (error.code === 'CONNECT_FAILED' || error.code === 'PEER_BUSY');
+      const retryable = error instanceof WsRuntimeError && (error.code === 'CONNECT_FAILED' || error.code === 'PEER_BUSY' || error.code === 'HELLO_TIMEOUT');
       if (!retryable || performance.now() + pauseMs > giveUpAt) throw error;
       // A busy peer said why (its bound on pending handshakes): that refusal is worth a line.
       if (error.code === 'PEER_BUSY') options.log.info({ url, pauseMs, reason: error.message }, 'peer busy with other handshakes; retrying');
