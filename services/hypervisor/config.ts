@@ -8,6 +8,7 @@
  * memory, so the descriptors cannot travel; the probe still makes the call and checks the count
  * and descriptor size the firmware returns in registers against this list.
  */
+import { MESSAGING_METHODS, type MessagingMethod, partitionProperties } from '../../shared/ffa/partition-info.ts';
 import { z } from 'zod';
 import { checkUnique, componentName, policyOverrides, secureId } from '../../shared/config/blocks.ts';
 import { flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/zod-kit.ts';
@@ -17,16 +18,12 @@ import {
   NIL_UUID,
   OPTEE_SP_ID,
   OPTEE_UUID,
-  PARTITION_PROPERTIES,
   type PartitionInfo,
 } from '../../shared/ffa/index.ts';
 import { checkPolicyValue, isPolicyName, type PolicyName, type PolicyValues } from './policies.ts';
 import { PROFILE_NAMES, PROFILES, type RunnableProfileName } from './profiles.ts';
 
 /** How a partition says which messages it takes (the SPMC config's vocabulary). */
-export type MessagingMethod = 'direct' | 'indirect' | 'vm-created' | 'vm-destroyed';
-export const MESSAGING_METHODS: readonly MessagingMethod[] = ['direct', 'indirect', 'vm-created', 'vm-destroyed'];
-
 export interface ValidVm {
   readonly name: string;
   readonly id: number | null;
@@ -231,30 +228,18 @@ export function validateVm(field: string, raw: unknown, limits: VmLimits): Valid
   return validVm(parseConfig(vmSchema(limits), raw, parseOptions(field)));
 }
 
-/** Linux arm_ffa.h FFA_PARTITION_* bits, as the SPMC reports them (services/spmc partitions.ts). */
-function propertiesOf(messaging: readonly MessagingMethod[], notifications: boolean): number {
-  const P = PARTITION_PROPERTIES;
-  let properties: number = P.aarch64;
-  if (messaging.includes('direct')) properties |= P.directRequestReceive | P.directRequestSend;
-  if (messaging.includes('indirect')) properties |= P.indirectMessages;
-  if (notifications) properties |= P.notificationReceive;
-  if (messaging.includes('vm-created')) properties |= P.vmCreatedMessage;
-  if (messaging.includes('vm-destroyed')) properties |= P.vmDestroyedMessage;
-  return properties >>> 0;
-}
-
 function partitionInfo(partition: PartitionConfig): PartitionInfo {
   return {
     id: partition.id,
     uuid: (partition.uuid ?? NIL_UUID).toLowerCase(),
     vcpus: partition.vcpus ?? 1,
-    properties: partition.properties ?? propertiesOf(partition.messaging ?? ['direct'], partition.notifications ?? false),
+    properties: partition.properties ?? partitionProperties(partition.messaging ?? ['direct'], partition.notifications ?? false),
   };
 }
 
 /** OP-TEE with CFG_NS_VIRTUALIZATION (the SPMC's default optee profile): its SP takes VM_CREATED/DESTROYED. */
 function defaultPartitions(cpus: number): PartitionInfo[] {
-  return [{ id: OPTEE_SP_ID, uuid: OPTEE_UUID, vcpus: cpus, properties: propertiesOf(['direct', 'vm-created', 'vm-destroyed'], false) }];
+  return [{ id: OPTEE_SP_ID, uuid: OPTEE_UUID, vcpus: cpus, properties: partitionProperties(['direct', 'vm-created', 'vm-destroyed'], false) }];
 }
 
 /** Checks a config and fills in the defaults; throws HypervisorConfigError naming the first bad field. */
@@ -295,3 +280,4 @@ export function describeConfig(config: ValidHypervisorConfig): Record<string, un
     ...(config.profile === 'raw' ? { rawSriIntid: config.rawSriIntid } : {}),
   };
 }
+export { MESSAGING_METHODS, type MessagingMethod, partitionProperties };

@@ -3,6 +3,7 @@
  * create; a bad config throws SpmcConfigError naming the offending field. Keys follow the
  * scenario format's `world.spmc` (design docs/scenarios.md), plus the links the SPMC needs.
  */
+import { MESSAGING_METHODS, type MessagingMethod, partitionProperties } from '../../shared/ffa/partition-info.ts';
 import { z } from 'zod';
 import { componentName, endpointId, policyOverrides, secureId, versionStringOrNumber } from '../../shared/config/blocks.ts';
 import { flag, integerIn, listOf, must, oneOf, strictObject, uuid } from '../../shared/config/zod-kit.ts';
@@ -26,22 +27,6 @@ import { PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.ts';
 
 export type SpBehaviourName = 'raw' | 'optee' | 'echo' | 'notifier';
 export const SP_BEHAVIOUR_NAMES: readonly SpBehaviourName[] = ['raw', 'optee', 'echo', 'notifier'];
-
-/** Manifest messaging methods; vm-created/vm-destroyed subscribe to those framework messages. */
-export type MessagingMethod = 'direct' | 'indirect' | 'vm-created' | 'vm-destroyed';
-export const MESSAGING_METHODS: readonly MessagingMethod[] = ['direct', 'indirect', 'vm-created', 'vm-destroyed'];
-
-/** A partition's properties (Linux arm_ffa.h FFA_PARTITION_*) from its manifest's messaging and notification support. */
-export function partitionProperties(messaging: readonly MessagingMethod[], notifications: boolean): number {
-  const P = PARTITION_PROPERTIES;
-  let properties: number = P.aarch64;
-  if (messaging.includes('direct')) properties |= P.directRequestReceive | P.directRequestSend;
-  if (messaging.includes('indirect')) properties |= P.indirectMessages;
-  if (notifications) properties |= P.notificationReceive;
-  if (messaging.includes('vm-created')) properties |= P.vmCreatedMessage;
-  if (messaging.includes('vm-destroyed')) properties |= P.vmDestroyedMessage;
-  return properties >>> 0;
-}
 
 /**
  * The properties PARTITION_INFO_GET and _REGS tell one caller (policy partitionProperties).
@@ -223,3 +208,4 @@ export function describeConfig(config: ResolvedSpmcConfig): Record<string, unkno
     partitions: config.partitions.map((p) => ({ ...p, messaging: [...p.messaging], ffaVersion: formatVersion(p.ffaVersion) })),
   };
 }
+export { MESSAGING_METHODS, type MessagingMethod, partitionProperties };

@@ -113,3 +113,19 @@ export function decodePartitionInfo(buffer: Uint8Array, count: number, size: num
   });
   return { ok: true, partitions };
 }
+
+/** Manifest messaging methods; vm-created/vm-destroyed subscribe to those framework messages. */
+export type MessagingMethod = 'direct' | 'indirect' | 'vm-created' | 'vm-destroyed';
+export const MESSAGING_METHODS: readonly MessagingMethod[] = ['direct', 'indirect', 'vm-created', 'vm-destroyed'];
+
+/** A partition's properties (Linux arm_ffa.h FFA_PARTITION_*) from its manifest's messaging and notification support. */
+export function partitionProperties(messaging: readonly MessagingMethod[], notifications: boolean): number {
+  const P = PARTITION_PROPERTIES;
+  let properties: number = P.aarch64;
+  if (messaging.includes('direct')) properties |= P.directRequestReceive | P.directRequestSend;
+  if (messaging.includes('indirect')) properties |= P.indirectMessages;
+  if (notifications) properties |= P.notificationReceive;
+  if (messaging.includes('vm-created')) properties |= P.vmCreatedMessage;
+  if (messaging.includes('vm-destroyed')) properties |= P.vmDestroyedMessage;
+  return properties >>> 0;
+}
