@@ -132,6 +132,7 @@ export async function runAttachedLoad(command: AttachLoadCommand): Promise<Attac
   }
   const log = pino({ level: command.logLevel ?? 'silent', base: { role: 'orchestrator' } }, logDestination(logFormatOf()));
   const run = await attachScenario(scenario, yaml, {
+    nowMs: () => performance.now(),
     addresses: attach.addresses,
     credentials: attach.credentials,
     seed: load.seed,

@@ -242,6 +242,7 @@ async function runOrchestratorService(settings: ServiceSettings, log: Logger): P
   const { orchestrator: o } = settings;
   writeStatus(settings, COMPONENTS.orchestrator, 'started');
   const run = await attachScenario(settings.scenario, settings.scenarioText, {
+    nowMs: () => performance.now(),
     addresses: settings.addresses,
     credentials: settings.credentials,
     seed: o.seed,

@@ -29,6 +29,8 @@ import type { Scenario } from '../scenario/types.ts';
 import { COMPONENT_MODULES, COMPONENTS } from './world-builder.ts';
 
 export interface AttachOptions {
+  /** Milliseconds on the caller's monotonic clock, for the attach's own bounds (the process entry point gives it). */
+  nowMs(): number;
   /** ws:// URL of each platform service. */
   addresses: Record<PlatformRole, string>;
   /** The orchestrator's credentials: its link keys to the platform, and the guest issuer key (service-credentials.ts). */
@@ -281,17 +283,17 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Poll the hypervisor until at least minGuests registered and their set stayed the same for settleMs. */
 async function settledGuests(run: AttachedRun, options: AttachOptions, deadline: number): Promise<RegisteredGuest[]> {
   let last = '';
-  let since = Date.now();
+  let since = options.nowMs();
   for (;;) {
-    const guests = registeredGuests(await run.status(Math.max(1, deadline - Date.now())));
+    const guests = registeredGuests(await run.status(Math.max(1, deadline - options.nowMs())));
     const key = guests.map((g) => `${g.name}:${g.id}`).join(',');
     if (key !== last) {
       last = key;
-      since = Date.now();
+      since = options.nowMs();
       options.log.info({ guests: guests.map((g) => g.name) }, 'registered guests');
     }
-    if (guests.length >= options.minGuests && Date.now() - since >= options.settleMs) return guests;
-    if (Date.now() >= deadline) {
+    if (guests.length >= options.minGuests && options.nowMs() - since >= options.settleMs) return guests;
+    if (options.nowMs() >= deadline) {
       throw new Error(`${guests.length} guest(s) registered with the hypervisor within the attach bound; want at least ${options.minGuests}, unchanged for ${options.settleMs} ms`);
     }
     await sleep(STATUS_POLL_MS);
@@ -334,8 +336,8 @@ export async function attachScenario(scenario: Scenario, text: string, options: 
 
 /** Link to the platform, wait for the guests, take in those that answer, fix the clocks: AttachError when any of it fails. */
 async function findWorld(run: AttachedRun, options: AttachOptions): Promise<{ joined: RegisteredGuest[]; absent: string[]; remaining: () => number }> {
-  const deadline = Date.now() + options.attachTimeoutMs;
-  const remaining = (): number => Math.max(1, deadline - Date.now());
+  const deadline = options.nowMs() + options.attachTimeoutMs;
+  const remaining = (): number => Math.max(1, deadline - options.nowMs());
   try {
     const platform = PLATFORM_ROLES.map((role) => ({ name: COMPONENTS[role], url: options.addresses[role] }));
     await run.node.connect(platform, options.attachTimeoutMs);
