@@ -1,12 +1,14 @@
 /**
  * docker-compose.yml, the Dockerfile and their helpers, checked without an engine or a network:
- * the compose file loads in docker-compose v1.29 (`config`), passes the compose-spec schema and our
- * own rules, and says what scripts/service.ts's contract needs; broken copies are refused; the
- * healthcheck and the token maker behave. The real run is `npm run test:compose`.
+ * the compose file loads in docker-compose v1.29 (`config`) and in the docker CLI's stack loader
+ * (`docker stack config`, what `docker stack deploy` reads), passes the compose-spec schema and our
+ * own rules, and says what scripts/service.ts's contract needs, on one engine and on a swarm;
+ * broken copies are refused; the healthcheck and the token maker behave. The real runs (compose,
+ * and a two-node swarm) are `npm run test:compose`.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -19,9 +21,12 @@ import {
   parseCompose,
   ruleProblems,
   schemaProblems,
-  TOKEN_VARIABLES,
+  stackConfig,
+  stackConfigAvailable,
+  TOKEN_ROLES,
   type ComposeCheckLayer,
 } from './compose/schema.ts';
+import { dialledBy, type ServiceRole } from '../services/orchestrator/run/distributed-world.ts';
 
 const root = join(import.meta.dirname, '..');
 const composeText = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
@@ -46,6 +51,9 @@ const ROLES = ['gic', 'spmd', 'spmc', 'hypervisor', 'guest', 'orchestrator'];
  */
 const V1 = composeV1Available();
 const V1_SKIP = V1 ? false : 'docker-compose is not installed (Debian: apt-get install docker-compose; .ci/run installs it)';
+/** The stack layer needs a docker CLI with `docker stack config` (23 or later); skipped, and said, without one. */
+const STACK = stackConfigAvailable();
+const STACK_SKIP = STACK ? false : 'no docker CLI with `docker stack config` (version 23 or later) on the PATH';
 
 describe('docker-compose.yml is valid', () => {
   it('loads in docker-compose v1.29 (`config`, with placeholder tokens beside a copy)', { skip: V1_SKIP }, () => {
@@ -54,8 +62,27 @@ describe('docker-compose.yml is valid', () => {
     // What v1 resolved keeps what the world needs: the replicas and the health-gated start order.
     const resolved = YAML.parse(v1.stdout) as { services: Record<string, Service> };
     assert.deepEqual(Object.keys(resolved.services).sort(), [...ROLES].sort());
-    assert.deepEqual(resolved.services.guest?.deploy, { replicas: 2 });
-    assert.deepEqual(resolved.services.guest?.depends_on, { hypervisor: { condition: 'service_healthy' } });
+    assert.deepEqual(resolved.services.guest?.deploy, { endpoint_mode: 'dnsrr', replicas: 2, restart_policy: { condition: 'none' } });
+    assert.deepEqual(resolved.services.guest?.depends_on, { hypervisor: { condition: 'service_started' } });
+    assert.deepEqual(resolved.services.guest?.secrets, [{ source: 'ffa-token-guest' }, { source: 'ffa-token-orchestrator' }]);
+  });
+
+  it('loads in `docker stack config`, as `docker stack deploy` reads it, keeping what a swarm needs', { skip: STACK_SKIP }, () => {
+    const stack = stackConfig(composeText);
+    assert.equal(stack.status, 0, stack.stderr);
+    const resolved = YAML.parse(stack.stdout) as { services: Record<string, Service>; networks: Record<string, Record<string, unknown> | null>; secrets: Record<string, { file: string }> };
+    assert.deepEqual(Object.keys(resolved.services).sort(), [...ROLES].sort());
+    for (const [name, service] of Object.entries(resolved.services)) {
+      const deploy = service.deploy as { endpoint_mode?: string; restart_policy?: { condition?: string } };
+      assert.equal(deploy.endpoint_mode, 'dnsrr', `${name}: endpoint_mode`);
+      assert.equal(deploy.restart_policy?.condition, 'none', `${name}: restart_policy`);
+      assert.equal(service.env_file, undefined, `${name}: no env_file (its values would show in \`docker service inspect\`)`);
+    }
+    assert.deepEqual((resolved.services.orchestrator?.deploy as { placement?: unknown }).placement, { constraints: ['node.role == manager'] });
+    // No driver: the stack's default, overlay.
+    assert.equal(resolved.networks.ffa?.driver, undefined);
+    assert.deepEqual(Object.keys(resolved.secrets).sort(), TOKEN_ROLES.map((role) => `ffa-token-${role}`).sort());
+    for (const role of TOKEN_ROLES) assert.match(resolved.secrets[`ffa-token-${role}`]?.file ?? '', new RegExp(`/compose/tokens/${role}$`));
   });
 
   it('passes the compose-spec schema (dclint\'s copy) and our own rules', () => {
@@ -95,9 +122,25 @@ describe('docker-compose.yml is valid', () => {
     {
       what: 'service_healthy on a service without a healthcheck',
       edit: (doc) => {
+        doc.services.guest!.depends_on = { hypervisor: { condition: 'service_healthy' } };
         delete doc.services.hypervisor!.healthcheck;
       },
       refusedBy: { rules: /services\.guest\.depends_on\.hypervisor: waits for 'hypervisor' to be healthy, but 'hypervisor' declares no healthcheck/ },
+    },
+    {
+      what: 'depends_on with conditions (a mapping), which `docker stack deploy` refuses',
+      edit: (doc) => {
+        doc.services.spmc!.depends_on = { gic: { condition: 'service_healthy' } };
+      },
+      refusedBy: { stack: /services\.spmc\.depends_on must be a list/, rules: /services\.spmc\.depends_on: a list of service names, not a mapping/ },
+    },
+    {
+      what: 'a secret that is not declared',
+      edit: (doc) => {
+        doc.services.guest!.secrets = ['ffa-token-guest', 'ffa-token-root'];
+      },
+      // Neither docker-compose v1 nor `docker stack config` notices; a deploy would fail.
+      refusedBy: { rules: /services\.guest\.secrets: secret 'ffa-token-root' is not declared/ },
     },
     {
       what: 'a bad healthcheck duration',
@@ -113,11 +156,11 @@ describe('docker-compose.yml is valid', () => {
       const doc = composeDoc();
       edit(doc);
       // YAML 1.1 as v1 reads it: "no" stays quoted rather than turning into false.
-      const problems = checkComposeText(YAML.stringify(doc, { version: '1.1' }), V1);
+      const problems = checkComposeText(YAML.stringify(doc, { version: '1.1' }), { v1: V1, stack: STACK });
       const said = problems.map(formatProblem).join('\n');
       assert.ok(problems.length > 0, `nothing refused ${what}`);
       for (const [layer, pattern] of Object.entries(refusedBy)) {
-        if (layer === 'compose-v1' && !V1) continue; // V1_SKIP
+        if ((layer === 'compose-v1' && !V1) || (layer === 'stack' && !STACK)) continue; // V1_SKIP, STACK_SKIP
         assert.ok(
           problems.some((p) => p.layer === layer && pattern.test(p.message === '' ? p.where : `${p.where}: ${p.message}`)),
           `${layer} should refuse ${what} (${pattern}); the checks said:\n${said}`,
@@ -153,32 +196,39 @@ describe("docker-compose.yml says what scripts/service.ts's contract needs", () 
     const guest = services.guest!;
     assert.equal(guest.container_name, undefined);
     assert.equal(guest.ports, undefined);
-    assert.deepEqual(guest.deploy, { replicas: 2 });
+    assert.equal((guest.deploy as { replicas?: number }).replicas, 2);
   });
 
-  it('takes the tokens from compose/tokens.env only: no FFA_TOKEN_* in the compose file or the Dockerfile', () => {
-    for (const [name, service] of Object.entries(services)) assert.equal(service.env_file, 'compose/tokens.env', `${name}: env_file`);
-    assert.doesNotMatch(composeText, /FFA_TOKEN_/);
+  it('keeps the tokens in docker secrets: each service mounts its own and its dialers\', read through FFA_TOKEN_<ROLE>_FILE', () => {
+    assert.deepEqual(
+      doc.secrets,
+      Object.fromEntries(TOKEN_ROLES.map((role) => [`ffa-token-${role}`, { file: `compose/tokens/${role}` }])),
+      'one secret per role, each from its file',
+    );
+    for (const [name, service] of Object.entries(services)) {
+      const role = name as ServiceRole;
+      const needed = [role, ...dialledBy(role)].map((r) => `ffa-token-${r}`);
+      assert.deepEqual([...(service.secrets as string[])].sort(), needed.sort(), `${name}: the secrets its role needs, no other`);
+      for (const r of TOKEN_ROLES) assert.equal(service.environment?.[`FFA_TOKEN_${r.toUpperCase()}_FILE`], `/run/secrets/ffa-token-${r}`, `${name}: FFA_TOKEN_${r.toUpperCase()}_FILE`);
+      assert.equal(service.env_file, undefined, `${name}: no env_file`);
+    }
+    assert.doesNotMatch(composeText, /FFA_TOKEN_[A-Z]+(?!_FILE):/, 'no token value in the compose file');
+  });
+
+  it('keeps the tokens out of the image and out of git', () => {
     assert.doesNotMatch(dockerfile, /FFA_TOKEN_|TOKEN/);
-    assert.doesNotMatch(dockerfile, /^\s*COPY\s+.*(compose|\.env)/m, 'no env file copied into the image');
+    assert.doesNotMatch(dockerfile, /^\s*COPY\s+.*(compose|\.env)/m, 'no token copied into the image');
     const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
     for (const entry of ['compose', '.git', 'out', 'bench-results']) assert.ok(ignored.includes(entry), `.dockerignore: ${entry}`);
     assert.ok(!ignored.some((l) => /^\/?node_modules(\/|\/\*\*)?$/.test(l)), '.dockerignore keeps node_modules: the Dockerfile copies it');
-    assert.match(readFileSync(join(root, '.gitignore'), 'utf8'), /^compose\/tokens\.env$/m);
+    assert.match(readFileSync(join(root, '.gitignore'), 'utf8'), /^compose\/tokens\/$/m);
   });
 
-  it('documents the tokens file format with placeholders, one line per role', () => {
-    const example = readFileSync(join(root, 'compose', 'tokens.env.example'), 'utf8');
-    const lines = example.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-    assert.deepEqual(lines.map((l) => l.split('=')[0]), TOKEN_VARIABLES);
-    for (const line of lines) assert.match(line, /=change-me-[a-z]+$/);
-  });
-
-  it('starts in the contract\'s order, each step waiting for the last to be healthy', () => {
+  it('starts in the contract\'s order, and waits for no one\'s health (the services wait for their peers themselves, as on a swarm)', () => {
     const dependsOn = (name: string) => {
-      const spec = (services[name]!.depends_on ?? {}) as Record<string, { condition?: string }>;
-      for (const [dependency, { condition }] of Object.entries(spec)) assert.equal(condition, 'service_healthy', `${name} → ${dependency}`);
-      return Object.keys(spec).sort();
+      const spec = services[name]!.depends_on ?? [];
+      assert.ok(Array.isArray(spec), `${name}: depends_on is a list (docker stack deploy refuses conditions)`);
+      return [...(spec as string[])].sort();
     };
     assert.deepEqual(dependsOn('gic'), []);
     assert.deepEqual(dependsOn('spmc'), ['gic']);
@@ -186,6 +236,17 @@ describe("docker-compose.yml says what scripts/service.ts's contract needs", () 
     assert.deepEqual(dependsOn('hypervisor'), ['gic', 'spmd']);
     assert.deepEqual(dependsOn('guest'), ['hypervisor']);
     assert.deepEqual(dependsOn('orchestrator'), ['gic', 'guest', 'hypervisor', 'spmc', 'spmd']);
+  });
+
+  it('on a swarm: names resolve to the tasks (dnsrr), nothing restarts, the orchestrator runs on a manager, the network is the stack\'s overlay', () => {
+    for (const [name, service] of Object.entries(services)) {
+      const deploy = service.deploy as { endpoint_mode?: string; restart_policy?: { condition?: string } };
+      assert.equal(deploy.endpoint_mode, 'dnsrr', `${name}: endpoint_mode`);
+      assert.deepEqual(deploy.restart_policy, { condition: 'none' }, `${name}: restart_policy`);
+    }
+    assert.deepEqual((services.orchestrator!.deploy as { placement?: unknown }).placement, { constraints: ['node.role == manager'] });
+    // No driver: a bridge under compose, an overlay under `docker stack deploy`.
+    assert.deepEqual(doc.networks.ffa, {});
   });
 
   it('checks health with a grep of the status file in exec form (no node start per probe), every second, a bounded number of times', () => {
@@ -276,49 +337,54 @@ describe('scripts/healthcheck.mjs', () => {
 
 describe('scripts/compose-tokens.sh', () => {
   const script = join(root, 'scripts', 'compose-tokens.sh');
-  const tokens = (file: string) =>
-    readFileSync(file, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split('=') as [string, string]);
+  /** The folder's tokens, by role, in TOKEN_ROLES's order. */
+  const tokens = (dir: string) => TOKEN_ROLES.map((role) => readFileSync(join(dir, role), 'utf8'));
   const run = (args: string[], env: NodeJS.ProcessEnv = { PATH: process.env.PATH }) =>
     spawnSync('/bin/sh', [script, ...args], { env, encoding: 'utf8', timeout: 10_000 });
 
-  it('writes one random token per role, readable by its owner only, and will not overwrite without --force', () => {
-    const file = join(work, 'compose', 'tokens.env');
-    const first = run(['--out', file]);
+  it('writes one random token per role, a file each, readable by its owner only, and will not overwrite without --force', () => {
+    const dir = join(work, 'compose', 'tokens');
+    const first = run(['--out', dir]);
     assert.equal(first.status, 0, first.stderr);
-    const made = tokens(file);
-    assert.deepEqual(made.map(([name]) => name), TOKEN_VARIABLES);
-    for (const [name, value] of made) assert.match(value, /^[A-Za-z0-9_-]{43}$/, name);
-    assert.equal(new Set(made.map(([, value]) => value)).size, 6, 'six different tokens');
-    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(dir).sort(), [...TOKEN_ROLES].sort());
+    const made = tokens(dir);
+    for (const value of made) assert.match(value, /^[A-Za-z0-9_-]{43}$/, 'the token alone: no name, no line end');
+    assert.equal(new Set(made).size, 6, 'six different tokens');
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    for (const role of TOKEN_ROLES) assert.equal(statSync(join(dir, role)).mode & 0o777, 0o400, role);
 
-    const again = run(['--out', file]);
+    const again = run(['--out', dir]);
     assert.equal(again.status, 1);
     assert.match(again.stderr, /exists; not overwriting it \(use --force/);
-    assert.deepEqual(tokens(file), made);
+    assert.deepEqual(tokens(dir), made);
 
-    const forced = run(['--out', file, '--force']);
+    const forced = run(['--out', dir, '--force']);
     assert.equal(forced.status, 0, forced.stderr);
-    assert.notDeepEqual(tokens(file), made);
+    assert.notDeepEqual(tokens(dir), made);
+    assert.deepEqual(readdirSync(join(work, 'compose')), ['tokens'], 'no partial folder left beside it');
   });
 
   it('falls back to od for hex tokens where base64 is missing', () => {
     // A PATH with only the tools the script needs, base64 left out.
     const bin = join(work, 'bin-without-base64');
     mkdirSync(bin);
-    for (const tool of ['dirname', 'dd', 'od', 'tr', 'mkdir', 'mv', 'rm']) {
+    for (const tool of ['dirname', 'dd', 'od', 'tr', 'mkdir', 'mv', 'rm', 'chmod']) {
       const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
       assert.ok(found !== '', `${tool} on this machine`);
       symlinkSync(found, join(bin, tool));
     }
-    const file = join(work, 'hex.env');
-    const made = run(['--out', file], { PATH: bin });
+    const dir = join(work, 'hex');
+    const made = run(['--out', dir], { PATH: bin });
     assert.equal(made.status, 0, made.stderr);
-    for (const [name, value] of tokens(file)) assert.match(value, /^[0-9a-f]{64}$/, name);
+    for (const value of tokens(dir)) assert.match(value, /^[0-9a-f]{64}$/);
   });
 
-  it('refuses an unknown argument', () => {
+  it('refuses an unknown argument, and a --uid that is not a number', () => {
     const bad = run(['--frce']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown argument '--frce'/);
+    const uid = run(['--uid', 'node', '--out', join(work, 'uid')]);
+    assert.equal(uid.status, 2);
+    assert.match(uid.stderr, /--uid 'node' is not a number/);
   });
 });

@@ -1,13 +1,14 @@
 /**
  * docker-compose.yml's services as OS processes (compose:local): the default world with four
- * registered guests passes its checkers; a guest killed mid-run is reported (its VM destroyed,
+ * registered guests passes its checkers, every service started at once with the orchestrator
+ * first (as `docker stack deploy` starts them, depends_on ignored); a guest killed mid-run is reported (its VM destroyed,
  * its bitmaps freed at the SPMC) and the world carries on; a service without its token, or with
  * a wrong one, is refused and says why. Every process listens on its own 127.77.x.y address
  * (127.78.x.y for the kill test), on loopback only.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -19,8 +20,15 @@ import { interpolate, LocalWorld } from './compose/local-world.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 /** A world of guests (four unless told), always stopped when the test ends, however it ends. */
-async function withLocalWorld(out: string, network: number, env: NodeJS.ProcessEnv, body: (world: LocalWorld) => Promise<void>, guests = 4): Promise<void> {
-  const world = new LocalWorld({ file: COMPOSE_FILE, scale: { guest: guests }, out, env: { ...process.env, FFA_LOG_LEVEL: 'info', ...env }, network });
+async function withLocalWorld(
+  out: string,
+  network: number,
+  env: NodeJS.ProcessEnv,
+  body: (world: LocalWorld) => Promise<void>,
+  guests = 4,
+  startOrder: 'depends_on' | 'all-at-once' = 'depends_on',
+): Promise<void> {
+  const world = new LocalWorld({ file: COMPOSE_FILE, scale: { guest: guests }, out, env: { ...process.env, FFA_LOG_LEVEL: 'info', ...env }, network, startOrder });
   try {
     await world.startServices(['orchestrator']);
     await body(world);
@@ -38,15 +46,27 @@ after(() => rmSync(work, { recursive: true, force: true }));
 const summaryOf = (out: string): Summary => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
 
 describe('compose:local', () => {
-  it('runs the default world with four registered guests, and every checker holds', { timeout: 240_000 }, async () => {
+  it('runs the default world with four registered guests, every service started at once, and every checker holds', { timeout: 240_000 }, async () => {
     const out = mkdtempSync(join(work, 'local-'));
+    const wrongToken = join(out, 'wrong-guest-token');
+    writeFileSync(wrongToken, 'not-the-guest-token-0123456789');
     let code = -1;
-    await withLocalWorld(out, 77, { FFA_SEED: '7' }, async (world) => {
-      const rogue = world.launchExtra('guest', 9, { FFA_TOKEN_GUEST: 'not-the-guest-token-0123456789' });
-      assert.equal(await rogue.exited, 1, 'a guest with a wrong token does not join');
-      await world.waitForLog('guest', 9, /refused the hello: HELLO_REFUSED: identity guest-9: not accepted, or wrong token/, 10_000);
-      code = await world.run('orchestrator');
-    });
+    // As on a swarm: no service waits for another to start (guests first, gic last, then the
+    // orchestrator, before any is up); each waits for its peers itself, the orchestrator for four guests.
+    await withLocalWorld(
+      out,
+      77,
+      { FFA_SEED: '7', FFA_MIN_GUESTS: '4' },
+      async (world) => {
+        const verdict = world.run('orchestrator');
+        const rogue = world.launchExtra('guest', 9, { FFA_TOKEN_GUEST_FILE: wrongToken });
+        assert.equal(await rogue.exited, 1, 'a guest with a wrong token does not join');
+        await world.waitForLog('guest', 9, /refused the hello: HELLO_REFUSED: identity guest-9: not accepted, or wrong token/, 10_000);
+        code = await verdict;
+      },
+      4,
+      'all-at-once',
+    );
     const summary = summaryOf(out);
     assert.equal(summary.ended, 'done');
     assert.deepEqual(failuresApartFromSpeed(summary), [], 'every correctness checker held');
@@ -126,9 +146,32 @@ describe('services refuse a bad start', () => {
   it('a service without its token is refused and says which variable is missing', () => {
     const run = service({ FFA_ROLE: 'hypervisor', FFA_TOKEN_SPMD: 'x'.repeat(32) });
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /FFA_TOKEN_HYPERVISOR is not set: the hypervisor's own token/);
-    assert.match(run.stderr, /FFA_TOKEN_GUEST is not set: the token guests present when they link to the hypervisor/);
+    assert.match(run.stderr, /FFA_TOKEN_HYPERVISOR is not set \(nor FFA_TOKEN_HYPERVISOR_FILE\): the hypervisor's own token/);
+    assert.match(run.stderr, /FFA_TOKEN_GUEST is not set \(nor FFA_TOKEN_GUEST_FILE\): the token guests present when they link to the hypervisor/);
     assert.match(run.stderr, /FFA_TOKEN_ORCHESTRATOR is not set/);
+  });
+
+  it('reads a token from the file its _FILE variable names (a docker secret), and says why a file will not do', () => {
+    const dir = mkdtempSync(join(work, 'secrets-'));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const run = service({
+      FFA_ROLE: 'gic',
+      // A line end after the token is not part of it; the others are files the service refuses.
+      FFA_TOKEN_GIC_FILE: file('gic', `${'g'.repeat(32)}\n`),
+      FFA_TOKEN_SPMC_FILE: file('spmc', ''),
+      FFA_TOKEN_HYPERVISOR_FILE: join(dir, 'missing'),
+      FFA_TOKEN_GUEST_FILE: file('guest', 'u'.repeat(32)),
+      FFA_TOKEN_GUEST: 'u'.repeat(32),
+      FFA_TOKEN_ORCHESTRATOR: 'o'.repeat(32),
+    });
+    assert.equal(run.status, 2);
+    assert.doesNotMatch(run.stderr, /FFA_TOKEN_(GIC|ORCHESTRATOR)/);
+    assert.match(run.stderr, /FFA_TOKEN_SPMC_FILE: .*\/spmc is empty: the token spmcs present/);
+    assert.match(run.stderr, /FFA_TOKEN_HYPERVISOR_FILE: .*\/missing: cannot read \(no such file\): the token hypervisors present/);
+    assert.match(run.stderr, /FFA_TOKEN_GUEST and FFA_TOKEN_GUEST_FILE are both set: set one/);
   });
 
   it('an unknown role, a bad address and a bad scenario are refused', () => {

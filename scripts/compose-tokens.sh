@@ -1,31 +1,41 @@
 #!/bin/sh
-# Makes compose/tokens.env: one random token per role, FFA_TOKEN_<ROLE>=..., for docker-compose.yml
-# (every service reads it through env_file; tokens are never baked into the image). The file is
-# git-ignored; compose/tokens.env.example shows its format.
+# Makes compose/tokens/: one random token per role, a file each (compose/tokens/<role>, the token
+# and nothing else), for docker-compose.yml's `secrets:` (tokens are never baked into the image nor
+# put in the environment). The folder is git-ignored.
 #
-#   sh scripts/compose-tokens.sh [--force] [--out FILE]
+#   sh scripts/compose-tokens.sh [--force] [--out DIR] [--uid UID]
 #
-# Refuses to overwrite an existing file unless --force: running services would no longer match.
+# Refuses to overwrite existing tokens unless --force: running services would no longer match.
+# The folder is its owner's only (0700); the files are 0400, owned by --uid when given (root only:
+# compose bind-mounts them as they are, so the containers' user, FFA_UID, must be able to read
+# them; a swarm's secrets are readable inside the containers whoever owned the files).
 # POSIX sh; needs /dev/urandom and base64 (coreutils) or od.
 set -eu
 
+ROLES="gic spmc spmd hypervisor guest orchestrator"
+
 usage() {
-  echo "usage: sh scripts/compose-tokens.sh [--force] [--out FILE]" >&2
+  echo "usage: sh scripts/compose-tokens.sh [--force] [--out DIR] [--uid UID]" >&2
   exit 2
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-out="$root/compose/tokens.env"
+out="$root/compose/tokens"
 force=no
+uid=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --force) force=yes ;;
     --out) [ $# -ge 2 ] || usage; out=$2; shift ;;
+    --uid) [ $# -ge 2 ] || usage; uid=$2; shift ;;
     -h|--help) usage ;;
     *) echo "compose-tokens: unknown argument '$1'" >&2; usage ;;
   esac
   shift
 done
+case "$uid" in
+  *[!0-9]*) echo "compose-tokens: --uid '$uid' is not a number" >&2; exit 2 ;;
+esac
 
 if [ -e "$out" ] && [ "$force" != yes ]; then
   echo "compose-tokens: $out exists; not overwriting it (use --force to make new tokens)" >&2
@@ -41,16 +51,17 @@ token() {
   fi
 }
 
-mkdir -p "$(dirname "$out")"
 umask 077
+# Made whole in a folder beside it, then put in place: never half a set of tokens.
 tmp="$out.tmp.$$"
-trap 'rm -f "$tmp"' EXIT
-{
-  echo "# ffa-world role tokens for docker-compose.yml, made by scripts/compose-tokens.sh. Keep secret."
-  for role in GIC SPMD SPMC HYPERVISOR GUEST ORCHESTRATOR; do
-    echo "FFA_TOKEN_$role=$(token)"
-  done
-} >"$tmp"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$(dirname "$out")" "$tmp"
+for role in $ROLES; do
+  token >"$tmp/$role"
+  chmod 0400 "$tmp/$role"
+  [ -z "$uid" ] || chown "$uid" "$tmp/$role"
+done
+rm -rf "$out"
 mv "$tmp" "$out"
 trap - EXIT
-echo "compose-tokens: wrote $out"
+echo "compose-tokens: wrote $out/{$(echo "$ROLES" | tr ' ' ',')}"

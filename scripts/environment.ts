@@ -3,7 +3,11 @@
  * the way docker compose configures a container). Every problem is collected, so one start
  * names them all, and the process exits 2 with the list.
  */
+import { FileInputError, readTextFileBounded } from '../shared/runtime/files.ts';
 import { type LogFormat, logFormatOf } from '../shared/runtime/log-format.ts';
+
+/** A secret is a token or a key: a file larger than this is not one. */
+const SECRET_BYTES_MAX = 4096;
 
 /** How much of a value a message quotes: enough to recognise it, one line however long the value. */
 const QUOTED_LENGTH = 80;
@@ -43,6 +47,34 @@ export class EnvironmentReader {
     const value = Number(raw);
     if (!/^\d+$/.test(raw) || value < min || value > max) this.problems.push(`${name}=${quoted(raw)} must be an integer in ${min}..${max}`);
     return value;
+  }
+
+  /**
+   * A secret: read from the file `<name>_FILE` names (a docker secret, mounted at
+   * /run/secrets/<secret>), or given in `name` itself; one of the two, never both (as Docker's
+   * official images take their `*_FILE` variables). Trailing line ends are not part of it.
+   * Undefined, with the problem named, when neither is set or the file cannot be read.
+   */
+  secret(name: string, why: string): string | undefined {
+    const path = this.env[`${name}_FILE`];
+    const value = this.env[name];
+    if (path !== undefined && path !== '' && value !== undefined) {
+      this.problems.push(`${name} and ${name}_FILE are both set: set one (${why})`);
+      return undefined;
+    }
+    if (path === undefined || path === '') {
+      if (value === undefined || value === '') this.problems.push(`${name} is not set (nor ${name}_FILE): ${why}`);
+      return value === '' ? undefined : value;
+    }
+    try {
+      const text = readTextFileBounded(path, SECRET_BYTES_MAX, { filesAndPipesOnly: true }).replace(/[\r\n]+$/, '');
+      if (text === '') this.problems.push(`${name}_FILE: ${path} is empty: ${why}`);
+      return text === '' ? undefined : text;
+    } catch (error) {
+      if (!(error instanceof FileInputError)) throw error;
+      this.problems.push(`${name}_FILE: ${error.message}: ${why}`);
+      return undefined;
+    }
   }
 
   check(ok: boolean, problem: string): void {

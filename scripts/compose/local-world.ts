@@ -5,12 +5,17 @@
  * each service name resolves to a loopback address of its own (127.77.S.R: every process listens
  * on the file's port at its own address, as containers do). Services start in depends_on order,
  * each once those it depends on report themselves started (the status file the healthcheck
- * reads). What compose does and this does not: images, volumes (the report goes to `out`),
- * networks other than loopback, restart policies.
+ * reads), or all at once in the reverse order (`startOrder: 'all-at-once'`), as
+ * `docker stack deploy` starts them, ignoring depends_on. A secret a service mounts
+ * (/run/secrets/<name> in a container) is the host file the top-level `secrets:` names; when any
+ * of those files is missing, the run gets fresh tokens in a private temporary folder, removed
+ * when the world stops. What compose does and this does not: images, volumes (the report goes to
+ * `out`), networks other than loopback, restart policies.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseEnv as parseEnvFile } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -19,7 +24,8 @@ import { makeFolder } from '../../shared/runtime/files.ts';
 import { buildServiceBundle } from '../service-bundle.ts';
 
 const SERVICE_ENTRY = join(PROJECT_ROOT, 'scripts', 'service.ts');
-const ROLE_TOKENS = ['GIC', 'SPMD', 'SPMC', 'HYPERVISOR', 'GUEST', 'ORCHESTRATOR'].map((r) => `FFA_TOKEN_${r}`);
+/** Where a container finds the secrets it mounts (compose and swarm alike). */
+const SECRETS_IN_CONTAINER = '/run/secrets/';
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 3_000;
 const POLL_MS = 50;
@@ -36,12 +42,16 @@ export interface LocalComposeOptions {
   network?: number;
   /** Environment set on every process of a service, by service name (a test's FFA_TEST_CLOCK_SKEW_NS). */
   serviceEnv?: Record<string, Record<string, string>>;
+  /** depends_on (default): each service once those it depends on started; all-at-once: as a swarm does. */
+  startOrder?: 'depends_on' | 'all-at-once';
 }
 
 interface ServiceDefinition {
   name: string;
   environment: Record<string, string>;
   envFiles: string[];
+  /** The secrets it mounts, by name (the top-level `secrets:` says which file each is). */
+  secrets: string[];
   dependsOn: string[];
   replicas: number;
 }
@@ -90,12 +100,28 @@ function environmentOf(raw: unknown, env: NodeJS.ProcessEnv): Record<string, str
 function listOf(raw: unknown): string[] {
   if (raw === undefined || raw === null) return [];
   if (typeof raw === 'string') return [raw];
-  if (Array.isArray(raw)) return raw.map((item) => (typeof item === 'string' ? item : String((item as { path: string }).path)));
+  // env_file entries may be {path}, secrets {source}.
+  if (Array.isArray(raw)) return raw.map((item) => (typeof item === 'string' ? item : String((item as { path?: string; source?: string }).path ?? (item as { source?: string }).source)));
   return Object.keys(raw as object);
 }
 
+interface ComposeDocument {
+  services?: Record<string, Record<string, unknown>>;
+  secrets?: Record<string, { file?: string } | null>;
+}
+
+function readComposeDocument(file: string): ComposeDocument {
+  return parseYaml(readFileSync(file, 'utf8'), { merge: true }) as ComposeDocument;
+}
+
+/** Each top-level secret's file, resolved beside the compose file. */
+export function readComposeSecrets(file: string): Record<string, string> {
+  const secrets = readComposeDocument(file)?.secrets ?? {};
+  return Object.fromEntries(Object.entries(secrets).flatMap(([name, secret]) => (typeof secret?.file === 'string' ? [[name, resolve(dirname(file), secret.file)]] : [])));
+}
+
 export function readComposeServices(file: string, env: NodeJS.ProcessEnv): ServiceDefinition[] {
-  const document = parseYaml(readFileSync(file, 'utf8'), { merge: true }) as { services?: Record<string, Record<string, unknown>> };
+  const document = readComposeDocument(file);
   if (!document?.services) throw new Error(`${file}: no services`);
   return Object.entries(document.services).map(([name, service]) => {
     const deploy = service['deploy'] as { replicas?: number } | undefined;
@@ -103,17 +129,16 @@ export function readComposeServices(file: string, env: NodeJS.ProcessEnv): Servi
       name,
       environment: environmentOf(service['environment'], env),
       envFiles: listOf(service['env_file']),
+      secrets: listOf(service['secrets']),
       dependsOn: listOf(service['depends_on']),
       replicas: deploy?.replicas ?? 1,
     };
   });
 }
 
-/** The env file's values; a missing role-tokens file gets fresh tokens for this run (never written). */
 function envFileValues(path: string): Record<string, string> {
-  if (existsSync(path)) return parseEnvFile(readFileSync(path, 'utf8')) as Record<string, string>;
-  if (!path.endsWith('tokens.env')) throw new Error(`env_file ${path} does not exist`);
-  return Object.fromEntries(ROLE_TOKENS.map((name) => [name, randomBytes(32).toString('base64url')]));
+  if (!existsSync(path)) throw new Error(`env_file ${path} does not exist`);
+  return parseEnvFile(readFileSync(path, 'utf8')) as Record<string, string>;
 }
 
 /** Plain-text lines of a service's stderr (its refusals and failures; its logs are JSON lines). */
@@ -158,8 +183,11 @@ export class LocalWorld {
   private readonly hosts: Record<string, string> = {};
   /** How a service process starts: the service bundle (service-bundle.ts), or tsx when it could not be built. */
   private entry: string[] = ['--import', 'tsx', SERVICE_ENTRY];
-  /** Each env file read once, so every process of the world gets the same (possibly fresh) tokens. */
+  /** Each env file read once. */
   private readonly envFiles = new Map<string, Record<string, string>>();
+  /** Secret name → the file a process gets (the compose file's, or this run's fresh one); made at start. */
+  private secretFiles: Record<string, string> = {};
+  private freshSecrets: string | null = null;
 
   constructor(private readonly options: LocalComposeOptions) {
     // However this process ends, its services do not outlive it.
@@ -168,22 +196,27 @@ export class LocalWorld {
     });
   }
 
-  /** Start every service but `except` (the orchestrator, usually), each once its dependencies started. */
+  /**
+   * Start every service but `except` (the orchestrator, usually): each once its dependencies
+   * started, or (all-at-once) every one at once, those depended on last.
+   */
   async startServices(except: readonly string[] = []): Promise<void> {
     await this.prepareEntry();
+    this.prepareSecrets();
     const services = startOrder(readComposeServices(this.options.file, this.options.env));
     this.planAddresses(services);
-    for (const service of services) {
+    const allAtOnce = this.options.startOrder === 'all-at-once';
+    for (const service of allAtOnce ? services.reverse() : services) {
       if (except.includes(service.name)) continue;
-      for (const dependency of service.dependsOn) if (!except.includes(dependency)) await this.waitStarted(dependency);
+      if (!allAtOnce) for (const dependency of service.dependsOn) if (!except.includes(dependency)) await this.waitStarted(dependency);
       for (let replica = 1; replica <= this.replicasOf(service); replica++) this.launch(service, replica);
     }
   }
 
-  /** Start one service's containers (the orchestrator, once the world is up); resolves with the first's exit code. */
+  /** Start one service's containers (the orchestrator, once the world is up; all-at-once: at once); resolves with the first's exit code. */
   async run(serviceName: string): Promise<number> {
     const service = this.service(serviceName);
-    for (const dependency of service.dependsOn) await this.waitStarted(dependency);
+    if (this.options.startOrder !== 'all-at-once') for (const dependency of service.dependsOn) await this.waitStarted(dependency);
     return this.launch(service, 1).exited;
   }
 
@@ -212,6 +245,35 @@ export class LocalWorld {
     const grace = setTimeout(() => running.forEach((c) => c.process.kill('SIGKILL')), STOP_GRACE_MS);
     await Promise.all(running.map((c) => c.exited));
     clearTimeout(grace);
+    if (this.freshSecrets !== null) rmSync(this.freshSecrets, { recursive: true, force: true });
+  }
+
+  /** The compose file's secret files, or (any one missing) a fresh token for each, for this run only. */
+  private prepareSecrets(): void {
+    const declared = readComposeSecrets(this.options.file);
+    if (Object.values(declared).every((file) => existsSync(file))) {
+      this.secretFiles = declared;
+      return;
+    }
+    this.freshSecrets = mkdtempSync(join(tmpdir(), 'ffa-secrets-'));
+    this.secretFiles = Object.fromEntries(
+      Object.keys(declared).map((name) => {
+        const file = join(this.freshSecrets as string, name);
+        writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o400 });
+        return [name, file];
+      }),
+    );
+  }
+
+  /** A service's environment with each mounted secret's container path (/run/secrets/<name>) replaced by its host file. */
+  private withSecretFiles(service: ServiceDefinition, environment: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(
+      Object.entries(environment).map(([name, value]) => {
+        const secret = value.startsWith(SECRETS_IN_CONTAINER) ? value.slice(SECRETS_IN_CONTAINER.length) : undefined;
+        const file = secret !== undefined && service.secrets.includes(secret) ? this.secretFiles[secret] : undefined;
+        return [name, file ?? value];
+      }),
+    );
   }
 
   private service(name: string): ServiceDefinition {
@@ -259,7 +321,7 @@ export class LocalWorld {
     };
     const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => ['FFA_SCENARIO', 'FFA_SEED', 'FFA_LOG_LEVEL', 'FFA_LIVENESS_BOUND_MS'].includes(k))) as Record<string, string>;
     const own = this.options.serviceEnv?.[service.name] ?? {};
-    return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...fromFiles, ...service.environment, ...overrides, ...own, ...local };
+    return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...fromFiles, ...this.withSecretFiles(service, service.environment), ...overrides, ...own, ...local };
   }
 
   private envFile(path: string): Record<string, string> {
