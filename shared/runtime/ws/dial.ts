@@ -1,7 +1,12 @@
 /**
- * Opening a link with retries: a peer that is not listening yet (a process still starting), or
- * one busy with other links' hellos (close 1013), is tried again with a growing, jittered pause
- * until the deadline; a refused hello is final.
+ * Opening a link with retries: a peer that is not listening yet (a process still starting), one
+ * busy with other links' hellos (close 1013), or one whose welcome did not come in time, is tried
+ * again with a growing, jittered pause until the deadline; a refused hello is final.
+ *
+ * No welcome in time is most often no connection yet: on a Docker Swarm overlay network the
+ * nodes learn where each new task's address lives by gossip, so for a few seconds a new task's
+ * packets across nodes can go unanswered rather than refused, and the hello's timer runs out
+ * before the socket opens (docs/beyond-one-machine.md "Docker Swarm").
  */
 import { WsRuntimeError } from './errors.ts';
 import { type GreetOptions, greetServer } from './handshake.ts';
@@ -17,7 +22,7 @@ export async function dial(url: string, options: GreetOptions, deadlineMs: numbe
       await greetServer(url, options);
       return;
     } catch (error) {
-      const retryable = error instanceof WsRuntimeError && (error.code === 'CONNECT_FAILED' || error.code === 'PEER_BUSY');
+      const retryable = error instanceof WsRuntimeError && (error.code === 'CONNECT_FAILED' || error.code === 'PEER_BUSY' || error.code === 'HELLO_TIMEOUT');
       if (!retryable || performance.now() + pauseMs > giveUpAt) throw error;
       options.log.debug({ url, pauseMs }, 'peer not reachable or busy yet; retrying');
       // Jitter: many dialers refused at once must not all come back at once.
