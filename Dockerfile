@@ -1,6 +1,6 @@
 # One image for every role of the FF-A world; the role is chosen at run time by FFA_ROLE
 # (docker-compose.yml starts gic, spmd, spmc, hypervisor, guests and the orchestrator from it).
-# Tokens are never in the image: compose passes them from compose/tokens.env (env_file).
+# Keys are never in the image: compose mounts each service's own file (docker-compose.yml secrets:).
 FROM node:20-slim
 
 WORKDIR /app

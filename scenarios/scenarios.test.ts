@@ -1,8 +1,10 @@
 /**
- * Every scenario under scenarios/conformance and scenarios/examples (and the default world) runs
- * under both runtimes and must pass: its steps' expectations and its checks. These are the
- * secure-side, hypervisor and guest conformance rows of issues 3, 4 and 5 written as scenarios
- * (each file's header names its rows and reference sections), plus the examples a user copies.
+ * Every scenario under scenarios/conformance (and its peers/ folder), scenarios/examples and
+ * scenarios/compose (and the default world) runs under both runtimes and must pass: its steps'
+ * expectations and its checks. These are the secure-side, hypervisor and guest conformance rows
+ * written as scenarios (each file's header names its rows and reference sections), the upstream
+ * projects' own tests restated (peers/, each file naming the test it restates), plus the examples
+ * a user copies.
  *
  * - sim: virtual time, deterministic; ws: a worker thread per component over websockets, real
  *   time, one world at a time (concurrency 1: a ws world takes 2-3 s to start on 2 cores).
@@ -41,7 +43,13 @@ function yamlFiles(dir: string): string[] {
     .map((name) => join(SCENARIOS_DIR, dir, name));
 }
 
-const FILES = [...yamlFiles('conformance'), ...yamlFiles('examples'), ...yamlFiles('compose'), join(SCENARIOS_DIR, 'default-world.yaml')];
+const FILES = [
+  ...yamlFiles('conformance'),
+  ...yamlFiles('conformance/peers'),
+  ...yamlFiles('examples'),
+  ...yamlFiles('compose'),
+  join(SCENARIOS_DIR, 'default-world.yaml'),
+];
 
 /** What went wrong, in a few lines: the run's ending, failed steps, failed checks. */
 function failureReport(result: ScenarioResult): string {

@@ -16,7 +16,7 @@ import { suggestion } from './cli/did-you-mean.ts';
 import { FileInputError, makeFolder } from '../shared/runtime/files.ts';
 import { HistoryLineError } from '../shared/runtime/history.ts';
 import { joinNegativeValues, valueOptionsOf } from './negative-values.ts';
-import { LOAD_DEFAULTS, LOAD_LIMITS, LOG_LEVELS, type LogLevel, SWEEP_LIMITS, TRACE_DETAILS, type TraceDetail } from './cli/limits.ts';
+import { COMPARE_LIMITS, LOAD_DEFAULTS, LOAD_LIMITS, LOG_LEVELS, type LogLevel, SWEEP_LIMITS, TRACE_DETAILS, type TraceDetail } from './cli/limits.ts';
 
 const EXIT_INVALID = 2;
 
@@ -60,6 +60,18 @@ function parseTrace(value: unknown, fallback: TraceDetail): TraceDetail {
   return detail;
 }
 
+/** `run --set KEY=VALUE`, repeatable: one value each (compare takes several). */
+async function parseSettings(value: unknown): Promise<{ key: string; value: string }[]> {
+  if (value === undefined) return [];
+  const { parseSetting } = await import('../services/orchestrator/scenario/reader/settings.ts');
+  return [value].flat().map((text) => {
+    if (typeof text !== 'string') throw new UsageError('--set takes KEY=VALUE, such as --set spmc.profile=hafnium');
+    const setting = parseSetting(text);
+    if (typeof setting === 'string') throw new UsageError(`--set ${text}: ${setting}`);
+    return setting;
+  });
+}
+
 const logLevelOf = (options: Record<string, unknown>) => {
   const level = parseLogLevel(options.logLevel);
   return level === undefined ? {} : { logLevel: level };
@@ -79,11 +91,15 @@ cli
   .option('--junit <file>', 'also write JUnit XML for CI systems')
   .option('--trace <detail>', TRACE_HELP)
   .option('--log-level <level>', LOG_LEVEL_HELP)
+  .option('--set <key=value>', 'a value of the world in place of the file\'s, repeatable: spmc.profile=hafnium, hypervisor.policies.guestInterrupts=npi-only, vms.0.driver=raw')
   .example('ffa-world run scenarios/examples/guest-gets-sp-notification.yaml --runtime ws')
+  .example('ffa-world run scenarios/examples/bare-metal-host.yaml --set spmc.profile=hafnium')
   .action(async (files: string[], options: Record<string, unknown>) => {
     if (files.length === 0) throw new UsageError('run needs at least one scenario file');
+    const settings = await parseSettings(options.set);
     const command = {
       files,
+      settings,
       ...(options.runtime === undefined ? {} : { runtime: parseRuntime(options.runtime) }),
       ...(options.seed === undefined ? {} : { seed: parseGivenSeed(options.seed) }),
       ...(options.out === undefined ? {} : { out: String(options.out) }),
@@ -206,6 +222,22 @@ cli
     const parsed = parseSweepOptions(file, options);
     if (typeof parsed === 'string') throw new UsageError(parsed);
     process.exitCode = await runSweep(parsed);
+  });
+
+cli
+  .command('compare <file>', `Run one scenario under every combination of the settings given (at most ${COMPARE_LIMITS.combinations}), under the sim runtime, and show what differed: step outcomes, returned registers, check verdicts, key figures. Exit 0 when every run showed the same, 1 when the runs differ, 2 when an option, setting or the scenario is invalid`)
+  .option('--set <key=values>', 'a world key and the values to compare, comma-separated, repeatable: spmc.profile=optee,hafnium')
+  .option('--seeds <n>', `seeds per combination (1..${COMPARE_LIMITS.seeds}; default 1)`)
+  .option('--seed <s>', 'the first seed (default: the file\'s, else 1)')
+  .option('--json', 'print { runs, differences } as JSON')
+  .option('--out <dir>', 'write compare.html (the runs side by side) and compare.json here')
+  .example('ffa-world compare scenarios/examples/spmc-profiles-side-by-side.yaml --set spmc.profile=optee,hafnium')
+  .example('ffa-world compare FILE --set spmc.profile=optee,hafnium --set hypervisor.policies.guestInterrupts=npi-and-sri,npi-only --out out/compare')
+  .action(async (file: string, options: Record<string, unknown>) => {
+    const { compareCommand, parseCompareOptions } = await import('./compare.ts');
+    const parsed = parseCompareOptions(file, options);
+    if (typeof parsed === 'string') throw new UsageError(parsed);
+    process.exitCode = await compareCommand(parsed);
   });
 
 cli

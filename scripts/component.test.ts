@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,6 +14,7 @@ import { type HistoryEntry, readHistory } from '../shared/runtime/history.ts';
 import { PROJECT_ROOT } from '../shared/runtime/component-modules.ts';
 import { testWorldSpec } from '../shared/runtime/test-world/index.ts';
 import { runStartNs } from '../shared/runtime/ws/clock.ts';
+import { type Credentials, linkKey, newSecret } from '../shared/runtime/ws/credentials.ts';
 
 const WAIT_MS = 30_000;
 const folder = mkdtempSync(join(tmpdir(), 'ffa-component-'));
@@ -30,6 +31,13 @@ function baseEnvironment(): NodeJS.ProcessEnv {
   delete env['NODE_TEST_CONTEXT'];
   for (const key of Object.keys(env)) if (key.startsWith('FFA_')) delete env[key];
   return env;
+}
+
+/** A credentials file in the test's folder, readable by its owner only, as the compose maker writes them. */
+function credentialsFile(name: string, credentials: Credentials): string {
+  const path = join(folder, `${name}.credentials.json`);
+  writeFileSync(path, JSON.stringify(credentials), { mode: 0o600 });
+  return path;
 }
 
 function startComponent(vars: Record<string, string>): ChildProcess {
@@ -99,6 +107,7 @@ describe('scripts/component.ts: one component per OS process', () => {
     const [callerSpec, echoSpec] = spec.components;
     assert.ok(callerSpec && echoSpec);
     const common = { FFA_SEED: '9', FFA_START_NS: runStartNs(), FFA_LOG_LEVEL: 'error', FFA_LISTEN: '127.0.0.1:0', FFA_WORLD: '["caller","echo"]' };
+    const key = linkKey(newSecret(), 'caller', 'echo');
     const echoHistory = join(folder, 'echo.jsonl');
     const callerHistory = join(folder, 'caller.jsonl');
 
@@ -108,8 +117,7 @@ describe('scripts/component.ts: one component per OS process', () => {
       FFA_ROLE: echoSpec.role,
       FFA_MODULE: echoSpec.module,
       FFA_CONFIG: JSON.stringify(echoSpec.config),
-      FFA_TOKEN: 'echo-token',
-      FFA_ACCEPT: JSON.stringify({ caller: 'caller-token' }),
+      FFA_CREDENTIALS: credentialsFile('echo', { accept: { caller: { key, role: callerSpec.role } }, dial: {} }),
       FFA_HISTORY: echoHistory,
     });
     const echoStderr = stderrOf(echo);
@@ -122,7 +130,7 @@ describe('scripts/component.ts: one component per OS process', () => {
       FFA_ROLE: callerSpec.role,
       FFA_MODULE: callerSpec.module,
       FFA_CONFIG: JSON.stringify(callerSpec.config),
-      FFA_TOKEN: 'caller-token',
+      FFA_CREDENTIALS: credentialsFile('caller', { accept: {}, dial: { echo: key } }),
       FFA_PEERS: JSON.stringify([{ name: 'echo', url: listening['url'] }]),
       FFA_HISTORY: callerHistory,
     });
@@ -152,10 +160,21 @@ describe('scripts/component.ts: one component per OS process', () => {
     const child = startComponent({ FFA_NAME: 'x', FFA_ROLE: 'wizard', FFA_SEED: '-1', FFA_LISTEN: 'nowhere:65536', FFA_PEERS: peers });
     const stderr = stderrOf(child);
     assert.equal(await exited(child, WAIT_MS), 2);
-    for (const name of ['FFA_ROLE', 'FFA_SEED', 'FFA_LISTEN', 'FFA_PEERS', 'FFA_MODULE', 'FFA_TOKEN', 'FFA_HISTORY']) {
+    for (const name of ['FFA_ROLE', 'FFA_SEED', 'FFA_LISTEN', 'FFA_PEERS', 'FFA_MODULE', 'FFA_CREDENTIALS', 'FFA_HISTORY']) {
       assert.match(stderr(), new RegExp(name));
     }
     assert.match(stderr(), /FFA_LISTEN="nowhere:65536" must be host:port \(port 0\.\.65535\)/);
     assert.match(stderr(), /FFA_PEERS must be a JSON array of .*\(port 0\.\.65535\)/);
+  });
+
+  it('refuses a credentials file that is not one, naming each problem', async () => {
+    const bad = join(folder, 'bad.credentials.json');
+    writeFileSync(bad, JSON.stringify({ accept: { caller: { key: 'short', role: 'root' } }, dial: {}, tokens: {} }));
+    const child = startComponent({ FFA_NAME: 'x', FFA_ROLE: 'test', FFA_SEED: '1', FFA_LISTEN: '127.0.0.1:0', FFA_MODULE: 'm', FFA_HISTORY: 'h', FFA_CREDENTIALS: bad });
+    const stderr = stderrOf(child);
+    assert.equal(await exited(child, WAIT_MS), 2);
+    assert.match(stderr(), /FFA_CREDENTIALS: .*bad\.credentials\.json: accept\.caller\.key: must be a key/);
+    assert.match(stderr(), /accept\.caller\.role/);
+    assert.match(stderr(), /Unrecognized key.*tokens/);
   });
 });

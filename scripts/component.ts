@@ -5,13 +5,14 @@
  *   FFA_NAME      the component's name in the world            FFA_ROLE   one of ROLES
  *   FFA_MODULE    factory module, from the project root          FFA_CONFIG the component's config (JSON)
  *   FFA_SEED      the run's seed (0..2^32-1)                     FFA_LISTEN host:port to listen on (port 0: any)
- *   FFA_TOKEN     the token this component presents in its hellos
- *   FFA_PEERS     JSON [{name, url, token?}]: the links it opens (token: what to present there; default FFA_TOKEN)
- *   FFA_ACCEPT    JSON {name: token}: the peers that open links to it, and the token each must present
+ *   FFA_CREDENTIALS  path of its credentials file (JSON, shared/runtime/ws/credentials.ts): the key
+ *                 of each link it opens ("dial") and of each peer that opens one to it ("accept");
+ *                 the keys of its own links only, never in the environment (docs/threat-model.md)
+ *   FFA_PEERS     JSON [{name, url}]: the links it opens
  *   FFA_HISTORY   path of its own JSON-lines history file
  *   FFA_START_NS  optional: the run's start (process.hrtime.bigint() as decimal) so times compare across processes
  *   FFA_WORLD     optional: JSON [names] of every component (fixes its random streams as under sim);
- *                 default: itself, its peers and the peers it accepts
+ *                 default: itself, its peers and the peers its credentials accept
  *   FFA_LOG_LEVEL optional (default info; logs go to stderr)    FFA_LINK_DEADLINE_MS optional (default 30000)
  *
  * It prints one JSON line to stdout when listening ({"event":"listening","name","url"}) and one
@@ -22,7 +23,7 @@ import pino, { type LevelWithSilent, type Logger } from 'pino';
 import { ROLES, type Role } from '../shared/protocol/roles.ts';
 import { FileHistorySink, type HistoryEvent } from '../shared/runtime/history.ts';
 import { monotonicClock, parseStartNs, runStartNs } from '../shared/runtime/ws/clock.ts';
-import type { AcceptedPeer } from '../shared/runtime/ws/handshake.ts';
+import type { Credentials } from '../shared/runtime/ws/credentials.ts';
 import { type PeerAddress, WsNode } from '../shared/runtime/ws/node.ts';
 import { EnvironmentReader, quoted } from './environment.ts';
 import { logDestination, type LogFormat } from '../shared/runtime/log-format.ts';
@@ -34,9 +35,8 @@ interface Settings {
   config: unknown;
   seed: number;
   listen: { host: string; port: number };
-  token: string;
+  credentials: Credentials;
   peers: PeerAddress[];
-  accept: Map<string, AcceptedPeer>;
   historyPath: string;
   startNs: bigint;
   worldNames: string[];
@@ -73,22 +73,10 @@ function parsePeers(reader: EnvironmentReader): PeerAddress[] {
         p !== null &&
         typeof (p as PeerAddress).name === 'string' &&
         (p as PeerAddress).name.length > 0 &&
-        isLinkUrl((p as PeerAddress).url) &&
-        ((p as PeerAddress).token === undefined || typeof (p as PeerAddress).token === 'string'),
+        isLinkUrl((p as PeerAddress).url),
     );
-  reader.check(valid, 'FFA_PEERS must be a JSON array of {"name": string, "url": "ws://host:port" (port 0..65535), "token"?: string}');
+  reader.check(valid, 'FFA_PEERS must be a JSON array of {"name": string, "url": "ws://host:port" (port 0..65535)}');
   return valid ? (peers as PeerAddress[]) : [];
-}
-
-function parseAccept(reader: EnvironmentReader): Map<string, AcceptedPeer> {
-  const accept = reader.json('FFA_ACCEPT', {});
-  const valid =
-    typeof accept === 'object' &&
-    accept !== null &&
-    !Array.isArray(accept) &&
-    Object.values(accept).every((token) => typeof token === 'string' && token.length > 0);
-  reader.check(valid, 'FFA_ACCEPT must be a JSON object {"peer name": "token"}');
-  return new Map(valid ? Object.entries(accept as Record<string, string>).map(([name, token]) => [name, { token }]) : []);
 }
 
 function parseWorldNames(reader: EnvironmentReader, own: string[]): string[] {
@@ -107,9 +95,9 @@ function readSettings(env: NodeJS.ProcessEnv): { settings: Settings } | { proble
   const config = reader.json('FFA_CONFIG');
   const seed = reader.integer('FFA_SEED', 0, 0xffff_ffff);
   const listen = parseListen(reader);
-  const token = reader.text('FFA_TOKEN');
+  const credentials = reader.credentials('FFA_CREDENTIALS', undefined, 'the path of a file of the keys of the links this component opens and accepts');
   const peers = parsePeers(reader);
-  const accept = parseAccept(reader);
+  for (const peer of peers) reader.check(Object.hasOwn(credentials.dial, peer.name), `FFA_PEERS names ${peer.name}, for which FFA_CREDENTIALS holds no key ("dial")`);
   const historyPath = reader.text('FFA_HISTORY');
   let startNs = 0n;
   try {
@@ -117,14 +105,14 @@ function readSettings(env: NodeJS.ProcessEnv): { settings: Settings } | { proble
   } catch (error) {
     reader.check(false, `FFA_START_NS: ${(error as Error).message}`);
   }
-  const worldNames = parseWorldNames(reader, [name, ...peers.map((p) => p.name), ...accept.keys()]);
+  const worldNames = parseWorldNames(reader, [name, ...peers.map((p) => p.name), ...Object.keys(credentials.accept)]);
   const logLevel = (env['FFA_LOG_LEVEL'] ?? 'info') as LevelWithSilent;
   reader.check(LOG_LEVELS.includes(logLevel), `FFA_LOG_LEVEL=${quoted(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
   const linkDeadlineMs = reader.integer('FFA_LINK_DEADLINE_MS', 1, 3_600_000, 30_000);
   const logFormat = reader.logFormat();
   if (reader.problems.length > 0) return { problems: reader.problems };
   return {
-    settings: { name, role, module, config, seed, listen, token, peers, accept, historyPath, startNs, worldNames, logLevel, logFormat, linkDeadlineMs },
+    settings: { name, role, module, config, seed, listen, credentials, peers, historyPath, startNs, worldNames, logLevel, logFormat, linkDeadlineMs },
   };
 }
 
@@ -152,8 +140,7 @@ async function run(settings: Settings, log: Logger): Promise<void> {
     component: { name: settings.name, role: settings.role, module: settings.module, config: settings.config },
     seed: settings.seed,
     worldNames: settings.worldNames,
-    token: settings.token,
-    accept: settings.accept,
+    credentials: settings.credentials,
     clock,
     history: append,
     log,
@@ -172,7 +159,7 @@ async function run(settings: Settings, log: Logger): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   announce({ event: 'listening', name: settings.name, url: node.url });
   try {
-    await Promise.all([node.connect(settings.peers, settings.linkDeadlineMs), node.waitForInbound([...settings.accept.keys()], settings.linkDeadlineMs)]);
+    await Promise.all([node.connect(settings.peers, settings.linkDeadlineMs), node.waitForInbound(Object.keys(settings.credentials.accept), settings.linkDeadlineMs)]);
   } catch (error) {
     log.error({ err: error }, 'links did not come up');
     await node.stop('links did not come up');

@@ -2,17 +2,19 @@
  * docker-compose.yml, the Dockerfile and their helpers, checked without an engine or a network:
  * the compose file loads in docker-compose v1.29 (`config`) and in the docker CLI's stack loader
  * (`docker stack config`, what `docker stack deploy` reads), passes the compose-spec schema and our
- * own rules, and says what scripts/service.ts's contract needs, on one engine and on a swarm;
- * broken copies are refused; the healthcheck and the token maker behave. The real runs (compose,
- * and a two-node swarm) are `npm run test:compose`.
+ * own rules, and says what scripts/service.ts's contract needs (each service mounts its own
+ * credentials file only), on one engine and on a swarm; broken copies are refused; the
+ * healthcheck and the credentials maker behave. The real runs (compose, and a two-node swarm) are
+ * `npm run test:compose`.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import YAML from 'yaml';
+import { type Credentials, parseCredentials } from '../shared/runtime/ws/credentials.ts';
 import {
   checkComposeText,
   composeV1Available,
@@ -23,10 +25,9 @@ import {
   schemaProblems,
   stackConfig,
   stackConfigAvailable,
-  TOKEN_ROLES,
+  CREDENTIAL_SECRETS,
   type ComposeCheckLayer,
 } from './compose/schema.ts';
-import { dialledBy, type ServiceRole } from '../services/orchestrator/run/distributed-world.ts';
 
 const root = join(import.meta.dirname, '..');
 const composeText = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
@@ -59,12 +60,12 @@ describe('docker-compose.yml is valid', () => {
   it('loads in docker-compose v1.29 (`config`, with placeholder tokens beside a copy)', { skip: V1_SKIP }, () => {
     const v1 = composeV1Config(composeText);
     assert.equal(v1.status, 0, v1.stderr);
-    // What v1 resolved keeps what the world needs: the replicas and the health-gated start order.
+    // What v1 resolved keeps what the world needs: the replicas, the start order, the secrets.
     const resolved = YAML.parse(v1.stdout) as { services: Record<string, Service> };
     assert.deepEqual(Object.keys(resolved.services).sort(), [...ROLES].sort());
     assert.deepEqual(resolved.services.guest?.deploy, { endpoint_mode: 'dnsrr', replicas: 2, restart_policy: { condition: 'none' } });
     assert.deepEqual(resolved.services.guest?.depends_on, { hypervisor: { condition: 'service_started' } });
-    assert.deepEqual(resolved.services.guest?.secrets, [{ source: 'ffa-token-guest' }, { source: 'ffa-token-orchestrator' }]);
+    assert.deepEqual(resolved.services.guest?.secrets, [{ source: 'ffa-guest' }]);
   });
 
   it('loads in `docker stack config`, as `docker stack deploy` reads it, keeping what a swarm needs', { skip: STACK_SKIP }, () => {
@@ -76,13 +77,13 @@ describe('docker-compose.yml is valid', () => {
       const deploy = service.deploy as { endpoint_mode?: string; restart_policy?: { condition?: string } };
       assert.equal(deploy.endpoint_mode, 'dnsrr', `${name}: endpoint_mode`);
       assert.equal(deploy.restart_policy?.condition, 'none', `${name}: restart_policy`);
-      assert.equal(service.env_file, undefined, `${name}: no env_file (its values would show in \`docker service inspect\`)`);
+      assert.deepEqual(service.secrets, [{ source: `ffa-${name}` }], `${name}: its own credentials`);
+      assert.deepEqual(service.cap_drop, ['ALL'], `${name}: cap_drop`);
     }
     assert.deepEqual((resolved.services.orchestrator?.deploy as { placement?: unknown }).placement, { constraints: ['node.role == manager'] });
     // No driver: the stack's default, overlay.
     assert.equal(resolved.networks.ffa?.driver, undefined);
-    assert.deepEqual(Object.keys(resolved.secrets).sort(), TOKEN_ROLES.map((role) => `ffa-token-${role}`).sort());
-    for (const role of TOKEN_ROLES) assert.match(resolved.secrets[`ffa-token-${role}`]?.file ?? '', new RegExp(`/compose/tokens/${role}$`));
+    for (const { secret, file } of CREDENTIAL_SECRETS) assert.ok(resolved.secrets[secret]?.file.endsWith(`/${file}`), `${secret}: from ${file}`);
   });
 
   it('passes the compose-spec schema (dclint\'s copy) and our own rules', () => {
@@ -137,10 +138,10 @@ describe('docker-compose.yml is valid', () => {
     {
       what: 'a secret that is not declared',
       edit: (doc) => {
-        doc.services.guest!.secrets = ['ffa-token-guest', 'ffa-token-root'];
+        doc.services.guest!.secrets = ['ffa-root'];
       },
       // Neither docker-compose v1 nor `docker stack config` notices; a deploy would fail.
-      refusedBy: { rules: /services\.guest\.secrets: secret 'ffa-token-root' is not declared/ },
+      refusedBy: { rules: /services\.guest\.secrets: secret 'ffa-root' is not declared/ },
     },
     {
       what: 'a bad healthcheck duration',
@@ -199,29 +200,25 @@ describe("docker-compose.yml says what scripts/service.ts's contract needs", () 
     assert.equal((guest.deploy as { replicas?: number }).replicas, 2);
   });
 
-  it('keeps the tokens in docker secrets: each service mounts its own and its dialers\', read through FFA_TOKEN_<ROLE>_FILE', () => {
+  it('gives each service its own credentials file only (a secret each), and keeps keys out of the compose file, the environment and the image', () => {
+    const declared = (doc as { secrets?: Record<string, { file?: string }> }).secrets ?? {};
     assert.deepEqual(
-      doc.secrets,
-      Object.fromEntries(TOKEN_ROLES.map((role) => [`ffa-token-${role}`, { file: `compose/tokens/${role}` }])),
-      'one secret per role, each from its file',
+      Object.fromEntries(Object.entries(declared).map(([name, secret]) => [name, secret.file])),
+      Object.fromEntries(CREDENTIAL_SECRETS.map(({ secret, file }) => [secret, file])),
     );
     for (const [name, service] of Object.entries(services)) {
-      const role = name as ServiceRole;
-      const needed = [role, ...dialledBy(role)].map((r) => `ffa-token-${r}`);
-      assert.deepEqual([...(service.secrets as string[])].sort(), needed.sort(), `${name}: the secrets its role needs, no other`);
-      for (const r of TOKEN_ROLES) assert.equal(service.environment?.[`FFA_TOKEN_${r.toUpperCase()}_FILE`], `/run/secrets/ffa-token-${r}`, `${name}: FFA_TOKEN_${r.toUpperCase()}_FILE`);
-      assert.equal(service.env_file, undefined, `${name}: no env_file`);
+      assert.deepEqual(service.secrets, [`ffa-${name}`], `${name}: its own credentials, and no other service's`);
+      assert.equal(service.env_file, undefined, `${name}: no env_file (keys are never in the environment)`);
+      assert.equal(service.environment?.FFA_CREDENTIALS, undefined, `${name}: reads /run/secrets/ffa-${name}, its default`);
+      assert.deepEqual(service.cap_drop, ['ALL'], `${name}: no capabilities (no NET_RAW to forge packets with)`);
     }
-    assert.doesNotMatch(composeText, /FFA_TOKEN_[A-Z]+(?!_FILE):/, 'no token value in the compose file');
-  });
-
-  it('keeps the tokens out of the image and out of git', () => {
-    assert.doesNotMatch(dockerfile, /FFA_TOKEN_|TOKEN/);
-    assert.doesNotMatch(dockerfile, /^\s*COPY\s+.*(compose|\.env)/m, 'no token copied into the image');
+    assert.doesNotMatch(composeText, /FFA_TOKEN_|"key":/);
+    assert.doesNotMatch(dockerfile.replace(/^#.*$/gm, ''), /FFA_TOKEN_|TOKEN|credentials|secrets/i, 'no key, nor a file of keys, in the image');
+    assert.doesNotMatch(dockerfile, /^\s*COPY\s+.*(compose|\.env)/m, 'no credentials copied into the image');
     const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
     for (const entry of ['compose', '.git', 'out', 'bench-results']) assert.ok(ignored.includes(entry), `.dockerignore: ${entry}`);
     assert.ok(!ignored.some((l) => /^\/?node_modules(\/|\/\*\*)?$/.test(l)), '.dockerignore keeps node_modules: the Dockerfile copies it');
-    assert.match(readFileSync(join(root, '.gitignore'), 'utf8'), /^compose\/tokens\/$/m);
+    assert.match(readFileSync(join(root, '.gitignore'), 'utf8'), /^compose\/credentials\/$/m);
   });
 
   it('starts in the contract\'s order, and waits for no one\'s health (the services wait for their peers themselves, as on a swarm)', () => {
@@ -335,56 +332,52 @@ describe('scripts/healthcheck.mjs', () => {
   });
 });
 
-describe('scripts/compose-tokens.sh', () => {
-  const script = join(root, 'scripts', 'compose-tokens.sh');
-  /** The folder's tokens, by role, in TOKEN_ROLES's order. */
-  const tokens = (dir: string) => TOKEN_ROLES.map((role) => readFileSync(join(dir, role), 'utf8'));
-  const run = (args: string[], env: NodeJS.ProcessEnv = { PATH: process.env.PATH }) =>
-    spawnSync('/bin/sh', [script, ...args], { env, encoding: 'utf8', timeout: 10_000 });
+describe('scripts/compose-credentials.ts', () => {
+  const script = join(root, 'scripts', 'compose-credentials.ts');
+  const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 60_000 });
+  const folder = join(work, 'credentials');
+  const read = (role: string): Credentials => JSON.parse(readFileSync(join(folder, `ffa-${role}.json`), 'utf8')) as Credentials;
 
-  it('writes one random token per role, a file each, readable by its owner only, and will not overwrite without --force', () => {
-    const dir = join(work, 'compose', 'tokens');
-    const first = run(['--out', dir]);
+  it('writes one file per service, readable by its owner only, and will not overwrite without --force', () => {
+    const first = run(['--out', folder]);
     assert.equal(first.status, 0, first.stderr);
-    assert.deepEqual(readdirSync(dir).sort(), [...TOKEN_ROLES].sort());
-    const made = tokens(dir);
-    for (const value of made) assert.match(value, /^[A-Za-z0-9_-]{43}$/, 'the token alone: no name, no line end');
-    assert.equal(new Set(made).size, 6, 'six different tokens');
-    assert.equal(statSync(dir).mode & 0o777, 0o700);
-    for (const role of TOKEN_ROLES) assert.equal(statSync(join(dir, role)).mode & 0o777, 0o400, role);
-
-    const again = run(['--out', dir]);
-    assert.equal(again.status, 1);
-    assert.match(again.stderr, /exists; not overwriting it \(use --force/);
-    assert.deepEqual(tokens(dir), made);
-
-    const forced = run(['--out', dir, '--force']);
-    assert.equal(forced.status, 0, forced.stderr);
-    assert.notDeepEqual(tokens(dir), made);
-    assert.deepEqual(readdirSync(join(work, 'compose')), ['tokens'], 'no partial folder left beside it');
-  });
-
-  it('falls back to od for hex tokens where base64 is missing', () => {
-    // A PATH with only the tools the script needs, base64 left out.
-    const bin = join(work, 'bin-without-base64');
-    mkdirSync(bin);
-    for (const tool of ['dirname', 'dd', 'od', 'tr', 'mkdir', 'mv', 'rm', 'chmod']) {
-      const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
-      assert.ok(found !== '', `${tool} on this machine`);
-      symlinkSync(found, join(bin, tool));
+    assert.equal(statSync(folder).mode & 0o777, 0o700);
+    for (const { role } of CREDENTIAL_SECRETS) {
+      assert.equal(statSync(join(folder, `ffa-${role}.json`)).mode & 0o777, 0o600, role);
+      assert.ok(parseCredentials(read(role)).ok, `${role}: a credentials file`);
     }
-    const dir = join(work, 'hex');
-    const made = run(['--out', dir], { PATH: bin });
-    assert.equal(made.status, 0, made.stderr);
-    for (const value of tokens(dir)) assert.match(value, /^[0-9a-f]{64}$/);
+    const made = read('gic');
+    const again = run(['--out', folder]);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /exist\(s\); not overwriting \(use --force/);
+    assert.deepEqual(read('gic'), made);
+    const forced = run(['--out', folder, '--force']);
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.notDeepEqual(read('gic'), made);
   });
 
-  it('refuses an unknown argument, and a --uid that is not a number', () => {
+  it('hands each service the keys of its own links only: a guest holds the enrollment credential and nothing else', () => {
+    const guest = read('guest');
+    assert.deepEqual(Object.keys(guest.accept), []);
+    assert.deepEqual(Object.keys(guest.dial), []);
+    assert.equal(guest.guests, undefined, 'no guest issuer key: a guest cannot derive another guest\'s key');
+    assert.deepEqual(guest.enrolling?.accept, { orchestrator: 'orchestrator' });
+    const hypervisor = read('hypervisor');
+    assert.equal(hypervisor.guests?.enrollment, guest.enrolling?.enrollment, 'the hypervisor checks enrollments');
+    for (const role of ['gic', 'spmc', 'spmd', 'orchestrator']) assert.equal(read(role).guests?.enrollment, undefined, `${role}: no enrollment credential`);
+    // A link key is held by its two ends only.
+    const holders = new Map<string, string[]>();
+    for (const { role } of CREDENTIAL_SECRETS) {
+      const own = read(role);
+      for (const key of [...Object.values(own.accept).map((a) => a.key), ...Object.values(own.dial)]) holders.set(key, [...(holders.get(key) ?? []), role]);
+    }
+    for (const [, roles] of holders) assert.equal(roles.length, 2, `a link key held by ${roles.join(', ')}`);
+    assert.deepEqual(Object.keys(read('orchestrator').dial).sort(), ['gic', 'hypervisor', 'spmc', 'spmd']);
+  });
+
+  it('refuses an unknown argument', () => {
     const bad = run(['--frce']);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /unknown argument '--frce'/);
-    const uid = run(['--uid', 'node', '--out', join(work, 'uid')]);
-    assert.equal(uid.status, 2);
-    assert.match(uid.stderr, /--uid 'node' is not a number/);
+    assert.match(bad.stderr, /unknown argument --frce/);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * docker-compose.yml's services as OS processes (compose:local): the default world with four
- * registered guests passes its checkers, every service started at once with the orchestrator
- * first (as `docker stack deploy` starts them, depends_on ignored); a guest killed mid-run is reported (its VM destroyed,
- * its bitmaps freed at the SPMC) and the world carries on; a service without its token, or with
- * a wrong one, is refused and says why. Every process listens on its own 127.77.x.y address
- * (127.78.x.y for the kill test), on loopback only.
+ * registered guests passes its checkers, every service started at once (as `docker stack deploy`
+ * starts them, depends_on ignored); what a holder of the guest credential tries against a
+ * running world (docs/threat-model.md) is refused, logged on both sides, and the legitimate
+ * guests' run still passes every checker; a guest killed mid-run is reported (its VM destroyed,
+ * its bitmaps freed at the SPMC) and the world carries on; a service without its credentials, or
+ * with another role's, is refused and says why. Every process listens on its own 127.7x.y.z
+ * address, on loopback only.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +17,10 @@ import { after, describe, it } from 'node:test';
 import { readHistory } from '../shared/runtime/history.ts';
 import { failuresApartFromSpeed } from '../services/orchestrator/scenario/test-support/verdict.ts';
 import type { ScenarioResult } from '../services/orchestrator/scenario/types.ts';
+import { newSecret } from '../shared/runtime/ws/credentials.ts';
+import { serviceCredentials } from '../services/orchestrator/run/service-credentials.ts';
 import { interpolate, LocalWorld } from './compose/local-world.ts';
+import { claim, holdPreHelloSlots, idleGuest, readCredentialsFile } from './test-support/rogue.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
@@ -48,8 +53,6 @@ const summaryOf = (out: string): Summary => JSON.parse(readFileSync(join(out, 's
 describe('compose:local', () => {
   it('runs the default world with four registered guests, every service started at once, and every checker holds', { timeout: 240_000 }, async () => {
     const out = mkdtempSync(join(work, 'local-'));
-    const wrongToken = join(out, 'wrong-guest-token');
-    writeFileSync(wrongToken, 'not-the-guest-token-0123456789');
     let code = -1;
     // As on a swarm: no service waits for another to start (guests first, gic last, then the
     // orchestrator, before any is up); each waits for its peers itself, the orchestrator for four guests.
@@ -59,9 +62,13 @@ describe('compose:local', () => {
       { FFA_SEED: '7', FFA_MIN_GUESTS: '4' },
       async (world) => {
         const verdict = world.run('orchestrator');
-        const rogue = world.launchExtra('guest', 9, { FFA_TOKEN_GUEST_FILE: wrongToken });
-        assert.equal(await rogue.exited, 1, 'a guest with a wrong token does not join');
-        await world.waitForLog('guest', 9, /refused the hello: HELLO_REFUSED: identity guest-9: not accepted, or wrong token/, 10_000);
+        // Another world's guest credential: the hypervisor's proof does not check out, so the guest sends nothing and stops.
+        const foreign = join(out, 'foreign-guest.json');
+        writeFileSync(foreign, JSON.stringify(serviceCredentials(newSecret(), 'guest')), { mode: 0o600 });
+        const rogue = world.launchExtra('guest', 9, { FFA_CREDENTIALS: foreign });
+        assert.equal(await rogue.exited, 1, 'a guest with another world\'s credential does not join');
+        await world.waitForLog('guest', 9, /SERVER_UNPROVEN: .* did not prove it is hypervisor/, 10_000);
+        await world.waitForLog('hypervisor', 1, /link refused by the peer during the handshake/, 10_000);
         code = await verdict;
       },
       4,
@@ -109,7 +116,70 @@ describe('compose:local', () => {
     // BITMAP_DESTROY is answered DENIED while a bit is still bound (OP-TEE), and the line says so.
     assert.match(String(summary.departures?.[0]), /^guest-2 went away \(link lost\): VM \d+ destroyed, its bitmaps (freed at the SPMC \(BITMAP_DESTROY succeeded\)|NOT freed at the SPMC \(BITMAP_DESTROY answered \w+)/);
     assert.deepEqual(failuresApartFromSpeed(summary), [], 'no checker failed: the killed guest\'s notifications went with its VM');
-    assert.equal(code, 0, 'guest-leaves.yaml has no latency threshold: the verdict is the checkers\'');
+    // guest-leaves.yaml has no latency threshold, so the verdict is the checkers': 0, or 1 only for
+    // a bit delivered past no-lost's liveness bound on a loaded machine (a speed figure, above).
+    assert.equal(code, summary.passed ? 0 : 1, 'the orchestrator\'s exit code is the verdict');
+  });
+});
+
+describe('compose:local: a holder of the guest credential attacks a running world', () => {
+  it('is refused each time, on both sides\' logs; the rogue guests are left out of the run, named; the four guests pass every checker', { timeout: 300_000 }, async () => {
+    const out = mkdtempSync(join(work, 'attack-'));
+    let code = -1;
+    const rogues: Awaited<ReturnType<typeof idleGuest>>[] = [];
+    const held: { terminate(): void }[] = [];
+    try {
+      await withLocalWorld(out, 93, { FFA_SEED: '17', FFA_GUEST_ANSWER_MS: '5000' }, async (world) => {
+        await world.waitStarted('guest');
+        const guest = readCredentialsFile(world.credentialsOf('guest'));
+        const [hypervisor, gic, spmd, guest1] = [world.urlOf('hypervisor'), world.urlOf('gic'), world.urlOf('spmd'), world.urlOf('guest', 1)];
+        const from = '127.93.9.9';
+        // Names taken, and platform identities claimed, with the guest credential only.
+        const claims = {
+          guest2AtHypervisor: await claim(hypervisor, 'hypervisor', 'guest-2', 'guest', guest, from),
+          guest2AtGic: await claim(gic, 'gic', 'guest-2', 'guest', guest, from),
+          spmdAsGuestAtHypervisor: await claim(hypervisor, 'hypervisor', 'spmd', 'guest', guest, from),
+          spmdAtHypervisor: await claim(hypervisor, 'hypervisor', 'spmd', 'spmd', guest, from),
+          gicAtHypervisor: await claim(hypervisor, 'hypervisor', 'gic', 'gic', guest, from),
+          gicAtGic: await claim(gic, 'gic', 'gic', 'guest', guest, from),
+          hypervisorAtSpmd: await claim(spmd, 'spmd', 'hypervisor', 'hypervisor', guest, from),
+          orchestratorAtGuest1: await claim(guest1, 'guest-1', 'orchestrator', 'orchestrator', guest, from),
+        };
+        assert.match(claims.guest2AtHypervisor, /NO_CREDENTIAL: .*asks for this guest's own key/, `guest-2 is bound: only its own key opens it; got ${claims.guest2AtHypervisor}`);
+        assert.match(claims.guest2AtGic, /NO_CREDENTIAL: .*asks for this guest's own key/);
+        assert.match(claims.spmdAsGuestAtHypervisor, /HELLO_REFUSED: .*identity spmd: spmd is a platform component's name/);
+        assert.match(claims.spmdAtHypervisor, /HELLO_REFUSED: .*only role guest links under a name not listed/);
+        assert.match(claims.gicAtHypervisor, /HELLO_REFUSED: .*only role guest/);
+        assert.match(claims.gicAtGic, /HELLO_REFUSED: .*identity gic: gic is this component's own name/);
+        assert.match(claims.hypervisorAtSpmd, /NO_CREDENTIAL/);
+        assert.match(claims.orchestratorAtGuest1, /NO_CREDENTIAL/, 'a guest credential cannot pass for the orchestrator at a guest');
+        await world.waitForLog('hypervisor', 1, /spmd is a platform component's name.*"msg":"link refused"/, 10_000);
+        await world.waitForLog('gic', 1, /gic is this component's own name.*"msg":"link refused"/, 10_000);
+        // One address binds one guest name: a second enrollment is refused; the first registers a VM that never probes.
+        rogues.push(await idleGuest('guest-idle', hypervisor, guest, from, null));
+        assert.match(await claim(hypervisor, 'hypervisor', 'guest-idle-2', 'guest', guest, from), /HELLO_REFUSED: .*enrollment refused: 127\.93\.9\.9 bound 1 guest name/);
+        // From another address, a guest that advertises a URL where nothing listens.
+        rogues.push(await idleGuest('guest-dead', hypervisor, guest, '127.93.9.10', 'ws://127.93.9.10:9'));
+        // One client's pre-hello sockets hold no more than its address's share of the hypervisor's slots.
+        const flood = await holdPreHelloSlots(hypervisor, 64, '127.93.9.11');
+        held.push(...flood.held);
+        assert.ok(flood.busy >= 64 - 8, `${flood.busy} of 64 pre-hello sockets turned away (1013)`);
+        await world.waitForLog('hypervisor', 1, /maxUnauthenticatedPerAddress/, 10_000);
+        code = await world.run('orchestrator');
+      });
+    } finally {
+      for (const socket of held) socket.terminate();
+      await Promise.all(rogues.map((rogue) => rogue.stop('test over')));
+    }
+    const summary = summaryOf(out);
+    assert.equal(summary.ended, 'done');
+    assert.deepEqual(failuresApartFromSpeed(summary), [], 'every correctness checker held for the four guests');
+    assert.ok(code === 0 || code === 1, `the orchestrator's exit code is a verdict: ${code}`);
+    assert.match(String(summary.checks.find((c) => c.name === 'no-leak')?.detail), /4 guests/);
+    const absent = summary.absent ?? [];
+    assert.equal(absent.length, 2, JSON.stringify(absent));
+    assert.ok(absent.some((a) => /^guest-idle \(ws:\/\/127\.93\.9\.9:\d+\): its driver did not finish probing/.test(a)), JSON.stringify(absent));
+    assert.ok(absent.some((a) => /^guest-dead \(ws:\/\/127\.93\.9\.10:9\): no link or no history within 5000 ms/.test(a)), JSON.stringify(absent));
   });
 });
 
@@ -142,50 +212,35 @@ describe('services refuse a bad start', () => {
       encoding: 'utf8',
       timeout: 60_000,
     });
+  const credentials = (role: Parameters<typeof serviceCredentials>[1]): string => {
+    const file = join(work, `${role}-${process.hrtime.bigint()}.json`);
+    writeFileSync(file, JSON.stringify(serviceCredentials(newSecret(), role)), { mode: 0o600 });
+    return file;
+  };
 
-  it('a service without its token is refused and says which variable is missing', () => {
-    const run = service({ FFA_ROLE: 'hypervisor', FFA_TOKEN_SPMD: 'x'.repeat(32) });
+  it('a service without its credentials file is refused and says which', () => {
+    const run = service({ FFA_ROLE: 'hypervisor' });
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /FFA_TOKEN_HYPERVISOR is not set \(nor FFA_TOKEN_HYPERVISOR_FILE\): the hypervisor's own token/);
-    assert.match(run.stderr, /FFA_TOKEN_GUEST is not set \(nor FFA_TOKEN_GUEST_FILE\): the token guests present when they link to the hypervisor/);
-    assert.match(run.stderr, /FFA_TOKEN_ORCHESTRATOR is not set/);
+    assert.match(run.stderr, /FFA_CREDENTIALS: \/run\/secrets\/ffa-hypervisor: cannot read \(no such file\): the keys of the hypervisor's own links/);
   });
 
-  it('reads a token from the file its _FILE variable names (a docker secret), and says why a file will not do', () => {
-    const dir = mkdtempSync(join(work, 'secrets-'));
-    const file = (name: string, text: string) => {
-      writeFileSync(join(dir, name), text);
-      return join(dir, name);
-    };
-    const run = service({
-      FFA_ROLE: 'gic',
-      // A line end after the token is not part of it; the others are files the service refuses.
-      FFA_TOKEN_GIC_FILE: file('gic', `${'g'.repeat(32)}\n`),
-      FFA_TOKEN_SPMC_FILE: file('spmc', ''),
-      FFA_TOKEN_HYPERVISOR_FILE: join(dir, 'missing'),
-      FFA_TOKEN_GUEST_FILE: file('guest', 'u'.repeat(32)),
-      FFA_TOKEN_GUEST: 'u'.repeat(32),
-      FFA_TOKEN_ORCHESTRATOR: 'o'.repeat(32),
-    });
+  it('a credentials file made for another role is refused, naming what it lacks', () => {
+    const run = service({ FFA_ROLE: 'hypervisor', FFA_CREDENTIALS: credentials('guest') });
     assert.equal(run.status, 2);
-    assert.doesNotMatch(run.stderr, /FFA_TOKEN_(GIC|ORCHESTRATOR)/);
-    assert.match(run.stderr, /FFA_TOKEN_SPMC_FILE: .*\/spmc is empty: the token spmcs present/);
-    assert.match(run.stderr, /FFA_TOKEN_HYPERVISOR_FILE: .*\/missing: cannot read \(no such file\): the token hypervisors present/);
-    assert.match(run.stderr, /FFA_TOKEN_GUEST and FFA_TOKEN_GUEST_FILE are both set: set one/);
+    assert.match(run.stderr, /FFA_CREDENTIALS: no key for the orchestrator's link \("accept\.orchestrator"\): is this the hypervisor's credentials file\?/);
+    assert.match(run.stderr, /an enrollment credential of its own \("enrolling"\): only a guest enrolls/);
   });
 
   it('an unknown role, a bad address and a bad scenario are refused', () => {
     assert.match(service({ FFA_ROLE: 'el2' }).stderr, /FFA_ROLE="el2" must be one of gic, spmd, spmc, hypervisor, guest, orchestrator/);
-    const tokens = { FFA_TOKEN_GIC: 'g'.repeat(32), FFA_TOKEN_SPMC: 's'.repeat(32), FFA_TOKEN_HYPERVISOR: 'h'.repeat(32), FFA_TOKEN_GUEST: 'u'.repeat(32), FFA_TOKEN_ORCHESTRATOR: 'o'.repeat(32) };
-    const bad = service({ FFA_ROLE: 'gic', ...tokens, FFA_SPMD: 'spmd', FFA_SCENARIO: 'scenarios/nope.yaml' });
+    const bad = service({ FFA_ROLE: 'gic', FFA_CREDENTIALS: credentials('gic'), FFA_SPMD: 'spmd', FFA_SCENARIO: 'scenarios/nope.yaml' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /FFA_SPMD="spmd" must be host:port/);
     assert.match(bad.stderr, /FFA_SCENARIO: scenarios\/nope.yaml:1:1: cannot read the scenario file \(no such file\)/);
   });
 
   it('FFA_HOSTS that is not an object, a port past 65535, and a scenario that never ends are refused, each in one line', () => {
-    const tokens = { FFA_TOKEN_GIC: 'g'.repeat(32), FFA_TOKEN_SPMC: 's'.repeat(32), FFA_TOKEN_HYPERVISOR: 'h'.repeat(32), FFA_TOKEN_GUEST: 'u'.repeat(32), FFA_TOKEN_ORCHESTRATOR: 'o'.repeat(32) };
-    const bad = service({ FFA_ROLE: 'gic', ...tokens, FFA_HOSTS: 'null', FFA_SPMD: 'spmd:70000', FFA_PORT: '65536', FFA_SCENARIO: '/dev/zero' });
+    const bad = service({ FFA_ROLE: 'gic', FFA_CREDENTIALS: credentials('gic'), FFA_HOSTS: 'null', FFA_SPMD: 'spmd:70000', FFA_PORT: '65536', FFA_SCENARIO: '/dev/zero' });
     assert.equal(bad.status, 2, bad.stderr);
     assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
     assert.match(bad.stderr, /^ {2}- FFA_HOSTS must be a JSON object \{"name": "address"\}/m);

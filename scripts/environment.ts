@@ -3,11 +3,12 @@
  * the way docker compose configures a container). Every problem is collected, so one start
  * names them all, and the process exits 2 with the list.
  */
+import { type Credentials, parseCredentials } from '../shared/runtime/ws/credentials.ts';
 import { FileInputError, readTextFileBounded } from '../shared/runtime/files.ts';
 import { type LogFormat, logFormatOf } from '../shared/runtime/log-format.ts';
 
-/** A secret is a token or a key: a file larger than this is not one. */
-const SECRET_BYTES_MAX = 4096;
+/** A credentials file is a few keys: anything larger is not one. */
+const CREDENTIALS_BYTES_MAX = 64 * 1024;
 
 /** How much of a value a message quotes: enough to recognise it, one line however long the value. */
 const QUOTED_LENGTH = 80;
@@ -50,31 +51,35 @@ export class EnvironmentReader {
   }
 
   /**
-   * A secret: read from the file `<name>_FILE` names (a docker secret, mounted at
-   * /run/secrets/<secret>), or given in `name` itself; one of the two, never both (as Docker's
-   * official images take their `*_FILE` variables). Trailing line ends are not part of it.
-   * Undefined, with the problem named, when neither is set or the file cannot be read.
+   * The credentials file the variable names (shared/runtime/ws/credentials.ts): read bounded,
+   * parsed, each problem named. `fallback`: the path used when the variable is unset (none: it is required).
    */
-  secret(name: string, why: string): string | undefined {
-    const path = this.env[`${name}_FILE`];
-    const value = this.env[name];
-    if (path !== undefined && path !== '' && value !== undefined) {
-      this.problems.push(`${name} and ${name}_FILE are both set: set one (${why})`);
-      return undefined;
-    }
+  credentials(name: string, fallback: string | undefined, why: string): Credentials {
+    const empty: Credentials = { accept: {}, dial: {} };
+    const path = this.env[name] ?? fallback;
     if (path === undefined || path === '') {
-      if (value === undefined || value === '') this.problems.push(`${name} is not set (nor ${name}_FILE): ${why}`);
-      return value === '' ? undefined : value;
+      this.problems.push(`${name} is required: ${why}`);
+      return empty;
     }
+    let text: string;
     try {
-      const text = readTextFileBounded(path, SECRET_BYTES_MAX, { filesAndPipesOnly: true }).replace(/[\r\n]+$/, '');
-      if (text === '') this.problems.push(`${name}_FILE: ${path} is empty: ${why}`);
-      return text === '' ? undefined : text;
+      text = readTextFileBounded(path, CREDENTIALS_BYTES_MAX, { filesAndPipesOnly: true });
     } catch (error) {
       if (!(error instanceof FileInputError)) throw error;
-      this.problems.push(`${name}_FILE: ${error.message}: ${why}`);
-      return undefined;
+      this.problems.push(`${name}: ${error.message}: ${why}`);
+      return empty;
     }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      this.problems.push(`${name}: ${path} is not JSON: ${(error as Error).message}`);
+      return empty;
+    }
+    const parsed = parseCredentials(value);
+    if (parsed.ok) return parsed.credentials;
+    for (const problem of parsed.problems) this.problems.push(`${name}: ${path}: ${problem}`);
+    return empty;
   }
 
   check(ok: boolean, problem: string): void {

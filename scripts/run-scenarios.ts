@@ -22,6 +22,8 @@ import type { Percentiles, Scenario, ScenarioResult } from '../services/orchestr
 
 export interface RunCommand {
   files: string[];
+  /** `--set KEY=VALUE`: values of every file's world in place of its own (scenario/reader/settings.ts). */
+  settings?: { key: string; value: string }[];
   runtime?: 'sim' | 'ws';
   seed?: number;
   /**
@@ -40,12 +42,12 @@ export const EXIT = { passed: 0, failed: 1, invalid: 2, thresholdsMissed: 3 } as
 /** What `npm start` and `ffa-world default` run. */
 export const DEFAULT_WORLD_FILE = relative(process.cwd(), fileURLToPath(new URL('../scenarios/default-world.yaml', import.meta.url)));
 
-function readAll(files: readonly string[]): Scenario[] | string[] {
+function readAll(files: readonly string[], settings: RunCommand['settings'] = []): Scenario[] | string[] {
   const scenarios: Scenario[] = [];
   const errors: string[] = [];
   for (const file of files) {
     try {
-      scenarios.push(readScenarioFile(file));
+      scenarios.push(readScenarioFile(file, settings));
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       errors.push(error.message);
@@ -98,6 +100,7 @@ export function printResult(result: ScenarioResult, files: { report: string; tra
   if (result.latency.endToEnd.count > 0) console.log(percentilesLine('SET → callback', result.latency.endToEnd));
   if (result.memory) console.log(`  memory: ${memoryLine(result.memory)}`);
   for (const departure of result.departures ?? []) console.log(`  left the world: ${departure}`);
+  for (const absent of result.absent ?? []) console.log(`  left out of the run: ${absent}`);
   console.log(`  faults applied: ${result.faultsApplied}; history ${plural(result.historyEntries, 'event')}, sha256 ${result.historyHash.slice(0, 16)}…`);
   const shown = (path: string) => relative(process.cwd(), path) || path;
   if (files) {
@@ -138,7 +141,7 @@ export function totalLine(results: readonly ScenarioResult[], invalid: number): 
 }
 
 export async function runScenarioFiles(command: RunCommand): Promise<number> {
-  const loaded = readAll(command.files);
+  const loaded = readAll(command.files, command.settings);
   if (typeof loaded[0] === 'string') {
     for (const message of loaded as string[]) console.error(`ffa-world: invalid scenario: ${message}`);
     if (command.files.length > 1) console.error(`${totalLine([], loaded.length)} (nothing ran: every file is checked before any runs)`);

@@ -15,7 +15,7 @@ if [ "${#files[@]}" -eq 0 ]; then
   exit 1
 fi
 mkdir -p .tmp
-run=(timeout --kill-after=10s 900s node --import tsx --test --test-timeout=360000 --test-concurrency=2)
+run=(timeout --kill-after=10s 1500s node --import tsx --test --test-timeout=360000 --test-concurrency=2)
 if [ -t 1 ] && [ -z "${CI:-}" ]; then
   status=0
   "${run[@]}" --test-reporter=dot --test-reporter-destination=stdout \

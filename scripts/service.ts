@@ -7,9 +7,9 @@
  *
  *   FFA_ROLE        gic | spmd | spmc | hypervisor | guest | orchestrator (required)
  *   FFA_SCENARIO    scenario file (default scenarios/default-world.yaml)
- *   FFA_TOKEN_<R>_FILE  role tokens (GIC SPMD SPMC HYPERVISOR GUEST ORCHESTRATOR), each a file
- *                   (a docker secret, /run/secrets/ffa-token-<role>), or FFA_TOKEN_<R> the token
- *                   itself: a service needs its own and those of the roles that link to it
+ *   FFA_CREDENTIALS its credentials file (default /run/secrets/ffa-<role>): the keys of its own links
+ *                   only (services/orchestrator/run/service-credentials.ts; docs/threat-model.md),
+ *                   made by scripts/compose-credentials.ts, never in the image or the environment
  *   FFA_PORT        port to listen on (default 7100)   FFA_LISTEN_HOST (default 0.0.0.0)
  *   FFA_GIC FFA_SPMD FFA_SPMC FFA_HYPERVISOR   host:port of each (default <role>:7100)
  *   FFA_HOSTS       optional JSON {"name": "address"}: how names resolve (compose-local.ts)
@@ -17,10 +17,12 @@
  *   guest:          FFA_NAME (default guest-<hostname>), FFA_ADVERTISE_HOST (default: its first
  *                   non-internal IPv4), FFA_GUEST_VCPUS (default 2), FFA_GUEST_DRIVER (default
  *                   the scenario's first VM's driver)
- *   orchestrator:   FFA_OUT (default /out; the report, and exit-status: its exit status), FFA_MIN_GUESTS (default 1), FFA_SETTLE_MS (default
- *                   2000), FFA_SEED (default: drawn), FFA_ATTACH_TIMEOUT_MS (default 120000),
+ *   orchestrator:   FFA_OUT (default /out: the report, and exit-status, its exit status),
+ *                   FFA_MIN_GUESTS (default 1), FFA_SETTLE_MS (default 2000), FFA_SEED
+ *                   (default: drawn), FFA_ATTACH_TIMEOUT_MS (default 120000),
  *                   FFA_RUN_TIMEOUT_MS (default 300000), FFA_LIVENESS_BOUND_MS (no-lost's
- *                   bound on lateness, default 500)
+ *                   bound on lateness, default 500), FFA_GUEST_ANSWER_MS (each registered guest's
+ *                   bound to answer the attach, else it is left out and named; default 20000)
  *   FFA_STATUS_FILE where its state goes, for the healthcheck (default /tmp/ffa-world-status.json)
  *   FFA_EXIT_WITH_PARENT  1: exit when the process that started it is gone (compose-local.ts sets it)
  *   FFA_LOG_LEVEL   default info; logs are JSON lines on stderr
@@ -36,18 +38,18 @@ import pino, { type LevelWithSilent, type Logger } from 'pino';
 import { DEFAULT_VARIANT, VARIANT_NAMES } from '../services/guest/variants.ts';
 import { monotonicClock } from '../shared/runtime/ws/clock.ts';
 import { hostBootId, type NodeClockSource } from '../shared/runtime/ws/link-clocks.ts';
-import { type AcceptedPeer, anyRole } from '../shared/runtime/ws/handshake.ts';
+import type { Credentials } from '../shared/runtime/ws/credentials.ts';
 import { WsNode } from '../shared/runtime/ws/node.ts';
 import { attachScenario } from '../services/orchestrator/run/attach.ts';
 import {
   DIALS,
-  dialledBy,
   platformComponent,
   type PlatformRole,
   registeringGuest,
   SERVICE_ROLES,
   type ServiceRole,
 } from '../services/orchestrator/run/distributed-world.ts';
+import { credentialProblems } from '../services/orchestrator/run/service-credentials.ts';
 import { readScenarioText, ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
 import { readScenarioFileText } from '../services/orchestrator/scenario/scenario-file.ts';
 import type { Scenario, VmDescription } from '../services/orchestrator/scenario/types.ts';
@@ -65,7 +67,6 @@ const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
  */
 const EXIT_STATUS_FILE = 'exit-status';
 const DEFAULT_PORT = 7100;
-const TOKEN_MIN_LENGTH = 16;
 const LINK_DEADLINE_MS = 120_000;
 const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -74,7 +75,7 @@ export interface ServiceSettings {
   scenarioFile: string;
   scenarioText: string;
   scenario: Scenario;
-  tokens: Partial<Record<ServiceRole, string>>;
+  credentials: Credentials;
   port: number;
   listenHost: string;
   addresses: Record<PlatformRole, string>;
@@ -83,7 +84,7 @@ export interface ServiceSettings {
   logLevel: LevelWithSilent;
   logFormat: LogFormat;
   guest: { name: string; advertiseHost: string; vcpus: number; driver: VmDescription['driver'] };
-  orchestrator: { out: string; minGuests: number; settleMs: number; seed: number; attachTimeoutMs: number; runTimeoutMs: number; livenessBoundMs: number };
+  orchestrator: { out: string; minGuests: number; settleMs: number; seed: number; attachTimeoutMs: number; runTimeoutMs: number; livenessBoundMs: number; guestAnswerMs: number };
   /** FFA_TEST_CLOCK_SKEW_NS: tests only. */
   clockSkewNs: bigint;
 }
@@ -103,25 +104,12 @@ function readClockSkew(reader: EnvironmentReader, env: NodeJS.ProcessEnv): bigin
   return valid && possible ? BigInt(raw) : 0n;
 }
 
-const tokenVariable = (role: ServiceRole): string => `FFA_TOKEN_${role.toUpperCase()}`;
-
-/** The roles whose tokens this role must know: its own (it presents it) and its dialers' (it checks them). */
-function tokensNeeded(role: ServiceRole): ServiceRole[] {
-  return [role, ...dialledBy(role)];
-}
-
-function readTokens(reader: EnvironmentReader, role: ServiceRole): Partial<Record<ServiceRole, string>> {
-  const tokens: Partial<Record<ServiceRole, string>> = {};
-  for (const needed of tokensNeeded(role)) {
-    const name = tokenVariable(needed);
-    const why = needed === role ? `the ${role}'s own token, presented on every link it opens` : `the token ${needed}s present when they link to the ${role}`;
-    const value = reader.secret(name, `${why} (make compose/tokens/ with scripts/compose-tokens.sh)`);
-    if (value === undefined) continue;
-    if (value.startsWith('change-me')) reader.check(false, `${name} is a placeholder: make real tokens with scripts/compose-tokens.sh`);
-    else if (value.length < TOKEN_MIN_LENGTH) reader.check(false, `${name} is shorter than ${TOKEN_MIN_LENGTH} characters: not a token`);
-    else tokens[needed] = value;
-  }
-  return tokens;
+/** The service's credentials file, checked against what its role needs. */
+function readCredentials(reader: EnvironmentReader, role: ServiceRole): Credentials {
+  const before = reader.problems.length;
+  const credentials = reader.credentials('FFA_CREDENTIALS', `/run/secrets/ffa-${role}`, `the keys of the ${role}'s own links (make them with npm run compose:credentials)`);
+  if (reader.problems.length === before) for (const problem of credentialProblems(role, credentials)) reader.check(false, `FFA_CREDENTIALS: ${problem}`);
+  return credentials;
 }
 
 const PORT_MAX = 65535;
@@ -183,6 +171,7 @@ function readOrchestrator(reader: EnvironmentReader, env: NodeJS.ProcessEnv): Se
     attachTimeoutMs: reader.integer('FFA_ATTACH_TIMEOUT_MS', 1_000, 3_600_000, 120_000),
     runTimeoutMs: reader.integer('FFA_RUN_TIMEOUT_MS', 1_000, 24 * 3_600_000, 300_000),
     livenessBoundMs: reader.integer('FFA_LIVENESS_BOUND_MS', 1, 600_000, 500),
+    guestAnswerMs: reader.integer('FFA_GUEST_ANSWER_MS', 1_000, 600_000, 20_000),
   };
 }
 
@@ -204,7 +193,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
     scenarioFile,
     scenarioText: text,
     scenario: scenario as Scenario,
-    tokens: readTokens(reader, role),
+    credentials: readCredentials(reader, role),
     port: reader.integer('FFA_PORT', 0, 65535, DEFAULT_PORT),
     listenHost: env['FFA_LISTEN_HOST'] ?? '0.0.0.0',
     addresses,
@@ -221,17 +210,6 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
 
 function writeStatus(settings: ServiceSettings, name: string, state: 'listening' | 'started' | 'stopped'): void {
   writeFileSync(settings.statusFile, `${JSON.stringify({ state, role: settings.role, name, pid: process.pid })}\n`);
-}
-
-/** Who may link to this service: each dialer role's component by name (guests: any name, by role). */
-function acceptList(settings: ServiceSettings): Map<string, AcceptedPeer> {
-  const accept = new Map<string, AcceptedPeer>();
-  for (const dialer of dialledBy(settings.role)) {
-    const token = settings.tokens[dialer] as string;
-    if (dialer === 'guest') accept.set(anyRole('guest'), { token, role: 'guest' });
-    else accept.set(COMPONENTS[dialer], { token, role: dialer });
-  }
-  return accept;
 }
 
 /** A platform service or a guest: a node that links, starts its component, and serves the world channel. */
@@ -251,8 +229,7 @@ async function runComponentService(settings: ServiceSettings, log: Logger): Prom
     component,
     seed: 0,
     worldNames: [component.name],
-    token: settings.tokens[role] as string,
-    accept: acceptList(settings),
+    credentials: settings.credentials,
     clock: monotonicClock(startedNs),
     history: () => {},
     log,
@@ -260,6 +237,8 @@ async function runComponentService(settings: ServiceSettings, log: Logger): Prom
     worldChannel: { baseNs },
     // Answers the orchestrator's clock probes on this clock; it does not probe (only the orchestrator maps times).
     linkClocks: { probe: false, source },
+    // The hypervisor binds guest names: no more than its VM table holds (docs/threat-model.md).
+    linkLimits: { maxEnrollments: settings.maxGuests },
   });
   writeStatus(settings, component.name, 'listening');
   let stopping = false;
@@ -274,7 +253,8 @@ async function runComponentService(settings: ServiceSettings, log: Logger): Prom
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   const peers = (DIALS[role] as readonly PlatformRole[]).map((peer) => ({ name: COMPONENTS[peer], url: settings.addresses[peer] }));
-  await node.connect(peers, LINK_DEADLINE_MS);
+  // A guest enrolls at the hypervisor first: its own key, which the GIC asks for, comes in that welcome.
+  for (const step of role === 'guest' ? peers.map((peer) => [peer]) : [peers]) await node.connect(step, LINK_DEADLINE_MS);
   if (stopping) return;
   node.start();
   writeStatus(settings, component.name, 'started');
@@ -289,7 +269,7 @@ async function runOrchestratorService(settings: ServiceSettings, log: Logger): P
   writeStatus(settings, COMPONENTS.orchestrator, 'started');
   const run = await attachScenario(settings.scenario, settings.scenarioText, {
     addresses: settings.addresses,
-    token: settings.tokens.orchestrator as string,
+    credentials: settings.credentials,
     seed: o.seed,
     out: o.out,
     minGuests: o.minGuests,
@@ -297,6 +277,7 @@ async function runOrchestratorService(settings: ServiceSettings, log: Logger): P
     attachTimeoutMs: o.attachTimeoutMs,
     runTimeoutMs: o.runTimeoutMs,
     livenessBoundMs: o.livenessBoundMs,
+    guestAnswerMs: o.guestAnswerMs,
     log,
     replay: `FFA_SCENARIO=${settings.scenarioFile} FFA_SEED=${o.seed} (the orchestrator service, attached to the running world)`,
   });

@@ -53,7 +53,7 @@ done
 S=""
 STATE=""
 DOCKERD_PID=""
-MADE_TOKENS=no
+MADE_CREDENTIALS=no
 MADE_BASE_IMAGE=no
 STARTED_AT=$EPOCHREALTIME
 PHASE_AT=$EPOCHREALTIME
@@ -131,14 +131,15 @@ prepare_work_tree() {
     log "no node_modules: npm ci (the image copies the host's node_modules)"
     npm ci
   fi
-  if [ ! -d compose/tokens ]; then
-    # Compose mounts a file secret as it is: the containers' user must be able to read it.
-    sh scripts/compose-tokens.sh --uid "$FFA_UID" >/dev/null
-    MADE_TOKENS=yes
-    log "made compose/tokens/ for this run (removed at the end)"
+  if [ ! -d compose/credentials ]; then
+    node --import tsx scripts/compose-credentials.ts >/dev/null
+    MADE_CREDENTIALS=yes
+    log "made compose/credentials/ for this run (removed at the end)"
   else
-    log "using the existing compose/tokens/ (its files must be readable by uid $FFA_UID)"
+    log "using the existing compose/credentials/"
   fi
+  # Mounted as they are (compose secrets are bind mounts): the containers' user must own them.
+  chown -R "$FFA_UID:$FFA_UID" compose/credentials
 }
 
 # A fresh report folder, writable by the containers' user.
@@ -367,7 +368,7 @@ teardown() {
     sysctl -qw "net.ipv4.ip_forward=$(sed -n 's/^# ip_forward //p' "$STATE/before")"
   fi
   [ -n "$S" ] && rm -rf "$S"
-  [ "$MADE_TOKENS" = yes ] && rm -rf compose/tokens
+  [ "$MADE_CREDENTIALS" = yes ] && rm -rf compose/credentials
   if [ -n "$STATE" ] && [ -f "$STATE/before" ]; then
     machine_state >"$STATE/after"
     if diff -u "$STATE/before" "$STATE/after" >"$STATE/diff"; then

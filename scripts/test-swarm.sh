@@ -76,7 +76,7 @@ STATE=""
 MADE_NETNS=no
 PID_A=""
 PID_B=""
-MADE_TOKENS=no
+MADE_CREDENTIALS=no
 MADE_BASE_IMAGE=no
 STARTED_AT=$EPOCHREALTIME
 PHASE_AT=$EPOCHREALTIME
@@ -187,11 +187,13 @@ form_swarm() {
   log "$(on a docker node ls --format '{{.Hostname}}: {{.Status}} {{.Availability}} {{.ManagerStatus}}' | paste -sd ';' | sed 's/;/; /g')"
 }
 
-prepare_tokens() {
-  if [ ! -d compose/tokens ]; then
-    sh scripts/compose-tokens.sh >/dev/null
-    MADE_TOKENS=yes
-    log "made compose/tokens/ for this run (removed at the end)"
+# The services' credentials files: the deploy makes each a swarm secret (readable in the
+# containers whoever owns the files).
+prepare_credentials() {
+  if [ ! -d compose/credentials ]; then
+    node --import tsx scripts/compose-credentials.ts >/dev/null
+    MADE_CREDENTIALS=yes
+    log "made compose/credentials/ for this run (removed at the end)"
   fi
 }
 
@@ -248,21 +250,37 @@ wait_guests_running() {
   if [ "$on_a" = 0 ] || [ "$on_b" = 0 ]; then fail "the guests did not spread over both nodes ($on_a on a, $on_b on b)"; fi
 }
 
-# What the swarm made of the file: an overlay network across the nodes, the tokens as secrets
-# (never in a service's environment), and the order in which the containers started (no
+# How many of the credentials files' keys (their strings of 16 characters or more) the text on
+# stdin holds.
+# shellcheck disable=SC2016 # the node -e program is JavaScript in single quotes
+keys_found_in() {
+  node -e '
+    const { readdirSync, readFileSync } = require("fs");
+    const keys = new Set();
+    const collect = (value) => {
+      if (typeof value === "string" && value.length >= 16) keys.add(value);
+      else if (typeof value === "object" && value !== null) Object.values(value).forEach(collect);
+    };
+    for (const file of readdirSync(process.argv[1])) collect(JSON.parse(readFileSync(`${process.argv[1]}/${file}`, "utf8")));
+    const text = readFileSync(0, "utf8");
+    console.log([...keys].filter((key) => text.includes(key)).length);
+  ' "$ROOT/compose/credentials"
+}
+
+# What the swarm made of the file: an overlay network across the nodes, the credentials as
+# secrets (no key in a service's spec), and the order in which the containers started (no
 # depends_on on a swarm: each service waits for its peers itself).
 report_stack_facts() {
   local network secrets leaked
   network=$(on a docker network inspect -f '{{.Driver}} {{.Scope}}' "${STACK}_ffa")
   [ "$network" = "overlay swarm" ] || fail "network ${STACK}_ffa is '$network', not an overlay"
   on b docker network inspect "${STACK}_ffa" >/dev/null 2>&1 || fail "node b has no ${STACK}_ffa"
-  secrets=$(on a docker secret ls --format '{{.Name}}' | grep -c "^${STACK}_ffa-token-" || true)
-  [ "$secrets" = 6 ] || fail "expected 6 token secrets, found $secrets"
+  secrets=$(on a docker secret ls --format '{{.Name}}' | grep -c "^${STACK}_ffa-" || true)
+  [ "$secrets" = 6 ] || fail "expected 6 credentials secrets, found $secrets"
   leaked=$(on a docker service ls -q --filter "label=com.docker.stack.namespace=$STACK" \
-    | xargs -r env DOCKER_HOST="unix://$S/a/docker.sock" docker service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' \
-    | grep -oE '"FFA_TOKEN_[A-Z]+=' | sort -u | paste -sd ' ' || true)
-  [ -z "$leaked" ] || fail "a token in a service's environment: $leaked"
-  log "network ${STACK}_ffa: $network, on both nodes; 6 token secrets, only their paths (FFA_TOKEN_*_FILE) in the services' environment"
+    | xargs -r env DOCKER_HOST="unix://$S/a/docker.sock" docker service inspect | keys_found_in)
+  [ "$leaked" = 0 ] || fail "$leaked keys of the credentials files in the services' specs"
+  log "network ${STACK}_ffa: $network, on both nodes; 6 credentials secrets, and none of their keys in the services' specs"
   log "containers in the order they started (the swarm ignores depends_on):"
   { on a docker ps -q | xargs -r env DOCKER_HOST="unix://$S/a/docker.sock" docker inspect -f '{{.State.StartedAt}} a {{index .Config.Labels "com.docker.swarm.service.name"}}'
     on b docker ps -q | xargs -r env DOCKER_HOST="unix://$S/b/docker.sock" docker inspect -f '{{.State.StartedAt}} b {{index .Config.Labels "com.docker.swarm.service.name"}}'
@@ -429,7 +447,7 @@ teardown() {
     log "network namespaces deleted"
   fi
   [ -n "$S" ] && rm -rf "$S"
-  [ "$MADE_TOKENS" = yes ] && rm -rf compose/tokens
+  [ "$MADE_CREDENTIALS" = yes ] && rm -rf compose/credentials
   if [ -n "$STATE" ] && [ -f "$STATE/before" ]; then
     machine_state >"$STATE/after"
     if diff -u "$STATE/before" "$STATE/after" >"$STATE/diff"; then
@@ -456,7 +474,7 @@ main() {
   start_nodes
   load_image
   form_swarm
-  prepare_tokens
+  prepare_credentials
   if [ "$FULL_RUN" = yes ]; then run_world; fi
   if [ "$KILL_TEST" = yes ]; then kill_test; fi
   if [ "${#FAILURES[@]}" -gt 0 ]; then exit 1; fi

@@ -12,3 +12,4 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export { TRACE_DETAILS, type TraceDetail } from '../../services/orchestrator/report/trace-detail.ts';
+export { COMPARE_LIMITS } from '../../services/orchestrator/compare/limits.ts';

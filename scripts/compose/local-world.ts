@@ -6,26 +6,25 @@
  * on the file's port at its own address, as containers do). Services start in depends_on order,
  * each once those it depends on report themselves started (the status file the healthcheck
  * reads), or all at once in the reverse order (`startOrder: 'all-at-once'`), as
- * `docker stack deploy` starts them, ignoring depends_on. A secret a service mounts
- * (/run/secrets/<name> in a container) is the host file the top-level `secrets:` names; when any
- * of those files is missing, the run gets fresh tokens in a private temporary folder, removed
- * when the world stops. What compose does and this does not: images, volumes (the report goes to
- * `out`), networks other than loopback, restart policies.
+ * `docker stack deploy` starts them, ignoring depends_on. A service's one secret (its credentials file, `secrets:`) is handed to it as
+ * FFA_CREDENTIALS, the host file's path; when any of the world's credentials files is missing, a
+ * fresh set is made for this run in a private temporary folder, removed when the world stops.
+ * What compose does and this does not: images, volumes (the report goes to `out`), networks
+ * other than loopback, restart policies, and the isolation of containers (every process here runs
+ * as the same user, so this keeps each service's credentials apart by path only).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseEnv as parseEnvFile } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { PROJECT_ROOT } from '../../shared/runtime/component-modules.ts';
 import { makeFolder } from '../../shared/runtime/files.ts';
 import { buildServiceBundle } from '../service-bundle.ts';
+import { writeWorldCredentials } from './credentials.ts';
 
 const SERVICE_ENTRY = join(PROJECT_ROOT, 'scripts', 'service.ts');
-/** Where a container finds the secrets it mounts (compose and swarm alike). */
-const SECRETS_IN_CONTAINER = '/run/secrets/';
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 3_000;
 const POLL_MS = 50;
@@ -107,7 +106,7 @@ function listOf(raw: unknown): string[] {
 
 interface ComposeDocument {
   services?: Record<string, Record<string, unknown>>;
-  secrets?: Record<string, { file?: string } | null>;
+  secrets?: Record<string, { file?: string }>;
 }
 
 function readComposeDocument(file: string): ComposeDocument {
@@ -187,7 +186,7 @@ export class LocalWorld {
   private readonly envFiles = new Map<string, Record<string, string>>();
   /** Secret name → the file a process gets (the compose file's, or this run's fresh one); made at start. */
   private secretFiles: Record<string, string> = {};
-  private freshSecrets: string | null = null;
+  private freshCredentials: string | null = null;
 
   constructor(private readonly options: LocalComposeOptions) {
     // However this process ends, its services do not outlive it.
@@ -196,10 +195,7 @@ export class LocalWorld {
     });
   }
 
-  /**
-   * Start every service but `except` (the orchestrator, usually): each once its dependencies
-   * started, or (all-at-once) every one at once, those depended on last.
-   */
+  /** Start every service but `except` (the orchestrator, usually), each once its dependencies started. */
   async startServices(except: readonly string[] = []): Promise<void> {
     await this.prepareEntry();
     this.prepareSecrets();
@@ -228,6 +224,12 @@ export class LocalWorld {
     return container;
   }
 
+  /** The ws:// URL of a service's first container (its address and the port it listens on). */
+  urlOf(service: string, replica = 1): string {
+    const port = this.service(service).environment['FFA_PORT'] ?? '7100';
+    return `ws://${this.addressOf(service, replica)}:${port}`;
+  }
+
   /** Resolves once a container's log matches `pattern` (bounded). */
   async waitForLog(service: string, replica: number, pattern: RegExp, timeoutMs: number): Promise<void> {
     const file = join(this.options.out, 'logs', `${service}-${replica}.log`);
@@ -238,42 +240,34 @@ export class LocalWorld {
     }
   }
 
-  /** Stop everything: SIGTERM, then SIGKILL past the grace period. */
+  /** Stop everything: SIGTERM, then SIGKILL past the grace period; this run's fresh credentials go. */
   async stop(): Promise<void> {
     const running = this.containers.filter((c) => c.process.exitCode === null && c.process.signalCode === null);
     for (const c of running) c.process.kill('SIGTERM');
     const grace = setTimeout(() => running.forEach((c) => c.process.kill('SIGKILL')), STOP_GRACE_MS);
     await Promise.all(running.map((c) => c.exited));
     clearTimeout(grace);
-    if (this.freshSecrets !== null) rmSync(this.freshSecrets, { recursive: true, force: true });
+    if (this.freshCredentials !== null) rmSync(this.freshCredentials, { recursive: true, force: true });
   }
 
-  /** The compose file's secret files, or (any one missing) a fresh token for each, for this run only. */
+  /** The credentials file a service's processes get (a test plays a rogue holder of it). */
+  credentialsOf(service: string): string {
+    const secret = this.service(service).secrets[0];
+    const file = secret === undefined ? undefined : this.secretFiles[secret];
+    if (file === undefined) throw new Error(`${service} mounts no credentials (or the world has not started)`);
+    return file;
+  }
+
+  /** The compose file's credentials files, or (any one missing) a fresh set for this run. */
   private prepareSecrets(): void {
     const declared = readComposeSecrets(this.options.file);
     if (Object.values(declared).every((file) => existsSync(file))) {
       this.secretFiles = declared;
       return;
     }
-    this.freshSecrets = mkdtempSync(join(tmpdir(), 'ffa-secrets-'));
-    this.secretFiles = Object.fromEntries(
-      Object.keys(declared).map((name) => {
-        const file = join(this.freshSecrets as string, name);
-        writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o400 });
-        return [name, file];
-      }),
-    );
-  }
-
-  /** A service's environment with each mounted secret's container path (/run/secrets/<name>) replaced by its host file. */
-  private withSecretFiles(service: ServiceDefinition, environment: Record<string, string>): Record<string, string> {
-    return Object.fromEntries(
-      Object.entries(environment).map(([name, value]) => {
-        const secret = value.startsWith(SECRETS_IN_CONTAINER) ? value.slice(SECRETS_IN_CONTAINER.length) : undefined;
-        const file = secret !== undefined && service.secrets.includes(secret) ? this.secretFiles[secret] : undefined;
-        return [name, file ?? value];
-      }),
-    );
+    this.freshCredentials = mkdtempSync(join(tmpdir(), 'ffa-credentials-'));
+    writeWorldCredentials(this.freshCredentials);
+    this.secretFiles = Object.fromEntries(Object.entries(declared).map(([name, file]) => [name, join(this.freshCredentials as string, basename(file))]));
   }
 
   private service(name: string): ServiceDefinition {
@@ -316,12 +310,13 @@ export class LocalWorld {
       FFA_STATUS_FILE: statusFile,
       // Should this process be killed outright (its 'exit' handler then never runs), its services stop by themselves.
       FFA_EXIT_WITH_PARENT: '1',
+      ...(service.secrets[0] !== undefined && this.secretFiles[service.secrets[0]] !== undefined ? { FFA_CREDENTIALS: this.secretFiles[service.secrets[0]] as string } : {}),
       ...(service.name === 'guest' ? { FFA_NAME: `guest-${replica}` } : {}),
       ...(service.environment['FFA_ROLE'] === 'orchestrator' ? { FFA_OUT: this.options.out } : {}),
     };
-    const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => ['FFA_SCENARIO', 'FFA_SEED', 'FFA_LOG_LEVEL', 'FFA_LIVENESS_BOUND_MS'].includes(k))) as Record<string, string>;
+    const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => ['FFA_SCENARIO', 'FFA_SEED', 'FFA_LOG_LEVEL', 'FFA_LIVENESS_BOUND_MS', 'FFA_GUEST_ANSWER_MS'].includes(k))) as Record<string, string>;
     const own = this.options.serviceEnv?.[service.name] ?? {};
-    return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...fromFiles, ...this.withSecretFiles(service, service.environment), ...overrides, ...own, ...local };
+    return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...fromFiles, ...service.environment, ...overrides, ...own, ...local };
   }
 
   private envFile(path: string): Record<string, string> {
@@ -348,7 +343,7 @@ export class LocalWorld {
   }
 
   /** Every container of a service reports itself started (bounded); one that exits first fails the start. */
-  private async waitStarted(service: string): Promise<void> {
+  async waitStarted(service: string): Promise<void> {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (const container of this.containers.filter((c) => c.service === service && !c.extra)) {
       while (readState(container.statusFile) !== 'started') {

@@ -31,8 +31,8 @@ export interface ComposeProblem {
   message: string;
 }
 
-/** The roles with a token: each is a docker secret ffa-token-<role>, from the file compose/tokens/<role>. */
-export const TOKEN_ROLES = ['gic', 'spmc', 'spmd', 'hypervisor', 'guest', 'orchestrator'] as const;
+/** Each service's own credentials file (scripts/compose/credentials.ts), as docker-compose.yml's `secrets:` names them. */
+export const CREDENTIAL_SECRETS = ['gic', 'spmd', 'spmc', 'hypervisor', 'guest', 'orchestrator'].map((role) => ({ role, secret: `ffa-${role}`, file: `compose/credentials/ffa-${role}.json` }));
 
 type Doc = Record<string, unknown>;
 
@@ -182,16 +182,16 @@ export interface ToolResult {
 }
 
 /**
- * Runs a command on a copy of the text (docker-compose.yml in a temporary folder), beside a
- * compose/tokens/ of placeholders: the tools refuse a file whose secrets' files are missing, and
- * the real tokens are never needed to validate. Throws when the command is not installed.
+ * Runs a command on a copy of the text (docker-compose.yml in a temporary folder), beside
+ * placeholder credentials files: the tools refuse a file whose secrets' files are missing, and the
+ * real keys are never needed to validate. Throws when the command is not installed.
  */
 function runOnCopy(text: string, command: string, args: string[], install: string): ToolResult {
   const dir = mkdtempSync(join(tmpdir(), 'ffa-compose-'));
   try {
     writeFileSync(join(dir, 'docker-compose.yml'), text);
-    mkdirSync(join(dir, 'compose', 'tokens'), { recursive: true });
-    for (const role of TOKEN_ROLES) writeFileSync(join(dir, 'compose', 'tokens', role), 'placeholder-not-a-token');
+    mkdirSync(join(dir, 'compose', 'credentials'), { recursive: true });
+    for (const { file } of CREDENTIAL_SECRETS) writeFileSync(join(dir, file), '{"placeholder": "not credentials"}\n');
     // A clean environment: the caller's FFA_*, COMPOSE_* or DOCKER_* variables must not change the result.
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' };
     const run = spawnSync(command, args, { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });

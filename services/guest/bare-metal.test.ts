@@ -26,7 +26,10 @@ import {
 
 const CPUS = 4;
 
-/** §4.1 steps 1-5 at TF-A + OP-TEE (FEATURES answered by OP-TEE's handle_features table). */
+/**
+ * §4.1 steps 1-5 at TF-A + OP-TEE (FEATURES answered by OP-TEE's handle_features table):
+ * DIRECT_REQ2 is offered once the normal world negotiated v1.2, so RESP2 is not asked (C's ||).
+ */
 const FFA_INIT_HEAD = [
   'FFA_VERSION(1.2) → 1.2',
   'FFA_ID_GET → SUCCESS',
@@ -34,8 +37,7 @@ const FFA_INIT_HEAD = [
   'FFA_RXTX_MAP_64(pages=1) → SUCCESS',
   'FFA_FEATURES(FFA_MEM_LEND_64) → NOT_SUPPORTED',
   'FFA_FEATURES(FFA_MEM_SHARE_64) → SUCCESS',
-  'FFA_FEATURES(FFA_MSG_SEND_DIRECT_REQ2) → NOT_SUPPORTED',
-  'FFA_FEATURES(FFA_MSG_SEND_DIRECT_RESP2) → NOT_SUPPORTED',
+  'FFA_FEATURES(FFA_MSG_SEND_DIRECT_REQ2) → SUCCESS',
 ];
 
 /** §4.2 at the NS physical instance: OP-TEE supports BITMAP_CREATE, so the host creates its bitmap. */

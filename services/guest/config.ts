@@ -112,7 +112,8 @@ const partitionSchema = strictObject({
 export type PartitionConfig = z.input<typeof partitionSchema>;
 
 const d = POLICY_DEFAULTS;
-const policiesSchema = strictObject({
+/** A guest's policies, each checked; the scenario reader judges a VM's `policies` with it too. */
+export const guestPoliciesSchema = strictObject({
   maxIdsQuirk: flag().default(d.maxIdsQuirk),
   infoGetLoopBound: integerIn(1, L.infoGetLoopBoundMax).default(d.infoGetLoopBound),
   workJitterNs: integerIn(0, L.workJitterNsMax).default(d.workJitterNs),
@@ -159,7 +160,7 @@ function guestConfigSchema(vcpus: number) {
     /** Components told of milestones (`guest-event` control messages): probe done, callbacks, bottom halves. */
     observers: names().default(() => []),
     partitions: listOf(partitionSchema, L.partitionsMax).optional(),
-    policies: policiesSchema.prefault({}),
+    policies: guestPoliciesSchema.prefault({}),
     /**
      * Default false. true: at start the guest registers with its firmware (the hypervisor), which
      * creates its VM, names it after this component, gives its FF-A ID and assigns it its virtual

@@ -309,6 +309,8 @@ class Guest implements Component {
     if (ok !== false) return this.refuseControl(from, message, 'data needs ok (a boolean) and, when ok, id (an integer)');
     this.registration = 'refused';
     this.ctx.record({ event: 'registration-refused', reason: typeof reason === 'string' ? reason : null });
+    // This guest will never run: a service's log is where its operator looks (a full VM table, say).
+    this.ctx.log.error({ reason }, 'the hypervisor refused to register this guest: it has no VM and will not run');
   }
 
   /** Bare metal CPU hotplug: the kernel's own decision (under a hypervisor it is the hypervisor's). */

@@ -47,6 +47,7 @@ export interface ValidHypervisorConfig {
   readonly maxVcpusPerVm: number;
   readonly partitions: readonly PartitionInfo[];
   readonly maxPendingGuestCalls: number;
+  readonly maxPendingGuestCallsPerVm: number;
   readonly maxQueuedLifecycleOps: number;
   readonly teardownRetries: number;
   readonly teardownRetryDelayNs: number;
@@ -83,6 +84,7 @@ export const CONFIG_DEFAULTS = {
   maxVms: 64,
   maxVcpusPerVm: 16,
   maxPendingGuestCalls: 256,
+  maxPendingGuestCallsPerVm: 64,
   maxQueuedLifecycleOps: 64,
   teardownRetries: 10,
   teardownRetryDelayNs: 1_000_000_000,
@@ -131,6 +133,12 @@ const partitionSchema = strictObject({
   /** Which messages it takes: 'vm-created'/'vm-destroyed' subscribe it to those framework messages. */
   messaging: z.array(oneOf(MESSAGING_METHODS), must(`a list of ${MESSAGING_METHODS.join(', ')}`)).optional(),
   notifications: flag(must('a boolean')).optional(),
+  /**
+   * The properties the SPMC reports to the normal world, which Xen caches with the rest of the
+   * descriptor (ffa_partinfo.c ffa_sp_list_cache_init) and hands to guests unchanged; absent:
+   * those `messaging` and `notifications` give, every bit shown.
+   */
+  properties: integerIn(0, 0xffff_ffff).optional(),
 });
 export type PartitionConfig = z.input<typeof partitionSchema>;
 
@@ -150,13 +158,16 @@ const profileSchema = oneOf(PROFILE_NAMES).refine((profile) => profile !== 'none
   error: '"none" is bare metal: the hypervisor component is absent from such a world (the host kernel calls the SPMD itself)',
 });
 
+/** Policy overrides by name, each value checked by policies.ts (the scenario reader judges a world's with it too). */
+export const hypervisorPolicyOverrides = () => policyOverrides('hypervisor', isPolicyName, (policy, value) => checkPolicyValue(policy as PolicyName, value));
+
 function hypervisorConfigSchema(sizes: z.output<typeof sizesSchema>) {
   const d = CONFIG_DEFAULTS;
   return strictObject({
     /** Default 'xen'. 'none' (bare metal) is refused: the component must not be in such a world. */
     profile: profileSchema.default(d.profile),
     /** Overrides on top of the profile, by policy name. */
-    policies: policyOverrides('hypervisor', isPolicyName, (policy, value) => checkPolicyValue(policy as PolicyName, value)).optional(),
+    policies: hypervisorPolicyOverrides().optional(),
     ...sizesShape,
     /** The SPMD component the hypervisor's SMCs go to (default 'spmd'). */
     spmd: name().default(d.spmd),
@@ -170,6 +181,11 @@ function hypervisorConfigSchema(sizes: z.output<typeof sizesSchema>) {
     partitions: listOf(partitionSchema, CONFIG_LIMITS.partitionsMax - 1).optional(),
     /** Bound on guest calls forwarded to the firmware and not yet answered (default 256); more get BUSY. */
     maxPendingGuestCalls: integerIn(1, CONFIG_LIMITS.pendingCallsMax).default(d.maxPendingGuestCalls),
+    /**
+     * Of those, one VM's (default 64): a VM that floods the firmware with calls gets BUSY once
+     * its own share is used, and every other VM keeps its share (docs/threat-model.md).
+     */
+    maxPendingGuestCallsPerVm: integerIn(1, CONFIG_LIMITS.pendingCallsMax).default(d.maxPendingGuestCallsPerVm),
     /** Bound on life-cycle requests waiting their turn (default 64); more are refused. */
     maxQueuedLifecycleOps: integerIn(1, CONFIG_LIMITS.queuedOpsMax).default(d.maxQueuedLifecycleOps),
     /** VM_DESTROYED retries after INTERRUPTED or RETRY (default 10). */
@@ -230,7 +246,7 @@ function partitionInfo(partition: PartitionConfig): PartitionInfo {
     id: partition.id,
     uuid: (partition.uuid ?? NIL_UUID).toLowerCase(),
     vcpus: partition.vcpus ?? 1,
-    properties: propertiesOf(partition.messaging ?? ['direct'], partition.notifications ?? false),
+    properties: partition.properties ?? propertiesOf(partition.messaging ?? ['direct'], partition.notifications ?? false),
   };
 }
 
@@ -268,6 +284,7 @@ export function describeConfig(config: ValidHypervisorConfig): Record<string, un
     maxVcpusPerVm: config.maxVcpusPerVm,
     partitions: config.partitions.map((p) => ({ ...p })),
     maxPendingGuestCalls: config.maxPendingGuestCalls,
+    maxPendingGuestCallsPerVm: config.maxPendingGuestCallsPerVm,
     maxQueuedLifecycleOps: config.maxQueuedLifecycleOps,
     teardownRetries: config.teardownRetries,
     teardownRetryDelayNs: config.teardownRetryDelayNs,

@@ -120,9 +120,14 @@ interface WaitingSmc {
   readonly send: (done: () => void) => void;
 }
 
+/** Why a guest's SMC was not made: the bound it met. */
+export type GuestCallRefusal = 'world' | 'vm';
+
 /** The hypervisor's SMCs to the SPMD. */
 export class FirmwareLink {
   private pendingGuestCalls = 0;
+  /** Guest calls pending at the firmware, per VM: one VM's flood meets its own bound, not the others'. */
+  private readonly pendingPerVm = new Map<number, number>();
   private readonly inFlight = new Map<number, number>();
   private readonly waiting = new Map<number, WaitingSmc[]>();
 
@@ -130,6 +135,7 @@ export class FirmwareLink {
     private readonly ctx: ComponentContext,
     private readonly spmd: string,
     private readonly maxPendingGuestCalls: number,
+    private readonly maxPendingGuestCallsPerVm: number,
   ) {}
 
   /**
@@ -143,15 +149,24 @@ export class FirmwareLink {
     }));
   }
 
-  /** An SMC on a guest's behalf; false (and no call) when config.maxPendingGuestCalls are pending. */
-  callForGuest(regs: RegisterFile, cpu: number, onResult: (result: FirmwareResult) => void): boolean {
-    if (this.pendingGuestCalls >= this.maxPendingGuestCalls) return false;
+  /**
+   * An SMC on VM `vm`'s behalf; the bound it met (and no call) when config.maxPendingGuestCallsPerVm
+   * of that VM's, or config.maxPendingGuestCalls in all, are pending; null when made.
+   */
+  callForGuest(regs: RegisterFile, cpu: number, vm: number, onResult: (result: FirmwareResult) => void): GuestCallRefusal | null {
+    const own = this.pendingPerVm.get(vm) ?? 0;
+    if (own >= this.maxPendingGuestCallsPerVm) return 'vm';
+    if (this.pendingGuestCalls >= this.maxPendingGuestCalls) return 'world';
     this.pendingGuestCalls++;
+    this.pendingPerVm.set(vm, own + 1);
     this.call(regs, cpu, (result) => {
       this.pendingGuestCalls--;
+      const left = (this.pendingPerVm.get(vm) ?? 1) - 1;
+      if (left > 0) this.pendingPerVm.set(vm, left);
+      else this.pendingPerVm.delete(vm);
       onResult(result);
     });
-    return true;
+    return null;
   }
 
   /** A controller's relayed SMC (raw profile): forwarded as it came, acting for `endpoint`. */

@@ -90,7 +90,7 @@ class Hypervisor implements Component {
       vms: new VmTable(config.maxVms),
       gic: new GicPort(ctx, config.gic),
     };
-    this.link = new FirmwareLink(ctx, config.spmd, config.maxPendingGuestCalls);
+    this.link = new FirmwareLink(ctx, config.spmd, config.maxPendingGuestCalls, config.maxPendingGuestCallsPerVm);
     this.sri = new ScheduleReceiverHandler(this.state, this.link);
     this.lifecycle = new Lifecycle(this.state, this.link, this.profile.mediates);
     this.registrations = new Registrations(this.state, this.lifecycle);
@@ -194,8 +194,13 @@ class Hypervisor implements Component {
 
   private carryOut(from: string, call: CallMessage, gc: GuestCall, abi: string, outcome: Outcome): void {
     if (outcome.kind === 'answer') return this.answerGuest(from, call, gc, abi, 'hypervisor', outcome.answer);
-    const sent = this.link.callForGuest(outcome.regs, gc.cpu, (result) => this.answerGuest(from, call, gc, abi, 'firmware', outcome.finish(result)));
-    if (!sent) this.answerGuest(from, call, gc, abi, 'hypervisor', { regs: ffaError('BUSY'), why: `${this.config.maxPendingGuestCalls} guest calls already pending at the firmware` });
+    const refused = this.link.callForGuest(outcome.regs, gc.cpu, gc.vm.id, (result) => this.answerGuest(from, call, gc, abi, 'firmware', outcome.finish(result)));
+    if (refused === null) return;
+    const why =
+      refused === 'vm'
+        ? `${this.config.maxPendingGuestCallsPerVm} of VM ${gc.vm.id}'s calls already pending at the firmware (its own share)`
+        : `${this.config.maxPendingGuestCalls} guest calls already pending at the firmware`;
+    this.answerGuest(from, call, gc, abi, 'hypervisor', { regs: ffaError('BUSY'), why });
   }
 
   private answerGuest(from: string, call: CallMessage, gc: GuestCall, abi: string, by: 'hypervisor' | 'firmware', answer: Answer): void {

@@ -104,11 +104,13 @@ export class Registrations {
 
   private refuse(from: string, why: string): void {
     this.hv.ctx.record({ event: 'control-refused', from, op: 'register', reason: why });
+    this.hv.ctx.log.warn({ from, reason: why }, 'registration refused');
     this.answer(from, { ok: false, reason: why, name: from, id: null });
   }
 
   private onCreated(from: string, registration: Registration, result: LifecycleResult): void {
     const id = typeof result['id'] === 'number' ? result['id'] : null;
+    if (!result.ok) this.hv.ctx.log.warn({ from, reason: result.reason }, 'registration refused: the VM could not be created');
     if (result.ok) {
       const { url, driver } = registration.advert;
       this.hv.ctx.record({ event: 'guest-registered', component: from, id, vcpus: registration.vcpus, url, driver });

@@ -69,12 +69,12 @@ function isSuccess(callFid: number, regs: RegisterFile): boolean {
   return returned === successFid;
 }
 
-function checkFields(callFid: number, regs: RegisterFile, fields: Record<string, unknown>): Verdict {
+function checkFields(callFid: number, regs: RegisterFile, fields: Record<string, unknown>, rx: Readonly<Record<string, unknown>>): Verdict {
   const codec = codecForFid(callFid);
   if (!codec?.success) return { passed: false, detail: `no decoder for the results of ${abiNameOf(callFid) ?? hex(callFid)}` };
   const decoded = codec.success.decode(regs);
   if (!decoded.ok) return { passed: false, detail: `the return does not decode: ${decoded.why}` };
-  const got = decoded.result as Record<string, unknown>;
+  const got = { ...(decoded.result as Record<string, unknown>), ...rx };
   const wrong = Object.entries(fields).filter(([key, value]) => !sameValue(value, got[key]));
   if (wrong.length === 0) return { passed: true, detail: `success, ${shown(fields)}` };
   const [key, value] = wrong[0] ?? ['', null];
@@ -90,7 +90,11 @@ function checkRegs(regs: RegisterFile, expected: Record<string, bigint>): Verdic
   return { passed: true, detail: `registers as expected: ${shown(expected)}` };
 }
 
-export function checkExpectation(callFid: number, regs: RegisterFile, expect: Expectation): Verdict {
+/**
+ * `rx`: the fields the caller read from its RX buffer after the call (rx-buffer.ts), compared
+ * beside those decoded from the registers.
+ */
+export function checkExpectation(callFid: number, regs: RegisterFile, expect: Expectation, rx: Readonly<Record<string, unknown>> = {}): Verdict {
   const got = describeReturn(callFid, regs);
   switch (expect.kind) {
     case 'any':
@@ -104,7 +108,7 @@ export function checkExpectation(callFid: number, regs: RegisterFile, expect: Ex
     }
     case 'success-fields': {
       if (!isSuccess(callFid, regs)) return { passed: false, detail: `expected success with ${shown(expect.fields)}, got ${got}` };
-      return checkFields(callFid, regs, expect.fields);
+      return checkFields(callFid, regs, expect.fields, rx);
     }
     case 'version': {
       const wanted = expect.version === 'NOT_SUPPORTED' ? VERSION_NOT_SUPPORTED : parseVersion(expect.version);
@@ -123,8 +127,8 @@ export function checkExpectation(callFid: number, regs: RegisterFile, expect: Ex
  * the certain cases (scenario/reader/version-negotiation.ts), and a run can still meet it, say a
  * call right after a reboot, before the guest's driver probed again.
  */
-export function checkCallStep(step: Extract<Step, { kind: 'call' }>, regs: RegisterFile): Verdict {
-  const verdict = checkExpectation(step.fid, regs, step.expect);
+export function checkCallStep(step: Extract<Step, { kind: 'call' }>, regs: RegisterFile, rx: Readonly<Record<string, unknown>> = {}): Verdict {
+  const verdict = checkExpectation(step.fid, regs, step.expect, rx);
   if (verdict.passed || step.from.kind !== 'vm' || step.fid === FFA_FIDS.FFA_VERSION) return verdict;
   const decoded = decodeResult(regs);
   if (decoded.kind !== 'error' || decoded.name !== 'NOT_SUPPORTED') return verdict;

@@ -8,20 +8,24 @@
  * history (awaiting.ts).
  *
  * Records: scenario-start; a `step` record per step {index, label, passed, detail, startNs,
- * endNs}; fault-installed / fault-healed / fault-refused; workload; done. The runner reads the
+ * endNs, and a call's returned registers}; fault-installed / fault-healed / fault-refused; workload; done. The runner reads the
  * step records back from the history; the checkers read everything else.
  */
-import type { RegisterFile } from '../../shared/ffa/index.ts';
+import { decodeResult, hex, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { CallOutcome, Component, ComponentContext, ComponentFactory, ObservedEvent } from '../../shared/runtime/component.ts';
 import type { Message } from '../../shared/protocol/messages.ts';
 import { FaultApplier } from './apply-faults.ts';
 import { OrchestratorAwaiting } from './awaiting.ts';
 import { type OrchestratorConfig, vmCreateRequest } from './config.ts';
-import { checkCallStep, shown } from './expect.ts';
-import type { Step } from './scenario/types.ts';
-import { type Finish, ms } from './step-outcome.ts';
+import { checkCallStep, checkExpectation, shown } from './expect.ts';
+import { type CallAnswer, PendingAnswers } from './pending-answers.ts';
+import { rxFields, rxReadOf } from './rx-buffer.ts';
+import type { PendingCallJudgement, Step } from './scenario/types.ts';
+import { type Finish, ms, returnedRegisters } from './step-outcome.ts';
 import { Workload } from './workload.ts';
 import { controlMessage, type AnsweredOp, type ControlData } from '../../shared/protocol/control.ts';
+
+type CallStep = Extract<Step, { kind: 'call' }>;
 
 function dataOf(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
@@ -31,6 +35,7 @@ class Orchestrator implements Component {
   private readonly awaiting: OrchestratorAwaiting;
   private readonly faults: FaultApplier;
   private readonly workloads: Workload[] = [];
+  private readonly pending = new PendingAnswers();
 
   constructor(
     private readonly ctx: ComponentContext,
@@ -72,10 +77,11 @@ class Orchestrator implements Component {
     const startNs = this.ctx.clock.nowNs();
     if (!isAwait(step)) this.awaiting.startCause(startNs);
     let finished = false;
-    const finish: Finish = (passed, detail) => {
+    const finish: Finish = (passed, detail, returned) => {
       if (finished) throw new Error(`bug: step ${index} (${step.label}) finished twice`);
       finished = true;
-      this.ctx.record({ event: 'step', index, label: step.label, passed, detail, startNs, endNs: this.ctx.clock.nowNs() });
+      const registers = returned === undefined ? {} : { returned: returnedRegisters(returned) };
+      this.ctx.record({ event: 'step', index, label: step.label, passed, detail, startNs, endNs: this.ctx.clock.nowNs(), ...registers });
       if (passed) this.runStep(index + 1);
       else this.skipFrom(index + 1, `not run: step ${index} (${step.label}) failed`);
     };
@@ -108,6 +114,8 @@ class Orchestrator implements Component {
       case 'await-callback':
       case 'await-probe':
         return this.awaiting.awaitEvent(step, finish);
+      case 'await-call':
+        return this.awaitCall(step, finish);
       case 'await-idle':
         return this.awaiting.awaitIdle(this.faults, finish);
       case 'expect-none-interrupt':
@@ -133,17 +141,46 @@ class Orchestrator implements Component {
 
   // ---------------------------------------------------------------- calls
 
-  private call(step: Extract<Step, { kind: 'call' }>, finish: Finish): void {
-    const judge = (regs: RegisterFile) => {
-      const verdict = checkCallStep(step, regs);
-      finish(verdict.passed, verdict.detail);
-    };
-    const onOutcome = (outcome: CallOutcome) => (outcome.ok ? judge(outcome.regs) : finish(false, `the call failed: ${outcome.reason} (${outcome.detail})`));
+  /**
+   * A call step: made, then judged on its answer; with `async`, made and passed at once, its
+   * answer kept for the step that awaits or answers it; with `answers`, judged on its own return
+   * and then on the answer to the pending request it answers.
+   */
+  private call(step: CallStep, finish: Finish): void {
+    const name = step.async;
+    if (name !== null) {
+      this.pending.made(name);
+      this.makeCall(step, (answer) => {
+        this.ctx.record({ event: 'pending-call-answer', name, step: step.index, ...(answer.ok ? { w0: hex(answer.regs[0] ?? 0n) } : { failed: answer.detail }) });
+        this.pending.answered(name, { ...answer, atNs: this.ctx.clock.nowNs() });
+      });
+      return finish(true, `made as ${name}; a later step takes its answer`);
+    }
+    this.makeCall(step, (answer) => {
+      if (!answer.ok) return finish(false, answer.detail);
+      this.readRxBuffer(step, answer.regs, (rx) => {
+        const verdict = checkCallStep(step, answer.regs, rx);
+        if (!verdict.passed || step.answers === null) return finish(verdict.passed, verdict.detail, answer.regs);
+        this.judgePendingAnswer(step.answers, (passed, detail) => finish(passed, `${verdict.detail}; ${detail}`, answer.regs));
+      }, finish);
+    });
+  }
+
+  /** What the caller finds in its RX buffer after a successful call whose expectation reads it (rx-buffer.ts); nothing otherwise. */
+  private readRxBuffer(step: CallStep, regs: RegisterFile, then: (rx: Record<string, unknown>) => void, finish: Finish): void {
+    const read = rxReadOf(step);
+    if (read === null || decodeResult(regs).kind !== 'success') return then({});
+    this.awaiting.awaitRxWrite(read, (event) => then(rxFields(event)), (detail) => finish(false, `success, but ${detail}`));
+  }
+
+  /** Makes the step's call as its endpoint; `onAnswer` runs once, with the return or why there is none. */
+  private makeCall(step: CallStep, onAnswer: (answer: CallAnswer) => void): void {
+    const onOutcome = (outcome: CallOutcome) => onAnswer(outcome.ok ? outcome : { ok: false, detail: `the call failed: ${outcome.reason} (${outcome.detail})` });
     const cpu = step.vcpu % this.config.cpus;
     switch (step.from.kind) {
       case 'vm':
       case 'host':
-        return this.guestCall(step, judge, finish);
+        return this.guestCall(step, onAnswer);
       case 'sp':
         return this.ctx.call('spmc', { conduit: 'relay', endpoint: step.from.id, vcpu: step.vcpu, cpu, regs: step.regs }, onOutcome);
       case 'hypervisor':
@@ -152,16 +189,45 @@ class Orchestrator implements Component {
   }
 
   /** A VM's (or the host's) driver makes the call on its vCPU (services/guest/controls.ts `call`). */
-  private guestCall(step: Extract<Step, { kind: 'call' }>, judge: (regs: RegisterFile) => void, finish: Finish): void {
+  private guestCall(step: CallStep, onAnswer: (answer: CallAnswer) => void): void {
     const label = `step-${step.index}`;
+    const guest = step.from.name;
     const regs = step.regs.map((r) => `0x${r.toString(16)}`);
-    this.ctx.send(step.from.name, { kind: 'control', op: 'call', data: { regs, vcpu: step.vcpu, label } });
-    this.awaiting.awaitControl(step.from.name, 'call-result', label, (data) => {
-      if (data['ok'] !== true) return finish(false, `${step.from.name} refused the call: ${String(data['why'])}`);
+    this.ctx.send(guest, { kind: 'control', op: 'call', data: { regs, vcpu: step.vcpu, label } });
+    this.awaiting.awaitControl(guest, 'call-result', label, (data) => {
+      if (data['ok'] !== true) return onAnswer({ ok: false, detail: `${guest} refused the call: ${String(data['why'])}` });
       const returned = data['regs'];
-      if (!Array.isArray(returned) || returned.length === 0) return finish(false, `${step.from.name}'s call did not return: ${String(data['result'])}`);
-      judge(returned.map((r) => BigInt(r as bigint | number | string)));
-    }, finish);
+      if (!Array.isArray(returned) || returned.length === 0) return onAnswer({ ok: false, detail: `${guest}'s call did not return: ${String(data['result'])}` });
+      onAnswer({ ok: true, regs: returned.map((r) => BigInt(r as bigint | number | string)) });
+    }, (_passed, detail) => onAnswer({ ok: false, detail }));
+  }
+
+  /** `await: call`: the pending call's answer, judged; with `within`, it must come that soon after the step began. */
+  private awaitCall(step: Extract<Step, { kind: 'await-call' }>, finish: Finish): void {
+    const { withinNs, call } = step;
+    const startNs = this.ctx.clock.nowNs();
+    let timer: number | null = null;
+    let open = true;
+    const end: Finish = (passed, detail) => {
+      if (!open) return;
+      open = false;
+      if (timer !== null) this.ctx.cancelTimer(timer);
+      finish(passed, detail);
+    };
+    this.judgePendingAnswer(call, (passed, detail, atNs) => {
+      const late = withinNs !== null && atNs - startNs > withinNs;
+      end(passed && !late, late ? `${detail}, but ${ms(atNs - startNs)} after the await began, later than ${ms(withinNs)}` : detail);
+    });
+    if (open && withinNs !== null) timer = this.ctx.setTimer(withinNs, () => end(false, `no answer to ${call.name} within ${ms(withinNs)}`));
+  }
+
+  /** The pending call's answer judged by its expectation, when it comes (now, if it came). */
+  private judgePendingAnswer(call: PendingCallJudgement, judged: (passed: boolean, detail: string, atNs: number) => void): void {
+    this.pending.whenAnswered(call.name, (answer) => {
+      if (!answer.ok) return judged(false, `the answer to ${call.name}: ${answer.detail}`, answer.atNs);
+      const verdict = checkExpectation(call.fid, answer.regs, call.expect);
+      judged(verdict.passed, `the answer to ${call.name}: ${verdict.detail}`, answer.atNs);
+    });
   }
 
   // ---------------------------------------------------------------- world changes
@@ -211,7 +277,7 @@ class Orchestrator implements Component {
 
 /** Steps that wait for what an earlier step caused: they do not move the time their events count from. */
 function isAwait(step: Step): boolean {
-  return step.kind === 'await-interrupt' || step.kind === 'await-callback' || step.kind === 'await-idle' || step.kind === 'await-probe' || step.kind === 'expect-none-interrupt';
+  return step.kind === 'await-interrupt' || step.kind === 'await-callback' || step.kind === 'await-idle' || step.kind === 'await-probe' || step.kind === 'await-call' || step.kind === 'expect-none-interrupt';
 }
 
 /** A step kind added to the scenario format but not here fails to compile, instead of hanging the run. */

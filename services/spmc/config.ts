@@ -7,7 +7,20 @@ import { z } from 'zod';
 import { componentName, endpointId, policyOverrides, secureId, versionStringOrNumber } from '../../shared/config/blocks.ts';
 import { flag, integerIn, listOf, must, oneOf, strictObject, uuid } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
-import { FFA_VERSION_1_0, formatVersion, hex, isSecureId, NIL_UUID, OPTEE_SP_ID, OPTEE_UUID, SPMC_ID, SPMD_ID, versionMajor } from '../../shared/ffa/index.ts';
+import {
+  FFA_VERSION_1_0,
+  FFA_VERSION_1_1,
+  formatVersion,
+  hex,
+  isSecureId,
+  NIL_UUID,
+  OPTEE_SP_ID,
+  OPTEE_UUID,
+  PARTITION_PROPERTIES,
+  SPMC_ID,
+  SPMD_ID,
+  versionMajor,
+} from '../../shared/ffa/index.ts';
 import { checkPolicyValue, isPolicyName, type PolicyName, type PolicyValues } from './policies.ts';
 import { PROFILE_NAMES, PROFILES, type ProfileName } from './profiles.ts';
 
@@ -17,6 +30,36 @@ export const SP_BEHAVIOUR_NAMES: readonly SpBehaviourName[] = ['raw', 'optee', '
 /** Manifest messaging methods; vm-created/vm-destroyed subscribe to those framework messages. */
 export type MessagingMethod = 'direct' | 'indirect' | 'vm-created' | 'vm-destroyed';
 export const MESSAGING_METHODS: readonly MessagingMethod[] = ['direct', 'indirect', 'vm-created', 'vm-destroyed'];
+
+/** A partition's properties (Linux arm_ffa.h FFA_PARTITION_*) from its manifest's messaging and notification support. */
+export function partitionProperties(messaging: readonly MessagingMethod[], notifications: boolean): number {
+  const P = PARTITION_PROPERTIES;
+  let properties: number = P.aarch64;
+  if (messaging.includes('direct')) properties |= P.directRequestReceive | P.directRequestSend;
+  if (messaging.includes('indirect')) properties |= P.indirectMessages;
+  if (notifications) properties |= P.notificationReceive;
+  if (messaging.includes('vm-created')) properties |= P.vmCreatedMessage;
+  if (messaging.includes('vm-destroyed')) properties |= P.vmDestroyedMessage;
+  return properties >>> 0;
+}
+
+/**
+ * The properties PARTITION_INFO_GET and _REGS tell one caller (policy partitionProperties).
+ * Hafnium api_ffa_partitions_info_get_properties over src/ffa/spmc/setup_and_discovery.c
+ * ffa_setup_partition_properties: DIRECT_REQ_SEND only to SPs, VM_CREATED/DESTROYED only to the
+ * normal world, NOTIFICATION and INDIRECT_MSG only for partitions at v1.1+. OP-TEE thread_spmc.c
+ * spmc_fill_partition_entry: the same bits to every caller. Exported because a hypervisor caches
+ * what the normal world is told (the world builder hands it over: memory is not modelled).
+ */
+export type PropertiesRule = PolicyValues['partitionProperties'];
+
+export function propertiesSeenBy(properties: number, partitionVersion: number, caller: 'nwd' | 'sp', rule: PropertiesRule): number {
+  if (rule === 'optee') return properties >>> 0;
+  const P = PARTITION_PROPERTIES;
+  let hidden = caller === 'nwd' ? P.directRequestSend : P.vmCreatedMessage | P.vmDestroyedMessage;
+  if (partitionVersion < FFA_VERSION_1_1) hidden |= P.notificationReceive | P.indirectMessages;
+  return (properties & ~hidden) >>> 0;
+}
 
 export interface ResolvedPartition {
   readonly id: number;
@@ -82,6 +125,9 @@ const partitionSchema = strictObject({
 });
 export type PartitionConfig = z.input<typeof partitionSchema>;
 
+/** Policy overrides by name, each value checked by policies.ts (the scenario reader judges a world's with it too). */
+export const spmcPolicyOverrides = () => policyOverrides('SPMC', isPolicyName, (name, value) => checkPolicyValue(name as PolicyName, value));
+
 /** The default world: OP-TEE's logical SP on every CPU (its vcpus come from `cpus`). */
 const DEFAULT_PARTITION = { id: OPTEE_SP_ID, name: 'optee', behaviour: 'optee' } as const;
 
@@ -97,7 +143,7 @@ const spmcConfigSchema = strictObject({
   /** Physical CPUs (default 4). */
   cpus: integerIn(1, CONFIG_LIMITS.cpusMax).default(4),
   /** Overrides on top of the profile, by policy name; each checked by policies.ts. */
-  policies: policyOverrides('SPMC', isPolicyName, (name, value) => checkPolicyValue(name as PolicyName, value)).optional(),
+  policies: spmcPolicyOverrides().optional(),
   /** Default: one OP-TEE logical SP 0x8001 with `cpus` vCPUs. */
   partitions: listOf(partitionSchema, CONFIG_LIMITS.partitionsMax, must(`a list of at most ${CONFIG_LIMITS.partitionsMax} partitions`)).optional(),
   /** NWd VM notification slots (default: the profile's; OP-TEE CFG_VIRT_GUEST_COUNT 2). */

@@ -1,14 +1,18 @@
 /**
  * The Hafnium profile's whole FFA_FEATURES table, row by row against Hafnium's source
- * (src/api.c, newest read: api_ffa_features → ffa_features_function for function IDs,
- * ffa_features_feature for feature IDs). The SPMC is configured at v1.2, so "compiled version"
- * checks for v1.1 and v1.2 pass and those for v1.3 fail. Callers: the NWd (v1.2), a v1.2 SP with
- * 4 vCPUs, a v1.1 SP with one vCPU, a v1.0 SP.
+ * (src/api.c, newest read August 2026: api_ffa_features → ffa_features_function for function
+ * IDs, ffa_features_feature for feature IDs). The SPMC is configured at v1.2, so "compiled
+ * version" checks for v1.1 and v1.2 pass and those for v1.3 fail. Callers: the NWd (v1.2), a v1.2
+ * SP with 4 vCPUs, a v1.1 SP with one vCPU, a v1.0 SP.
  *
- * Two rows answer as Hafnium does although one might expect otherwise:
- * - INFO_GET_64 queried by an SP: SUCCESS. ffa_features_function lists it for every caller; only
- *   the call itself is refused to SPs (api_ffa_notification_info_get).
- * - ABORT_32/64 queried by an SP at any version: SUCCESS; the only check is "not a VM".
+ * Since "fix(ffa): align ffa_feature handling and coverage" (January 2026) INFO_GET_64 is
+ * offered to the primary scheduler only (the NWd, at the SPMC), as the call itself is, and
+ * SUCCESS_64 is listed. ABORT_32/64 queried by an SP at any version answer SUCCESS, though one
+ * might expect otherwise: the only check is "not a VM".
+ *
+ * One row differs from Hafnium on purpose: RX_ACQUIRE, which Hafnium now offers to the
+ * normal-world hypervisor, is NOT_SUPPORTED here, because Xen would then offer MSG_SEND2 to its
+ * guests and this hypervisor does not carry it (setup-and-discovery.ts HAFNIUM_FEATURES).
  */
 import { describe, it } from 'node:test';
 import { FFA_FIDS } from '../../shared/ffa/index.ts';
@@ -55,7 +59,7 @@ const everyone = (abi: keyof typeof F, source: string, expect: Expect = SUCCESS)
 const TABLE: readonly FeatureRow[] = [
   ...(
     [
-      'FFA_ERROR', 'FFA_SUCCESS_32', 'FFA_INTERRUPT', 'FFA_VERSION', 'FFA_FEATURES', 'FFA_RX_RELEASE', 'FFA_RXTX_UNMAP',
+      'FFA_ERROR', 'FFA_SUCCESS_32', 'FFA_SUCCESS_64', 'FFA_INTERRUPT', 'FFA_VERSION', 'FFA_FEATURES', 'FFA_RX_RELEASE', 'FFA_RXTX_UNMAP',
       'FFA_PARTITION_INFO_GET', 'FFA_ID_GET', 'FFA_MSG_WAIT', 'FFA_RUN', 'FFA_MEM_DONATE_32', 'FFA_MEM_DONATE_64',
       'FFA_MEM_LEND_32', 'FFA_MEM_LEND_64', 'FFA_MEM_SHARE_32', 'FFA_MEM_SHARE_64', 'FFA_MEM_RETRIEVE_RESP',
       'FFA_MEM_RELINQUISH', 'FFA_MEM_RECLAIM', 'FFA_MEM_FRAG_RX', 'FFA_MEM_FRAG_TX', 'FFA_MSG_SEND_DIRECT_RESP_64',
@@ -65,14 +69,18 @@ const TABLE: readonly FeatureRow[] = [
   ...(
     [
       'FFA_SPM_ID_GET', 'FFA_NOTIFICATION_BITMAP_CREATE', 'FFA_NOTIFICATION_BITMAP_DESTROY', 'FFA_NOTIFICATION_BIND',
-      'FFA_NOTIFICATION_UNBIND', 'FFA_NOTIFICATION_SET', 'FFA_NOTIFICATION_GET', 'FFA_NOTIFICATION_INFO_GET_64', 'FFA_MSG_SEND2',
+      'FFA_NOTIFICATION_UNBIND', 'FFA_NOTIFICATION_SET', 'FFA_NOTIFICATION_GET', 'FFA_MSG_SEND2',
     ] as const
   ).flatMap((abi) => everyone(abi, V1_1_LIST)),
+  // The normal world only: the primary scheduler (HF_PRIMARY_VM_ID is the other world at the SPMC).
+  { abi: 'FFA_NOTIFICATION_INFO_GET_64', id: F.FFA_NOTIFICATION_INFO_GET_64, caller: 'nwd', expect: SUCCESS, source: `${FN}: FFA_NOTIFICATION_INFO_GET_64, vm_is_primary` },
+  { abi: 'FFA_NOTIFICATION_INFO_GET_64', id: F.FFA_NOTIFICATION_INFO_GET_64, caller: SP_V1_2, expect: NOT_SUPPORTED, source: `${FN}: FFA_NOTIFICATION_INFO_GET_64, !vm_is_primary` },
+  { abi: 'FFA_RX_ACQUIRE', id: F.FFA_RX_ACQUIRE, caller: 'nwd', expect: NOT_SUPPORTED, source: 'not Hafnium: FFA_RX_ACQUIRE_32 is offered to HF_HYPERVISOR_VM_ID there (see above)' },
   ...(
     ['FFA_CONSOLE_LOG_32', 'FFA_CONSOLE_LOG_64', 'FFA_PARTITION_INFO_GET_REGS', 'FFA_MSG_SEND_DIRECT_REQ2', 'FFA_MSG_SEND_DIRECT_RESP2'] as const
   ).flatMap((abi) => everyone(abi, V1_2_LIST)),
   // Not in the switch: default → NOT_SUPPORTED.
-  ...(['FFA_NOTIFICATION_INFO_GET_32', 'FFA_RXTX_MAP_32', 'FFA_SUCCESS_64', 'FFA_MSG_POLL', 'FFA_SECONDARY_EP_REGISTER_32'] as const).flatMap((abi) =>
+  ...(['FFA_NOTIFICATION_INFO_GET_32', 'FFA_RXTX_MAP_32', 'FFA_MSG_POLL', 'FFA_SECONDARY_EP_REGISTER_32'] as const).flatMap((abi) =>
     everyone(abi, 'default → NOT_SUPPORTED', NOT_SUPPORTED),
   ),
   // S-EL0 partitions only; every SP here runs at S-EL1.

@@ -2,9 +2,9 @@
  * The partition table built from the world description (design docs/scenarios.md
  * world.spmc.partitions), with each SP vCPU's message-loop state.
  */
-import { PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
+import type { PartitionInfo } from '../../shared/ffa/index.ts';
 import type { HeldCall } from './call-context.ts';
-import type { MessagingMethod, ResolvedPartition, SpBehaviourName } from './config.ts';
+import { partitionProperties, type MessagingMethod, type ResolvedPartition, type SpBehaviourName } from './config.ts';
 import type { RegisterFile } from '../../shared/ffa/index.ts';
 
 /** A direct request delivered to a raw SP, whose response the scenario owes (through the relay). */
@@ -73,14 +73,7 @@ export class Partition {
 
   /** Partition properties as FFA_PARTITION_INFO_GET reports them (Linux arm_ffa.h FFA_PARTITION_*). */
   properties(): number {
-    const P = PARTITION_PROPERTIES;
-    let properties = P.aarch64;
-    if (this.supports('direct')) properties |= P.directRequestReceive | P.directRequestSend;
-    if (this.supports('indirect')) properties |= P.indirectMessages;
-    if (this.notifications) properties |= P.notificationReceive;
-    if (this.supports('vm-created')) properties |= P.vmCreatedMessage;
-    if (this.supports('vm-destroyed')) properties |= P.vmDestroyedMessage;
-    return properties >>> 0;
+    return partitionProperties(this.messaging, this.notifications);
   }
 
   info(): PartitionInfo {

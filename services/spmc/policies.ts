@@ -65,7 +65,9 @@ export const POLICIES = {
   } as PolicyDefinition<'sri-to-nwd-npi-to-sp' | 'sri-only'>,
   /**
    * §8.6. Hafnium: SET/SEND2 with DELAY_SRI sets cpu->is_sri_delayed and the SGI goes out at the next
-   * return to the NWd on that CPU (plat_ffa_sri_trigger_if_delayed). OP-TEE notif_send_async: at once.
+   * return to the NWd on that CPU (plat_ffa_sri_trigger_if_delayed), the end of an SP's run
+   * included (spmc.ts returnsToNormalWorld). OP-TEE notif_send_async: at once; its S-EL1 SPMC
+   * keeps no delayed state, so nothing waits for a return (thread_spmc.c).
    */
   sriTiming: {
     values: ['honour-delay-flag', 'immediate'],

@@ -134,7 +134,7 @@ const HAFNIUM_ROWS: Row[] = [
   nwd('features(SET) → success', features(F.FFA_NOTIFICATION_SET), ok({ 2: 0 })),
   nwd('features(YIELD) from the NWd → NOT_SUPPORTED', features(F.FFA_YIELD), err(NOT_SUPPORTED)),
   sp(0x8002, 'features(YIELD) from an SP → success', features(F.FFA_YIELD), ok({ 2: 0 })),
-  nwd('features(SUCCESS_64) → NOT_SUPPORTED', features(F.FFA_SUCCESS_64), err(NOT_SUPPORTED)),
+  nwd('features(SUCCESS_64) → success (listed since January 2026)', features(F.FFA_SUCCESS_64), ok({ 2: 0 })),
   // FFA_ID_GET, FFA_SPM_ID_GET
   nwd('ID_GET from the NWd → 0 (the other-world VM)', idGet(), ok({ 2: 0 })),
   sp(0x8003, 'ID_GET from an SP → its ID', idGet(), ok({ 2: 0x8003 })),

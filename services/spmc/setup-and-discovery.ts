@@ -11,7 +11,6 @@ import {
   hex,
   NIL_UUID,
   PARTITION_INFO_SIZE_V1_0,
-  PARTITION_PROPERTIES,
   PARTITION_INFO_SIZE_V1_1,
   abiNameOf,
   featureNameOf,
@@ -33,6 +32,7 @@ import {
   type PartitionInfo,
 } from '../../shared/ffa/index.ts';
 import { callerId, callerVersion, checkRegisters, reply, refuse, type Answer, type CallContext, type SpmcState } from './call-context.ts';
+import { propertiesSeenBy } from './config.ts';
 import type { Partition } from './partitions.ts';
 import { PAGE_SIZE } from './rx-buffers.ts';
 
@@ -106,7 +106,11 @@ function featureProperties(cc: CallContext, id: number): number | null {
   }
 }
 
-/** OP-TEE thread_spmc.c handle_features: a fixed list (SET included though not dispatched). */
+/**
+ * OP-TEE thread_spmc.c handle_features (newest read: August 2026): a fixed list for every caller
+ * (SET included though not dispatched); DIRECT_REQ2/RESP2 apart (OPTEE_FROM_NWD_V1_2). Row by row
+ * under test with its source: features-optee.test.ts.
+ */
 const OPTEE_FEATURES: Partial<Record<FfaAbiName, number>> = {
   FFA_RXTX_MAP_32: 0, // 4 KiB minimum buffer size and alignment
   FFA_RXTX_MAP_64: 0,
@@ -142,13 +146,25 @@ const OPTEE_FEATURES: Partial<Record<FfaAbiName, number>> = {
   ),
 };
 
+/**
+ * OP-TEE handle_features: `if (my_rxtx.ffa_vers >= FFA_VERSION_1_2)`, the version the normal
+ * world negotiated (its RX/TX state), whoever asks, an SP included.
+ */
+const OPTEE_FROM_NWD_V1_2: ReadonlySet<FfaAbiName> = new Set<FfaAbiName>(['FFA_MSG_SEND_DIRECT_REQ2', 'FFA_MSG_SEND_DIRECT_RESP2']);
+
+function opteeFunctionProperties(cc: CallContext, name: FfaAbiName): number | null {
+  if (OPTEE_FROM_NWD_V1_2.has(name)) return cc.spmc.nwdVersion >= FFA_VERSION_1_2 ? 0 : null;
+  return OPTEE_FEATURES[name] ?? null;
+}
+
 type HafniumFeature = { since: number; only?: 'nwd' | 'sp' | 'sp-with-several-vcpus' };
 
 /**
- * Hafnium api.c ffa_features_function: success (w2 = 0) when the compiled version (here the
- * SPMC's configured version) is recent enough, some only at one FF-A instance. FFA_RXTX_MAP_64's
- * properties are computed per caller. Memory-sharing ABIs are listed as Hafnium lists them,
- * although this SPMC does not model memory sharing.
+ * Hafnium api.c ffa_features_function (newest read: August 2026, after "fix(ffa): align
+ * ffa_feature handling and coverage", January 2026): success (w2 = 0) when the compiled version
+ * (here the SPMC's configured version) is recent enough, some only at one FF-A instance.
+ * FFA_RXTX_MAP_64's properties are computed per caller. Memory-sharing ABIs are listed as Hafnium
+ * lists them, although this SPMC does not model memory sharing.
  */
 const HAFNIUM_FEATURES: Partial<Record<FfaAbiName, HafniumFeature>> = {
   ...Object.fromEntries(
@@ -156,6 +172,7 @@ const HAFNIUM_FEATURES: Partial<Record<FfaAbiName, HafniumFeature>> = {
       [
         'FFA_ERROR',
         'FFA_SUCCESS_32',
+        'FFA_SUCCESS_64',
         'FFA_INTERRUPT',
         'FFA_VERSION',
         'FFA_FEATURES',
@@ -193,11 +210,16 @@ const HAFNIUM_FEATURES: Partial<Record<FfaAbiName, HafniumFeature>> = {
         'FFA_NOTIFICATION_UNBIND',
         'FFA_NOTIFICATION_SET',
         'FFA_NOTIFICATION_GET',
-        'FFA_NOTIFICATION_INFO_GET_64',
         'FFA_MSG_SEND2',
       ] as const
     ).map((name) => [name, { since: FFA_VERSION_1_1 }]),
   ),
+  // vm_is_primary(current->vm): at the SPMC the primary scheduler is the other world
+  // (HF_PRIMARY_VM_ID = HF_OTHER_WORLD_ID), as api_ffa_notification_info_get itself requires.
+  FFA_NOTIFICATION_INFO_GET_64: { since: FFA_VERSION_1_1, only: 'nwd' },
+  // Not listed, though Hafnium now lists FFA_RX_ACQUIRE_32 for the normal-world hypervisor: Xen
+  // offers MSG_SEND2 to guests once the firmware has SEND2 and RX_ACQUIRE (xen/arch/arm/tee/ffa.c
+  // handle_features), and this hypervisor does not carry SEND2 (buffer memory is not modelled).
   ...Object.fromEntries(
     (['FFA_CONSOLE_LOG_32', 'FFA_CONSOLE_LOG_64', 'FFA_PARTITION_INFO_GET_REGS', 'FFA_MSG_SEND_DIRECT_REQ2', 'FFA_MSG_SEND_DIRECT_RESP2'] as const).map(
       (name) => [name, { since: FFA_VERSION_1_2 }],
@@ -230,7 +252,7 @@ const RXTX_MAP_MAX_PAGES_SHIFT = 16;
 function functionProperties(cc: CallContext, fid: number, inputProperties: number): number | null {
   const name = abiNameOf(fid);
   if (name === null) return null;
-  if (cc.spmc.policies.featuresTable === 'optee') return OPTEE_FEATURES[name] ?? null;
+  if (cc.spmc.policies.featuresTable === 'optee') return opteeFunctionProperties(cc, name);
   const feature = HAFNIUM_FEATURES[name];
   if (!feature || cc.spmc.config.ffaVersion < feature.since) return null;
   if (!offeredTo(cc, feature)) return null;
@@ -283,16 +305,11 @@ const PARTITION_INFO_FLAGS_RESERVED = violation('partition-info-get.flags-reserv
 /** FF-A v1.0 descriptors define only properties bits [2:0] (OP-TEE spmc_fill_partition_entry). */
 const V1_0_PROPERTIES_MASK = 0b111;
 
-/** A partition's descriptor as this caller sees it (policy partitionProperties). */
+/** A partition's descriptor as this caller sees it (policy partitionProperties, config.ts propertiesSeenBy). */
 function describedTo(cc: CallContext, partition: Partition): PartitionInfo {
   const info = partition.info();
-  if (cc.spmc.policies.partitionProperties === 'optee') return info;
-  const P = PARTITION_PROPERTIES;
-  let hidden = 0;
-  if (cc.origin.kind === 'nwd') hidden |= P.directRequestSend;
-  else hidden |= P.vmCreatedMessage | P.vmDestroyedMessage;
-  if (partition.version < FFA_VERSION_1_1) hidden |= P.notificationReceive | P.indirectMessages;
-  return { ...info, properties: (info.properties & ~hidden) >>> 0 };
+  const properties = propertiesSeenBy(info.properties, partition.version, cc.origin.kind, cc.spmc.policies.partitionProperties);
+  return { ...info, properties };
 }
 
 export function handlePartitionInfoGet(cc: CallContext): Answer {

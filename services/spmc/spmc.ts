@@ -79,26 +79,27 @@ class Spmc implements SpmcState {
 
   complete(held: HeldCall, regs: RegisterFile): void {
     // A return to the normal world on that CPU is when a delayed SRI goes out (Hafnium handler.c).
-    if (held.origin.kind === 'nwd') this.sri.onReturnToNormalWorld(held.call.cpu);
+    if (returnsToNormalWorld(held)) this.sri.onReturnToNormalWorld(held.call.cpu);
     this.ctx.reply(held.from, held.call, regs);
   }
 
-  private onCall(from: string, call: CallMessage): void {
-    const resolution = this.originOf(from, call);
+  private onCall(from: string, received: CallMessage): void {
+    const resolution = this.originOf(from, received);
     if (!resolution.ok) {
-      this.ctx.record({ event: 'call-refused', from, conduit: call.conduit, endpoint: call.endpoint, reason: resolution.reason });
-      this.ctx.reply(from, call, ffaError(resolution.error));
+      this.ctx.record({ event: 'call-refused', from, conduit: received.conduit, endpoint: received.endpoint, reason: resolution.reason });
+      this.ctx.reply(from, received, ffaError(resolution.error));
       return;
     }
-    const held: HeldCall = { from, call, origin: resolution.origin };
-    const invalid = this.malformed(call);
+    const { origin } = resolution;
+    const invalid = this.malformed(received);
     if (invalid) {
       this.ctx.record({ event: 'call-malformed', from, reason: invalid });
-      this.complete(held, ffaError('INVALID_PARAMETERS'));
+      this.complete({ from, call: received, origin }, ffaError('INVALID_PARAMETERS'));
       return;
     }
-    const answer = dispatch({ spmc: this, origin: resolution.origin, from, call, regs: call.regs });
-    if (answer.kind === 'reply') this.complete(held, answer.regs);
+    const call = onRunningCpu(origin, received);
+    const answer = dispatch({ spmc: this, origin, from, call, regs: call.regs });
+    if (answer.kind === 'reply') this.complete({ from, call, origin }, answer.regs);
   }
 
   private originOf(from: string, call: CallMessage): OriginResolution {
@@ -121,6 +122,30 @@ class Spmc implements SpmcState {
     if (!Number.isInteger(call.cpu) || call.cpu < 0 || call.cpu >= this.config.cpus) return `CPU ${call.cpu} does not exist`;
     return null;
   }
+}
+
+/**
+ * Whether answering `held` hands its CPU back to the normal world, which is when Hafnium sends a
+ * delayed SRI (src/arch/aarch64/hypervisor/handler.c: after an FF-A call whose next vCPU is the
+ * other world's, ffa_notifications_sri_trigger_if_delayed). A normal-world call returns there. An
+ * SP's relayed call stands for a run of the SP that the normal world gave it: the call ends, the
+ * SP's vCPU is waiting again, and the CPU goes back to the normal world; but while the vCPU is in
+ * a request (the response is that return) or waits for the answer to its own, the SP runs on
+ * (docs/scenarios.md "How a scenario runs"). OP-TEE's SPMC never delays an SRI (sriTiming).
+ */
+function returnsToNormalWorld(held: HeldCall): boolean {
+  if (held.origin.kind === 'nwd') return true;
+  return held.origin.partition.vcpus[held.call.vcpu]?.isWaiting ?? true;
+}
+
+/**
+ * An SP's relayed call runs where its vCPU runs: in a request, on the CPU the request came on
+ * (Hafnium runs a UP SP's one vCPU on whichever CPU the request arrives, api_ffa_msg_send_direct_req).
+ */
+function onRunningCpu(origin: Origin, call: CallMessage): CallMessage {
+  if (origin.kind !== 'sp') return call;
+  const request = origin.partition.vcpus[call.vcpu]?.handling;
+  return request && request.caller.call.cpu !== call.cpu ? { ...call, cpu: request.caller.call.cpu } : call;
 }
 
 export const create: ComponentFactory<SpmcConfig> = (ctx: ComponentContext, rawConfig: SpmcConfig): Component => {

@@ -287,7 +287,9 @@ export type OrchestratorRecordEvent =
   /** A workload's first arrival: its start and rate, for the corrected latency. */
   | 'workload-start'
   /** A load workload's drain ended: quiet or not, every bit seen delivered or not. */
-  | 'drain';
+  | 'drain'
+  /** A call made without waiting (a step's `async: NAME`) got its answer, or failed. */
+  | 'pending-call-answer';
 
 /** Test actors and test worlds (the services' test-support folders, shared/runtime/test-world, shared/runtime/ws/test-support). */
 export type TestRecordEvent =
@@ -371,7 +373,7 @@ export interface RecordPayloads {
   'vm-destroyed': { name: string; id: number } | { vm: number; status: string };
   'gic-vm-destroyed': { vm: number; dropped: number; from: string };
   'guest-config': { name: string; vmId: number | null; vcpus: number };
-  'step': { index: number; label: string; passed: boolean; detail: string; startNs: number; endNs: number; skipped?: boolean };
+  'step': { index: number; label: string; passed: boolean; detail: string; startNs: number; endNs: number; skipped?: boolean; returned?: string[] };
   'probe-timeout': { guest: string };
   'fault-installed': { id: string; fault: string; rules: string[]; spec: string };
   'fault-healed': { id: string; fault: string };

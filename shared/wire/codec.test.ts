@@ -23,8 +23,10 @@ const SAMPLES: WireFrame[] = [
   { kind: 'lifecycle', event: 'vm-created', subject: 'vm1', args: [2, 4] },
   { kind: 'control', op: 'report', data: { counts: [1, 2, 3], nested: { ok: true, big: U64_MAX }, none: null } },
   { kind: 'protocol-error', code: 'INVALID_FIELD', reason: 'call.regs: x3 is a number', ref: 12 },
-  { kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, role: 'guest', identity: 'vm1', token: 'abc' },
-  { kind: 'welcome', protocol: WIRE_PROTOCOL_VERSION, role: 'hypervisor', identity: 'hypervisor' },
+  { kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, role: 'guest', identity: 'vm1', nonce: 'n'.repeat(43) },
+  { kind: 'challenge', protocol: WIRE_PROTOCOL_VERSION, role: 'hypervisor', identity: 'hypervisor', credential: 'link', nonce: 'c'.repeat(43), proof: 'p'.repeat(43) },
+  { kind: 'proof', proof: 'q'.repeat(43) },
+  { kind: 'welcome', issued: '' },
 ];
 
 function roundTrip(frame: WireFrame): WireFrame {
@@ -35,8 +37,8 @@ function roundTrip(frame: WireFrame): WireFrame {
 
 describe('structure table', () => {
   it('has one slot per message kind and per wire-only frame', () => {
-    assert.equal(STRUCTURE_COUNT, 8);
-    for (const kind of ['call', 'return', 'irq', 'lifecycle', 'control', 'protocol-error', 'hello', 'welcome']) {
+    assert.equal(STRUCTURE_COUNT, 10);
+    for (const kind of ['call', 'return', 'irq', 'lifecycle', 'control', 'protocol-error', 'hello', 'welcome', 'challenge', 'proof']) {
       assert.ok(FRAME_KINDS.includes(kind as WireFrame['kind']), kind);
     }
   });

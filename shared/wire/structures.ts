@@ -30,8 +30,10 @@ export const FRAME_KEYS = {
   lifecycle: keysOf<'lifecycle'>()(['kind', 'event', 'subject', 'args']),
   control: keysOf<'control'>()(['kind', 'op', 'data']),
   'protocol-error': keysOf<'protocol-error'>()(['kind', 'code', 'reason', 'ref']),
-  hello: keysOf<'hello'>()(['kind', 'protocol', 'role', 'identity', 'token']),
-  welcome: keysOf<'welcome'>()(['kind', 'protocol', 'role', 'identity']),
+  hello: keysOf<'hello'>()(['kind', 'protocol', 'role', 'identity', 'nonce']),
+  welcome: keysOf<'welcome'>()(['kind', 'issued']),
+  challenge: keysOf<'challenge'>()(['kind', 'protocol', 'role', 'identity', 'credential', 'nonce', 'proof']),
+  proof: keysOf<'proof'>()(['kind', 'proof']),
 } as const satisfies { [K in FrameKind]: readonly (keyof FrameOf<K>)[] };
 
 /** Table order: slot i is record id 0x40 + i on the wire. */
@@ -44,6 +46,8 @@ export const FRAME_KINDS: readonly FrameKind[] = [
   'protocol-error',
   'hello',
   'welcome',
+  'challenge',
+  'proof',
 ];
 
 /** The structure table itself; give each Packr/Unpackr its own copy (msgpackr annotates it). */

@@ -6,6 +6,10 @@ import { FIELD_LIMITS, validateFrame } from './validate.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
 const REGS = new Array<bigint>(REGISTER_COUNT).fill(U64_MAX);
+/** 32 bytes as unpadded base64url, as credentials.ts writes nonces, proofs and keys. */
+const NONCE = 'n'.repeat(43);
+const TOO_SHORT = 'n'.repeat(FIELD_LIMITS.secretTextMin - 1);
+const TOO_LONG = 'n'.repeat(FIELD_LIMITS.secretTextMax + 1);
 
 const VALID: Record<WireFrame['kind'], Record<string, unknown>> = {
   call: { kind: 'call', id: 1, conduit: 'hvc', endpoint: 0xffff, vcpu: 0, cpu: 0, regs: REGS },
@@ -14,8 +18,10 @@ const VALID: Record<WireFrame['kind'], Record<string, unknown>> = {
   lifecycle: { kind: 'lifecycle', event: 'vcpu-offline', subject: 'vm1', args: [] },
   control: { kind: 'control', op: 'start', data: { rate: 1.5, names: ['a'] } },
   'protocol-error': { kind: 'protocol-error', code: 'QUEUE_FULL', reason: '', ref: -1 },
-  hello: { kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, role: 'spmc', identity: 'spmc', token: 't' },
-  welcome: { kind: 'welcome', protocol: WIRE_PROTOCOL_VERSION, role: 'gic', identity: 'gic' },
+  hello: { kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, role: 'spmc', identity: 'spmc', nonce: NONCE },
+  challenge: { kind: 'challenge', protocol: WIRE_PROTOCOL_VERSION, role: 'gic', identity: 'gic', credential: 'enroll', nonce: NONCE, proof: NONCE },
+  proof: { kind: 'proof', proof: NONCE },
+  welcome: { kind: 'welcome', issued: '' },
 };
 
 /** Wrong values per field: each must be refused with INVALID_FIELD. */
@@ -71,9 +77,18 @@ const WRONG: Record<string, Record<string, unknown[]>> = {
     protocol: [-1, '1', 1.5],
     role: ['root', '', 3],
     identity: ['', 'n'.repeat(FIELD_LIMITS.nameLength + 1), 5],
-    token: [7, null, 't'.repeat(FIELD_LIMITS.tokenLength + 1)],
+    nonce: [7, null, '', TOO_SHORT, TOO_LONG],
   },
-  welcome: { protocol: [null], role: ['admin'], identity: [[]] },
+  challenge: {
+    protocol: [null],
+    role: ['admin'],
+    identity: [''],
+    credential: ['token', 'LINK', null],
+    nonce: [TOO_SHORT, TOO_LONG],
+    proof: ['', TOO_LONG, 5],
+  },
+  proof: { proof: ['', TOO_SHORT, TOO_LONG, null] },
+  welcome: { issued: [null, TOO_SHORT, TOO_LONG, 7] },
 };
 
 describe('validateFrame', () => {

@@ -13,7 +13,7 @@ import {
   type ProtocolErrorCode,
   REGISTER_COUNT,
 } from '../protocol/messages.ts';
-import type { FrameKind, WireFrame } from './frames.ts';
+import { CREDENTIAL_KINDS, type FrameKind, type WireFrame } from './frames.ts';
 import { FRAME_KEYS } from './structures.ts';
 
 export type FrameError = { ok: false; code: ProtocolErrorCode; reason: string; ref: number };
@@ -41,7 +41,12 @@ export const FIELD_LIMITS = {
   /** GICv3 INTIDs are at most 24 bits (LPIs). */
   intidMax: 0xff_ffff,
   nameLength: 128,
-  tokenLength: 256,
+  /**
+   * Nonces, proofs and issued keys are 32 bytes as unpadded base64url (43 characters,
+   * shared/runtime/ws/credentials.ts); the bounds leave room for a longer encoding, no more.
+   */
+  secretTextMin: 16,
+  secretTextMax: 64,
   reasonLength: 1024,
   argsLength: 64,
   /** Control data: nesting depth, total nodes, each string's length, and each key's. */
@@ -147,6 +152,9 @@ const plainData: FieldCheck = (value) => {
 
 const role = oneOf(ROLES);
 const identity = text(FIELD_LIMITS.nameLength, 1);
+const secretText = text(FIELD_LIMITS.secretTextMax, FIELD_LIMITS.secretTextMin);
+/** A welcome's issued key: none (''), or one as the other handshake texts. */
+const issuedText: FieldCheck = (value) => (value === '' ? undefined : secretText(value));
 
 type FieldChecks<K extends FrameKind> = Record<Exclude<(typeof FRAME_KEYS)[K][number], 'kind'>, FieldCheck>;
 
@@ -174,8 +182,10 @@ const FIELD_CHECKS: { [K in FrameKind]: FieldChecks<K> } = {
   // answers one it does not take itself, as it would a peer of another build.
   control: { op: text(FIELD_LIMITS.nameLength, 1), data: plainData },
   'protocol-error': { code: oneOf(PROTOCOL_ERROR_CODES), reason: text(FIELD_LIMITS.reasonLength), ref: callRef },
-  hello: { protocol: safeId, role, identity, token: text(FIELD_LIMITS.tokenLength) },
-  welcome: { protocol: safeId, role, identity },
+  hello: { protocol: safeId, role, identity, nonce: secretText },
+  challenge: { protocol: safeId, role, identity, credential: oneOf(CREDENTIAL_KINDS), nonce: secretText, proof: secretText },
+  proof: { proof: secretText },
+  welcome: { issued: issuedText },
 };
 
 function isFrameKind(kind: unknown): kind is FrameKind {

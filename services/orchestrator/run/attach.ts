@@ -2,11 +2,14 @@
  * Runs a scenario against a world that is already running as separate services (docker compose,
  * or the OS processes of scripts/compose-local.ts), instead of starting one: the orchestrator
  * attaches. It links to the GIC, SPMD, SPMC and hypervisor at the addresses it is given, asks the
- * hypervisor which guests registered (and waits until their number settles), links to each guest
- * at the URL it registered with, subscribes to every component's history over the world channel
- * (shared/runtime/ws/world-channel.ts), and then runs the scenario with the registered guests as
- * its VMs (distributed-world.ts attachedScenario). Faults, crashes and stalls travel over the same
- * links. The merged history is judged by the same checkers as any run (runner.ts judgeRun).
+ * hypervisor which guests registered (and waits until their number settles), takes in each guest
+ * that answers within its bound at the URL it registered with (attach-guests.ts: every other is
+ * left out and named), subscribes to every component's history over the world channel
+ * (shared/runtime/ws/world-channel.ts), and then runs the scenario with those guests as its VMs
+ * (distributed-world.ts attachedScenario). Every link is proven both ways before anything is sent
+ * on it, and no secret crosses the wire (docs/threat-model.md): a guest's advertised URL learns
+ * nothing from the orchestrator's dial. Faults, crashes and stalls travel over the same links.
+ * The merged history is judged by the same checkers as any run (runner.ts judgeRun).
  */
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -15,9 +18,11 @@ import { makeFolder } from '../../../shared/runtime/files.ts';
 import { FileHistorySink, type HistoryEntry, type HistoryEvent, MemoryHistorySink } from '../../../shared/runtime/history.ts';
 import type { Message } from '../../../shared/protocol/messages.ts';
 import { knownControlOp } from '../../../shared/protocol/control.ts';
+import type { Credentials } from '../../../shared/runtime/ws/credentials.ts';
 import { WsNode } from '../../../shared/runtime/ws/node.ts';
 import { DRIFT_PER_NS } from '../../../shared/runtime/ws/clock-offset.ts';
 import { type PeerClockUsed, WorldChannelClient } from '../../../shared/runtime/ws/world-client.ts';
+import { type GuestJoining, joinGuests } from './attach-guests.ts';
 import { attachedScenario, PLATFORM_ROLES, type PlatformRole, type RegisteredGuest } from './distributed-world.ts';
 import { judgeRun, orchestratorConfig, type ScenarioRun } from './runner.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -26,8 +31,8 @@ import { COMPONENT_MODULES, COMPONENTS } from './world-builder.ts';
 export interface AttachOptions {
   /** ws:// URL of each platform service. */
   addresses: Record<PlatformRole, string>;
-  /** The orchestrator role's token (every service expects it from the orchestrator). */
-  token: string;
+  /** The orchestrator's credentials: its link keys to the platform, and the guest issuer key (service-credentials.ts). */
+  credentials: Credentials;
   seed: number;
   /** Output folder (history.jsonl, summary.json, trace.json, report.html); absent: in memory. */
   out?: string;
@@ -39,6 +44,8 @@ export interface AttachOptions {
   attachTimeoutMs: number;
   /** Bound on the run itself, once the scenario started. */
   runTimeoutMs: number;
+  /** Bound on each registered guest's answer (link, history, probe); past it the guest is left out, named. Default 20 s. */
+  guestAnswerMs?: number;
   log: Logger;
   /**
    * no-lost's liveness bound (default 500 ms): a notification delivered later than this after
@@ -59,6 +66,7 @@ const TAIL_MS = 300;
 const HISTORY_MAX = 5_000_000;
 /** How long the attach waits for a clock estimate from each component (the burst at link-up answers in ms). */
 const CLOCKS_WAIT_MS = 5_000;
+const DEFAULT_GUEST_ANSWER_MS = 20_000;
 
 /** A clock whose base is chosen once the world's components have told theirs. */
 class RebasableClock implements Clock {
@@ -86,6 +94,11 @@ export function registeredGuests(data: unknown): RegisteredGuest[] {
 class AttachedRun {
   readonly clock = new RebasableClock(process.hrtime.bigint());
   readonly entries: HistoryEntry[] = [];
+  /** Which peer's stream each entry came from (null: the orchestrator's own), by index. */
+  private readonly sources: (string | null)[] = [];
+  /** Guests left out of the run (attach-guests.ts): their history is not judged. */
+  private readonly leftOut = new Set<string>();
+  private readonly probeWaiters = new Map<string, () => void>();
   dropped = 0;
   node!: WsNode;
   readonly client: WorldChannelClient;
@@ -104,7 +117,7 @@ class AttachedRun {
     this.client = new WorldChannelClient({
       send: (to, message) => this.node.sendDirect(to, message),
       changeOwnFaults: (install, remove) => this.node.changeFaults(install, remove),
-      onEvent: (_peer, t, event) => this.collect(t, event, true),
+      onEvent: (peer, t, event) => this.collect(t, event, peer),
       log: options.log,
       peerClock: (peer) => this.node.peerClock(peer),
     });
@@ -116,10 +129,9 @@ class AttachedRun {
       component: { name: COMPONENTS.orchestrator, role: 'orchestrator', module: COMPONENT_MODULES.orchestrator, config: null },
       seed: this.options.seed,
       worldNames: [COMPONENTS.orchestrator],
-      token: this.options.token,
-      accept: new Map(),
+      credentials: this.options.credentials,
       clock: this.clock,
-      history: (t, event) => this.collect(t, event, false),
+      history: (t, event) => this.collect(t, event, null),
       log: this.options.log,
       world: this.client.control(),
       intercept: (from, message) => this.intercept(from, message),
@@ -129,9 +141,14 @@ class AttachedRun {
   }
 
   /** Every event, the orchestrator's own and the others'; the others' observable ones go to it. */
-  private collect(t: number, event: HistoryEvent, fromPeer: boolean): void {
-    if (this.entries.length < HISTORY_MAX) this.entries.push({ seq: this.entries.length, t, event });
-    else this.dropped++;
+  private collect(t: number, event: HistoryEvent, peer: string | null): void {
+    if (peer !== null && this.leftOut.has(peer)) return;
+    const fromPeer = peer !== null;
+    if (this.entries.length < HISTORY_MAX) {
+      this.entries.push({ seq: this.entries.length, t, event });
+      this.sources.push(peer);
+    } else this.dropped++;
+    if (event.type === 'record' && event.data['event'] === 'done' && event.component === peer) this.probeWaiters.get(peer)?.();
     if (event.type === 'record' && event.component === COMPONENTS.orchestrator && event.data['event'] === 'done') {
       this.finished = true;
       this.doneWaiter?.();
@@ -162,6 +179,46 @@ class AttachedRun {
       return true;
     }
     return false;
+  }
+
+  /** The history to judge: every entry but those of the guests left out. */
+  judged(): HistoryEntry[] {
+    return this.entries.filter((_, index) => {
+      const source = this.sources[index];
+      return source === null || source === undefined || !this.leftOut.has(source);
+    });
+  }
+
+  /** Resolves true once `guest` recorded `done` (its probe ended, whatever the outcome), false after `timeoutMs`. */
+  probed(guest: string, timeoutMs: number): Promise<boolean> {
+    const seen = (): boolean => this.entries.some((e, index) => this.sources[index] === guest && e.event.type === 'record' && e.event.component === guest && e.event.data['event'] === 'done');
+    if (seen()) return Promise.resolve(true);
+    return new Promise((resolvePromise) => {
+      const timer = setTimeout(() => {
+        this.probeWaiters.delete(guest);
+        resolvePromise(false);
+      }, timeoutMs);
+      this.probeWaiters.set(guest, () => {
+        clearTimeout(timer);
+        this.probeWaiters.delete(guest);
+        resolvePromise(true);
+      });
+    });
+  }
+
+  /** What attach-guests.ts needs of this run. */
+  joining(): GuestJoining {
+    return {
+      open: (peer, deadlineMs) => this.node.open(peer, deadlineMs),
+      subscribe: async (name, timeoutMs) => (await this.client.subscribe([name], timeoutMs)).get(name) ?? this.clock.baseNs,
+      probed: (name, timeoutMs) => this.probed(name, timeoutMs),
+      leaveOut: (name) => this.leaveOut(name),
+    };
+  }
+
+  leaveOut(guest: string): void {
+    this.leftOut.add(guest);
+    this.client.forget(guest);
   }
 
   /** Ask the hypervisor which VMs it runs (bounded). */
@@ -234,31 +291,33 @@ function ordered(entries: HistoryEntry[]): HistoryEntry[] {
 export async function attachScenario(scenario: Scenario, text: string, options: AttachOptions): Promise<ScenarioRun> {
   const started = process.hrtime.bigint();
   const deadline = Date.now() + options.attachTimeoutMs;
+  const remaining = (): number => Math.max(1, deadline - Date.now());
   const run = new AttachedRun(options);
   await run.open();
   try {
     const platform = PLATFORM_ROLES.map((role) => ({ name: COMPONENTS[role], url: options.addresses[role] }));
     await run.node.connect(platform, options.attachTimeoutMs);
-    const guests = await settledGuests(run, options, deadline);
-    await run.node.connect(
-      guests.map((g) => ({ name: g.name, url: g.url ?? '' })),
-      Math.max(1, deadline - Date.now()),
-    );
-    await run.client.subscribe([...platform.map((p) => p.name), ...guests.map((g) => g.name)], Math.max(1, deadline - Date.now()));
-    const unknownClocks = await run.client.clocksKnown(Math.min(CLOCKS_WAIT_MS, Math.max(1, deadline - Date.now())));
-    if (unknownClocks.length > 0) options.log.warn({ peers: unknownClocks }, 'no clock estimate from these components: their times are taken to be on this machine\'s clock');
-    const worldBase = run.client.earliestBase(run.clock.baseNs);
-    options.log.info({ clocks: run.client.peerClocks() }, 'the components\' clocks');
-    run.clock.baseNs = worldBase;
-    run.clocksFixedAt = process.hrtime.bigint();
-    run.client.setWorldBase(worldBase);
-    if (!(await run.client.caughtUp(Math.max(1, deadline - Date.now())))) options.log.warn('the components\' history so far had not all arrived when the attach bound ran out; starting anyway');
-    const attached = attachedScenario(scenario, text, guests);
-    options.log.info({ guests: guests.length, scenario: attached.name }, 'attached: the scenario starts');
+    const registered = await settledGuests(run, options, deadline);
+    const platformBases = await run.client.subscribe(platform.map((p) => p.name), remaining());
+    const answerMs = Math.min(options.guestAnswerMs ?? DEFAULT_GUEST_ANSWER_MS, remaining());
+    const { joined, absent } = await joinGuests(run.joining(), registered, answerMs, options.log, async () => {
+      // Every component's clock is estimated (or known to be this one) before the world's base is fixed.
+      const unknownClocks = await run.client.clocksKnown(Math.min(CLOCKS_WAIT_MS, remaining()));
+      if (unknownClocks.length > 0) options.log.warn({ peers: unknownClocks }, 'no clock estimate from these components: their times are taken to be on this machine\'s clock');
+      const worldBase = run.client.earliestBase(run.clock.baseNs);
+      options.log.info({ clocks: run.client.peerClocks(), platforms: platformBases.size }, 'the components\' clocks');
+      run.clock.baseNs = worldBase;
+      run.clocksFixedAt = process.hrtime.bigint();
+      run.client.setWorldBase(worldBase);
+    });
+    if (joined.length === 0) return await judgeAttached(scenario, run, { finished: false, started, absent, ended: 'attach-failed: no registered guest answered' }, options);
+    if (!(await run.client.caughtUp(remaining()))) options.log.warn('the components\' history so far had not all arrived when the attach bound ran out; starting anyway');
+    const attached = attachedScenario(scenario, text, joined);
+    options.log.info({ guests: joined.length, absent: absent.length, scenario: attached.name }, 'attached: the scenario starts');
     run.start(orchestratorConfig(attached, 'ws', options.seed));
     const finished = await run.waitForDone(options.runTimeoutMs);
     await sleep(TAIL_MS);
-    return await judgeAttached(attached, run, finished, started, options);
+    return await judgeAttached(attached, run, { finished, started, absent }, options);
   } finally {
     await run.node.stop('the attached run is over');
     run.client.stop();
@@ -272,8 +331,17 @@ function clocksByTheEnd(run: AttachedRun): Record<string, PeerClockUsed> {
   return Object.fromEntries(clocks.map(([peer, c]) => [peer, c.clock === 'estimated' ? { ...c, uncertaintyNs: c.uncertaintyNs + sinceNs * DRIFT_PER_NS } : c]));
 }
 
-async function judgeAttached(scenario: Scenario, run: AttachedRun, finished: boolean, started: bigint, options: AttachOptions): Promise<ScenarioRun> {
-  const entries = ordered(run.entries);
+interface AttachedEnding {
+  finished: boolean;
+  started: bigint;
+  /** The registered guests left out of the run, each with why. */
+  absent: string[];
+  /** Set when the run never started (no guest answered). */
+  ended?: string;
+}
+
+async function judgeAttached(scenario: Scenario, run: AttachedRun, how: AttachedEnding, options: AttachOptions): Promise<ScenarioRun> {
+  const entries = ordered(run.judged());
   const out = options.out === undefined ? null : resolve(options.out);
   if (out) makeFolder(out);
   const historyFile = out ? join(out, 'history.jsonl') : null;
@@ -286,12 +354,13 @@ async function judgeAttached(scenario: Scenario, run: AttachedRun, finished: boo
   if (run.dropped > 0) trouble.push(`the attached history was truncated: ${run.dropped} events past ${HISTORY_MAX}`);
   const ending = {
     clocks: clocksByTheEnd(run),
-    ended: finished ? 'done' : run.platformLost !== null ? `world-lost: the link to ${run.platformLost} dropped` : 'timeout',
-    wallMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
+    ended: how.ended ?? (how.finished ? 'done' : run.platformLost !== null ? `world-lost: the link to ${run.platformLost} dropped` : 'timeout'),
+    wallMs: Math.round(Number(process.hrtime.bigint() - how.started) / 1e6),
     trouble,
     historyEntries: entries.length,
     historyHash: sink.digest(),
   };
   const bound = options.livenessBoundMs === undefined ? {} : { livenessBoundNs: options.livenessBoundMs * 1e6 };
-  return judgeRun(scenario, { runtime: 'ws', seed: options.seed, replay: options.replay, ...bound }, entries, ending, out && historyFile ? { out, history: historyFile } : null);
+  const outputs = out && historyFile ? { out, history: historyFile } : null;
+  return judgeRun(scenario, { runtime: 'ws', seed: options.seed, replay: options.replay, ...bound }, entries, ending, outputs, how.absent);
 }

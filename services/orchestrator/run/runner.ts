@@ -56,10 +56,16 @@ export function orchestratorConfig(scenario: Scenario, runtime: RuntimeName, see
   };
 }
 
-/** The command that runs the same scenario with the same seed. */
+/** The command that runs the same scenario, with the same settings, and the same seed. */
 export function replayCommand(scenario: Scenario, runtime: RuntimeName, seed: number): string {
   const file = relative(process.cwd(), resolve(scenario.file)) || scenario.file;
-  return `npx ffa-world run ${file} --runtime ${runtime} --seed ${seed}`;
+  const settings = (scenario.settings ?? []).map(({ key, value }) => ` --set ${shellWord(`${key}=${value}`)}`).join('');
+  return `npx ffa-world run ${file}${settings} --runtime ${runtime} --seed ${seed}`;
+}
+
+/** A word a POSIX shell reads back as is: quoted unless it is plain. */
+function shellWord(word: string): string {
+  return /^[\w.,:/=+@%-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Step outcomes from the orchestrator's `step` records; a step never reached is skipped, with the world's ending. */
@@ -68,6 +74,7 @@ function stepResults(scenario: Scenario, entries: readonly HistoryEntry[], orche
   for (const { event } of entries) {
     if (event.type !== 'record' || event.component !== orchestrator || event.data['event'] !== 'step') continue;
     const d = event.data;
+    const returned = d['returned'];
     recorded.set(Number(d['index']), {
       index: Number(d['index']),
       label: String(d['label']),
@@ -75,6 +82,7 @@ function stepResults(scenario: Scenario, entries: readonly HistoryEntry[], orche
       detail: String(d['detail']),
       startNs: Number(d['startNs']),
       endNs: Number(d['endNs']),
+      ...(Array.isArray(returned) ? { returned: returned.map(String) } : {}),
     });
   }
   return scenario.steps.map(
@@ -236,6 +244,7 @@ export async function judgeRun(
   entries: HistoryEntry[],
   ending: RunEnding,
   outputs: { out: string; history: string; trace?: TraceDetail } | null,
+  absent: readonly string[] = [],
 ): Promise<ScenarioRun> {
   const { ended } = ending;
   const model = runModel(scenario, entries, run.livenessBoundNs);
@@ -269,6 +278,7 @@ export async function judgeRun(
     const [first = 0, second = 0] = estimated.map((c) => c.uncertaintyNs).sort((a, b) => b - a);
     result.latency.clockUncertaintyNs = Math.ceil(first + second);
   }
+  if (absent.length > 0) result.absent = [...absent];
   const files = outputs ? { history: outputs.history, ...(await writeRunOutputs(outputs.out, { result, entries, model }, { trace: outputs.trace ?? 'full' })) } : null;
   return { result, entries, files };
 }

@@ -1,6 +1,6 @@
 /**
  * Guests sharing worker threads (a large world: a guest is not a thread). Each guest keeps its own
- * node, links, identity and token, so the world behaves as with a worker per guest.
+ * node, links, identity and keys, so the world behaves as with a worker per guest.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';

@@ -6,12 +6,12 @@
  * list the hypervisor and the guests are given (buffer memory is not modelled, so descriptors
  * cannot be read back), the VM IDs at the hypervisor and at the GIC.
  */
-import { isSecureId } from '../../../shared/ffa/index.ts';
+import { isSecureId, parseVersion } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { GicConfig } from '../../gic/config.ts';
 import type { GuestConfig } from '../../guest/config.ts';
 import type { HypervisorConfig } from '../../hypervisor/config.ts';
-import type { MessagingMethod, SpmcConfig } from '../../spmc/config.ts';
+import { partitionProperties, propertiesSeenBy, type MessagingMethod, type PropertiesRule, type SpmcConfig } from '../../spmc/config.ts';
 import type { SpmdConfig } from '../../spmd/config.ts';
 import type { OrchestratorConfig } from '../config.ts';
 import type { PartitionDescription, Scenario, VmDescription, WorldModel } from '../scenario/types.ts';
@@ -56,11 +56,20 @@ export function componentSpec<Role extends WorldRole>(role: Role, name: string, 
 /** Default liveness bound of no-lost-notification (virtual time under sim, real time under ws). */
 export const DEFAULT_LIVENESS_BOUND_NS = 500_000_000;
 
-/** struct ffa_partition_info properties: direct messages both ways, AArch64 (+ indirect when asked). */
-function partitionProperties(sp: PartitionDescription): number {
-  const direct = sp.messaging.includes('direct') ? (1 << 0) | (1 << 1) : 0;
-  const indirect = sp.messaging.includes('indirect') ? 1 << 2 : 0;
-  return direct | indirect | (1 << 8);
+/**
+ * An SP's properties as the SPMC reports them to the normal world (services/spmc config.ts
+ * propertiesSeenBy, the SPMC's own rule), for those who learn them from it through buffer memory,
+ * which is not modelled: the hypervisor, which caches the descriptors at probe and hands them on
+ * to guests unchanged (Xen ffa_partinfo.c ffa_sp_list_cache_init, ffa_get_sp_partinfo), and the
+ * guests' drivers.
+ */
+function nwdProperties(scenario: Scenario, sp: PartitionDescription): number {
+  const { spmc } = scenario.world;
+  const given = spmc.policies['partitionProperties'];
+  const rule: PropertiesRule = given === 'optee' || given === 'hafnium' ? given : SPMC_PROFILES[spmc.profile].policies.partitionProperties;
+  const version = parseVersion(sp.ffaVersion);
+  if (version === null) throw new Error(`bug: the loader let SP ${sp.id} have version ${sp.ffaVersion}`);
+  return propertiesSeenBy(partitionProperties(spMessaging(scenario, sp), sp.notifications), version, 'nwd', rule);
 }
 
 /** OP-TEE's SP takes VM_CREATED/DESTROYED only with NS-virtualization (the optee profile under Xen). */
@@ -86,7 +95,7 @@ function guestComponent(scenario: Scenario, vm: VmDescription): ComponentSpec {
     gic: GIC,
     opteeClient: vm.opteeClient,
     controllers: [ORCHESTRATOR],
-    partitions: world.spmc.partitions.map((sp) => ({ id: sp.id, ...(sp.uuid ? { uuid: sp.uuid } : {}), vcpus: sp.vcpus, properties: partitionProperties(sp) })),
+    partitions: world.spmc.partitions.map((sp) => ({ id: sp.id, ...(sp.uuid ? { uuid: sp.uuid } : {}), vcpus: sp.vcpus, properties: nwdProperties(scenario, sp) })),
     ...(metal ? { placement: placementOf(vm, world.cpus) } : { vmId: vm.id }),
     ...(Object.keys(vm.policies).length > 0 ? { policies: vm.policies } : {}),
   };
@@ -105,6 +114,7 @@ function hypervisorComponent(scenario: Scenario): ComponentSpec {
     vcpus: sp.vcpus,
     messaging: spMessaging(scenario, sp),
     notifications: sp.notifications,
+    properties: nwdProperties(scenario, sp),
   }));
   const config: HypervisorConfig = {
     profile: world.hypervisor.profile,

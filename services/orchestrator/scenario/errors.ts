@@ -8,6 +8,7 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import { show } from '../../../shared/config/zod-kit.ts';
 import { fieldPath } from '../../../shared/config/parse-config.ts';
+import type { PlacedSetting } from './reader/settings.ts';
 import type { SourceLocation } from './types.ts';
 import { writingProblem } from './written-value.ts';
 
@@ -19,8 +20,16 @@ function clipped(text: string): string {
   return line.length <= WRITTEN_LENGTH ? line : `${line.slice(0, WRITTEN_LENGTH - 1)}…`;
 }
 
+/**
+ * Where a problem is: a place in the file, and the setting (`--set spmc.profile=hafnium`, reader/settings.ts)
+ * whose value is at fault when the value there is not the file's own.
+ */
+export interface ProblemLocation extends SourceLocation {
+  readonly setting?: string;
+}
+
 /** One refusal: where, and what to change. */
-export interface ScenarioProblem extends SourceLocation {
+export interface ScenarioProblem extends ProblemLocation {
   /** The message without its "file:line:column: " prefix. */
   readonly reason: string;
 }
@@ -39,8 +48,9 @@ export class ScenarioError extends Error {
   /** Every problem found, in the order of the file, the first one first. */
   readonly problems: readonly ScenarioProblem[];
 
-  constructor(location: SourceLocation, reason: string, others: readonly ScenarioProblem[] = []) {
-    const problems = inFileOrder([{ file: location.file, line: location.line, column: location.column, reason }, ...others]);
+  constructor(location: ProblemLocation, reason: string, others: readonly ScenarioProblem[] = []) {
+    const { file, line, column, setting } = location;
+    const problems = inFileOrder([{ file, line, column, ...(setting === undefined ? {} : { setting }), reason }, ...others]);
     super(messageOf(problems));
     const [first = { ...location, reason }] = problems;
     this.file = first.file;
@@ -63,7 +73,7 @@ function inFileOrder(problems: readonly ScenarioProblem[]): ScenarioProblem[] {
   const seen = new Set<string>();
   const sorted = [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
   return sorted.filter((problem) => {
-    const key = `${problem.line}:${problem.column}:${problem.reason}`;
+    const key = `${problem.line}:${problem.column}:${problem.setting ?? ''}:${problem.reason}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -71,7 +81,9 @@ function inFileOrder(problems: readonly ScenarioProblem[]): ScenarioProblem[] {
 }
 
 function messageOf(problems: readonly ScenarioProblem[]): string {
-  const lines = problems.slice(0, PROBLEMS_SHOWN_MAX).map((problem) => `${problem.file}:${problem.line}:${problem.column}: ${problem.reason}`);
+  const lines = problems.slice(0, PROBLEMS_SHOWN_MAX).map((problem) =>
+    problem.setting === undefined ? `${problem.file}:${problem.line}:${problem.column}: ${problem.reason}` : `${problem.file}: --set ${problem.setting}: ${problem.reason}`,
+  );
   const more = problems.length - PROBLEMS_SHOWN_MAX;
   if (more > 0) lines.push(`and ${more} more problem${more === 1 ? '' : 's'}`);
   return lines.join('\n');
@@ -93,11 +105,22 @@ export class ScenarioSource {
     private readonly text: string,
     private readonly doc: Document,
     private readonly lines: LineCounter,
+    /** Values set beside the file (reader/settings.ts): a problem at or under one names the setting. */
+    private readonly settings: readonly PlacedSetting[] = [],
   ) {}
 
-  /** Where the key or value at `path` starts; a path that does not exist (a missing key) gives its nearest parent. */
-  location(path: ValuePath, target: Target = 'value'): SourceLocation {
-    return this.locationOf(this.offsetOf(path, target));
+  /**
+   * Where the key or value at `path` starts; a path that does not exist (a missing key) gives its
+   * nearest parent. A path at or under a setting's also names the setting: its value is not in the text.
+   */
+  location(path: ValuePath, target: Target = 'value'): ProblemLocation {
+    const location = this.locationOf(this.offsetOf(path, target));
+    const setting = this.settingAt(path);
+    return setting === undefined ? location : { ...location, setting: setting.written };
+  }
+
+  private settingAt(path: ValuePath): PlacedSetting | undefined {
+    return this.settings.find((setting) => setting.path.length <= path.length && setting.path.every((key, index) => String(key) === String(path[index])));
   }
 
   /** Where a character offset of the text is. */
@@ -156,6 +179,8 @@ export class ScenarioSource {
 
   /** The scalar at `path` as written (to read `1.10` as a version, not the float 1.1); null if not a scalar. */
   sourceText(path: ValuePath): string | null {
+    const setting = this.settingAt(path);
+    if (setting !== undefined) return setting.path.length === path.length ? setting.value : null;
     const node = this.nodeAt(path);
     if (!isScalar(node) || !node.range) return null;
     return this.text.slice(node.range[0], node.range[1]).trim();

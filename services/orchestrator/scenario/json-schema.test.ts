@@ -106,7 +106,7 @@ test('the JSON Schema accepts the sample scenario and refuses it with an unknown
 });
 
 test('64-bit values are integers in the JSON Schema, so an editor takes 0xffffffffffffffff', () => {
-  const call = schema.properties?.steps?.items?.anyOf?.[0];
+  const call = schema.properties?.steps?.items?.anyOf?.find((branch) => branch.properties?.['from'] !== undefined);
   assert.deepEqual(call?.properties?.regs?.items?.type, 'integer');
   assert.deepEqual(problems(schema, { name: 'x', steps: [{ from: 'vm1', call: 'FFA_ID_GET', regs: [0xffff_ffff_ffff_ffffn] }] }, ''), []);
 });

@@ -9,9 +9,11 @@
  */
 import { z } from 'zod';
 import { discriminatorError, flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../../shared/config/zod-kit.ts';
+import { guestPoliciesSchema } from '../../guest/config.ts';
 import { VARIANT_NAMES } from '../../guest/variants.ts';
+import { hypervisorPolicyOverrides } from '../../hypervisor/config.ts';
 import { PROFILE_NAMES as HYPERVISOR_PROFILE_NAMES } from '../../hypervisor/profiles.ts';
-import { SP_BEHAVIOUR_NAMES } from '../../spmc/config.ts';
+import { SP_BEHAVIOUR_NAMES, spmcPolicyOverrides } from '../../spmc/config.ts';
 import { PROFILE_NAMES as SPMC_PROFILE_NAMES } from '../../spmc/profiles.ts';
 import { hex } from '../../../shared/ffa/index.ts';
 import { CHECK_NAMES } from './types.ts';
@@ -44,7 +46,7 @@ const spmcSchema = strictObject(
   {
     profile: oneOf(SPMC_PROFILE_NAMES).optional(),
     ffaVersion: version().optional(),
-    policies: policies().optional(),
+    policies: policies(spmcPolicyOverrides()).optional(),
     /** Normal-world VM notification slots (BITMAP_CREATE); default the profile's build value. */
     vmSlots: integerIn(1, SPMC_LIMITS.vmSlotsMax).optional(),
     partitions: listOf(partitionSchema, SCENARIO_LIMITS.partitions).optional(),
@@ -52,7 +54,7 @@ const spmcSchema = strictObject(
   'world.spmc',
 );
 
-const hypervisorSchema = strictObject({ profile: oneOf(HYPERVISOR_PROFILE_NAMES).optional(), policies: policies().optional() }, 'world.hypervisor');
+const hypervisorSchema = strictObject({ profile: oneOf(HYPERVISOR_PROFILE_NAMES).optional(), policies: policies(hypervisorPolicyOverrides()).optional() }, 'world.hypervisor');
 
 const vmSchema = strictObject(
   {
@@ -64,7 +66,7 @@ const vmSchema = strictObject(
     opteeClient: flag().optional(),
     boot: flag().optional(),
     pcpus: listOf(integerIn(0, SCENARIO_LIMITS.cpus - 1), SCENARIO_LIMITS.vcpus).optional(),
-    policies: policies().optional(),
+    policies: policies(guestPoliciesSchema).optional(),
   },
   'a VM',
 );
@@ -143,7 +145,10 @@ export const SUCCESS_FIELD_SCHEMAS = {
   payload: listOf(u64(), 5),
   /** INFO_GET's lists, at most 20 (the 64-bit call), each at most 3 vCPUs (docs/ffa-reference.md §2.6). */
   'info-lists': listOf(strictObject({ id: endpointRef(), vcpus: listOf(integerIn(0, 0xffff), 3).optional() }, 'an INFO_GET list'), 20),
-  partitions: listOf(strictObject({ id: endpointRef(), vcpus: integerIn(0, 0xffff), properties: integerIn(0, 0xffff_ffff) }, 'a partition descriptor'), SCENARIO_LIMITS.partitions),
+  partitions: listOf(
+    strictObject({ id: endpointRef(), vcpus: integerIn(0, 0xffff).optional(), properties: integerIn(0, 0xffff_ffff).optional(), uuid: uuid().optional() }, 'a partition descriptor'),
+    SCENARIO_LIMITS.partitions,
+  ),
 } as const satisfies Record<SuccessFieldKind, z.ZodType>;
 
 /** Which expectation form a value means to be, for an error about that form rather than "matches none". */
@@ -226,6 +231,9 @@ export function timedFaultBranchOf(value: unknown): z.ZodType | null {
 
 // ---------------------------------------------------------------- steps
 
+/** The name a scenario gives a call it does not wait for (`async: NAME`). */
+const pendingCallName = () => name('a name for the pending call');
+
 /** What a named argument may be; the loader checks it against the ABI's codec (shared/ffa). */
 const argValue = z.union(
   [z.string(), z.number(), z.bigint(), z.boolean(), listOf(z.union([z.string(), z.number(), z.bigint()]), SCENARIO_LIMITS.listItems)],
@@ -240,6 +248,10 @@ const callStep = strictObject(
     args: z.record(z.string(), argValue, must('a mapping of argument name to value')).optional(),
     regs: listOf(u64(), SCENARIO_LIMITS.rawRegisters).optional(),
     expect: expectationSchema.optional(),
+    /** Extension: make the call without waiting for its answer; a later step awaits or answers it by this name. */
+    async: pendingCallName().optional(),
+    /** Extension: an SP's FFA_MSG_SEND_DIRECT_RESP to the pending direct request of this name. */
+    answers: pendingCallName().optional(),
   },
   'a call step',
 );
@@ -252,8 +264,10 @@ const awaitStep = z.discriminatedUnion(
     strictObject({ await: z.literal('idle') }, 'await: idle'),
     /** Extension: a guest's kernel finished its probe (after boot, reboot, re-creation or a crash's restart). */
     strictObject({ await: z.literal('probe'), in: endpointRef(), within: duration() }, 'await: probe'),
+    /** Extension: the answer to a call made with `async: NAME`. */
+    strictObject({ await: z.literal('call'), call: pendingCallName(), within: duration().optional(), expect: expectationSchema.optional() }, 'await: call'),
   ],
-  discriminatorError('await', 'interrupt, callback, idle or probe'),
+  discriminatorError('await', 'interrupt, callback, idle, probe or call'),
 );
 
 const expectNoneStep = strictObject(
@@ -285,12 +299,12 @@ const workloadStep = strictObject(
 );
 
 /**
- * The step kinds, each found by the key only it has (checked in this order: a call step also has
- * `vcpu`, a vcpu step also has `vm`).
+ * The step kinds, each found by the key only it has (checked in this order: an await step may
+ * also have `call`, a call step also has `vcpu`, a vcpu step also has `vm`).
  */
 export const STEP_BRANCHES = [
-  { keys: ['from', 'call'], schema: callStep },
   { keys: ['await'], schema: awaitStep },
+  { keys: ['from', 'call'], schema: callStep },
   { keys: ['expect-none'], schema: expectNoneStep },
   { keys: ['fault'], schema: faultStep },
   { keys: ['workload'], schema: workloadStep },

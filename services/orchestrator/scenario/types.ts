@@ -103,6 +103,14 @@ export type FaultSpec =
   | { kind: 'hold-interrupt'; intid: number; forNs: number }
   | { kind: 'swarm'; intensity: number };
 
+/** A pending call's name, and what its answer must be (the async step's `expect`, or the await step's). */
+export interface PendingCallJudgement {
+  name: string;
+  /** The pending call's ABI, for details ("the answer to req (FFA_MSG_SEND_DIRECT_REQ_32)"). */
+  fid: number;
+  expect: Expectation;
+}
+
 interface StepBase {
   /** Position in `steps`, from 0. */
   index: number;
@@ -123,7 +131,20 @@ export type Step = StepBase &
         /** x0..x17, x0 = fid: from named args through the ABI's codec, or the raw `regs`. */
         regs: RegisterFile;
         expect: Expectation;
+        /**
+         * Extension `async: NAME`: the call is made and the step ends at once; its answer is
+         * judged by `expect` when a later step awaits (`await: call`) or answers it. Null: the
+         * step waits for the answer, as a call step does.
+         */
+        async: string | null;
+        /**
+         * Extension `answers: NAME`: an SP's FFA_MSG_SEND_DIRECT_RESP to the pending direct
+         * request NAME; after its own return the step waits for NAME's answer and judges it.
+         */
+        answers: PendingCallJudgement | null;
       }
+    /** Extension `await: call`: the answer of the pending call `call`, judged by `expect`. */
+    | { kind: 'await-call'; call: PendingCallJudgement; withinNs: number | null }
     | { kind: 'await-interrupt'; to: Endpoint; vcpu: number | null; intid: number; withinNs: number }
     | { kind: 'await-callback'; in: Endpoint; notification: number; withinNs: number }
     | { kind: 'await-idle' }
@@ -209,6 +230,8 @@ export interface Scenario {
   description: string | null;
   seed: number | null;
   runtime: 'sim' | 'ws' | null;
+  /** Values given beside the file (`--set KEY=VALUE`, reader/settings.ts) and read in place of its own; absent when none were. */
+  settings?: readonly { key: string; value: string }[];
   world: WorldDescription;
   steps: Step[];
   faults: TimedFault[];
@@ -228,6 +251,8 @@ export interface StepResult {
   endNs: number;
   /** The step never ran (the world ended before it): not passed, but no failure of its own. */
   skipped?: true;
+  /** A call step that returned: its registers x0.., as hex, the zero registers at the end left out. */
+  returned?: string[];
 }
 
 /** One event of the history that made a check fail (its seq, time and a one-line description). */
@@ -325,6 +350,12 @@ export interface ScenarioResult {
   departures?: string[];
   /** An attached run with a component on another clock: how each component's times were mapped (and how well, by the run's end). */
   clocks?: Record<string, PeerClockUsed>;
+  /**
+   * A world of services only: registered guests the attach left out because they did not answer
+   * within its bound (no proven link at their advertised URL, no history, no probe), each with
+   * why; the run was judged without them. Absent when every registered guest answered.
+   */
+  absent?: string[];
 }
 
 /** What the checkers need to know of the world that made a history (world-builder.ts builds it). */

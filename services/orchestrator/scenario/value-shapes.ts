@@ -141,5 +141,13 @@ export const count = () => integerIn(1, SCENARIO_LIMITS.count);
 const ERROR_NAMES = Object.keys(FFA_ERROR_CODES) as FfaErrorName[];
 export const errorName = () => oneOf(ERROR_NAMES, must(`an FF-A error name: ${ERROR_NAMES.join(', ')}`));
 
-/** Policy overrides stay records: each component checks its own policies at start. */
-export const policies = () => z.record(z.string(), z.unknown(), must('a mapping of policy name to value'));
+/**
+ * Policy overrides: a mapping of policy name to value, judged here by the component's own policy
+ * check (its config.ts, which it checks again at start) so that a bad name or value is refused
+ * with the file's line, before anything runs. The mapping stays as written (no defaults filled in).
+ */
+export const policies = (check: z.ZodType) =>
+  z.record(z.string(), z.unknown(), must('a mapping of policy name to value')).superRefine((value, ctx) => {
+    const result = check.safeParse(value);
+    if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });

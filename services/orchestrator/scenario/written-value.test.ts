@@ -43,3 +43,28 @@ test('what the writing tells, value by value', () => {
   assert.equal(writingProblem('0x1f', 0x1f), null);
   assert.equal(writingProblem('vm1', 'vm1'), null);
 });
+
+test('an argument takes any value that fits its register: FFA_VERSION w1 is 32 bits, bit 31 included', () => {
+  const load = (version: string) => readScenarioText(`name: t\n${WORLD}steps:\n  - { from: vm1, call: FFA_VERSION, args: { version: ${version} } }\n`, 't.yaml');
+  const w1 = (version: string) => {
+    const [step] = load(version).steps;
+    assert.equal(step?.kind, 'call');
+    return step.kind === 'call' ? step.regs[1] : undefined;
+  };
+  // Bit 31 is MBZ (docs/ffa-reference.md §1.4), so a callee that checks answers NOT_SUPPORTED; the file may still send it.
+  assert.equal(w1('0x80000000'), 0x8000_0000n);
+  assert.equal(w1('0xffffffff'), 0xffff_ffffn);
+  assert.equal(w1('2147483648'), 0x8000_0000n);
+  assert.equal(w1('"1.2"'), 0x1_0002n);
+});
+
+test('a value that does not fit its register is refused in the base it was written in', () => {
+  const cases: [string, string][] = [
+    ['- { from: vm1, call: FFA_VERSION, args: { version: 0x100000000 } }\n', 'steps[0].args.version: must be an FF-A version such as "1.2" or a 32-bit number (w1), got 0x100000000'],
+    ['- { from: vm1, call: FFA_VERSION, args: { version: 4294967296 } }\n', 'steps[0].args.version: must be an FF-A version such as "1.2" or a 32-bit number (w1), got 4294967296'],
+    ['- { from: vm1, call: FFA_VERSION, args: { version: "1.x" } }\n', 'steps[0].args.version: must be an FF-A version such as "1.2" or a 32-bit number (w1), got "1.x"'],
+    ['- { from: vm1, call: FFA_VERSION, args: { version: "1.2" }, expect: { version: 0x80010002 } }\n', 'steps[0].expect.version: must be an FF-A version such as "1.2" (MAJOR.MINOR) or NOT_SUPPORTED, got 0x80010002'],
+    ['- { from: vm1, call: FFA_VERSION, args: { version: "1.2" }, expect: { regs: { w0: 0x100000000 } } }\n', 'steps[0].expect.regs.w0: w0 is 32 bits: must be at most 0xffffffff, got 0x100000000 (write x0 for all 64 bits)'],
+  ];
+  for (const [steps, reason] of cases) assert.equal(refusal(`  ${steps}`), reason);
+});

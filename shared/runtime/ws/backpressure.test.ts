@@ -3,11 +3,13 @@ import { after, describe, it } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { decodeBatch } from '../../wire/batch.ts';
-import { encodeFrame } from '../../wire/codec.ts';
-import { WIRE_PROTOCOL_VERSION } from '../../wire/frames.ts';
+import { newSecret } from './credentials.ts';
 import { DEFAULT_LINK_LIMITS } from './limits.ts';
 import { type FrameSocket, OutboundQueue } from './outbound-queue.ts';
+import { serveHandshake } from './test-support/fake-handshake.ts';
 import { inProcessNode } from './test-support/in-process-node.ts';
+
+const SINK_KEY = newSecret();
 
 /** A socket whose buffered amount the test controls, and whose send callbacks it releases. */
 class FakeSocket implements FrameSocket {
@@ -167,8 +169,7 @@ describe('backpressure on a real link', () => {
     let received = 0;
     server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 64 * 1024 });
     server.on('connection', (socket) => {
-      socket.once('message', () => {
-        socket.send(encodeFrame({ kind: 'welcome', protocol: WIRE_PROTOCOL_VERSION, role: 'test', identity: 'sink' }));
+      serveHandshake(socket, { identity: 'sink', role: 'test', key: SINK_KEY }, () => {
         socket.pause();
         peer = socket;
         socket.on('message', (data: Buffer) => {
@@ -186,7 +187,7 @@ describe('backpressure on a real link', () => {
     const flooder = await inProcessNode({
       component: { name: 'flooder', role: 'test', module: 'shared/runtime/ws/test-support/flooder.ts', config: { target: 'sink', count: COUNT } },
       worldNames: ['flooder', 'sink'],
-      accept: {},
+      credentials: { accept: {}, dial: { sink: SINK_KEY } },
       linkLimits: { queueFrames: QUEUE_FRAMES, highWatermarkBytes: 256 * 1024 },
     });
     try {

@@ -1,12 +1,13 @@
 /**
  * Opening a link with retries: a peer that is not listening yet (a process still starting), one
- * busy with other links' hellos (close 1013), or one whose welcome did not come in time, is tried
- * again with a growing, jittered pause until the deadline; a refused hello is final.
+ * busy with other links' hellos (close 1013), or one whose answer did not come in time, is tried
+ * again with a growing, jittered pause until the deadline; a refused hello, a missing key and a
+ * server that cannot prove itself are final.
  *
- * No welcome in time is most often no connection yet: on a Docker Swarm overlay network the
- * nodes learn where each new task's address lives by gossip, so for a few seconds a new task's
- * packets across nodes can go unanswered rather than refused, and the hello's timer runs out
- * before the socket opens (docs/beyond-one-machine.md "Docker Swarm").
+ * No answer in time is most often no connection yet: on a Docker Swarm overlay network the nodes
+ * learn where each new task's address lives by gossip, so for a few seconds a new task's packets
+ * across nodes can go unanswered rather than refused, and the hello's timer runs out before the
+ * socket opens (docs/beyond-one-machine.md "Docker Swarm").
  */
 import { WsRuntimeError } from './errors.ts';
 import { type GreetOptions, greetServer } from './handshake.ts';
@@ -24,7 +25,9 @@ export async function dial(url: string, options: GreetOptions, deadlineMs: numbe
     } catch (error) {
       const retryable = error instanceof WsRuntimeError && (error.code === 'CONNECT_FAILED' || error.code === 'PEER_BUSY' || error.code === 'HELLO_TIMEOUT');
       if (!retryable || performance.now() + pauseMs > giveUpAt) throw error;
-      options.log.debug({ url, pauseMs }, 'peer not reachable or busy yet; retrying');
+      // A busy peer said why (its bound on pending handshakes): that refusal is worth a line.
+      if (error.code === 'PEER_BUSY') options.log.info({ url, pauseMs, reason: error.message }, 'peer busy with other handshakes; retrying');
+      else options.log.debug({ url, pauseMs }, 'peer not reachable yet; retrying');
       // Jitter: many dialers refused at once must not all come back at once.
       await new Promise((resolve) => setTimeout(resolve, pauseMs * (0.5 + Math.random())));
       pauseMs = Math.min(pauseMs * 2, LONGEST_PAUSE_MS);

@@ -6,6 +6,10 @@ export type WsErrorCode =
   | 'PEER_BUSY'
   | 'HELLO_TIMEOUT'
   | 'BAD_WELCOME'
+  /** The server asked for a key this component does not hold (final: retrying cannot help). */
+  | 'NO_CREDENTIAL'
+  /** The server's proof was wrong: it is not the peer dialled, and nothing was sent to it. */
+  | 'SERVER_UNPROVEN'
   | 'PEERS_MISSING'
   | 'STARTUP_FAILED'
   | 'STARTUP_TIMEOUT'

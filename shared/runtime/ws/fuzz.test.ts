@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { encodeFrame } from '../../wire/codec.ts';
 import { REGISTER_COUNT } from '../../protocol/messages.ts';
 import { randomStream } from '../random.ts';
+import { newSecret } from './credentials.ts';
 import { CLOSE_POLICY, CLOSE_TOO_BIG, DEFAULT_LINK_LIMITS } from './limits.ts';
 import { type FuzzCategory, FuzzFrames } from './test-support/fuzz-frames.ts';
 import { type InProcessNode, inProcessNode } from './test-support/in-process-node.ts';
@@ -23,8 +24,8 @@ const BAD_FRAMES_PER_WINDOW = DEFAULT_LINK_LIMITS.badFramesPerWindow;
 /** The node's clock stands still: every bad frame falls in one window, however slow the machine. */
 const STOPPED_CLOCK = { nowNs: () => 0 };
 
-const CALLER = { identity: 'caller', role: 'test' as const, token: 'caller-token' };
-const FUZZER = { identity: 'fuzzer', role: 'test' as const, token: 'fuzzer-token' };
+const CALLER = { identity: 'caller', role: 'test' as const, key: newSecret() };
+const FUZZER = { identity: 'fuzzer', role: 'test' as const, key: newSecret() };
 
 let echo: InProcessNode;
 
@@ -32,7 +33,7 @@ before(async () => {
   echo = await inProcessNode({
     component: { name: 'echo', role: 'test', module: 'shared/runtime/test-world/echo.ts', config: { recordCalls: false } },
     worldNames: ['caller', 'echo', 'fuzzer'],
-    accept: { caller: { token: CALLER.token }, fuzzer: { token: FUZZER.token } },
+    credentials: { accept: { caller: { key: CALLER.key }, fuzzer: { key: FUZZER.key } }, dial: {} },
     clock: STOPPED_CLOCK,
   });
   echo.node.start();
@@ -110,6 +111,9 @@ describe('fuzz: 10,000 malformed frames', () => {
           tally.answered++;
           // The server closes a link after this many bad frames within its window: wait for that close.
           if (++errorsOnWelcomed >= BAD_FRAMES_PER_WINDOW) assert.equal(await client.closed(WAIT_MS), CLOSE_POLICY);
+        } else if (event.type === 'frame' && event.result.ok && event.result.frame.kind === 'challenge' && unwelcomed && frame.category === 'hello-again') {
+          // A well-formed hello on a fresh connection is the handshake's first step: challenged, then bounded by the hello timeout.
+          tally.answered++;
         } else if (event.type === 'close' && event.code === CLOSE_POLICY) {
           tally.closedPolicy++;
         } else if (event.type === 'close' && event.code === CLOSE_TOO_BIG && frame.category === 'oversize') {

@@ -16,7 +16,7 @@ export interface LinkLimits {
   queueBytes: number;
   /** The queue hands frames to the socket only while socket.bufferedAmount is below this. */
   highWatermarkBytes: number;
-  /** How long a socket may stay open without a valid hello (server) or welcome (client). */
+  /** How long a socket may take over the whole handshake: hello to welcome (server and client). */
   helloTimeoutMs: number;
   /**
    * Invalid frames a welcomed link may bring within any badFrameWindowMs before it is closed with
@@ -24,8 +24,22 @@ export interface LinkLimits {
    */
   badFramesPerWindow: number;
   badFrameWindowMs: number;
-  /** Sockets that have not said hello yet, per server; more are refused at once. */
+  /** Sockets that have not finished the handshake, per server; more are refused at once (1013). */
   maxUnauthenticated: number;
+  /**
+   * Of those, from one source address: one client holding every pre-hello slot would delay every
+   * other peer's link (docs/threat-model.md).
+   */
+  maxUnauthenticatedPerAddress: number;
+  /**
+   * Inbound links one key may hold at one node: a key names one peer (a link key, a guest's own
+   * key), so one; the enrollment credential is counted under the key it issues.
+   */
+  maxLinksPerCredential: number;
+  /** Guest names the enrollment credential may bind at one server in all (enrollments.ts): registrations per credential. */
+  maxEnrollments: number;
+  /** Guest names the enrollment credential may bind from one source address. */
+  maxEnrollmentsPerAddress: number;
   /** Frames held back by delay faults, per node. */
   heldFrames: number;
   /** Arrivals kept while the component has not started yet, per node. */
@@ -44,6 +58,10 @@ export const DEFAULT_LINK_LIMITS: LinkLimits = {
   badFramesPerWindow: 32,
   badFrameWindowMs: 10_000,
   maxUnauthenticated: 64,
+  maxUnauthenticatedPerAddress: 8,
+  maxLinksPerCredential: 1,
+  maxEnrollments: 64,
+  maxEnrollmentsPerAddress: 1,
   heldFrames: 4096,
   earlyArrivals: 4096,
   closeGraceMs: 1_000,
@@ -66,5 +84,5 @@ export const CLOSE_POLICY = 1008;
 export const CLOSE_TRY_AGAIN = 1013;
 /** Message too big: ws sends it by itself past maxPayload. */
 export const CLOSE_TOO_BIG = 1009;
-/** Application code: a newer link from the same identity replaced this one. */
+/** Application code: a reconnect that proved the same peer's key replaced this link. */
 export const CLOSE_REPLACED = 4000;

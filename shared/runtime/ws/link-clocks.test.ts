@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import type { SentControlMessage } from '../../protocol/control.ts';
+import { newSecret } from './credentials.ts';
 import { LINK_CLOCK_OPS, LinkClocks, type NodeClockSource, type PeerClock } from './link-clocks.ts';
 import { inProcessNode } from './test-support/in-process-node.ts';
 
-const TOKEN = 'one-call-token';
+const KEY = newSecret();
 /** Another machine's monotonic clock: counting from a boot 3.7 days earlier. */
 const SKEW_NS = 321_234_567_891_011n;
 
@@ -22,14 +23,13 @@ async function pair(callerClock: NodeClockSource, echoClock: NodeClockSource, ec
   const echo = await inProcessNode({
     component: { name: 'echo', role: 'test', module: 'shared/runtime/test-world/echo.ts', config: { recordCalls: true } },
     worldNames,
-    accept: { 'one-call': { token: TOKEN, role: 'test' } },
+    credentials: { accept: { 'one-call': { key: KEY, role: 'test' } }, dial: {} },
     linkClocks: { probe: echoProbes, source: echoClock },
   });
   const caller = await inProcessNode({
     component: { name: 'one-call', role: 'test', module: 'shared/runtime/ws/test-support/one-call.ts', config: { target: 'echo' } },
     worldNames,
-    accept: {},
-    token: TOKEN,
+    credentials: { accept: {}, dial: { echo: KEY } },
     linkClocks: { probe: true, source: callerClock },
   });
   await caller.node.connect([{ name: 'echo', url: echo.node.url }], 5_000);

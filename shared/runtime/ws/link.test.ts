@@ -8,13 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Packr } from 'msgpackr';
 import { encodeFrame } from '../../wire/codec.ts';
-import { type HelloFrame, WIRE_PROTOCOL_VERSION } from '../../wire/frames.ts';
+import { WIRE_PROTOCOL_VERSION } from '../../wire/frames.ts';
 import { type CallMessage, REGISTER_COUNT } from '../../protocol/messages.ts';
+import { newSecret } from './credentials.ts';
 import { CLOSE_POLICY } from './limits.ts';
 import { type InProcessNode, inProcessNode } from './test-support/in-process-node.ts';
-import { type RawEvent, RawClient } from './test-support/raw-client.ts';
+import { type RawEvent, RawClient, type TestClaim } from './test-support/raw-client.ts';
 
-const HELLO: Omit<HelloFrame, 'kind' | 'protocol'> = { identity: 'caller', role: 'test', token: 'caller-token' };
+const HELLO: TestClaim = { identity: 'caller', role: 'test', key: newSecret() };
 const WAIT_MS = 5_000;
 
 function call(id: number): Buffer {
@@ -44,7 +45,7 @@ async function echoNode(linkLimits: { batchFrames?: number; badFramesPerWindow?:
   const echo = await inProcessNode({
     component: { name: 'echo', role: 'test', module: 'shared/runtime/test-world/echo.ts', config: { recordCalls: false } },
     worldNames: ['caller', 'echo'],
-    accept: { caller: { token: HELLO.token, role: 'test' } },
+    credentials: { accept: { caller: { key: HELLO.key, role: 'test' } }, dial: {} },
     linkLimits,
   });
   echo.node.start();
@@ -64,7 +65,7 @@ describe('a link of batches (default limits)', () => {
     const ids = Array.from({ length: 100 }, (_, i) => i + 1);
     client.sendBatch(...ids.map(call));
     assert.deepEqual(await nextEvents(client, ids.length), ids.map((id) => `return ${id}`));
-    assert.equal(client.messages, 3, 'the welcome, the first return, then one batch of 99 returns');
+    assert.equal(client.messages, 4, 'the challenge, the welcome, the first return, then one batch of 99 returns');
     const link = echo.node.link('caller');
     assert.equal(link?.stats.batchesIn, 1);
     assert.equal(link?.stats.framesIn, 100);
@@ -76,7 +77,7 @@ describe('a link of batches (default limits)', () => {
     client = await RawClient.welcomed(echo.node.url, HELLO);
     const notAFrame = Buffer.from([0xc1, 0xff]);
     const unknownKind = new Packr({ useRecords: false }).pack({ kind: 'teleport', id: 3 });
-    const helloAgain = encodeFrame({ kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, ...HELLO });
+    const helloAgain = encodeFrame({ kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, identity: HELLO.identity, role: HELLO.role, nonce: newSecret() });
     client.sendBatch(call(1), notAFrame, call(2), unknownKind, helloAgain, call(3));
     assert.deepEqual(await nextEvents(client, 6), [
       'return 1',

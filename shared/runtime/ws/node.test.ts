@@ -1,22 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { HistoryEntry } from '../history.ts';
+import { newSecret } from './credentials.ts';
 import { type InProcessNode, inProcessNode } from './test-support/in-process-node.ts';
 
-const TOKEN = 'one-call-token';
+const KEY = newSecret();
 
 async function pair(): Promise<{ caller: InProcessNode; echo: InProcessNode }> {
   const worldNames = ['echo', 'one-call'];
   const echo = await inProcessNode({
     component: { name: 'echo', role: 'test', module: 'shared/runtime/test-world/echo.ts', config: { recordCalls: true } },
     worldNames,
-    accept: { 'one-call': { token: TOKEN, role: 'test' } },
+    credentials: { accept: { 'one-call': { key: KEY, role: 'test' } }, dial: {} },
   });
   const caller = await inProcessNode({
     component: { name: 'one-call', role: 'test', module: 'shared/runtime/ws/test-support/one-call.ts', config: { target: 'echo' } },
     worldNames,
-    accept: {},
-    token: TOKEN,
+    credentials: { accept: {}, dial: { echo: KEY } },
   });
   await caller.node.connect([{ name: 'echo', url: echo.node.url }], 5_000);
   await echo.node.waitForInbound(['one-call'], 5_000);

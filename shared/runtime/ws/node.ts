@@ -8,6 +8,7 @@
  * peer that starts first loses nothing. A link that closes is forgotten: sends to that peer are
  * then 'unreachable'; the node carries on.
  */
+import { isIPv4 } from 'node:net';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Clock, ComponentFactory, ComponentSpec, RandomSource, WorldControl } from '../component.ts';
@@ -19,7 +20,10 @@ import type { Message, SentMessage } from '../../protocol/messages.ts';
 import { randomStreams } from '../random.ts';
 import { dial } from './dial.ts';
 import { WsRuntimeError } from './errors.ts';
-import type { AcceptList, LinkIdentity } from './handshake.ts';
+import type { CredentialKind } from '../../wire/frames.ts';
+import type { Credentials, KeyText } from './credentials.ts';
+import type { LinkIdentity } from './handshake.ts';
+import { Keyring } from './keyring.ts';
 import { CLOSE_GOING_AWAY, CLOSE_REPLACED, type LinkLimits, linkLimits } from './limits.ts';
 import { Link } from './link.ts';
 import { hostClockSource, LinkClocks, type NodeClockSource, type PeerClock } from './link-clocks.ts';
@@ -27,12 +31,10 @@ import { LinkServer } from './link-server.ts';
 import { type BacklogLimits, isWorldControl, WorldChannelServer } from './world-channel.ts';
 import { WsTransport } from './ws-transport.ts';
 
-/** A peer this node opens a link to. */
+/** A peer this node opens a link to (the key it proves comes from the node's credentials). */
 export interface PeerAddress {
   name: string;
   url: string;
-  /** Token to present on this link; absent: the node's own token. */
-  token?: string;
 }
 
 export interface WsNodeOptions {
@@ -46,10 +48,8 @@ export interface WsNodeOptions {
    * itself (quadratic in the components: most of a 1,000-guest worker's start-up).
    */
   streams?: ComponentStreams;
-  /** The token this component presents in its hellos. */
-  token: string;
-  /** Who may open links to this component. */
-  accept: AcceptList;
+  /** The keys of this component's links, and who may open links to it (credentials.ts). */
+  credentials: Credentials;
   clock: Clock;
   /** Every history event of this component, with its time. */
   history(t: number, event: HistoryEvent): void;
@@ -110,6 +110,11 @@ export class WsNode {
   private readonly interceptor: RuleInterceptor;
   private readonly links = new Map<string, Link>();
   private readonly clocks: LinkClocks;
+  /** Peers whose link this node opened: an inbound claim to such a name is never taken. */
+  private readonly dialled = new Set<string>();
+  /** The key each inbound peer proved (an enrolled guest's: the one issued), for the bound on links per credential. */
+  private readonly provenKeys = new Map<string, KeyText>();
+  private readonly keyring: Keyring;
   private readonly limits: LinkLimits;
   private readonly log: Logger;
   private readonly early: { from: string; message: Message }[] = [];
@@ -124,6 +129,7 @@ export class WsNode {
     const { component, seed, worldNames } = options;
     this.name = component.name;
     this.limits = linkLimits(options.linkLimits);
+    this.keyring = new Keyring(options.credentials);
     this.log = options.log;
     if (!worldNames.includes(this.name)) throw new WsRuntimeError('BAD_WORLD', `${this.name} is not among the world's names`);
     const { random, faults: faultRandom } = options.streams ?? worldStreams(seed, worldNames).of(this.name);
@@ -205,22 +211,40 @@ export class WsNode {
     return this.clocks.peerClock(peer);
   }
 
+  /**
+   * Where this node's own links come from: on loopback, the address it listens on (as a network
+   * gives each host its own), so a peer's bounds per source address tell services apart.
+   */
+  private get localAddress(): string | undefined {
+    const host = this.options.listen?.host;
+    return host !== undefined && isIPv4(host) && host.startsWith('127.') ? host : undefined;
+  }
+
+  /** The server's guest names bound here (enrollments.ts), for the log and tests. */
+  get enrolledGuests(): number {
+    return this.server?.enrollments.count ?? 0;
+  }
+
   /** Open this component's links (bounded by `deadlineMs`, with retries while a peer is not up). */
   async connect(peers: readonly PeerAddress[], deadlineMs: number): Promise<void> {
-    await Promise.all(
-      peers.map((peer) =>
-        dial(
-          peer.url,
-          {
-            self: { identity: this.name, role: this.options.component.role, token: peer.token ?? this.options.token },
-            expect: peer.name,
-            limits: this.limits,
-            log: this.log,
-            onWelcomed: (socket, identity) => this.adopt(socket, identity),
-          },
-          deadlineMs,
-        ),
-      ),
+    await Promise.all(peers.map((peer) => this.open(peer, deadlineMs)));
+  }
+
+  /** Open one link: the peer proves itself before this node proves anything (handshake.ts). */
+  async open(peer: PeerAddress, deadlineMs: number): Promise<void> {
+    this.dialled.add(peer.name);
+    await dial(
+      peer.url,
+      {
+        self: { identity: this.name, role: this.options.component.role },
+        keyring: this.keyring,
+        expect: peer.name,
+        limits: this.limits,
+        log: this.log,
+        ...(this.localAddress === undefined ? {} : { localAddress: this.localAddress }),
+        onWelcomed: (socket, identity) => this.adopt(socket, identity),
+      },
+      deadlineMs,
     );
   }
 
@@ -271,15 +295,34 @@ export class WsNode {
     this.server = await LinkServer.listen({
       ...listen,
       self: { identity: this.name, role: this.options.component.role },
-      accept: this.options.accept,
+      keyring: this.keyring,
       limits: this.limits,
       log: this.log,
+      admit: (peer, credential, key) => this.admission(peer, credential, key),
       onWelcomed: (socket, peer) => this.adopt(socket, peer),
     });
     this.log.info({ url: this.server.url }, 'listening');
   }
 
-  /** A welcomed socket becomes the link to that peer (a newer link from the same peer replaces the older). */
+  /**
+   * Whether an inbound peer that proved its claim may take its name here, or why not. A name
+   * holds one link: never one this node opened itself, and never one held already unless the
+   * newcomer proved that peer's own key (a reconnect of the same peer, which replaces it). One
+   * key opens at most maxLinksPerCredential links under other names.
+   */
+  private admission(peer: LinkIdentity, credential: CredentialKind, key: KeyText): string | null {
+    if (this.state === 'stopped') return `${this.name} is stopping`;
+    if (this.dialled.has(peer.identity)) return `${this.name} opens the link to ${peer.identity} itself: no inbound link takes that name`;
+    if (this.links.has(peer.identity) && credential !== 'link') return `${peer.identity} is linked already; only a reconnect that proves its own key replaces that link`;
+    const sameKey = [...this.provenKeys].filter(([name, proven]) => proven === key && name !== peer.identity && this.links.has(name));
+    if (sameKey.length >= this.limits.maxLinksPerCredential) {
+      return `the key ${peer.identity} proved holds ${sameKey.length} link(s) here already (${sameKey.map(([name]) => name).join(', ')}), the most one credential may (maxLinksPerCredential)`;
+    }
+    this.provenKeys.set(peer.identity, key);
+    return null;
+  }
+
+  /** A welcomed socket becomes the link to that peer (a proven reconnect of the same peer replaces the older link). */
   private adopt(socket: WebSocket, peer: LinkIdentity): void {
     const name = peer.identity;
     if (this.state === 'stopped') {
@@ -293,7 +336,7 @@ export class WsNode {
     const older = this.links.get(name);
     this.links.set(name, link);
     if (older) {
-      this.log.warn({ peer: name }, 'a newer link replaces the open one');
+      this.log.warn({ peer: name }, 'a reconnect that proved the peer\'s key replaces its open link');
       void older.close(CLOSE_REPLACED, 'replaced by a newer link');
     }
     this.clocks.linked(name);
@@ -309,6 +352,7 @@ export class WsNode {
     const name = link.peer.identity;
     if (this.links.get(name) !== link) return;
     this.links.delete(name);
+    this.provenKeys.delete(name);
     this.worldServer?.forget(name);
     this.clocks.unlinked(name);
     if (this.state === 'stopped') return;

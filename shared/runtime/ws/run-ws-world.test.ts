@@ -31,7 +31,9 @@ describe('runWsWorld', () => {
   it('runs a world without finishers until its history goes quiet', async () => {
     const { finishers: _finishers, ...withoutFinishers } = testWorldSpec({ seed: 12, vcpus: 2, callsPerVcpu: 5 });
     const history = new MemoryHistorySink();
-    const result = await runWsWorld(withoutFinishers, { history, timeoutMs: 30_000 });
+    // A long quiet window: on a loaded machine the callers' first calls can come a second or more
+    // after the workers are ready, and silence before them would end the world early.
+    const result = await runWsWorld(withoutFinishers, { history, timeoutMs: 60_000, quietMs: 5_000 });
     assert.equal(result.ended, 'idle');
     const returns = history.entries.filter((e) => e.event.type === 'record' && e.event.data['event'] === 'caller-return');
     assert.equal(returns.length, 10);

@@ -17,6 +17,8 @@ export interface WsRunOptions {
   logLevel?: string;
   timeoutMs: number;
   guestsPerWorker?: number;
+  /** How long a world without finishers must stay silent to count as idle (default QUIET_MS). */
+  quietMs?: number;
 }
 
 /**
@@ -78,7 +80,7 @@ export async function runWsWorld(spec: WorldSpec, options: WsRunOptions): Promis
     outcome =
       finishers.length > 0
         ? await world.waitFor(() => finishers.every((name) => done.has(name)), options.timeoutMs)
-        : await world.quiescent(QUIET_MS, options.timeoutMs);
+        : await world.quiescent(options.quietMs ?? QUIET_MS, options.timeoutMs);
     memory = world.memory();
   } finally {
     stopped = await world.stop();

@@ -1,7 +1,7 @@
 /**
  * Runs a WorldSpec under the ws runtime with every component in its own worker thread
- * (docs/design.md §3). The supervisor makes a token per component, tells each worker which
- * peers may link to it, and brings the world up in three steps: every worker listening, every
+ * (docs/design.md §3). The supervisor draws the world secret, hands each worker the keys of its
+ * components' own links (worker-placement.ts credentialsFor; docs/threat-model.md), and brings the world up in three steps: every worker listening, every
  * link welcomed, then every component started. Workers post their history events as they happen;
  * the supervisor numbers them and appends them to the sink in arrival order, so a crashed worker
  * loses nothing it already posted. A worker that dies is recorded as a crash and fails the run;
@@ -22,9 +22,10 @@ import { buildWorkerBundle, type WorkerBundle } from './bundle.ts';
 import { monotonicClock, runStartNs } from './clock.ts';
 import { ConditionWaiters } from './condition-waiters.ts';
 import { WsRuntimeError } from './errors.ts';
+import { DEFAULT_LINK_LIMITS, type LinkLimits } from './limits.ts';
 import type { PeerAddress } from './node.ts';
-import { generateToken } from './tokens.ts';
-import { acceptListFor, checkWorldSpec, observationChannels, workerGroups } from './worker-placement.ts';
+import { newSecret } from './credentials.ts';
+import { checkWorldSpec, credentialsFor, observationChannels, workerGroups } from './worker-placement.ts';
 import type {
   AddressedCommand,
   AddressedReport,
@@ -79,7 +80,8 @@ class WsSupervisor implements WsWorld {
   private readonly frames: FrameCounts = { sent: 0, received: 0 };
   /** The orchestrator's requests (by ack) and the workers yet to apply each. */
   private readonly pendingApplies = new Map<number, Set<string>>();
-  private readonly tokens = new Map<string, string>();
+  /** Only the supervisor holds it: every link key is derived from it. */
+  private readonly worldSecret = newSecret();
   private readonly log: Logger;
   private readonly startNs = runStartNs();
   private readonly clock = monotonicClock(BigInt(this.startNs));
@@ -96,7 +98,6 @@ class WsSupervisor implements WsWorld {
     checkWorldSpec(spec);
     this.log = options.log ?? pino({ level: options.workerLogLevel ?? 'warn' }, logDestination(logFormatOf()));
     this.waiters = new ConditionWaiters(this.clock, () => this.failed);
-    for (const component of spec.components) this.tokens.set(component.name, generateToken());
     try {
       const groups = workerGroups(spec, options.guestsPerWorker);
       const observation = observationChannels(spec, groups);
@@ -173,7 +174,7 @@ class WsSupervisor implements WsWorld {
   private componentSetup(name: string): ComponentSetup {
     const component = this.spec.components.find((c) => c.name === name);
     if (!component) throw new Error(`unreachable: ${name} is in the spec`);
-    return { component, token: this.token(name), accept: acceptListFor(this.spec, name, (peer) => this.token(peer)), orchestrator: name === this.spec.orchestrator };
+    return { component, credentials: credentialsFor(this.spec, name, this.worldSecret), orchestrator: name === this.spec.orchestrator };
   }
 
   private spawn(names: string[], observation: Pick<WorkerSetup, 'observer' | 'observed'>): void {
@@ -184,7 +185,7 @@ class WsSupervisor implements WsWorld {
       startNs: this.startNs,
       faults: this.options.faults ?? [],
       ...(this.options.hostLimits ? { hostLimits: this.options.hostLimits } : {}),
-      ...(this.options.linkLimits ? { linkLimits: this.options.linkLimits } : {}),
+      linkLimits: supervisedLinkLimits(this.options.linkLimits),
       logLevel: this.options.workerLogLevel ?? 'warn',
       logFormat: logFormatOf(),
       listenHost: this.options.listenHost ?? '127.0.0.1',
@@ -403,12 +404,16 @@ class WsSupervisor implements WsWorld {
   private command(member: Member, command: SupervisorCommand): void {
     if (!member.thread.hasExited) member.thread.worker.postMessage({ to: member.name, command } satisfies AddressedCommand);
   }
+}
 
-  private token(name: string): string {
-    const token = this.tokens.get(name);
-    if (!token) throw new Error(`no token for ${name}`);
-    return token;
-  }
+/**
+ * Every worker of one supervised world dials from the one loopback address of its process: the
+ * bound on pending handshakes per source address is for a world of services (docs/threat-model.md),
+ * so here it is the server's whole bound unless the caller says otherwise.
+ */
+function supervisedLinkLimits(overrides: Partial<LinkLimits> = {}): Partial<LinkLimits> {
+  const maxUnauthenticated = overrides.maxUnauthenticated ?? DEFAULT_LINK_LIMITS.maxUnauthenticated;
+  return { maxUnauthenticatedPerAddress: maxUnauthenticated, ...overrides };
 }
 
 /** Start a world under the ws runtime; await `ready` before relying on it, and always `stop()` it. */

@@ -1,6 +1,6 @@
 /**
  * One or more components in a worker thread (several guests share a worker in a large world;
- * each keeps its own node: its own links, identity and token), driven by the supervisor
+ * each keeps its own node: its own links, identity and keys), driven by the supervisor
  * (worker-protocol.ts), which addresses every command to one component. Their history
  * events go to the supervisor in one message per turn of the event loop (a postMessage per event
  * made the supervisor's thread the bottleneck of a loaded world), and the observable ones also
@@ -78,8 +78,7 @@ async function createNode(own: ComponentSetup): Promise<WsNode | undefined> {
       seed: setup.seed,
       worldNames: setup.worldNames,
       streams: streams.of(name),
-      token: own.token,
-      accept: new Map(Object.entries(own.accept)),
+      credentials: own.credentials,
       clock,
       history: (t, event) => recordHistory({ t, event }),
       log: log.child({ component: name }),

@@ -7,7 +7,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import type { WorldSpec } from '../component.ts';
 import { WsRuntimeError } from './errors.ts';
-import type { AcceptedPeer } from './handshake.ts';
+import { type Credentials, type KeyText, linkKey } from './credentials.ts';
 import type { WorkerSetup } from './worker-protocol.ts';
 
 /** Bound on guests sharing one worker thread. */
@@ -52,13 +52,19 @@ export function observationChannels(spec: WorldSpec, groups: readonly string[][]
   return channels.map((channel, index) => ({ observer: { orchestrator, port: channel.port1 }, ...(index === home ? { observed } : {}) }));
 }
 
-/** The peers that open links to `name`, with the token each must present. */
-export function acceptListFor(spec: WorldSpec, name: string, tokenOf: (name: string) => string): Record<string, AcceptedPeer> {
-  const accept: Record<string, AcceptedPeer> = {};
+/**
+ * One component's credentials (credentials.ts): the key of each of its links, derived from the
+ * world secret, and nothing of any other link. The peers that open links to it are accepted
+ * under their role; it proves the peers it opens links to with theirs.
+ */
+export function credentialsFor(spec: WorldSpec, name: string, worldSecret: KeyText): Credentials {
+  const credentials: Credentials = { accept: {}, dial: {} };
   for (const [opener, target] of spec.links) {
-    if (target !== name) continue;
-    const role = spec.components.find((c) => c.name === opener)?.role;
-    accept[opener] = { token: tokenOf(opener), ...(role ? { role } : {}) };
+    if (target === name) {
+      const role = spec.components.find((c) => c.name === opener)?.role;
+      credentials.accept[opener] = { key: linkKey(worldSecret, opener, target), ...(role ? { role } : {}) };
+    }
+    if (opener === name) credentials.dial[target] = linkKey(worldSecret, opener, target);
   }
-  return accept;
+  return credentials;
 }

@@ -8,17 +8,15 @@ import type { ComponentSpec } from '../component.ts';
 import type { HostLimits } from '../component-host.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
-import type { AcceptedPeer } from './handshake.ts';
+import type { Credentials } from './credentials.ts';
 import type { LinkLimits } from './limits.ts';
 import type { PeerAddress } from './node.ts';
 import type { LogFormat } from '../log-format.ts';
 
-/** One component a worker runs: its own node, token and accept list. */
+/** One component a worker runs: its own node, and the keys of its own links only. */
 export interface ComponentSetup {
   component: ComponentSpec;
-  token: string;
-  /** identity → what it must present to open a link to this component. */
-  accept: Record<string, AcceptedPeer>;
+  credentials: Credentials;
   /** The world's orchestrator: it observes the others and may change faults. */
   orchestrator: boolean;
 }

@@ -2,12 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { encodeFrame } from '../../wire/codec.ts';
-import { WIRE_PROTOCOL_VERSION } from '../../wire/frames.ts';
 import type { ComponentHost } from '../component-host.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
 import type { ControlMessage } from '../../protocol/messages.ts';
-import { anyRole, judgeHello } from './handshake.ts';
 import { decodeJson, encodeJson, TEXT_PART_CHARS, WORLD_OPS, WorldChannelServer } from './world-channel.ts';
 import { WorldChannelClient } from './world-client.ts';
 
@@ -174,23 +172,5 @@ describe('world channel: the experimenter over links', () => {
       [false, false, false],
     );
     assert.match(String((sent[1]?.data as { reason: string }).reason), /bad fault rules/);
-  });
-});
-
-describe('hello: guests admitted by role', () => {
-  const accept = new Map([
-    ['orchestrator', { token: 'orchestrator-token-0123', role: 'orchestrator' as const }],
-    [anyRole('guest'), { token: 'guest-token-0123456789', role: 'guest' as const }],
-  ]);
-  const hello = (identity: string, role: 'guest' | 'orchestrator', token: string) =>
-    judgeHello(encodeFrame({ kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, role, identity, token }), true, accept);
-
-  it('admits any guest name with the guest token', () => {
-    assert.deepEqual(hello('guest-3f2a', 'guest', 'guest-token-0123456789'), { ok: true, peer: { identity: 'guest-3f2a', role: 'guest' } });
-  });
-  it('refuses a guest with a wrong token, and a guest that takes a named identity', () => {
-    assert.equal(hello('guest-3f2a', 'guest', 'nope').ok, false);
-    assert.equal(hello('orchestrator', 'guest', 'guest-token-0123456789').ok, false);
-    assert.equal(hello('*:guest', 'guest', 'guest-token-0123456789').ok, false);
   });
 });

@@ -193,6 +193,12 @@ export class WorldChannelClient {
     };
   }
 
+  /** A peer left out of the run: its stream is dropped (what it sends from now on is ignored), and nobody waits for its answers. */
+  forget(peer: string): void {
+    this.streams.delete(peer);
+    this.peerGone(peer);
+  }
+
   /** A peer's link closed: nothing more will come from it, and nobody waits for its answers. */
   peerGone(peer: string): void {
     for (const [ref, pending] of this.acks) {

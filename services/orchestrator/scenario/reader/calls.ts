@@ -29,7 +29,8 @@ import type { Resolver } from './endpoints.ts';
 import { allOf, Problems } from './problems.ts';
 import { expectation } from './expectations.ts';
 import type { StepBody } from './steps.ts';
-import { hex, versionValue } from './values.ts';
+import type { PendingCalls, RequestEnds } from './pending-calls.ts';
+import { hex, versionArgument } from './values.ts';
 
 export interface CallTarget {
   abi: string | null;
@@ -50,17 +51,39 @@ export function callTarget(call: string | number, path: ValuePath, resolver: Res
 
 type CallInput = Extract<StepInput, { from: unknown }>;
 
-/** A call step; the caller, the ABI, its registers and its expectation are each judged, and refused together. */
-export function callStep(input: CallInput, path: ValuePath, resolver: Resolver): Extract<StepBody, { kind: 'call' }> {
-  const [caller, [target, regs, expect]] = allOf(
+/**
+ * A call step; the caller, the ABI, its registers and its expectation are each judged, and
+ * refused together. `pending` knows the calls earlier steps made without waiting (`async`), which
+ * this one may make or answer.
+ */
+export function callStep(input: CallInput, index: number, resolver: Resolver, pending: PendingCalls): Extract<StepBody, { kind: 'call' }> {
+  const path: ValuePath = ['steps', index];
+  const [caller, [target, answered, regs, expect]] = allOf(
     () => callerOf(input, path, resolver),
     () => {
       const target = callTarget(input.call, [...path, 'call'], resolver);
-      return [target, ...allOf(() => callRegisters(input, target, path, resolver), () => expectation(input.expect ?? 'any', target, [...path, 'expect'], resolver))] as const;
+      const answered = input.answers === undefined ? null : answeredCall(input, input.answers, target, index, path, resolver, pending);
+      const withEnds = answered === null ? input : withResponseEnds(input, answered.ends);
+      return [target, answered, ...allOf(() => callRegisters(withEnds, target, path, resolver), () => expectation(input.expect ?? 'any', target, [...path, 'expect'], resolver))] as const;
     },
   );
   const { from, vcpu } = caller;
-  return { kind: 'call', from, vcpu, abi: target.abi, fid: target.fid, regs, expect, label: `${target.abi ?? hex(target.fid)} from ${from.name} (vCPU ${vcpu})` };
+  const made = input.async ?? null;
+  if (made !== null) pending.make({ name: made, index, fid: target.fid, regs, expect: input.expect === undefined ? null : expect }, [...path, 'async']);
+  const label = `${target.abi ?? hex(target.fid)} from ${from.name} (vCPU ${vcpu})${made === null ? '' : ` as ${made}`}${answered === null ? '' : `, answering ${answered.judgement.name}`}`;
+  return { kind: 'call', from, vcpu, abi: target.abi, fid: target.fid, regs, expect: made === null ? expect : { kind: 'any' }, async: made, answers: answered?.judgement ?? null, label };
+}
+
+/** `answers: NAME`: the pending direct request this response answers (pending-calls.ts). */
+function answeredCall(input: CallInput, name: string, target: CallTarget, index: number, path: ValuePath, resolver: Resolver, pending: PendingCalls) {
+  if (input.async !== undefined) throw resolver.source.error([...path, 'async'], 'a response answers a pending call and hands the CPU on: it cannot also be left pending (remove async or answers)', 'key');
+  return pending.answer(name, resolver.find(input.from), target.fid, index, path);
+}
+
+/** A response's sender and receiver default to the request's receiver and requester. */
+function withResponseEnds(input: CallInput, ends: RequestEnds): CallInput {
+  if (input.regs !== undefined) return input;
+  return { ...input, args: { sender: ends.receiver, receiver: ends.sender, ...input.args } };
 }
 
 /** Who calls, on which vCPU: an endpoint that can make calls of its own here. */
@@ -139,7 +162,7 @@ const ARG_WORDING: Readonly<Record<ArgKind, string>> = {
   u16: 'a 16-bit number',
   u32: 'a 32-bit number',
   u64: 'a 64-bit value',
-  version: 'a version such as "1.2"',
+  version: 'a version such as "1.2", or any 32-bit number',
   'feature-id': 'a function ID, an ABI name, or NPI, SRI, MEI, NOTIFICATION',
   'bind-flags': 'flag names or a number',
   'set-flags': 'flag names or a number',
@@ -172,7 +195,7 @@ function argument(kind: ArgKind, value: ArgValue, path: ValuePath, resolver: Res
     case 'u64':
       return u64Value(value, path, source);
     case 'version':
-      return typeof value === 'string' || typeof value === 'number' ? versionValue(value, path, source) : refuse(ARG_WORDING.version);
+      return versionArgument(value, path, source);
     case 'feature-id':
       return featureId(value, path, source);
     case 'bind-flags':
@@ -198,7 +221,7 @@ function u64Value(value: unknown, path: ValuePath, source: ScenarioSource): bigi
 function featureId(value: ArgValue, path: ValuePath, source: ScenarioSource): number {
   if (typeof value === 'number') return value;
   const id = typeof value === 'string' ? featuresIdFromName(value) : null;
-  if (id === null) throw source.error(path, `must be a feature (NPI, SRI, MEI, NOTIFICATION), an ABI name or a function ID, got ${show(value)}`);
+  if (id === null) throw source.error(path, `must be a feature (NPI, SRI, MEI, NOTIFICATION), an ABI name or a function ID, got ${source.written(path, value)}`);
   return id;
 }
 
@@ -206,7 +229,7 @@ function featureId(value: ArgValue, path: ValuePath, source: ScenarioSource): nu
 function flags(table: FlagTable, value: ArgValue, path: ValuePath, source: ScenarioSource): number {
   if (typeof value === 'number') return value;
   const names = Object.keys(table);
-  if (!Array.isArray(value)) throw source.error(path, `must be a list of flag names (${names.join(', ')}) or a number, got ${show(value)}`);
+  if (!Array.isArray(value)) throw source.error(path, `must be a list of flag names (${names.join(', ')}) or a number, got ${source.written(path, value)}`);
   return value.reduce<number>((bits, name, index) => {
     const bit = typeof name === 'string' && Object.hasOwn(table, name) ? table[name] : undefined;
     if (bit === undefined) throw source.error([...path, index], `unknown flag ${show(name)}: the flags here are ${names.join(', ')}`);

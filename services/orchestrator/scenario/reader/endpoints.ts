@@ -3,7 +3,7 @@
  * VMs (or the bare-metal host), partitions by name or ID, and the hypervisor; and the components
  * that speak for them, for faults.
  */
-import { closest, show } from '../../../../shared/config/zod-kit.ts';
+import { closest } from '../../../../shared/config/zod-kit.ts';
 import type { ScenarioSource, ValuePath } from '../errors.ts';
 import type { Endpoint, WorldDescription } from '../types.ts';
 import { hex } from './values.ts';
@@ -46,6 +46,11 @@ export class Resolver {
     throw this.source.error(path, `unknown endpoint ${typeof ref === 'number' ? hex(ref) : `'${ref}'`}: ${hint}this world has ${this.known()}`);
   }
 
+  /** The endpoint a step names, or null when the world has none (its refusal is endpoint()'s). */
+  find(ref: string | number): Endpoint | null {
+    return (typeof ref === 'number' ? this.byId.get(ref) : this.byName.get(ref)) ?? null;
+  }
+
   endpointOfKind(ref: string | number, path: ValuePath, kinds: readonly Endpoint['kind'][], what: string): Endpoint {
     const endpoint = this.endpoint(ref, path);
     if (!kinds.includes(endpoint.kind)) throw this.source.error(path, `must be ${what}; ${endpoint.name} is ${KIND_WORDING[endpoint.kind]}`);
@@ -57,7 +62,7 @@ export class Resolver {
     if (typeof ref === 'number') return ref;
     if (ref === 'hypervisor' || ref === 'host') return 0;
     if (typeof ref === 'string') return this.endpoint(ref, path).id;
-    throw this.source.error(path, `must be an endpoint name or a 16-bit ID, got ${show(ref)}`);
+    throw this.source.error(path, `must be an endpoint name or a 16-bit ID, got ${this.source.written(path, ref)}`);
   }
 
   vcpus(endpoint: Endpoint): number {

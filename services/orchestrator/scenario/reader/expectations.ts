@@ -4,7 +4,7 @@
  * without `expect` expects nothing (`any`): it is recorded, never judged.
  */
 import { FFA_FIDS } from '../../../../shared/ffa/index.ts';
-import { closest, show } from '../../../../shared/config/zod-kit.ts';
+import { closest } from '../../../../shared/config/zod-kit.ts';
 import type { ScenarioSource, ValuePath } from '../errors.ts';
 import { SUCCESS_FIELD_SCHEMAS, SUCCESS_FIELDS, type ExpectationInput, type SuccessFieldKind } from '../schema.ts';
 import type { Expectation } from '../types.ts';
@@ -26,14 +26,14 @@ function versionExpectation(value: string | number, target: CallTarget, path: Va
   if (target.fid !== FFA_FIDS.FFA_VERSION) {
     throw source.error(path, `is for FFA_VERSION, which returns its version in w0; for ${target.abi ?? hex(target.fid)} expect success, { success: { … } } or { regs: { … } }`, 'key');
   }
-  return { kind: 'version', version: value === 'NOT_SUPPORTED' ? value : versionText(value, path, source) };
+  return { kind: 'version', version: value === 'NOT_SUPPORTED' ? value : versionText(value, path, source, ' or NOT_SUPPORTED') };
 }
 
 function registerExpectation(regs: Readonly<Record<string, number | bigint>>, path: ValuePath, source: ScenarioSource): Record<string, bigint> {
   return Object.fromEntries(
     Object.entries(regs).map(([name, value]) => {
       const big = BigInt(value);
-      if (name.startsWith('w') && big > 0xffff_ffffn) throw source.error([...path, name], `${name} is 32 bits: must be at most 0xffffffff, got ${show(big)} (write x${name.slice(1)} for all 64 bits)`);
+      if (name.startsWith('w') && big > 0xffff_ffffn) throw source.error([...path, name], `${name} is 32 bits: must be at most 0xffffffff, got ${source.written([...path, name], big)} (write x${name.slice(1)} for all 64 bits)`);
       return [name, big];
     }),
   );
@@ -53,10 +53,6 @@ function successFields(fields: Readonly<Record<string, unknown>>, target: CallTa
 
 function successFieldOf(field: string, value: unknown, table: Readonly<Record<string, SuccessFieldKind>>, target: CallTarget, path: ValuePath, resolver: Resolver): unknown {
   const kind = Object.hasOwn(table, field) ? table[field] : undefined;
-  if (target.abi === 'FFA_PARTITION_INFO_GET' && field === 'partitions') {
-    const why = 'the descriptors go to the caller\'s RX buffer, which ffa-world does not model: expect { count: N }, or call FFA_PARTITION_INFO_GET_REGS, which returns them in registers';
-    throw resolver.source.error(path, why, 'key');
-  }
   if (kind === undefined) {
     const guess = closest(field, Object.keys(table));
     throw resolver.source.error(path, `${target.abi ?? hex(target.fid)} has no result field '${field}': ${guess === null ? '' : `did you mean ${guess}? `}its fields are ${Object.keys(table).join(', ')}`, 'key');
@@ -90,6 +86,7 @@ function successField(kind: SuccessFieldKind, value: unknown, path: ValuePath, r
     case 'partitions':
       return validate(SUCCESS_FIELD_SCHEMAS.partitions, value, source, path).map((partition, index) => ({
         ...partition,
+        ...(partition.uuid === undefined ? {} : { uuid: partition.uuid.toLowerCase() }),
         id: resolver.argumentId(partition.id, [...path, index, 'id']),
       }));
   }

@@ -3,7 +3,9 @@
  * (../types.ts) out, or a ScenarioError naming file, line and column and what to change.
  *
  * Three passes, each refusing with a position:
- * 1. YAML (yaml.ts): parsed with node ranges kept; integers exactly.
+ * 1. YAML (yaml.ts): parsed with node ranges kept; integers exactly; the settings given beside the
+ *    file (`--set spmc.profile=hafnium`, settings.ts) written into the document, so the passes
+ *    below judge them as the file's own values.
  * 2. Shape (shape.ts): the zod schema (../schema.ts); unknown keys are refused everywhere.
  * 3. Meaning: the world is possible (world.ts), endpoints exist (endpoints.ts), arguments are the
  *    ABI's own (calls.ts, expectations.ts); then the normalization: counts expanded, defaults
@@ -35,7 +37,9 @@ import type { CheckSpec, Scenario, Step, TimedFault, WorldDescription } from '..
 import { checkSpec } from './checks.ts';
 import { Resolver } from './endpoints.ts';
 import { timedFault } from './faults.ts';
+import { PendingCalls } from './pending-calls.ts';
 import { Problems } from './problems.ts';
+import type { ScenarioSetting } from './settings.ts';
 import { readParts, type ScenarioParts } from './shape.ts';
 import { normalizeStep } from './steps.ts';
 import { checkVersionNegotiation } from './version-negotiation.ts';
@@ -44,18 +48,22 @@ import { parseYaml } from './yaml.ts';
 import { readScenarioFileText } from '../scenario-file.ts';
 
 export { ScenarioError } from '../errors.ts';
+export { parseSetting, SETTING_LIMITS, type ScenarioSetting } from './settings.ts';
 
-/** Reads and loads one scenario file; an unreadable file is a ScenarioError like any other. */
-export function readScenarioFile(path: string): Scenario {
-  return readScenarioText(readScenarioFileText(path), path);
+/**
+ * Reads and loads one scenario file, with `settings` (settings.ts) in place of the file's values;
+ * an unreadable file is a ScenarioError like any other.
+ */
+export function readScenarioFile(path: string, settings: readonly ScenarioSetting[] = []): Scenario {
+  return readScenarioText(readScenarioFileText(path), path, settings);
 }
 
 /**
  * Loads a scenario from its text; `file` names it in messages and in the result. Throws
  * ScenarioError only, with every problem of the file it found.
  */
-export function readScenarioText(text: string, file: string): Scenario {
-  const { source, value } = parseYaml(text, file);
+export function readScenarioText(text: string, file: string, settings: readonly ScenarioSetting[] = []): Scenario {
+  const { source, value } = parseYaml(text, file, settings);
   if (value === null || value === undefined) throw new ScenarioError({ file, line: 1, column: 1 }, 'the file holds no scenario: write at least its name (name: my-scenario)');
   const problems = new Problems();
   const parts = readParts(value, source, problems);
@@ -63,7 +71,8 @@ export function readScenarioText(text: string, file: string): Scenario {
   problems.throwIfAny();
   if (parts.whole === null || meaning === null) throw new Error('bug: a scenario with no problem did not read whole');
   const { whole } = parts;
-  return { file, name: whole.name, description: whole.description ?? null, seed: whole.seed ?? null, runtime: whole.runtime ?? null, ...meaning };
+  const given = settings.length === 0 ? {} : { settings: settings.map(({ key, value }) => ({ key, value })) };
+  return { file, name: whole.name, description: whole.description ?? null, seed: whole.seed ?? null, runtime: whole.runtime ?? null, ...given, ...meaning };
 }
 
 interface Meaning {
@@ -78,7 +87,8 @@ function readMeaning(parts: ScenarioParts, source: ScenarioSource, problems: Pro
   if (parts.world === null) return null;
   const world = normalizeWorld(parts.world, source, problems);
   const resolver = new Resolver(world, source);
-  const steps = each(parts.steps, (step, index) => normalizeStep(step, index, resolver), problems);
+  const pending = new PendingCalls(source);
+  const steps = each(parts.steps, (step, index) => normalizeStep(step, index, resolver, pending), problems);
   const faults = each(parts.faults, (fault, index) => timedFault(fault, index, resolver), problems);
   const checks = each(parts.checks, (check, index) => checkSpec(check, index, source), problems);
   // The order of the calls is judged only when every step could be read: a step left out could be the one that makes it right.

@@ -8,6 +8,8 @@ import type { StepInput } from '../schema.ts';
 import { ratePerSecond } from '../value-shapes.ts';
 import type { Step, VmDescription } from '../types.ts';
 import { callStep } from './calls.ts';
+import { expectation } from './expectations.ts';
+import type { PendingCalls } from './pending-calls.ts';
 import type { Resolver } from './endpoints.ts';
 import { faultLabel, faultSpec } from './faults.ts';
 import { ns } from './values.ts';
@@ -16,7 +18,8 @@ import { ns } from './values.ts';
 export type StepBody = Step extends infer S ? (S extends Step ? Omit<S, 'index' | 'location'> : never) : never;
 type AwaitInput = Extract<StepInput, { await: unknown }>;
 
-function awaitStep(input: AwaitInput, path: ValuePath, resolver: Resolver): StepBody {
+function awaitStep(input: AwaitInput, index: number, resolver: Resolver, pending: PendingCalls): StepBody {
+  const path: ValuePath = ['steps', index];
   switch (input.await) {
     case 'interrupt': {
       const to = resolver.endpoint(input.to, [...path, 'to']);
@@ -34,7 +37,20 @@ function awaitStep(input: AwaitInput, path: ValuePath, resolver: Resolver): Step
       const endpoint = resolver.endpointOfKind(input.in, [...path, 'in'], ['vm', 'host'], 'a VM or the host (a guest kernel probes)');
       return { kind: 'await-probe', in: endpoint, withinNs: ns(input.within), label: `await probe of ${endpoint.name}` };
     }
+    case 'call':
+      return awaitCallStep(input, index, resolver, pending);
   }
+}
+
+/** `{ await: call, call: NAME }`: the expectation reads against the pending call's ABI. */
+function awaitCallStep(input: Extract<AwaitInput, { await: 'call' }>, index: number, resolver: Resolver, pending: PendingCalls): StepBody {
+  const path: ValuePath = ['steps', index];
+  // An unknown name is await()'s to refuse; the expectation reads against the pending call's ABI.
+  const target = pending.targetOf(input.call);
+  const expect = input.expect === undefined || target === null ? null : expectation(input.expect, target, [...path, 'expect'], resolver);
+  const call = pending.await(input.call, expect, index, path);
+  const within = input.within === undefined ? '' : ` within ${input.within}`;
+  return { kind: 'await-call', call, withinNs: input.within === undefined ? null : ns(input.within), label: `await the answer to ${input.call}${within}` };
 }
 
 type ExpectNoneInput = Extract<StepInput, { 'expect-none': unknown }>;
@@ -76,9 +92,10 @@ function workloadStep(input: WorkloadInput, path: ValuePath, resolver: Resolver)
   };
 }
 
-function stepBody(input: StepInput, path: ValuePath, resolver: Resolver): StepBody {
-  if ('from' in input) return callStep(input, path, resolver);
-  if ('await' in input) return awaitStep(input, path, resolver);
+function stepBody(input: StepInput, index: number, resolver: Resolver, pending: PendingCalls): StepBody {
+  const path: ValuePath = ['steps', index];
+  if ('await' in input) return awaitStep(input, index, resolver, pending);
+  if ('from' in input) return callStep(input, index, resolver, pending);
   if ('expect-none' in input) return expectNoneStep(input, path, resolver);
   if ('fault' in input) return { kind: 'fault', fault: faultSpec(input, path, resolver), label: faultLabel(input) };
   if ('workload' in input) return workloadStep(input, path, resolver);
@@ -93,8 +110,8 @@ function stepBody(input: StepInput, path: ValuePath, resolver: Resolver): StepBo
   return { kind: 'vm', op: input.vm, vm: vm.name, label: `vm ${input.vm} ${vm.name}` };
 }
 
-export function normalizeStep(input: StepInput, index: number, resolver: Resolver): Step {
-  const path: ValuePath = ['steps', index];
-  return { ...stepBody(input, path, resolver), index, location: resolver.source.location(path) };
+/** One step, read in the order of the steps: `pending` carries the calls earlier ones left pending. */
+export function normalizeStep(input: StepInput, index: number, resolver: Resolver, pending: PendingCalls): Step {
+  return { ...stepBody(input, index, resolver, pending), index, location: resolver.source.location(['steps', index]) };
 }
 

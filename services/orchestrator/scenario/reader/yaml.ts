@@ -6,6 +6,7 @@
 import { isNode, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { ScenarioError, ScenarioSource, type ScenarioProblem } from '../errors.ts';
 import { SCENARIO_LIMITS } from '../value-shapes.ts';
+import { applySettings, placeSettings, type ScenarioSetting } from './settings.ts';
 
 const YAML_HINTS: Readonly<Record<string, string>> = {
   DUPLICATE_KEY: 'a key may appear once in a mapping: remove or rename one',
@@ -14,13 +15,15 @@ const YAML_HINTS: Readonly<Record<string, string>> = {
   TAB_AS_INDENT: 'indent with spaces, not tabs',
 };
 
-export function parseYaml(text: string, file: string): { source: ScenarioSource; value: unknown } {
+/** The file's YAML with `settings` written into it (settings.ts), and the source that locates its problems. */
+export function parseYaml(text: string, file: string, settings: readonly ScenarioSetting[] = []): { source: ScenarioSource; value: unknown } {
+  const placed = placeSettings(settings, file);
   if (text.length > SCENARIO_LIMITS.fileLength) {
     throw new ScenarioError({ file, line: 1, column: 1 }, `the file has ${text.length} characters, more than ${SCENARIO_LIMITS.fileLength}: split it, or use count: and workload steps`);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, intAsBigInt: true, prettyErrors: false, uniqueKeys: true });
-  const source = new ScenarioSource(file, text, doc, lines);
+  const source = new ScenarioSource(file, text, doc, lines, placed);
   // The YAML's own errors all at once; a file that is not YAML goes no further.
   const yamlProblems = doc.errors.map((error) => {
     const { line, col } = lines.linePos(error.pos[0]);
@@ -28,6 +31,7 @@ export function parseYaml(text: string, file: string): { source: ScenarioSource;
   });
   if (yamlProblems.length > 0) throw ScenarioError.of(yamlProblems);
   refuseCollectionKeys(doc, source);
+  applySettings(doc, placed, source);
   try {
     return { source, value: exactNumbers(doc.toJS({ maxAliasCount: 100 })) };
   } catch (cause) {

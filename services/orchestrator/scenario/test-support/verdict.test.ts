@@ -11,6 +11,7 @@ test('under ws a missed latency threshold and late-only notifications are speed 
   assert.equal(isSpeedFigure(ws, check('latency', '1 threshold exceeded')), true);
   assert.equal(isSpeedFigure(ws, check('no-lost-notification', '9 late notifications; 21 notifications, 21 delivered')), true);
   assert.equal(isSpeedFigure(ws, check('no-lost-notification', '1 late notification; 2 notifications, 2 delivered')), true);
+  assert.equal(isSpeedFigure(ws, check('no-lost-notification', '21 late notifications (first 20 shown); 21 notifications, 21 delivered')), true);
   assert.equal(isSpeedFigure(ws, check('no-lost-notification', '2 lost or late notifications; 5 notifications, 3 delivered')), false);
   assert.equal(isSpeedFigure(ws, check('no-lost-notification', '1 lost notification; 5 notifications, 4 delivered')), false);
   assert.equal(isSpeedFigure({ runtime: 'sim' }, check('no-lost-notification', '9 late notifications; 21 notifications')), false);

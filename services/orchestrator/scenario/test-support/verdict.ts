@@ -10,7 +10,8 @@ import type { ScenarioResult } from '../types.ts';
 type Judged = Pick<ScenarioResult, 'runtime' | 'ended' | 'steps' | 'checks'>;
 
 /** no-lost-notification's detail when every failure was a delivery past the liveness bound (no-lost-notification.ts). */
-const ONLY_LATE = /^\d+ late notifications?;/;
+/** "N late notification(s)", with "(first K shown)" when the checker lists only some of them. */
+const ONLY_LATE = /^\d+ late notifications?( \(first \d+ shown\))?;/;
 
 /**
  * Is this check a speed figure in this run (not asserted)? Under ws: a latency threshold, and a

@@ -122,7 +122,7 @@ export class FuzzFrames {
       case 'oversize':
         return this.bytes(this.maxPayloadBytes + 1 + this.random.intBelow(32 * 1024));
       case 'hello-again':
-        return encodeFrame({ kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, role: 'test', identity: 'fuzzer', token: 'any' });
+        return encodeFrame({ kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, role: 'test', identity: 'fuzzer', nonce: 'n'.repeat(43) });
     }
   }
 

@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { Clock, ComponentSpec } from '../../component.ts';
 import type { HistoryEntry } from '../../history.ts';
 import { monotonicClock } from '../clock.ts';
-import type { AcceptedPeer } from '../handshake.ts';
+import type { Credentials } from '../credentials.ts';
 import type { LinkLimits } from '../limits.ts';
 import { WsNode, type WsNodeOptions } from '../node.ts';
 
@@ -17,8 +17,7 @@ export interface InProcessNode {
 export async function inProcessNode(options: {
   component: ComponentSpec;
   worldNames: string[];
-  accept: Record<string, AcceptedPeer>;
-  token?: string;
+  credentials: Credentials;
   linkLimits?: Partial<LinkLimits>;
   /** Default: real monotonic time. */
   clock?: Clock;
@@ -32,8 +31,7 @@ export async function inProcessNode(options: {
     component: options.component,
     seed: 1,
     worldNames: options.worldNames,
-    token: options.token ?? 'unused',
-    accept: new Map(Object.entries(options.accept)),
+    credentials: options.credentials,
     clock: options.clock ?? monotonicClock(process.hrtime.bigint()),
     history: (t, event) => {
       // Bounded: a test node keeps its first 100,000 events.

@@ -7,10 +7,18 @@ import { WebSocket } from 'ws';
 import { DEFAULT_LINK_LIMITS } from '../limits.ts';
 import { decodeBatch, encodeBatch } from '../../../wire/batch.ts';
 import { decodeFrame, encodeFrame } from '../../../wire/codec.ts';
-import { WIRE_PROTOCOL_VERSION } from '../../../wire/frames.ts';
+import { type HelloFrame, WIRE_PROTOCOL_VERSION } from '../../../wire/frames.ts';
 import type { FrameResult } from '../../../wire/validate.ts';
 import type { Role } from '../../../protocol/roles.ts';
+import { type KeyText, newSecret, proofOf, type Transcript } from '../credentials.ts';
 import { payloadBytes } from '../handshake.ts';
+
+/** What a test client claims, and the key it proves the claim with. */
+export interface TestClaim {
+  identity: string;
+  role: Role;
+  key: KeyText;
+}
 
 export type RawEvent =
   | { type: 'frame'; result: FrameResult }
@@ -41,24 +49,44 @@ export class RawClient {
     });
   }
 
-  static connect(url: string, timeoutMs = 5_000): Promise<RawClient> {
+  /** `localAddress`: the loopback address to connect from (127.0.0.x), for bounds per source address. */
+  static connect(url: string, timeoutMs = 5_000, localAddress?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, ...(localAddress ? { localAddress } : {}) });
       const client = new RawClient(socket);
       socket.once('open', () => resolve(client));
       socket.once('close', (code) => reject(new Error(`raw client could not connect to ${url} (close ${code})`)));
     });
   }
 
-  /** Connect and say hello; resolves once the welcome arrived. */
-  static async welcomed(url: string, hello: { identity: string; role: Role; token: string }): Promise<RawClient> {
+  /** Connect and run the handshake with `claim` (the server's proof is not checked); resolves once the welcome arrived. */
+  static async welcomed(url: string, claim: TestClaim): Promise<RawClient> {
     const client = await RawClient.connect(url);
-    client.send(encodeFrame({ kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, ...hello }));
+    const challenge = await client.hello(claim);
+    client.send(encodeFrame({ kind: 'proof', proof: proofOf(claim.key, 'client', challenge.transcript) }));
     const answer = await client.next(5_000);
     if (answer.type !== 'frame' || !answer.result.ok || answer.result.frame.kind !== 'welcome') {
       throw new Error(`no welcome: ${JSON.stringify(answer)}`);
     }
     return client;
+  }
+
+  /** Send a hello for `claim`; resolves with the server's challenge and the transcript the proofs are over. */
+  async hello(claim: Omit<TestClaim, 'key'>): Promise<{ transcript: Transcript; serverProof: string }> {
+    const hello: HelloFrame = { kind: 'hello', protocol: WIRE_PROTOCOL_VERSION, role: claim.role, identity: claim.identity, nonce: newSecret() };
+    this.send(encodeFrame(hello));
+    const answer = await this.next(5_000);
+    if (answer.type !== 'frame' || !answer.result.ok || answer.result.frame.kind !== 'challenge') throw new Error(`no challenge: ${JSON.stringify(answer)}`);
+    const challenge = answer.result.frame;
+    return {
+      serverProof: challenge.proof,
+      transcript: {
+        protocol: WIRE_PROTOCOL_VERSION,
+        credential: challenge.credential,
+        client: { role: hello.role, identity: hello.identity, nonce: hello.nonce },
+        server: { role: challenge.role, identity: challenge.identity, nonce: challenge.nonce },
+      },
+    };
   }
 
   get isOpen(): boolean {
