@@ -7,22 +7,23 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { encodeFrame } from '../../wire/codec.ts';
-import { WIRE_PROTOCOL_VERSION } from '../../wire/frames.ts';
+import { linkKey, newSecret } from './credentials.ts';
 import { dial } from './dial.ts';
 import { WsRuntimeError } from './errors.ts';
+import { Keyring } from './keyring.ts';
 import { CLOSE_POLICY, linkLimits } from './limits.ts';
+import { serveHandshake } from './test-support/fake-handshake.ts';
 
 const HELLO_TIMEOUT_MS = 200;
+const KEY = linkKey(newSecret(), 'caller', 'peer');
 
-/** A server that answers each connection's hello as `answer` says (by the connection's number, from 1); resolves with its URL. */
+/** A server that answers each connection as `answer` says (by the connection's number, from 1). */
 async function withServer(answer: (socket: WebSocket, connection: number) => void, body: (url: string, connections: () => number) => Promise<void>): Promise<void> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   let connections = 0;
   server.on('connection', (socket) => {
     connections += 1;
-    const connection = connections;
-    socket.once('message', () => answer(socket, connection));
+    answer(socket, connections);
   });
   try {
     await new Promise((resolve) => server.once('listening', resolve));
@@ -35,10 +36,12 @@ async function withServer(answer: (socket: WebSocket, connection: number) => voi
   }
 }
 
-const welcome = (socket: WebSocket): void => socket.send(encodeFrame({ kind: 'welcome', protocol: WIRE_PROTOCOL_VERSION, role: 'test', identity: 'peer' }));
+/** The server's half of a good handshake with the client `caller`. */
+const welcome = (socket: WebSocket): void => serveHandshake(socket, { identity: 'peer', role: 'test', key: KEY });
 
 const options = (onWelcomed: () => void = () => {}) => ({
-  self: { identity: 'caller', role: 'test' as const, token: 'caller-token' },
+  self: { identity: 'caller', role: 'test' as const },
+  keyring: new Keyring({ accept: {}, dial: { peer: KEY } }),
   expect: 'peer',
   limits: linkLimits({ helloTimeoutMs: HELLO_TIMEOUT_MS }),
   log: pino({ level: 'silent' }),
@@ -71,7 +74,7 @@ describe('dial', () => {
 
   it('does not try again after a refused hello (HELLO_REFUSED)', async () => {
     await withServer(
-      (socket) => socket.close(CLOSE_POLICY, 'HELLO_REFUSED: not accepted'),
+      (socket) => socket.once('message', () => socket.close(CLOSE_POLICY, 'HELLO_REFUSED: not accepted')),
       async (url, connections) => {
         await assert.rejects(dial(url, options(), 10_000), (error: unknown) => error instanceof WsRuntimeError && error.code === 'HELLO_REFUSED');
         assert.equal(connections(), 1);
