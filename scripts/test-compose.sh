@@ -233,20 +233,15 @@ kill_test() {
     || { tail -5 "$S/kill-up.log"; explain_containers; fail "up -d failed"; }
   id=$(compose ps -q orchestrator)
   [ -n "$id" ] || fail "no orchestrator container"
+  victim=$(compose ps -q guest | sed -n 1p)
   # Kill when the orchestrator says the scenario starts (its log line), so the guest dies mid-run;
   # if that line never comes, kill anyway once the orchestrator runs, and say so.
-  deadline=$((SECONDS + KILL_WAIT_S))
-  until docker logs "$id" 2>&1 | grep -c -- "$KILL_MARK" >/dev/null; do
+  if ! follow_log_until "$id" "$KILL_MARK" "$KILL_WAIT_S"; then
     case "$(container_state "$id")" in
       exited | dead | gone) docker logs "$id" 2>&1 | tail -10; fail "the orchestrator stopped before '$KILL_MARK'" ;;
     esac
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      log "no '$KILL_MARK' from the orchestrator within ${KILL_WAIT_S}s: killing now"
-      break
-    fi
-    sleep 0.2
-  done
-  victim=$(compose ps -q guest | sed -n 1p)
+    log "no '$KILL_MARK' from the orchestrator within ${KILL_WAIT_S}s: killing now"
+  fi
   log "orchestrator is $(container_state "$id"); killing guest container ${victim:0:12}"
   docker kill "$victim" >/dev/null
 

@@ -303,16 +303,18 @@ wait_verdict() {
     sleep 1
   done
   EXIT_STATUS=$(cat "$ROOT/$out/exit-status")
-  local task code
+  # The task's state and exit code read together: its exit code reads 0 while it still runs.
+  local task ended state_and_code
   task=$(on a docker service ps -q "${STACK}_orchestrator" | head -1)
   deadline=$((SECONDS + 60))
-  until code=$(on a docker inspect -f '{{.Status.ContainerStatus.ExitCode}}' "$task") && [ -n "$code" ] \
-    && [ "$(on a docker inspect -f '{{.Status.State}}' "$task")" != running ]; do
-    [ "$SECONDS" -lt "$deadline" ] || fail "the orchestrator's task did not end within 60 s of its verdict"
+  until state_and_code=$(on a docker inspect -f '{{.Status.State}} {{.Status.ContainerStatus.ExitCode}}' "$task") \
+    && case "$state_and_code" in complete* | failed*) true ;; *) false ;; esac; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "the orchestrator's task did not end within 60 s of its verdict ($state_and_code)"
     sleep 1
   done
-  [ "$code" = "$EXIT_STATUS" ] || fail "exit-status says $EXIT_STATUS, the task's exit code is $code"
-  log "verdict: exit-status $EXIT_STATUS, the task's exit code $code ($(on a docker service ps "${STACK}_orchestrator" --format '{{.CurrentState}}' | head -1))"
+  ended=${state_and_code#* }
+  [ "$ended" = "$EXIT_STATUS" ] || fail "exit-status says $EXIT_STATUS, the task's exit code is $ended"
+  log "verdict: exit-status $EXIT_STATUS, the task's exit code $ended ($(on a docker service ps "${STACK}_orchestrator" --format '{{.CurrentState}}' | head -1))"
   save_service_logs "$out"
 }
 
@@ -364,21 +366,24 @@ hypervisor_records() {
 
 kill_test() {
   phase "kill test: node b's guests killed while the scenario runs"
-  local out=out/swarm-test-kill id deadline
+  local out=out/swarm-test-kill id deadline victims killed left
   deploy_stack scenarios/compose/guest-leaves.yaml "$out"
   wait_guests_running
-  deadline=$((SECONDS + KILL_WAIT_S))
-  until id=$(containers_of a orchestrator | head -1) && [ -n "$id" ] && on a docker logs "$id" 2>&1 | grep -c -- "$KILL_MARK" >/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      [ -f "$ROOT/$out/exit-status" ] && fail "the orchestrator finished before '$KILL_MARK'"
-      log "no '$KILL_MARK' from the orchestrator within ${KILL_WAIT_S}s: killing now"
-      break
-    fi
-    sleep 0.2
-  done
-  local victims killed
   victims=$(containers_of b guest)
   killed=$(printf '%s\n' "$victims" | grep -c . || true)
+  deadline=$((SECONDS + KILL_WAIT_S))
+  until id=$(containers_of a orchestrator | head -1) && [ -n "$id" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || { explain_tasks; fail "no orchestrator container on node a within ${KILL_WAIT_S}s"; }
+    sleep 0.5
+  done
+  # Kill when the orchestrator says the scenario starts, so the guests die mid-run; if that line
+  # never comes, kill anyway, and say so.
+  left=$((deadline - SECONDS))
+  [ "$left" -ge 1 ] || left=1
+  if ! DOCKER_HOST="unix://$S/a/docker.sock" follow_log_until "$id" "$KILL_MARK" "$left"; then
+    [ -f "$ROOT/$out/exit-status" ] && fail "the orchestrator finished before '$KILL_MARK'"
+    log "no '$KILL_MARK' from the orchestrator within ${KILL_WAIT_S}s: killing now"
+  fi
   log "killing node b's $killed guest containers through node b's engine"
   printf '%s\n' "$victims" | xargs -r env DOCKER_HOST="unix://$S/b/docker.sock" docker kill >/dev/null
   wait_verdict "$out"

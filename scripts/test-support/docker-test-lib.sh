@@ -100,6 +100,24 @@ stop_private_dockerd() {
   done
 }
 
+# Follows the log of container $1 (in the engine DOCKER_HOST names) until it shows the text $2, for
+# at most $3 seconds; fails when the bound runs out or the container ends first. Following, not
+# polling `docker logs`: a kill test's window is the scenario's few seconds, and on a loaded
+# machine each `docker logs` call takes a good part of one.
+follow_log_until() {
+  local seen=1 dir follower
+  dir=$(mktemp -d /tmp/ffa-follow.XXXXXX)
+  mkfifo "$dir/log"
+  # A job of its own, so $! is its pid (a process substitution does not set $!).
+  timeout "$3" docker logs -f "$1" >"$dir/log" 2>&1 &
+  follower=$!
+  grep -m1 -q -F -- "$2" <"$dir/log" && seen=0
+  kill "$follower" 2>/dev/null || true
+  wait "$follower" 2>/dev/null || true
+  rm -rf "$dir"
+  return "$seen"
+}
+
 # ---------------------------------------------------------------------------------------------
 # The base image, offline
 
