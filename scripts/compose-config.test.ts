@@ -1,9 +1,11 @@
 /**
  * docker-compose.yml, the Dockerfile and their helpers, checked without an engine or a network:
- * the compose file loads in docker-compose v1.29 (`config`), passes the compose-spec schema and our
+ * the compose file loads in docker-compose v1.29 (`config`) and in the docker CLI's stack loader
+ * (`docker stack config`, what `docker stack deploy` reads), passes the compose-spec schema and our
  * own rules, and says what scripts/service.ts's contract needs (each service mounts its own
- * credentials file only); broken copies are refused; the healthcheck and the credentials maker
- * behave. The real run is `npm run test:compose`.
+ * credentials file only), on one engine and on a swarm; broken copies are refused; the
+ * healthcheck and the credentials maker behave. The real runs (compose, and a two-node swarm) are
+ * `npm run test:compose`.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,6 +23,8 @@ import {
   parseCompose,
   ruleProblems,
   schemaProblems,
+  stackConfig,
+  stackConfigAvailable,
   CREDENTIAL_SECRETS,
   type ComposeCheckLayer,
 } from './compose/schema.ts';
@@ -48,16 +52,38 @@ const ROLES = ['gic', 'spmd', 'spmc', 'hypervisor', 'guest', 'orchestrator'];
  */
 const V1 = composeV1Available();
 const V1_SKIP = V1 ? false : 'docker-compose is not installed (Debian: apt-get install docker-compose; .ci/run installs it)';
+/** The stack layer needs a docker CLI with `docker stack config` (23 or later); skipped, and said, without one. */
+const STACK = stackConfigAvailable();
+const STACK_SKIP = STACK ? false : 'no docker CLI with `docker stack config` (version 23 or later) on the PATH';
 
 describe('docker-compose.yml is valid', () => {
   it('loads in docker-compose v1.29 (`config`, with placeholder tokens beside a copy)', { skip: V1_SKIP }, () => {
     const v1 = composeV1Config(composeText);
     assert.equal(v1.status, 0, v1.stderr);
-    // What v1 resolved keeps what the world needs: the replicas and the health-gated start order.
+    // What v1 resolved keeps what the world needs: the replicas, the start order, the secrets.
     const resolved = YAML.parse(v1.stdout) as { services: Record<string, Service> };
     assert.deepEqual(Object.keys(resolved.services).sort(), [...ROLES].sort());
-    assert.deepEqual(resolved.services.guest?.deploy, { replicas: 2 });
-    assert.deepEqual(resolved.services.guest?.depends_on, { hypervisor: { condition: 'service_healthy' } });
+    assert.deepEqual(resolved.services.guest?.deploy, { endpoint_mode: 'dnsrr', replicas: 2, restart_policy: { condition: 'none' } });
+    assert.deepEqual(resolved.services.guest?.depends_on, { hypervisor: { condition: 'service_started' } });
+    assert.deepEqual(resolved.services.guest?.secrets, [{ source: 'ffa-guest' }]);
+  });
+
+  it('loads in `docker stack config`, as `docker stack deploy` reads it, keeping what a swarm needs', { skip: STACK_SKIP }, () => {
+    const stack = stackConfig(composeText);
+    assert.equal(stack.status, 0, stack.stderr);
+    const resolved = YAML.parse(stack.stdout) as { services: Record<string, Service>; networks: Record<string, Record<string, unknown> | null>; secrets: Record<string, { file: string }> };
+    assert.deepEqual(Object.keys(resolved.services).sort(), [...ROLES].sort());
+    for (const [name, service] of Object.entries(resolved.services)) {
+      const deploy = service.deploy as { endpoint_mode?: string; restart_policy?: { condition?: string } };
+      assert.equal(deploy.endpoint_mode, 'dnsrr', `${name}: endpoint_mode`);
+      assert.equal(deploy.restart_policy?.condition, 'none', `${name}: restart_policy`);
+      assert.deepEqual(service.secrets, [{ source: `ffa-${name}` }], `${name}: its own credentials`);
+      assert.deepEqual(service.cap_drop, ['ALL'], `${name}: cap_drop`);
+    }
+    assert.deepEqual((resolved.services.orchestrator?.deploy as { placement?: unknown }).placement, { constraints: ['node.role == manager'] });
+    // No driver: the stack's default, overlay.
+    assert.equal(resolved.networks.ffa?.driver, undefined);
+    for (const { secret, file } of CREDENTIAL_SECRETS) assert.ok(resolved.secrets[secret]?.file.endsWith(`/${file}`), `${secret}: from ${file}`);
   });
 
   it('passes the compose-spec schema (dclint\'s copy) and our own rules', () => {
@@ -97,9 +123,25 @@ describe('docker-compose.yml is valid', () => {
     {
       what: 'service_healthy on a service without a healthcheck',
       edit: (doc) => {
+        doc.services.guest!.depends_on = { hypervisor: { condition: 'service_healthy' } };
         delete doc.services.hypervisor!.healthcheck;
       },
       refusedBy: { rules: /services\.guest\.depends_on\.hypervisor: waits for 'hypervisor' to be healthy, but 'hypervisor' declares no healthcheck/ },
+    },
+    {
+      what: 'depends_on with conditions (a mapping), which `docker stack deploy` refuses',
+      edit: (doc) => {
+        doc.services.spmc!.depends_on = { gic: { condition: 'service_healthy' } };
+      },
+      refusedBy: { stack: /services\.spmc\.depends_on must be a list/, rules: /services\.spmc\.depends_on: a list of service names, not a mapping/ },
+    },
+    {
+      what: 'a secret that is not declared',
+      edit: (doc) => {
+        doc.services.guest!.secrets = ['ffa-root'];
+      },
+      // Neither docker-compose v1 nor `docker stack config` notices; a deploy would fail.
+      refusedBy: { rules: /services\.guest\.secrets: secret 'ffa-root' is not declared/ },
     },
     {
       what: 'a bad healthcheck duration',
@@ -115,11 +157,11 @@ describe('docker-compose.yml is valid', () => {
       const doc = composeDoc();
       edit(doc);
       // YAML 1.1 as v1 reads it: "no" stays quoted rather than turning into false.
-      const problems = checkComposeText(YAML.stringify(doc, { version: '1.1' }), V1);
+      const problems = checkComposeText(YAML.stringify(doc, { version: '1.1' }), { v1: V1, stack: STACK });
       const said = problems.map(formatProblem).join('\n');
       assert.ok(problems.length > 0, `nothing refused ${what}`);
       for (const [layer, pattern] of Object.entries(refusedBy)) {
-        if (layer === 'compose-v1' && !V1) continue; // V1_SKIP
+        if ((layer === 'compose-v1' && !V1) || (layer === 'stack' && !STACK)) continue; // V1_SKIP, STACK_SKIP
         assert.ok(
           problems.some((p) => p.layer === layer && pattern.test(p.message === '' ? p.where : `${p.where}: ${p.message}`)),
           `${layer} should refuse ${what} (${pattern}); the checks said:\n${said}`,
@@ -155,7 +197,7 @@ describe("docker-compose.yml says what scripts/service.ts's contract needs", () 
     const guest = services.guest!;
     assert.equal(guest.container_name, undefined);
     assert.equal(guest.ports, undefined);
-    assert.deepEqual(guest.deploy, { replicas: 2 });
+    assert.equal((guest.deploy as { replicas?: number }).replicas, 2);
   });
 
   it('gives each service its own credentials file only (a secret each), and keeps keys out of the compose file, the environment and the image', () => {
@@ -179,11 +221,11 @@ describe("docker-compose.yml says what scripts/service.ts's contract needs", () 
     assert.match(readFileSync(join(root, '.gitignore'), 'utf8'), /^compose\/credentials\/$/m);
   });
 
-  it('starts in the contract\'s order, each step waiting for the last to be healthy', () => {
+  it('starts in the contract\'s order, and waits for no one\'s health (the services wait for their peers themselves, as on a swarm)', () => {
     const dependsOn = (name: string) => {
-      const spec = (services[name]!.depends_on ?? {}) as Record<string, { condition?: string }>;
-      for (const [dependency, { condition }] of Object.entries(spec)) assert.equal(condition, 'service_healthy', `${name} → ${dependency}`);
-      return Object.keys(spec).sort();
+      const spec = services[name]!.depends_on ?? [];
+      assert.ok(Array.isArray(spec), `${name}: depends_on is a list (docker stack deploy refuses conditions)`);
+      return [...(spec as string[])].sort();
     };
     assert.deepEqual(dependsOn('gic'), []);
     assert.deepEqual(dependsOn('spmc'), ['gic']);
@@ -191,6 +233,17 @@ describe("docker-compose.yml says what scripts/service.ts's contract needs", () 
     assert.deepEqual(dependsOn('hypervisor'), ['gic', 'spmd']);
     assert.deepEqual(dependsOn('guest'), ['hypervisor']);
     assert.deepEqual(dependsOn('orchestrator'), ['gic', 'guest', 'hypervisor', 'spmc', 'spmd']);
+  });
+
+  it('on a swarm: names resolve to the tasks (dnsrr), nothing restarts, the orchestrator runs on a manager, the network is the stack\'s overlay', () => {
+    for (const [name, service] of Object.entries(services)) {
+      const deploy = service.deploy as { endpoint_mode?: string; restart_policy?: { condition?: string } };
+      assert.equal(deploy.endpoint_mode, 'dnsrr', `${name}: endpoint_mode`);
+      assert.deepEqual(deploy.restart_policy, { condition: 'none' }, `${name}: restart_policy`);
+    }
+    assert.deepEqual((services.orchestrator!.deploy as { placement?: unknown }).placement, { constraints: ['node.role == manager'] });
+    // No driver: a bridge under compose, an overlay under `docker stack deploy`.
+    assert.deepEqual(doc.networks.ffa, {});
   });
 
   it('checks health with a grep of the status file in exec form (no node start per probe), every second, a bounded number of times', () => {

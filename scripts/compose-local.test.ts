@@ -1,6 +1,7 @@
 /**
  * docker-compose.yml's services as OS processes (compose:local): the default world with four
- * registered guests passes its checkers; what a holder of the guest credential tries against a
+ * registered guests passes its checkers, every service started at once (as `docker stack deploy`
+ * starts them, depends_on ignored); what a holder of the guest credential tries against a
  * running world (docs/threat-model.md) is refused, logged on both sides, and the legitimate
  * guests' run still passes every checker; a guest killed mid-run is reported (its VM destroyed,
  * its bitmaps freed at the SPMC) and the world carries on; a service without its credentials, or
@@ -24,8 +25,15 @@ import { claim, holdPreHelloSlots, idleGuest, readCredentialsFile } from './test
 const ROOT = resolve(import.meta.dirname, '..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 /** A world of guests (four unless told), always stopped when the test ends, however it ends. */
-async function withLocalWorld(out: string, network: number, env: NodeJS.ProcessEnv, body: (world: LocalWorld) => Promise<void>, guests = 4): Promise<void> {
-  const world = new LocalWorld({ file: COMPOSE_FILE, scale: { guest: guests }, out, env: { ...process.env, FFA_LOG_LEVEL: 'info', ...env }, network });
+async function withLocalWorld(
+  out: string,
+  network: number,
+  env: NodeJS.ProcessEnv,
+  body: (world: LocalWorld) => Promise<void>,
+  guests = 4,
+  startOrder: 'depends_on' | 'all-at-once' = 'depends_on',
+): Promise<void> {
+  const world = new LocalWorld({ file: COMPOSE_FILE, scale: { guest: guests }, out, env: { ...process.env, FFA_LOG_LEVEL: 'info', ...env }, network, startOrder });
   try {
     await world.startServices(['orchestrator']);
     await body(world);
@@ -43,19 +51,29 @@ after(() => rmSync(work, { recursive: true, force: true }));
 const summaryOf = (out: string): Summary => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
 
 describe('compose:local', () => {
-  it('runs the default world with four registered guests, and every checker holds', { timeout: 240_000 }, async () => {
+  it('runs the default world with four registered guests, every service started at once, and every checker holds', { timeout: 240_000 }, async () => {
     const out = mkdtempSync(join(work, 'local-'));
     let code = -1;
-    await withLocalWorld(out, 77, { FFA_SEED: '7' }, async (world) => {
-      // Another world's guest credential: the hypervisor's proof does not check out, so the guest sends nothing and stops.
-      const foreign = join(out, 'foreign-guest.json');
-      writeFileSync(foreign, JSON.stringify(serviceCredentials(newSecret(), 'guest')), { mode: 0o600 });
-      const rogue = world.launchExtra('guest', 9, { FFA_CREDENTIALS: foreign });
-      assert.equal(await rogue.exited, 1, 'a guest with another world\'s credential does not join');
-      await world.waitForLog('guest', 9, /SERVER_UNPROVEN: .* did not prove it is hypervisor/, 10_000);
-      await world.waitForLog('hypervisor', 1, /link refused by the peer during the handshake/, 10_000);
-      code = await world.run('orchestrator');
-    });
+    // As on a swarm: no service waits for another to start (guests first, gic last, then the
+    // orchestrator, before any is up); each waits for its peers itself, the orchestrator for four guests.
+    await withLocalWorld(
+      out,
+      77,
+      { FFA_SEED: '7', FFA_MIN_GUESTS: '4' },
+      async (world) => {
+        const verdict = world.run('orchestrator');
+        // Another world's guest credential: the hypervisor's proof does not check out, so the guest sends nothing and stops.
+        const foreign = join(out, 'foreign-guest.json');
+        writeFileSync(foreign, JSON.stringify(serviceCredentials(newSecret(), 'guest')), { mode: 0o600 });
+        const rogue = world.launchExtra('guest', 9, { FFA_CREDENTIALS: foreign });
+        assert.equal(await rogue.exited, 1, 'a guest with another world\'s credential does not join');
+        await world.waitForLog('guest', 9, /SERVER_UNPROVEN: .* did not prove it is hypervisor/, 10_000);
+        await world.waitForLog('hypervisor', 1, /link refused by the peer during the handshake/, 10_000);
+        code = await verdict;
+      },
+      4,
+      'all-at-once',
+    );
     const summary = summaryOf(out);
     assert.equal(summary.ended, 'done');
     assert.deepEqual(failuresApartFromSpeed(summary), [], 'every correctness checker held');

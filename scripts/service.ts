@@ -18,8 +18,9 @@
  *                   non-internal IPv4), FFA_GUEST_VCPUS (default 2), FFA_GUEST_DRIVER (default
  *                   the scenario's first VM's driver), FFA_HOST_LABEL (optional: the machine it
  *                   runs on, told at registration, for `ffa-world load --attach`'s per-host figures)
- *   orchestrator:   FFA_OUT (default /out), FFA_MIN_GUESTS (default 1), FFA_SETTLE_MS (default
- *                   2000), FFA_SEED (default: drawn), FFA_ATTACH_TIMEOUT_MS (default 120000),
+ *   orchestrator:   FFA_OUT (default /out: the report, and exit-status, its exit status),
+ *                   FFA_MIN_GUESTS (default 1), FFA_SETTLE_MS (default 2000), FFA_SEED
+ *                   (default: drawn), FFA_ATTACH_TIMEOUT_MS (default 120000),
  *                   FFA_RUN_TIMEOUT_MS (default 300000), FFA_LIVENESS_BOUND_MS (no-lost's
  *                   bound on lateness, default 500), FFA_GUEST_ANSWER_MS (each registered guest's
  *                   bound to answer the attach, else it is left out and named; default 20000)
@@ -31,9 +32,9 @@
  *                   another boot), as if it ran on another machine (docs/beyond-one-machine.md)
  */
 import { randomInt } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import pino, { type LevelWithSilent, type Logger } from 'pino';
 import { DEFAULT_VARIANT, VARIANT_NAMES } from '../services/guest/variants.ts';
 import { monotonicClock } from '../shared/runtime/ws/clock.ts';
@@ -54,7 +55,7 @@ import { readScenarioText, ScenarioError } from '../services/orchestrator/scenar
 import { readScenarioFileText } from '../services/orchestrator/scenario/scenario-file.ts';
 import type { Scenario, VmDescription } from '../services/orchestrator/scenario/types.ts';
 import { COMPONENTS } from '../services/orchestrator/run/world-builder.ts';
-import { FileInputError } from '../shared/runtime/files.ts';
+import { FileInputError, makeFolder } from '../shared/runtime/files.ts';
 import { EnvironmentReader, quoted } from './environment.ts';
 import { exitWithParent } from './parent-watch.ts';
 import { DEFAULT_SERVICE_PORT, readPlatformAddresses } from './service-addresses.ts';
@@ -62,6 +63,11 @@ import { printResult } from './run-scenarios.ts';
 import { logDestination, type LogFormat } from '../shared/runtime/log-format.ts';
 
 const EXIT = { passed: 0, failed: 1, invalid: 2 } as const;
+/**
+ * The orchestrator's exit status, as a number in this file beside its report: on a swarm no
+ * `--exit-code-from` carries it back (docs/beyond-one-machine.md "Docker Swarm").
+ */
+const EXIT_STATUS_FILE = 'exit-status';
 const LINK_DEADLINE_MS = 120_000;
 const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -240,6 +246,8 @@ async function runComponentService(settings: ServiceSettings, log: Logger): Prom
 /** The orchestrator: attach, run the scenario, write the report, exit with the verdict. */
 async function runOrchestratorService(settings: ServiceSettings, log: Logger): Promise<number> {
   const { orchestrator: o } = settings;
+  // An earlier run's verdict in the same folder must not pass for this one's.
+  rmSync(join(o.out, EXIT_STATUS_FILE), { force: true });
   writeStatus(settings, COMPONENTS.orchestrator, 'started');
   const run = await attachScenario(settings.scenario, settings.scenarioText, {
     nowMs: () => performance.now(),
@@ -261,23 +269,42 @@ async function runOrchestratorService(settings: ServiceSettings, log: Logger): P
   return run.result.passed ? EXIT.passed : EXIT.failed;
 }
 
+/** Written whole (a rename), so a reader that polls for it never reads half of it. */
+function writeExitStatus(out: string, code: number): void {
+  try {
+    makeFolder(out);
+    const partial = join(out, `.${EXIT_STATUS_FILE}.${process.pid}.tmp`);
+    writeFileSync(partial, `${code}\n`);
+    renameSync(partial, join(out, EXIT_STATUS_FILE));
+  } catch (error) {
+    process.stderr.write(`service orchestrator: could not write ${join(out, EXIT_STATUS_FILE)}: ${(error as Error).message}\n`);
+  }
+}
+
+/** Exit; the orchestrator (its report folder `out`) first leaves its exit status beside the report. */
+function exitWith(code: number, out: string | undefined): never {
+  if (out !== undefined) writeExitStatus(out, code);
+  process.exit(code);
+}
+
 export async function main(): Promise<void> {
   const parsed = readServiceSettings(process.env);
   if ('problems' in parsed) {
     process.stderr.write(`service: refused to start:\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-    process.exit(EXIT.invalid);
+    exitWith(EXIT.invalid, process.env['FFA_ROLE'] === 'orchestrator' ? (process.env['FFA_OUT'] ?? '/out') : undefined);
   }
   const { settings } = parsed;
+  const out = settings.role === 'orchestrator' ? settings.orchestrator.out : undefined;
   if (process.env['FFA_EXIT_WITH_PARENT'] === '1') exitWithParent(`service ${settings.role}`);
   const log = pino({ level: settings.logLevel, base: { role: settings.role } }, logDestination(settings.logFormat));
   try {
-    if (settings.role === 'orchestrator') process.exit(await runOrchestratorService(settings, log));
+    if (settings.role === 'orchestrator') exitWith(await runOrchestratorService(settings, log), out);
     await runComponentService(settings, log);
   } catch (error) {
     const invalid = error instanceof ScenarioError || error instanceof FileInputError;
     log.error({ err: error }, invalid ? 'invalid input (the scenario, or a path)' : 'service failed');
     process.stderr.write(`service ${settings.role}: ${(error as Error).message}\n`);
-    process.exit(invalid ? EXIT.invalid : EXIT.failed);
+    exitWith(invalid ? EXIT.invalid : EXIT.failed, out);
   }
 }
 

@@ -2,17 +2,19 @@
 # npm run test:compose: docker-compose.yml for real, under a private Docker engine, and the
 # machine left as it was found. Not part of `npm test` (it needs root and a few minutes).
 #
-#   bash scripts/test-compose.sh [--build-only] [--no-run] [--no-kill-test]
+#   bash scripts/test-compose.sh [--build-only] [--no-run] [--no-kill-test] [--no-swarm]
 #
-# --build-only stops after the image is built; --no-run skips the full run and --no-kill-test
-# the kill test (to work on one phase).
+# --build-only stops after the image is built; --no-run skips the full run, --no-kill-test the
+# kill test and --no-swarm the swarm phase (to work on one phase).
 #
 # Phases: install what is missing (docker.io, docker-compose, busybox-static; apt, as root) →
 # record the machine's links, iptables and ip_forward → start a private dockerd in a temp folder →
 # make the offline base image node:20-slim from the host's node when it is missing (no registry
 # is reachable) → build ffa-world:local with docker-compose → run the world with $GUESTS guests to
 # the orchestrator's verdict → the kill test (a guest dies mid-run: its VM is destroyed and the
-# world stays up) → tear down ALWAYS (trap EXIT), and fail if the machine is not as it was found.
+# world stays up) → the swarm phase: the same file and image on a two-node Docker Swarm
+# (scripts/test-swarm.sh, with its own engines, teardown and check of the machine) → tear down
+# ALWAYS (trap EXIT), and fail if the machine is not as it was found.
 #
 # Settings (environment): FFA_TEST_GUESTS (default 4), FFA_TEST_UP_TIMEOUT_S (default 600),
 # FFA_TEST_KILL_MARK (the orchestrator's log text after which the kill test kills a guest,
@@ -30,20 +32,20 @@ UP_TIMEOUT_S=${FFA_TEST_UP_TIMEOUT_S:-600}
 # The kill test kills a guest when the orchestrator logs this (the scenario has started).
 KILL_MARK=${FFA_TEST_KILL_MARK:-the scenario starts}
 KILL_WAIT_S=120
-DOCKERD_START_TIMEOUT_S=60
-DOCKERD_STOP_TIMEOUT_S=30
 export FFA_UID=${FFA_UID:-1000}
 DOCKER_CHAINS=(DOCKER DOCKER-USER DOCKER-ISOLATION-STAGE-1 DOCKER-ISOLATION-STAGE-2)
 
 BUILD_ONLY=no
 FULL_RUN=yes
 KILL_TEST=yes
+SWARM_TEST=yes
 for arg in "$@"; do
   case "$arg" in
     --build-only) BUILD_ONLY=yes ;;
     --no-run) FULL_RUN=no ;;
     --no-kill-test) KILL_TEST=no ;;
-    *) echo "usage: bash scripts/test-compose.sh [--build-only] [--no-run] [--no-kill-test]" >&2; exit 2 ;;
+    --no-swarm) SWARM_TEST=no ;;
+    *) echo "usage: bash scripts/test-compose.sh [--build-only] [--no-run] [--no-kill-test] [--no-swarm]" >&2; exit 2 ;;
   esac
 done
 
@@ -59,24 +61,15 @@ VERDICT_LINES=()
 # Failures that do not stop the next phase (a failing verdict still lets the kill test run).
 FAILURES=()
 
-# ---------------------------------------------------------------------------------------------
-# Logging
+# shellcheck source=scripts/test-support/docker-test-lib.sh
+source "$ROOT/scripts/test-support/docker-test-lib.sh"
 
-seconds_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
-log() { printf '[%6ss] %s\n' "$(seconds_since "$STARTED_AT")" "$*"; }
-phase() {
-  log "== $* (previous phase took $(seconds_since "$PHASE_AT") s)"
-  PHASE_AT=$EPOCHREALTIME
+# docker-compose v1 warns on every command that it ignores deploy.endpoint_mode (a swarm key):
+# that one line is left out of the test's output.
+compose() {
+  docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" "$@" \
+    2> >(grep -v '^The following deploy sub-keys are not supported and have been ignored: endpoint_mode$' >&2)
 }
-fail() {
-  log "FAIL: $*"
-  exit 1
-}
-fail_later() {
-  log "FAIL: $*"
-  FAILURES+=("$*")
-}
-compose() { docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" "$@"; }
 
 # ---------------------------------------------------------------------------------------------
 # Phase: packages
@@ -107,22 +100,6 @@ install_packages() {
 # ---------------------------------------------------------------------------------------------
 # Machine state: what dockerd changes, recorded before and compared after teardown
 
-machine_state() {
-  echo "# links"
-  ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort
-  echo "# ip_forward $(sysctl -n net.ipv4.ip_forward)"
-  local tool
-  for tool in iptables-save ip6tables-save; do
-    echo "# $tool"
-    # Counters and the dump's own comments change by themselves; an empty built-in chain with
-    # policy ACCEPT in a table with nothing else is no rule (nft leaves such tables behind).
-    "$tool" 2>/dev/null | sed -e '/^#/d' -e 's/ \[[0-9]*:[0-9]*\]$//' | awk '
-      /^\*/ { table = $0; lines = ""; meaningful = 0; next }
-      /^COMMIT/ { if (meaningful) print table lines "\nCOMMIT"; next }
-      { lines = lines "\n" $0; if ($0 !~ /^:(INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) ACCEPT$/) meaningful = 1 }'
-  done
-}
-
 record_machine_state() {
   phase "recording the machine's state"
   STATE=$(mktemp -d /tmp/ffa-compose-state.XXXXXX)
@@ -130,7 +107,7 @@ record_machine_state() {
   if grep -qxE 'docker0|br-[0-9a-f]+' "$STATE/before" || grep -q -- ':DOCKER' "$STATE/before"; then
     fail "a docker0/br-* link or DOCKER iptables chain is already there: another Docker engine runs, or an earlier run left them (remove them, or stop that engine, first)"
   fi
-  log "$(grep -c . "$STATE/before") lines recorded (links, ip_forward, iptables)"
+  log "$(grep -c . "$STATE/before") lines recorded (links, network namespaces, ip_forward, iptables)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -139,55 +116,10 @@ record_machine_state() {
 start_dockerd() {
   phase "starting a private dockerd"
   S=$(mktemp -d /tmp/ffa-compose.XXXXXX)
-  dockerd --host "unix://$S/docker.sock" --data-root "$S/data" --exec-root "$S/exec" --pidfile "$S/pid" \
-    >"$S/dockerd.log" 2>&1 &
-  DOCKERD_PID=$!
+  start_private_dockerd "$S"
+  DOCKERD_PID=$DOCKERD_STARTED_PID
   export DOCKER_HOST="unix://$S/docker.sock"
-  local deadline=$((SECONDS + DOCKERD_START_TIMEOUT_S))
-  until docker version >/dev/null 2>&1; do
-    kill -0 "$DOCKERD_PID" 2>/dev/null || { tail -20 "$S/dockerd.log"; fail "dockerd exited while starting"; }
-    [ "$SECONDS" -lt "$deadline" ] || { tail -20 "$S/dockerd.log"; fail "dockerd did not answer within ${DOCKERD_START_TIMEOUT_S}s"; }
-    sleep 0.2
-  done
   log "dockerd pid $DOCKERD_PID at $DOCKER_HOST (log: $S/dockerd.log)"
-}
-
-# ---------------------------------------------------------------------------------------------
-# Phase: the base image, offline
-
-# node:20-slim made from the host's own node: the binary, the libraries it and the project's
-# native addons link, busybox as /bin/sh and the other tools, and the node user (uid 1000).
-make_base_image() {
-  phase "base image $BASE_IMAGE"
-  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-    log "$BASE_IMAGE is there already"
-    return
-  fi
-  local rootfs="$S/rootfs" node lib
-  node=$(readlink -f "$(command -v node)")
-  mkdir -p "$rootfs"/{bin,usr/local/bin,etc,tmp,root,home/node}
-  cp "$node" "$rootfs/usr/local/bin/node"
-  {
-    ldd "$node"
-    find node_modules -name '*.glibc.node' -o -name '*-gnu.node' | while read -r addon; do ldd "$addon" || true; done
-  } | grep -oE '/[^ ]+\.so[^ ]*' | sort -u | while read -r lib; do
-    cp -L --parents "$lib" "$rootfs/"
-  done
-  cp "$(readlink -f "$(command -v busybox)")" "$rootfs/bin/busybox"
-  for tool in $("$rootfs/bin/busybox" --list); do
-    [ -e "$rootfs/bin/$tool" ] || ln -s busybox "$rootfs/bin/$tool"
-  done
-  printf 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n' >"$rootfs/etc/passwd"
-  printf 'root:x:0:\nnode:x:1000:\n' >"$rootfs/etc/group"
-  printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
-  chmod 1777 "$rootfs/tmp"
-  chown 1000:1000 "$rootfs/home/node"
-  tar -C "$rootfs" --numeric-owner -c . | docker import \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'CMD ["node"]' - "$BASE_IMAGE" >/dev/null
-  MADE_BASE_IMAGE=yes
-  rm -rf "$rootfs"
-  log "made $BASE_IMAGE from $node ($("$node" --version)): $(docker image inspect -f '{{.Size}}' "$BASE_IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -221,8 +153,13 @@ fresh_out_dir() {
 # Phase: build
 
 build_image() {
-  phase "docker-compose build"
-  compose build >"$S/build.log" 2>&1 || { tail -30 "$S/build.log"; fail "docker-compose build failed"; }
+  if [ -L node_modules ]; then
+    phase "docker build (node_modules is a symlink: from a tar that follows it)"
+    build_image_from_tar >"$S/build.log" 2>&1 || { tail -30 "$S/build.log"; fail "docker build failed"; }
+  else
+    phase "docker-compose build"
+    compose build >"$S/build.log" 2>&1 || { tail -30 "$S/build.log"; fail "docker-compose build failed"; }
+  fi
   local images
   images=$(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -c "^$IMAGE$" || true)
   [ "$images" = 1 ] || fail "expected one image $IMAGE after the build"
@@ -240,44 +177,13 @@ build_image() {
 # ---------------------------------------------------------------------------------------------
 # Phase: the world, to the orchestrator's verdict
 
-print_summary() {
-  local file=$1
-  [ -f "$file" ] || { log "no $file"; return 1; }
-  node -e '
-    const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    const pick = ["verdict", "passed", "status", "name", "runtime", "seed", "durationMs"].filter((k) => k in s);
-    console.log(pick.length > 0 ? pick.map((k) => `${k}=${JSON.stringify(s[k])}`).join(" ") : JSON.stringify(s).slice(0, 300));
-  ' "$file"
-}
-
-# The checks that failed, one a line: "<name>: <detail>". A failed latency threshold is a speed
-# figure on this machine (README "Benchmarks": speed targets are measured, not asserted), so it is
-# printed as "figure" and the caller does not fail on it; any other failed check is "FAILED".
-failed_checks() {
-  node -e '
-    const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    for (const c of s.checks ?? []) if (!c.passed) console.log(`${c.name === "latency" ? "figure" : "FAILED"} ${c.name}: ${c.detail}`);
-    for (const st of s.steps ?? []) if (!st.passed) console.log(`FAILED step ${st.index} ${st.label}: ${st.detail}`);
-    if (s.ended !== "done") console.log(`FAILED the run ended ${s.ended}`);
-  ' "$1"
-}
-
-# Judge a run's summary: fail (later) on anything but a latency figure.
-judge_run() {
-  local what=$1 file=$2 failures
-  failures=$(failed_checks "$file")
-  [ -z "$failures" ] || printf '%s\n' "$failures" | sed "s/^/[$what] /"
-  if printf '%s\n' "$failures" | grep -c '^FAILED' >/dev/null; then
-    fail_later "$what: a correctness check failed (see the lines above and the report)"
-  fi
-}
-
+# Not `up --build`: the build phase built the image (and a symlinked node_modules needs its tar).
 run_world() {
   phase "up: the world with $GUESTS guests, to the orchestrator's verdict"
   local out=out/compose-test status=0
   fresh_out_dir "$out"
   FFA_OUT_DIR="./$out" FFA_MIN_GUESTS="$GUESTS" timeout --kill-after=20s "$UP_TIMEOUT_S" \
-    docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" up --build --no-color --scale "guest=$GUESTS" --exit-code-from orchestrator \
+    docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" up --no-color --scale "guest=$GUESTS" --exit-code-from orchestrator \
     >"$S/up.log" 2>&1 || status=$?
   # What the orchestrator printed (its verdict), and warnings or errors from anyone.
   grep -E '^orchestrator_1 +\| [^{]|"level":(40|50|60)' "$S/up.log" | cut -c1-300 | tail -40 || true
@@ -327,20 +233,15 @@ kill_test() {
     || { tail -5 "$S/kill-up.log"; explain_containers; fail "up -d failed"; }
   id=$(compose ps -q orchestrator)
   [ -n "$id" ] || fail "no orchestrator container"
+  victim=$(compose ps -q guest | sed -n 1p)
   # Kill when the orchestrator says the scenario starts (its log line), so the guest dies mid-run;
   # if that line never comes, kill anyway once the orchestrator runs, and say so.
-  deadline=$((SECONDS + KILL_WAIT_S))
-  until docker logs "$id" 2>&1 | grep -c -- "$KILL_MARK" >/dev/null; do
+  if ! follow_log_until "$id" "$KILL_MARK" "$KILL_WAIT_S"; then
     case "$(container_state "$id")" in
       exited | dead | gone) docker logs "$id" 2>&1 | tail -10; fail "the orchestrator stopped before '$KILL_MARK'" ;;
     esac
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      log "no '$KILL_MARK' from the orchestrator within ${KILL_WAIT_S}s: killing now"
-      break
-    fi
-    sleep 0.2
-  done
-  victim=$(compose ps -q guest | sed -n 1p)
+    log "no '$KILL_MARK' from the orchestrator within ${KILL_WAIT_S}s: killing now"
+  fi
   log "orchestrator is $(container_state "$id"); killing guest container ${victim:0:12}"
   docker kill "$victim" >/dev/null
 
@@ -381,6 +282,21 @@ kill_test() {
     || fail_later "kill test: the result does not report the killed guest's VM destroyed"
   judge_run "kill test" "$out/summary.json"
   compose down -v --remove-orphans >/dev/null 2>&1 || true
+}
+
+# ---------------------------------------------------------------------------------------------
+# Phase: the same file and image on a two-node swarm
+
+# scripts/test-swarm.sh, given this engine's image (docker save): it starts its own engines in
+# network namespaces of its own, and tears them down and checks the machine itself.
+swarm_phase() {
+  phase "swarm: scripts/test-swarm.sh with this build's image"
+  local image="$S/ffa-world-image.tar" status=0
+  docker save -o "$image" "$IMAGE" || fail "docker save $IMAGE failed"
+  bash "$ROOT/scripts/test-swarm.sh" --image "$image" 2>&1 | sed -u 's/^/  swarm| /' || status=$?
+  rm -f "$image"
+  if [ "$status" = 0 ]; then VERDICT_LINES+=("swarm: passed (scripts/test-swarm.sh; its lines above are marked 'swarm|')")
+  else fail_later "swarm: scripts/test-swarm.sh failed with status $status (its lines above are marked 'swarm|')"; fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -425,22 +341,7 @@ policy_before() {
 
 stop_dockerd() {
   [ -n "$DOCKERD_PID" ] || return 0
-  if kill -0 "$DOCKERD_PID" 2>/dev/null; then
-    kill -TERM "$DOCKERD_PID"
-    local deadline=$((SECONDS + DOCKERD_STOP_TIMEOUT_S))
-    while kill -0 "$DOCKERD_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
-    kill -0 "$DOCKERD_PID" 2>/dev/null && { log "dockerd did not stop in ${DOCKERD_STOP_TIMEOUT_S}s: KILL"; kill -KILL "$DOCKERD_PID"; }
-  fi
-  wait "$DOCKERD_PID" 2>/dev/null || true
-  # Its containerd and shims live under $S: end them by pid if any outlived dockerd.
-  local pid
-  for pid in $(pgrep -f -- "$S/" || true); do
-    [ "$pid" != $$ ] && kill -KILL "$pid" 2>/dev/null || true
-  done
-  # Mounts under $S (overlay layers, the exec root's namespaces), deepest first.
-  awk -v s="$S/" 'index($2, s) == 1 { print $2 }' /proc/mounts | sort -r | while read -r mount; do
-    umount -l "$mount" 2>/dev/null || true
-  done
+  stop_private_dockerd "$DOCKERD_PID" "$S"
 }
 
 teardown() {
@@ -466,7 +367,7 @@ teardown() {
   if [ -n "$STATE" ] && [ -f "$STATE/before" ]; then
     machine_state >"$STATE/after"
     if diff -u "$STATE/before" "$STATE/after" >"$STATE/diff"; then
-      log "machine left as it was found (links, ip_forward, iptables)"
+      log "machine left as it was found (links, network namespaces, ip_forward, iptables)"
     else
       log "FAIL: the machine is not as it was found:"
       cat "$STATE/diff"
@@ -486,7 +387,7 @@ main() {
   install_packages
   record_machine_state
   start_dockerd
-  make_base_image
+  make_base_image "$S"
   prepare_work_tree
   build_image
   if [ "$BUILD_ONLY" = yes ]; then
@@ -496,6 +397,7 @@ main() {
   [ -f scripts/service.ts ] || fail "scripts/service.ts does not exist yet: the image builds, but there is no service to run"
   if [ "$FULL_RUN" = yes ]; then run_world; fi
   if [ "$KILL_TEST" = yes ]; then kill_test; fi
+  if [ "$SWARM_TEST" = yes ]; then swarm_phase; fi
   if [ "${#FAILURES[@]}" -gt 0 ]; then exit 1; fi
 }
 

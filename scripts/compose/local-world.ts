@@ -5,7 +5,8 @@
  * each service name resolves to a loopback address of its own (127.77.S.R: every process listens
  * on the file's port at its own address, as containers do). Services start in depends_on order,
  * each once those it depends on report themselves started (the status file the healthcheck
- * reads). A service's one secret (its credentials file, `secrets:`) is handed to it as
+ * reads), or all at once in the reverse order (`startOrder: 'all-at-once'`), as
+ * `docker stack deploy` starts them, ignoring depends_on. A service's one secret (its credentials file, `secrets:`) is handed to it as
  * FFA_CREDENTIALS, the host file's path; when any of the world's credentials files is missing, a
  * fresh set is made for this run in a private temporary folder, removed when the world stops.
  * What compose does and this does not: images, volumes (the report goes to `out`), networks
@@ -40,6 +41,8 @@ export interface LocalComposeOptions {
   network?: number;
   /** Environment set on every process of a service, by service name (a test's FFA_TEST_CLOCK_SKEW_NS). */
   serviceEnv?: Record<string, Record<string, string>>;
+  /** depends_on (default): each service once those it depends on started; all-at-once: as a swarm does. */
+  startOrder?: 'depends_on' | 'all-at-once';
 }
 
 interface ServiceDefinition {
@@ -198,17 +201,18 @@ export class LocalWorld {
     this.prepareSecrets();
     const services = startOrder(readComposeServices(this.options.file, this.options.env));
     this.planAddresses(services);
-    for (const service of services) {
+    const allAtOnce = this.options.startOrder === 'all-at-once';
+    for (const service of allAtOnce ? services.reverse() : services) {
       if (except.includes(service.name)) continue;
-      for (const dependency of service.dependsOn) if (!except.includes(dependency)) await this.waitStarted(dependency);
+      if (!allAtOnce) for (const dependency of service.dependsOn) if (!except.includes(dependency)) await this.waitStarted(dependency);
       for (let replica = 1; replica <= this.replicasOf(service); replica++) this.launch(service, replica);
     }
   }
 
-  /** Start one service's containers (the orchestrator, once the world is up); resolves with the first's exit code. */
+  /** Start one service's containers (the orchestrator, once the world is up; all-at-once: at once); resolves with the first's exit code. */
   async run(serviceName: string): Promise<number> {
     const service = this.service(serviceName);
-    for (const dependency of service.dependsOn) await this.waitStarted(dependency);
+    if (this.options.startOrder !== 'all-at-once') for (const dependency of service.dependsOn) await this.waitStarted(dependency);
     return this.launch(service, 1).exited;
   }
 

@@ -1,13 +1,18 @@
 /**
- * Checks for docker-compose.yml in three layers, each catching what the others let through:
+ * Checks for docker-compose.yml in four layers, each catching what the others let through:
  *
  * - `docker-compose config` (v1.29, the one Debian ships): the file must load in the oldest
  *   Compose we support. It refuses a top-level `name:` and unknown keys, but lets an undefined
  *   network and `service_healthy` on a service without a healthcheck through.
+ * - `docker stack config` (the docker CLI's own loader, the one `docker stack deploy` uses; CLI
+ *   23 or later has the command): the file must deploy on a swarm, whose schema is Compose file
+ *   format 3 (depends_on only as a list, for one).
  * - the compose-spec JSON schema (the copy the `dclint` package ships, read from node_modules),
  *   with ajv: unknown keys and wrong shapes, as Compose v2 would refuse them.
  * - rules of our own over the parsed YAML for what no schema can say: references between parts
- *   of the file (networks, depends_on) and duration syntax (v1 crashes on a bad one).
+ *   of the file (networks, secrets, depends_on; no tool above notices an undeclared secret),
+ *   depends_on as a list (for machines without a docker CLI that has `docker stack config`) and
+ *   duration syntax (v1 crashes on a bad one).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import YAML from 'yaml';
 
-export type ComposeCheckLayer = 'yaml' | 'schema' | 'rules' | 'compose-v1';
+export type ComposeCheckLayer = 'yaml' | 'schema' | 'rules' | 'compose-v1' | 'stack';
 
 export interface ComposeProblem {
   layer: ComposeCheckLayer;
@@ -113,6 +118,12 @@ function dependencies(service: Doc): Array<{ name: string; condition: string }> 
   return [];
 }
 
+function serviceSecrets(service: Doc): string[] {
+  const secrets = service.secrets;
+  if (!Array.isArray(secrets)) return [];
+  return secrets.map((secret) => (isRecord(secret) ? String(secret.source) : String(secret)));
+}
+
 function hasHealthcheck(service: Doc): boolean {
   const check = service.healthcheck;
   if (!isRecord(check) || check.disable === true) return false;
@@ -129,8 +140,15 @@ export function ruleProblems(doc: Doc): ComposeProblem[] {
   if ('version' in doc) refuse('version', "no 'version:': Compose v2 warns that it is obsolete, and v1.29 does not need it");
   const services = isRecord(doc.services) ? doc.services : {};
   const declaredNetworks = new Set(['default', ...Object.keys(isRecord(doc.networks) ? doc.networks : {})]);
+  const declaredSecrets = new Set(Object.keys(isRecord(doc.secrets) ? doc.secrets : {}));
   for (const [name, service] of Object.entries(services)) {
     if (!isRecord(service)) continue;
+    for (const secret of serviceSecrets(service)) {
+      if (!declaredSecrets.has(secret)) refuse(`services.${name}.secrets`, `secret '${secret}' is not declared under the top-level 'secrets:'`);
+    }
+    if (isRecord(service.depends_on)) {
+      refuse(`services.${name}.depends_on`, 'a list of service names, not a mapping: `docker stack deploy` refuses the `condition:` form (the services wait for their peers themselves)');
+    }
     for (const network of serviceNetworks(service)) {
       if (!declaredNetworks.has(network)) {
         refuse(`services.${name}.networks`, `network '${network}' is not declared under the top-level 'networks:'`);
@@ -157,31 +175,28 @@ export function ruleProblems(doc: Doc): ComposeProblem[] {
   return problems;
 }
 
-export interface ComposeV1Result {
+export interface ToolResult {
   status: number | null;
   stdout: string;
   stderr: string;
 }
 
 /**
- * Runs `docker-compose -f FILE config` (not `-q`: it lets bad durations through) on a copy of the
- * text in a temporary folder, beside placeholder credentials files: the real keys are never needed
- * to validate. Throws when docker-compose is not installed.
+ * Runs a command on a copy of the text (docker-compose.yml in a temporary folder), beside
+ * placeholder credentials files: the tools refuse a file whose secrets' files are missing, and the
+ * real keys are never needed to validate. Throws when the command is not installed.
  */
-export function composeV1Config(text: string): ComposeV1Result {
+function runOnCopy(text: string, command: string, args: string[], install: string): ToolResult {
   const dir = mkdtempSync(join(tmpdir(), 'ffa-compose-'));
   try {
     writeFileSync(join(dir, 'docker-compose.yml'), text);
     mkdirSync(join(dir, 'compose', 'credentials'), { recursive: true });
     for (const { file } of CREDENTIAL_SECRETS) writeFileSync(join(dir, file), '{"placeholder": "not credentials"}\n');
-    // A clean environment: the caller's FFA_* or COMPOSE_* variables must not change the result.
+    // A clean environment: the caller's FFA_*, COMPOSE_* or DOCKER_* variables must not change the result.
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' };
-    const run = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(command, args, { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
     if (run.error !== undefined) {
-      const code = (run.error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        throw new Error('docker-compose is not installed: install it (Debian: apt-get install -y --no-install-recommends docker-compose; .ci/run does this as root)');
-      }
+      if ((run.error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${command} is not installed: ${install}`);
       throw run.error;
     }
     return { status: run.status, stdout: run.stdout, stderr: run.stderr };
@@ -190,24 +205,51 @@ export function composeV1Config(text: string): ComposeV1Result {
   }
 }
 
+/** `docker-compose -f FILE config` on a copy (not `-q`: it lets bad durations through). */
+export function composeV1Config(text: string): ToolResult {
+  return runOnCopy(text, 'docker-compose', ['-f', 'docker-compose.yml', 'config'], 'Debian: apt-get install -y --no-install-recommends docker-compose; .ci/run does this as root');
+}
+
+/** `docker stack config -c FILE` on a copy: the file as `docker stack deploy` reads it (no engine needed). */
+export function stackConfig(text: string): ToolResult {
+  return runOnCopy(text, 'docker', ['stack', 'config', '-c', 'docker-compose.yml'], 'a docker CLI of version 23 or later');
+}
+
 /** Whether Debian's docker-compose (v1) is on the PATH, for the `compose-v1` layer. */
 export function composeV1Available(): boolean {
   const run = spawnSync('docker-compose', ['version'], { encoding: 'utf8', timeout: 30_000 });
   return run.error === undefined && run.status === 0;
 }
 
+/** Whether the docker CLI on the PATH has `docker stack config` (23 or later), for the `stack` layer. */
+export function stackConfigAvailable(): boolean {
+  const run = spawnSync('docker', ['stack', 'config', '--help'], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  return run.error === undefined && run.status === 0;
+}
+
+/** The tool layers to run: each needs its tool installed. */
+export interface ToolLayers {
+  v1: boolean;
+  stack: boolean;
+}
+
 /**
- * Every layer's problems with one compose file's text; v1 is skipped when the YAML does not parse,
- * or when `withV1` is false (docker-compose not installed).
+ * Every layer's problems with one compose file's text; the tools are skipped when the YAML does
+ * not parse, or when `tools` leaves them out (not installed).
  */
-export function checkComposeText(text: string, withV1 = true): ComposeProblem[] {
+export function checkComposeText(text: string, tools: ToolLayers = { v1: true, stack: true }): ComposeProblem[] {
   const { doc, problems } = parseCompose(text);
   if (doc === undefined) return problems;
-  if (!withV1) return [...schemaProblems(doc), ...ruleProblems(doc)];
-  const v1 = composeV1Config(text);
-  const v1Problems: ComposeProblem[] =
-    v1.status === 0 ? [] : [{ layer: 'compose-v1', where: '', message: v1Complaint(v1.stderr) }];
-  return [...v1Problems, ...schemaProblems(doc), ...ruleProblems(doc)];
+  const toolProblems: ComposeProblem[] = [];
+  if (tools.v1) {
+    const v1 = composeV1Config(text);
+    if (v1.status !== 0) toolProblems.push({ layer: 'compose-v1', where: '', message: v1Complaint(v1.stderr) });
+  }
+  if (tools.stack) {
+    const stack = stackConfig(text);
+    if (stack.status !== 0) toolProblems.push({ layer: 'stack', where: '', message: stack.stderr.trim().split('\n').slice(0, 2).join(' ') });
+  }
+  return [...toolProblems, ...schemaProblems(doc), ...ruleProblems(doc)];
 }
 
 /** v1's complaint in one line: its first two lines, or a traceback's last line (v1 crashes on some bad values). */
