@@ -10,9 +10,10 @@ import type { Message } from '../protocol/messages.ts';
 /**
  * Bumped whenever a frame's keys, the structure table's order, a field's meaning or the framing
  * changes: the two ends of a link must agree on the table byte for byte. 1: one frame per
- * websocket message; 2: a batch of frames per message (batch.ts).
+ * websocket message; 2: a batch of frames per message (batch.ts); 3: calls and returns carry
+ * buffer memory (`memory`, shared/ffa/buffer-content.ts).
  */
-export const WIRE_PROTOCOL_VERSION = 2;
+export const WIRE_PROTOCOL_VERSION = 3;
 
 /** The first frame a client sends: who it is, and the token that proves it. */
 export interface HelloFrame {

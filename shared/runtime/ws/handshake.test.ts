@@ -80,7 +80,7 @@ describe('hello refusals (close 1008, logged, no link)', () => {
   it('refuses a role other than the expected one', () => assertRefused(encodeFrame({ ...GOOD_HELLO, role: 'guest' }), /HELLO_REFUSED/));
   it('refuses an identity it does not accept', () => assertRefused(encodeFrame({ ...GOOD_HELLO, identity: 'mallory' }), /HELLO_REFUSED/));
   it('refuses a valid call frame before hello', () =>
-    assertRefused(encodeFrame({ kind: 'call', id: 1, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS }), /HELLO_REQUIRED/));
+    assertRefused(encodeFrame({ kind: 'call', id: 1, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS, memory: null }), /HELLO_REQUIRED/));
   it('refuses a welcome sent by a client', () =>
     assertRefused(encodeFrame({ kind: 'welcome', protocol: WIRE_PROTOCOL_VERSION, role: 'test', identity: 'caller' }), /HELLO_REQUIRED/));
   it('refuses a text frame before hello', () => assertRefused(JSON.stringify(GOOD_HELLO), /HELLO_REQUIRED/));
@@ -100,7 +100,7 @@ describe('a welcomed link', () => {
     const client = await RawClient.welcomed(echo.node.url, GOOD_HELLO);
     clients.push(client);
     assert.deepEqual(echo.node.linkedPeers, ['caller']);
-    client.sendBatch(encodeFrame({ kind: 'call', id: 9, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS }));
+    client.sendBatch(encodeFrame({ kind: 'call', id: 9, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS, memory: null }));
     const answer = await client.next(5_000);
     assert.ok(answer.type === 'frame' && answer.result.ok && answer.result.frame.kind === 'return');
     assert.deepEqual(answer.result.frame.regs.slice(1), REGS.slice(1));
@@ -109,7 +109,7 @@ describe('a welcomed link', () => {
     const refusal = await client.next(5_000);
     assert.ok(refusal.type === 'frame' && refusal.result.ok && refusal.result.frame.kind === 'protocol-error');
     assert.equal(refusal.result.frame.code, 'NOT_ALLOWED');
-    client.sendBatch(encodeFrame({ kind: 'call', id: 10, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS }));
+    client.sendBatch(encodeFrame({ kind: 'call', id: 10, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS, memory: null }));
     const again = await client.next(5_000);
     assert.ok(again.type === 'frame' && again.result.ok && again.result.frame.kind === 'return' && again.result.frame.id === 10);
     client.terminate();
