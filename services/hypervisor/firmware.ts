@@ -15,6 +15,7 @@ import {
   type FfaAbiName,
   type FfaErrorName,
   hex,
+  type BufferWrite,
   type PartitionInfo,
   PARTITION_PROPERTIES,
   type RegisterFile,
@@ -24,7 +25,8 @@ import {
 } from '../../shared/ffa/index.ts';
 import type { CallFailure, ComponentContext } from '../../shared/runtime/component.ts';
 
-export type FirmwareResult = { readonly ok: true; readonly regs: RegisterFile } | { readonly ok: false; readonly reason: CallFailure };
+/** An SMC's result: the registers and what the firmware wrote into an RX buffer (null: nothing), or why it never returned. */
+export type FirmwareResult = { readonly ok: true; readonly regs: RegisterFile; readonly memory: BufferWrite | null } | { readonly ok: false; readonly reason: CallFailure };
 
 /** Where the probe is (Xen: ffa_probe at boot, before any domain exists). */
 export type FirmwareState =
@@ -136,38 +138,39 @@ export class FirmwareLink {
    * An SMC the hypervisor makes for itself (probe, life cycle, the SRI loop). These are serialised
    * by their owners (one life-cycle operation and one SRI loop at a time), so they need no bound.
    */
-  call(regs: RegisterFile, cpu: number, onResult: (result: FirmwareResult) => void): void {
-    this.onCpu(cpu, (done) => this.smc(regs, 0, cpu, cpu, (result) => {
+  /** `memory`: what the SMC's caller put in a TX buffer for the SPMC to read (Xen's own, or a guest's). */
+  call(regs: RegisterFile, cpu: number, onResult: (result: FirmwareResult) => void, memory: BufferWrite | null = null): void {
+    this.onCpu(cpu, (done) => this.smc(regs, memory, 0, cpu, cpu, (result) => {
       done();
       onResult(result);
     }));
   }
 
   /** An SMC on a guest's behalf; false (and no call) when config.maxPendingGuestCalls are pending. */
-  callForGuest(regs: RegisterFile, cpu: number, onResult: (result: FirmwareResult) => void): boolean {
+  callForGuest(regs: RegisterFile, cpu: number, onResult: (result: FirmwareResult) => void, memory: BufferWrite | null = null): boolean {
     if (this.pendingGuestCalls >= this.maxPendingGuestCalls) return false;
     this.pendingGuestCalls++;
     this.call(regs, cpu, (result) => {
+      this.pendingGuestCalls--;
+      onResult(result);
+    }, memory);
+    return true;
+  }
+
+  /** A controller's relayed SMC (raw profile): forwarded as it came, acting for `endpoint`. */
+  relay(regs: RegisterFile, memory: BufferWrite | null, endpoint: number, vcpu: number, cpu: number, onResult: (result: FirmwareResult) => void): boolean {
+    if (this.pendingGuestCalls >= this.maxPendingGuestCalls) return false;
+    this.pendingGuestCalls++;
+    this.smc(regs, memory, endpoint, vcpu, cpu, (result) => {
       this.pendingGuestCalls--;
       onResult(result);
     });
     return true;
   }
 
-  /** A controller's relayed SMC (raw profile): forwarded as it came, acting for `endpoint`. */
-  relay(regs: RegisterFile, endpoint: number, vcpu: number, cpu: number, onResult: (result: FirmwareResult) => void): boolean {
-    if (this.pendingGuestCalls >= this.maxPendingGuestCalls) return false;
-    this.pendingGuestCalls++;
-    this.ctx.call(this.spmd, { conduit: 'smc', endpoint, vcpu, cpu, regs }, (outcome) => {
-      this.pendingGuestCalls--;
-      onResult(outcome.ok ? { ok: true, regs: outcome.regs } : { ok: false, reason: outcome.reason });
-    });
-    return true;
-  }
-
-  private smc(regs: RegisterFile, endpoint: number, vcpu: number, cpu: number, onResult: (result: FirmwareResult) => void): void {
-    this.ctx.call(this.spmd, { conduit: 'smc', endpoint, vcpu, cpu, regs }, (outcome) => {
-      onResult(outcome.ok ? { ok: true, regs: outcome.regs } : { ok: false, reason: outcome.reason });
+  private smc(regs: RegisterFile, memory: BufferWrite | null, endpoint: number, vcpu: number, cpu: number, onResult: (result: FirmwareResult) => void): void {
+    this.ctx.call(this.spmd, { conduit: 'smc', endpoint, vcpu, cpu, regs, memory }, (outcome) => {
+      onResult(outcome.ok ? { ok: true, regs: outcome.regs, memory: outcome.memory } : { ok: false, reason: outcome.reason });
     });
   }
 

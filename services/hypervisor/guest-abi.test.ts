@@ -82,7 +82,9 @@ const FEATURE_ROWS: [string, number, number | 'NOT_SUPPORTED'][] = [
       'FFA_NOTIFICATION_SET',
       'FFA_NOTIFICATION_INFO_GET_32',
       'FFA_NOTIFICATION_INFO_GET_64',
-      // the firmware (Hafnium) supports them
+      // the firmware (Hafnium) supports them; SEND2 needs its RX_ACQUIRE too, which Hafnium
+      // reports to the normal world (api.c ffa_features_function)
+      'FFA_MSG_SEND2',
       'FFA_MSG_SEND_DIRECT_REQ_32',
       'FFA_MSG_SEND_DIRECT_REQ_64',
       'FFA_RUN',
@@ -100,7 +102,6 @@ const FEATURE_ROWS: [string, number, number | 'NOT_SUPPORTED'][] = [
       'FFA_NOTIFICATION_BITMAP_CREATE',
       'FFA_NOTIFICATION_BITMAP_DESTROY',
       'FFA_RX_ACQUIRE',
-      'FFA_MSG_SEND2', // no RX_ACQUIRE at the firmware
       'FFA_SPM_ID_GET',
       'FFA_MSG_WAIT',
       'FFA_YIELD',

@@ -4,7 +4,7 @@
  * job and is synchronous; an SMC to the firmware is an outcome, carried out by hypervisor.ts,
  * whose answer the handler's `finish` turns into the guest's registers.
  */
-import { ffaError, ffaSuccess32, type FfaErrorName, type RegisterFile } from '../../shared/ffa/index.ts';
+import { ffaError, ffaSuccess32, type BufferWrite, type FfaErrorName, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { ComponentContext } from '../../shared/runtime/component.ts';
 import type { ValidHypervisorConfig } from './config.ts';
 import type { FirmwareFacts, FirmwareResult } from './firmware.ts';
@@ -43,6 +43,12 @@ export interface Answer {
    * guest keeps its own x8..x17.
    */
   readonly allRegisters?: boolean;
+  /**
+   * What the call wrote into the guest's RX buffer: Xen's own write (partition descriptors), or
+   * the SPMC's, which reaches the guest with the return it passes on (buffer memory is shared,
+   * Xen does not copy it: shared/ffa/buffer-content.ts).
+   */
+  readonly memory?: BufferWrite | null;
 }
 
 export type Outcome =

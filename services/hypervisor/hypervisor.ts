@@ -194,14 +194,14 @@ class Hypervisor implements Component {
 
   private carryOut(from: string, call: CallMessage, gc: GuestCall, abi: string, outcome: Outcome): void {
     if (outcome.kind === 'answer') return this.answerGuest(from, call, gc, abi, 'hypervisor', outcome.answer);
-    const sent = this.link.callForGuest(outcome.regs, gc.cpu, (result) => this.answerGuest(from, call, gc, abi, 'firmware', outcome.finish(result)));
+    const sent = this.link.callForGuest(outcome.regs, gc.cpu, (result) => this.answerGuest(from, call, gc, abi, 'firmware', withGuestMemory(outcome.finish(result), result, gc)));
     if (!sent) this.answerGuest(from, call, gc, abi, 'hypervisor', { regs: ffaError('BUSY'), why: `${this.config.maxPendingGuestCalls} guest calls already pending at the firmware` });
   }
 
   private answerGuest(from: string, call: CallMessage, gc: GuestCall, abi: string, by: 'hypervisor' | 'firmware', answer: Answer): void {
     const allRegisters = answer.regs.length === call.regs.length && (answer.allRegisters === true || w(answer.regs, 0) === FFA_FIDS.FFA_MSG_SEND_DIRECT_RESP2);
     this.ctx.record({ event: 'guest-call', vm: gc.vm.id, vcpu: gc.vcpu, abi, by, result: describeReturn(answer.regs), why: answer.why });
-    this.ctx.reply(from, call, inGuestRegisters(answer.regs, call.regs, allRegisters));
+    this.ctx.reply(from, call, inGuestRegisters(answer.regs, call.regs, allRegisters), answer.memory ?? null);
   }
 
   /** The raw profile's relay (tftf at NS-EL2): a controller's SMC, unchanged, for a normal-world endpoint. */
@@ -212,9 +212,11 @@ class Hypervisor implements Component {
       this.ctx.reply(from, call, ffaError(refusal.code));
       return;
     }
-    const sent = this.link.relay(call.regs, call.endpoint, call.vcpu, call.cpu, (result: FirmwareResult) => {
+    // tftf's buffers are the controller's: what its TX buffer holds goes with the SMC, and what
+    // the SPMC wrote into its RX buffer comes back with the answer.
+    const sent = this.link.relay(call.regs, call.memory, call.endpoint, call.vcpu, call.cpu, (result: FirmwareResult) => {
       this.ctx.record({ event: 'relay', from, endpoint: call.endpoint, fid: w(call.regs, 0), result: describeResult(result) });
-      this.ctx.reply(from, call, result.ok ? result.regs : ffaError(failureCode(result.reason)));
+      this.ctx.reply(from, call, result.ok ? result.regs : ffaError(failureCode(result.reason)), result.ok ? result.memory : null);
     });
     if (!sent) this.ctx.reply(from, call, ffaError('BUSY'));
   }
@@ -316,6 +318,16 @@ class Hypervisor implements Component {
       })),
     };
   }
+}
+
+/**
+ * What the SPMC wrote into the guest's own RX buffer during a forwarded call (an SP's message,
+ * which a GET's return carries) reaches the guest with Xen's answer: the buffer is the guest's
+ * memory, mapped at the SPMC, and Xen never copies it. A write into Xen's own buffer stays here.
+ */
+function withGuestMemory(answer: Answer, result: FirmwareResult, gc: GuestCall): Answer {
+  if (answer.memory !== undefined || !result.ok || result.memory === null) return answer;
+  return result.memory.buffer === 'rx' && result.memory.owner === gc.vm.id ? { ...answer, memory: result.memory } : answer;
 }
 
 export const create: ComponentFactory<HypervisorConfig> = (ctx: ComponentContext, config: HypervisorConfig): Component =>

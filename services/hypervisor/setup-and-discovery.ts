@@ -18,6 +18,8 @@ import {
   enforce,
   ffaFeatures,
   ffaPartitionInfoGet,
+  ffaSuccess32,
+  rxWrite,
   ffaPartitionInfoGetRegs,
   partitionInfoRegsWindow,
   ffaRxtxMap64,
@@ -375,7 +377,8 @@ export function handlePartitionInfoGet(gc: GuestCall): Outcome {
   if (matching.length * descriptorSize > buffers.pageCount * PAGE_SIZE) return refuse('NO_MEMORY', 'the descriptors do not fit the RX buffer');
   buffers.rxFree = false;
   gc.hv.ctx.record({ event: 'rx-partition-info', vm: gc.vm.id, descriptorSize, partitions: matching.map((p) => ({ ...p })) });
-  return succeed('descriptors written to the guest\'s RX buffer, from the SP list cached at probe', matching.length, descriptorSize);
+  const written = rxWrite(gc.vm.id, { kind: 'partition-info', descriptorSize, partitions: matching });
+  return { kind: 'answer', answer: { regs: ffaSuccess32(0, matching.length, descriptorSize), why: 'descriptors written to the guest\'s RX buffer, from the SP list cached at probe', memory: written } };
 }
 
 // ---------------------------------------------------------------- FFA_PARTITION_INFO_GET_REGS (§5.4, §5.6)

@@ -229,6 +229,10 @@ export type GuestRecordEvent =
   | 'notification-callback'
   /** A notification with no callback to take it, dropped. */
   | 'notification-dropped'
+  /** handle_fwk_notif_callbacks read an indirect message from the RX buffer and released the buffer. */
+  | 'framework-message'
+  /** A write into a buffer that is not this driver's own RX buffer, dropped. */
+  | 'memory-ignored'
   /** A schedule-receiver callback ran for a partition. */
   | 'sched-recv-callback'
   /** INFO_GET named a partition with no schedule-receiver callback. */
