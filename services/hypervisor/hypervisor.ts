@@ -169,7 +169,7 @@ class Hypervisor implements Component {
       this.ctx.reply(from, call, SMCCC_NOT_SUPPORTED);
       return;
     }
-    const gc: GuestCall = { hv: this.state, vm: caller.vm, vcpu: call.vcpu, cpu: caller.pcpu, regs: call.regs };
+    const gc: GuestCall = { hv: this.state, vm: caller.vm, vcpu: call.vcpu, cpu: caller.pcpu, regs: call.regs, memory: call.memory };
     const abi = guestAbiOf(gc);
     if (abi === null) {
       this.ctx.record({ event: 'call-refused', from, vm: caller.vm.id, fid: w(call.regs, 0), reason: 'not an FF-A function' });
@@ -192,9 +192,10 @@ class Hypervisor implements Component {
     return { vm, pcpu: vcpu.pcpu };
   }
 
-  private carryOut(from: string, call: CallMessage, gc: GuestCall, abi: string, outcome: Outcome): void {
-    if (outcome.kind === 'answer') return this.answerGuest(from, call, gc, abi, 'hypervisor', outcome.answer);
-    const sent = this.link.callForGuest(outcome.regs, gc.cpu, (result) => this.answerGuest(from, call, gc, abi, 'firmware', withGuestMemory(outcome.finish(result), result, gc)));
+  /** Answers the guest, or makes the outcome's SMC and carries on with what its answer decides (bounded: each handler chains at most three). */
+  private carryOut(from: string, call: CallMessage, gc: GuestCall, abi: string, outcome: Outcome, by: 'hypervisor' | 'firmware' = 'hypervisor'): void {
+    if (outcome.kind === 'answer') return this.answerGuest(from, call, gc, abi, by, outcome.answer);
+    const sent = this.link.callForGuest(outcome.regs, gc.cpu, (result) => this.carryOut(from, call, gc, abi, withGuestMemory(outcome.then(result), result, gc), 'firmware'), outcome.memory);
     if (!sent) this.answerGuest(from, call, gc, abi, 'hypervisor', { regs: ffaError('BUSY'), why: `${this.config.maxPendingGuestCalls} guest calls already pending at the firmware` });
   }
 
@@ -325,9 +326,10 @@ class Hypervisor implements Component {
  * which a GET's return carries) reaches the guest with Xen's answer: the buffer is the guest's
  * memory, mapped at the SPMC, and Xen never copies it. A write into Xen's own buffer stays here.
  */
-function withGuestMemory(answer: Answer, result: FirmwareResult, gc: GuestCall): Answer {
-  if (answer.memory !== undefined || !result.ok || result.memory === null) return answer;
-  return result.memory.buffer === 'rx' && result.memory.owner === gc.vm.id ? { ...answer, memory: result.memory } : answer;
+function withGuestMemory(outcome: Outcome, result: FirmwareResult, gc: GuestCall): Outcome {
+  if (outcome.kind !== 'answer' || outcome.answer.memory !== undefined || !result.ok || result.memory === null) return outcome;
+  const { memory } = result;
+  return memory.buffer === 'rx' && memory.owner === gc.vm.id ? { kind: 'answer', answer: { ...outcome.answer, memory } } : outcome;
 }
 
 export const create: ComponentFactory<HypervisorConfig> = (ctx: ComponentContext, config: HypervisorConfig): Component =>

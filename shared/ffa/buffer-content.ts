@@ -22,8 +22,12 @@ export const FFA_PAGE_SIZE = 4096;
 /** The most descriptors one 4 KiB page holds (v1.0 descriptors of 8 bytes), which bounds a decoded list. */
 export const MAX_DESCRIPTORS_PER_PAGE = FFA_PAGE_SIZE / PARTITION_INFO_SIZE_V1_0;
 
-/** struct ffa_partition_rxtx_header: 24 bytes up to v1.1, 40 with the v1.2 UUID (Hafnium FFA_RXTX_HEADER_SIZE_V1_1, FFA_RXTX_HEADER_SIZE). */
-export const MESSAGE_HEADER_SIZE_V1_1 = 24;
+/**
+ * struct ffa_partition_rxtx_header: 20 bytes up to v1.1 (Hafnium FFA_RXTX_HEADER_SIZE_V1_1 =
+ * offsetof(reserved_2); Xen sizeof(struct ffa_part_msg_rxtx_1_1)), 40 with v1.2's reserved_2 and
+ * UUID (FFA_RXTX_HEADER_SIZE).
+ */
+export const MESSAGE_HEADER_SIZE_V1_1 = 20;
 export const MESSAGE_HEADER_SIZE_V1_2 = 40;
 
 export interface PartitionInfoContent {
