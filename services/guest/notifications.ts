@@ -25,7 +25,6 @@ import {
   infoGetMaxIds,
   infoGetMaxLists,
   infoGetMorePending,
-  MESSAGE_HEADER_SIZE_V1_1,
   MESSAGE_HEADER_SIZE_V1_2,
   notificationBitmapCreate,
   notificationBitmapDestroy,
@@ -380,8 +379,11 @@ export function getAndHandle(d: DriverState, cpu: number, done: Done): void {
   });
 }
 
-/** struct ffa_indirect_msg_hdr: the payload starts at least after the UUID field (min_offset), or after the whole 40-byte header. */
-const MESSAGE_MIN_OFFSET = MESSAGE_HEADER_SIZE_V1_1;
+/**
+ * handle_fwk_notif_callbacks' min_offset, offsetof(struct ffa_indirect_msg_hdr, uuid): 24 since
+ * Linux has reserved2 (v6.16); a payload starts there or after the whole 40-byte header.
+ */
+const MESSAGE_MIN_OFFSET = 24;
 
 /**
  * handle_fwk_notif_callbacks: only RX-buffer-full (bit 0) exists. Linux reads the message header

@@ -41,7 +41,7 @@ const OBSERVED_LIMITS = { inboxMax: 100_000, waitersMax: 100_000 };
 /** Answers are never kept (a late one is stale); one wait per request in flight. */
 const ANSWER_LIMITS = { inboxMax: 1, waitersMax: 100_000 };
 
-export type AwaitEventStep = Extract<Step, { kind: 'await-interrupt' | 'await-callback' | 'await-probe' }>;
+export type AwaitEventStep = Extract<Step, { kind: 'await-interrupt' | 'await-callback' | 'await-probe' | 'await-message' }>;
 export type ExpectNoneStep = Extract<Step, { kind: 'expect-none-interrupt' }>;
 
 /** What an await step waits for among the observed events, and how a detail names it. */
@@ -253,6 +253,7 @@ function keysAwaited(steps: readonly Step[], bootedGuests: readonly string[]): S
       case 'await-interrupt':
       case 'await-callback':
       case 'await-probe':
+      case 'await-message':
       case 'expect-none-interrupt':
         keys.add(wantedBy(step).key);
     }
@@ -272,6 +273,12 @@ function wantedBy(step: AwaitEventStep | ExpectNoneStep): ObservedWanted {
     case 'await-probe': {
       const guest = componentOf(step.in);
       return { key: recordKey(guest, 'done'), matches: (e) => isRecord(e, guest, 'done'), what: `probe of ${step.in.name}` };
+    }
+    case 'await-message': {
+      const guest = componentOf(step.in);
+      const sender = step.from?.id ?? null;
+      const from = step.from === null ? '' : ` from ${step.from.name}`;
+      return { key: recordKey(guest, 'framework-message'), matches: (e) => isMessageRead(e, guest, sender), what: `a message${from} read in ${step.in.name}` };
     }
   }
 }
@@ -303,6 +310,11 @@ function isDelivery(event: HistoryEvent, to: Endpoint, intid: number | null, vcp
   if (intid !== null && irq.intid !== intid) return false;
   if (vcpu === null) return true;
   return to.kind === 'vm' ? irq.vcpu === vcpu : irq.cpu === vcpu;
+}
+
+/** The guest's driver read a message (from `sender`, when given) out of its RX buffer (services/guest notifications.ts). */
+function isMessageRead(event: HistoryEvent, guest: string, sender: number | null): boolean {
+  return isRecord(event, guest, 'framework-message') && event.type === 'record' && (sender === null || event.data['sender'] === sender);
 }
 
 function isCallback(event: HistoryEvent, receiver: string, notification: number): boolean {

@@ -112,6 +112,7 @@ class Orchestrator implements Component {
       case 'await-interrupt':
       case 'await-callback':
       case 'await-probe':
+      case 'await-message':
         return this.awaiting.awaitEvent(step, finish);
       case 'await-call':
         return this.awaitCall(step, finish);
@@ -284,7 +285,15 @@ class Orchestrator implements Component {
 
 /** Steps that wait for what an earlier step caused: they do not move the time their events count from. */
 function isAwait(step: Step): boolean {
-  return step.kind === 'await-interrupt' || step.kind === 'await-callback' || step.kind === 'await-idle' || step.kind === 'await-probe' || step.kind === 'await-call' || step.kind === 'expect-none-interrupt';
+  return (
+    step.kind === 'await-interrupt' ||
+    step.kind === 'await-callback' ||
+    step.kind === 'await-idle' ||
+    step.kind === 'await-probe' ||
+    step.kind === 'await-message' ||
+    step.kind === 'await-call' ||
+    step.kind === 'expect-none-interrupt'
+  );
 }
 
 /** A step kind added to the scenario format but not here fails to compile, instead of hanging the run. */

@@ -292,10 +292,12 @@ const awaitStep = z.discriminatedUnion(
     strictObject({ await: z.literal('idle') }, 'await: idle'),
     /** Extension: a guest's kernel finished its probe (after boot, reboot, re-creation or a crash's restart). */
     strictObject({ await: z.literal('probe'), in: endpointRef(), within: duration() }, 'await: probe'),
+    /** Extension: a guest's driver read an indirect message from its RX buffer (RX-buffer-full framework notification). */
+    strictObject({ await: z.literal('message'), in: endpointRef(), from: endpointRef().optional(), within: duration() }, 'await: message'),
     /** Extension: the answer to a call made with `async: NAME`. */
     strictObject({ await: z.literal('call'), call: pendingCallName(), within: duration().optional(), expect: expectationSchema.optional() }, 'await: call'),
   ],
-  discriminatorError('await', 'interrupt, callback, idle, probe or call'),
+  discriminatorError('await', 'interrupt, callback, idle, probe, message or call'),
 );
 
 const expectNoneStep = strictObject(

@@ -153,6 +153,8 @@ export type Step = StepBase &
     | { kind: 'await-idle' }
     /** Extension: the guest's kernel finished its probe (its `done` record). */
     | { kind: 'await-probe'; in: Endpoint; withinNs: number }
+    /** Extension `await: message`: the driver in `in` read an indirect message (from `from`, when given) out of its RX buffer. */
+    | { kind: 'await-message'; in: Endpoint; from: Endpoint | null; withinNs: number }
     | { kind: 'expect-none-interrupt'; to: Endpoint; vcpu: number | null; intid: number | null; forNs: number }
     | { kind: 'vm'; op: 'create' | 'destroy' | 'reboot'; vm: string }
     | { kind: 'vcpu'; op: 'online' | 'offline'; vm: string; vcpu: number }
