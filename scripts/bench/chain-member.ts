@@ -85,7 +85,7 @@ function arrivalFrame(trial: number, arrival: number): CallMessage {
   const regs = Array.from({ length: REGISTER_COUNT }, (_, i) => 0xffff_ffff_ffff_ffffn >> BigInt(i));
   regs[TRIAL] = BigInt(trial);
   regs[HOP] = 0n;
-  return { kind: 'call', id: arrival, conduit: 'smc', endpoint: 0x8001, vcpu: 0, cpu: 0, regs };
+  return { kind: 'call', id: arrival, conduit: 'smc', endpoint: 0x8001, vcpu: 0, cpu: 0, regs, memory: null };
 }
 
 /** Member 0: the arrivals, one per timer firing as the world's workload sends them (open-model.ts). */

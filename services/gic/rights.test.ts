@@ -109,7 +109,7 @@ for (const runtime of RUNTIMES) {
     });
 
     it('answers malformed and unexpected frames with a protocol error and keeps working', async () => {
-      const call: Message = { kind: 'call', id: 77, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: new Array<bigint>(18).fill(0n) };
+      const call: Message = { kind: 'call', id: 77, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: new Array<bigint>(18).fill(0n), memory: null };
       const bad: [Message, string][] = [
         [physical('raise', 200, 0), 'INVALID_FIELD'], // 8 SPIs: INTIDs end at 39
         [physical('raise', 1, 5), 'INVALID_FIELD'], // 2 CPUs

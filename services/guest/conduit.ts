@@ -7,12 +7,13 @@
  * returns. It is reported as its own outcome, recorded, and mapped to -EIO so the driver's error
  * paths run; it is never mistaken for an FF-A error.
  */
-import { decodeResult, hex, w, type RegisterFile } from '../../shared/ffa/index.ts';
+import { decodeResult, hex, txWrite, w, type BufferContent, type BufferWrite, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { CallFailure, ComponentContext } from '../../shared/runtime/component.ts';
 import type { Conduit as ConduitName } from '../../shared/protocol/messages.ts';
 import type { VcpuSet } from './vcpus.ts';
 
-export type CallResult = { readonly kind: 'returned'; readonly regs: RegisterFile } | { readonly kind: 'failed'; readonly reason: CallFailure };
+/** A call's result: the registers and what it wrote into an RX buffer (null: nothing), or why it never returned. */
+export type CallResult = { readonly kind: 'returned'; readonly regs: RegisterFile; readonly memory: BufferWrite | null } | { readonly kind: 'failed'; readonly reason: CallFailure };
 
 /** include/uapi/asm-generic/errno*.h: the values the driver returns. */
 export const ERRNO = {
@@ -104,12 +105,16 @@ export class FirmwareConduit {
     this.alive = false;
   }
 
-  /** invoke_ffa_fn on vCPU `vcpu`: the call carries the vCPU and the physical CPU it runs on. */
-  invoke(vcpu: number, regs: RegisterFile, done: (result: CallResult) => void): void {
-    const request = { conduit: this.conduit, endpoint: this.endpoint(), vcpu, cpu: this.vcpus.pcpuOf(vcpu), regs };
+  /**
+   * invoke_ffa_fn on vCPU `vcpu`: the call carries the vCPU and the physical CPU it runs on, and
+   * `tx`, what the driver put in its TX buffer for the callee to read (FFA_MSG_SEND2's message).
+   */
+  invoke(vcpu: number, regs: RegisterFile, done: (result: CallResult) => void, tx: BufferContent | null = null): void {
+    const endpoint = this.endpoint();
+    const request = { conduit: this.conduit, endpoint, vcpu, cpu: this.vcpus.pcpuOf(vcpu), regs, memory: tx === null ? null : txWrite(endpoint, tx) };
     this.ctx.call(this.firmware, request, (outcome) => {
       if (!this.alive) return;
-      if (outcome.ok) return done({ kind: 'returned', regs: outcome.regs });
+      if (outcome.ok) return done({ kind: 'returned', regs: outcome.regs, memory: outcome.memory });
       this.ctx.record({ event: 'call-failed', vcpu, fid: hex(w(regs, 0)), reason: outcome.reason });
       done({ kind: 'failed', reason: outcome.reason });
     });

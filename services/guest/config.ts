@@ -3,16 +3,14 @@
  * form the guest runs on (`ValidGuestConfig`). A bad config is a bug in the world:
  * `validateGuestConfig` throws a GuestConfigError naming the field, at create.
  *
- * `partitions` stands for what FFA_PARTITION_INFO_GET writes into the RX buffer (memory is not
- * modelled, so descriptors cannot travel): the driver still makes the calls and checks the count
- * and descriptor size the firmware returns in registers against this list. With
- * FFA_PARTITION_INFO_GET_REGS the descriptors do travel (in x3..x17) and this list is not used.
+ * There is no partition list here: the driver reads the descriptors FFA_PARTITION_INFO_GET wrote
+ * into its RX buffer (driver-probe.ts), or those PARTITION_INFO_GET_REGS returns in x3..x17.
  */
 import { z } from 'zod';
-import { checkUnique, componentName, endpointId } from '../../shared/config/blocks.ts';
-import { flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/zod-kit.ts';
+import { componentName, endpointId } from '../../shared/config/blocks.ts';
+import { flag, integerIn, listOf, must, oneOf, show, strictObject } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
-import { hex, isSecureId, NIL_UUID, OPTEE_SP_ID, OPTEE_UUID, PARTITION_PROPERTIES, type PartitionInfo } from '../../shared/ffa/index.ts';
+import { hex, isSecureId } from '../../shared/ffa/index.ts';
 import type { Conduit } from '../../shared/protocol/messages.ts';
 import { VARIANT_NAMES, type VariantName } from './variants.ts';
 
@@ -67,7 +65,6 @@ export interface ValidGuestConfig {
   readonly opteeClient: boolean;
   readonly controllers: ReadonlySet<string>;
   readonly observers: readonly string[];
-  readonly partitions: readonly PartitionInfo[];
   readonly policies: GuestPolicies;
   /** Registers with config.firmware (the hypervisor) at start, which creates its VM and gives its ID. */
   readonly registration: boolean;
@@ -80,7 +77,6 @@ export interface ValidGuestConfig {
 export const CONFIG_LIMITS = {
   vcpusMax: 64,
   cpuMax: 255,
-  partitionsMax: 64,
   namesMax: 64,
   nameLengthMax: 64,
   infoGetLoopBoundMax: 4096,
@@ -101,19 +97,6 @@ export class GuestConfigError extends Error {
 const L = CONFIG_LIMITS;
 const name = () => componentName(L.nameLengthMax);
 const names = () => listOf(name(), L.namesMax, must(`a list of at most ${L.namesMax} names`));
-
-const DEFAULT_PROPERTIES =
-  PARTITION_PROPERTIES.directRequestReceive | PARTITION_PROPERTIES.directRequestSend | PARTITION_PROPERTIES.aarch64;
-
-/** One partition descriptor as the RX buffer would hold it. */
-const partitionSchema = strictObject({
-  id: endpointId(),
-  uuid: uuid().optional(),
-  vcpus: integerIn(1, 0xffff).optional(),
-  /** Default: direct messages both ways, AArch64 (OP-TEE's my_part_props without VM_CREATED). */
-  properties: integerIn(0, 0xffff_ffff).optional(),
-});
-export type PartitionConfig = z.input<typeof partitionSchema>;
 
 const d = POLICY_DEFAULTS;
 /** A guest's policies, each checked; the scenario reader judges a VM's `policies` with it too. */
@@ -163,7 +146,6 @@ function guestConfigSchema(vcpus: number) {
     controllers: names().default(() => []),
     /** Components told of milestones (`guest-event` control messages): probe done, callbacks, bottom halves. */
     observers: names().default(() => []),
-    partitions: listOf(partitionSchema, L.partitionsMax).optional(),
     policies: guestPoliciesSchema.prefault({}),
     /**
      * Default false. true: at start the guest registers with its firmware (the hypervisor), which
@@ -183,10 +165,7 @@ function guestConfigSchema(vcpus: number) {
       .max(L.hostLabelLengthMax, must(`a string of at most ${L.hostLabelLengthMax} characters, or null`))
       .nullable()
       .default(null),
-  }).superRefine((config, ctx) => {
-    checkUnique(ctx, config.partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => hex(id));
-    checkRegistration(config, ctx);
-  });
+  }).superRefine((config, ctx) => checkRegistration(config, ctx));
 }
 export type GuestConfig = z.input<ReturnType<typeof guestConfigSchema>>;
 
@@ -215,20 +194,6 @@ function checkRegistration(config: RegistrationFields, ctx: z.RefinementCtx): vo
   if (config.boot === 'at-start') issue('boot', "must be 'on-vcpu-online' with registration: the kernel runs once the hypervisor made its VM");
 }
 
-function partitionInfo(partition: PartitionConfig): PartitionInfo {
-  return {
-    id: partition.id,
-    uuid: (partition.uuid ?? NIL_UUID).toLowerCase(),
-    vcpus: partition.vcpus ?? 1,
-    properties: partition.properties ?? DEFAULT_PROPERTIES,
-  };
-}
-
-/** The SPMC's default world: OP-TEE's logical SP 0x8001 (docs/ffa-reference.md §1.5). */
-function defaultPartitions(vcpus: number): PartitionInfo[] {
-  return [{ id: OPTEE_SP_ID, uuid: OPTEE_UUID, vcpus, properties: DEFAULT_PROPERTIES }];
-}
-
 const PARSE_OPTIONS = { component: 'guest', errorFactory: ({ message }: { message: string }) => new GuestConfigError(message) };
 
 /**
@@ -255,7 +220,6 @@ export function validateGuestConfig(input: unknown, componentName_: string): Val
     vmId: config.vmId ?? null,
     boot: config.boot ?? (config.conduit === 'hvc' ? 'on-vcpu-online' : 'at-start'),
     controllers: new Set(config.controllers),
-    partitions: config.partitions === undefined ? defaultPartitions(vcpus) : config.partitions.map(partitionInfo),
   };
 }
 
@@ -274,7 +238,6 @@ export function describeConfig(config: ValidGuestConfig) {
     opteeClient: config.opteeClient,
     controllers: [...config.controllers],
     observers: [...config.observers],
-    partitions: config.partitions.map((p) => ({ ...p })),
     policies: { ...config.policies },
     // Printed only when on, so the start record of a configured guest is what it always was.
     ...(config.registration ? { registration: true, advertiseUrl: config.advertiseUrl, ...(config.hostLabel === null ? {} : { hostLabel: config.hostLabel }) } : {}),

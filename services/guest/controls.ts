@@ -6,10 +6,10 @@
  *   notify-relinquish {sender, id, vcpu?}                     → notifier-result
  *   notify-send       {receiver, id, perVcpu?, targetVcpu?, vcpu?} → notifier-result
  *   sched-recv-register {partition}                           → notifier-result
- *   call              {abi, args?} | {regs}, vcpu?, label?    → raw-result {result, regs}
+ *   call              {abi, args?} | {regs}, tx?, vcpu?, label? → raw-result {result, regs, memory}
  * (vcpu-online / vcpu-offline are the guest's own: guest.ts.)
  */
-import { codecForAbi, hex, isRegisterFile, registers, REGISTER_COUNT, type RegisterFile } from '../../shared/ffa/index.ts';
+import { bufferWriteProblem, codecForAbi, hex, isRegisterFile, registers, REGISTER_COUNT, type BufferContent, type RegisterFile } from '../../shared/ffa/index.ts';
 import { assertNever } from '../../shared/protocol/assert-never.ts';
 import type { ControlOp, NotifierAnswer, RawCallAnswer } from '../../shared/protocol/control.ts';
 import type { ControlMessage } from '../../shared/protocol/messages.ts';
@@ -127,17 +127,27 @@ export function planControl(op: DriverControlOp, message: ControlMessage, vcpus:
     case 'call': {
       const regs = callRegisters(data);
       if (typeof regs === 'string') return { why: regs };
+      const tx = txContent(data);
+      if (typeof tx === 'string') return { why: tx };
       const label = typeof data['label'] === 'string' ? data['label'] : '';
-      return { vcpu, run: (d, cpu, reply, done) => rawCall(d, cpu, regs, label, reply, done) };
+      return { vcpu, run: (d, cpu, reply, done) => rawCall(d, cpu, regs, tx, label, reply, done) };
     }
     default:
       return assertNever(op, 'the guest control switch');
   }
 }
 
-function rawCall(d: DriverState, cpu: number, regs: RegisterFile, label: string, reply: Reply, finished: () => void): void {
+/** A `call`'s `tx`: what the caller puts in its TX buffer (shared/ffa/buffer-content.ts), checked as the wire checks it; null when absent. */
+function txContent(data: Data): BufferContent | null | string {
+  if (data['tx'] === undefined) return null;
+  const problem = bufferWriteProblem({ buffer: 'tx', owner: 0, content: data['tx'] }, 'call');
+  return problem === undefined ? (data['tx'] as BufferContent) : `tx: ${problem}`;
+}
+
+function rawCall(d: DriverState, cpu: number, regs: RegisterFile, tx: BufferContent | null, label: string, reply: Reply, finished: () => void): void {
   d.invoke(cpu, regs, (result) => {
     const returned = result.kind === 'returned' ? result.regs : [];
+    const memory = result.kind === 'returned' ? result.memory : null;
     d.ctx.record({
       event: 'raw-result',
       label,
@@ -146,7 +156,7 @@ function rawCall(d: DriverState, cpu: number, regs: RegisterFile, label: string,
       result: describeResult(result),
       regs: returned.slice(0, 8).map((r) => hex(r)),
     });
-    reply({ label, vcpu: cpu, result: describeResult(result), regs: returned });
+    reply({ label, vcpu: cpu, result: describeResult(result), regs: returned, memory });
     finished();
-  });
+  }, tx);
 }

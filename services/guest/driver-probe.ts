@@ -50,7 +50,7 @@ const MIN_VERSION = FFA_VERSION_1_0;
 /** FFA_PAGE_SIZE and the RXTX_MAP_MIN_BUFSZ choices. */
 const FFA_PAGE_SIZE = 4096;
 const BUFFER_SIZES: Readonly<Record<number, number>> = { 0: 4096, 1: 65536, 2: 16384 };
-/** Where the driver's RX/TX buffers sit: symbolic (memory is not modelled), page aligned, distinct. */
+/** Where the driver's RX/TX buffers sit: symbolic addresses (their contents are kept as data), page aligned, distinct. */
 const TX_ADDRESS = 0x4800_0000n;
 const RX_ADDRESS = 0x4801_0000n;
 
@@ -215,8 +215,8 @@ function partitionProbe(d: DriverState, cpu: number, done: CountDone): void {
 }
 
 /**
- * __ffa_partition_info_get: count only (v1.1+) or the descriptors into the RX buffer, then
- * FFA_RX_RELEASE unless it only counted. The descriptors are config.partitions (see config.ts).
+ * __ffa_partition_info_get: count only (v1.1+) or the descriptors into the RX buffer, read from
+ * it, then FFA_RX_RELEASE unless it only counted.
  */
 function partitionInfoGet(d: DriverState, cpu: number, countOnly: boolean, done: CountDone): void {
   const onlyCount = countOnly && d.version > FFA_VERSION_1_0;
@@ -233,11 +233,15 @@ function partitionInfoGet(d: DriverState, cpu: number, countOnly: boolean, done:
   }, shown);
 }
 
-/** What the RX buffer would hold: config.partitions; a count that disagrees is recorded. */
+/**
+ * `count` descriptors copied out of the RX buffer (the call's return carried them there,
+ * DriverState.invoke). A buffer that holds fewer, or none, is recorded: Linux would copy whatever
+ * bytes are there.
+ */
 function rxBufferPartitions(d: DriverState, count: number, size: number): PartitionInfo[] {
-  const configured = d.config.partitions;
-  if (count !== configured.length) d.ctx.record({ event: 'partition-list-mismatch', firmwareCount: count, configured: configured.map((p) => p.id), descriptorSize: size });
-  return configured.slice(0, count);
+  const held = d.rxBuffer?.kind === 'partition-info' ? d.rxBuffer.partitions : [];
+  if (held.length < count) d.ctx.record({ event: 'partition-list-mismatch', firmwareCount: count, inRxBuffer: held.map((p) => p.id), descriptorSize: size });
+  return held.slice(0, count).map((p) => ({ ...p }));
 }
 
 /** Bound on the calls of one listing (Linux: until the last index arrives). */

@@ -5,7 +5,7 @@
  * partition's schedule-receiver callback), the notifier table (notifier_hash), and the work items.
  * A reboot throws it away and starts a new one.
  */
-import { FFA_VERSION_1_2, type PartitionInfo, type RegisterFile } from '../../shared/ffa/index.ts';
+import { FFA_VERSION_1_2, type BufferContent, type BufferWrite, type PartitionInfo, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { ComponentContext } from '../../shared/runtime/component.ts';
 import type { RecordData } from '../../shared/protocol/records.ts';
 
@@ -67,6 +67,12 @@ export class DriverState {
   /** drv_info->vm_id; null until FFA_ID_GET answered. */
   vmId: number | null = null;
   rxtxBufferSize = 4096;
+  /**
+   * drv_info->rx_buffer as the driver reads it: what the firmware last wrote there (partition
+   * descriptors, an indirect message), carried to this side by the return of the call that wrote
+   * it (shared/ffa/buffer-content.ts); null before anything was written.
+   */
+  rxBuffer: BufferContent | null = null;
   memOpsNative = false;
   directReq2Supported = false;
   readonly notifications: NotificationState = { bitmapCreated: false, enabled: false, sriIntid: null, npiIntid: null };
@@ -107,8 +113,22 @@ export class DriverState {
     return this.vmId;
   }
 
-  invoke(vcpu: number, regs: RegisterFile, done: (result: CallResult) => void): void {
-    this.conduit.invoke(vcpu, regs, done);
+  /** A call on `vcpu` (with `tx` in the TX buffer); a write into this driver's RX buffer that comes back is kept in rxBuffer first. */
+  invoke(vcpu: number, regs: RegisterFile, done: (result: CallResult) => void, tx: BufferContent | null = null): void {
+    this.conduit.invoke(vcpu, regs, (result) => {
+      if (result.kind === 'returned' && result.memory !== null) this.takeWrite(result.memory);
+      done(result);
+    }, tx);
+  }
+
+  /** Only a write into its own RX buffer lands in it; anything else is recorded and dropped. */
+  private takeWrite(memory: BufferWrite): void {
+    const own = this.vmId ?? this.config.vmId ?? 0;
+    if (memory.buffer === 'rx' && memory.owner === own) {
+      this.rxBuffer = memory.content;
+      return;
+    }
+    this.ctx.record({ event: 'memory-ignored', buffer: memory.buffer, owner: memory.owner, own, kind: memory.content.kind });
   }
 
   /**

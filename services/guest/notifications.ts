@@ -25,6 +25,7 @@ import {
   infoGetMaxIds,
   infoGetMaxLists,
   infoGetMorePending,
+  MESSAGE_HEADER_SIZE_V1_2,
   notificationBitmapCreate,
   notificationBitmapDestroy,
   notificationGet,
@@ -379,16 +380,41 @@ export function getAndHandle(d: DriverState, cpu: number, done: Done): void {
 }
 
 /**
+ * handle_fwk_notif_callbacks' min_offset, offsetof(struct ffa_indirect_msg_hdr, uuid): 24 since
+ * Linux has reserved2 (v6.16); a payload starts there or after the whole 40-byte header.
+ */
+const MESSAGE_MIN_OFFSET = 24;
+
+/**
  * handle_fwk_notif_callbacks: only RX-buffer-full (bit 0) exists. Linux reads the message header
- * from its RX buffer, FFA_RX_RELEASE, then calls the callback of the sender/UUID it names; buffer
- * memory is not modelled, so the release is made and the notification recorded as dropped.
+ * from its RX buffer (drv_info->rx_buffer; here what the GET's return carried into it), checks
+ * its offset and size ("invalid framework notification message" otherwise), calls FFA_RX_RELEASE
+ * (its result unchecked) and then the framework callback registered for the sender and UUID the
+ * header names. No client driver here registers one (fwk_notify_request), so the message is
+ * recorded as read and goes no further.
  */
 function handleFrameworkNotifications(d: DriverState, cpu: number, bitmap: bigint, which: 'spm' | 'hyp', done: Done): void {
   if ((bitmap & 1n) === 0n) return done();
+  const message = d.rxBuffer?.kind === 'message' ? d.rxBuffer : null;
+  const invalid = message === null ? 'no message in the RX buffer' : messageProblem(message.offset, message.size, d.rxtxBufferSize);
+  if (invalid !== null) d.log({ level: 'err', text: 'invalid framework notification message' });
   d.invoke(cpu, registers(FFA_FIDS.FFA_RX_RELEASE), (result) => {
-    d.ctx.record({ event: 'notification-dropped', id: 0, type: 'fwk', bitmap: which, vcpu: cpu, reason: `RX buffer message not modelled (RX_RELEASE ${describeResult(result)})` });
+    const release = describeResult(result);
+    if (invalid !== null || message === null) {
+      d.ctx.record({ event: 'notification-dropped', id: 0, type: 'fwk', bitmap: which, vcpu: cpu, reason: `${invalid ?? ''} (RX_RELEASE ${release})` });
+      return done();
+    }
+    d.ctx.record({ event: 'framework-message', bitmap: which, vcpu: cpu, sender: message.sender, receiver: message.receiver, uuid: message.uuid, size: message.size, release });
     done();
   });
+}
+
+/** The header checks of handle_fwk_notif_callbacks (driver.c, "firmware: arm_ffa: validate framework notification message"). */
+function messageProblem(offset: number, size: number, bufferSize: number): string | null {
+  if (size === 0) return 'a zero-length message';
+  if (offset !== MESSAGE_MIN_OFFSET && offset < MESSAGE_HEADER_SIZE_V1_2) return `offset ${offset} inside the header`;
+  if (offset > bufferSize || size > bufferSize - offset) return `offset ${offset} and size ${size} beyond the ${bufferSize}-byte buffer`;
+  return null;
 }
 
 /** handle_notif_callbacks: each set bit, lowest first, to the callback registered for (id, type). */

@@ -3,27 +3,16 @@
  * checked form it runs on (`ValidHypervisorConfig`). A bad config is a bug in the world:
  * `validateHypervisorConfig` throws a HypervisorConfigError naming the field, at create.
  *
- * The SP list (`partitions`) stands for what Xen reads from its RX buffer after
- * FFA_PARTITION_INFO_GET (ffa_partinfo.c ffa_partinfo_init): the simulation does not model buffer
- * memory, so the descriptors cannot travel; the probe still makes the call and checks the count
- * and descriptor size the firmware returns in registers against this list.
+ * There is no SP list here: Xen takes it from the descriptors the SPMC writes into its RX buffer
+ * at probe (ffa_partinfo.c ffa_partinfo_init; setup-and-discovery.ts).
  */
-import { MESSAGING_METHODS, type MessagingMethod, partitionProperties } from '../../shared/ffa/partition-info.ts';
 import { z } from 'zod';
-import { checkUnique, componentName, policyOverrides, secureId } from '../../shared/config/blocks.ts';
-import { flag, integerIn, listOf, must, oneOf, show, strictObject, uuid } from '../../shared/config/zod-kit.ts';
+import { checkUnique, componentName, policyOverrides } from '../../shared/config/blocks.ts';
+import { flag, integerIn, listOf, must, oneOf, show, strictObject } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
-import {
-  hex,
-  NIL_UUID,
-  OPTEE_SP_ID,
-  OPTEE_UUID,
-  type PartitionInfo,
-} from '../../shared/ffa/index.ts';
 import { checkPolicyValue, isPolicyName, type PolicyName, type PolicyValues } from './policies.ts';
 import { PROFILE_NAMES, PROFILES, type RunnableProfileName } from './profiles.ts';
 
-/** How a partition says which messages it takes (the SPMC config's vocabulary). */
 export interface ValidVm {
   readonly name: string;
   readonly id: number | null;
@@ -42,7 +31,6 @@ export interface ValidHypervisorConfig {
   readonly vms: readonly ValidVm[];
   readonly maxVms: number;
   readonly maxVcpusPerVm: number;
-  readonly partitions: readonly PartitionInfo[];
   readonly maxPendingGuestCalls: number;
   readonly maxPendingGuestCallsPerVm: number;
   readonly maxQueuedLifecycleOps: number;
@@ -58,8 +46,6 @@ export const CONFIG_LIMITS = {
   cpusMax: 256,
   maxVmsMax: 4096,
   maxVcpusPerVmMax: 256,
-  /** Xen ffa_private.h FFA_MAX_NUM_SP (ffa_partinfo_init refuses count >= it). */
-  partitionsMax: 64,
   controllersMax: 64,
   nameLengthMax: 64,
   pendingCallsMax: 65_536,
@@ -124,23 +110,6 @@ function vmSchema(limits: VmLimits) {
 }
 export type VmConfig = z.input<ReturnType<typeof vmSchema>>;
 
-/** One SP descriptor, as FFA_PARTITION_INFO_GET would have written it (see the header). */
-const partitionSchema = strictObject({
-  id: secureId(),
-  uuid: uuid().optional(),
-  vcpus: integerIn(1, 0xffff).optional(),
-  /** Which messages it takes: 'vm-created'/'vm-destroyed' subscribe it to those framework messages. */
-  messaging: z.array(oneOf(MESSAGING_METHODS), must(`a list of ${MESSAGING_METHODS.join(', ')}`)).optional(),
-  notifications: flag(must('a boolean')).optional(),
-  /**
-   * The properties the SPMC reports to the normal world, which Xen caches with the rest of the
-   * descriptor (ffa_partinfo.c ffa_sp_list_cache_init) and hands to guests unchanged; absent:
-   * those `messaging` and `notifications` give, every bit shown.
-   */
-  properties: integerIn(0, 0xffff_ffff).optional(),
-});
-export type PartitionConfig = z.input<typeof partitionSchema>;
-
 /** Read first: the VM list's bounds depend on them. */
 const sizesShape = {
   /** Physical CPUs (default 4). */
@@ -176,8 +145,6 @@ function hypervisorConfigSchema(sizes: z.output<typeof sizesSchema>) {
     controllers: names(CONFIG_LIMITS.controllersMax).default([]),
     /** VMs created at start, in order, once the firmware probe is done. */
     vms: listOf(vmSchema(sizes), sizes.maxVms).default([]),
-    /** The SP list; default: OP-TEE's logical SP 0x8001 subscribed to VM_CREATED and VM_DESTROYED. */
-    partitions: listOf(partitionSchema, CONFIG_LIMITS.partitionsMax - 1).optional(),
     /** Bound on guest calls forwarded to the firmware and not yet answered (default 256); more get BUSY. */
     maxPendingGuestCalls: integerIn(1, CONFIG_LIMITS.pendingCallsMax).default(d.maxPendingGuestCalls),
     /**
@@ -202,13 +169,12 @@ function hypervisorConfigSchema(sizes: z.output<typeof sizesSchema>) {
      * passes the SPMC's when a scenario changes it. Any non-secure SGI, PPI or SPI (0..1019).
      */
     rawSriIntid: integerIn(0, 1019).default(d.rawSriIntid),
-  }).superRefine(({ vms, partitions }, ctx) => {
+  }).superRefine(({ vms }, ctx) => {
     checkUnique(ctx, vms, (vm) => vm.name, (index) => ['vms', index, 'name'], (vmName) => `"${vmName}"`);
     const withIds = vms.flatMap((vm, index) => (vm.id === undefined ? [] : [{ id: vm.id, index }]));
     withIds.forEach(({ id, index }, position) => {
       if (withIds.findIndex((other) => other.id === id) !== position) ctx.addIssue({ code: 'custom', path: ['vms', index, 'id'], message: `${id} is used twice` });
     });
-    checkUnique(ctx, partitions ?? [], (p) => p.id, (index) => ['partitions', index, 'id'], (id) => hex(id));
   });
 }
 export type HypervisorConfig = z.input<ReturnType<typeof hypervisorConfigSchema>>;
@@ -228,20 +194,6 @@ export function validateVm(field: string, raw: unknown, limits: VmLimits): Valid
   return validVm(parseConfig(vmSchema(limits), raw, parseOptions(field)));
 }
 
-function partitionInfo(partition: PartitionConfig): PartitionInfo {
-  return {
-    id: partition.id,
-    uuid: (partition.uuid ?? NIL_UUID).toLowerCase(),
-    vcpus: partition.vcpus ?? 1,
-    properties: partition.properties ?? partitionProperties(partition.messaging ?? ['direct'], partition.notifications ?? false),
-  };
-}
-
-/** OP-TEE with CFG_NS_VIRTUALIZATION (the SPMC's default optee profile): its SP takes VM_CREATED/DESTROYED. */
-function defaultPartitions(cpus: number): PartitionInfo[] {
-  return [{ id: OPTEE_SP_ID, uuid: OPTEE_UUID, vcpus: cpus, properties: partitionProperties(['direct', 'vm-created', 'vm-destroyed'], false) }];
-}
-
 /** Checks a config and fills in the defaults; throws HypervisorConfigError naming the first bad field. */
 export function validateHypervisorConfig(input: unknown): ValidHypervisorConfig {
   const sizes = parseConfig(sizesSchema, input ?? {}, parseOptions());
@@ -253,7 +205,6 @@ export function validateHypervisorConfig(input: unknown): ValidHypervisorConfig 
     policies: { ...PROFILES[profile].policies, ...(config.policies as Partial<PolicyValues> | undefined) },
     controllers: new Set(config.controllers),
     vms: config.vms.map(validVm),
-    partitions: config.partitions === undefined ? defaultPartitions(config.cpus) : config.partitions.map(partitionInfo),
   };
 }
 
@@ -269,7 +220,6 @@ export function describeConfig(config: ValidHypervisorConfig): Record<string, un
     vms: config.vms.map((vm) => ({ ...vm, pcpus: vm.pcpus === null ? null : [...vm.pcpus] })),
     maxVms: config.maxVms,
     maxVcpusPerVm: config.maxVcpusPerVm,
-    partitions: config.partitions.map((p) => ({ ...p })),
     maxPendingGuestCalls: config.maxPendingGuestCalls,
     maxPendingGuestCallsPerVm: config.maxPendingGuestCallsPerVm,
     maxQueuedLifecycleOps: config.maxQueuedLifecycleOps,

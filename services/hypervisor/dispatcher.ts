@@ -7,15 +7,14 @@
 import { abiNameOf, FFA_FIDS, w, type FfaAbiName } from '../../shared/ffa/index.ts';
 import { handleDirectRequest, handleRun } from './direct-messaging.ts';
 import { refuse, type GuestCall, type Outcome } from './guest-call.ts';
+import { handleMsgSend2 } from './indirect-messaging.ts';
+import { handleRxRelease, handleRxtxMap, handleRxtxUnmap } from './rx-tx-buffers.ts';
 import { handleBind, handleGet, handleInfoGet, handleSet, handleUnbind } from './notifications.ts';
 import {
   handleFeatures,
   handleIdGet,
   handlePartitionInfoGet,
   handlePartitionInfoGetRegs,
-  handleRxRelease,
-  handleRxtxMap,
-  handleRxtxUnmap,
   handleVersionAfterNegotiation,
   negotiateVersion,
 } from './setup-and-discovery.ts';
@@ -91,12 +90,15 @@ function dispatchAbi(gc: GuestCall, abi: FfaAbiName): Outcome {
     case 'FFA_NOTIFICATION_BITMAP_DESTROY':
       return refuse('NOT_SUPPORTED', `${abi} is the hypervisor's own (no case in ffa_handle_call)`);
 
-    // Xen handles these, but what they carry lives in buffer memory, which is not modelled.
+    // indirect messaging (§5.4, ffa_msg.c)
     case 'FFA_MSG_SEND2':
+      return handleMsgSend2(gc);
+
+    // Xen handles these, but memory sharing is not modelled.
     case 'FFA_MEM_SHARE_32':
     case 'FFA_MEM_SHARE_64':
     case 'FFA_MEM_RECLAIM':
-      return refuse('NOT_SUPPORTED', `${abi}: buffer memory is not modelled, so the mediator does not carry it`);
+      return refuse('NOT_SUPPORTED', `${abi}: memory sharing is not modelled, so the mediator does not carry it`);
 
     // ffa_handle_call's default: "unhandled fid".
     case 'FFA_ERROR':

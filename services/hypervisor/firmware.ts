@@ -15,6 +15,7 @@ import {
   type FfaAbiName,
   type FfaErrorName,
   hex,
+  type BufferWrite,
   type PartitionInfo,
   PARTITION_PROPERTIES,
   type RegisterFile,
@@ -24,7 +25,8 @@ import {
 } from '../../shared/ffa/index.ts';
 import type { CallFailure, ComponentContext } from '../../shared/runtime/component.ts';
 
-export type FirmwareResult = { readonly ok: true; readonly regs: RegisterFile } | { readonly ok: false; readonly reason: CallFailure };
+/** An SMC's result: the registers and what the firmware wrote into an RX buffer (null: nothing), or why it never returned. */
+export type FirmwareResult = { readonly ok: true; readonly regs: RegisterFile; readonly memory: BufferWrite | null } | { readonly ok: false; readonly reason: CallFailure };
 
 /** Where the probe is (Xen: ffa_probe at boot, before any domain exists). */
 export type FirmwareState =
@@ -142,8 +144,9 @@ export class FirmwareLink {
    * An SMC the hypervisor makes for itself (probe, life cycle, the SRI loop). These are serialised
    * by their owners (one life-cycle operation and one SRI loop at a time), so they need no bound.
    */
-  call(regs: RegisterFile, cpu: number, onResult: (result: FirmwareResult) => void): void {
-    this.onCpu(cpu, (done) => this.smc(regs, 0, cpu, cpu, (result) => {
+  /** `memory`: what the SMC's caller put in a TX buffer for the SPMC to read (Xen's own, or a guest's). */
+  call(regs: RegisterFile, cpu: number, onResult: (result: FirmwareResult) => void, memory: BufferWrite | null = null): void {
+    this.onCpu(cpu, (done) => this.smc(regs, memory, 0, cpu, cpu, (result) => {
       done();
       onResult(result);
     }));
@@ -153,7 +156,7 @@ export class FirmwareLink {
    * An SMC on VM `vm`'s behalf; the bound it met (and no call) when config.maxPendingGuestCallsPerVm
    * of that VM's, or config.maxPendingGuestCalls in all, are pending; null when made.
    */
-  callForGuest(regs: RegisterFile, cpu: number, vm: number, onResult: (result: FirmwareResult) => void): GuestCallRefusal | null {
+  callForGuest(regs: RegisterFile, cpu: number, vm: number, onResult: (result: FirmwareResult) => void, memory: BufferWrite | null = null): GuestCallRefusal | null {
     const own = this.pendingPerVm.get(vm) ?? 0;
     if (own >= this.maxPendingGuestCallsPerVm) return 'vm';
     if (this.pendingGuestCalls >= this.maxPendingGuestCalls) return 'world';
@@ -165,24 +168,24 @@ export class FirmwareLink {
       if (left > 0) this.pendingPerVm.set(vm, left);
       else this.pendingPerVm.delete(vm);
       onResult(result);
-    });
+    }, memory);
     return null;
   }
 
   /** A controller's relayed SMC (raw profile): forwarded as it came, acting for `endpoint`. */
-  relay(regs: RegisterFile, endpoint: number, vcpu: number, cpu: number, onResult: (result: FirmwareResult) => void): boolean {
+  relay(regs: RegisterFile, memory: BufferWrite | null, endpoint: number, vcpu: number, cpu: number, onResult: (result: FirmwareResult) => void): boolean {
     if (this.pendingGuestCalls >= this.maxPendingGuestCalls) return false;
     this.pendingGuestCalls++;
-    this.ctx.call(this.spmd, { conduit: 'smc', endpoint, vcpu, cpu, regs }, (outcome) => {
+    this.smc(regs, memory, endpoint, vcpu, cpu, (result) => {
       this.pendingGuestCalls--;
-      onResult(outcome.ok ? { ok: true, regs: outcome.regs } : { ok: false, reason: outcome.reason });
+      onResult(result);
     });
     return true;
   }
 
-  private smc(regs: RegisterFile, endpoint: number, vcpu: number, cpu: number, onResult: (result: FirmwareResult) => void): void {
-    this.ctx.call(this.spmd, { conduit: 'smc', endpoint, vcpu, cpu, regs }, (outcome) => {
-      onResult(outcome.ok ? { ok: true, regs: outcome.regs } : { ok: false, reason: outcome.reason });
+  private smc(regs: RegisterFile, memory: BufferWrite | null, endpoint: number, vcpu: number, cpu: number, onResult: (result: FirmwareResult) => void): void {
+    this.ctx.call(this.spmd, { conduit: 'smc', endpoint, vcpu, cpu, regs, memory }, (outcome) => {
+      onResult(outcome.ok ? { ok: true, regs: outcome.regs, memory: outcome.memory } : { ok: false, reason: outcome.reason });
     });
   }
 

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  abiNameOf,
   FEATURE_IDS,
   FFA_FIDS,
   GET_FLAGS,
@@ -35,6 +36,7 @@ import {
   callsDelivered,
   createVm,
   hvc,
+  memoryOf,
   records,
   resultsOf,
   returned,
@@ -82,7 +84,9 @@ const FEATURE_ROWS: [string, number, number | 'NOT_SUPPORTED'][] = [
       'FFA_NOTIFICATION_SET',
       'FFA_NOTIFICATION_INFO_GET_32',
       'FFA_NOTIFICATION_INFO_GET_64',
-      // the firmware (Hafnium) supports them
+      // the firmware (Hafnium) supports them; SEND2 needs its RX_ACQUIRE too, which Hafnium
+      // reports to the normal world (api.c ffa_features_function)
+      'FFA_MSG_SEND2',
       'FFA_MSG_SEND_DIRECT_REQ_32',
       'FFA_MSG_SEND_DIRECT_REQ_64',
       'FFA_RUN',
@@ -100,7 +104,6 @@ const FEATURE_ROWS: [string, number, number | 'NOT_SUPPORTED'][] = [
       'FFA_NOTIFICATION_BITMAP_CREATE',
       'FFA_NOTIFICATION_BITMAP_DESTROY',
       'FFA_RX_ACQUIRE',
-      'FFA_MSG_SEND2', // no RX_ACQUIRE at the firmware
       'FFA_SPM_ID_GET',
       'FFA_MSG_WAIT',
       'FFA_YIELD',
@@ -117,7 +120,6 @@ const NOT_SUPPORTED_CALLS: [string, ReturnType<typeof registers>][] = [
   ['call MSG_WAIT', fid('FFA_MSG_WAIT')],
   ['call RX_ACQUIRE', registers(FFA_FIDS.FFA_RX_ACQUIRE, VM2)],
   ['call MEM_LEND_32', fid('FFA_MEM_LEND_32')],
-  ['call MSG_SEND2', registers(FFA_FIDS.FFA_MSG_SEND2)],
 ];
 
 function versionSteps(): ActorStep[] {
@@ -142,6 +144,7 @@ function featureSteps(): ActorStep[] {
     ...FEATURE_ROWS.map(([label, id]) => hvc(`features ${label}`, VM2, features(id))),
     hvc('features with w2 set', VM2, features(FEATURE_IDS.NPI, 1)),
     ...NOT_SUPPORTED_CALLS.map(([label, regs]) => hvc(label, VM2, regs)),
+    hvc('call MSG_SEND2 with no TX buffer', VM2, registers(FFA_FIDS.FFA_MSG_SEND2)),
     hvc('not an FF-A function', VM2, registers(0x8400_0001)),
   ];
 }
@@ -310,6 +313,8 @@ for (const runtime of RUNTIMES) {
       }
       assertError(r('features with w2 set'), 'NOT_SUPPORTED', 'w2..w7 must be zero');
       for (const [label] of NOT_SUPPORTED_CALLS) assertError(r(label), 'NOT_SUPPORTED', label);
+      // ffa_handle_msg_send2 → ffa_tx_acquire: "TX acquire denied, no RX/TX mapped".
+      assertError(r('call MSG_SEND2 with no TX buffer'), 'DENIED', 'MSG_SEND2 without buffers');
       assertSmcccNotSupported(r('not an FF-A function'), 'not an FF-A function');
       // BITMAP_CREATE from a guest never reaches the firmware: the only ones there are the hypervisor's.
       const creates = toSpmc.filter((regs) => w(regs, 0) === FFA_FIDS.FFA_NOTIFICATION_BITMAP_CREATE);
@@ -317,8 +322,9 @@ for (const runtime of RUNTIMES) {
     });
 
     await t.test('PARTITION_INFO_GET from the SP list cached at probe, and the RX/TX buffer rules', () => {
-      assertSuccess(r('partinfo count'), 'count', { w2: 2, w3: 24 });
-      assertSuccess(r('partinfo count by uuid'), 'count by uuid', { w2: 1, w3: 24 });
+      // "Size should be 0 on count request" (ffa_handle_partition_info_get).
+      assertSuccess(r('partinfo count'), 'count', { w2: 2, w3: 0 });
+      assertSuccess(r('partinfo count by uuid'), 'count by uuid', { w2: 1, w3: 0 });
       assertError(r('partinfo count unknown uuid'), 'INVALID_PARAMETERS', 'unknown uuid');
       assertError(r('partinfo bad flags'), 'INVALID_PARAMETERS', 'bad flags');
       assertError(r('partinfo without rx'), 'DENIED', 'no RX buffer');
@@ -331,11 +337,26 @@ for (const runtime of RUNTIMES) {
       assertError(r('rx release again'), 'DENIED', 'rx release again');
       assertSuccess(r('rxtx unmap'), 'rxtx unmap');
       assertError(r('rxtx unmap again'), 'INVALID_PARAMETERS', 'rxtx unmap again');
-      assertSuccess(r('vm1 partinfo count at 1.1'), 'v1.1 descriptors', { w2: 2, w3: 24 });
+      assertSuccess(r('vm1 partinfo count at 1.1'), 'v1.1 descriptors', { w2: 2, w3: 0 });
       const written = records(entries, HYPERVISOR, 'rx-partition-info');
       assert.deepEqual(written.map((rec) => rec['vm']), [VM2]);
+      // The descriptors reach the guest's RX buffer with the return, as the SPMC gave them to Xen.
+      const memory = memoryOf(entries, 'driver').get('partinfo');
+      assert.equal(memory?.owner, VM2);
+      assert.deepEqual(memory?.content.kind === 'partition-info' ? memory.content.partitions.map((p) => p.id) : null, PARTITIONS.map((p) => p.id));
       // Guests' PARTITION_INFO_GET never reach the firmware: only the probe's does.
       assert.equal(toSpmc.filter((regs) => w(regs, 0) === FFA_FIDS.FFA_PARTITION_INFO_GET).length, 1);
+      // The firmware has RX_ACQUIRE: Xen keeps the SPMC in step with the guest's buffers (ffa_rxtx.c).
+      const buffers = new Set<number>([FFA_FIDS.FFA_RXTX_MAP_64, FFA_FIDS.FFA_RX_ACQUIRE, FFA_FIDS.FFA_RX_RELEASE, FFA_FIDS.FFA_RXTX_UNMAP]);
+      const ownership = toSpmc.filter((regs) => buffers.has(w(regs, 0)));
+      assert.deepEqual(ownership.map((regs) => [abiNameOf(w(regs, 0)), w(regs, 1)]), [
+        ['FFA_RXTX_MAP_64', 0x4000_0000], // Xen's own buffers, at probe (w1: its TX page)
+        ['FFA_RX_RELEASE', 0], // after the probe's PARTITION_INFO_GET
+        ['FFA_RXTX_MAP_64', 0], // the guest's, forwarded with the descriptor in Xen's TX buffer
+        ['FFA_RX_ACQUIRE', VM2], // before Xen writes the guest's RX buffer
+        ['FFA_RX_RELEASE', VM2],
+        ['FFA_RXTX_UNMAP', VM2 << 16],
+      ]);
     });
 
     await t.test('BIND/UNBIND/SET: own ID checked, forwarded only with a secure peer, SPMC errors passed back', () => {

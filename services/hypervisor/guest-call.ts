@@ -4,7 +4,7 @@
  * job and is synchronous; an SMC to the firmware is an outcome, carried out by hypervisor.ts,
  * whose answer the handler's `finish` turns into the guest's registers.
  */
-import { ffaError, ffaSuccess32, type FfaErrorName, type RegisterFile } from '../../shared/ffa/index.ts';
+import { ffaError, ffaSuccess32, type BufferWrite, type FfaErrorName, type RegisterFile } from '../../shared/ffa/index.ts';
 import type { ComponentContext } from '../../shared/runtime/component.ts';
 import type { ValidHypervisorConfig } from './config.ts';
 import type { FirmwareFacts, FirmwareResult } from './firmware.ts';
@@ -31,6 +31,8 @@ export interface GuestCall {
   /** The physical CPU the vCPU runs on (the hypervisor's own placement). */
   readonly cpu: number;
   readonly regs: RegisterFile;
+  /** The guest's TX buffer as the call carries it (what FFA_MSG_SEND2 reads), or null. */
+  readonly memory: BufferWrite | null;
 }
 
 /** How a handler's answer reads, with why, for the history. */
@@ -43,13 +45,23 @@ export interface Answer {
    * guest keeps its own x8..x17.
    */
   readonly allRegisters?: boolean;
+  /**
+   * What the call wrote into the guest's RX buffer: Xen's own write (partition descriptors), or
+   * the SPMC's, which reaches the guest with the return it passes on (buffer memory is shared,
+   * Xen does not copy it: shared/ffa/buffer-content.ts).
+   */
+  readonly memory?: BufferWrite | null;
 }
 
 export type Outcome =
   /** Answered by the hypervisor itself. */
   | { readonly kind: 'answer'; readonly answer: Answer }
-  /** An SMC to the firmware; `finish` builds the guest's answer from what came back. */
-  | { readonly kind: 'forward'; readonly regs: RegisterFile; readonly finish: (result: FirmwareResult) => Answer };
+  /**
+   * An SMC to the firmware, with `memory` in a TX buffer for it to read (Xen's own, or the
+   * guest's); `then` decides from what came back: the guest's answer, or another SMC (Xen's
+   * ffa_rx_acquire before it writes the guest's RX buffer, its ffa_rx_release on an error after).
+   */
+  | { readonly kind: 'forward'; readonly regs: RegisterFile; readonly memory: BufferWrite | null; readonly then: (result: FirmwareResult) => Outcome };
 
 export function answer(regs: RegisterFile, why: string): Outcome {
   return { kind: 'answer', answer: { regs, why } };
@@ -70,8 +82,14 @@ export function succeed(why: string, w2 = 0, w3 = 0): Outcome {
   return answer(ffaSuccess32(0, w2, w3), why);
 }
 
-export function forward(regs: RegisterFile, finish: (result: FirmwareResult) => Answer): Outcome {
-  return { kind: 'forward', regs, finish };
+/** An SMC whose answer `finish` turns into the guest's. */
+export function forward(regs: RegisterFile, finish: (result: FirmwareResult) => Answer, memory: BufferWrite | null = null): Outcome {
+  return { kind: 'forward', regs, memory, then: (result) => ({ kind: 'answer', answer: finish(result) }) };
+}
+
+/** An SMC, then whatever `then` decides from its answer (another SMC included). */
+export function forwardThen(regs: RegisterFile, then: (result: FirmwareResult) => Outcome, memory: BufferWrite | null = null): Outcome {
+  return { kind: 'forward', regs, memory, then };
 }
 
 /** The guest's negotiated version; handlers run only after negotiation is final (dispatcher.ts). */

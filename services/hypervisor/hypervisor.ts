@@ -169,7 +169,7 @@ class Hypervisor implements Component {
       this.ctx.reply(from, call, SMCCC_NOT_SUPPORTED);
       return;
     }
-    const gc: GuestCall = { hv: this.state, vm: caller.vm, vcpu: call.vcpu, cpu: caller.pcpu, regs: call.regs };
+    const gc: GuestCall = { hv: this.state, vm: caller.vm, vcpu: call.vcpu, cpu: caller.pcpu, regs: call.regs, memory: call.memory };
     const abi = guestAbiOf(gc);
     if (abi === null) {
       this.ctx.record({ event: 'call-refused', from, vm: caller.vm.id, fid: w(call.regs, 0), reason: 'not an FF-A function' });
@@ -192,9 +192,10 @@ class Hypervisor implements Component {
     return { vm, pcpu: vcpu.pcpu };
   }
 
-  private carryOut(from: string, call: CallMessage, gc: GuestCall, abi: string, outcome: Outcome): void {
-    if (outcome.kind === 'answer') return this.answerGuest(from, call, gc, abi, 'hypervisor', outcome.answer);
-    const refused = this.link.callForGuest(outcome.regs, gc.cpu, gc.vm.id, (result) => this.answerGuest(from, call, gc, abi, 'firmware', outcome.finish(result)));
+  /** Answers the guest, or makes the outcome's SMC and carries on with what its answer decides (bounded: each handler chains at most three). */
+  private carryOut(from: string, call: CallMessage, gc: GuestCall, abi: string, outcome: Outcome, by: 'hypervisor' | 'firmware' = 'hypervisor'): void {
+    if (outcome.kind === 'answer') return this.answerGuest(from, call, gc, abi, by, outcome.answer);
+    const refused = this.link.callForGuest(outcome.regs, gc.cpu, gc.vm.id, (result) => this.carryOut(from, call, gc, abi, withGuestMemory(outcome.then(result), result, gc), 'firmware'), outcome.memory);
     if (refused === null) return;
     const why =
       refused === 'vm'
@@ -206,7 +207,7 @@ class Hypervisor implements Component {
   private answerGuest(from: string, call: CallMessage, gc: GuestCall, abi: string, by: 'hypervisor' | 'firmware', answer: Answer): void {
     const allRegisters = answer.regs.length === call.regs.length && (answer.allRegisters === true || w(answer.regs, 0) === FFA_FIDS.FFA_MSG_SEND_DIRECT_RESP2);
     this.ctx.record({ event: 'guest-call', vm: gc.vm.id, vcpu: gc.vcpu, abi, by, result: describeReturn(answer.regs), why: answer.why });
-    this.ctx.reply(from, call, inGuestRegisters(answer.regs, call.regs, allRegisters));
+    this.ctx.reply(from, call, inGuestRegisters(answer.regs, call.regs, allRegisters), answer.memory ?? null);
   }
 
   /** The raw profile's relay (tftf at NS-EL2): a controller's SMC, unchanged, for a normal-world endpoint. */
@@ -217,9 +218,11 @@ class Hypervisor implements Component {
       this.ctx.reply(from, call, ffaError(refusal.code));
       return;
     }
-    const sent = this.link.relay(call.regs, call.endpoint, call.vcpu, call.cpu, (result: FirmwareResult) => {
+    // tftf's buffers are the controller's: what its TX buffer holds goes with the SMC, and what
+    // the SPMC wrote into its RX buffer comes back with the answer.
+    const sent = this.link.relay(call.regs, call.memory, call.endpoint, call.vcpu, call.cpu, (result: FirmwareResult) => {
       this.ctx.record({ event: 'relay', from, endpoint: call.endpoint, fid: w(call.regs, 0), result: describeResult(result) });
-      this.ctx.reply(from, call, result.ok ? result.regs : ffaError(failureCode(result.reason)));
+      this.ctx.reply(from, call, result.ok ? result.regs : ffaError(failureCode(result.reason)), result.ok ? result.memory : null);
     });
     if (!sent) this.ctx.reply(from, call, ffaError('BUSY'));
   }
@@ -322,6 +325,17 @@ class Hypervisor implements Component {
       })),
     };
   }
+}
+
+/**
+ * What the SPMC wrote into the guest's own RX buffer during a forwarded call (an SP's message,
+ * which a GET's return carries) reaches the guest with Xen's answer: the buffer is the guest's
+ * memory, mapped at the SPMC, and Xen never copies it. A write into Xen's own buffer stays here.
+ */
+function withGuestMemory(outcome: Outcome, result: FirmwareResult, gc: GuestCall): Outcome {
+  if (outcome.kind !== 'answer' || outcome.answer.memory !== undefined || !result.ok || result.memory === null) return outcome;
+  const { memory } = result;
+  return memory.buffer === 'rx' && memory.owner === gc.vm.id ? { kind: 'answer', answer: { ...outcome.answer, memory } } : outcome;
 }
 
 export const create: ComponentFactory<HypervisorConfig> = (ctx: ComponentContext, config: HypervisorConfig): Component =>

@@ -30,8 +30,12 @@ const SPS: SpDescription[] = [0x8001, 0x8002, 0x8003, 0x8004, 0x8005, 0x8006, 0x
   notifications: false,
   messaging: ['direct'],
 }));
-/** As the cached list holds them: direct messages both ways, AArch64. */
-const LISTED: PartitionInfo[] = SPS.map((sp) => ({ id: sp.id, vcpus: sp.vcpus, properties: 0x103, uuid: sp.uuid }));
+/**
+ * As the cached list holds them: what the Hafnium SPMC wrote into Xen's RX buffer at probe for a
+ * normal-world caller, direct requests received but not sent (ffa_setup_partition_properties),
+ * AArch64.
+ */
+const LISTED: PartitionInfo[] = SPS.map((sp) => ({ id: sp.id, vcpus: sp.vcpus, properties: 0x101, uuid: sp.uuid }));
 
 const regsCall = (args: { uuid?: string; startIndex?: number; tag?: number } = {}): RegisterFile => ffaPartitionInfoGetRegs.encodeCall(args);
 const version = (v: number) => registers(FFA_FIDS.FFA_VERSION, v);

@@ -212,7 +212,8 @@ for (const runtime of RUNTIMES) {
       [{ policies: { guestInfoGet: 'sometimes' } }, /policies\.guestInfoGet/],
       [{ policies: { notAPolicy: 1 } }, /policies\.notAPolicy: is not a policy/],
       [{ vms: [{ name: 'a', vcpus: 1 }, { name: 'a', vcpus: 2 }] }, /vms\[1\]\.name/],
-      [{ partitions: [{ id: 5 }] }, /partitions\[0\]\.id: 0x5 is not a secure partition ID/],
+      // The SP list is the SPMC's to give at probe, not a config key any more.
+      [{ partitions: [{ id: 0x8001 }] }, /unknown key 'partitions'/],
       [{ cpus: 2, vms: [{ name: 'a', vcpus: 2, pcpus: [0, 2] }] }, /vms\[0\]\.pcpus\[1\]/],
       [{ colour: 'blue' }, /unknown key 'colour'/],
     ];

@@ -18,6 +18,10 @@ import {
   enforce,
   ffaFeatures,
   ffaPartitionInfoGet,
+  ffaSuccess32,
+  rxWrite,
+  FFA_PAGE_SIZE,
+  isSecureId,
   ffaPartitionInfoGetRegs,
   partitionInfoRegsWindow,
   ffaRxtxMap64,
@@ -26,9 +30,12 @@ import {
   versionMajor,
   versionMinor,
   w,
+  type BufferWrite,
   type FfaAbiName,
+  type PartitionInfo,
 } from '../../shared/ffa/index.ts';
 import { answer, answerAllRegisters, guestVersion, refuse, succeed, type GuestCall, type HypervisorState, type Outcome } from './guest-call.ts';
+import { acquireGuestRx, releaseAndRefuse } from './rx-tx-buffers.ts';
 import { codeName, describeResult, returnCode, type FirmwareLink, type FirmwareResult } from './firmware.ts';
 
 /** Xen ffa_private.h FFA_MY_VERSION: the version Xen implements, towards guests and the SPMC. */
@@ -39,8 +46,7 @@ const MIN_SPMC_MINOR = 1;
 const MAX_NUM_SP = 64;
 /** FFA_RXTX_PAGE_COUNT (Xen's own buffers) and FFA_MAX_RXTX_PAGE_COUNT (a guest's): one 4 KiB page. */
 const RXTX_PAGE_COUNT = 1;
-const PAGE_SIZE = 4096;
-/** Where Xen's own RX/TX pages sit: symbolic (memory is not modelled), page aligned and distinct. */
+/** Where Xen's own RX/TX pages sit: symbolic addresses (only their contents are kept), page aligned and distinct. */
 const OWN_TX_ADDRESS = 0x4000_0000n;
 const OWN_RX_ADDRESS = 0x4000_1000n;
 /** FFA_PARTITION_INFO_GET_COUNT_FLAG (w5 bit 0). */
@@ -136,11 +142,25 @@ export class FirmwareProbe {
   /** ffa_abi_supported for each of ffa_fw_abi_needed: FFA_FEATURES(fid) answered with success. */
   private features(index: number, next: () => void): void {
     const abi = ABIS_NEEDED[index];
-    if (abi === undefined) return next();
+    if (abi === undefined) {
+      this.assumeRxAcquire();
+      return next();
+    }
     this.smc(ffaFeatures.encodeCall({ id: FFA_FIDS[abi] }), { feature: abi }, (result) => {
       if (returnCode(result) === 0) this.hv.firmware.supported.add(abi);
       this.features(index + 1, next);
     });
+  }
+
+  /**
+   * ffa_probe_fw: "Hafnium v2.14 or earlier does not report FFA_RX_ACQUIRE in FFA_FEATURES even
+   * though it supports it": with FFA_MSG_SEND2 supported, RX_ACQUIRE is assumed.
+   */
+  private assumeRxAcquire(): void {
+    const { firmware, ctx } = this.hv;
+    if (firmware.supports('FFA_RX_ACQUIRE') || !firmware.supports('FFA_MSG_SEND2')) return;
+    firmware.supported.add('FFA_RX_ACQUIRE');
+    ctx.record({ event: 'fw-probe', state: 'probing', why: 'the firmware reports FFA_MSG_SEND2 without FFA_RX_ACQUIRE: assuming RX_ACQUIRE support (workaround)' });
   }
 
   /** ffa_rxtx_spmc_init: map Xen's own RX/TX pair at the SPMC with FFA_RXTX_MAP_64. */
@@ -155,9 +175,9 @@ export class FirmwareProbe {
   };
 
   /**
-   * ffa_partinfo_init: PARTITION_INFO_GET for every SP into Xen's RX buffer, then FFA_RX_RELEASE.
-   * The descriptors themselves are config.partitions (memory is not modelled); the count and the
-   * descriptor size the firmware returns are checked against them.
+   * ffa_partinfo_init: PARTITION_INFO_GET for every SP into Xen's own RX buffer, the SP list
+   * cached from the descriptors there (with the properties the SPMC gives a normal-world caller),
+   * then FFA_RX_RELEASE, made only when the call succeeded (`notify_fw`). Any failure: no firmware.
    */
   private partitionInfo: Step = (next) => {
     const { firmware } = this.hv;
@@ -166,24 +186,28 @@ export class FirmwareProbe {
     }
     this.smc(ffaPartitionInfoGet.encodeCall({}), {}, (result) => {
       const code = returnCode(result);
-      const count = result.ok ? w(result.regs, 2) : 0;
-      const size = result.ok ? w(result.regs, 3) : 0;
-      this.releaseOwnRx(() => {
-        if (code !== 0) return this.unmapAndGiveUp(`failed to get the list of SPs: ${codeName(code)}`);
-        if (count >= MAX_NUM_SP) return this.unmapAndGiveUp(`more SPs than supported: ${count} >= ${MAX_NUM_SP}`);
-        if (size < PARTITION_INFO_SIZE_V1_1) return this.unmapAndGiveUp(`partition info size invalid: ${size}`);
-        this.cachePartitions(count);
-        next();
-      });
+      if (code !== 0 || !result.ok) return this.unmapAndGiveUp(`failed to get the list of SPs: ${codeName(code)}`);
+      const count = w(result.regs, 2);
+      const problem = count >= MAX_NUM_SP ? `more SPs than the maximum supported: ${count} - ${MAX_NUM_SP}` : this.cacheSpList(result.memory, count, w(result.regs, 3));
+      this.releaseOwnRx(() => (problem === null ? next() : this.unmapAndGiveUp(problem)));
     });
   };
 
-  private cachePartitions(count: number): void {
-    const { firmware, config, ctx } = this.hv;
-    firmware.partitions = config.partitions;
-    if (count !== config.partitions.length) {
-      ctx.record({ event: 'sp-list-mismatch', firmwareCount: count, configured: config.partitions.map((p) => p.id) });
-    }
+  /**
+   * ffa_sp_list_cache_init over what the SPMC wrote into Xen's RX buffer: the descriptor size at
+   * least v1.1's and below a page, the count within the page, and only secure IDs kept ("Secure
+   * partition with id … cannot be used"). Why it failed, or null.
+   */
+  private cacheSpList(memory: BufferWrite | null, count: number, size: number): string | null {
+    const { firmware, ctx } = this.hv;
+    if (size < PARTITION_INFO_SIZE_V1_1 || size >= FFA_PAGE_SIZE) return `failed to cache the SP list: descriptor size ${size}`;
+    if (count > (RXTX_PAGE_COUNT * FFA_PAGE_SIZE) / size) return `failed to cache the SP list: ${count} descriptors of ${size} bytes do not fit the RX buffer`;
+    const descriptors = ownRxDescriptors(memory);
+    if (descriptors === null || descriptors.length < count) return `failed to cache the SP list: the RX buffer holds no ${count} descriptors`;
+    const listed = descriptors.slice(0, count);
+    for (const partition of listed.filter((p) => !isSecureId(p.id))) ctx.record({ event: 'sp-ignored', id: partition.id, why: 'the firmware is not using bit 15 convention for IDs' });
+    firmware.partitions = listed.filter((p) => isSecureId(p.id));
+    return null;
   }
 
   /** ffa_rxtx_spmc_rx_release: the RX buffer back to the SPMC. */
@@ -306,6 +330,12 @@ function interruptFeature(gc: GuestCall, which: 'NPI' | 'SRI'): Outcome {
   return succeed('GUEST_FFA_SCHEDULE_RECV_INTR_ID (offered, never raised)', policies.guestSriIntid);
 }
 
+/** The partition descriptors in Xen's own RX buffer (owner 0), as the SPMC's return carried them. */
+function ownRxDescriptors(memory: BufferWrite | null): readonly PartitionInfo[] | null {
+  if (memory === null || memory.buffer !== 'rx' || memory.owner !== 0 || memory.content.kind !== 'partition-info') return null;
+  return memory.content.partitions;
+}
+
 function functionFeature(gc: GuestCall, abi: FfaAbiName): Outcome {
   if (ALWAYS_SUPPORTED.has(abi)) return succeed(`${abi} is supported`);
   if (abi === 'FFA_RXTX_MAP_32' || abi === 'FFA_RXTX_MAP_64') {
@@ -327,35 +357,15 @@ function functionFeature(gc: GuestCall, abi: FfaAbiName): Outcome {
   return refuse('NOT_SUPPORTED', `${abi} is not offered to guests`);
 }
 
-// ---------------------------------------------------------------- the guest's RX/TX buffers
-
-/** ffa_rxtx.c ffa_handle_rxtx_map: one page at most (FFA_MAX_RXTX_PAGE_COUNT), once. */
-export function handleRxtxMap(gc: GuestCall): Outcome {
-  const pageCount = w(gc.regs, 3);
-  if (pageCount > RXTX_PAGE_COUNT || pageCount === 0) return refuse('INVALID_PARAMETERS', `${pageCount} pages requested (limit ${RXTX_PAGE_COUNT})`);
-  if (gc.vm.buffers !== null) return refuse('DENIED', 'RX/TX buffers are already mapped');
-  gc.vm.buffers = { pageCount, rxFree: true };
-  return succeed('RX/TX buffers mapped');
-}
-
-/** ffa_rxtx.c rxtx_unmap. */
-export function handleRxtxUnmap(gc: GuestCall): Outcome {
-  if (gc.vm.buffers === null) return refuse('INVALID_PARAMETERS', 'no RX/TX buffers are mapped');
-  gc.vm.buffers = null;
-  return succeed('RX/TX buffers unmapped');
-}
-
-/** ffa_rxtx.c ffa_rx_release: the guest hands its RX buffer back. */
-export function handleRxRelease(gc: GuestCall): Outcome {
-  const { buffers } = gc.vm;
-  if (buffers === null || buffers.rxFree) return refuse('DENIED', 'no RX buffer is owned by the guest');
-  buffers.rxFree = true;
-  return succeed('RX buffer released');
-}
-
 // ---------------------------------------------------------------- FFA_PARTITION_INFO_GET (§5.4)
 
-/** ffa_partinfo.c ffa_handle_partition_info_get, over the SP list cached at probe. */
+/**
+ * ffa_partinfo.c ffa_handle_partition_info_get, over the SP list cached at probe: count only, or
+ * the descriptors written into the guest's RX buffer, which Xen first takes (ffa_rx_acquire,
+ * from the SPMC too when it has RX_ACQUIRE) and gives back on an error after (ffa_rx_release).
+ * Not modelled: for a v1.2 guest and the nil UUID Xen also lists the calling VM itself
+ * (ffa_get_vm_partinfo), as PARTITION_INFO_GET_REGS below does not either.
+ */
 export function handlePartitionInfoGet(gc: GuestCall): Outcome {
   const version = guestVersion(gc);
   const descriptorSize = version === FFA_VERSION_1_0 ? PARTITION_INFO_SIZE_V1_0 : PARTITION_INFO_SIZE_V1_1;
@@ -365,17 +375,24 @@ export function handlePartitionInfoGet(gc: GuestCall): Outcome {
   if (flags !== 0) {
     // "FF-A v1.0 has w5 MBZ while v1.1 allows FFA_PARTITION_INFO_GET_COUNT_FLAG to be non-zero."
     if (version === FFA_VERSION_1_0 || flags !== COUNT_ONLY_FLAG) return refuse('INVALID_PARAMETERS', 'w5 must be 0 or the count-only flag (v1.1+)');
-    if (matching.length === 0) return refuse('INVALID_PARAMETERS', `no SP has UUID ${uuid}`);
-    return succeed('count only, from the SP list cached at probe', matching.length, descriptorSize);
+    if (matching.length === 0 && uuid !== NIL_UUID) return refuse('INVALID_PARAMETERS', `no SP has UUID ${uuid}`);
+    return succeed('count only, from the SP list cached at probe', matching.length, 0);
   }
+  return acquireGuestRx(gc, () => writePartitionInfo(gc, matching, uuid, descriptorSize));
+}
+
+/** ffa_get_sp_partinfo into the acquired buffer; "Size should be 0 … not supported in 1.0". */
+function writePartitionInfo(gc: GuestCall, matching: readonly PartitionInfo[], uuid: string, descriptorSize: number): Outcome {
   const { buffers } = gc.vm;
-  if (buffers === null) return refuse('DENIED', 'no RX buffer is mapped');
-  if (!buffers.rxFree) return refuse('BUSY', 'the RX buffer is still the guest\'s');
-  if (matching.length === 0) return refuse('INVALID_PARAMETERS', `no SP has UUID ${uuid}`);
-  if (matching.length * descriptorSize > buffers.pageCount * PAGE_SIZE) return refuse('NO_MEMORY', 'the descriptors do not fit the RX buffer');
-  buffers.rxFree = false;
-  gc.hv.ctx.record({ event: 'rx-partition-info', vm: gc.vm.id, descriptorSize, partitions: matching.map((p) => ({ ...p })) });
-  return succeed('descriptors written to the guest\'s RX buffer, from the SP list cached at probe', matching.length, descriptorSize);
+  if (buffers === null) throw new Error('bug: wrote the RX buffer of a VM that has none');
+  if (matching.length === 0 && uuid !== NIL_UUID) return releaseAndRefuse(gc, 'INVALID_PARAMETERS', `no SP has UUID ${uuid}`);
+  if (matching.length * descriptorSize > buffers.pageCount * FFA_PAGE_SIZE) return releaseAndRefuse(gc, 'NO_MEMORY', 'the descriptors do not fit the RX buffer');
+  // A UUID query's descriptors have their UUIDs zeroed (ffa_get_sp_partinfo).
+  const written = matching.map((p) => (uuid === NIL_UUID ? { ...p } : { ...p, uuid: NIL_UUID }));
+  gc.hv.ctx.record({ event: 'rx-partition-info', vm: gc.vm.id, descriptorSize, partitions: written });
+  const memory = rxWrite(gc.vm.id, { kind: 'partition-info', descriptorSize, partitions: written });
+  const shownSize = guestVersion(gc) === FFA_VERSION_1_0 ? 0 : descriptorSize;
+  return { kind: 'answer', answer: { regs: ffaSuccess32(0, written.length, shownSize), why: 'descriptors written to the guest\'s RX buffer, from the SP list cached at probe', memory } };
 }
 
 // ---------------------------------------------------------------- FFA_PARTITION_INFO_GET_REGS (§5.4, §5.6)

@@ -26,6 +26,7 @@ import type { HypervisorState } from './guest-call.ts';
 import { onVcpuOnline } from './notifications.ts';
 import { placementOf, placeVcpus } from './vcpus.ts';
 import { Vm, type GuestAdvert } from './vm-table.ts';
+import { tearDownGuestBuffers } from './rx-tx-buffers.ts';
 
 export type LifecycleOp = 'vm-create' | 'vm-destroy' | 'vm-reboot' | 'vcpu-online' | 'vcpu-offline';
 export const LIFECYCLE_OPS: readonly LifecycleOp[] = ['vm-create', 'vm-destroy', 'vm-reboot', 'vcpu-online', 'vcpu-offline'];
@@ -329,9 +330,11 @@ export class Lifecycle {
   /** ffa_domain_teardown: ffa_rxtx_domain_destroy, ffa_notif_domain_destroy, ffa_domain_teardown_continue. */
   private teardown(vm: Vm, onDone: () => void): void {
     vm.state = 'destroying';
-    vm.buffers = null;
-    if (!this.mediates) return onDone();
-    this.destroyBitmap(vm, () => this.tellDestroyed(vm, 0, onDone));
+    if (!this.mediates) {
+      vm.buffers = null;
+      return onDone();
+    }
+    tearDownGuestBuffers(this.hv, this.link, vm, LIFECYCLE_CPU, () => this.destroyBitmap(vm, () => this.tellDestroyed(vm, 0, onDone)));
   }
 
   /** "Call bitmap_destroy even if bitmap create failed as the SPMC will return a DENIED error that we will ignore." */

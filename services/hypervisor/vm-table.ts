@@ -24,11 +24,11 @@ export type GuestVersion =
 
 /**
  * The guest's RX/TX buffer pair as Xen tracks it (ffa_rxtx.c: ctx->page_count, ctx->rx_is_free).
- * Memory is not modelled; the ownership of the RX buffer is.
+ * What the buffers hold lives on the guest's side: writes travel with the returns (rx-tx-buffers.ts).
  */
 export interface GuestBuffers {
   readonly pageCount: number;
-  /** rx_is_free: Xen may write the RX buffer; false while the guest owns it (until FFA_RX_RELEASE). */
+  /** rx_is_free: Xen may write the RX buffer; false once Xen wrote it, until the guest's FFA_RX_RELEASE. */
   rxFree: boolean;
 }
 

@@ -18,7 +18,6 @@ import type { ComponentContext, ObservedEvent } from '../../shared/runtime/compo
 import type { HistoryEvent } from '../../shared/runtime/history.ts';
 import { Awaiting, controlKey, InboxFullError, type InboxEntry } from '../../shared/runtime/scripted-actor/index.ts';
 import { componentOf } from './faults.ts';
-import { rxReadOf, type RxRead } from './rx-buffer.ts';
 import type { Endpoint, Step } from './scenario/types.ts';
 import { type Finish, ms } from './step-outcome.ts';
 
@@ -37,14 +36,12 @@ const IDLE_QUIET_NS = { sim: 2_000_000, ws: 150_000_000 } as const;
  */
 const UNSETTLED_QUIET_WINDOWS = 10;
 const IDLE_TIMEOUT_NS = 30_000_000_000;
-/** Bound on finding what a call wrote to its caller's RX buffer once the call returned (plus the ws grace). */
-const RX_READ_TIMEOUT_NS = 10_000_000;
 /** Observed events kept for the steps that await them, and waits pending at once (a probe per guest). */
 const OBSERVED_LIMITS = { inboxMax: 100_000, waitersMax: 100_000 };
 /** Answers are never kept (a late one is stale); one wait per request in flight. */
 const ANSWER_LIMITS = { inboxMax: 1, waitersMax: 100_000 };
 
-export type AwaitEventStep = Extract<Step, { kind: 'await-interrupt' | 'await-callback' | 'await-probe' }>;
+export type AwaitEventStep = Extract<Step, { kind: 'await-interrupt' | 'await-callback' | 'await-probe' | 'await-message' }>;
 export type ExpectNoneStep = Extract<Step, { kind: 'expect-none-interrupt' }>;
 
 /** What an await step waits for among the observed events, and how a detail names it. */
@@ -156,26 +153,6 @@ export class OrchestratorAwaiting {
     });
   }
 
-  /**
-   * What the caller of a call step that just returned reads from its RX buffer: the writer's record
-   * of it, since the step began (rx-buffer.ts). The writer records before it answers, so the
-   * record is there when the answer is; under ws its observation may come a little later.
-   */
-  awaitRxWrite(read: RxRead, onFound: (event: HistoryEvent) => void, onMissing: (detail: string) => void): void {
-    const { key } = this.kept({ key: recordKey(read.writer, read.event) });
-    const since = this.causeStartNs;
-    const accepts = (entry: InboxEntry<HistoryEvent>) => entry.t >= since && read.matches(entry.item);
-    if (this.lost && !this.observed.find({ key, accepts })) return onMissing(this.lostDetail(read.what));
-    this.observed.await({
-      label: read.what,
-      key,
-      accepts,
-      timeoutNs: RX_READ_TIMEOUT_NS + this.graceNs(),
-      onMatch: (entry) => onFound(entry.item),
-      onTimeout: () => onMissing(`no record of ${read.what}`),
-    });
-  }
-
   /** None of what the step names in the next `forNs`: judged once the window (and, under ws, the grace) is over. */
   expectNone(step: ExpectNoneStep, finish: Finish): void {
     const { key, matches, what } = this.kept(wantedBy(step));
@@ -273,14 +250,10 @@ function keysAwaited(steps: readonly Step[], bootedGuests: readonly string[]): S
   const keys = new Set(bootedGuests.map((guest) => recordKey(guest, 'done')));
   for (const step of steps) {
     switch (step.kind) {
-      case 'call': {
-        const read = rxReadOf(step);
-        if (read) keys.add(recordKey(read.writer, read.event));
-        break;
-      }
       case 'await-interrupt':
       case 'await-callback':
       case 'await-probe':
+      case 'await-message':
       case 'expect-none-interrupt':
         keys.add(wantedBy(step).key);
     }
@@ -300,6 +273,12 @@ function wantedBy(step: AwaitEventStep | ExpectNoneStep): ObservedWanted {
     case 'await-probe': {
       const guest = componentOf(step.in);
       return { key: recordKey(guest, 'done'), matches: (e) => isRecord(e, guest, 'done'), what: `probe of ${step.in.name}` };
+    }
+    case 'await-message': {
+      const guest = componentOf(step.in);
+      const sender = step.from?.id ?? null;
+      const from = step.from === null ? '' : ` from ${step.from.name}`;
+      return { key: recordKey(guest, 'framework-message'), matches: (e) => isMessageRead(e, guest, sender), what: `a message${from} read in ${step.in.name}` };
     }
   }
 }
@@ -331,6 +310,11 @@ function isDelivery(event: HistoryEvent, to: Endpoint, intid: number | null, vcp
   if (intid !== null && irq.intid !== intid) return false;
   if (vcpu === null) return true;
   return to.kind === 'vm' ? irq.vcpu === vcpu : irq.cpu === vcpu;
+}
+
+/** The guest's driver read a message (from `sender`, when given) out of its RX buffer (services/guest notifications.ts). */
+function isMessageRead(event: HistoryEvent, guest: string, sender: number | null): boolean {
+  return isRecord(event, guest, 'framework-message') && event.type === 'record' && (sender === null || event.data['sender'] === sender);
 }
 
 function isCallback(event: HistoryEvent, receiver: string, notification: number): boolean {

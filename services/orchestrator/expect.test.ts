@@ -8,7 +8,7 @@ const VM1: Endpoint = { kind: 'vm', name: 'vm1', id: 1 };
 const SP: Endpoint = { kind: 'sp', name: 'optee', id: 0x8001 };
 
 function callStep(from: Endpoint, fid: number, expect: Expectation): Extract<Step, { kind: 'call' }> {
-  return { kind: 'call', index: 0, label: 'a call', location: { file: 'x.yaml', line: 1, column: 1 }, from, vcpu: 0, abi: null, fid, regs: registers(fid), expect, async: null, answers: null };
+  return { kind: 'call', index: 0, label: 'a call', location: { file: 'x.yaml', line: 1, column: 1 }, from, vcpu: 0, abi: null, fid, regs: registers(fid), tx: null, expect, async: null, answers: null };
 }
 
 test('a guest told NOT_SUPPORTED where it expected success hears of Xen\'s version negotiation', () => {

@@ -11,7 +11,7 @@
  * endNs, and a call's returned registers}; fault-installed / fault-healed / fault-refused; workload; done. The runner reads the
  * step records back from the history; the checkers read everything else.
  */
-import { decodeResult, hex, type RegisterFile } from '../../shared/ffa/index.ts';
+import { bufferWriteProblem, decodeResult, hex, txWrite, type BufferWrite } from '../../shared/ffa/index.ts';
 import type { CallOutcome, Component, ComponentContext, ComponentFactory, ObservedEvent } from '../../shared/runtime/component.ts';
 import type { Message } from '../../shared/protocol/messages.ts';
 import { FaultApplier } from './apply-faults.ts';
@@ -19,8 +19,8 @@ import { OrchestratorAwaiting } from './awaiting.ts';
 import { type OrchestratorConfig, vmCreateRequest } from './config.ts';
 import { checkCallStep, checkExpectation, shown } from './expect.ts';
 import { type CallAnswer, PendingAnswers } from './pending-answers.ts';
-import { rxFields, rxReadOf } from './rx-buffer.ts';
-import type { PendingCallJudgement, Step } from './scenario/types.ts';
+import { rxFields, rxFieldsExpected, rxMissing, rxOwnerOf } from './rx-buffer.ts';
+import type { Endpoint, Expectation, PendingCallJudgement, Step } from './scenario/types.ts';
 import { type Finish, ms, returnedRegisters } from './step-outcome.ts';
 import { Workload } from './workload.ts';
 import { controlMessage, type AnsweredOp, type ControlData } from '../../shared/protocol/control.ts';
@@ -113,6 +113,7 @@ class Orchestrator implements Component {
       case 'await-interrupt':
       case 'await-callback':
       case 'await-probe':
+      case 'await-message':
         return this.awaiting.awaitEvent(step, finish);
       case 'await-call':
         return this.awaitCall(step, finish);
@@ -158,33 +159,39 @@ class Orchestrator implements Component {
     }
     this.makeCall(step, (answer) => {
       if (!answer.ok) return finish(false, answer.detail);
-      this.readRxBuffer(step, answer.regs, (rx) => {
-        const verdict = checkCallStep(step, answer.regs, rx);
-        if (!verdict.passed || step.answers === null) return finish(verdict.passed, verdict.detail, answer.regs);
-        this.judgePendingAnswer(step.answers, (passed, detail) => finish(passed, `${verdict.detail}; ${detail}`, answer.regs));
-      }, finish);
+      const rx = this.readRxBuffer(step.abi, step.expect, step.from, answer);
+      if (typeof rx === 'string') return finish(false, rx, answer.regs);
+      const verdict = checkCallStep(step, answer.regs, rx);
+      if (!verdict.passed || step.answers === null) return finish(verdict.passed, verdict.detail, answer.regs);
+      this.judgePendingAnswer(step.answers, (passed, detail) => finish(passed, `${verdict.detail}; ${detail}`, answer.regs));
     });
   }
 
-  /** What the caller finds in its RX buffer after a successful call whose expectation reads it (rx-buffer.ts); nothing otherwise. */
-  private readRxBuffer(step: CallStep, regs: RegisterFile, then: (rx: Record<string, unknown>) => void, finish: Finish): void {
-    const read = rxReadOf(step);
-    if (read === null || decodeResult(regs).kind !== 'success') return then({});
-    this.awaiting.awaitRxWrite(read, (event) => then(rxFields(event)), (detail) => finish(false, `success, but ${detail}`));
+  /**
+   * What the caller finds in its RX buffer after a successful call whose expectation reads it
+   * (rx-buffer.ts): what the return carried into it; why it cannot be read, as a detail.
+   */
+  private readRxBuffer(abi: string | null, expect: Expectation, from: Endpoint, answer: Extract<CallAnswer, { ok: true }>): Record<string, unknown> | string {
+    const expected = rxFieldsExpected(abi, expect);
+    if (expected.length === 0 || decodeResult(answer.regs).kind !== 'success') return {};
+    const read = rxFields(answer.memory, rxOwnerOf(from));
+    const missing = rxMissing(expected, read, from.name);
+    return missing === null ? read : `success, but ${missing}`;
   }
 
-  /** Makes the step's call as its endpoint; `onAnswer` runs once, with the return or why there is none. */
+  /** Makes the step's call as its endpoint, its TX buffer holding `tx`; `onAnswer` runs once, with the return or why there is none. */
   private makeCall(step: CallStep, onAnswer: (answer: CallAnswer) => void): void {
     const onOutcome = (outcome: CallOutcome) => onAnswer(outcome.ok ? outcome : { ok: false, detail: `the call failed: ${outcome.reason} (${outcome.detail})` });
     const cpu = step.vcpu % this.config.cpus;
+    const memory = step.tx === null ? null : txWrite(rxOwnerOf(step.from), step.tx);
     switch (step.from.kind) {
       case 'vm':
       case 'host':
         return this.guestCall(step, onAnswer);
       case 'sp':
-        return this.ctx.call('spmc', { conduit: 'relay', endpoint: step.from.id, vcpu: step.vcpu, cpu, regs: step.regs }, onOutcome);
+        return this.ctx.call('spmc', { conduit: 'relay', endpoint: step.from.id, vcpu: step.vcpu, cpu, regs: step.regs, memory }, onOutcome);
       case 'hypervisor':
-        return this.ctx.call('hypervisor', { conduit: 'relay', endpoint: 0, vcpu: step.vcpu, cpu, regs: step.regs }, onOutcome);
+        return this.ctx.call('hypervisor', { conduit: 'relay', endpoint: 0, vcpu: step.vcpu, cpu, regs: step.regs, memory }, onOutcome);
     }
   }
 
@@ -193,12 +200,14 @@ class Orchestrator implements Component {
     const label = `step-${step.index}`;
     const guest = step.from.name;
     const regs = step.regs.map((r) => `0x${r.toString(16)}`);
-    this.ctx.send(guest, { kind: 'control', op: 'call', data: { regs, vcpu: step.vcpu, label } });
+    this.ctx.send(guest, { kind: 'control', op: 'call', data: { regs, vcpu: step.vcpu, label, ...(step.tx === null ? {} : { tx: step.tx }) } });
     this.awaiting.awaitControl(guest, 'call-result', label, (data) => {
       if (data['ok'] !== true) return onAnswer({ ok: false, detail: `${guest} refused the call: ${String(data['why'])}` });
       const returned = data['regs'];
       if (!Array.isArray(returned) || returned.length === 0) return onAnswer({ ok: false, detail: `${guest}'s call did not return: ${String(data['result'])}` });
-      onAnswer({ ok: true, regs: returned.map((r) => BigInt(r as bigint | number | string)) });
+      const memory = data['memory'] ?? null;
+      if (bufferWriteProblem(memory) !== undefined) return onAnswer({ ok: false, detail: `${guest}'s call-result carries malformed memory: ${String(bufferWriteProblem(memory))}` });
+      onAnswer({ ok: true, regs: returned.map((r) => BigInt(r as bigint | number | string)), memory: memory as BufferWrite | null });
     }, (_passed, detail) => onAnswer({ ok: false, detail }));
   }
 
@@ -277,7 +286,15 @@ class Orchestrator implements Component {
 
 /** Steps that wait for what an earlier step caused: they do not move the time their events count from. */
 function isAwait(step: Step): boolean {
-  return step.kind === 'await-interrupt' || step.kind === 'await-callback' || step.kind === 'await-idle' || step.kind === 'await-probe' || step.kind === 'await-call' || step.kind === 'expect-none-interrupt';
+  return (
+    step.kind === 'await-interrupt' ||
+    step.kind === 'await-callback' ||
+    step.kind === 'await-idle' ||
+    step.kind === 'await-probe' ||
+    step.kind === 'await-message' ||
+    step.kind === 'await-call' ||
+    step.kind === 'expect-none-interrupt'
+  );
 }
 
 /** A step kind added to the scenario format but not here fails to compile, instead of hanging the run. */

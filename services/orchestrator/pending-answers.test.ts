@@ -17,7 +17,7 @@ test('an answer that comes first is kept for the step; a step that comes first w
   const taken: string[] = [];
   pending.made('early');
   pending.made('late');
-  pending.answered('early', { ok: true, regs: ffaSuccess32(), atNs: 5 });
+  pending.answered('early', { ok: true, regs: ffaSuccess32(), memory: null, atNs: 5 });
   pending.whenAnswered('early', (answer) => taken.push(`early at ${answer.atNs}`));
   pending.whenAnswered('late', (answer) => taken.push(`late at ${answer.atNs}`));
   assert.deepEqual(taken, ['early at 5']);

@@ -5,10 +5,10 @@
  * Bounded by the scenario's steps: one entry per async call step, each taken at most once (the
  * reader checks that, scenario/reader/pending-calls.ts).
  */
-import type { RegisterFile } from '../../shared/ffa/index.ts';
+import type { BufferWrite, RegisterFile } from '../../shared/ffa/index.ts';
 
-/** A call's answer: its registers, or why there are none (it timed out, was refused, …). */
-export type CallAnswer = { readonly ok: true; readonly regs: RegisterFile } | { readonly ok: false; readonly detail: string };
+/** A call's answer: its registers and what it wrote into an RX buffer, or why there are none (it timed out, was refused, …). */
+export type CallAnswer = { readonly ok: true; readonly regs: RegisterFile; readonly memory: BufferWrite | null } | { readonly ok: false; readonly detail: string };
 
 /** An answer with the time it came. */
 export type TimedAnswer = CallAnswer & { readonly atNs: number };

@@ -1,45 +1,49 @@
 /**
- * Reading the caller's RX buffer after FFA_PARTITION_INFO_GET (docs/ffa-reference.md §2.7): the
- * descriptors go to the buffer, not to the registers, so `expect: { success: { partitions } }`
- * compares what the call's writer put in the caller's buffer:
- * - the SPMC, for an SP, the bare-metal host or the raw hypervisor (the NWd physical instance,
- *   ID 0): its `rx-partition-info` record, `owner` = the caller's ID (services/spmc
- *   setup-and-discovery.ts writePartitionInfo);
- * - Xen, for a guest: its own record, `vm` = the guest's ID, from the SP list it cached at probe
- *   (xen/arch/arm/tee/ffa_partinfo.c ffa_handle_partition_info_get, services/hypervisor).
- * Buffers are not modelled byte by byte: the writer records what it wrote into whose buffer, and
- * the caller reads that back, as a driver reads its RX page after the call returns.
+ * What a caller reads from its RX buffer after a call (docs/ffa-reference.md §2.7, §3.8): the
+ * partition descriptors FFA_PARTITION_INFO_GET wrote there, or the message an SP or VM sent,
+ * which an FFA_NOTIFICATION_GET reporting the RX-buffer-full framework notification tells it to
+ * read. The buffer is memory on the caller's side: the return of the call that wrote it (or of
+ * that GET) carries what was written and whose buffer it is (shared/ffa/buffer-content.ts), so
+ * `expect: { success: { partitions } }` or `{ success: { message } }` compares what the caller
+ * finds in its own buffer, whoever wrote it: the SPMC (for an SP, the bare-metal host, the raw
+ * hypervisor, or a VM whose buffers Xen mapped there) or Xen (for its guests).
  */
-import { FFA_FIDS } from '../../shared/ffa/index.ts';
-import type { HistoryEvent } from '../../shared/runtime/history.ts';
-import type { Step } from './scenario/types.ts';
+import type { BufferWrite } from '../../shared/ffa/index.ts';
+import type { Endpoint, Expectation } from './scenario/types.ts';
 
-type CallStep = Extract<Step, { kind: 'call' }>;
+/** The success fields read from the caller's RX buffer rather than from registers, per ABI. */
+const RX_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  FFA_PARTITION_INFO_GET: ['partitions'],
+  FFA_NOTIFICATION_GET: ['message'],
+};
 
-/** What the caller reads from its RX buffer: whose record, and which of its records is about this caller. */
-export interface RxRead {
-  readonly writer: 'spmc' | 'hypervisor';
-  readonly event: 'rx-partition-info';
-  readonly matches: (event: HistoryEvent) => boolean;
-  readonly what: string;
+/** The RX-buffer fields an expectation names; none when it compares registers only. */
+export function rxFieldsExpected(abi: string | null, expect: Expectation): string[] {
+  if (abi === null || expect.kind !== 'success-fields') return [];
+  return (RX_FIELDS[abi] ?? []).filter((field) => field in expect.fields);
 }
 
-/** The RX buffer read a call step's expectation needs, or null when it compares registers only. */
-export function rxReadOf(step: CallStep): RxRead | null {
-  if (step.fid !== FFA_FIDS.FFA_PARTITION_INFO_GET || step.expect.kind !== 'success-fields' || !('partitions' in step.expect.fields)) return null;
-  const writer = step.from.kind === 'vm' ? 'hypervisor' : 'spmc';
-  const ownerField = writer === 'hypervisor' ? 'vm' : 'owner';
-  const owner = step.from.kind === 'sp' || step.from.kind === 'vm' ? step.from.id : 0;
-  return {
-    writer,
-    event: 'rx-partition-info',
-    matches: (event) => event.type === 'record' && event.component === writer && event.data['event'] === 'rx-partition-info' && event.data[ownerField] === owner,
-    what: `the partition descriptors ${writer === 'hypervisor' ? 'Xen' : 'the SPMC'} wrote to ${step.from.name}'s RX buffer`,
-  };
+/** Whose RX buffer a caller reads: its own FF-A ID (the host and the hypervisor are 0). */
+export function rxOwnerOf(from: Endpoint): number {
+  return from.kind === 'vm' || from.kind === 'sp' ? from.id : 0;
 }
 
-/** The fields a caller reads from its RX buffer, from the writer's record. */
-export function rxFields(event: HistoryEvent): Record<string, unknown> {
-  if (event.type !== 'record') throw new Error('bug: an RX buffer read matched a non-record event');
-  return { partitions: event.data['partitions'] };
+/** The fields the caller reads when `memory` is a write into its own RX buffer; nothing otherwise. */
+export function rxFields(memory: BufferWrite | null, owner: number): Record<string, unknown> {
+  if (memory === null || memory.buffer !== 'rx' || memory.owner !== owner) return {};
+  const { content } = memory;
+  switch (content.kind) {
+    case 'partition-info':
+      return { partitions: content.partitions };
+    case 'message':
+      return { message: { sender: content.sender, receiver: content.receiver, size: content.size, offset: content.offset, uuid: content.uuid } };
+    case 'rxtx-descriptor':
+      return {};
+  }
+}
+
+/** Why an expectation that reads the RX buffer cannot be judged: the call wrote none of what it names there; null when it did. */
+export function rxMissing(expected: readonly string[], read: Readonly<Record<string, unknown>>, caller: string): string | null {
+  const missing = expected.filter((field) => !(field in read));
+  return missing.length === 0 ? null : `nothing in ${caller}'s RX buffer to read ${missing.join(' or ')} from: the call wrote no ${missing.join(' or ')} there`;
 }

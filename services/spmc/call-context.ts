@@ -8,6 +8,7 @@ import type { CallMessage } from '../../shared/protocol/messages.ts';
 import {
   enforce,
   ffaError,
+  type BufferWrite,
   type CallCheck,
   type DecodedCall,
   type FfaErrorName,
@@ -46,8 +47,8 @@ export interface SpmcState {
   readonly sri: ScheduleReceiverInterrupt;
   /** The FF-A version the normal world negotiated (through the SPMD's framework message). */
   nwdVersion: number;
-  /** Answer a held call (a return to the NWd fires a delayed SRI first). */
-  complete(held: HeldCall, regs: RegisterFile): void;
+  /** Answer a held call (a return to the NWd fires a delayed SRI first), with what it wrote into an RX buffer, if anything. */
+  complete(held: HeldCall, regs: RegisterFile, memory?: BufferWrite | null): void;
 }
 
 export interface CallContext {
@@ -58,12 +59,13 @@ export interface CallContext {
   readonly regs: RegisterFile;
 }
 
-export type Answer = { readonly kind: 'reply'; readonly regs: RegisterFile } | { readonly kind: 'held' };
+/** An answer now, with what the call wrote into an RX buffer on the caller's side (null: nothing), or later. */
+export type Answer = { readonly kind: 'reply'; readonly regs: RegisterFile; readonly memory: BufferWrite | null } | { readonly kind: 'held' };
 
 export const HELD: Answer = { kind: 'held' };
 
-export function reply(regs: RegisterFile): Answer {
-  return { kind: 'reply', regs };
+export function reply(regs: RegisterFile, memory: BufferWrite | null = null): Answer {
+  return { kind: 'reply', regs, memory };
 }
 
 /** A protocol outcome: FFA_ERROR with a log line saying why (Hafnium's dlog_verbose habit). */

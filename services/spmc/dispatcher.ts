@@ -8,7 +8,8 @@ import { abiNameOf, ffaNormalWorldResume, hex, w, type FfaAbiName } from '../../
 import { reply, refuse, type Answer, type CallContext } from './call-context.ts';
 import { handleRun } from './cpu-cycles.ts';
 import { handleDirectRequest, handleDirectResponse, handleMsgWait } from './direct-messaging.ts';
-import { handleMsgSend2, handleRxRelease, handleRxtxMap, handleRxtxUnmap } from './indirect-messaging.ts';
+import { handleRxAcquire, handleRxRelease, handleRxtxMap, handleRxtxUnmap } from './buffer-ownership.ts';
+import { handleMsgSend2 } from './indirect-messaging.ts';
 import { handleBind, handleBitmapCreate, handleBitmapDestroy, handleGet, handleInfoGet, handleSet, handleUnbind } from './notifications.ts';
 import { handleFeatures, handleIdGet, handlePartitionInfoGet, handlePartitionInfoGetRegs, handleSpmIdGet, handleVersion } from './setup-and-discovery.ts';
 import { assertNever } from '../../shared/protocol/assert-never.ts';
@@ -52,6 +53,8 @@ export function dispatch(cc: CallContext): Answer {
       return handleRxtxUnmap(cc);
     case 'FFA_RX_RELEASE':
       return handleRxRelease(cc);
+    case 'FFA_RX_ACQUIRE':
+      return handleRxAcquire(cc);
     case 'FFA_MSG_SEND2':
       return handleMsgSend2(cc);
     // direct messaging
@@ -111,7 +114,6 @@ export function dispatch(cc: CallContext): Answer {
     case 'FFA_MEM_FRAG_RX':
     case 'FFA_MEM_FRAG_TX':
     case 'FFA_NORMAL_WORLD_RESUME':
-    case 'FFA_RX_ACQUIRE':
     case 'FFA_SECONDARY_EP_REGISTER_32':
     case 'FFA_SECONDARY_EP_REGISTER_64':
     case 'FFA_MEM_PERM_GET_32':

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FFA_FIDS, GET_FLAGS, SPMC_ID, frameworkMessageFlags, msgSendDirectReq32 } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, GET_FLAGS, SPMC_ID, frameworkMessageFlags, msgSendDirectReq32, rxWrite } from '../../shared/ffa/index.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import type { PartitionConfig } from './config.ts';
 import {
@@ -18,6 +18,7 @@ import {
   fwk,
   get,
   infoGet64,
+  message,
   msgSend2Call,
   msgWait,
   run,
@@ -85,38 +86,40 @@ const HAFNIUM_ROWS: Row[] = [
   nwd('run: SP 0x8003 vCPU 1 → FFA_MSG_WAIT (nothing to do)', run(0x8003, 1), regsAre({ w: { 0: FFA_FIDS.FFA_MSG_WAIT } })),
   nwd('run: x8..x17 nonzero from a v1.2 caller → INVALID_PARAMETERS', withRegs(run(0x8003), { 9: 1 }), err(INVALID)),
   // FFA_MSG_SEND2 and the RX-buffer-full framework notification (§3.8)
-  sp(0x8003, 'send2: the SP has no TX buffer → DENIED', msgSend2Call(0x8003, 0, 64), err('DENIED')),
+  sp(0x8003, 'send2: the SP has no TX buffer → DENIED', msgSend2Call(), err('DENIED'), { tx: message(0x8003, 0, 64) }),
   sp(0x8003, 'rxtx_map for SP 0x8003', rxtxMap(), ok()),
-  sp(0x8003, 'send2: w1 names a sender (the hypervisor\'s right) → INVALID_PARAMETERS', msgSend2Call(0x8003, 0, 64, 0, 5), err(INVALID)),
-  sp(0x8003, 'send2: the header names another sender → INVALID_PARAMETERS', msgSend2Call(0x8002, 0, 64), err(INVALID)),
-  sp(0x8003, 'send2: to itself → INVALID_PARAMETERS', msgSend2Call(0x8003, 0x8003, 64), err(INVALID)),
-  sp(0x8003, 'send2: unknown receiver → INVALID_PARAMETERS', msgSend2Call(0x8003, 0x8009, 64), err(INVALID)),
-  sp(0x8003, 'send2: a receiver without indirect messaging → DENIED', msgSend2Call(0x8003, 0x8004, 64), err('DENIED')),
-  sp(0x8003, 'send2: VM 0 has no RX buffer → BUSY', msgSend2Call(0x8003, 0, 64), err('BUSY')),
+  sp(0x8003, 'send2: w1 names a sender (the hypervisor\'s right) → INVALID_PARAMETERS', msgSend2Call(0, 5), err(INVALID), { tx: message(0x8003, 0, 64) }),
+  sp(0x8003, 'send2: the header names another sender → INVALID_PARAMETERS', msgSend2Call(), err(INVALID), { tx: message(0x8002, 0, 64) }),
+  sp(0x8003, 'send2: to itself → INVALID_PARAMETERS', msgSend2Call(), err(INVALID), { tx: message(0x8003, 0x8003, 64) }),
+  sp(0x8003, 'send2: unknown receiver → INVALID_PARAMETERS', msgSend2Call(), err(INVALID), { tx: message(0x8003, 0x8009, 64) }),
+  sp(0x8003, 'send2: a receiver without indirect messaging → DENIED', msgSend2Call(), err('DENIED'), { tx: message(0x8003, 0x8004, 64) }),
+  sp(0x8003, 'send2: VM 0 has no RX buffer → BUSY', msgSend2Call(), err('BUSY'), { tx: message(0x8003, 0, 64) }),
   nwd('rxtx_map for the NWd', rxtxMap(0x20_0000n, 0x20_1000n), ok()),
-  sp(0x8003, 'send2: bigger than the RX buffer → INVALID_PARAMETERS', msgSend2Call(0x8003, 0, 4096), err(INVALID)),
-  sp(0x8003, 'send2: SP → VM 0 → success (RX full, SPM bit, SRI on CPU 1)', msgSend2Call(0x8003, 0, 64), ok(), { cpu: 1 }),
-  sp(0x8003, 'send2: again, the RX buffer is full → BUSY', msgSend2Call(0x8003, 0, 64), err('BUSY')),
+  sp(0x8003, 'send2: bigger than the RX buffer → INVALID_PARAMETERS', msgSend2Call(), err(INVALID), { tx: message(0x8003, 0, 4096) }),
+  sp(0x8003, 'send2: the payload overlaps the v1.2 header → INVALID_PARAMETERS', msgSend2Call(), err(INVALID), { tx: message(0x8003, 0, 8, { offset: 24 }) }),
+  sp(0x8003, 'send2: a TX buffer with no message reads as zeros: sender 0 → INVALID_PARAMETERS', msgSend2Call(), err(INVALID)),
+  sp(0x8003, 'send2: SP → VM 0 → success (RX full, SPM bit, SRI on CPU 1)', msgSend2Call(), ok(), { cpu: 1, tx: message(0x8003, 0, 64) }),
+  sp(0x8003, 'send2: again, the RX buffer is full → BUSY', msgSend2Call(), err('BUSY'), { tx: message(0x8003, 0, 64) }),
   nwd('rx_release with RX-full still pending → DENIED', rxRelease(), err('DENIED')),
   nwd('info_get_64 → VM 0 (a framework notification)', infoGet64(), info(false, vmList(0))),
-  nwd('get: VM 0, SPM framework bitmap → bit 0 of w6', get(0, SPM), got({ spm: 1n })),
+  nwd('get: VM 0, SPM framework bitmap → bit 0 of w6, and the message to read', get(0, SPM), got({ spm: 1n }), { rx: rxWrite(0, message(0x8003, 0, 64).content) }),
   nwd('rx_release → success', rxRelease(), ok()),
-  nwd('send2: NWd → SP with flags → INVALID_PARAMETERS', msgSend2Call(0, 0x8003, 64, 2), err(INVALID)),
-  nwd('send2: NWd → VM → INVALID_PARAMETERS (the hypervisor relays those)', msgSend2Call(0, 5, 64), err(INVALID)),
-  nwd('send2: NWd (VM 0) → SP 0x8003 → success (hypervisor framework bit, SRI on CPU 2)', msgSend2Call(0, 0x8003, 16), ok(), { cpu: 2 }),
-  nwd('send2: forwarded for VM 6, which has no slot → DENIED', msgSend2Call(6, 0x8003, 16, 0, 6), err('DENIED')),
-  sp(0x8003, 'get: the SP\'s framework bitmaps → bit 0 of w7', get(0x8003, SPM | HYP), got({ hyp: 1n })),
+  nwd('send2: NWd → SP with flags → INVALID_PARAMETERS', msgSend2Call(2), err(INVALID), { tx: message(0, 0x8003, 64) }),
+  nwd('send2: NWd → VM → INVALID_PARAMETERS (the hypervisor relays those)', msgSend2Call(), err(INVALID), { tx: message(0, 5, 64) }),
+  nwd('send2: NWd (VM 0) → SP 0x8003 → success (hypervisor framework bit, SRI on CPU 2)', msgSend2Call(), ok(), { cpu: 2, tx: message(0, 0x8003, 16) }),
+  nwd('send2: forwarded for VM 6, which has no slot → DENIED', msgSend2Call(0, 6), err('DENIED'), { tx: message(6, 0x8003, 16, { owner: 6 }) }),
+  sp(0x8003, 'get: the SP\'s framework bitmaps → bit 0 of w7, and the message to read', get(0x8003, SPM | HYP), got({ hyp: 1n }), { rx: rxWrite(0x8003, message(0, 0x8003, 16).content) }),
   sp(0x8003, 'rx_release by SP 0x8003', rxRelease(), ok()),
   sp(0x8002, 'rxtx_map for the echo SP', rxtxMap(), ok()),
-  sp(0x8003, 'send2: SP → SP without notifications → success, no framework notification', msgSend2Call(0x8003, 0x8002, 8), ok()),
-  sp(0x8002, 'get: nothing pending for the echo SP', get(0x8002, SPM), got({})),
+  sp(0x8003, 'send2: SP → SP without notifications → success, no framework notification', msgSend2Call(), ok(), { tx: message(0x8003, 0x8002, 8) }),
+  sp(0x8002, 'get: nothing pending for the echo SP (its buffer is full, but no notification says so)', get(0x8002, SPM), got({}), { rx: null }),
   sp(0x8002, 'rx_release by the echo SP', rxRelease(), ok()),
-  sp(0x8003, 'send2: delay-SRI → success, the SRI waits for the NWd on CPU 3', msgSend2Call(0x8003, 0, 8, 2), ok(), { cpu: 3 }),
+  sp(0x8003, 'send2: delay-SRI → success, the SRI waits for the NWd on CPU 3', msgSend2Call(2), ok(), { cpu: 3, tx: message(0x8003, 0, 8) }),
   nwd('the next return to the NWd on CPU 3 raises it', spmIdGet(), ok(), { cpu: 3 }),
 ];
 
 const OPTEE_ROWS: Row[] = [
-  nwd('send2 → NOT_SUPPORTED (not dispatched)', msgSend2Call(0, 0x8002, 8), err(NOT_SUPPORTED)),
+  nwd('send2 → NOT_SUPPORTED (not dispatched)', msgSend2Call(), err(NOT_SUPPORTED), { tx: message(0, 0x8002, 8) }),
   nwd('run: no thread preempted → INVALID_PARAMETERS', run(0x8001, 0), err(INVALID)),
   nwd('direct_req: w2 not checked → the echo SP answers', withRegs(directReq(1, 0x8002, [1n]), { 2: 1 }), regsAre({ w: { 0: RESP_32, 3: 1 } })),
   nwd('optee: a message from an unknown guest → TEE_ERROR_ITEM_NOT_FOUND', directReq(1, 0x8001, [2n]), regsAre({ w: { 3: TEE_ERROR.ITEM_NOT_FOUND } })),

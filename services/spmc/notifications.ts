@@ -21,6 +21,8 @@ import {
   SET_FLAGS,
   NOTIFICATION_RULES,
   ffaSuccess32,
+  rxWrite,
+  type BufferWrite,
   type InfoGetWidth,
   type Violation,
 } from '../../shared/ffa/index.ts';
@@ -117,7 +119,8 @@ function destroyInSlot(spmc: SpmcState, vm: number): Refusal | null {
   if (denied) return refusal('DENIED', denied);
   receiver.bitmapCreated = false;
   receiver.reset();
-  spmc.notifications.vms.release(receiver);
+  // ffa_vm_nwd_free: the slot stays while the VM's RX/TX buffers are mapped here (buffer-ownership.ts).
+  if (!spmc.mailboxes.get(vm)) spmc.notifications.vms.release(receiver);
   return null;
 }
 
@@ -394,14 +397,25 @@ function getRequestedBitmaps(cc: CallContext, receiverId: number, vcpu: number, 
   if (badVcpu) return answerRefusal(cc, badVcpu);
   const wants = (flag: number): boolean => (flags & flag) !== 0;
   const hypMask = SPM_FRAMEWORK_MASK << HYP_FRAMEWORK_SHIFT;
-  return reply(
-    notificationGet.success!.encode({
-      spBitmap: wants(GET_FLAGS.sp) ? receiver.fromSp.take(vcpu) : 0n,
-      vmBitmap: wants(GET_FLAGS.vm) ? receiver.fromVm.take(vcpu) : 0n,
-      spmBitmap: wants(GET_FLAGS.spm) ? receiver.framework.take(vcpu, SPM_FRAMEWORK_MASK) : 0n,
-      hypBitmap: wants(GET_FLAGS.hyp) ? receiver.framework.take(vcpu, hypMask) >> HYP_FRAMEWORK_SHIFT : 0n,
-    }),
-  );
+  const spmBitmap = wants(GET_FLAGS.spm) ? receiver.framework.take(vcpu, SPM_FRAMEWORK_MASK) : 0n;
+  const hypBitmap = wants(GET_FLAGS.hyp) ? receiver.framework.take(vcpu, hypMask) >> HYP_FRAMEWORK_SHIFT : 0n;
+  const regs = notificationGet.success!.encode({
+    spBitmap: wants(GET_FLAGS.sp) ? receiver.fromSp.take(vcpu) : 0n,
+    vmBitmap: wants(GET_FLAGS.vm) ? receiver.fromVm.take(vcpu) : 0n,
+    spmBitmap,
+    hypBitmap,
+  });
+  return reply(regs, ((spmBitmap | hypBitmap) & FRAMEWORK_NOTIFICATIONS.rxBufferFull) !== 0n ? rxBufferOf(cc.spmc, receiverId) : null);
+}
+
+/**
+ * The receiver's RX buffer, as a GET that reports its RX-buffer-full notification carries it to
+ * the receiver's side: the message was written into memory the receiver shares, and this GET is
+ * the first call after which it reads it (Linux handle_fwk_notif_callbacks).
+ */
+function rxBufferOf(spmc: SpmcState, owner: number): BufferWrite | null {
+  const mailbox = spmc.mailboxes.get(owner);
+  return mailbox?.state === 'full' && mailbox.content !== null ? rxWrite(owner, mailbox.content) : null;
 }
 
 // ---------------------------------------------------------------- INFO_GET (§2.6, §3.5)

@@ -1,60 +1,80 @@
 /**
- * RX/TX buffer pairs mapped at the SPMC (FFA_RXTX_MAP), with the RX buffer's ownership: the SPMC
- * may write it only while it owns it; a write (partition info, an indirect message) hands it to
- * the owner until FFA_RX_RELEASE gives it back (OP-TEE thread_spmc.c tx_is_mine, Hafnium
- * mailbox.state EMPTY/FULL). One pair for the NWd physical instance (key 0) and one per SP: at
- * most partitions + 1 entries. Memory itself is not modelled; what was written is kept as data.
+ * The RX/TX buffer pairs mapped at the SPMC (FFA_RXTX_MAP), each RX buffer with its state and
+ * what it holds: the buffers are memory the SPMC maps, kept as data (shared/ffa/buffer-content.ts).
+ * One pair per SP, one for the normal world's physical instance (owner 0: the hypervisor or the
+ * bare-metal kernel) and, at a Hafnium SPMC, one per VM whose buffers the hypervisor forwarded
+ * (api.c api_ffa_rxtx_map with the descriptor in the hypervisor's TX buffer). Bounded by the
+ * partitions, VM 0 and the VM slots (`limit`).
  */
-import type { PartitionInfo } from '../../shared/ffa/index.ts';
+import type { BufferContent } from '../../shared/ffa/index.ts';
 
-export const PAGE_SIZE = 4096;
-
-export type RxContent =
-  | { readonly kind: 'partition-info'; readonly partitions: readonly PartitionInfo[]; readonly descriptorSize: number }
-  | { readonly kind: 'message'; readonly sender: number; readonly receiver: number; readonly size: number };
-
-/** Who may use the RX buffer: the SPMC (it is empty) or its owner (it holds something to read). */
-export type RxOwnership = 'spmc' | 'owner';
+/**
+ * Who may use an RX buffer: FF-A v1.1 §6.2.2.4.2 as Hafnium inc/hf/vm.h `enum mailbox_state`
+ * spells it, and OP-TEE thread_spmc.c `tx_is_mine` (true: empty; false: full).
+ */
+export type RxState =
+  /** Nothing to read: the SPMC, the buffer's producer, owns it and may write it. */
+  | 'empty'
+  /** Written, and owned by its consumer (the endpoint) until FFA_RX_RELEASE (or FFA_MSG_WAIT, Hafnium). */
+  | 'full'
+  /**
+   * A VM's buffer the hypervisor took with FFA_RX_ACQUIRE to write it itself (Hafnium
+   * MAILBOX_STATE_OTHER_WORLD_OWNED: "the Hypervisor/OS Kernel owns the RX buffer"), until it
+   * forwards the VM's FFA_RX_RELEASE. SPs never reach it.
+   */
+  | 'other-world-owned';
 
 export interface Mailbox {
+  readonly owner: number;
   readonly pageCount: number;
-  rx: RxOwnership;
-  content: RxContent | null;
+  state: RxState;
+  /** What the RX buffer holds since the SPMC last wrote it; null once released. */
+  content: BufferContent | null;
 }
 
-export type MailboxOwner = number;
-
 export class Mailboxes {
-  private readonly boxes = new Map<MailboxOwner, Mailbox>();
+  private readonly boxes = new Map<number, Mailbox>();
 
-  get(owner: MailboxOwner): Mailbox | undefined {
+  constructor(private readonly limit: number) {}
+
+  get(owner: number): Mailbox | undefined {
     return this.boxes.get(owner);
   }
 
-  map(owner: MailboxOwner, pageCount: number): void {
-    this.boxes.set(owner, { pageCount, rx: 'spmc', content: null });
+  map(owner: number, pageCount: number): Mailbox {
+    if (this.boxes.has(owner)) throw new Error(`bug: RX/TX buffers of ${owner} mapped twice`);
+    if (this.boxes.size >= this.limit) throw new Error(`bug: more than ${this.limit} RX/TX buffer pairs mapped`);
+    const mailbox: Mailbox = { owner, pageCount, state: 'empty', content: null };
+    this.boxes.set(owner, mailbox);
+    return mailbox;
   }
 
-  unmap(owner: MailboxOwner): void {
+  unmap(owner: number): void {
     this.boxes.delete(owner);
   }
 
   /** Write into an RX buffer the SPMC owns, handing it to its owner. */
-  fill(mailbox: Mailbox, content: RxContent): void {
-    if (mailbox.rx !== 'spmc') throw new Error('bug: wrote into an RX buffer the SPMC does not own');
+  fill(mailbox: Mailbox, content: BufferContent): void {
+    if (mailbox.state !== 'empty') throw new Error(`bug: wrote into the RX buffer of ${mailbox.owner} while it is ${mailbox.state}`);
     mailbox.content = content;
-    mailbox.rx = 'owner';
+    mailbox.state = 'full';
   }
 
   /** Hand the RX buffer to its owner with nothing in it (OP-TEE's error exits of PARTITION_INFO_GET). */
   handOver(mailbox: Mailbox): void {
     mailbox.content = null;
-    mailbox.rx = 'owner';
+    mailbox.state = 'full';
+  }
+
+  /** FFA_RX_ACQUIRE: the hypervisor takes a VM's empty buffer to write it itself. */
+  acquire(mailbox: Mailbox): void {
+    if (mailbox.state !== 'empty') throw new Error(`bug: acquired the RX buffer of ${mailbox.owner} while it is ${mailbox.state}`);
+    mailbox.state = 'other-world-owned';
   }
 
   /** FFA_RX_RELEASE: ownership back to the SPMC. */
   release(mailbox: Mailbox): void {
     mailbox.content = null;
-    mailbox.rx = 'spmc';
+    mailbox.state = 'empty';
   }
 }

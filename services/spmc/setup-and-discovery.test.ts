@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FFA_FIDS, NIL_UUID, OPTEE_UUID, SPMC_ID, SPMD_ID } from '../../shared/ffa/index.ts';
+import { FFA_FIDS, NIL_UUID, OPTEE_UUID, rxWrite, SPMC_ID, SPMD_ID } from '../../shared/ffa/index.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import type { PartitionConfig } from './config.ts';
 import {
@@ -150,7 +150,10 @@ const HAFNIUM_ROWS: Row[] = [
   nwd('rxtx_map: TX == RX → INVALID_PARAMETERS', rxtxMap(0x10_0000n, 0x10_0000n), err(INVALID)),
   nwd('rxtx_map → success', rxtxMap(), ok()),
   nwd('rxtx_map: again, even malformed → DENIED (checked first)', rxtxMap(0x10_0010n, 0x10_1000n, 2), err('DENIED')),
-  nwd('partition info → 3 descriptors of 24 bytes', partitionInfoGet(), ok({ 2: 3, 3: 24 })),
+  nwd('partition info → 3 descriptors of 24 bytes, in the RX buffer the return carries', partitionInfoGet(), ok({ 2: 3, 3: 24 }), {
+    rx: rxWrite(0, { kind: 'partition-info', descriptorSize: 24, partitions: descriptors(0x103).map((p) => ({ ...p, properties: p.properties & ~0b10 })) }),
+  }),
+  nwd('partition info: count only writes nothing', partitionInfoGet(undefined, true), ok({ 2: 3 }), { rx: null }),
   nwd('partition info: RX buffer not free → BUSY', partitionInfoGet(), err('BUSY')),
   nwd('rx_release: w1 names a VM → INVALID_PARAMETERS', rxRelease(5), err(INVALID)),
   nwd('rx_release → success', rxRelease(), ok()),

@@ -9,8 +9,11 @@ import {
   FFA_VERSION_1_1,
   FFA_VERSION_1_2,
   hex,
+  FFA_PAGE_SIZE,
   NIL_UUID,
   PARTITION_INFO_SIZE_V1_0,
+  rxWrite,
+  PARTITION_PROPERTIES,
   PARTITION_INFO_SIZE_V1_1,
   abiNameOf,
   featureNameOf,
@@ -34,7 +37,6 @@ import {
 import { callerId, callerVersion, checkRegisters, reply, refuse, type Answer, type CallContext, type SpmcState } from './call-context.ts';
 import { propertiesSeenBy } from './config.ts';
 import type { Partition } from './partitions.ts';
-import { PAGE_SIZE } from './rx-buffers.ts';
 
 // ---------------------------------------------------------------- FFA_VERSION (§1.4)
 
@@ -230,6 +232,9 @@ const HAFNIUM_FEATURES: Partial<Record<FfaAbiName, HafniumFeature>> = {
   FFA_MEM_RETRIEVE_REQ_32: { since: FFA_VERSION_1_0 },
   FFA_MEM_RETRIEVE_REQ_64: { since: FFA_VERSION_1_0 },
   FFA_NS_RES_INFO_GET: { since: 0x1_0003, only: 'nwd' },
+  // "Only discoverable to the normal-world hypervisor" (api.c, since 7ae7d281 of 2026-01; before
+  // it Hafnium did not report it, which Xen works around: ffa.c ffa_probe_fw).
+  FFA_RX_ACQUIRE: { since: FFA_VERSION_1_1, only: 'nwd' },
   FFA_SECONDARY_EP_REGISTER_64: { since: FFA_VERSION_1_1, only: 'sp-with-several-vcpus' },
   FFA_YIELD: { since: FFA_VERSION_1_0, only: 'sp' },
   // Offered to every SP whatever the version it negotiated: no caller-version check in
@@ -333,7 +338,8 @@ function writePartitionInfo(cc: CallContext, partitions: PartitionInfo[], uuid: 
   const mailbox = spmc.mailboxes.get(owner);
   // Hafnium checks the UUID before the buffer; OP-TEE takes the buffer first.
   if (!optee && partitions.length === 0) return refuse(cc, 'INVALID_PARAMETERS', `no partition has UUID ${uuid}`);
-  if (!mailbox || mailbox.rx !== 'spmc') return refuse(cc, 'BUSY', 'the caller\'s RX buffer is not mapped or not free');
+  // Hafnium vm_is_mailbox_busy, OP-TEE `!rxtx->size || !rxtx->tx_is_mine`.
+  if (!mailbox || mailbox.state !== 'empty') return refuse(cc, 'BUSY', `the caller's RX buffer is ${mailbox ? mailbox.state : 'not mapped'}`);
   if (partitions.length === 0) {
     // OP-TEE spmc_handle_partition_info_get: `tx_is_mine = false` on every non-count-only exit.
     spmc.mailboxes.handOver(mailbox);
@@ -341,13 +347,15 @@ function writePartitionInfo(cc: CallContext, partitions: PartitionInfo[], uuid: 
   }
   const version = callerVersion(cc);
   const descriptorSize = version >= FFA_VERSION_1_1 ? PARTITION_INFO_SIZE_V1_1 : PARTITION_INFO_SIZE_V1_0;
-  if (partitions.length * descriptorSize > mailbox.pageCount * PAGE_SIZE) return refuse(cc, 'NO_MEMORY', 'the descriptors do not fit the RX buffer');
+  if (partitions.length * descriptorSize > mailbox.pageCount * FFA_PAGE_SIZE) return refuse(cc, 'NO_MEMORY', 'the descriptors do not fit the RX buffer');
   const written =
     version >= FFA_VERSION_1_1 ? partitions : partitions.map((p) => ({ ...p, properties: p.properties & V1_0_PROPERTIES_MASK, uuid: NIL_UUID }));
-  spmc.mailboxes.fill(mailbox, { kind: 'partition-info', partitions: written, descriptorSize });
+  const content = { kind: 'partition-info', partitions: written, descriptorSize } as const;
+  spmc.mailboxes.fill(mailbox, content);
   spmc.ctx.record({ event: 'rx-partition-info', owner, descriptorSize, partitions: written.map((p) => ({ ...p })) });
-  // OP-TEE reports the size in w3 only for v1.1+ callers; Hafnium always.
-  return reply(ffaSuccess32(0, written.length, optee && version < FFA_VERSION_1_1 ? 0 : descriptorSize));
+  // OP-TEE reports the size in w3 only for v1.1+ callers; Hafnium always. The caller reads the
+  // descriptors from its RX buffer once the call returns: the return carries them to its side.
+  return reply(ffaSuccess32(0, written.length, optee && version < FFA_VERSION_1_1 ? 0 : descriptorSize), rxWrite(owner, content));
 }
 
 // ---------------------------------------------------------------- FFA_PARTITION_INFO_GET_REGS (§4.1)

@@ -15,6 +15,7 @@ import {
   ffaError,
   hex,
   isRegisterFile,
+  type BufferWrite,
   type FfaErrorName,
   type RegisterFile,
 } from '../../shared/ffa/index.ts';
@@ -40,7 +41,7 @@ class Spmc implements SpmcState {
   readonly policies: PolicyValues;
   readonly partitions: PartitionTable;
   readonly notifications: NotificationState;
-  readonly mailboxes = new Mailboxes();
+  readonly mailboxes: Mailboxes;
   readonly sri: ScheduleReceiverInterrupt;
   nwdVersion: number;
   /** spmc-sync: answered once the GIC has handled every frame (SRIs) the SPMC sent it before. */
@@ -52,6 +53,8 @@ class Spmc implements SpmcState {
   ) {
     this.policies = config.policies;
     this.partitions = new PartitionTable(config.partitions);
+    // One pair per SP, VM 0's, and one per VM slot (a VM's forwarded buffers take its slot).
+    this.mailboxes = new Mailboxes(config.partitions.length + 1 + config.vmSlots);
     this.notifications = new NotificationState(config.policies, config.vmSlots, config.cpus, config.partitions);
     this.sri = new ScheduleReceiverInterrupt(ctx, config.gic, config.policies.sriIntid, config.cpus);
     this.gicSync = new GicSyncBarrier(ctx, config.gic, 'spmc-sync');
@@ -77,10 +80,10 @@ class Spmc implements SpmcState {
     }
   }
 
-  complete(held: HeldCall, regs: RegisterFile): void {
+  complete(held: HeldCall, regs: RegisterFile, memory: BufferWrite | null = null): void {
     // A return to the normal world on that CPU is when a delayed SRI goes out (Hafnium handler.c).
     if (returnsToNormalWorld(held)) this.sri.onReturnToNormalWorld(held.call.cpu);
-    this.ctx.reply(held.from, held.call, regs);
+    this.ctx.reply(held.from, held.call, regs, memory);
   }
 
   private onCall(from: string, received: CallMessage): void {
@@ -99,7 +102,7 @@ class Spmc implements SpmcState {
     }
     const call = onRunningCpu(origin, received);
     const answer = dispatch({ spmc: this, origin, from, call, regs: call.regs });
-    if (answer.kind === 'reply') this.complete({ from, call, origin }, answer.regs);
+    if (answer.kind === 'reply') this.complete({ from, call, origin }, answer.regs, answer.memory);
   }
 
   private originOf(from: string, call: CallMessage): OriginResolution {

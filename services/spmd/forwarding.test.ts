@@ -9,12 +9,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { FFA_FIDS, FFA_VERSION_1_1, FFA_VERSION_1_2, ffaFeatures, ffaVersion, msgSendDirectReq32, msgSendDirectReq64, registers } from '../../shared/ffa/index.ts';
+import {
+  FFA_FIDS,
+  FFA_VERSION_1_1,
+  FFA_VERSION_1_2,
+  ffaFeatures,
+  ffaRxtxMap64,
+  ffaVersion,
+  msgSendDirectReq32,
+  msgSendDirectReq64,
+  OPTEE_UUID,
+  registers,
+  rxWrite,
+  txWrite,
+} from '../../shared/ffa/index.ts';
 import type { RegisterFile } from '../../shared/protocol/messages.ts';
 import { RUNTIMES } from '../../shared/runtime/run-world.ts';
 import type { DriverStep } from '../../shared/runtime/test-world/driver.ts';
 import { ALL_ONES, allOnes, arguments1To7, patterned, upper, withRegister, ZEROS_8_TO_17 } from './test-support/patterns.ts';
-import { callsReceived, nwdCall, recordsOf, resultsByLabel, returned, runSpmdWorld, swdCall } from './test-support/world.ts';
+import { callsReceived, NWD_ENDPOINT, nwdCall, recordsOf, resultsByLabel, returned, runSpmdWorld, swdCall } from './test-support/world.ts';
 
 const SUCCESS_64 = BigInt(FFA_FIDS.FFA_SUCCESS_64);
 /** What the fake SPMC leaves in x8..x17 of its answers when asked to (not an echo). */
@@ -167,6 +180,19 @@ for (const runtime of RUNTIMES) {
         { from: 'spmd', conduit: 'smc', endpoint: 3, vcpu: 2, cpu: 1 },
       ],
     );
+  });
+
+  test(`buffer memory crosses as it is, both ways: a TX buffer's content in, an RX buffer's out [${runtime}]`, async () => {
+    // The buffers are shared memory: the SPMD copies registers, never what is in the buffers.
+    const descriptor = txWrite(0, { kind: 'rxtx-descriptor', endpoint: 2, rx: 0x8000_2000n, tx: 0x8000_1000n, pageCount: 1 });
+    const written = rxWrite(NWD_ENDPOINT, { kind: 'partition-info', descriptorSize: 24, partitions: [{ id: 0x8001, vcpus: 2, properties: 0x101, uuid: OPTEE_UUID }] });
+    const entries = await runSpmdWorld(
+      { nwd: [nwdCall('forwarded map', ffaRxtxMap64.encodeCall({ tx: 0n, rx: 0n, pageCount: 0 }), { memory: descriptor }), nwdCall('echo', registers(FFA_FIDS.FFA_PARTITION_INFO_GET), { memory: written }), nwdCall('none', registers(FFA_FIDS.FFA_RX_RELEASE))] },
+      runtime,
+    );
+    assert.deepEqual(callsReceived(entries, 'spmc').map((c) => c.memory), [descriptor, written, null]);
+    const results = resultsByLabel(entries, 'nwd');
+    assert.deepEqual(['forwarded map', 'echo', 'none'].map((label) => results.get(label)?.memory), [descriptor, written, null], 'the fake SPMC echoes memory; the SPMD passes it back');
   });
 
   test(`generated calls and versions: what crosses matches the reference's rules (fast-check) [${runtime}]`, async () => {

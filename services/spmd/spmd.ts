@@ -158,7 +158,9 @@ class Spmd implements Component {
       versions: `${formatVersion(smc.callerVersion)}>${formatVersion(destinationVersion)}`,
     });
     this.pendingForwards++;
-    const request = { conduit: 'smc' as const, endpoint: call.endpoint, vcpu: call.vcpu, cpu: call.cpu, regs: outbound.regs };
+    // Buffer memory is not the SPMD's: the buffers are shared between the worlds, so what the
+    // caller left in its TX buffer, and what the callee wrote to an RX buffer, pass as they are.
+    const request = { conduit: 'smc' as const, endpoint: call.endpoint, vcpu: call.vcpu, cpu: call.cpu, regs: outbound.regs, memory: call.memory };
     this.ctx.call(to, request, (outcome) => {
       this.pendingForwards--;
       if (!outcome.ok || !isRegisterFile(outcome.regs)) {
@@ -167,7 +169,7 @@ class Spmd implements Component {
       }
       const back = switchState(outcome.regs, { fid: w(outcome.regs, 0), sourceVersion: destinationVersion, destinationVersion: smc.callerVersion }, call.regs);
       this.ctx.record({ event: 'spmd-return', abi, from: to, to: from, w0: hex32(w(outcome.regs, 0)), carried: back.carried });
-      this.ctx.reply(from, call, back.regs);
+      this.ctx.reply(from, call, back.regs, outcome.memory);
     });
   }
 

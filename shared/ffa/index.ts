@@ -19,3 +19,4 @@ export * from './indirect-messaging.ts';
 export * from './cpu-cycles.ts';
 export * from './abi-table.ts';
 export * from './format.ts';
+export * from './buffer-content.ts';

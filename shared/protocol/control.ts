@@ -10,6 +10,7 @@
  * its data plain data (shared/wire/validate.ts), and the receiver still narrows the op against
  * CONTROL_OPS and checks the data itself, since a peer process may run another build.
  */
+import type { BufferContent, BufferWrite } from '../ffa/buffer-content.ts';
 import type { RegisterFile } from '../ffa/registers.ts';
 import type { InterruptGroup } from './messages.ts';
 import type { RecordData } from './records.ts';
@@ -96,6 +97,8 @@ export interface RawCallAnswer {
   vcpu: number;
   result: string;
   regs: RegisterFile | [];
+  /** What the call wrote into the caller's RX buffer (shared/ffa/buffer-content.ts), or null. */
+  memory: BufferWrite | null;
 }
 
 /** What `world.component` does to the component behind the node (shared/runtime/ws/world-channel.ts). */
@@ -149,7 +152,8 @@ export interface ControlOps {
   'sched-recv-register': { partition: number; vcpu?: number };
   'sched-recv-register-result': NotifierAnswer | ControlRefusal;
   /** A raw FF-A call: the registers, or an ABI of shared/ffa with named args. */
-  'call': ({ regs: RegisterValue[] } | { abi: string; args?: Record<string, unknown> }) & { vcpu?: number; label?: string };
+  /** `tx`: what the caller's TX buffer holds for the call (a BufferContent of shared/ffa/buffer-content.ts). */
+  'call': ({ regs: RegisterValue[] } | { abi: string; args?: Record<string, unknown> }) & { tx?: BufferContent; vcpu?: number; label?: string };
   'call-result': RawCallAnswer | ControlRefusal;
   /** A guest's milestone to its observers: the record it made, and which guest. */
   'guest-event': RecordData & { guest: string };

@@ -6,10 +6,11 @@
  * known kind never carries a record definition that a later frame depends on.
  */
 
+import type { BufferWrite } from '../ffa/buffer-content.ts';
 import { REGISTER_COUNT, type RegisterFile } from '../ffa/registers.ts';
 import type { SentControlMessage } from './control.ts';
 
-export { REGISTER_COUNT, type RegisterFile };
+export { REGISTER_COUNT, type BufferWrite, type RegisterFile };
 
 /** The conduit a call arrived on: SMC to EL3, HVC to EL2, or an in-world relay (SPMC to an SP). */
 export type Conduit = 'smc' | 'hvc' | 'relay';
@@ -31,6 +32,12 @@ export interface CallMessage {
   /** The physical CPU the caller runs on. */
   cpu: number;
   regs: RegisterFile;
+  /**
+   * The caller's TX buffer as the callee reads it (an indirect message, a forwarded FFA_RXTX_MAP's
+   * descriptor), or null: buffers are memory the callee has mapped, kept as data
+   * (shared/ffa/buffer-content.ts).
+   */
+  memory: BufferWrite | null;
 }
 
 /** The register file the callee left, for the call with the same `id`. */
@@ -38,6 +45,8 @@ export interface ReturnMessage {
   kind: 'return';
   id: number;
   regs: RegisterFile;
+  /** What the callee (or one it called) wrote into an RX buffer on the caller's side during the call, or null. */
+  memory: BufferWrite | null;
 }
 
 /** GIC interrupt groups (GICv3: group 0 / secure group 1 are "secure", NS group 1 "nonsecure"). */

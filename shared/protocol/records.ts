@@ -144,8 +144,8 @@ export type HypervisorRecordEvent =
   | 'fw-probe'
   /** One SMC the hypervisor made itself (probe, a VM's bitmap create or destroy). */
   | 'fw-call'
-  /** The SPMC's partition list did not match the configured one. */
-  | 'sp-list-mismatch'
+  /** A descriptor in the SPMC's partition list that the hypervisor does not keep (not a secure ID). */
+  | 'sp-ignored'
   /** The hypervisor subscribed to the SRI on its CPUs. */
   | 'sri-subscribed'
   /** The hypervisor took the SRI on a CPU (its INFO_GET loop starts). */
@@ -203,7 +203,7 @@ export type GuestRecordEvent =
   | 'notifications-disabled'
   /** The partitions the driver found. */
   | 'partitions'
-  /** The firmware's partition count did not match the configured one. */
+  /** PARTITION_INFO_GET returned more descriptors than the RX buffer holds. */
   | 'partition-list-mismatch'
   /** FFA_ID_GET gave another ID than the one configured or assigned. */
   | 'vm-id-mismatch'
@@ -229,6 +229,10 @@ export type GuestRecordEvent =
   | 'notification-callback'
   /** A notification with no callback to take it, dropped. */
   | 'notification-dropped'
+  /** handle_fwk_notif_callbacks read an indirect message from the RX buffer and released the buffer. */
+  | 'framework-message'
+  /** A write into a buffer that is not this driver's own RX buffer, dropped. */
+  | 'memory-ignored'
   /** A schedule-receiver callback ran for a partition. */
   | 'sched-recv-callback'
   /** INFO_GET named a partition with no schedule-receiver callback. */

@@ -20,7 +20,7 @@ import type {
 } from './component.ts';
 import type { HistoryEvent } from './history.ts';
 import type { Interceptor } from './interceptor.ts';
-import type { CallMessage, Envelope, Message, RegisterFile } from '../protocol/messages.ts';
+import type { BufferWrite, CallMessage, Envelope, Message, RegisterFile } from '../protocol/messages.ts';
 
 /**
  * Why a transport did not take an envelope. 'invalid-frame': the message failed the wire's
@@ -176,7 +176,7 @@ export class ComponentHost implements ComponentContext {
     if (this.stalled !== null) return this.whenNotStalled(() => this.receive(from, message));
     this.transport.history({ type: 'deliver', from, to: this.name, message });
     if (message.kind === 'return') {
-      this.completeCall(message.id, { ok: true, regs: message.regs }, from);
+      this.completeCall(message.id, { ok: true, regs: message.regs, memory: message.memory }, from);
       return;
     }
     this.requireComponent().onMessage(from, message);
@@ -217,6 +217,7 @@ export class ComponentHost implements ComponentContext {
       vcpu: request.vcpu,
       cpu: request.cpu,
       regs: request.regs,
+      memory: request.memory ?? null,
     };
     const timeoutNs = request.timeoutNs ?? this.limits.callTimeoutNs;
     const timer = this.transport.schedule(timeoutNs, () => this.timeOutCall(id, timeoutNs));
@@ -225,8 +226,8 @@ export class ComponentHost implements ComponentContext {
     this.dispatch({ from: this.name, to, message });
   }
 
-  reply(to: string, call: CallMessage, regs: RegisterFile): void {
-    this.send(to, { kind: 'return', id: call.id, regs });
+  reply(to: string, call: CallMessage, regs: RegisterFile, memory: BufferWrite | null = null): void {
+    this.send(to, { kind: 'return', id: call.id, regs, memory });
   }
 
   setTimer(delayNs: number, onFire: () => void): TimerHandle {
@@ -284,7 +285,7 @@ export class ComponentHost implements ComponentContext {
   private failInPlaceOfCallee(envelope: Envelope, regs: RegisterFile): void {
     const { message } = envelope;
     if (message.kind !== 'call') return; // only calls can fail; anything else is dropped
-    this.transport.schedule(0, () => this.completeCall(message.id, { ok: true, regs }, envelope.to));
+    this.transport.schedule(0, () => this.completeCall(message.id, { ok: true, regs, memory: null }, envelope.to));
   }
 
   private completeCall(id: number, outcome: CallOutcome, from: string): void {

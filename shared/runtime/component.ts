@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { HistoryEvent } from './history.ts';
 import type { ServiceTimeSpec } from './service-time.ts';
 import type { FaultRule } from './interceptor.ts';
-import type { CallMessage, Conduit, Message, RegisterFile, SentMessage } from '../protocol/messages.ts';
+import type { BufferWrite, CallMessage, Conduit, Message, RegisterFile, SentMessage } from '../protocol/messages.ts';
 import type { RecordData } from '../protocol/records.ts';
 import type { Role } from '../protocol/roles.ts';
 
@@ -31,7 +31,7 @@ export interface RandomSource {
 
 /** What the caller of `ctx.call` gets back: the callee's registers, or why there are none. */
 export type CallOutcome =
-  | { ok: true; regs: RegisterFile }
+  | { ok: true; regs: RegisterFile; memory: BufferWrite | null }
   | { ok: false; reason: CallFailure; detail: string };
 
 /**
@@ -49,6 +49,8 @@ export interface CallRequest {
   vcpu: number;
   cpu: number;
   regs: RegisterFile;
+  /** The caller's TX buffer as the callee reads it (messages.ts CallMessage.memory); absent: none. */
+  memory?: BufferWrite | null;
   /** Bound on the wait for the return; absent: the runtime's default. */
   timeoutNs?: number;
 }
@@ -68,8 +70,8 @@ export interface ComponentContext {
   send(to: string, message: SentMessage): void;
   /** Issue a call; `onReturn` runs exactly once, with the return or the failure. */
   call(to: string, request: CallRequest, onReturn: (outcome: CallOutcome) => void): void;
-  /** Answer a call this component received from `to`. */
-  reply(to: string, call: CallMessage, regs: RegisterFile): void;
+  /** Answer a call this component received from `to`; `memory`: what the call wrote into an RX buffer on the caller's side. */
+  reply(to: string, call: CallMessage, regs: RegisterFile, memory?: BufferWrite | null): void;
   /** Run `onFire` after `delayNs` of this runtime's time. */
   setTimer(delayNs: number, onFire: () => void): TimerHandle;
   cancelTimer(handle: TimerHandle): void;

@@ -19,8 +19,23 @@ const call = fc.record({
   vcpu: fc.nat(64),
   cpu: fc.nat(64),
   regs: registerFile,
+  memory: fc.constant(null),
 }, { noNullPrototype: true });
-const ret = fc.record({ kind: fc.constant('return' as const), id: fc.nat(), regs: registerFile }, { noNullPrototype: true });
+/** A return's buffer memory: none, or a forwarded RX/TX descriptor (64-bit addresses) or partition descriptors. */
+const memory = fc.oneof(
+  fc.constant(null),
+  fc.record({
+    buffer: fc.constant('tx' as const),
+    owner: fc.nat(0xffff),
+    content: fc.record({ kind: fc.constant('rxtx-descriptor' as const), endpoint: fc.nat(0xffff), rx: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), tx: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), pageCount: fc.nat(64) }, { noNullPrototype: true }),
+  }, { noNullPrototype: true }),
+  fc.record({
+    buffer: fc.constant('rx' as const),
+    owner: fc.nat(0xffff),
+    content: fc.record({ kind: fc.constant('partition-info' as const), descriptorSize: fc.constant(24), partitions: fc.array(fc.record({ id: fc.nat(0xffff), vcpus: fc.nat(8), properties: fc.nat(0x1ff), uuid: fc.uuid() }, { noNullPrototype: true }), { maxLength: 3 }) }, { noNullPrototype: true }),
+  }, { noNullPrototype: true }),
+);
+const ret = fc.record({ kind: fc.constant('return' as const), id: fc.nat(), regs: registerFile, memory }, { noNullPrototype: true });
 const entry = fc.record({
   seq: fc.nat(),
   t: fc.nat(),

@@ -43,9 +43,7 @@ export function encodeHistoryLine(entry: HistoryEntry): string {
 }
 
 function encodeGenericLine(entry: HistoryEntry): string {
-  return JSON.stringify(entry, (_key, value: unknown) =>
-    typeof value === 'bigint' ? `0x${value.toString(16)}` : value,
-  );
+  return JSON.stringify(entry, hexBigints);
 }
 
 const hexRegister = (r: bigint): string => (r === 0n ? '"0x0"' : `"0x${r.toString(16)}"`);
@@ -65,8 +63,14 @@ function encodeTrafficLine(
 ): string {
   const head = `{"seq":${seq},"t":${t},"event":{"type":"${type}","from":${JSON.stringify(from)},"to":${JSON.stringify(to)},"message":`;
   const regs = message.regs.map(hexRegister).join(',');
-  if (message.kind === 'return') return `${head}{"kind":"return","id":${message.id},"regs":[${regs}]}}}`;
-  return `${head}{"kind":"call","id":${message.id},"conduit":${JSON.stringify(message.conduit)},"endpoint":${message.endpoint},"vcpu":${message.vcpu},"cpu":${message.cpu},"regs":[${regs}]}}}`;
+  // Buffer memory is rare (a few calls of a run carry any): the generic way is fast enough for it.
+  const memory = message.memory === null ? 'null' : JSON.stringify(message.memory, hexBigints);
+  if (message.kind === 'return') return `${head}{"kind":"return","id":${message.id},"regs":[${regs}],"memory":${memory}}}}`;
+  return `${head}{"kind":"call","id":${message.id},"conduit":${JSON.stringify(message.conduit)},"endpoint":${message.endpoint},"vcpu":${message.vcpu},"cpu":${message.cpu},"regs":[${regs}],"memory":${memory}}}}`;
+}
+
+function hexBigints(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
 }
 
 /** For tests: the generic encoder, which the hot path must match byte for byte. */
@@ -74,11 +78,18 @@ export const encodeHistoryLineGeneric = encodeGenericLine;
 
 const HEX_U64 = /^0x[0-9a-f]{1,16}$/;
 
-/** Parse a history line back; register values ("0x…" strings inside `regs`) become bigints. */
+const asU64 = (value: unknown): unknown => (typeof value === 'string' && HEX_U64.test(value) ? BigInt(value) : value);
+
+/**
+ * Parse a history line back; register values ("0x…" strings inside `regs`) and the addresses of
+ * an RX/TX descriptor in buffer memory (shared/ffa/buffer-content.ts) become bigints.
+ */
 export function decodeHistoryLine(line: string): HistoryEntry {
   return JSON.parse(line, function reviver(this: unknown, key: string, value: unknown) {
-    if (Array.isArray(value) && key === 'regs') {
-      return value.map((r) => (typeof r === 'string' && HEX_U64.test(r) ? BigInt(r) : r));
+    if (Array.isArray(value) && key === 'regs') return value.map(asU64);
+    if (key === 'content' && typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'rxtx-descriptor') {
+      const descriptor = value as Record<string, unknown>;
+      return { ...descriptor, rx: asU64(descriptor['rx']), tx: asU64(descriptor['tx']) };
     }
     return value;
   }) as HistoryEntry;

@@ -16,7 +16,7 @@ const SPEC: ServiceTimeSpec = {
 };
 const roles = new Map([['spmc', 'spmc'], ['vm1', 'guest'], ['hyp', 'hypervisor'], ['orch', 'orchestrator']] as const);
 const call = (from: string, to: string, id: number, fid: number, cpu: number): Envelope => ({
-  from, to, message: { kind: 'call', id, conduit: 'smc', endpoint: 1, vcpu: 1, cpu, regs: registers(fid) },
+  from, to, message: { kind: 'call', id, conduit: 'smc', endpoint: 1, vcpu: 1, cpu, regs: registers(fid), memory: null },
 });
 
 test('a call takes its ABI\'s time on the caller\'s CPU, the default for other ABIs, and its return the CPU of its call', () => {
@@ -25,7 +25,7 @@ test('a call takes its ABI\'s time on the caller\'s CPU, the default for other A
   assert.deepEqual(model.slotOf(call('hyp', 'spmc', 2, FFA_FIDS.FFA_ID_GET, 1)), { processor: 'cpu1', ns: 50_000 });
   const sent = call('spmc', 'hyp', 9, FFA_FIDS.FFA_ID_GET, 2);
   model.noteSent(sent);
-  assert.deepEqual(model.slotOf({ from: 'hyp', to: 'spmc', message: { kind: 'return', id: 9, regs: registers(0) } }), { processor: 'cpu2', ns: 1_000 });
+  assert.deepEqual(model.slotOf({ from: 'hyp', to: 'spmc', message: { kind: 'return', id: 9, regs: registers(0), memory: null } }), { processor: 'cpu2', ns: 1_000 });
 });
 
 test('a guest\'s virtual interrupt runs on the physical CPU its vCPU is pinned to; roles without times take none', () => {

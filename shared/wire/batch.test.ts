@@ -27,7 +27,7 @@ describe('batch codec', () => {
   });
 
   it('keeps each frame decodable on its own', () => {
-    const call = encodeFrame({ kind: 'return', id: 7, regs: new Array<bigint>(18).fill((1n << 64n) - 1n) });
+    const call = encodeFrame({ kind: 'return', id: 7, regs: new Array<bigint>(18).fill((1n << 64n) - 1n), memory: null });
     const decoded = decodeBatch(encodeBatch([call, call]), 2);
     assert.ok(decoded.ok);
     for (const frame of decoded.frames) assert.deepEqual(decodeFrame(frame), decodeFrame(call));
@@ -40,7 +40,7 @@ describe('batch codec', () => {
       return decoded.reason;
     };
     assert.match(refusal(new Uint8Array()), /empty/);
-    assert.match(refusal(encodeFrame({ kind: 'return', id: 1, regs: new Array<bigint>(18).fill(0n) })), /not a batch/);
+    assert.match(refusal(encodeFrame({ kind: 'return', id: 1, regs: new Array<bigint>(18).fill(0n), memory: null })), /not a batch/);
     assert.match(refusal(Buffer.from([0xc1])), /not a batch/);
     assert.match(refusal(plain.pack([])), /a batch of 0 frames, want 1\.\.4/);
     assert.match(refusal(encodeBatch(new Array(5).fill(Buffer.from([1])))), /a batch of 5 frames, want 1\.\.4/);

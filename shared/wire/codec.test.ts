@@ -17,8 +17,16 @@ function regs(...values: bigint[]): bigint[] {
 }
 
 const SAMPLES: WireFrame[] = [
-  { kind: 'call', id: 7, conduit: 'smc', endpoint: 0x8001, vcpu: 1, cpu: 3, regs: regs(0xc400006fn, U64_MAX, 0x8004000040000003n) },
-  { kind: 'return', id: 7, regs: regs(0xc4000061n, ...new Array<bigint>(17).fill(U64_MAX)) },
+  { kind: 'call', id: 7, conduit: 'smc', endpoint: 0x8001, vcpu: 1, cpu: 3, regs: regs(0xc400006fn, U64_MAX, 0x8004000040000003n), memory: null },
+  { kind: 'return', id: 7, regs: regs(0xc4000061n, ...new Array<bigint>(17).fill(U64_MAX)), memory: null },
+  {
+    kind: 'call', id: 8, conduit: 'smc', endpoint: 0, vcpu: 0, cpu: 0, regs: regs(0xc4000066n),
+    memory: { buffer: 'tx', owner: 0, content: { kind: 'rxtx-descriptor', endpoint: 2, rx: U64_MAX, tx: 0x4000_1000n, pageCount: 1 } },
+  },
+  {
+    kind: 'return', id: 8, regs: regs(0x84000061n, 0n, 1n, 24n),
+    memory: { buffer: 'rx', owner: 0, content: { kind: 'partition-info', descriptorSize: 24, partitions: [{ id: 0x8001, vcpus: 4, properties: 0x101, uuid: '486178e0-e7f8-11e3-bc5e-0002a5d5c51b' }] } },
+  },
   { kind: 'irq', op: 'raise', intid: 8, group: 'nonsecure', cpu: 0, vm: -1, vcpu: -1 },
   { kind: 'lifecycle', event: 'vm-created', subject: 'vm1', args: [2, 4] },
   { kind: 'control', op: 'report', data: { counts: [1, 2, 3], nested: { ok: true, big: U64_MAX }, none: null } },
@@ -47,7 +55,9 @@ describe('structure table', () => {
     for (const frame of SAMPLES) {
       const bytes = encodeFrame(frame);
       assert.equal(bytes[0], 0x40 + FRAME_KINDS.indexOf(frame.kind), frame.kind);
-      if (frame.kind !== 'control') assert.ok(!bytes.includes(Buffer.from([0xd4, 0x72])), `${frame.kind} defines a record`);
+      // Control data and buffer memory are nested shapes: their definitions are inline, in the same frame.
+      const nested = frame.kind === 'control' || ((frame.kind === 'call' || frame.kind === 'return') && frame.memory !== null);
+      if (!nested) assert.ok(!bytes.includes(Buffer.from([0xd4, 0x72])), `${frame.kind} defines a record`);
     }
   });
 
@@ -66,7 +76,7 @@ describe('codec round trips', () => {
   });
 
   it('carries a register with all 64 bits set as msgpack uint64, and 0x8004000040000003', () => {
-    const call: Message = { kind: 'return', id: 1, regs: regs(U64_MAX, 0x8004000040000003n, 1n << 63n, (1n << 63n) - 1n) };
+    const call: Message = { kind: 'return', id: 1, regs: regs(U64_MAX, 0x8004000040000003n, 1n << 63n, (1n << 63n) - 1n), memory: null };
     const bytes = encodeFrame(call);
     assert.ok(bytes.includes(Buffer.from('cfffffffffffffffff', 'hex')), 'all-ones register is not uint64 0xcf');
     assert.ok(bytes.includes(Buffer.from('cf8004000040000003', 'hex')));
@@ -79,7 +89,7 @@ describe('codec round trips', () => {
   });
 
   it('refuses to encode a register beyond 64 bits (a bug, so it throws)', () => {
-    assert.throws(() => encodeFrame({ kind: 'return', id: 1, regs: regs(1n << 64n) }), RangeError);
+    assert.throws(() => encodeFrame({ kind: 'return', id: 1, regs: regs(1n << 64n), memory: null }), RangeError);
   });
 
   it('round-trips arbitrary calls, returns and interrupt frames (property)', () => {
@@ -95,8 +105,9 @@ describe('codec round trips', () => {
       vcpu: index,
       cpu: index,
       regs: registerFile,
+      memory: fc.constant(null),
     });
-    const ret = fc.record({ kind: fc.constant('return' as const), id, regs: registerFile });
+    const ret = fc.record({ kind: fc.constant('return' as const), id, regs: registerFile, memory: fc.constant(null) });
     const irq = fc.record({
       kind: fc.constant('irq' as const),
       op: fc.constantFrom(...INTERRUPT_OPS),

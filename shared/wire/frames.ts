@@ -12,9 +12,10 @@ import type { Message } from '../protocol/messages.ts';
  * Bumped whenever a frame's keys, the structure table's order, a field's meaning or the framing
  * changes: the two ends of a link must agree on the table byte for byte. 1: one frame per
  * websocket message; 2: a batch of frames per message (batch.ts); 3: the hello carries no secret,
- * the two ends prove a shared key to each other (challenge, proof; docs/threat-model.md).
+ * the two ends prove a shared key to each other (challenge, proof; docs/threat-model.md); 4: calls
+ * and returns carry buffer memory (`memory`, shared/ffa/buffer-content.ts).
  */
-export const WIRE_PROTOCOL_VERSION = 3;
+export const WIRE_PROTOCOL_VERSION = 4;
 
 /**
  * The first frame a client sends: who it claims to be, and a fresh nonce for the server's proof.

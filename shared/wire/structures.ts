@@ -24,8 +24,8 @@ function keysOf<K extends FrameKind>() {
 
 /** Keys of each frame kind, in declaration order. */
 export const FRAME_KEYS = {
-  call: keysOf<'call'>()(['kind', 'id', 'conduit', 'endpoint', 'vcpu', 'cpu', 'regs']),
-  return: keysOf<'return'>()(['kind', 'id', 'regs']),
+  call: keysOf<'call'>()(['kind', 'id', 'conduit', 'endpoint', 'vcpu', 'cpu', 'regs', 'memory']),
+  return: keysOf<'return'>()(['kind', 'id', 'regs', 'memory']),
   irq: keysOf<'irq'>()(['kind', 'op', 'intid', 'group', 'cpu', 'vm', 'vcpu']),
   lifecycle: keysOf<'lifecycle'>()(['kind', 'event', 'subject', 'args']),
   control: keysOf<'control'>()(['kind', 'op', 'data']),

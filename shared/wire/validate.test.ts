@@ -5,6 +5,27 @@ import { WIRE_PROTOCOL_VERSION, type WireFrame } from './frames.ts';
 import { FIELD_LIMITS, validateFrame } from './validate.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
+const UUID = '486178e0-e7f8-11e3-bc5e-0002a5d5c51b';
+const message = { kind: 'message', sender: 0x8001, receiver: 1, offset: 40, size: 16, uuid: UUID };
+const descriptor = { id: 0x8001, vcpus: 1, properties: 0x101, uuid: UUID };
+
+/** Buffer memory that is not a bounded BufferWrite (shared/ffa/buffer-content.ts). */
+const WRONG_MEMORY: unknown[] = [
+  'rx',
+  { buffer: 'rx', owner: 0 },
+  { buffer: 'ram', owner: 0, content: message },
+  { buffer: 'rx', owner: 0x10000, content: message },
+  { buffer: 'rx', owner: 0, content: { ...message, extra: 1 } },
+  { buffer: 'rx', owner: 0, content: { ...message, kind: 'pointer' } },
+  { buffer: 'rx', owner: 0, content: { ...message, size: -1 } },
+  { buffer: 'rx', owner: 0, content: { ...message, uuid: 'not-a-uuid' } },
+  { buffer: 'tx', owner: 0, content: { kind: 'rxtx-descriptor', endpoint: 2, rx: 0x1000, tx: 0x2000n, pageCount: 1 } }, // an address as a number
+  { buffer: 'tx', owner: 0, content: { kind: 'rxtx-descriptor', endpoint: 2, rx: 1n << 64n, tx: 0x2000n, pageCount: 1 } },
+  { buffer: 'rx', owner: 0, content: { kind: 'partition-info', descriptorSize: 16, partitions: [] } },
+  { buffer: 'rx', owner: 0, content: { kind: 'partition-info', descriptorSize: 24, partitions: new Array<unknown>(513).fill(descriptor) } },
+  { buffer: 'rx', owner: 0, content: { kind: 'partition-info', descriptorSize: 24, partitions: [{ ...descriptor, properties: 2 ** 32 }] } },
+  { buffer: 'rx', owner: 0, content: { kind: 'partition-info', descriptorSize: 24, partitions: [{ id: 1 }] } },
+];
 const REGS = new Array<bigint>(REGISTER_COUNT).fill(U64_MAX);
 /** 32 bytes as unpadded base64url, as credentials.ts writes nonces, proofs and keys. */
 const NONCE = 'n'.repeat(43);
@@ -12,8 +33,13 @@ const TOO_SHORT = 'n'.repeat(FIELD_LIMITS.secretTextMin - 1);
 const TOO_LONG = 'n'.repeat(FIELD_LIMITS.secretTextMax + 1);
 
 const VALID: Record<WireFrame['kind'], Record<string, unknown>> = {
-  call: { kind: 'call', id: 1, conduit: 'hvc', endpoint: 0xffff, vcpu: 0, cpu: 0, regs: REGS },
-  return: { kind: 'return', id: 1, regs: REGS },
+  call: { kind: 'call', id: 1, conduit: 'hvc', endpoint: 0xffff, vcpu: 0, cpu: 0, regs: REGS, memory: null },
+  return: {
+    kind: 'return',
+    id: 1,
+    regs: REGS,
+    memory: { buffer: 'rx', owner: 0, content: { kind: 'partition-info', descriptorSize: 24, partitions: [{ id: 0x8001, vcpus: 1, properties: 0x101, uuid: UUID }] } },
+  },
   irq: { kind: 'irq', op: 'deliver', intid: 8, group: 'secure', cpu: -1, vm: 2, vcpu: 1 },
   lifecycle: { kind: 'lifecycle', event: 'vcpu-offline', subject: 'vm1', args: [] },
   control: { kind: 'control', op: 'start', data: { rate: 1.5, names: ['a'] } },
@@ -32,6 +58,7 @@ const WRONG: Record<string, Record<string, unknown[]>> = {
     endpoint: [-1, 0x10000, '1', 1n],
     vcpu: [-1, 0x10000, 0.5, true],
     cpu: [-1, 0x10000, [0]],
+    memory: WRONG_MEMORY,
     regs: [
       new Array<number>(REGISTER_COUNT).fill(0), // numbers, not bigints
       [...REGS.slice(1), 5], // one number among bigints
@@ -43,7 +70,7 @@ const WRONG: Record<string, Record<string, unknown[]>> = {
       { 0: 0n },
     ],
   },
-  return: { id: [-2, '7'], regs: [[], null] },
+  return: { id: [-2, '7'], regs: [[], null], memory: WRONG_MEMORY },
   irq: {
     op: ['fire', 1],
     intid: [-1, FIELD_LIMITS.intidMax + 1, '8'],

@@ -4,6 +4,7 @@
  * Each field is checked for type and range, the key set must be exactly the kind's, and the
  * answer is a value: a typed frame, or the protocol error code and a reason that names the field.
  */
+import { bufferWriteProblem } from '../ffa/buffer-content.ts';
 import { ROLES } from '../protocol/roles.ts';
 import { listOfEvery } from '../protocol/union-list.ts';
 import {
@@ -111,6 +112,9 @@ const numberList: FieldCheck = (value) => {
   return bad === -1 ? undefined : `[${bad}] is ${describe(value[bad])}, want a finite number`;
 };
 
+/** Null, or a buffer's content bounded as shared/ffa/buffer-content.ts says (at most a page of descriptors). */
+const bufferMemory: FieldCheck = (value) => bufferWriteProblem(value);
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
@@ -166,8 +170,9 @@ const FIELD_CHECKS: { [K in FrameKind]: FieldChecks<K> } = {
     vcpu: integerIn(0, FIELD_LIMITS.indexMax),
     cpu: integerIn(0, FIELD_LIMITS.indexMax),
     regs: registerFile,
+    memory: bufferMemory,
   },
-  return: { id: safeId, regs: registerFile },
+  return: { id: safeId, regs: registerFile, memory: bufferMemory },
   irq: {
     op: oneOf(INTERRUPT_OPS),
     intid: integerIn(0, FIELD_LIMITS.intidMax),

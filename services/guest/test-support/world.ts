@@ -12,7 +12,7 @@ import { decodeResult, OPTEE_SP_ID, OPTEE_UUID } from '../../../shared/ffa/index
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import { type RuntimeName, runWorldInMemory } from '../../../shared/runtime/run-world.ts';
-import type { GuestConfig, GuestPolicies, PartitionConfig } from '../config.ts';
+import type { GuestConfig, GuestPolicies } from '../config.ts';
 
 export type { GuestPolicies } from '../config.ts';
 import type { VariantName } from '../variants.ts';
@@ -29,9 +29,6 @@ export const GIC = 'gic';
 export const HOST = 'host';
 /** A second SP that sets notifications when the actor asks (services/spmc behaviour 'notifier'). */
 export const NOTIFIER_SP_ID = 0x8002;
-
-/** struct ffa_partition_info properties of both SPs: direct messages both ways, AArch64. */
-const SP_PROPERTIES = (1 << 0) | (1 << 1) | (1 << 8);
 
 export interface GuestSpec {
   name: string;
@@ -95,11 +92,7 @@ function spmcPolicies(world: GuestWorld): Record<string, unknown> {
   return { ...bareMetalOptee, ...world.spmcPolicies };
 }
 
-function guestPartitions(sps: readonly SpDescription[], cpus: number): PartitionConfig[] {
-  return sps.map((sp) => ({ id: sp.id, uuid: sp.uuid, vcpus: cpus, properties: SP_PROPERTIES }));
-}
-
-function guestComponent(world: GuestWorld, spec: GuestSpec, sps: readonly SpDescription[], cpus: number): ComponentSpec {
+function guestComponent(world: GuestWorld, spec: GuestSpec): ComponentSpec {
   const bareMetal = world.hypervisor === 'none';
   const config: GuestConfig = {
     variant: spec.variant,
@@ -110,7 +103,6 @@ function guestComponent(world: GuestWorld, spec: GuestSpec, sps: readonly SpDesc
     opteeClient: spec.opteeClient ?? false,
     controllers: [ACTOR],
     observers: [ACTOR],
-    partitions: guestPartitions(sps, cpus),
     ...(spec.vmId === undefined ? {} : { vmId: spec.vmId }),
     ...(spec.register ? { registration: true } : {}),
     ...(spec.advertiseUrl === undefined ? {} : { advertiseUrl: spec.advertiseUrl }),
@@ -143,14 +135,12 @@ function hypervisorComponent(world: GuestWorld, sps: readonly SpDescription[], c
     ...(guest.vmId === undefined ? {} : { id: guest.vmId }),
     ...(guest.pcpus === undefined ? {} : { pcpus: guest.pcpus }),
   }));
-  const partitions = sps.map((sp) => ({ id: sp.id, uuid: sp.uuid, vcpus: cpus, messaging: sp.messaging, notifications: false }));
   const config = {
     cpus,
     spmd: 'spmd',
     gic: GIC,
     controllers: [ACTOR],
     vms,
-    partitions,
     ...(world.hypervisorPolicies ? { policies: world.hypervisorPolicies } : {}),
     ...(world.registration ? { registration: true } : {}),
   };
@@ -175,7 +165,7 @@ export function guestWorldSpec(world: GuestWorld): WorldSpec {
   };
   const actorConfig: ScenarioActorConfig = { steps: world.actor };
   const components: ComponentSpec[] = [
-    ...world.guests.map((guest) => guestComponent(world, guest, sps, cpus)),
+    ...world.guests.map((guest) => guestComponent(world, guest)),
     ...(xen ? [hypervisorComponent(world, sps, cpus)] : []),
     { name: 'spmd', role: 'spmd', module: 'services/spmd/spmd.ts', config: { spmc: SPMC, secureSide: [SPMC], normalWorld: xen ? HYPERVISOR : null } },
     { name: SPMC, role: 'spmc', module: 'services/spmc/spmc.ts', config: spmcConfig },

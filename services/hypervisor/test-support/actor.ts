@@ -7,19 +7,20 @@
  * its VMs' virtual interrupts, configuring the SRI). Everything goes through the runtime; the
  * steps run, and await, on the scripted-actor kernel (shared/runtime/scripted-actor).
  *
- * Records: actor-result {index, label, ok, regs|reason} per call; actor-control {label, op, data}
+ * Records: actor-result {index, label, ok, regs and memory|reason} per call; actor-control {label, op, data}
  * per awaited control answer; actor-irq per virtual delivery (acknowledged and ended at once when
  * `ackVirtual`); actor-lifecycle per lifecycle message; actor-timeout when an await gives up (the
  * script goes on, so the assertions say what is missing); actor-received for anything else;
  * `{ event: 'done' }` at the end.
  */
 import type { Component, ComponentContext, ComponentFactory } from '../../../shared/runtime/component.ts';
-import type { Conduit, InterruptMessage, Message, RegisterFile } from '../../../shared/protocol/messages.ts';
+import type { BufferWrite, Conduit, InterruptMessage, Message, RegisterFile } from '../../../shared/protocol/messages.ts';
 import { Awaiting, controlKey, type InboxEntry, runScript, type StepPerformer } from '../../../shared/runtime/scripted-actor/index.ts';
 import type { SentMessage } from '../../../shared/protocol/messages.ts';
 
 export type ActorStep =
-  | { do: 'call'; label: string; to: string; conduit: Conduit; endpoint: number; vcpu: number; cpu: number; regs: RegisterFile }
+  /** A call, with `memory` in the caller's TX buffer when given. */
+  | { do: 'call'; label: string; to: string; conduit: Conduit; endpoint: number; vcpu: number; cpu: number; regs: RegisterFile; memory?: BufferWrite }
   /** Send a control message; with `awaitOp`, wait for the control message of that op from `to`. */
   | { do: 'control'; label: string; to: string; op: string; data: unknown; awaitOp?: string }
   /** Send an interrupt frame (subscribe, raise, …) to `to`. */
@@ -125,9 +126,9 @@ class Actor implements Component {
   };
 
   private call(index: number, step: Extract<ActorStep, { do: 'call' }>, next: () => void): void {
-    const request = { conduit: step.conduit, endpoint: step.endpoint, vcpu: step.vcpu, cpu: step.cpu, regs: step.regs };
+    const request = { conduit: step.conduit, endpoint: step.endpoint, vcpu: step.vcpu, cpu: step.cpu, regs: step.regs, memory: step.memory ?? null };
     this.awaiting.call(step.label, step.to, request, (outcome) => {
-      if (outcome.ok) this.ctx.record({ event: 'actor-result', index, label: step.label, ok: true, regs: outcome.regs });
+      if (outcome.ok) this.ctx.record({ event: 'actor-result', index, label: step.label, ok: true, regs: outcome.regs, memory: outcome.memory });
       else this.ctx.record({ event: 'actor-result', index, label: step.label, ok: false, reason: outcome.reason });
       next();
     });

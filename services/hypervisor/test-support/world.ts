@@ -12,9 +12,12 @@ import { OPTEE_SP_ID, OPTEE_UUID } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { FaultRule } from '../../../shared/runtime/interceptor.ts';
-import type { RegisterFile } from '../../../shared/protocol/messages.ts';
+import type { BufferWrite, RegisterFile } from '../../../shared/protocol/messages.ts';
 import { type RuntimeName, runWorldInMemory } from '../../../shared/runtime/run-world.ts';
-import type { HypervisorConfig, MessagingMethod, PartitionConfig, VmConfig } from '../config.ts';
+import type { HypervisorConfig, VmConfig } from '../config.ts';
+
+/** How an SP says which messages it takes, in the SPMC config's words (the config is plain data). */
+type MessagingMethod = 'direct' | 'indirect' | 'vm-created' | 'vm-destroyed';
 import type { ActorConfig, ActorStep } from './actor.ts';
 import type { RecordEvent } from '../../../shared/protocol/records.ts';
 import { controlRequest, type ControlData } from '../../../shared/protocol/control.ts';
@@ -35,7 +38,7 @@ export const OPTEE_VIRTUALIZED: SpDescription = {
   messaging: ['direct', 'vm-created', 'vm-destroyed'],
 };
 
-/** One SP, described once for both the SPMC (its partition table) and the hypervisor (its SP list). */
+/** One SP of the SPMC's partition table (the hypervisor learns it from the SPMC at probe). */
 export interface SpDescription {
   id: number;
   name: string;
@@ -52,7 +55,7 @@ export interface HypervisorWorld {
   /** NWd VM slots at the SPMC (default: the profile's, OP-TEE 2, Hafnium 16). */
   vmSlots?: number;
   partitions: SpDescription[];
-  /** Over the defaults below (spmd, gic, cpus, controllers, partitions from `partitions`). */
+  /** Over the defaults below (spmd, gic, cpus, controllers). */
   hypervisor?: HypervisorConfig;
   actors: Record<string, ActorConfig>;
   /** The VM IDs each actor may receive virtual interrupts of (GIC rights). */
@@ -65,11 +68,6 @@ export interface HypervisorWorld {
 function spmcPartition(sp: SpDescription): Record<string, unknown> {
   const { id, name, behaviour, vcpus, uuid, notifications, messaging } = sp;
   return { id, name, behaviour, vcpus, uuid, notifications, messaging };
-}
-
-function hypervisorPartition(sp: SpDescription): PartitionConfig {
-  const { id, vcpus, uuid, notifications, messaging } = sp;
-  return { id, vcpus, uuid, notifications, messaging };
 }
 
 function gicRights(world: HypervisorWorld, actors: string[]): Record<string, unknown> {
@@ -89,7 +87,6 @@ export function hypervisorWorldSpec(world: HypervisorWorld): WorldSpec {
     spmd: 'spmd',
     gic: GIC,
     controllers: actors,
-    partitions: world.partitions.map(hypervisorPartition),
     ...world.hypervisor,
   };
   const spmcConfig = {
@@ -219,6 +216,19 @@ export function resultsOf(entries: readonly HistoryEntry[], actor: string): Map<
     byLabel.set(label, result['regs'] as RegisterFile);
   }
   return byLabel;
+}
+
+/** What each labelled call of an actor wrote into an RX buffer on its side (null: nothing). */
+export function memoryOf(entries: readonly HistoryEntry[], actor: string): Map<string, BufferWrite | null> {
+  return new Map(records(entries, actor, 'actor-result').map((r) => [String(r['label']), (r['memory'] ?? null) as BufferWrite | null]));
+}
+
+/** Calls delivered to a component from another, with the buffer memory each carried. */
+export function callsWithMemory(entries: readonly HistoryEntry[], from: string, to: string): { regs: RegisterFile; memory: BufferWrite | null }[] {
+  return entries.flatMap((entry) => {
+    const { event } = entry;
+    return event.type === 'deliver' && event.from === from && event.to === to && event.message.kind === 'call' ? [{ regs: event.message.regs, memory: event.message.memory }] : [];
+  });
 }
 
 /** The registers of one labelled call. */

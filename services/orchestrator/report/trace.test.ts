@@ -19,8 +19,8 @@ function history(events: [number, HistoryEvent][]): HistoryEntry[] {
   return events.map(([t, event], seq) => ({ seq, t, event }));
 }
 
-const call = (id: number, fid: number, vcpu: number, cpu: number): CallMessage => ({ kind: 'call', id, conduit: 'smc', endpoint: 1, vcpu, cpu, regs: registers(fid) });
-const ret = (id: number) => ({ kind: 'return' as const, id, regs: registers(FFA_FIDS.FFA_SUCCESS_32) });
+const call = (id: number, fid: number, vcpu: number, cpu: number): CallMessage => ({ kind: 'call', id, conduit: 'smc', endpoint: 1, vcpu, cpu, regs: registers(fid), memory: null });
+const ret = (id: number) => ({ kind: 'return' as const, id, regs: registers(FFA_FIDS.FFA_SUCCESS_32), memory: null });
 const irq = (op: InterruptMessage['op'], cpu: number): InterruptMessage => ({ kind: 'irq', op, intid: 8, group: 'nonsecure', cpu, vm: -1, vcpu: -1 });
 
 describe('trace.json from a default-world run', () => {

@@ -2,9 +2,9 @@
  * A scenario's world as components (docs/design.md §2): the GIC broker, the TF-A-like SPMD, the
  * SPMC with the scenario's partitions, the Xen-like hypervisor (or none: one bare-metal host
  * kernel at the SPMD), a guest component per VM, and the orchestrator that runs the steps. Both
- * sides of every duplicated fact come from the one scenario: the SPMC's partitions and the SP
- * list the hypervisor and the guests are given (buffer memory is not modelled, so descriptors
- * cannot be read back), the VM IDs at the hypervisor and at the GIC.
+ * sides of every duplicated fact come from the one scenario: the VM IDs at the hypervisor and at
+ * the GIC. The SP list is the SPMC's alone: Xen and the guests read it from the descriptors the
+ * SPMC (or Xen) writes into their RX buffers, or from PARTITION_INFO_GET_REGS.
  */
 import { isSecureId, parseVersion } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
@@ -56,22 +56,6 @@ export function componentSpec<Role extends WorldRole>(role: Role, name: string, 
 /** Default liveness bound of no-lost-notification (virtual time under sim, real time under ws). */
 export const DEFAULT_LIVENESS_BOUND_NS = 500_000_000;
 
-/**
- * An SP's properties as the SPMC reports them to the normal world (services/spmc config.ts
- * propertiesSeenBy, the SPMC's own rule), for those who learn them from it through buffer memory,
- * which is not modelled: the hypervisor, which caches the descriptors at probe and hands them on
- * to guests unchanged (Xen ffa_partinfo.c ffa_sp_list_cache_init, ffa_get_sp_partinfo), and the
- * guests' drivers.
- */
-function nwdProperties(scenario: Scenario, sp: PartitionDescription): number {
-  const { spmc } = scenario.world;
-  const given = spmc.policies['partitionProperties'];
-  const rule: PropertiesRule = given === 'optee' || given === 'hafnium' ? given : SPMC_PROFILES[spmc.profile].policies.partitionProperties;
-  const version = parseVersion(sp.ffaVersion);
-  if (version === null) throw new Error(`bug: the loader let SP ${sp.id} have version ${sp.ffaVersion}`);
-  return propertiesSeenBy(partitionProperties(spMessaging(scenario, sp), sp.notifications), version, 'nwd', rule);
-}
-
 /** OP-TEE's SP takes VM_CREATED/DESTROYED only with NS-virtualization (the optee profile under Xen). */
 function spMessaging(scenario: Scenario, sp: PartitionDescription): MessagingMethod[] {
   const virtualized = scenario.world.hypervisor.profile === 'xen' && scenario.world.spmc.profile === 'optee' && sp.behaviour === 'optee';
@@ -95,7 +79,6 @@ function guestComponent(scenario: Scenario, vm: VmDescription): ComponentSpec {
     gic: GIC,
     opteeClient: vm.opteeClient,
     controllers: [ORCHESTRATOR],
-    partitions: world.spmc.partitions.map((sp) => ({ id: sp.id, ...(sp.uuid ? { uuid: sp.uuid } : {}), vcpus: sp.vcpus, properties: nwdProperties(scenario, sp) })),
     ...(metal ? { placement: placementOf(vm, world.cpus) } : { vmId: vm.id }),
     ...(Object.keys(vm.policies).length > 0 ? { policies: vm.policies } : {}),
   };
@@ -108,14 +91,6 @@ function hypervisorComponent(scenario: Scenario): ComponentSpec {
   const vms = world.vms
     .filter((vm) => vm.boot)
     .map((vm) => ({ name: vm.name, id: vm.id, vcpus: vm.vcpus, component: vm.name, ...(vm.pcpus ? { pcpus: vm.pcpus } : {}) }));
-  const partitions = world.spmc.partitions.map((sp) => ({
-    id: sp.id,
-    ...(sp.uuid ? { uuid: sp.uuid } : {}),
-    vcpus: sp.vcpus,
-    messaging: spMessaging(scenario, sp),
-    notifications: sp.notifications,
-    properties: nwdProperties(scenario, sp),
-  }));
   const config: HypervisorConfig = {
     profile: world.hypervisor.profile,
     cpus: world.cpus,
@@ -127,7 +102,6 @@ function hypervisorComponent(scenario: Scenario): ComponentSpec {
     maxVms: Math.max(64, vms.length),
     maxQueuedLifecycleOps: Math.max(64, vms.length),
     vms,
-    partitions,
     ...(Object.keys(world.hypervisor.policies).length > 0 ? { policies: world.hypervisor.policies } : {}),
     // tftf is built for its platform's SRI: a raw host takes the SPMC's when a scenario moves it.
     ...(world.hypervisor.profile === 'raw' && typeof sriIntid === 'number' ? { rawSriIntid: sriIntid } : {}),

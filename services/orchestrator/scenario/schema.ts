@@ -114,9 +114,10 @@ const expectationSchema = z.union(Object.values(EXPECTATION_BRANCHES), EXPECTATI
  * the ABI's codec decodes them (shared/ffa). Besides the format's list: FEATURES `moreProperties`,
  * DIRECT_REQ `sender`/`receiver`/`flags` and PARTITION_INFO_GET_REGS' header, which the codecs decode too.
  */
-export type SuccessFieldKind = 'u64' | 'u32' | 'u16' | 'bitmap32' | 'id' | 'boolean' | 'payload' | 'info-lists' | 'partitions';
+export type SuccessFieldKind = 'u64' | 'u32' | 'u16' | 'bitmap32' | 'id' | 'boolean' | 'payload' | 'info-lists' | 'partitions' | 'message';
 
-const GET_FIELDS = { spBitmap: 'u64', vmBitmap: 'u64', spmBitmap: 'bitmap32', hypBitmap: 'bitmap32' } as const;
+/** `message`: the indirect message in the caller's RX buffer once the GET reported it full (services/orchestrator/rx-buffer.ts). */
+const GET_FIELDS = { spBitmap: 'u64', vmBitmap: 'u64', spmBitmap: 'bitmap32', hypBitmap: 'bitmap32', message: 'message' } as const;
 const INFO_GET_FIELDS = { morePending: 'boolean', lists: 'info-lists' } as const;
 const DIRECT_REQ_FIELDS = { payload: 'payload', sender: 'id', receiver: 'id', flags: 'u32' } as const;
 
@@ -148,6 +149,10 @@ export const SUCCESS_FIELD_SCHEMAS = {
   partitions: listOf(
     strictObject({ id: endpointRef(), vcpus: integerIn(0, 0xffff).optional(), properties: integerIn(0, 0xffff_ffff).optional(), uuid: uuid().optional() }, 'a partition descriptor'),
     SCENARIO_LIMITS.partitions,
+  ),
+  message: strictObject(
+    { sender: endpointRef().optional(), receiver: endpointRef().optional(), size: integerIn(0, 0xffff_ffff).optional(), offset: integerIn(0, 0xffff_ffff).optional(), uuid: uuid().optional() },
+    'an indirect message header { sender?, receiver?, size?, offset?, uuid? }',
   ),
 } as const satisfies Record<SuccessFieldKind, z.ZodType>;
 
@@ -240,6 +245,30 @@ const argValue = z.union(
   must('a number, a name, true or false, or a list of those'),
 );
 
+/**
+ * Extension `tx:` of a call step: what the caller's TX buffer holds when it calls
+ * (shared/ffa/buffer-content.ts): an indirect message's header for FFA_MSG_SEND2, or the endpoint
+ * RX/TX descriptor a hypervisor forwards a VM's FFA_RXTX_MAP with.
+ */
+const txSchema = z.union(
+  [
+    strictObject(
+      {
+        message: strictObject(
+          { sender: endpointRef(), receiver: endpointRef(), size: integerIn(0, 0xffff_ffff), offset: integerIn(0, 0xffff_ffff).optional(), uuid: uuid().optional() },
+          'an indirect message header { sender, receiver, size, offset?, uuid? }',
+        ),
+      },
+      'tx: { message: … }',
+    ),
+    strictObject(
+      { rxtxDescriptor: strictObject({ endpoint: endpointRef(), tx: u64(), rx: u64(), pageCount: integerIn(0, 0xffff_ffff) }, 'an RX/TX descriptor { endpoint, tx, rx, pageCount }') },
+      'tx: { rxtxDescriptor: … }',
+    ),
+  ],
+  must('{ message: { sender, receiver, size } } or { rxtxDescriptor: { endpoint, tx, rx, pageCount } }'),
+);
+
 const callStep = strictObject(
   {
     from: endpointRef(),
@@ -248,6 +277,7 @@ const callStep = strictObject(
     args: z.record(z.string(), argValue, must('a mapping of argument name to value')).optional(),
     regs: listOf(u64(), SCENARIO_LIMITS.rawRegisters).optional(),
     expect: expectationSchema.optional(),
+    tx: txSchema.optional(),
     /** Extension: make the call without waiting for its answer; a later step awaits or answers it by this name. */
     async: pendingCallName().optional(),
     /** Extension: an SP's FFA_MSG_SEND_DIRECT_RESP to the pending direct request of this name. */
@@ -264,10 +294,12 @@ const awaitStep = z.discriminatedUnion(
     strictObject({ await: z.literal('idle') }, 'await: idle'),
     /** Extension: a guest's kernel finished its probe (after boot, reboot, re-creation or a crash's restart). */
     strictObject({ await: z.literal('probe'), in: endpointRef(), within: duration() }, 'await: probe'),
+    /** Extension: a guest's driver read an indirect message from its RX buffer (RX-buffer-full framework notification). */
+    strictObject({ await: z.literal('message'), in: endpointRef(), from: endpointRef().optional(), within: duration() }, 'await: message'),
     /** Extension: the answer to a call made with `async: NAME`. */
     strictObject({ await: z.literal('call'), call: pendingCallName(), within: duration().optional(), expect: expectationSchema.optional() }, 'await: call'),
   ],
-  discriminatorError('await', 'interrupt, callback, idle, probe or call'),
+  discriminatorError('await', 'interrupt, callback, idle, probe, message or call'),
 );
 
 const expectNoneStep = strictObject(
@@ -388,5 +420,6 @@ export type StepInput = NonNullable<ScenarioInput['steps']>[number];
 export type TimedFaultInput = NonNullable<ScenarioInput['faults']>[number];
 export type FaultInput = z.output<typeof faultStep>;
 export type ExpectationInput = z.output<typeof expectationSchema>;
+export type TxInput = z.output<typeof txSchema>;
 export type CheckInput = z.output<typeof checkSchema>;
 export type ArgValue = z.output<typeof argValue>;

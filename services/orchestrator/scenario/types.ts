@@ -6,6 +6,7 @@
  * (services/orchestrator/checkers) judge its history.
  */
 import type { PeerClockUsed } from '../../../shared/runtime/ws/world-client.ts';
+import type { BufferContent } from '../../../shared/ffa/buffer-content.ts';
 import type { FfaErrorName } from '../../../shared/ffa/errors.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
 import type { VariantName as DriverName } from '../../guest/variants.ts';
@@ -130,6 +131,8 @@ export type Step = StepBase &
         fid: number;
         /** x0..x17, x0 = fid: from named args through the ABI's codec, or the raw `regs`. */
         regs: RegisterFile;
+        /** Extension `tx:`: what the caller's TX buffer holds when it calls (the call's buffer memory), or null. */
+        tx: BufferContent | null;
         expect: Expectation;
         /**
          * Extension `async: NAME`: the call is made and the step ends at once; its answer is
@@ -150,6 +153,8 @@ export type Step = StepBase &
     | { kind: 'await-idle' }
     /** Extension: the guest's kernel finished its probe (its `done` record). */
     | { kind: 'await-probe'; in: Endpoint; withinNs: number }
+    /** Extension `await: message`: the driver in `in` read an indirect message (from `from`, when given) out of its RX buffer. */
+    | { kind: 'await-message'; in: Endpoint; from: Endpoint | null; withinNs: number }
     | { kind: 'expect-none-interrupt'; to: Endpoint; vcpu: number | null; intid: number | null; forNs: number }
     | { kind: 'vm'; op: 'create' | 'destroy' | 'reboot'; vm: string }
     | { kind: 'vcpu'; op: 'online' | 'offline'; vm: string; vcpu: number }

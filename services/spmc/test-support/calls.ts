@@ -8,6 +8,7 @@ import {
   ffaMsgWait,
   ffaPartitionInfoGet,
   ffaRun,
+  ffaRxAcquire,
   ffaRxRelease,
   ffaRxtxMap64,
   ffaRxtxUnmap,
@@ -26,8 +27,11 @@ import {
   notificationInfoGet64,
   notificationSet,
   notificationUnbind,
-  packTargetInfo,
+  MESSAGE_HEADER_SIZE_V1_2,
+  NIL_UUID,
   registers,
+  txWrite,
+  type BufferWrite,
   type RegisterFile,
 } from '../../../shared/ffa/index.ts';
 
@@ -48,12 +52,24 @@ export const partitionInfoGet = (uuid?: string, countOnly = false): RegisterFile
 export const rxtxMap = (tx = 0x10_0000n, rx = 0x10_1000n, pageCount = 1): RegisterFile => ffaRxtxMap64.encodeCall({ tx, rx, pageCount });
 export const rxtxUnmap = (id = 0): RegisterFile => ffaRxtxUnmap.encodeCall({ id });
 export const rxRelease = (receiver = 0): RegisterFile => ffaRxRelease.encodeCall({ receiver });
+export const rxAcquire = (receiver = 0): RegisterFile => ffaRxAcquire.encodeCall({ receiver });
+/** A hypervisor's forwarded FFA_RXTX_MAP: zero addresses and page count, the VM's buffers in the hypervisor's own TX buffer. */
+export const forwardedRxtxMap = (): RegisterFile => ffaRxtxMap64.encodeCall({ tx: 0n, rx: 0n, pageCount: 0 });
+/** The endpoint RX/TX descriptor that goes with it, in the hypervisor's (ID 0) TX buffer. */
+export const rxtxDescriptor = (vm: number, tx = 0x6000_0000n, rx = 0x6000_1000n, pageCount = 1): BufferWrite =>
+  txWrite(0, { kind: 'rxtx-descriptor', endpoint: vm, tx, rx, pageCount });
 export const run = (target: number, vcpu = 0): RegisterFile => ffaRun.encodeCall({ target, vcpu });
 export const msgWait = (): RegisterFile => ffaMsgWait.encodeCall({});
 
-/** FFA_MSG_SEND2 with the TX-buffer header in w3/w4 (see indirect-messaging.ts): send_recv_id and size. */
-export const msgSend2Call = (headerSender: number, headerReceiver: number, size: number, flags = 0, forwardedSender = 0): RegisterFile =>
-  withRegs(msgSend2.encodeCall({ sender: forwardedSender, flags }), { 3: BigInt(packTargetInfo(headerSender, headerReceiver)), 4: BigInt(size) });
+/** FFA_MSG_SEND2's registers: the flags, and the sender a hypervisor forwards for in w1[31:16]. */
+export const msgSend2Call = (flags = 0, forwardedSender = 0): RegisterFile => msgSend2.encodeCall({ sender: forwardedSender, flags });
+
+/**
+ * A TX buffer holding an indirect message's header (struct ffa_partition_rxtx_header): `owner`'s
+ * buffer (default: the header's sender), the payload right after a v1.2 header unless `offset`.
+ */
+export const message = (sender: number, receiver: number, size: number, options: { owner?: number; offset?: number; uuid?: string } = {}): BufferWrite =>
+  txWrite(options.owner ?? sender, { kind: 'message', sender, receiver, size, offset: options.offset ?? MESSAGE_HEADER_SIZE_V1_2, uuid: options.uuid ?? NIL_UUID });
 
 export const directReq = (sender: number, receiver: number, payload: bigint[], width: 32 | 64 = 32): RegisterFile =>
   (width === 64 ? msgSendDirectReq64 : msgSendDirectReq32).encodeCall({ sender, receiver, payload });

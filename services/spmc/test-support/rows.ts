@@ -14,6 +14,7 @@ import {
   w,
   x,
   type FfaErrorName,
+  type BufferWrite,
   type NotificationInfoList,
   type RegisterFile,
 } from '../../../shared/ffa/index.ts';
@@ -42,6 +43,10 @@ export interface CallRow {
   readonly cpu?: number;
   readonly vcpu?: number;
   readonly delayNs?: number;
+  /** What the caller's TX buffer holds when it calls (the call's buffer memory). */
+  readonly tx?: BufferWrite;
+  /** What the call must write into an RX buffer on the caller's side (null: nothing); absent: not checked. */
+  readonly rx?: BufferWrite | null;
   readonly expect: Expect;
 }
 
@@ -86,6 +91,7 @@ function callStep(row: CallRow): DriverStep {
     regs: row.regs,
     label: row.label,
     ...(row.delayNs === undefined ? {} : { delayNs: row.delayNs }),
+    ...(row.tx === undefined ? {} : { memory: row.tx }),
   };
 }
 
@@ -197,6 +203,7 @@ export function assertRows(rows: readonly Row[], run: TableRun): void {
     assert.ok(result, `${row.label}: no result recorded`);
     assert.ok(result.ok && result.regs, `${row.label}: the call failed (${result.reason ?? 'no registers'})`);
     checkResult(row.label, result.regs, row.expect);
+    if (row.rx !== undefined) assert.deepEqual(result.memory ?? null, row.rx, `${row.label}: what the call wrote into an RX buffer`);
   }
 }
 
@@ -215,7 +222,7 @@ export function seqOfResult(entries: readonly HistoryEntry[], label: string): nu
   return entry.seq;
 }
 
-type RowOptions = { cpu?: number; vcpu?: number; delayNs?: number };
+type RowOptions = { cpu?: number; vcpu?: number; delayNs?: number; tx?: BufferWrite; rx?: BufferWrite | null };
 
 /** A call the normal world makes (through the SPMD link). */
 export function nwd(label: string, regs: RegisterFile, expect: Expect, options: RowOptions = {}): CallRow {

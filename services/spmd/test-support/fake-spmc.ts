@@ -1,8 +1,9 @@
 /**
  * A stand-in SPMC for the SPMD's tests. It answers the SPMD's framework VERSION request
  * (SPMD_FWK_MSG_FFA_VERSION_REQ) with a configurable version, echoes every other call back as
- * FFA_SUCCESS_64 with x1..x17 as they arrived, and records every call's registers, so a test
- * can check what crossed the SPMD bit for bit, in both directions.
+ * FFA_SUCCESS_64 with x1..x17 as they arrived (and the buffer memory the call carried), and
+ * records every call's registers and memory, so a test can check what crossed the SPMD bit for
+ * bit, in both directions.
  *
  * To show the SPMD stays responsive while a forward is pending, it holds every call whose x1 is
  * HOLD_MARKER until a call whose x1 is RELEASE_MARKER has arrived (a latch: a release that comes
@@ -64,15 +65,16 @@ export const create: ComponentFactory<FakeSpmcConfig> = (ctx: ComponentContext, 
   let released = false;
 
   const answer = (from: string, call: CallMessage): void => {
-    ctx.reply(from, call, isFrameworkVersionRequest(call.regs) ? frameworkVersionResponse(config) : echo(call.regs, fill));
+    if (isFrameworkVersionRequest(call.regs)) return ctx.reply(from, call, frameworkVersionResponse(config));
+    ctx.reply(from, call, echo(call.regs, fill), call.memory);
   };
 
   return {
     onStart() {},
     onMessage(from: string, message: Message) {
       if (message.kind !== 'call') return;
-      const { conduit, endpoint, vcpu, cpu, regs } = message;
-      ctx.record({ event: 'fake-spmc-call', from, conduit, endpoint, vcpu, cpu, regs });
+      const { conduit, endpoint, vcpu, cpu, regs, memory } = message;
+      ctx.record({ event: 'fake-spmc-call', from, conduit, endpoint, vcpu, cpu, regs, memory });
       if (x(regs, 1) === HOLD_MARKER && !released) {
         held.push({ from, call: message });
         ctx.record({ event: 'fake-spmc-hold', held: held.length });

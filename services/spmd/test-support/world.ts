@@ -7,7 +7,7 @@
  */
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
-import type { RegisterFile } from '../../../shared/protocol/messages.ts';
+import type { BufferWrite, RegisterFile } from '../../../shared/protocol/messages.ts';
 import { type RuntimeName, runWorldInMemory } from '../../../shared/runtime/run-world.ts';
 import { type DriverConfig, type DriverResult, type DriverStep, driverResults } from '../../../shared/runtime/test-world/driver.ts';
 import type { SpmdConfig } from '../config.ts';
@@ -101,6 +101,7 @@ export interface ReceivedCall {
   vcpu: number;
   cpu: number;
   regs: RegisterFile;
+  memory: BufferWrite | null;
 }
 
 /** Every call a fake SPMC (or the 'host' echo) received, in order. */

@@ -160,7 +160,7 @@ test('a call\'s return is awaited under its label', () => {
   const outcomes: boolean[] = [];
   awaiting.call('step 2', 'spmc', { conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: [0n] }, (outcome) => outcomes.push(outcome.ok));
   assert.deepEqual(awaiting.pending(), ['the return of step 2']);
-  ctx.callsMade[0]?.answer({ ok: true, regs: [0n] });
+  ctx.callsMade[0]?.answer({ ok: true, regs: [0n], memory: null });
   assert.deepEqual(outcomes, [true]);
   assert.deepEqual(awaiting.pending(), []);
 });

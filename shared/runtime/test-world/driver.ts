@@ -14,7 +14,7 @@
  * calls' returns, so it keeps nothing it receives.
  */
 import type { CallOutcome, Component, ComponentContext, ComponentFactory } from '../component.ts';
-import type { Conduit, Message, RegisterFile, SentMessage } from '../../protocol/messages.ts';
+import type { BufferWrite, Conduit, Message, RegisterFile, SentMessage } from '../../protocol/messages.ts';
 import type { HistoryEntry } from '../history.ts';
 import { Awaiting, runScript, type StepPerformer } from '../scripted-actor/index.ts';
 
@@ -25,6 +25,8 @@ export interface DriverStep {
   vcpu: number;
   cpu: number;
   regs: RegisterFile;
+  /** The caller's TX buffer as the callee reads it (messages.ts CallMessage.memory); absent: none. */
+  memory?: BufferWrite;
   /** Shown in the history beside the result. */
   label: string;
   /** Wait this long (runtime time) before the call. */
@@ -49,6 +51,8 @@ export interface DriverResult {
   ok: boolean;
   /** The returned registers when ok; absent otherwise. */
   regs?: RegisterFile;
+  /** What the call wrote into an RX buffer on the caller's side (null: nothing); absent when not ok. */
+  memory?: BufferWrite | null;
   reason?: string;
 }
 
@@ -65,9 +69,9 @@ export const create: ComponentFactory<DriverConfig> = (ctx: ComponentContext, co
       return next();
     }
     ctx.setTimer(step.delayNs ?? 0, () => {
-      const request = { conduit: step.conduit, endpoint: step.endpoint, vcpu: step.vcpu, cpu: step.cpu, regs: step.regs };
+      const request = { conduit: step.conduit, endpoint: step.endpoint, vcpu: step.vcpu, cpu: step.cpu, regs: step.regs, memory: step.memory ?? null };
       awaiting.call(step.label, step.to, request, (outcome: CallOutcome) => {
-        if (outcome.ok) ctx.record({ event: 'driver-result', index, label: step.label, ok: true, regs: outcome.regs });
+        if (outcome.ok) ctx.record({ event: 'driver-result', index, label: step.label, ok: true, regs: outcome.regs, memory: outcome.memory });
         else ctx.record({ event: 'driver-result', index, label: step.label, ok: false, reason: outcome.reason });
         next();
       });

@@ -48,7 +48,7 @@ async function callUntil(done: () => boolean): Promise<{ returned: number; failu
   let returned = 0;
   for (let id = 1; !done() || returned === 0; id++) {
     const regs = Array.from({ length: REGISTER_COUNT }, (_, i) => BigInt.asUintN(64, (0xfedc_ba98_7654_3210n << BigInt(i)) ^ BigInt(id)));
-    client.sendBatch(encodeFrame({ kind: 'call', id, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs }));
+    client.sendBatch(encodeFrame({ kind: 'call', id, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs, memory: null }));
     const answer = await client.next(WAIT_MS);
     const ok =
       answer.type === 'frame' &&

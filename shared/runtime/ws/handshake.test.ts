@@ -100,7 +100,7 @@ describe('hello refusals (close 1008, logged, no link)', () => {
   it('refuses a peer of wire protocol 2 (a token in its hello), saying which protocol this end speaks', async () => {
     // Protocol 2's hello: the same slot and key count, a token where the nonce now is.
     const v2 = new Packr({ structures: [[], [], [], [], [], [], ['kind', 'protocol', 'role', 'identity', 'token']], maxSharedStructures: 10, useRecords: true });
-    await assertRefused((c) => c.send(v2.pack({ kind: 'hello', protocol: 2, role: 'test', identity: 'caller', token: 't'.repeat(43) })), /HELLO_REFUSED: wire protocol 2, this end speaks 3/);
+    await assertRefused((c) => c.send(v2.pack({ kind: 'hello', protocol: 2, role: 'test', identity: 'caller', token: 't'.repeat(43) })), /HELLO_REFUSED: wire protocol 2, this end speaks 4/);
   });
   it('refuses a hello whose nonce is too short', () => assertRefused((c) => c.send(encodeFrame(hello('caller', 'test', 'short'))), /HELLO_REFUSED: first frame INVALID_FIELD: hello.nonce/));
   it('refuses a second hello where the proof belongs', () =>
@@ -109,7 +109,7 @@ describe('hello refusals (close 1008, logged, no link)', () => {
       c.send(encodeFrame(hello('caller', 'test')));
     }, /hello frame where the proof belongs/));
   it('refuses a valid call frame before hello', () =>
-    assertRefused((c) => c.send(encodeFrame({ kind: 'call', id: 1, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS })), /HELLO_REQUIRED/));
+    assertRefused((c) => c.send(encodeFrame({ kind: 'call', id: 1, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS, memory: null })), /HELLO_REQUIRED/));
   it('refuses a welcome sent by a client', () => assertRefused((c) => c.send(encodeFrame({ kind: 'welcome', issued: '' })), /HELLO_REQUIRED/));
   it('refuses a text frame before hello', () => assertRefused((c) => c.send(JSON.stringify(hello('caller', 'test'))), /HELLO_REQUIRED/));
   it('refuses garbage before hello', () => assertRefused((c) => c.send(Buffer.from([0xc1, 0xff, 0x00])), /HELLO_REQUIRED/));
@@ -139,13 +139,16 @@ describe('a welcomed link', () => {
     const client = await RawClient.welcomed(echo.node.url, { identity: 'caller', role: 'test', key: CALLER_KEY });
     clients.push(client);
     assert.ok(echo.node.linkedPeers.includes('caller'));
-    client.sendBatch(encodeFrame({ kind: 'call', id: 9, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS }));
+    client.sendBatch(encodeFrame({ kind: 'call', id: 9, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS, memory: null }));
     const answer = await client.next(5_000);
     assert.ok(answer.type === 'frame' && answer.result.ok && answer.result.frame.kind === 'return');
     client.sendBatch(encodeFrame(hello('caller', 'test')));
     const refusal = await client.next(5_000);
     assert.ok(refusal.type === 'frame' && refusal.result.ok && refusal.result.frame.kind === 'protocol-error');
     assert.equal(refusal.result.frame.code, 'NOT_ALLOWED');
+    client.sendBatch(encodeFrame({ kind: 'call', id: 10, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS, memory: null }));
+    const again = await client.next(5_000);
+    assert.ok(again.type === 'frame' && again.result.ok && again.result.frame.kind === 'return' && again.result.frame.id === 10);
     client.terminate();
   });
 });
@@ -195,7 +198,7 @@ describe('the client authenticates the server before it proves anything', () => 
   });
   it('a server of another wire protocol is refused, saying which (BAD_WELCOME)', async () => {
     serve = { identity: 'echo', role: 'test', key: CALLER_KEY, protocol: 2 };
-    await assert.rejects(greet(fakeUrl, { key: CALLER_KEY }), rejectsWith('BAD_WELCOME', /speaks wire protocol 2, this end speaks 3/));
+    await assert.rejects(greet(fakeUrl, { key: CALLER_KEY }), rejectsWith('BAD_WELCOME', /speaks wire protocol 2, this end speaks 4/));
   });
   it('a server answering as another identity is refused (BAD_WELCOME)', async () => {
     serve = { identity: 'someone-else', role: 'test', key: CALLER_KEY };

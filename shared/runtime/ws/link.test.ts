@@ -20,7 +20,7 @@ const WAIT_MS = 5_000;
 
 function call(id: number): Buffer {
   const regs = Array.from({ length: REGISTER_COUNT }, (_, i) => BigInt(id * 100 + i));
-  const message: CallMessage = { kind: 'call', id, conduit: 'smc', endpoint: 1, vcpu: id % 4, cpu: 0, regs };
+  const message: CallMessage = { kind: 'call', id, conduit: 'smc', endpoint: 1, vcpu: id % 4, cpu: 0, regs, memory: null };
   return encodeFrame(message);
 }
 

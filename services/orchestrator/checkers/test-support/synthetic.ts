@@ -40,7 +40,7 @@ export class HistoryBuilder {
   /** A call sent and delivered; returns its id. */
   call(from: string, to: string, regs: RegisterFile, options: CallOptions = {}): number {
     const id = this.nextId++;
-    const message: CallMessage = { kind: 'call', id, conduit: options.conduit ?? 'hvc', endpoint: options.endpoint ?? 0, vcpu: options.vcpu ?? 0, cpu: options.cpu ?? 0, regs };
+    const message: CallMessage = { kind: 'call', id, conduit: options.conduit ?? 'hvc', endpoint: options.endpoint ?? 0, vcpu: options.vcpu ?? 0, cpu: options.cpu ?? 0, regs, memory: null };
     this.push({ type: 'send', from, to, message });
     this.push({ type: 'deliver', from, to, message });
     return id;
@@ -48,13 +48,13 @@ export class HistoryBuilder {
 
   /** The callee's answer to call `id`, sent and delivered. */
   answer(callee: string, caller: string, id: number, regs: RegisterFile): void {
-    this.push({ type: 'send', from: callee, to: caller, message: { kind: 'return', id, regs } });
-    this.push({ type: 'deliver', from: callee, to: caller, message: { kind: 'return', id, regs } });
+    this.push({ type: 'send', from: callee, to: caller, message: { kind: 'return', id, regs, memory: null } });
+    this.push({ type: 'deliver', from: callee, to: caller, message: { kind: 'return', id, regs, memory: null } });
   }
 
   /** The callee's answer to call `id`, dropped by a fault as it left the callee. */
   dropAnswer(callee: string, caller: string, id: number, regs: RegisterFile, rule = 'drop-answer'): void {
-    this.push({ type: 'fault', rule, action: 'drop', from: callee, to: caller, message: { kind: 'return', id, regs } });
+    this.push({ type: 'fault', rule, action: 'drop', from: callee, to: caller, message: { kind: 'return', id, regs, memory: null } });
   }
 
   roundTrip(caller: string, callee: string, regs: RegisterFile, answer: RegisterFile, options: CallOptions = {}): void {

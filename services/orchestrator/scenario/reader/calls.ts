@@ -13,17 +13,20 @@ import {
   fidOf,
   GET_FLAGS,
   isUuid,
+  MESSAGE_HEADER_SIZE_V1_2,
   MSG_SEND2_FLAGS,
+  NIL_UUID,
   registers,
   SET_FLAGS,
   type AnyAbiCodec,
   type ArgKind,
+  type BufferContent,
   type FlagTable,
   type RegisterFile,
 } from '../../../../shared/ffa/index.ts';
 import { closest, show } from '../../../../shared/config/zod-kit.ts';
 import type { ScenarioError, ScenarioSource, ValuePath } from '../errors.ts';
-import type { ArgValue, StepInput } from '../schema.ts';
+import type { ArgValue, StepInput, TxInput } from '../schema.ts';
 import type { Endpoint } from '../types.ts';
 import type { Resolver } from './endpoints.ts';
 import { allOf, Problems } from './problems.ts';
@@ -68,10 +71,33 @@ export function callStep(input: CallInput, index: number, resolver: Resolver, pe
     },
   );
   const { from, vcpu } = caller;
+  const tx = input.tx === undefined ? null : txContent(input.tx, [...path, 'tx'], resolver);
   const made = input.async ?? null;
   if (made !== null) pending.make({ name: made, index, fid: target.fid, regs, expect: input.expect === undefined ? null : expect }, [...path, 'async']);
   const label = `${target.abi ?? hex(target.fid)} from ${from.name} (vCPU ${vcpu})${made === null ? '' : ` as ${made}`}${answered === null ? '' : `, answering ${answered.judgement.name}`}`;
-  return { kind: 'call', from, vcpu, abi: target.abi, fid: target.fid, regs, expect: made === null ? expect : { kind: 'any' }, async: made, answers: answered?.judgement ?? null, label };
+  return { kind: 'call', from, vcpu, abi: target.abi, fid: target.fid, regs, tx, expect: made === null ? expect : { kind: 'any' }, async: made, answers: answered?.judgement ?? null, label };
+}
+
+/**
+ * `tx:`, what the caller's TX buffer holds (shared/ffa/buffer-content.ts), endpoints resolved to
+ * IDs as in args (a number is taken as is). A message's payload starts right after the v1.2
+ * header unless `offset` says otherwise.
+ */
+function txContent(input: TxInput, path: ValuePath, resolver: Resolver): BufferContent {
+  if ('message' in input) {
+    const { sender, receiver, size, offset, uuid } = input.message;
+    const at = [...path, 'message'];
+    return {
+      kind: 'message',
+      sender: resolver.argumentId(sender, [...at, 'sender']),
+      receiver: resolver.argumentId(receiver, [...at, 'receiver']),
+      offset: offset ?? MESSAGE_HEADER_SIZE_V1_2,
+      size,
+      uuid: uuid?.toLowerCase() ?? NIL_UUID,
+    };
+  }
+  const { endpoint, tx, rx, pageCount } = input.rxtxDescriptor;
+  return { kind: 'rxtx-descriptor', endpoint: resolver.argumentId(endpoint, [...path, 'rxtxDescriptor', 'endpoint']), tx: BigInt(tx), rx: BigInt(rx), pageCount };
 }
 
 /** `answers: NAME`: the pending direct request this response answers (pending-calls.ts). */

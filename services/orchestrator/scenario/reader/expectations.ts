@@ -83,6 +83,15 @@ function successField(kind: SuccessFieldKind, value: unknown, path: ValuePath, r
         id: resolver.argumentId(list.id, [...path, index, 'id']),
         vcpus: list.vcpus ?? [],
       }));
+    case 'message': {
+      const message = validate(SUCCESS_FIELD_SCHEMAS.message, value, source, path);
+      return {
+        ...message,
+        ...(message.sender === undefined ? {} : { sender: resolver.argumentId(message.sender, [...path, 'sender']) }),
+        ...(message.receiver === undefined ? {} : { receiver: resolver.argumentId(message.receiver, [...path, 'receiver']) }),
+        ...(message.uuid === undefined ? {} : { uuid: message.uuid.toLowerCase() }),
+      };
+    }
     case 'partitions':
       return validate(SUCCESS_FIELD_SCHEMAS.partitions, value, source, path).map((partition, index) => ({
         ...partition,

@@ -53,13 +53,18 @@ export class PendingCalls {
   }
 
   /**
-   * FFA_PARTITION_INFO_GET's `partitions` are read from the caller's RX buffer as its call step
-   * ends (services/orchestrator/rx-buffer.ts); a pending call's answer is judged later, from its
-   * registers alone.
+   * FFA_PARTITION_INFO_GET's `partitions` and a GET's `message` are read from the caller's RX
+   * buffer as its call step ends (services/orchestrator/rx-buffer.ts); a pending call's answer is
+   * judged later, from its registers alone.
    */
   private refuseRxRead(fid: number, expect: Expectation | null, path: ValuePath): void {
-    if (fid !== FFA_FIDS.FFA_PARTITION_INFO_GET || expect?.kind !== 'success-fields' || !('partitions' in expect.fields)) return;
-    throw this.source.error(path, 'partitions are read from the caller\'s RX buffer when its call step ends: expect them on a call made without async, or expect { count: N } here', 'key');
+    if (expect?.kind !== 'success-fields') return;
+    if (fid === FFA_FIDS.FFA_PARTITION_INFO_GET && 'partitions' in expect.fields) {
+      throw this.source.error(path, 'partitions are read from the caller\'s RX buffer when its call step ends: expect them on a call made without async, or expect { count: N } here', 'key');
+    }
+    if (fid === FFA_FIDS.FFA_NOTIFICATION_GET && 'message' in expect.fields) {
+      throw this.source.error(path, 'the message is read from the caller\'s RX buffer when its call step ends: expect it on a call made without async, or expect the bitmaps only here', 'key');
+    }
   }
 
   /** The ABI of the pending call NAME, against which an await step's `expect` reads; null when no step made it. */

@@ -276,6 +276,28 @@ test('from: hypervisor is the hypervisor itself under the raw profile', () => {
   assert.deepEqual(call.regs, registers(FFA_FIDS.FFA_NOTIFICATION_INFO_GET_64) satisfies RegisterFile);
 });
 
+test('tx: what the caller\'s TX buffer holds, endpoints resolved; await: message, and a GET\'s message expected', () => {
+  const text = [
+    'name: tx',
+    'world: { spmc: { profile: hafnium, partitions: [{ id: 0x8003, name: sender }] }, hypervisor: { profile: raw }, vms: [{ name: vm1, driver: raw }, { name: vm2, driver: linux-6.10 }] }',
+    'steps:',
+    '  - { from: sender, call: FFA_MSG_SEND2, tx: { message: { sender: sender, receiver: vm1, size: 16 } } }',
+    '  - { from: hypervisor, call: FFA_RXTX_MAP_64, args: { tx: 0, rx: 0, pageCount: 0 }, tx: { rxtxDescriptor: { endpoint: vm1, tx: 0x60000000, rx: 0x60001000, pageCount: 1 } } }',
+    '  - { await: message, in: vm2, from: sender, within: 5ms }',
+    '  - { from: vm1, call: FFA_NOTIFICATION_GET, args: { receiver: vm1, flags: [spm] }, expect: { success: { message: { sender: sender, uuid: 5A5A8003-0000-4000-8000-000000000001 } } } }',
+  ].join('\n');
+  const scenario = readScenarioText(text, 'tx.yaml');
+  assert.deepEqual(stepOf(scenario, 0, 'call').tx, { kind: 'message', sender: 0x8003, receiver: 1, offset: 40, size: 16, uuid: '00000000-0000-0000-0000-000000000000' });
+  assert.deepEqual(stepOf(scenario, 1, 'call').tx, { kind: 'rxtx-descriptor', endpoint: 1, tx: 0x6000_0000n, rx: 0x6000_1000n, pageCount: 1 });
+  const awaited = stepOf(scenario, 2, 'await-message');
+  assert.deepEqual([awaited.in.name, awaited.from?.id, awaited.withinNs], ['vm2', 0x8003, 5_000_000]);
+  assert.deepEqual(stepOf(scenario, 3, 'call').expect, { kind: 'success-fields', fields: { message: { sender: 0x8003, uuid: '5a5a8003-0000-4000-8000-000000000001' } } });
+  const bad = refusal(() => readScenarioText(text.replace('size: 16', 'size: 16, payload: 7'), 'bad.yaml'));
+  assert.match(bad.message, /tx/);
+  const async = refusal(() => readScenarioText(text.replace('expect: { success: { message', 'async: g, expect: { success: { message'), 'async.yaml'));
+  assert.match(async.message, /the message is read from the caller's RX buffer when its call step ends/);
+});
+
 // ---------------------------------------------------------------- invalid scenarios
 
 /**

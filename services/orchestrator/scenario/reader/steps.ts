@@ -37,6 +37,12 @@ function awaitStep(input: AwaitInput, index: number, resolver: Resolver, pending
       const endpoint = resolver.endpointOfKind(input.in, [...path, 'in'], ['vm', 'host'], 'a VM or the host (a guest kernel probes)');
       return { kind: 'await-probe', in: endpoint, withinNs: ns(input.within), label: `await probe of ${endpoint.name}` };
     }
+    case 'message': {
+      const endpoint = resolver.endpointOfKind(input.in, [...path, 'in'], ['vm', 'host'], 'a VM or the host (a guest driver reads its RX buffer)');
+      const from = input.from === undefined ? null : resolver.endpoint(input.from, [...path, 'from']);
+      const by = from === null ? '' : ` from ${from.name}`;
+      return { kind: 'await-message', in: endpoint, from, withinNs: ns(input.within), label: `await a message${by} read in ${endpoint.name}` };
+    }
     case 'call':
       return awaitCallStep(input, index, resolver, pending);
   }

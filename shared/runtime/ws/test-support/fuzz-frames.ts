@@ -31,8 +31,8 @@ const U64_MAX = (1n << 64n) - 1n;
 const REGS = Array.from({ length: REGISTER_COUNT }, (_, i) => (i % 2 === 0 ? U64_MAX : BigInt(i)));
 
 const VALID: WireFrame[] = [
-  { kind: 'call', id: 5, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS },
-  { kind: 'return', id: 5, regs: REGS },
+  { kind: 'call', id: 5, conduit: 'smc', endpoint: 1, vcpu: 0, cpu: 0, regs: REGS, memory: null },
+  { kind: 'return', id: 5, regs: REGS, memory: null },
   { kind: 'irq', op: 'raise', intid: 8, group: 'nonsecure', cpu: 0, vm: -1, vcpu: -1 },
   { kind: 'lifecycle', event: 'vm-created', subject: 'vm1', args: [2, 2] },
   { kind: 'control', op: 'report', data: { a: [1, 2], b: 'text' } },
