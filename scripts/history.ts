@@ -1,11 +1,11 @@
 /**
  * `ffa-world history FILE`: a history's events as JSON lines, filtered by type or component. The
- * file is read line by line (node:readline), so a history of any size streams through in bounded
- * memory. A file that is missing, or a line that is not a history event, is the user's input at
+ * file is read line by line (shared/runtime/history-source.ts), so a history of any size streams
+ * through in bounded memory. A file that is missing, or a line that is not a history event, is the user's input at
  * fault: its message names the file and the line, and the exit status is 2.
  */
-import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { statSync } from 'node:fs';
+import { historyLines } from '../shared/runtime/history-source.ts';
 import { decodeHistoryLine, encodeHistoryLine, type HistoryEntry } from '../shared/runtime/history.ts';
 
 export interface HistoryFilter {
@@ -54,16 +54,9 @@ export async function printHistory(file: string, filter: HistoryFilter, print: (
     if (error instanceof HistoryFileError) throw error;
     throw new HistoryFileError(`${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let number = 0;
-  for await (const line of lines) {
-    number++;
-    if (line.trim() === '') continue;
+  for await (const { number, line } of historyLines(file)) {
     const entry = historyEntryOf(line);
-    if (typeof entry === 'string') {
-      lines.close();
-      throw new HistoryFileError(`${file}:${number}: not a history event: ${entry}: ${preview(line)}`);
-    }
+    if (typeof entry === 'string') throw new HistoryFileError(`${file}:${number}: not a history event: ${entry}: ${preview(line)}`);
     if (keep(entry, filter)) print(encodeHistoryLine(entry));
   }
 }
