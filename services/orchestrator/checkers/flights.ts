@@ -20,46 +20,86 @@ export interface Flight {
   readonly deliver: HistoryEntry;
 }
 
+/**
+ * Pairs frames as they come. Only the frames in flight are kept; what became of a send is told to
+ * whoever asked (whenLanded) when it lands or leaves the queue. Made from entries held in memory,
+ * it keeps every flight, to be looked up by either end (tests).
+ */
 export class FrameFlights {
-  /** By the seq of the delivery, and of the send. */
+  private readonly inFlight = new Map<string, HistoryEntry[]>();
+  private readonly landing = new Map<HistoryEntry, ((flight: Flight | null) => void)[]>();
+  /** By the seq of the delivery, and of the send: only when made from entries. */
   private readonly byDeliver = new Map<number, Flight>();
   private readonly bySend = new Map<number, Flight>();
+  private readonly keepAll: boolean;
 
-  constructor(entries: readonly HistoryEntry[]) {
-    const inFlight = new Map<string, HistoryEntry[]>();
-    for (const entry of entries) {
-      const { event } = entry;
-      if (event.type === 'component' && (event.event === 'crash' || event.event === 'restart' || event.event === 'link-lost')) {
-        for (const key of [...inFlight.keys()]) if (key.startsWith(`${event.component}>`) || key.includes(`>${event.component}|`)) inFlight.delete(key);
-        continue;
+  constructor(entries?: readonly HistoryEntry[]) {
+    this.keepAll = entries !== undefined;
+    for (const entry of entries ?? []) this.take(entry);
+  }
+
+  /** The flight this entry's delivery ended, if it is one whose send is in the history. */
+  take(entry: HistoryEntry): Flight | null {
+    const { event } = entry;
+    if (event.type === 'component' && (event.event === 'crash' || event.event === 'restart' || event.event === 'link-lost')) {
+      for (const key of [...this.inFlight.keys()]) {
+        if (!key.startsWith(`${event.component}>`) && !key.includes(`>${event.component}|`)) continue;
+        for (const send of this.inFlight.get(key) ?? []) this.land(send, null);
+        this.inFlight.delete(key);
       }
-      if (event.type !== 'send' && event.type !== 'deliver' && event.type !== 'refused') continue;
-      if (event.message.kind !== 'irq') continue;
-      const key = frameKey(event.from, event.to, event.message);
-      const queue = inFlight.get(key) ?? [];
-      if (event.type === 'send') {
-        queue.push(entry);
-        inFlight.set(key, queue);
-      } else if (event.type === 'refused') {
-        queue.pop();
-      } else {
-        const send = queue.shift();
-        if (send) this.pair({ send, deliver: entry });
-      }
+      return null;
     }
+    if (event.type !== 'send' && event.type !== 'deliver' && event.type !== 'refused') return null;
+    if (event.message.kind !== 'irq') return null;
+    const key = frameKey(event.from, event.to, event.message);
+    const queue = this.inFlight.get(key) ?? [];
+    if (event.type === 'send') {
+      queue.push(entry);
+      this.inFlight.set(key, queue);
+      return null;
+    }
+    const send = event.type === 'refused' ? queue.pop() : queue.shift();
+    if (queue.length === 0) this.inFlight.delete(key);
+    if (!send) return null;
+    if (event.type === 'refused') {
+      this.land(send, null);
+      return null;
+    }
+    const flight = { send, deliver: entry };
+    this.land(send, flight);
+    return flight;
   }
 
-  private pair(flight: Flight): void {
-    this.byDeliver.set(flight.deliver.seq, flight);
-    this.bySend.set(flight.send.seq, flight);
+  /** Tells `then` the flight of a send just taken (null: it never arrived), once that is known. */
+  whenLanded(send: HistoryEntry, then: (flight: Flight | null) => void): void {
+    const list = this.landing.get(send);
+    if (list) list.push(then);
+    else this.landing.set(send, [then]);
   }
 
-  /** The flight that ended in this delivery, if its send is in the history. */
+  /** The end of the history: what is still in flight never arrived. */
+  finish(): void {
+    for (const send of [...this.landing.keys()]) this.land(send, null);
+    this.inFlight.clear();
+  }
+
+  private land(send: HistoryEntry, flight: Flight | null): void {
+    if (flight && this.keepAll) {
+      this.byDeliver.set(flight.deliver.seq, flight);
+      this.bySend.set(flight.send.seq, flight);
+    }
+    const waiting = this.landing.get(send);
+    if (!waiting) return;
+    this.landing.delete(send);
+    for (const then of waiting) then(flight);
+  }
+
+  /** The flight that ended in this delivery, if its send is in the history (made from entries). */
   ofDelivery(deliver: HistoryEntry): Flight | null {
     return this.byDeliver.get(deliver.seq) ?? null;
   }
 
-  /** The flight that began with this send, if it was delivered. */
+  /** The flight that began with this send, if it was delivered (made from entries). */
   ofSend(send: HistoryEntry): Flight | null {
     return this.bySend.get(send.seq) ?? null;
   }

@@ -306,8 +306,13 @@ export interface ScenarioResult {
   /** The command that runs the same scenario with the same seed. */
   replay: string;
   wallMs: number;
-  /** ws only: the process's peak RSS and each worker's peak V8 heap (by its components, joined with '+'). */
+  /**
+   * ws only: the process's peak RSS, the run's and the judging's (`judging`), and each worker's
+   * peak V8 heap (by its components, joined with '+').
+   */
   memory?: { rssPeakBytes: number; heapPeakBytes: Record<string, number> };
+  /** Judging the history after the run (checkers, outputs): its wall time and the process's peak RSS meanwhile. */
+  judging?: { wallMs: number; rssPeakBytes: number };
   /**
    * ws only: the websocket frames the links carried and the process's CPU time (all threads, µs)
    * from every component started to the world stopped (shared/runtime/ws/run-ws-world.ts).
