@@ -8,7 +8,8 @@
  *   FFA_TOKEN     the token this component presents in its hellos
  *   FFA_PEERS     JSON [{name, url, token?}]: the links it opens (token: what to present there; default FFA_TOKEN)
  *   FFA_ACCEPT    JSON {name: token}: the peers that open links to it, and the token each must present
- *   FFA_HISTORY   path of its own JSON-lines history file
+ *   FFA_HISTORY   path of its own JSON-lines history file, written in batches as it runs, its end
+ *                 marked in FILE.meta.json beside it (shared/runtime/history-files.ts)
  *   FFA_START_NS  optional: the run's start (process.hrtime.bigint() as decimal) so times compare across processes
  *   FFA_WORLD     optional: JSON [names] of every component (fixes its random streams as under sim);
  *                 default: itself, its peers and the peers it accepts
@@ -20,7 +21,8 @@
  */
 import pino, { type LevelWithSilent, type Logger } from 'pino';
 import { ROLES, type Role } from '../shared/protocol/roles.ts';
-import { FileHistorySink, type HistoryEvent } from '../shared/runtime/history.ts';
+import type { HistoryEvent } from '../shared/runtime/history.ts';
+import { StreamedHistoryFile } from '../shared/runtime/history-files.ts';
 import { monotonicClock, parseStartNs, runStartNs } from '../shared/runtime/ws/clock.ts';
 import type { AcceptedPeer } from '../shared/runtime/ws/handshake.ts';
 import { type PeerAddress, WsNode } from '../shared/runtime/ws/node.ts';
@@ -133,7 +135,9 @@ function announce(event: Record<string, unknown>): void {
 }
 
 async function run(settings: Settings, log: Logger): Promise<void> {
-  const sink = new FileHistorySink(settings.historyPath);
+  const sink = new StreamedHistoryFile(settings.historyPath, settings.name, settings.startNs);
+  // However the process exits, what it wrote is complete; killed outright, it says so (no end).
+  process.once('exit', () => sink.close());
   let seq = 0;
   const clock = monotonicClock(settings.startNs);
   const append = (t: number, event: HistoryEvent): void => sink.append({ seq: seq++, t, event });

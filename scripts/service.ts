@@ -20,6 +20,10 @@
  *                   2000), FFA_SEED (default: drawn), FFA_ATTACH_TIMEOUT_MS (default 120000),
  *                   FFA_RUN_TIMEOUT_MS (default 300000), FFA_LIVENESS_BOUND_MS (no-lost's
  *                   bound on lateness, default 500)
+ *   FFA_HISTORY_DIR where it writes its own history as it runs, batch by batch (shared/runtime/
+ *                   history-files.ts; default: the orchestrator's FFA_OUT/histories, the others' a
+ *                   folder under the system's temp folder): the orchestrator merges the world's
+ *                   histories from there, so give every service the same folder
  *   FFA_STATUS_FILE where its state goes, for the healthcheck (default /tmp/ffa-world-status.json)
  *   FFA_EXIT_WITH_PARENT  1: exit when the process that started it is gone (compose-local.ts sets it)
  *   FFA_LOG_LEVEL   default info; logs are JSON lines on stderr
@@ -27,10 +31,11 @@
  */
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { hostname, networkInterfaces } from 'node:os';
-import { resolve } from 'node:path';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import pino, { type LevelWithSilent, type Logger } from 'pino';
 import { DEFAULT_VARIANT, VARIANT_NAMES } from '../services/guest/variants.ts';
+import { componentHistory } from '../shared/runtime/history-files.ts';
 import { monotonicClock } from '../shared/runtime/ws/clock.ts';
 import { type AcceptedPeer, anyRole } from '../shared/runtime/ws/handshake.ts';
 import { WsNode } from '../shared/runtime/ws/node.ts';
@@ -70,6 +75,8 @@ export interface ServiceSettings {
   listenHost: string;
   addresses: Record<PlatformRole, string>;
   maxGuests: number;
+  /** Where it writes its own history (FFA_HISTORY_DIR). */
+  historyDir: string;
   statusFile: string;
   logLevel: LevelWithSilent;
   logFormat: LogFormat;
@@ -173,6 +180,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
   ) as Record<PlatformRole, string>;
   const logLevel = (env['FFA_LOG_LEVEL'] ?? 'info') as LevelWithSilent;
   reader.check(LOG_LEVELS.includes(logLevel), `FFA_LOG_LEVEL=${quoted(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
+  const orchestrator = readOrchestrator(reader, env);
   const settings: ServiceSettings = {
     role,
     scenarioFile,
@@ -183,11 +191,12 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
     listenHost: env['FFA_LISTEN_HOST'] ?? '0.0.0.0',
     addresses,
     maxGuests: reader.integer('FFA_MAX_GUESTS', 1, 4096, 64),
+    historyDir: env['FFA_HISTORY_DIR'] ?? (role === 'orchestrator' ? join(orchestrator.out, 'histories') : join(tmpdir(), 'ffa-world-histories')),
     statusFile: env['FFA_STATUS_FILE'] ?? '/tmp/ffa-world-status.json',
     logLevel,
     logFormat: reader.logFormat(),
     guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: DEFAULT_VARIANT },
-    orchestrator: readOrchestrator(reader, env),
+    orchestrator,
   };
   return reader.problems.length > 0 ? { problems: reader.problems } : { settings };
 }
@@ -207,6 +216,22 @@ function acceptList(settings: ServiceSettings): Map<string, AcceptedPeer> {
   return accept;
 }
 
+/**
+ * A bug that reaches the top crashes the process loudly, with the crash in its history and the
+ * history written to the end (its last batch synced, its end marked); so does any exit. Only a
+ * process killed outright (SIGKILL) leaves its history without its end.
+ */
+function closeHistoryOnCrash(history: ReturnType<typeof componentHistory>, name: string, nowNs: () => number, log: Logger): void {
+  // However the process exits (its parent gone: parent-watch.ts), what it wrote is complete.
+  process.once('exit', () => history.file.close());
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error }, 'service crashed');
+    history.append(nowNs(), { type: 'component', component: name, event: 'crash', detail: error.stack ?? error.message });
+    history.file.close();
+    process.exit(EXIT.failed);
+  });
+}
+
 /** A platform service or a guest: a node that links, starts its component, and serves the world channel. */
 async function runComponentService(settings: ServiceSettings, log: Logger): Promise<void> {
   const baseNs = process.hrtime.bigint();
@@ -215,14 +240,18 @@ async function runComponentService(settings: ServiceSettings, log: Logger): Prom
     role === 'guest'
       ? registeringGuest(settings.scenario, { ...settings.guest, advertiseUrl: `ws://${settings.guest.advertiseHost}:${settings.port}` })
       : platformComponent(settings.scenario, role as PlatformRole, { maxGuests: settings.maxGuests });
+  const clock = monotonicClock(baseNs);
+  // Its own history, on disk as it happens: it outlives an orchestrator that dies mid-run.
+  const history = componentHistory(settings.historyDir, component.name, baseNs);
+  closeHistoryOnCrash(history, component.name, clock.nowNs, log);
   const node = await WsNode.create({
     component,
     seed: 0,
     worldNames: [component.name],
     token: settings.tokens[role] as string,
     accept: acceptList(settings),
-    clock: monotonicClock(baseNs),
-    history: () => {},
+    clock,
+    history: history.append,
     log,
     listen: { host: settings.listenHost, port: settings.port },
     worldChannel: { baseNs },
@@ -233,6 +262,7 @@ async function runComponentService(settings: ServiceSettings, log: Logger): Prom
     if (stopping) return;
     stopping = true;
     await node.stop(`${signal} received`);
+    history.file.close();
     writeStatus(settings, component.name, 'stopped');
     log.info({ signal }, 'stopped');
     process.exit(0);
@@ -261,6 +291,7 @@ async function runOrchestratorService(settings: ServiceSettings, log: Logger): P
     attachTimeoutMs: o.attachTimeoutMs,
     runTimeoutMs: o.runTimeoutMs,
     livenessBoundMs: o.livenessBoundMs,
+    historyDir: settings.historyDir,
     log,
     replay: `FFA_SCENARIO=${settings.scenarioFile} FFA_SEED=${o.seed} (the orchestrator service, attached to the running world)`,
   });

@@ -5,8 +5,8 @@
  * each service name resolves to a loopback address of its own (127.77.S.R: every process listens
  * on the file's port at its own address, as containers do). Services start in depends_on order,
  * each once those it depends on report themselves started (the status file the healthcheck
- * reads). What compose does and this does not: images, volumes (the report goes to `out`),
- * networks other than loopback, restart policies.
+ * reads). What compose does and this does not: images, volumes (the report and every process's
+ * own history go to `out`), networks other than loopback, restart policies.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -254,6 +254,8 @@ export class LocalWorld {
       FFA_EXIT_WITH_PARENT: '1',
       ...(service.name === 'guest' ? { FFA_NAME: `guest-${replica}` } : {}),
       ...(service.environment['FFA_ROLE'] === 'orchestrator' ? { FFA_OUT: this.options.out } : {}),
+      // Each process writes its own history there as it runs; the orchestrator merges them.
+      FFA_HISTORY_DIR: join(this.options.out, 'histories'),
     };
     const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => ['FFA_SCENARIO', 'FFA_SEED', 'FFA_LOG_LEVEL', 'FFA_LIVENESS_BOUND_MS'].includes(k))) as Record<string, string>;
     return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...fromFiles, ...service.environment, ...overrides, ...local };

@@ -132,6 +132,11 @@ export class CallIndex {
     waitOn(this.rootWaiters, call, then);
   }
 
+  /** Calls kept because they are not settled yet (for tests of the bound). */
+  get unsettledCount(): number {
+    return this.unsettled.size;
+  }
+
   /** Calls delivered to `component` and not answered yet. */
   openAtComponent(component: string): readonly CallRecord[] {
     return this.open.get(component) ?? [];

@@ -84,6 +84,7 @@ function runTable(result: ScenarioResult): string {
     ['wall time', `${h(result.wallMs)} ms`],
     ['faults applied', h(result.faultsApplied)],
     ...(result.departures ?? []).map((d): [string, string] => ['left the world', h(d)]),
+    ...(result.missingTails ?? []).map((d): [string, string] => ['history cut short', h(d)]),
     ['history', `${h(result.historyEntries)} events, sha256 <code>${h(result.historyHash)}</code>`],
     ['replay', `<code class="replay">${h(result.replay)}</code>`],
   ];

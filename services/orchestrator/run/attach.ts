@@ -6,13 +6,24 @@
  * at the URL it registered with, subscribes to every component's history over the world channel
  * (shared/runtime/ws/world-channel.ts), and then runs the scenario with the registered guests as
  * its VMs (distributed-world.ts attachedScenario). Faults, crashes and stalls travel over the same
- * links. The merged history is judged by the same checkers as any run (runner.ts judgeRun).
+ * links.
+ *
+ * Every component writes its own history to disk as it runs (shared/runtime/history-files.ts),
+ * into the folder the services share (FFA_HISTORY_DIR), and so does the orchestrator: a history
+ * outlives whoever collects it. At the end the orchestrator merges the files of the components it
+ * attached to (each known by its clock's base) in time order into history.jsonl, marking the
+ * histories of components that went away without writing their end (`tail-missing`), and judges
+ * it by the same checkers as any run (runner.ts judgeRun). The world channel still brings every
+ * component's events as they happen: the orchestrator's steps await them.
  */
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type Clock, isObservable, type ObservedEvent } from '../../../shared/runtime/component.ts';
 import { makeFolder } from '../../../shared/runtime/files.ts';
-import { FileHistorySink, type HistoryEntry, type HistoryEvent, MemoryHistorySink } from '../../../shared/runtime/history.ts';
+import { FileHistorySink, type HistoryEvent, MemoryHistorySink } from '../../../shared/runtime/history.ts';
+import { componentHistory, componentOf, findHistories, FLUSH_MS, onOneBase, writeMerged, type FoundHistory, type MergeInput } from '../../../shared/runtime/history-files.ts';
+import { historyFile, historyInMemory } from '../../../shared/runtime/history-source.ts';
 import type { Message } from '../../../shared/protocol/messages.ts';
 import { knownControlOp } from '../../../shared/protocol/control.ts';
 import { WsNode } from '../../../shared/runtime/ws/node.ts';
@@ -48,14 +59,14 @@ export interface AttachOptions {
   livenessBoundMs?: number;
   /** The command line that runs this again (for the result's replay field). */
   replay: string;
+  /** Where every service writes its own history (FFA_HISTORY_DIR); default: out/histories, else a temp folder. */
+  historyDir?: string;
 }
 
 const PLATFORM_NAMES: readonly string[] = PLATFORM_ROLES.map((role) => COMPONENTS[role]);
 const STATUS_POLL_MS = 250;
-/** Events still on their way when the orchestrator finished (each node flushes every turn). */
-const TAIL_MS = 300;
-/** Events the attached run keeps (the whole history is judged at the end). */
-const HISTORY_MAX = 5_000_000;
+/** Events still on their way when the orchestrator finished: each component writes its batch at least this often. */
+const TAIL_MS = 3 * FLUSH_MS;
 
 /** A clock whose base is chosen once the world's components have told theirs. */
 class RebasableClock implements Clock {
@@ -79,11 +90,14 @@ export function registeredGuests(data: unknown): RegisteredGuest[] {
   });
 }
 
-/** One attached run: the node, the channel, and the history as it arrives. */
+/** One attached run: the node, the channel, and the orchestrator's own history. */
 class AttachedRun {
   readonly clock = new RebasableClock(process.hrtime.bigint());
-  readonly entries: HistoryEntry[] = [];
-  dropped = 0;
+  /** The clock's first base: the orchestrator's own history file keeps its times on it. */
+  readonly ownBaseNs = this.clock.baseNs;
+  readonly history: ReturnType<typeof componentHistory>;
+  /** Components whose link to the orchestrator dropped: they went away. */
+  readonly linksLost = new Set<string>();
   node!: WsNode;
   readonly client: WorldChannelClient;
   private started = false;
@@ -95,7 +109,13 @@ class AttachedRun {
   /** A platform service whose link dropped: the world is gone, and the run ends at once. */
   platformLost: string | null = null;
 
-  constructor(private readonly options: AttachOptions) {
+  constructor(
+    private readonly options: AttachOptions,
+    readonly historyDir: string,
+  ) {
+    this.history = componentHistory(historyDir, COMPONENTS.orchestrator, this.ownBaseNs);
+    // However the process ends, what it wrote is complete; killed outright, it says so.
+    process.once('exit', () => this.history.file.close());
     this.client = new WorldChannelClient({
       send: (to, message) => this.node.sendDirect(to, message),
       changeOwnFaults: (install, remove) => this.node.changeFaults(install, remove),
@@ -120,10 +140,10 @@ class AttachedRun {
     });
   }
 
-  /** Every event, the orchestrator's own and the others'; the others' observable ones go to it. */
+  /** Every event, the orchestrator's own (written to its history) and the others' (their observable ones go to it). */
   private collect(t: number, event: HistoryEvent, fromPeer: boolean): void {
-    if (this.entries.length < HISTORY_MAX) this.entries.push({ seq: this.entries.length, t, event });
-    else this.dropped++;
+    if (!fromPeer) this.history.append(t + Number(this.clock.baseNs - this.ownBaseNs), event);
+    if (!fromPeer && event.type === 'component' && event.event === 'link-lost') this.linksLost.add(event.detail);
     if (event.type === 'record' && event.component === COMPONENTS.orchestrator && event.data['event'] === 'done') {
       this.finished = true;
       this.doneWaiter?.();
@@ -214,20 +234,14 @@ async function settledGuests(run: AttachedRun, options: AttachOptions, deadline:
   }
 }
 
-/** The history on one time base, in time order (ties in arrival order), numbered again. */
-function ordered(entries: HistoryEntry[]): HistoryEntry[] {
-  return entries
-    .map((entry, index) => ({ entry, index }))
-    .sort((a, b) => a.entry.t - b.entry.t || a.index - b.index)
-    .map(({ entry }, seq) => ({ ...entry, seq }));
-}
-
 /** Find the world, run the scenario in it, judge the history. */
 export async function attachScenario(scenario: Scenario, text: string, options: AttachOptions): Promise<ScenarioRun> {
   const started = process.hrtime.bigint();
   const deadline = Date.now() + options.attachTimeoutMs;
-  const run = new AttachedRun(options);
+  const out = options.out === undefined ? null : resolve(options.out);
+  const run = new AttachedRun(options, resolve(options.historyDir ?? (out ? join(out, 'histories') : join(tmpdir(), 'ffa-world-histories'))));
   await run.open();
+  const bases = new Map<string, bigint>();
   try {
     const platform = PLATFORM_ROLES.map((role) => ({ name: COMPONENTS[role], url: options.addresses[role] }));
     await run.node.connect(platform, options.attachTimeoutMs);
@@ -236,7 +250,7 @@ export async function attachScenario(scenario: Scenario, text: string, options: 
       guests.map((g) => ({ name: g.name, url: g.url ?? '' })),
       Math.max(1, deadline - Date.now()),
     );
-    const bases = await run.client.subscribe([...platform.map((p) => p.name), ...guests.map((g) => g.name)], Math.max(1, deadline - Date.now()));
+    for (const [name, base] of await run.client.subscribe([...platform.map((p) => p.name), ...guests.map((g) => g.name)], Math.max(1, deadline - Date.now()))) bases.set(name, base);
     const worldBase = [...bases.values()].reduce((min, base) => (base < min ? base : min), run.clock.baseNs);
     run.clock.baseNs = worldBase;
     run.client.setWorldBase(worldBase);
@@ -246,32 +260,56 @@ export async function attachScenario(scenario: Scenario, text: string, options: 
     run.start(orchestratorConfig(attached, 'ws', options.seed));
     const finished = await run.waitForDone(options.runTimeoutMs);
     await sleep(TAIL_MS);
-    return await judgeAttached(attached, run, finished, started, options);
+    return await judgeAttached(attached, run, finished, started, options, bases);
   } finally {
     await run.node.stop('the attached run is over');
     run.client.stop();
   }
 }
 
-async function judgeAttached(scenario: Scenario, run: AttachedRun, finished: boolean, started: bigint, options: AttachOptions): Promise<ScenarioRun> {
-  const entries = ordered(run.entries);
+/**
+ * The histories to merge: each attached component's file (the one its clock's base names) and the
+ * orchestrator's own. A component still running has not written its end yet: its history runs on
+ * past the merge, and only one that went away (its link dropped) is marked as stopping early.
+ */
+function historiesOfRun(run: AttachedRun, bases: ReadonlyMap<string, bigint>): { inputs: MergeInput[]; missing: string[] } {
+  const found = findHistories(run.historyDir);
+  const mine = (f: FoundHistory, component: string, base: bigint): boolean => f.meta !== null && f.meta.component === component && f.meta.baseNs === base.toString();
+  const chosen: FoundHistory[] = [];
+  const missing: string[] = [];
+  for (const [component, base] of [...bases, [COMPONENTS.orchestrator, run.ownBaseNs] as const]) {
+    const file = found.find((f) => mine(f, component, base));
+    if (file) chosen.push(file);
+    else missing.push(component);
+  }
+  const inputs = onOneBase(chosen, run.clock.baseNs).map((input, index) => {
+    const component = componentOf(chosen[index] as FoundHistory);
+    return run.linksLost.has(component) ? input : { ...input, tailMissing: null };
+  });
+  return { inputs, missing };
+}
+
+async function judgeAttached(scenario: Scenario, run: AttachedRun, finished: boolean, started: bigint, options: AttachOptions, bases: ReadonlyMap<string, bigint>): Promise<ScenarioRun> {
   const out = options.out === undefined ? null : resolve(options.out);
   if (out) makeFolder(out);
-  const historyFile = out ? join(out, 'history.jsonl') : null;
-  const sink = historyFile ? new FileHistorySink(historyFile) : new MemoryHistorySink(0);
-  for (const entry of entries) sink.append(entry);
+  run.history.file.close();
+  const { inputs, missing } = historiesOfRun(run, bases);
+  const historyPath = out ? join(out, 'history.jsonl') : null;
+  const sink = historyPath ? new FileHistorySink(historyPath) : new MemoryHistorySink();
+  await writeMerged(inputs, sink);
   sink.close();
   const trouble: string[] = [];
+  if (missing.length > 0) trouble.push(`no history of ${missing.join(', ')} in ${run.historyDir}: give every service the same FFA_HISTORY_DIR`);
   const lost = run.client.lostLines();
-  if (Object.keys(lost).length > 0) trouble.push(`history lines dropped by the components' backlog bounds: ${JSON.stringify(lost)}`);
-  if (run.dropped > 0) trouble.push(`the attached history was truncated: ${run.dropped} events past ${HISTORY_MAX}`);
+  if (Object.keys(lost).length > 0) options.log.warn({ lost }, 'events the orchestrator did not see as they happened (the components\' backlog bounds); their histories on disk have them');
   const ending = {
     ended: finished ? 'done' : run.platformLost !== null ? `world-lost: the link to ${run.platformLost} dropped` : 'timeout',
     wallMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
     trouble,
-    historyEntries: entries.length,
+    historyEntries: sink.count,
     historyHash: sink.digest(),
   };
   const bound = options.livenessBoundMs === undefined ? {} : { livenessBoundNs: options.livenessBoundMs * 1e6 };
-  return judgeRun(scenario, { runtime: 'ws', seed: options.seed, replay: options.replay, ...bound }, entries, ending, out && historyFile ? { out, history: historyFile } : null);
+  const source = historyPath ? historyFile(historyPath) : historyInMemory((sink as MemoryHistorySink).entries);
+  return judgeRun(scenario, { runtime: 'ws', seed: options.seed, replay: options.replay, ...bound }, source, ending, out && historyPath ? { out, history: historyPath } : null);
 }

@@ -275,6 +275,8 @@ export async function judgeRun(
   };
   const gone = departures(facts);
   if (gone.length > 0) result.departures = gone;
+  const tails = [...facts.missingTails.values()].map((tail) => `${tail.component}'s history stops at ${(tail.lastNs / 1e6).toFixed(3)} ms: ${tail.detail}`);
+  if (tails.length > 0) result.missingTails = tails;
   judged(result, rss, started);
   const files = outputs && folds ? { history: outputs.history, ...(await writeRunFiles(outputs.out, result, source, facts, folds, rss)) } : null;
   // The outputs' own cost (the report's sequence view reads the history again) counts too.

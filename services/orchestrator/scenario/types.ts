@@ -320,6 +320,12 @@ export interface ScenarioResult {
   traffic?: { frames: { sent: number; received: number }; cpuMicros: number };
   /** Members that left the world while it ran (a guest whose link dropped, and what became of its VM); absent when none did. */
   departures?: string[];
+  /**
+   * Components whose own history stops early (a merged history's `tail-missing`: the process was
+   * killed before it wrote its end), and when: what they did after that is unknown, and the
+   * checks say so of what depended on it. Absent when every history is whole.
+   */
+  missingTails?: string[];
 }
 
 /** What the checkers need to know of the world that made a history (world-builder.ts builds it). */
