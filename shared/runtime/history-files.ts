@@ -80,6 +80,7 @@ export class StreamedHistoryFile implements HistorySink {
     this.timer.unref();
   }
 
+  /** After close the history is complete as it stands: later events (a process winding down, after its history was merged) are not in it. */
   append(entry: HistoryEntry): void {
     if (this.closed) return;
     this.batch += `${encodeHistoryLine(entry)}\n`;

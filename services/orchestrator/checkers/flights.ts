@@ -14,10 +14,16 @@ import type { InterruptMessage } from '../../../shared/protocol/messages.ts';
 
 const frameKey = (from: string, to: string, irq: InterruptMessage): string => `${from}>${to}|${irq.op}|${irq.intid}|${irq.cpu}|${irq.vm}|${irq.vcpu}`;
 
+/** One end of a frame's flight: its send or its delivery, by the entry's seq and time. */
+export interface FrameEnd {
+  readonly seq: number;
+  readonly t: number;
+}
+
 /** A frame's send and its delivery. */
 export interface Flight {
-  readonly send: HistoryEntry;
-  readonly deliver: HistoryEntry;
+  readonly send: FrameEnd;
+  readonly deliver: FrameEnd;
 }
 
 /**
@@ -26,8 +32,10 @@ export interface Flight {
  * it keeps every flight, to be looked up by either end (tests).
  */
 export class FrameFlights {
-  private readonly inFlight = new Map<string, HistoryEntry[]>();
-  private readonly landing = new Map<HistoryEntry, ((flight: Flight | null) => void)[]>();
+  /** The sends in flight by their frame's key: their seq and time only (a world that falls behind has many). */
+  private readonly inFlight = new Map<string, FrameEnd[]>();
+  /** By the send's seq. */
+  private readonly landing = new Map<number, ((flight: Flight | null) => void)[]>();
   /** By the seq of the delivery, and of the send: only when made from entries. */
   private readonly byDeliver = new Map<number, Flight>();
   private readonly bySend = new Map<number, Flight>();
@@ -54,7 +62,7 @@ export class FrameFlights {
     const key = frameKey(event.from, event.to, event.message);
     const queue = this.inFlight.get(key) ?? [];
     if (event.type === 'send') {
-      queue.push(entry);
+      queue.push({ seq: entry.seq, t: entry.t });
       this.inFlight.set(key, queue);
       return null;
     }
@@ -65,32 +73,32 @@ export class FrameFlights {
       this.land(send, null);
       return null;
     }
-    const flight = { send, deliver: entry };
+    const flight = { send, deliver: { seq: entry.seq, t: entry.t } };
     this.land(send, flight);
     return flight;
   }
 
   /** Tells `then` the flight of a send just taken (null: it never arrived), once that is known. */
   whenLanded(send: HistoryEntry, then: (flight: Flight | null) => void): void {
-    const list = this.landing.get(send);
+    const list = this.landing.get(send.seq);
     if (list) list.push(then);
-    else this.landing.set(send, [then]);
+    else this.landing.set(send.seq, [then]);
   }
 
   /** The end of the history: what is still in flight never arrived. */
   finish(): void {
-    for (const send of [...this.landing.keys()]) this.land(send, null);
+    for (const seq of [...this.landing.keys()]) this.land({ seq, t: 0 }, null);
     this.inFlight.clear();
   }
 
-  private land(send: HistoryEntry, flight: Flight | null): void {
+  private land(send: FrameEnd, flight: Flight | null): void {
     if (flight && this.keepAll) {
       this.byDeliver.set(flight.deliver.seq, flight);
       this.bySend.set(flight.send.seq, flight);
     }
-    const waiting = this.landing.get(send);
+    const waiting = this.landing.get(send.seq);
     if (!waiting) return;
-    this.landing.delete(send);
+    this.landing.delete(send.seq);
     for (const then of waiting) then(flight);
   }
 
