@@ -261,10 +261,11 @@ cli
   });
 
 cli
-  .command('history <file>', 'Read a history file: print its events as JSON lines, filtered (exit 2 for a missing file or a line that is not a history event)')
+  .command('history <file>', 'Read a history file, or a folder of component histories (merged in time order): print its events as JSON lines, filtered (exit 2 for a missing file or a line that is not a history event)')
   .option('--type <type>', 'only events of this type (send, deliver, fault, record, component, …)')
   .option('--component <name>', 'only events from or to this component')
   .example('ffa-world history out/test-world/history.jsonl --type fault')
+  .example('ffa-world history out/compose-local/histories --component spmd')
   .action(async (file: string, options: Record<string, unknown>) => {
     const { HistoryFileError, printHistory } = await import('./history.ts');
     try {

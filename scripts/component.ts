@@ -9,7 +9,8 @@
  *                 of each link it opens ("dial") and of each peer that opens one to it ("accept");
  *                 the keys of its own links only, never in the environment (docs/threat-model.md)
  *   FFA_PEERS     JSON [{name, url}]: the links it opens
- *   FFA_HISTORY   path of its own JSON-lines history file
+ *   FFA_HISTORY   path of its own JSON-lines history file, written in batches as it runs, its end
+ *                 marked in FILE.meta.json beside it (shared/runtime/history-files.ts)
  *   FFA_START_NS  optional: the run's start (process.hrtime.bigint() as decimal) so times compare across processes
  *   FFA_WORLD     optional: JSON [names] of every component (fixes its random streams as under sim);
  *                 default: itself, its peers and the peers its credentials accept
@@ -21,7 +22,8 @@
  */
 import pino, { type LevelWithSilent, type Logger } from 'pino';
 import { ROLES, type Role } from '../shared/protocol/roles.ts';
-import { FileHistorySink, type HistoryEvent } from '../shared/runtime/history.ts';
+import type { HistoryEvent } from '../shared/runtime/history.ts';
+import { StreamedHistoryFile } from '../shared/runtime/history-files.ts';
 import { monotonicClock, parseStartNs, runStartNs } from '../shared/runtime/ws/clock.ts';
 import type { Credentials } from '../shared/runtime/ws/credentials.ts';
 import { type PeerAddress, WsNode } from '../shared/runtime/ws/node.ts';
@@ -121,7 +123,9 @@ function announce(event: Record<string, unknown>): void {
 }
 
 async function run(settings: Settings, log: Logger): Promise<void> {
-  const sink = new FileHistorySink(settings.historyPath);
+  const sink = new StreamedHistoryFile(settings.historyPath, settings.name, settings.startNs);
+  // However the process exits, what it wrote is complete; killed outright, it says so (no end).
+  process.once('exit', () => sink.close());
   let seq = 0;
   const clock = monotonicClock(settings.startNs);
   const append = (t: number, event: HistoryEvent): void => sink.append({ seq: seq++, t, event });

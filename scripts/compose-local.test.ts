@@ -4,9 +4,10 @@
  * starts them, depends_on ignored); what a holder of the guest credential tries against a
  * running world (docs/threat-model.md) is refused, logged on both sides, and the legitimate
  * guests' run still passes every checker; a guest killed mid-run is reported (its VM destroyed,
- * its bitmaps freed at the SPMC) and the world carries on; a service without its credentials, or
- * with another role's, is refused and says why. Every process listens on its own 127.7x.y.z
- * address, on loopback only.
+ * its bitmaps freed at the SPMC) and the world carries on; a platform service killed mid-run ends
+ * the run, its history on disk marked as stopping early; an orchestrator killed mid-run leaves
+ * every history on disk; a service without its credentials, or with another role's, is refused
+ * and says why. Every process listens on its own 127.7x.y.z address, on loopback only.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readHistory } from '../shared/runtime/history.ts';
+import { findHistories } from '../shared/runtime/history-files.ts';
+import { printHistory } from './history.ts';
 import { failuresApartFromSpeed } from '../services/orchestrator/scenario/test-support/verdict.ts';
 import type { ScenarioResult } from '../services/orchestrator/scenario/types.ts';
 import { newSecret } from '../shared/runtime/ws/credentials.ts';
@@ -200,7 +203,44 @@ describe('compose:local: the platform goes away', () => {
       1,
     );
     assert.equal(code, 1);
-    assert.match(summaryOf(out).ended, /^world-lost: the link to spmd dropped/);
+    const summary = summaryOf(out);
+    assert.match(summary.ended, /^world-lost: the link to spmd dropped/);
+    // Its own history is on disk without its end, and the merged one says where it stops.
+    const spmd = findHistories(join(out, 'histories')).filter((h) => h.meta?.component === 'spmd');
+    assert.equal(spmd.length, 1, 'spmd wrote its history as it ran');
+    assert.equal(spmd[0]?.meta?.complete, false, 'killed outright: no end written');
+    const cut = readHistory(join(out, 'history.jsonl')).filter((e) => e.event.type === 'component' && e.event.event === 'tail-missing');
+    assert.deepEqual(cut.map((e) => e.event.type === 'component' && e.event.component), ['spmd']);
+    assert.deepEqual(summary.missingTails?.map((t) => t.split("'")[0]), ['spmd'], String(summary.missingTails));
+    assert.match(String(summary.missingTails?.[0]), /^spmd's history stops at [\d.]+ ms: its history file has no end: its process was killed before it wrote it$/);
+  });
+
+  it('leaves every history on disk when the orchestrator is killed mid-run, for ffa-world history to read', { timeout: 240_000 }, async () => {
+    const out = mkdtempSync(join(work, 'orchestrator-'));
+    await withLocalWorld(
+      out,
+      80,
+      { FFA_SCENARIO: 'scenarios/compose/guest-leaves.yaml', FFA_SEED: '17' },
+      async (world) => {
+        const verdict = world.run('orchestrator');
+        await world.waitForLog('orchestrator', 1, /attached: the scenario starts/, 120_000);
+        await new Promise((r) => setTimeout(r, 1_000));
+        world.containers.find((c) => c.service === 'orchestrator')?.process.kill('SIGKILL');
+        await verdict;
+      },
+      1,
+    );
+    const histories = findHistories(join(out, 'histories'));
+    assert.deepEqual(histories.map((h) => h.meta?.component).sort(), ['gic', 'guest-1', 'hypervisor', 'orchestrator', 'spmc', 'spmd']);
+    // The world was stopped as it should be: every service wrote its end; the orchestrator could not.
+    assert.deepEqual(histories.filter((h) => h.meta?.complete !== true).map((h) => h.meta?.component), ['orchestrator']);
+    const lines: string[] = [];
+    await printHistory(join(out, 'histories'), {}, (line) => lines.push(line));
+    const events = lines.map((line) => JSON.parse(line) as { event: { type: string; component?: string; from?: string; event?: string } });
+    const components = new Set(events.flatMap(({ event }) => [event.component ?? event.from ?? '']));
+    for (const name of ['gic', 'spmc', 'spmd', 'hypervisor', 'guest-1', 'orchestrator']) assert.ok(components.has(name), `${name}'s events are in the merged histories`);
+    assert.deepEqual(events.filter(({ event }) => event.event === 'tail-missing').map(({ event }) => event.component), ['orchestrator']);
+    assert.ok(events.some(({ event }) => event.type === 'record' && event.component === 'orchestrator'), 'the orchestrator wrote its own records before it was killed');
   });
 });
 

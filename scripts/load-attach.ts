@@ -21,8 +21,7 @@ import { makeFolder } from '../shared/runtime/files.ts';
 import { logDestination, logFormatOf } from '../shared/runtime/log-format.ts';
 import { thresholdVerdicts } from '../services/orchestrator/checkers/latency.ts';
 import { WORKLOAD_OPS } from '../services/orchestrator/checkers/arrivals.ts';
-import { analyseNotifications } from '../services/orchestrator/checkers/ledger.ts';
-import { checkVerdicts, loadStats } from '../services/orchestrator/load-test/load-stats.ts';
+import { checkVerdicts, loadStatsWithSends } from '../services/orchestrator/load-test/load-stats.ts';
 import { buildLoadScenario } from '../services/orchestrator/load-test/load-world.ts';
 import { figureUncertainty, hostOf, perHostFigures } from '../services/orchestrator/load-test/per-host.ts';
 import { AttachError, attachScenario } from '../services/orchestrator/run/attach.ts';
@@ -31,6 +30,7 @@ import { worldModelOf } from '../services/orchestrator/run/world-builder.ts';
 import { DEFAULT_DRAIN_NS } from '../services/orchestrator/scenario/value-shapes.ts';
 import type { Scenario, WorldModel } from '../services/orchestrator/scenario/types.ts';
 import type { HistoryEntry } from '../shared/runtime/history.ts';
+import type { HistorySource } from '../shared/runtime/history-source.ts';
 import { type AttachSettings, readAttachSettings } from './load-attach-settings.ts';
 import { type AttachedLoadResult, printAttachedLoad } from './load-attach-print.ts';
 import { durationText, EXIT, parseLoadOptions, type LoadCommand, type LoadVerdict } from './load.ts';
@@ -147,10 +147,11 @@ export async function runAttachedLoad(command: AttachLoadCommand): Promise<Attac
     replay: attachReplay(command.load, attach),
   });
   if (run.guests.length === 0) throw new AttachError(`no registered guest answered the attach: ${run.result.absent?.join('; ') ?? 'none registered'}`);
-  const { result, entries } = run;
+  const { result } = run;
+  // An attached history is bounded by the attach (attach.ts): read back whole, it fits.
+  const entries: readonly HistoryEntry[] = run.history.held ?? (await readWhole(run.history));
   const model = worldModelOf(run.scenario, attach.livenessBoundMs * 1e6);
-  const analysis = analyseNotifications(entries, model);
-  const stats = loadStats(entries, model, { ratePerSecond: load.ratePerSecond }, { latency: result.latency, analysis });
+  const { stats, sends } = loadStatsWithSends(entries, model, { ratePerSecond: load.ratePerSecond }, { latency: result.latency });
   const problems = earlierWorkload(entries, model, stats.workload.startNs);
   const thresholds = load.thresholds.length > 0 ? thresholdVerdicts(result.latency, thresholdsOf(load.thresholds) as Exclude<ReturnType<typeof thresholdsOf>, string>) : [];
   const verdict: LoadVerdict = problems.length > 0 ? 'failed' : result.passed ? 'passed' : failedOnlyThresholds(result) ? 'thresholds-missed' : 'failed';
@@ -169,6 +170,7 @@ export async function runAttachedLoad(command: AttachLoadCommand): Promise<Attac
     thresholds,
     stats: { ...stats, latency: { ...stats.latency, clockUncertaintyNs: figureUncertainty(run.clocks, model) } },
     memory: null,
+    judging: result.judging ?? null,
     traffic: null,
     historyEntries: result.historyEntries,
     historyTruncated: false,
@@ -180,12 +182,18 @@ export async function runAttachedLoad(command: AttachLoadCommand): Promise<Attac
       guests: run.guests.map((g) => ({ name: g.name, id: g.id, vcpus: g.vcpus, url: g.url, label: g.host, host: hostOf(g) })),
       absent: result.absent ?? [],
       clocks: run.clocks,
-      perHost: perHostFigures(entries, model, run.guests, run.clocks, analysis),
+      perHost: perHostFigures(entries, model, run.guests, run.clocks, sends),
       problems,
     },
   };
   if (out) writeFileSync(join(out, 'load.json'), `${JSON.stringify(attachedResult, null, 2)}\n`);
   return attachedResult;
+}
+
+async function readWhole(history: HistorySource): Promise<HistoryEntry[]> {
+  const entries: HistoryEntry[] = [];
+  for await (const entry of history.read()) entries.push(entry);
+  return entries;
 }
 
 /** The command: attaches, runs, prints, returns the exit status. */

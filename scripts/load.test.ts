@@ -15,7 +15,7 @@ const { dir: work } = workFolder('ffa-load-');
 const ffaWorld = (...args: string[]) => runCli(60_000, ...args);
 
 const RESULT_KEYS = [
-  'name', 'passed', 'verdict', 'seed', 'runtime', 'world', 'workload', 'ended', 'wallMs', 'steps', 'checks', 'thresholds', 'stats', 'memory', 'traffic',
+  'name', 'passed', 'verdict', 'seed', 'runtime', 'world', 'workload', 'ended', 'wallMs', 'steps', 'checks', 'thresholds', 'stats', 'memory', 'judging', 'traffic',
   'historyEntries', 'historyTruncated', 'historyHash', 'replay', 'out',
 ];
 const STATS_KEYS = ['workload', 'throughput', 'notifications', 'latency', 'infoGet', 'sri', 'npi'];

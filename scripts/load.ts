@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { makeFolder } from '../shared/runtime/files.ts';
 import { join, relative, resolve } from 'node:path';
 import { thresholdVerdicts, type ThresholdVerdict } from '../services/orchestrator/checkers/latency.ts';
-import { checkVerdicts, loadStats, type LoadStats } from '../services/orchestrator/load-test/load-stats.ts';
+import { checkVerdicts, LoadStatsFold, type LoadStats } from '../services/orchestrator/load-test/load-stats.ts';
 import type { FigureUncertainty } from '../services/orchestrator/load-test/per-host.ts';
 import { buildLoadScenario, loadWorldCapacity, LoadWorldError, type LoadWorldOptions } from '../services/orchestrator/load-test/load-world.ts';
 import { ScenarioError } from '../services/orchestrator/scenario/reader/index.ts';
@@ -25,7 +25,6 @@ import { failedOnlyThresholds, runScenario } from '../services/orchestrator/run/
 import { DEFAULT_DRAIN_NS, durationNs, ratePerSecond, SCENARIO_LIMITS } from '../services/orchestrator/scenario/value-shapes.ts';
 import type { Percentiles, ScenarioResult, SpmcProfile, StepResult } from '../services/orchestrator/scenario/types.ts';
 import { PROFILE_NAMES } from '../services/spmc/profiles.ts';
-import { worldModelOf } from '../services/orchestrator/run/world-builder.ts';
 import { DEFAULT_LOAD_SERVICE_TIMES, SERVICE_TIME_NAMES } from '../services/orchestrator/scenario/service-times.ts';
 import { DEFAULT_MEASURE, parseThreshold, thresholdsOf, thresholdText, type LoadThreshold } from './load-thresholds.ts';
 
@@ -79,8 +78,10 @@ export interface LoadResult {
   /** Each --threshold (and --p99) against the figure it names; the `latency` check holds the same. */
   thresholds: ThresholdVerdict[];
   stats: LoadStats;
-  /** Null under sim (and whenever the runtime reports none). */
+  /** Null under sim (and whenever the runtime reports none); its RSS peak counts the judging's. */
   memory: LoadMemory | null;
+  /** Judging the history: wall time and the process's peak RSS meanwhile (any runtime). */
+  judging: NonNullable<ScenarioResult['judging']> | null;
   /** Frames the ws links carried and the CPU time that cost (ScenarioResult.traffic); null under sim. */
   traffic: NonNullable<ScenarioResult['traffic']> | null;
   historyEntries: number;
@@ -272,6 +273,8 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
     writeFileSync(file, yaml);
   }
   const progress = progressLine(command);
+  // The statistics read the judging pass (load-stats.ts), beside the checkers.
+  let statsFold: LoadStatsFold | null = null;
   let run;
   try {
     run = await runScenario(scenario, {
@@ -284,12 +287,17 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
       // Boot, the workload and the drain, with room: under sim, virtual time; under ws, wall time.
       timeoutMs: 120_000 + Math.ceil((2 * workloadNs(command) + (command.drainNs ?? DEFAULT_DRAIN_NS)) / 1e6),
       ...(progress ? { onStep: progress.onStep } : {}),
+      observers: (model, facts) => {
+        statsFold = new LoadStatsFold(model, facts, { ratePerSecond: command.ratePerSecond });
+        return [statsFold];
+      },
     });
   } finally {
     progress?.stop();
   }
-  const { result, entries } = run;
-  const stats = loadStats(entries, worldModelOf(scenario), { ratePerSecond: command.ratePerSecond }, { latency: result.latency });
+  const { result } = run;
+  if (!statsFold) throw new Error('bug: the runner judged the load run without its statistics');
+  const stats = (statsFold as LoadStatsFold).stats(result.latency);
   const thresholds = command.thresholds.length > 0 ? thresholdVerdicts(result.latency, worldOptions(command).thresholds ?? {}) : [];
   const historyTruncated = out === null && result.historyEntries >= IN_MEMORY_HISTORY_LIMIT;
   const verdict: LoadVerdict = historyTruncated ? 'failed' : result.passed ? 'passed' : failedOnlyThresholds(result) ? 'thresholds-missed' : 'failed';
@@ -308,6 +316,7 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
     thresholds,
     stats,
     memory: result.memory ?? null,
+    judging: result.judging ?? null,
     traffic: result.traffic ?? null,
     historyEntries: result.historyEntries,
     historyTruncated,
@@ -406,6 +415,7 @@ export function printLoad(load: LoadResult, extras: LoadPrintExtras = {}): void 
     const top = workers.slice(0, 5).map(([name, bytes]) => `${workerName(name)} ${mib(bytes)}`).join(', ');
     console.log(`  memory: RSS peak ${mib(load.memory.rssPeakBytes)}${top ? `; heap peaks ${top}${workers.length > 5 ? `, … (${workers.length} workers)` : ''}` : ''}`);
   }
+  if (load.judging) console.log(`  judging: ${(load.judging.wallMs / 1000).toFixed(1)} s, RSS peak ${mib(load.judging.rssPeakBytes)} meanwhile`);
   console.log(`  history ${load.historyEntries} events, sha256 ${load.historyHash.slice(0, 16)}…`);
   if (load.historyTruncated) {
     console.log(`  FAIL the history outgrew the in-memory bound (${IN_MEMORY_HISTORY_LIMIT.toLocaleString('en')} events): the checks and figures above saw part of the run; run again with --out DIR`);

@@ -101,6 +101,7 @@ export function printResult(result: ScenarioResult, files: { report: string; tra
   if (result.memory) console.log(`  memory: ${memoryLine(result.memory)}`);
   for (const departure of result.departures ?? []) console.log(`  left the world: ${departure}`);
   for (const absent of result.absent ?? []) console.log(`  left out of the run: ${absent}`);
+  for (const tail of result.missingTails ?? []) console.log(`  history cut short: ${tail}`);
   console.log(`  faults applied: ${result.faultsApplied}; history ${plural(result.historyEntries, 'event')}, sha256 ${result.historyHash.slice(0, 16)}…`);
   const shown = (path: string) => relative(process.cwd(), path) || path;
   if (files) {

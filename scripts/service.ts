@@ -24,6 +24,10 @@
  *                   FFA_RUN_TIMEOUT_MS (default 300000), FFA_LIVENESS_BOUND_MS (no-lost's
  *                   bound on lateness, default 500), FFA_GUEST_ANSWER_MS (each registered guest's
  *                   bound to answer the attach, else it is left out and named; default 20000)
+ *   FFA_HISTORY_DIR where it writes its own history as it runs, batch by batch (shared/runtime/
+ *                   history-files.ts; default: the orchestrator's FFA_OUT/histories, the others' a
+ *                   folder under the system's temp folder): the orchestrator merges the world's
+ *                   histories from there, so give every service the same folder
  *   FFA_STATUS_FILE where its state goes, for the healthcheck (default /tmp/ffa-world-status.json)
  *   FFA_EXIT_WITH_PARENT  1: exit when the process that started it is gone (compose-local.ts sets it)
  *   FFA_LOG_LEVEL   default info; logs are JSON lines on stderr
@@ -33,10 +37,11 @@
  */
 import { randomInt } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino, { type LevelWithSilent, type Logger } from 'pino';
 import { DEFAULT_VARIANT, VARIANT_NAMES } from '../services/guest/variants.ts';
+import { componentHistory } from '../shared/runtime/history-files.ts';
 import { monotonicClock } from '../shared/runtime/ws/clock.ts';
 import { hostBootId, type NodeClockSource } from '../shared/runtime/ws/link-clocks.ts';
 import type { Credentials } from '../shared/runtime/ws/credentials.ts';
@@ -81,6 +86,8 @@ export interface ServiceSettings {
   listenHost: string;
   addresses: Record<PlatformRole, string>;
   maxGuests: number;
+  /** Where it writes its own history (FFA_HISTORY_DIR). */
+  historyDir: string;
   statusFile: string;
   logLevel: LevelWithSilent;
   logFormat: LogFormat;
@@ -170,6 +177,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
   const addresses = readPlatformAddresses(reader);
   const logLevel = (env['FFA_LOG_LEVEL'] ?? 'info') as LevelWithSilent;
   reader.check(LOG_LEVELS.includes(logLevel), `FFA_LOG_LEVEL=${quoted(logLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
+  const orchestrator = readOrchestrator(reader, env);
   const settings: ServiceSettings = {
     role,
     scenarioFile,
@@ -180,11 +188,12 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
     listenHost: env['FFA_LISTEN_HOST'] ?? '0.0.0.0',
     addresses,
     maxGuests: reader.integer('FFA_MAX_GUESTS', 1, 4096, 64),
+    historyDir: env['FFA_HISTORY_DIR'] ?? (role === 'orchestrator' ? join(orchestrator.out, 'histories') : join(tmpdir(), 'ffa-world-histories')),
     statusFile: env['FFA_STATUS_FILE'] ?? '/tmp/ffa-world-status.json',
     logLevel,
     logFormat: reader.logFormat(),
     guest: role === 'guest' ? readGuest(reader, env, scenario) : { name: '', advertiseHost: '', vcpus: 0, driver: DEFAULT_VARIANT, hostLabel: null },
-    orchestrator: readOrchestrator(reader, env),
+    orchestrator,
     clockSkewNs: readClockSkew(reader, env),
   };
   return reader.problems.length > 0 ? { problems: reader.problems } : { settings };
@@ -192,6 +201,22 @@ export function readServiceSettings(env: NodeJS.ProcessEnv): { settings: Service
 
 function writeStatus(settings: ServiceSettings, name: string, state: 'listening' | 'started' | 'stopped'): void {
   writeFileSync(settings.statusFile, `${JSON.stringify({ state, role: settings.role, name, pid: process.pid })}\n`);
+}
+
+/**
+ * A bug that reaches the top crashes the process loudly, with the crash in its history and the
+ * history written to the end (its last batch synced, its end marked); so does any exit. Only a
+ * process killed outright (SIGKILL) leaves its history without its end.
+ */
+function closeHistoryOnCrash(history: ReturnType<typeof componentHistory>, name: string, nowNs: () => number, log: Logger): void {
+  // However the process exits (its parent gone: parent-watch.ts), what it wrote is complete.
+  process.once('exit', () => history.file.close());
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error }, 'service crashed');
+    history.append(nowNs(), { type: 'component', component: name, event: 'crash', detail: error.stack ?? error.message });
+    history.file.close();
+    process.exit(EXIT.failed);
+  });
 }
 
 /** A platform service or a guest: a node that links, starts its component, and serves the world channel. */
@@ -207,13 +232,18 @@ async function runComponentService(settings: ServiceSettings, log: Logger): Prom
     role === 'guest'
       ? registeringGuest(settings.scenario, { ...settings.guest, advertiseUrl: `ws://${settings.guest.advertiseHost}:${settings.port}` })
       : platformComponent(settings.scenario, role as PlatformRole, { maxGuests: settings.maxGuests });
+  // Times since the start, on any machine's clock; the base names the start on this (skewed) one.
+  const clock = monotonicClock(startedNs);
+  // Its own history, on disk as it happens: it outlives an orchestrator that dies mid-run.
+  const history = componentHistory(settings.historyDir, component.name, baseNs);
+  closeHistoryOnCrash(history, component.name, clock.nowNs, log);
   const node = await WsNode.create({
     component,
     seed: 0,
     worldNames: [component.name],
     credentials: settings.credentials,
-    clock: monotonicClock(startedNs),
-    history: () => {},
+    clock,
+    history: history.append,
     log,
     listen: { host: settings.listenHost, port: settings.port },
     worldChannel: { baseNs },
@@ -228,6 +258,7 @@ async function runComponentService(settings: ServiceSettings, log: Logger): Prom
     if (stopping) return;
     stopping = true;
     await node.stop(`${signal} received`);
+    history.file.close();
     writeStatus(settings, component.name, 'stopped');
     log.info({ signal }, 'stopped');
     process.exit(0);
@@ -261,6 +292,7 @@ async function runOrchestratorService(settings: ServiceSettings, log: Logger): P
     runTimeoutMs: o.runTimeoutMs,
     livenessBoundMs: o.livenessBoundMs,
     guestAnswerMs: o.guestAnswerMs,
+    historyDir: settings.historyDir,
     log,
     replay: `FFA_SCENARIO=${settings.scenarioFile} FFA_SEED=${o.seed} (the orchestrator service, attached to the running world)`,
   });

@@ -9,9 +9,10 @@
  * `docker stack deploy` starts them, ignoring depends_on. A service's one secret (its credentials file, `secrets:`) is handed to it as
  * FFA_CREDENTIALS, the host file's path; when any of the world's credentials files is missing, a
  * fresh set is made for this run in a private temporary folder, removed when the world stops.
- * What compose does and this does not: images, volumes (the report goes to `out`), networks
- * other than loopback, restart policies, and the isolation of containers (every process here runs
- * as the same user, so this keeps each service's credentials apart by path only).
+ * What compose does and this does not: images, volumes (the report and every process's own
+ * history go to `out`), networks other than loopback, restart policies, and the isolation of
+ * containers (every process here runs as the same user, so this keeps each service's credentials
+ * apart by path only).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -324,6 +325,8 @@ export class LocalWorld {
       ...(service.secrets[0] !== undefined && this.secretFiles[service.secrets[0]] !== undefined ? { FFA_CREDENTIALS: this.secretFiles[service.secrets[0]] as string } : {}),
       ...(service.name === 'guest' ? { FFA_NAME: `guest-${replica}` } : {}),
       ...(service.environment['FFA_ROLE'] === 'orchestrator' ? { FFA_OUT: this.options.out } : {}),
+      // Each process writes its own history there as it runs; the orchestrator merges them.
+      FFA_HISTORY_DIR: join(this.options.out, 'histories'),
     };
     const overrides = Object.fromEntries(Object.entries(this.options.env).filter(([k]) => ['FFA_SCENARIO', 'FFA_SEED', 'FFA_LOG_LEVEL', 'FFA_LIVENESS_BOUND_MS', 'FFA_GUEST_ANSWER_MS'].includes(k))) as Record<string, string>;
     const own = this.options.serviceEnv?.[service.name] ?? {};

@@ -230,4 +230,3 @@ export function describeConfig(config: ValidHypervisorConfig): Record<string, un
     ...(config.profile === 'raw' ? { rawSriIntid: config.rawSriIntid } : {}),
   };
 }
-export { MESSAGING_METHODS, type MessagingMethod, partitionProperties };

@@ -19,7 +19,7 @@ function pendingContext(): { ctx: ComponentContext; answer(): void; made: () => 
       waiting.push(onReturn);
     },
   } as unknown as ComponentContext;
-  return { ctx, made: () => made, answer: () => waiting.shift()?.({ ok: true, regs: registers(FFA_FIDS.FFA_SUCCESS_32) }) };
+  return { ctx, made: () => made, answer: () => waiting.shift()?.({ ok: true, regs: registers(FFA_FIDS.FFA_SUCCESS_32), memory: null }) };
 }
 
 describe('guest calls pending at the firmware', () => {

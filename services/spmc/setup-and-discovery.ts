@@ -13,7 +13,6 @@ import {
   NIL_UUID,
   PARTITION_INFO_SIZE_V1_0,
   rxWrite,
-  PARTITION_PROPERTIES,
   PARTITION_INFO_SIZE_V1_1,
   abiNameOf,
   featureNameOf,

@@ -57,13 +57,13 @@ export interface Arrivals {
   readonly workloads: WorkloadStart[];
 }
 
-function isWorkloadControl(entry: HistoryEntry, type: 'send' | 'deliver', model: WorldModel): boolean {
+export function isWorkloadControl(entry: HistoryEntry, type: 'send' | 'deliver', model: WorldModel): boolean {
   const { event } = entry;
   if (event.type !== type || event.from !== model.orchestrator || event.to !== model.spmc) return false;
   return event.message.kind === 'control' && WORKLOAD_OPS.has(event.message.op);
 }
 
-function workloadStartOf(entry: HistoryEntry, model: WorldModel): WorkloadStart | null {
+export function workloadStartOf(entry: HistoryEntry, model: WorldModel): WorkloadStart | null {
   const record = recordOf(entry);
   if (!record || record.component !== model.orchestrator || record.event !== 'workload-start') return null;
   const ratePerSecond = numberField(record.data, 'ratePerSecond');
@@ -72,7 +72,7 @@ function workloadStartOf(entry: HistoryEntry, model: WorldModel): WorkloadStart 
   return { label: String(record.data['label']), ratePerSecond, startNs, drain: null };
 }
 
-function drainOf(entry: HistoryEntry, model: WorldModel): Drain | null {
+export function drainOf(entry: HistoryEntry, model: WorldModel): Drain | null {
   const record = recordOf(entry);
   if (!record || record.component !== model.orchestrator || record.event !== 'drain') return null;
   const startNs = numberField(record.data, 'startNs');
@@ -82,42 +82,101 @@ function drainOf(entry: HistoryEntry, model: WorldModel): Drain | null {
 }
 
 /**
- * Every arrival with its intended time and delivery. Sends and deliveries are paired after the
- * scan: under ws the history interleaves components in the order their reports arrived, so the
- * SPMC's delivery may come before the orchestrator's send (calls.ts); each one's own events are
- * in order.
+ * The SPMC's delivery of a workload control message, and the arrival it carried once paired
+ * (undefined until then; null when it carried none: no workload had started, or no send is left).
  */
+export interface ArrivalSlot {
+  readonly delivery: HistoryEntry;
+  arrival: Arrival | null | undefined;
+  /** Called once the arrival is known. */
+  readonly waiters: (() => void)[];
+}
+
+/**
+ * Pairs the orchestrator's workload sends with the SPMC's deliveries as they come: the k-th of
+ * each, whichever reaches the history first (under ws the SPMC's delivery may come before the
+ * orchestrator's send, calls.ts; each one's own events are in order). Only the unpaired ones are
+ * kept. The workloads are the facts' (facts.ts), so each arrival knows its workload's drain.
+ */
+export class ArrivalPairing {
+  /** The slot of the SPMC's latest delivery of a workload control message. */
+  private lastSlot: ArrivalSlot | null = null;
+  private readonly sends: (Arrival | null)[] = [];
+  private readonly deliveries: ArrivalSlot[] = [];
+  private workloadsSeen = 0;
+  private current: WorkloadStart | null = null;
+  /** The workloads met, when none were given. */
+  readonly made: WorkloadStart[] = [];
+  private index = 0;
+
+  constructor(
+    private readonly model: WorldModel,
+    /** The run's workloads in order, drains included (facts.ts); null: made here, with their drains. */
+    private readonly workloads: readonly WorkloadStart[] | null,
+    private readonly onArrival: (arrival: Arrival) => void = () => {},
+  ) {}
+
+  take(entry: HistoryEntry): void {
+    const start = workloadStartOf(entry, this.model);
+    const drain = start ? null : drainOf(entry, this.model);
+    if (drain && this.current) {
+      if (this.workloads === null) this.current.drain = drain;
+    } else if (start) {
+      this.current = this.workloads?.[this.workloadsSeen] ?? start;
+      this.workloadsSeen++;
+      if (this.workloads === null) this.made.push(start);
+      this.index = 0;
+    } else if (isWorkloadControl(entry, 'send', this.model)) this.onSend(entry);
+    else if (isWorkloadControl(entry, 'deliver', this.model)) {
+      this.lastSlot = { delivery: entry, arrival: undefined, waiters: [] };
+      this.deliveries.push(this.lastSlot);
+      this.pair();
+    }
+  }
+
+  private onSend(send: HistoryEntry): void {
+    const workload = this.current;
+    const arrival = workload ? { workload, index: this.index, intendedNs: workload.startNs + (this.index * 1e9) / workload.ratePerSecond, send, delivery: null } : null;
+    if (arrival) {
+      this.index++;
+      this.onArrival(arrival);
+    }
+    this.sends.push(arrival);
+    this.pair();
+  }
+
+  private pair(): void {
+    while (this.sends.length > 0 && this.deliveries.length > 0) {
+      const arrival = this.sends.shift() as Arrival | null;
+      const slot = this.deliveries.shift() as ArrivalSlot;
+      if (arrival) arrival.delivery = slot.delivery;
+      this.settle(slot, arrival);
+    }
+  }
+
+  private settle(slot: ArrivalSlot, arrival: Arrival | null): void {
+    slot.arrival = arrival;
+    for (const waiter of slot.waiters.splice(0)) waiter();
+  }
+
+  /** The slot of this SPMC delivery, if it is the latest one of a workload control message. */
+  slotOf(delivery: HistoryEntry): ArrivalSlot | null {
+    return this.lastSlot?.delivery === delivery ? this.lastSlot : null;
+  }
+
+  /** The end of the history: deliveries no send was left for carried no arrival. */
+  finish(): void {
+    for (const slot of this.deliveries.splice(0)) this.settle(slot, null);
+  }
+}
+
+/** Every arrival of a history held in memory, with its intended time and delivery (tests, small tools). */
 export function workloadArrivals(entries: readonly HistoryEntry[], model: WorldModel): Arrivals {
   const all: Arrival[] = [];
-  /** Every workload send, an arrival or (with no workload-start before it) none, for the pairing. */
-  const sends: (Arrival | null)[] = [];
-  const workloads: WorkloadStart[] = [];
-  const deliveries: HistoryEntry[] = [];
-  let current: WorkloadStart | null = null;
-  let index = 0;
-  for (const entry of entries) {
-    const start = workloadStartOf(entry, model);
-    const drain = start ? null : drainOf(entry, model);
-    if (drain && current) current.drain = drain;
-    else if (start) {
-      workloads.push(start);
-      current = start;
-      index = 0;
-    } else if (isWorkloadControl(entry, 'send', model)) {
-      const arrival = current ? { workload: current, index, intendedNs: current.startNs + (index * 1e9) / current.ratePerSecond, send: entry, delivery: null } : null;
-      if (arrival) {
-        all.push(arrival);
-        index++;
-      }
-      sends.push(arrival);
-    } else if (isWorkloadControl(entry, 'deliver', model)) deliveries.push(entry);
-  }
+  const pairing = new ArrivalPairing(model, null, (arrival) => all.push(arrival));
+  for (const entry of entries) pairing.take(entry);
+  pairing.finish();
   const byDelivery = new Map<number, Arrival>();
-  sends.forEach((arrival, k) => {
-    const delivery = deliveries[k];
-    if (!arrival || !delivery) return;
-    arrival.delivery = delivery;
-    byDelivery.set(delivery.seq, arrival);
-  });
-  return { all, byDelivery, workloads };
+  for (const arrival of all) if (arrival.delivery) byDelivery.set(arrival.delivery.seq, arrival);
+  return { all, byDelivery, workloads: pairing.made };
 }

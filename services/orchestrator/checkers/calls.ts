@@ -20,6 +20,8 @@ export interface CallRecord {
   readonly caller: string;
   readonly callee: string;
   readonly id: number;
+  /** Its place among the history's calls (first seen first): failures are listed in this order. */
+  readonly order: number;
   /** The call as first seen (send, fault or deliver). */
   message: CallMessage | null;
   /** The caller's first send; null when a fault dropped or failed it before it left. */
@@ -43,6 +45,12 @@ export interface CallRecord {
   /** The incoming call this one was made to serve, at a forwarder. */
   parent: CallRecord | null;
   children: CallRecord[];
+  /** The callee recorded `call-refused` while the call was open there (delivered, not yet answered). */
+  refusedWhileOpen: boolean;
+  /** Nothing more can happen to it: answered and the answer delivered, failed in place, or the history ended. */
+  settled: boolean;
+  /** It and every call made to serve it are settled. */
+  subtreeSettled: boolean;
 }
 
 export function fidOfCall(call: CallRecord): number | null {
@@ -61,36 +69,119 @@ function trafficOf(entry: HistoryEntry): Traffic | null {
   return { entry, kind: event.type, from: event.from, to: event.to, message: event.message };
 }
 
-/** Every call of a history, with its return and its place in a forwarding chain. */
+/** What one entry did to the calls: the call it answered (the callee's first return), and the call whose answer it delivered. */
+export interface CallStep {
+  answered: CallRecord | null;
+  answerDelivered: CallRecord | null;
+}
+
+const NO_STEP: CallStep = { answered: null, answerDelivered: null };
+
+/**
+ * The calls of a history, folded as they come. A call is kept until it is settled: answered and
+ * the answer delivered (or failed in place by a fault). A forwarding chain (a tree of calls, the
+ * first call at its root) is handed on once every call in it is settled, for the checkers to judge
+ * as a whole; calls never settled are handed on at the end of the history. Only the unsettled
+ * calls and the trees still waiting are kept, so memory follows the calls in flight.
+ */
 export class CallIndex {
+  /** Every call, first seen first: kept only when the index is made from entries held in memory. */
   readonly calls: CallRecord[] = [];
-  /** A call by the seq of its callee's (first) return. */
-  readonly byReturnSeq = new Map<number, CallRecord>();
   private readonly current = new Map<string, CallRecord>();
+  /** Calls not yet settled, those a restart took out of `current` included. */
+  private readonly unsettled = new Set<CallRecord>();
   /** Per component: calls delivered to it that it has not answered yet, in delivery order. */
   private readonly open = new Map<string, CallRecord[]>();
+  /** Per callee: calls delivered and not yet answered, for `call-refused` (not cleared by a restart's forgetting). */
+  private readonly awaitingAnswer = new Map<string, Set<CallRecord>>();
+  private readonly subtreeWaiters = new Map<CallRecord, (() => void)[]>();
+  private readonly rootWaiters = new Map<CallRecord, (() => void)[]>();
+  private readonly rootListeners: ((root: CallRecord) => void)[] = [];
+  /** Calls settled by the entry being taken, whose trees are looked at once every fold has taken it. */
+  private readonly settledNow: CallRecord[] = [];
+  private nextOrder = 0;
+  private readonly keepAll: boolean;
 
-  constructor(entries: readonly HistoryEntry[]) {
-    for (const entry of entries) this.take(entry);
+  /** With entries: every call of them, kept in `calls`, the history taken as ended. */
+  constructor(entries?: readonly HistoryEntry[]) {
+    this.keepAll = entries !== undefined;
+    if (!entries) return;
+    for (const entry of entries) {
+      this.take(entry);
+      this.afterTake();
+    }
+    this.finish();
   }
 
-  private take(entry: HistoryEntry): void {
+  /** Called with each tree of calls (its root) once all of it is settled. */
+  onRootSettled(listener: (root: CallRecord) => void): void {
+    this.rootListeners.push(listener);
+  }
+
+  /** Runs `then` once the call and the calls made to serve it are settled (at once if they are). */
+  whenSubtreeSettled(call: CallRecord, then: () => void): void {
+    if (call.subtreeSettled) return then();
+    waitOn(this.subtreeWaiters, call, then);
+  }
+
+  /** Runs `then` once the whole chain the call is part of is settled. */
+  whenRootSettled(call: CallRecord, then: () => void): void {
+    let root = call;
+    while (root.parent) root = root.parent;
+    if (root.subtreeSettled) return then();
+    waitOn(this.rootWaiters, call, then);
+  }
+
+  /** Calls kept because they are not settled yet (for tests of the bound). */
+  get unsettledCount(): number {
+    return this.unsettled.size;
+  }
+
+  /** Calls delivered to `component` and not answered yet. */
+  openAtComponent(component: string): readonly CallRecord[] {
+    return this.open.get(component) ?? [];
+  }
+
+  take(entry: HistoryEntry): CallStep {
     const { event } = entry;
-    if (event.type === 'component' && (event.event === 'start' || event.event === 'restart')) return this.forget(event.component);
+    if (event.type === 'component' && (event.event === 'start' || event.event === 'restart')) {
+      this.forget(event.component);
+      return NO_STEP;
+    }
     if (event.type === 'call-failed') {
       const call = this.current.get(keyOf(event.component, event.to, event.id));
       if (call && !call.failed) call.failed = entry;
-      return;
+      return NO_STEP;
+    }
+    if (event.type === 'record' && event.data.event === 'call-refused') {
+      for (const call of this.awaitingAnswer.get(event.component) ?? []) call.refusedWhileOpen = true;
+      return NO_STEP;
     }
     const traffic = trafficOf(entry);
     if (traffic?.message.kind === 'call') this.onCall(traffic, traffic.message);
-    else if (traffic?.message.kind === 'return') this.onReturn(traffic, traffic.message.id, traffic.message.regs);
+    else if (traffic?.message.kind === 'return') return this.onReturn(traffic, traffic.message.id, traffic.message.regs);
+    return NO_STEP;
+  }
+
+  /**
+   * Hands on what the entry just taken settled. Called once every fold has taken the entry, so a
+   * listener finds the other folds' view of it (a GET answer's callback window) already there.
+   */
+  afterTake(): void {
+    for (const call of this.settledNow.splice(0)) this.settleSubtree(call);
+  }
+
+  /** The end of the history: every call still unsettled is as settled as it will be. */
+  finish(): void {
+    for (const call of [...this.unsettled].sort((a, b) => a.order - b.order)) this.settle(call);
+    this.afterTake();
   }
 
   /** A component (re)started: its call ids may start again, and nothing is open at it. */
   private forget(component: string): void {
     for (const [key, call] of this.current) if (call.caller === component) this.current.delete(key);
     this.open.delete(component);
+    this.awaitingAnswer.delete(component);
   }
 
   private record(caller: string, callee: string, id: number): CallRecord {
@@ -98,11 +189,13 @@ export class CallIndex {
     let call = this.current.get(key);
     if (!call) {
       call = {
-        caller, callee, id, message: null, sent: null, delivered: null, returned: null, returnRegs: null,
-        returnDelivered: null, faults: [], failedInPlace: null, failed: null, parent: null, children: [],
+        caller, callee, id, order: this.nextOrder++, message: null, sent: null, delivered: null, returned: null, returnRegs: null,
+        returnDelivered: null, faults: [], failedInPlace: null, failed: null, parent: null, children: [], refusedWhileOpen: false,
+        settled: false, subtreeSettled: false,
       };
       this.current.set(key, call);
-      this.calls.push(call);
+      this.unsettled.add(call);
+      if (this.keepAll) this.calls.push(call);
     }
     return call;
   }
@@ -115,29 +208,36 @@ export class CallIndex {
       if (call.delivered) return;
       call.delivered = traffic.entry;
       this.openAt(call.callee).push(call);
+      waitingAt(this.awaitingAnswer, call.callee).add(call);
       return;
     }
     if (firstFromCaller && call.parent === null) this.linkParent(call, message);
     if (traffic.kind === 'send') call.sent ??= traffic.entry;
     else {
       call.faults.push(traffic.entry);
-      if (traffic.entry.event.type === 'fault' && traffic.entry.event.action === 'fail') call.failedInPlace ??= traffic.entry;
+      if (traffic.entry.event.type === 'fault' && traffic.entry.event.action === 'fail' && !call.failedInPlace) {
+        call.failedInPlace = traffic.entry;
+        this.settleIfDone(call);
+      }
     }
   }
 
-  private onReturn(traffic: Traffic, id: number, regs: RegisterFile): void {
+  private onReturn(traffic: Traffic, id: number, regs: RegisterFile): CallStep {
     const call = this.current.get(keyOf(traffic.to, traffic.from, id));
-    if (!call) return;
+    if (!call) return NO_STEP;
     if (traffic.kind === 'deliver') {
-      call.returnDelivered ??= traffic.entry;
-      return;
+      if (call.returnDelivered) return NO_STEP;
+      call.returnDelivered = traffic.entry;
+      this.settleIfDone(call);
+      return { answered: null, answerDelivered: call };
     }
     if (traffic.kind === 'fault') call.faults.push(traffic.entry);
-    if (call.returned) return;
+    if (call.returned) return NO_STEP;
     call.returned = traffic.entry;
     call.returnRegs = regs;
-    this.byReturnSeq.set(traffic.entry.seq, call);
     this.close(call);
+    this.settleIfDone(call);
+    return { answered: call, answerDelivered: null };
   }
 
   private openAt(component: string): CallRecord[] {
@@ -153,6 +253,7 @@ export class CallIndex {
     const list = this.open.get(call.callee);
     const index = list?.indexOf(call) ?? -1;
     if (list && index >= 0) list.splice(index, 1);
+    this.awaitingAnswer.get(call.callee)?.delete(call);
   }
 
   /** The open incoming call at the caller with the same function ID (and w1, when one matches). */
@@ -165,6 +266,56 @@ export class CallIndex {
     call.parent = parent;
     parent.children.push(call);
   }
+
+  private settleIfDone(call: CallRecord): void {
+    if ((call.returned && call.returnDelivered) || call.failedInPlace) this.settle(call);
+  }
+
+  private settle(call: CallRecord): void {
+    if (call.settled) return;
+    call.settled = true;
+    this.unsettled.delete(call);
+    const key = keyOf(call.caller, call.callee, call.id);
+    if (this.current.get(key) === call) this.current.delete(key);
+    this.settledNow.push(call);
+  }
+
+  /** A call whose own part and whose children are settled settles its subtree, and may its parent's. */
+  private settleSubtree(call: CallRecord): void {
+    if (call.subtreeSettled || !call.settled || !call.children.every((c) => c.subtreeSettled)) return;
+    call.subtreeSettled = true;
+    fire(this.subtreeWaiters, call);
+    if (call.parent) return this.settleSubtree(call.parent);
+    this.fireRoot(call, call);
+    for (const listener of this.rootListeners) listener(call);
+  }
+
+  private fireRoot(root: CallRecord, call: CallRecord): void {
+    fire(this.rootWaiters, call);
+    for (const child of call.children) this.fireRoot(root, child);
+  }
+}
+
+function waitOn(waiters: Map<CallRecord, (() => void)[]>, call: CallRecord, then: () => void): void {
+  const list = waiters.get(call);
+  if (list) list.push(then);
+  else waiters.set(call, [then]);
+}
+
+function fire(waiters: Map<CallRecord, (() => void)[]>, call: CallRecord): void {
+  const list = waiters.get(call);
+  if (!list) return;
+  waiters.delete(call);
+  for (const then of list) then();
+}
+
+function waitingAt(map: Map<string, Set<CallRecord>>, component: string): Set<CallRecord> {
+  let set = map.get(component);
+  if (!set) {
+    set = new Set();
+    map.set(component, set);
+  }
+  return set;
 }
 
 /** Where the answer to a call ended up. */

@@ -27,11 +27,10 @@ import { decodeResult, type FfaErrorName } from '../../../shared/ffa/errors.ts';
 import { abiNameOf, FFA_FIDS, isFfaFid } from '../../../shared/ffa/function-ids.ts';
 import { w, type RegisterFile } from '../../../shared/ffa/registers.ts';
 import { VERSION_NOT_SUPPORTED } from '../../../shared/ffa/version.ts';
-import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { WorldModel } from '../scenario/types.ts';
-import type { CallIndex, CallRecord } from './calls.ts';
-import { abiOf, evidenceOf, FailureList, outcomeOf, resultOf, type CheckOutcome } from './evidence.ts';
-import { recordsOf } from './records.ts';
+import type { CallRecord } from './calls.ts';
+import { abiOf, evidenceOf, failureListOf, KeyedFailures, outcomeOf, resultOf, type CheckOutcome } from './evidence.ts';
+import type { HistoryFacts } from './facts.ts';
 import { hex } from '../../../shared/ffa/format.ts';
 
 /** SMCCC's SMC_UNK (-1): what an unknown function ID, or a caller with no FF-A instance, gets. */
@@ -53,27 +52,24 @@ interface Callee {
   readonly infoGet32AsSuccess64: boolean;
 }
 
-function spmcPolicy(entries: readonly HistoryEntry[], model: WorldModel): EnforcementPolicy {
-  const config = recordsOf(entries, { component: model.spmc, event: 'spmc-config' })[0];
-  const policies = config?.data['policies'] as Record<string, unknown> | undefined;
-  const recorded = policies?.['reservedBitChecks'];
+/** The SPMC's reservedBitChecks from its first spmc-config record (facts.ts), else its profile's. */
+function spmcPolicy(facts: HistoryFacts, model: WorldModel): EnforcementPolicy {
+  const recorded = facts.spmcPolicies?.['reservedBitChecks'];
   return typeof recorded === 'string' ? (recorded as EnforcementPolicy) : model.spmcProfile;
 }
 
-/** The hypervisor's infoGet32Answer from its config record (default: Xen's, docs/ffa-reference.md §8.13). */
-function hypervisorAnswersInfoGet32With64(entries: readonly HistoryEntry[], hypervisor: string): boolean {
-  const config = recordsOf(entries, { component: hypervisor, event: 'hypervisor-config' })[0];
-  const policies = config?.data['policies'] as Record<string, unknown> | undefined;
-  return (policies?.['infoGet32Answer'] ?? 'success-64') === 'success-64';
+/** The hypervisor's infoGet32Answer from its first config record (default: Xen's, docs/ffa-reference.md §8.13). */
+function hypervisorAnswersInfoGet32With64(facts: HistoryFacts): boolean {
+  return (facts.hypervisorPolicies?.['infoGet32Answer'] ?? 'success-64') === 'success-64';
 }
 
-function calleesOf(entries: readonly HistoryEntry[], model: WorldModel): Callee[] {
+function calleesOf(facts: HistoryFacts, model: WorldModel): Callee[] {
   const callees: Callee[] = [
-    { component: model.spmc, policy: spmcPolicy(entries, model), conduit: null, infoGet32AsSuccess64: false },
+    { component: model.spmc, policy: spmcPolicy(facts, model), conduit: null, infoGet32AsSuccess64: false },
     { component: model.spmd, policy: 'tf-a', conduit: null, infoGet32AsSuccess64: false },
   ];
   if (model.hypervisor !== null && model.hypervisorProfile === 'xen') {
-    callees.push({ component: model.hypervisor, policy: 'xen', conduit: 'hvc', infoGet32AsSuccess64: hypervisorAnswersInfoGet32With64(entries, model.hypervisor) });
+    callees.push({ component: model.hypervisor, policy: 'xen', conduit: 'hvc', infoGet32AsSuccess64: hypervisorAnswersInfoGet32With64(facts) });
   }
   return callees;
 }
@@ -164,40 +160,53 @@ export function answerProblem(regs: RegisterFile, answer: RegisterFile, policy: 
   return `answered ${resultOf(answer)} to a function no codec knows`;
 }
 
-/** The callee refused the caller itself (`call-refused`, between the call's delivery and its answer). */
-function refusedCaller(refusals: readonly HistoryEntry[], call: CallRecord): boolean {
-  const from = call.delivered?.seq ?? Infinity;
-  const to = call.returned?.seq ?? -Infinity;
-  return refusals.some((entry) => entry.seq > from && entry.seq < to);
+/** Judged: delivered to the callee and answered by it (on the callee's conduit, where it has one). */
+function isJudged(c: CallRecord, callee: Callee): boolean {
+  return c.callee === callee.component && c.delivered !== null && c.returnRegs !== null && c.message !== null && (callee.conduit === null || c.message.conduit === callee.conduit);
 }
 
-function judgedCalls(index: CallIndex, callee: Callee): CallRecord[] {
-  return index.calls.filter(
-    (c) => c.callee === callee.component && c.delivered !== null && c.returnRegs !== null && c.message !== null && (callee.conduit === null || c.message.conduit === callee.conduit),
-  );
-}
+/**
+ * The check as a fold: each settled chain's calls (calls.ts), each against the rules of its
+ * callee; shown callee by callee, each callee's calls in history order.
+ */
+export class Conformance {
+  private readonly callees: Callee[];
+  private readonly counts: number[];
+  private readonly failures: KeyedFailures[];
 
-export function checkConformance(entries: readonly HistoryEntry[], model: WorldModel, index: CallIndex): CheckOutcome {
-  const failures = new FailureList();
-  const counts: string[] = [];
-  for (const callee of calleesOf(entries, model)) {
-    const calls = judgedCalls(index, callee);
-    const refusals = recordsOf(entries, { component: callee.component, event: 'call-refused' }).map((r) => r.entry);
-    counts.push(`${calls.length} answered by ${callee.component} (${callee.policy})`);
-    for (const call of calls) {
+  constructor(
+    private readonly model: WorldModel,
+    facts: HistoryFacts,
+  ) {
+    this.callees = calleesOf(facts, model);
+    this.counts = this.callees.map(() => 0);
+    this.failures = this.callees.map(() => new KeyedFailures());
+  }
+
+  chainSettled(call: CallRecord): void {
+    for (const child of call.children) this.chainSettled(child);
+    this.callees.forEach((callee, index) => {
+      if (!isJudged(call, callee)) return;
+      this.counts[index] = (this.counts[index] ?? 0) + 1;
       const regs = (call.message as NonNullable<CallRecord['message']>).regs;
       const answer = call.returnRegs as RegisterFile;
-      if (w(answer, 0) === SMC_UNK && refusedCaller(refusals, call)) continue;
-      const callerId = model.guests.find((g) => g.component === call.caller)?.vmId ?? null;
+      // The callee refused the caller itself (`call-refused`, between the call's delivery and its answer).
+      if (w(answer, 0) === SMC_UNK && call.refusedWhileOpen) return;
+      const callerId = this.model.guests.find((g) => g.component === call.caller)?.vmId ?? null;
       const problem = answerProblem(regs, answer, callee.policy, { caller: callee.policy === 'xen' ? callerId : null, infoGet32AsSuccess64: callee.infoGet32AsSuccess64 });
-      if (problem === null) continue;
-      failures.add({
+      if (problem === null) return;
+      this.failures[index]?.add([call.order], {
         message: `${callee.component} answered ${call.caller}'s ${abiOf(regs)} (call #${call.id}): ${problem}`,
         bit: null,
         endpoints: [callee.component, call.caller],
         events: evidenceOf([call.delivered, call.returned]),
       });
-    }
+    });
   }
-  return outcomeOf(failures, 'non-conforming answer', `calls: ${counts.join(', ')}`);
+
+  outcome(): CheckOutcome {
+    const counts = this.callees.map((callee, index) => `${this.counts[index] ?? 0} answered by ${callee.component} (${callee.policy})`);
+    const lists = this.failures.map((k) => ({ total: k.total, failures: k.values() }));
+    return outcomeOf(failureListOf(...lists), 'non-conforming answer', `calls: ${counts.join(', ')}`);
+  }
 }

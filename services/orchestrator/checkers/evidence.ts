@@ -126,3 +126,58 @@ export function outcomeOf(list: FailureList, noun: Noun, summary: string): Check
   if (list.total === 0) return { held: true, detail: summary, failures: [] };
   return { held: false, detail: `${list.count(noun)}; ${summary}`, failures: list.kept };
 }
+
+/**
+ * Failures found out of order (a notification is judged when its fate settles, not when it was
+ * set), kept as a list in order would keep them: the MAX_FAILURES first by key (its place in the
+ * history: an episode's or a call's order), all counted.
+ */
+export class KeyedFailures<T = CheckFailure> {
+  private readonly kept: { key: readonly number[]; value: T }[] = [];
+  total = 0;
+
+  add(key: readonly number[], value: T): void {
+    this.total++;
+    let at = this.kept.length;
+    while (at > 0 && compareKeys((this.kept[at - 1] as { key: readonly number[] }).key, key) > 0) at--;
+    if (at >= MAX_FAILURES) return;
+    this.kept.splice(at, 0, { key, value });
+    if (this.kept.length > MAX_FAILURES) this.kept.pop();
+  }
+
+  values(): T[] {
+    return this.kept.map((k) => k.value);
+  }
+}
+
+function compareKeys(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? -1) !== (b[i] ?? -1)) return (a[i] ?? -1) - (b[i] ?? -1);
+  return 0;
+}
+
+/** Lists of failures, each kept in order, shown one after the other: as one FailureList. */
+export function failureListOf(...lists: readonly { total: number; failures: readonly CheckFailure[] }[]): FailureList {
+  const list = new FailureList();
+  for (const { total, failures } of lists) {
+    for (const failure of failures) list.add(failure);
+    list.total += total - failures.length;
+  }
+  return list;
+}
+
+/**
+ * Events a shown failure wants as evidence but that only a look back over the history finds (the
+ * faults applied while a notification waited): the first `max` that match, in history order.
+ */
+export class EvidenceWanted {
+  readonly found: HistoryEntry[] = [];
+
+  constructor(
+    private readonly matches: (entry: HistoryEntry) => boolean,
+    private readonly max: number,
+  ) {}
+
+  take(entry: HistoryEntry): void {
+    if (this.found.length < this.max && this.matches(entry)) this.found.push(entry);
+  }
+}

@@ -5,11 +5,15 @@
  * (any `*-loop-bound` record, e.g. the INFO_GET "more pending" loop against a non-destructive
  * SPMC, docs/ffa-reference.md §3.5; OP-TEE's client giving up its FFA_RUN loop, `run-loop-bound`).
  *
- * The GIC's records are one component's, so their order is the GIC's own.
+ * The GIC's records are one component's, so their order is the GIC's own. A delivery left open
+ * when the GIC or its target stopped writing its history (its tail is missing: the process was
+ * killed) is unknown, not a problem: its acknowledge may be in the part that was lost.
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
-import type { WorldModel } from '../scenario/types.ts';
-import { evidenceOf, FailureList, outcomeOf, type CheckOutcome } from './evidence.ts';
+import type { CheckFailure, WorldModel } from '../scenario/types.ts';
+import { EvidenceWanted, evidenceOf, failureListOf, KeyedFailures, outcomeOf, type CheckOutcome } from './evidence.ts';
+import type { HistoryFacts, MissingTail } from './facts.ts';
+import { unknownNote } from './no-lost-notification.ts';
 import { numberField, recordOf, type RecordView } from './records.ts';
 import { plural } from '../../../shared/plural.ts';
 
@@ -76,59 +80,85 @@ class GicReplay {
   }
 }
 
-/** Faults applied to this interrupt's frames (deliver, ack, eoi): the likely cause. */
-function irqFaults(faults: readonly HistoryEntry[], intid: number, since: number): HistoryEntry[] {
-  return faults.filter((e) => e.event.type === 'fault' && e.event.message.kind === 'irq' && e.event.message.intid === intid && e.t >= since).slice(0, 4);
-}
-
-function unendedDeliveries(entries: readonly HistoryEntry[], model: WorldModel, failures: FailureList): number {
-  const gic = new GicReplay();
-  let delivered = 0;
-  for (const entry of entries) {
-    const { event } = entry;
-    if (event.type === 'component' && event.component === model.gic && (event.event === 'start' || event.event === 'restart')) gic.reset();
-    const record = recordOf(entry);
-    if (!record || record.component !== model.gic) continue;
-    if (record.event === 'gic-deliver') delivered++;
-    gic.take(record);
-  }
-  const faults = entries.filter((e) => e.event.type === 'fault');
-  for (const left of gic.outstanding.values()) {
-    const first = left.delivers[0] as HistoryEntry;
-    const intid = Number(left.key.split(':').at(-1));
-    const to = [...new Set(left.to)];
-    const what = left.ack ? 'was acknowledged but never ended (no EOI)' : 'was never acknowledged';
-    failures.add({
-      message: `${left.target}, delivered to ${to.join(', ')}, ${what} by the end of the run`,
-      bit: null,
-      endpoints: [model.gic, ...to],
-      events: evidenceOf([...left.delivers, left.ack, ...irqFaults(faults, intid, first.t)]),
-    });
-  }
-  return delivered;
-}
+/** Faults shown per unended delivery, applied to this interrupt's frames (deliver, ack, eoi): the likely cause. */
+const IRQ_FAULTS_SHOWN = 4;
 
 function isLoopBound(record: RecordView): boolean {
   return record.event.endsWith('loop-bound') || record.data['result'] === 'run-loop-bound';
 }
 
-function loopBounds(entries: readonly HistoryEntry[], failures: FailureList): void {
-  for (const entry of entries) {
+/** An unended delivery as judged at the end, before the look back for the faults on its interrupt. */
+interface Unended {
+  readonly left: Outstanding;
+  readonly faults: EvidenceWanted;
+}
+
+/** The check as a fold: the GIC's records replayed as they come; what is left at the end, unended. */
+export class InterruptHygiene {
+  private readonly gic = new GicReplay();
+  private delivered = 0;
+  private readonly loopBounds = new KeyedFailures();
+  private unended: Unended[] = [];
+  private readonly unknown = new Map<string, { tail: MissingTail; count: number }>();
+
+  constructor(
+    private readonly model: WorldModel,
+    private readonly facts: HistoryFacts,
+  ) {}
+
+  take(entry: HistoryEntry): void {
+    const { event } = entry;
+    if (event.type === 'component' && event.component === this.model.gic && (event.event === 'start' || event.event === 'restart')) this.gic.reset();
     const record = recordOf(entry);
-    if (!record || !isLoopBound(record)) continue;
+    if (!record) return;
+    if (record.component === this.model.gic) {
+      if (record.event === 'gic-deliver') this.delivered++;
+      this.gic.take(record);
+    }
+    if (isLoopBound(record)) this.onLoopBound(record);
+  }
+
+  private onLoopBound(record: RecordView): void {
     const iterations = numberField(record.data, 'iterations') ?? numberField(record.data, 'resumes');
-    failures.add({
+    this.loopBounds.add([record.entry.seq], {
       message: `${record.component}: a handler loop ran into its bound (${record.event}${iterations === null ? '' : `, ${iterations} iterations`})`,
       bit: null,
       endpoints: [record.component],
-      events: evidenceOf([entry]),
+      events: evidenceOf([record.entry]),
     });
   }
-}
 
-export function checkInterruptHygiene(entries: readonly HistoryEntry[], model: WorldModel): CheckOutcome {
-  const failures = new FailureList();
-  const delivered = unendedDeliveries(entries, model, failures);
-  loopBounds(entries, failures);
-  return outcomeOf(failures, 'hygiene problem', plural(delivered, ['interrupt delivery', 'interrupt deliveries']));
+  /** The end of the history: what the GIC still waits for. Returns the look back its failures want. */
+  evidenceWanted(): EvidenceWanted[] {
+    this.unended = [];
+    for (const left of this.gic.outstanding.values()) {
+      const first = left.delivers[0] as HistoryEntry;
+      const tail = this.facts.missingTailBefore([this.model.gic, ...left.to], this.facts.endNs);
+      if (tail) {
+        const seen = this.unknown.get(tail.component);
+        if (seen) seen.count++;
+        else this.unknown.set(tail.component, { tail, count: 1 });
+        continue;
+      }
+      const intid = Number(left.key.split(':').at(-1));
+      const faults = new EvidenceWanted((e) => e.event.type === 'fault' && e.event.message.kind === 'irq' && e.event.message.intid === intid && e.t >= first.t, IRQ_FAULTS_SHOWN);
+      this.unended.push({ left, faults });
+    }
+    return this.unended.map((u) => u.faults);
+  }
+
+  outcome(): CheckOutcome {
+    const unended: CheckFailure[] = this.unended.map(({ left, faults }) => {
+      const to = [...new Set(left.to)];
+      const what = left.ack ? 'was acknowledged but never ended (no EOI)' : 'was never acknowledged';
+      return {
+        message: `${left.target}, delivered to ${to.join(', ')}, ${what} by the end of the run`,
+        bit: null,
+        endpoints: [this.model.gic, ...to],
+        events: evidenceOf([...left.delivers, left.ack, ...faults.found]),
+      };
+    });
+    const list = failureListOf({ total: unended.length, failures: unended }, { total: this.loopBounds.total, failures: this.loopBounds.values() });
+    return outcomeOf(list, 'hygiene problem', `${plural(this.delivered, ['interrupt delivery', 'interrupt deliveries'])}${unknownNote(this.unknown)}`);
+  }
 }

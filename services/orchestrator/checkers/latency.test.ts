@@ -9,10 +9,8 @@ import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { Percentiles } from '../scenario/types.ts';
 import { awaitBottomHalf, awaitProbe, HOST, opteeSend } from '../../guest/test-support/world.ts';
 import { notificationGet, notificationInfoGet64 } from '../../../shared/ffa/notifications.ts';
-import { CallIndex } from './calls.ts';
-import { measureLatency, notificationLedger } from './index.ts';
-import { latencySamples, percentilesOf, type Sample } from './latency.ts';
-import { analyseNotifications } from './ledger.ts';
+import { latencySamples, measureLatency, notificationLedger } from './index.ts';
+import { percentilesOf, type Sample } from './latency.ts';
 import { HistoryBuilder, syntheticModel } from './test-support/synthetic.ts';
 import { check, runUnderSim, xenSends } from './test-support/worlds.ts';
 
@@ -110,7 +108,7 @@ describe('latency', () => {
     h.record('vm1', { event: 'notification-callback', id: 0, type: 'sp', vcpu: 0, sender: 0x8001 });
 
     const model = syntheticModel();
-    const samples = latencySamples(h.entries, model, analyseNotifications(h.entries, model), new CallIndex(h.entries));
+    const samples = latencySamples(h.entries, model);
     const split = (hop: string) => ({
       total: samples.get(hop)?.map((s) => s.ns),
       transport: samples.get(`${hop}:transport`)?.map((s) => s.ns),

@@ -9,9 +9,10 @@
  *   → npi-deliver (at the guest) → get (the GET answer carrying the bit reaches the guest)
  *   → callback → bottom-half (OP-TEE's client). Bare metal: info-get → get.
  * Each hop's end is the first matching event at or after its start (same CPU for the SRI, same
- * receiver for INFO_GET and the NPI, same vCPU for its delivery); the walk stops at the first hop
- * that does not match, and joins the GET only when it is not earlier than the walk got. HDR
- * percentiles (node:perf_hooks createHistogram), in ns.
+ * receiver for INFO_GET and the NPI, same vCPU for its delivery; latency-path.ts walks it as the
+ * history comes); the walk stops at the first hop that does not match, and joins the GET only
+ * when it is not earlier than the walk got. HDR percentiles (node:perf_hooks createHistogram), in
+ * ns: each measure keeps its histogram, its count and its slowest sample, never the samples.
  *
  * Each hop's time is split in two (`hop:transport`, `hop:protocol`):
  * - transport: the time the hop's own frames were in flight, send to delivery, as the runtime
@@ -28,18 +29,11 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { LatencyReport, LatencyThresholds, PercentileName, Percentiles, WorldModel } from '../scenario/types.ts';
 import { evidenceOf, FailureList, outcomeOf, type CheckOutcome } from './evidence.ts';
-import { FFA_FIDS } from '../../../shared/ffa/function-ids.ts';
-import { workloadArrivals, type Arrivals } from './arrivals.ts';
-import { CallIndex, fidOfCall, type CallRecord } from './calls.ts';
-import { coveredNs, FrameFlights, type Interval } from './flights.ts';
-import type { Episode, NotificationAnalysis, PendingMaker } from './ledger.ts';
-import { firstAtOrAfter, groupBy, irqDeliveryOf, numberField, recordOf, recordsOf, type IrqDelivery, type RecordView } from './records.ts';
+import { fidOfCall, type CallIndex, type CallRecord } from './calls.ts';
+import { coveredNs, type Interval } from './flights.ts';
+import { arrivalOf, type Episode, type EpisodeListener, type NotificationTracker, type PendingMaker } from './ledger.ts';
+import { itemOf, Walk, type PathIndex, type Point, type PointName } from './latency-path.ts';
 import { type Noun, plural } from '../../../shared/plural.ts';
-
-interface Point {
-  readonly name: string;
-  readonly entry: HistoryEntry;
-}
 
 /** One measured interval, with the events at its two ends (for evidence). */
 export interface Sample {
@@ -48,81 +42,100 @@ export interface Sample {
   readonly to: HistoryEntry;
 }
 
-type Timed = { readonly entry: HistoryEntry };
+export const END_TO_END = 'end-to-end';
+export const CORRECTED = 'corrected';
+export const ARRIVAL_TO_SET = 'arrival→set';
 
-/** The events each hop ends on, grouped by what they must match. */
-class PathIndex {
-  readonly sriRaises: Map<string, RecordView[]>;
-  readonly sriDeliveries: Map<string, IrqDelivery[]>;
-  readonly infoGets: Map<string, RecordView[]>;
-  readonly npiInjects: Map<string, RecordView[]>;
-  readonly npiDeliveries: Map<string, IrqDelivery[]>;
-  readonly scheduler: string | null;
+/** The path's points in order: hops, and their parts, are reported in this order. */
+const POINT_ORDER: readonly PointName[] = ['set', 'sri-raise', 'sri-deliver', 'info-get', 'npi-inject', 'npi-deliver', 'get', 'callback', 'bottom-half'];
+const PART_ORDER = ['', 'transport', 'protocol'];
 
-  constructor(entries: readonly HistoryEntry[], model: WorldModel) {
-    this.scheduler = model.hypervisor ?? model.guests.find((g) => g.vmId === 0)?.component ?? null;
-    const irqs = entries.flatMap((e) => irqDeliveryOf(e) ?? []);
-    this.sriRaises = groupBy(recordsOf(entries, { component: model.spmc, event: 'sri-raise' }), (r) => String(r.data['cpu']));
-    this.sriDeliveries = groupBy(irqs.filter((d) => d.to === this.scheduler && d.irq.vm < 0), (d) => `${d.irq.cpu}:${d.irq.intid}`);
-    this.infoGets = this.infoGetsByReceiver(entries);
-    this.npiInjects = groupBy(model.hypervisor === null ? [] : recordsOf(entries, { component: model.hypervisor, event: 'npi-inject' }), (r) => String(r.data['vm']));
-    this.npiDeliveries = groupBy(irqs.filter((d) => d.irq.vm >= 0), (d) => `${d.to}:${d.irq.vm}:${d.irq.vcpu}:${d.irq.intid}`);
-  }
+/** Where a measure goes in the report: end to end first, then each hop by its points, then its parts. */
+function measureRank(measure: string): number[] {
+  const [hop, part = ''] = measure.split(':') as [string, string | undefined];
+  const [from, to] = hop.split('→');
+  const at = (name: string | undefined) => POINT_ORDER.indexOf(name as PointName);
+  return [at(from), at(to), PART_ORDER.indexOf(part)];
+}
 
-  /** The hypervisor's `info-get` {ids}, or the host driver's {lists: [{id}]}. */
-  private infoGetsByReceiver(entries: readonly HistoryEntry[]): Map<string, RecordView[]> {
-    const byReceiver = new Map<string, RecordView[]>();
-    const records = this.scheduler === null ? [] : recordsOf(entries, { component: this.scheduler, event: 'info-get' });
-    for (const record of records) {
-      const ids = Array.isArray(record.data['ids']) ? record.data['ids'] : Array.isArray(record.data['lists']) ? record.data['lists'].map((l: { id?: unknown }) => l.id) : [];
-      for (const id of new Set(ids)) byReceiver.set(String(id), [...(byReceiver.get(String(id)) ?? []), record]);
+function compareRanks(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+
+/** A sample's place: its episode, then its set. The slowest of equal samples is the first. */
+type SampleKey = readonly [number, number];
+
+interface Measure {
+  readonly histogram: RecordableHistogram;
+  slowest: { sample: Sample; key: SampleKey } | null;
+  /** Every sample with its key, only when asked for (tests). */
+  readonly samples: { sample: Sample; key: SampleKey }[] | null;
+}
+
+/** Every measure's histogram and slowest sample. */
+export class LatencyMeasures {
+  private readonly measures = new Map<string, Measure>();
+
+  constructor(private readonly keepSamples = false) {}
+
+  add(measure: string, from: HistoryEntry, to: HistoryEntry, ns: number, key: SampleKey): void {
+    let m = this.measures.get(measure);
+    if (!m) {
+      m = { histogram: createHistogram(), slowest: null, samples: this.keepSamples ? [] : null };
+      this.measures.set(measure, m);
     }
-    return byReceiver;
+    const sample = { ns, from, to };
+    // An HDR histogram records values from 1: each sample goes in as ns + 1 (a hop may take 0 ns).
+    m.histogram.record(Math.max(0, Math.round(ns)) + 1);
+    if (!m.slowest || ns > m.slowest.sample.ns || (ns === m.slowest.sample.ns && compareRanks(key, m.slowest.key) < 0)) m.slowest = { sample, key };
+    m.samples?.push({ sample, key });
+  }
+
+  percentiles(measure: string): Percentiles {
+    const m = this.measures.get(measure);
+    return m ? percentilesOfHistogram(m.histogram) : { ...EMPTY };
+  }
+
+  slowest(measure: string): Sample | null {
+    return this.measures.get(measure)?.slowest?.sample ?? null;
+  }
+
+  report(): LatencyReport {
+    const hops: Record<string, Percentiles> = {};
+    const parts: LatencyReport['parts'] = {};
+    const names = [...this.measures.keys()].filter((m) => m !== END_TO_END && m !== CORRECTED && m !== ARRIVAL_TO_SET);
+    for (const measure of names.sort((a, b) => compareRanks(measureRank(a), measureRank(b)))) {
+      const [hop, part] = measure.split(':') as [string, string | undefined];
+      const p = this.percentiles(measure);
+      if (part === undefined) hops[hop] = p;
+      else if (part === 'transport' || part === 'protocol') (parts[hop] ??= { transport: { ...EMPTY }, protocol: { ...EMPTY } })[part] = p;
+    }
+    return { endToEnd: this.percentiles(END_TO_END), corrected: this.percentiles(CORRECTED), arrivalToSet: this.percentiles(ARRIVAL_TO_SET), hops, parts };
+  }
+
+  /** Every sample of every measure, each list in episode and set order (kept only when asked for). */
+  samples(): Map<string, Sample[]> {
+    const all = new Map<string, Sample[]>();
+    for (const [measure, m] of this.measures) all.set(measure, [...(m.samples ?? [])].sort((a, b) => compareRanks(a.key, b.key)).map((s) => s.sample));
+    return all;
   }
 }
 
-function firstFrom<T extends Timed>(group: readonly T[] | undefined, t: number): T | null {
-  if (!group) return null;
-  return group[firstAtOrAfter(group, t, (item) => item.entry.t)] ?? null;
-}
-
-/** set → sri-raise → sri-deliver → info-get (→ npi-inject → npi-deliver), as far as it matches. */
-function walkToScheduler(path: PathIndex, model: WorldModel, set: PendingMaker, guest: string | null): Point[] {
-  const points: Point[] = [{ name: 'set', entry: set.at }];
-  const raise = firstFrom(path.sriRaises.get(String(set.cpu)), set.at.t);
-  if (!raise) return points;
-  points.push({ name: 'sri-raise', entry: raise.entry });
-  const sri = firstFrom(path.sriDeliveries.get(`${set.cpu}:${String(raise.data['intid'])}`), raise.entry.t);
-  if (!sri) return points;
-  points.push({ name: 'sri-deliver', entry: sri.entry });
-  const infoGet = firstFrom(path.infoGets.get(String(set.receiver)), sri.entry.t);
-  if (!infoGet) return points;
-  points.push({ name: 'info-get', entry: infoGet.entry });
-  if (model.hypervisor === null) return points;
-  const inject = firstFrom(path.npiInjects.get(String(set.receiver)), infoGet.entry.t);
-  if (!inject) return points;
-  points.push({ name: 'npi-inject', entry: inject.entry });
-  const key = `${guest}:${set.receiver}:${numberField(inject.data, 'vcpu')}:${numberField(inject.data, 'intid')}`;
-  const npi = firstFrom(path.npiDeliveries.get(key), inject.entry.t);
-  if (npi) points.push({ name: 'npi-deliver', entry: npi.entry });
-  return points;
-}
-
-/** The whole walk for one set of a delivered notification. */
-function pathOf(path: PathIndex, model: WorldModel, set: PendingMaker, episode: Episode): Point[] {
+/** The whole walk for one set of a delivered notification: the walk to the scheduler, then the GET and what followed. */
+function pathOf(model: WorldModel, walk: Walk, episode: Episode): Point[] {
   const delivery = episode.delivery as NonNullable<Episode['delivery']>;
-  const points = walkToScheduler(path, model, set, delivery.component);
+  const points = walk.points;
   const last = points.at(-1) as Point;
   const beforeGet = model.hypervisor === null ? 'info-get' : 'npi-deliver';
-  const tail: Point[] = [{ name: 'get', entry: delivery.entry }];
-  if (episode.callback) tail.push({ name: 'callback', entry: episode.callback });
-  if (episode.callback && episode.bottomHalf) tail.push({ name: 'bottom-half', entry: episode.bottomHalf });
+  const tail: Point[] = [{ name: 'get', item: itemOf(delivery.entry) }];
+  if (episode.callback) tail.push({ name: 'callback', item: itemOf(episode.callback) });
+  if (episode.callback && episode.bottomHalf) tail.push({ name: 'bottom-half', item: itemOf(episode.bottomHalf) });
   // The walk joins the GET only from the hop just before it, and never backwards in time.
-  if (last.name === beforeGet && last.entry.t <= delivery.entry.t) return [...points, ...tail];
-  return [...points, { name: '', entry: last.entry }, ...tail];
+  if (last.name === beforeGet && last.item.entry.t <= delivery.entry.t) return [...points, ...tail];
+  return [...points, { name: '', item: last.item }, ...tail];
 }
 
-const INFO_GET_FIDS: ReadonlySet<number> = new Set([FFA_FIDS.FFA_NOTIFICATION_INFO_GET_32, FFA_FIDS.FFA_NOTIFICATION_INFO_GET_64]);
 /** Forwarding chains are a few components deep (guest → hypervisor → SPMD → SPMC); deeper is a bug. */
 const CHAIN_DEPTH_MAX = 8;
 
@@ -136,142 +149,128 @@ function chainFlights(call: CallRecord, depth = 0): Interval[] {
   return [...own, ...call.children.filter((child) => fidOfCall(child) === fid).flatMap((child) => chainFlights(child, depth + 1))];
 }
 
-/** Which frames carry each hop, to tell their flight (transport) from the rest (protocol). */
-class TransportIndex {
-  private readonly flights: FrameFlights;
-  /** Interrupt raises sent to the GIC, by sender, INTID and target. */
-  private readonly raises: Map<string, HistoryEntry[]>;
-  /** The scheduler's INFO_GET calls, in the order their answers reached it. */
-  private readonly infoGets: CallRecord[];
+/**
+ * The time of the hop from → to that its own frames spent in flight (ns): the raise to the GIC
+ * and the GIC's delivery for an interrupt; the INFO_GET or GET call that ends the hop, down its
+ * forwarding chain to the SPMC and back.
+ */
+function transportNs(from: Point, to: Point, episode: Episode): number {
+  const frames: Interval[] = [];
+  switch (to.name) {
+    case 'sri-deliver':
+    case 'npi-deliver':
+      if (to.item.flight) frames.push(to.item.flight);
+      if (from.item.raiseFlight) frames.push(from.item.raiseFlight);
+      break;
+    case 'info-get':
+      if (to.item.infoGetCall) frames.push(...chainFlights(to.item.infoGetCall));
+      break;
+    case 'get':
+      if (episode.delivery) frames.push(...chainFlights(episode.delivery.top));
+      break;
+  }
+  return coveredNs(frames, from.item.entry.t, to.item.entry.t);
+}
 
-  constructor(entries: readonly HistoryEntry[], model: WorldModel, calls: CallIndex, scheduler: string | null) {
-    this.flights = new FrameFlights(entries);
-    const raises = entries.filter((e) => e.event.type === 'send' && e.event.to === model.gic && e.event.message.kind === 'irq' && e.event.message.op === 'raise');
-    this.raises = groupBy(raises, (e) => (e.event.type === 'send' && e.event.message.kind === 'irq' ? TransportIndex.raiseKey(e.event.from, e.event.message) : null));
-    this.infoGets = calls.calls
-      .filter((c) => c.caller === scheduler && c.returnDelivered !== null && INFO_GET_FIDS.has(fidOfCall(c) ?? -1))
-      .sort((a, b) => (a.returnDelivered as HistoryEntry).seq - (b.returnDelivered as HistoryEntry).seq);
+/**
+ * The latency checker's fold: a walk per set, started as the set comes; once its episode is done,
+ * every measure's sample of each set (end to end, corrected, arrival→set, each hop and its parts).
+ */
+export class LatencyFold implements EpisodeListener {
+  readonly measures: LatencyMeasures;
+  private readonly walks = new Map<Episode, Walk[]>();
+  /** Episodes known not to have been delivered: their walks need nothing more. */
+  private readonly undelivered = new WeakSet<Episode>();
+
+  constructor(
+    private readonly model: WorldModel,
+    private readonly tracker: NotificationTracker,
+    private readonly paths: PathIndex,
+    private readonly calls: CallIndex,
+    keepSamples = false,
+  ) {
+    this.measures = new LatencyMeasures(keepSamples);
+    tracker.listen(this);
   }
 
-  /** A physical interrupt by its CPU; a virtual one by its VM and vCPU. */
-  private static raiseKey(from: string, irq: { intid: number; cpu: number; vm: number; vcpu: number }): string {
-    return irq.vm < 0 ? `${from}|${irq.intid}|cpu ${irq.cpu}` : `${from}|${irq.intid}|vm ${irq.vm}.${irq.vcpu}`;
+  set(episode: Episode, set: PendingMaker): void {
+    this.tracker.hold(episode);
+    const walk = new Walk(set, () => this.walked(episode, walk));
+    const walks = this.walks.get(episode);
+    if (walks) walks.push(walk);
+    else this.walks.set(episode, [walk]);
+    this.paths.walk(walk);
   }
 
-  /** The time of the hop from → to that its own frames spent in flight (ns). */
-  transportNs(from: Point, to: Point, episode: Episode): number {
-    return coveredNs(this.framesOf(from, to, episode), from.entry.t, to.entry.t);
-  }
-
-  private framesOf(from: Point, to: Point, episode: Episode): Interval[] {
-    switch (to.name) {
-      case 'sri-deliver':
-      case 'npi-deliver':
-        return this.interruptFlights(from, to);
-      case 'info-get':
-        return this.infoGetFlights(to.entry);
-      case 'get':
-        return episode.delivery ? chainFlights(episode.delivery.top) : [];
-      default:
-        return [];
+  resolved(episode: Episode): void {
+    const delivery = episode.delivery;
+    if (!delivery) this.undelivered.add(episode);
+    for (const walk of this.walks.get(episode) ?? []) {
+      if (delivery) this.paths.guestKnown(walk, delivery.component);
+      else this.paths.drop(walk);
     }
   }
 
-  /** The raise the hop's first component sent to the GIC after its record, and the GIC's delivery that ended the hop. */
-  private interruptFlights(from: Point, to: Point): Interval[] {
-    const found: Interval[] = [];
-    const delivery = this.flights.ofDelivery(to.entry);
-    if (delivery) found.push([delivery.send.t, delivery.deliver.t]);
-    const record = recordOf(from.entry);
-    const intid = record ? numberField(record.data, 'intid') : null;
-    if (!record || intid === null) return found;
-    const vm = numberField(record.data, 'vm') ?? -1;
-    const target = { intid, cpu: numberField(record.data, 'cpu') ?? -1, vm, vcpu: numberField(record.data, 'vcpu') ?? -1 };
-    const group = this.raises.get(TransportIndex.raiseKey(record.component, target)) ?? [];
-    const raise = group[firstAtOrAfter(group, from.entry.seq, (e) => e.seq)];
-    const flight = raise ? this.flights.ofSend(raise) : null;
-    if (flight) found.push([flight.send.t, flight.deliver.t]);
-    return found;
+  done(episode: Episode): void {
+    const walks = this.walks.get(episode) ?? [];
+    this.walks.delete(episode);
+    if (episode.delivery) walks.forEach((walk, k) => this.sample(episode, walk, k));
   }
 
-  /** The INFO_GET call whose answer the scheduler recorded as this `info-get`. */
-  private infoGetFlights(record: HistoryEntry): Interval[] {
-    const index = firstAtOrAfter(this.infoGets, record.seq, (c) => (c.returnDelivered as HistoryEntry).seq) - 1;
-    const call = this.infoGets[index];
-    return call ? chainFlights(call) : [];
+  /** A walk is over: its episode waits on what its hops' transport needs. */
+  private walked(episode: Episode, walk: Walk): void {
+    if (!this.undelivered.has(episode)) {
+      walk.points.forEach((point, index) => {
+        const from = walk.points[index - 1];
+        if ((point.name === 'sri-deliver' || point.name === 'npi-deliver') && from && from.item.raiseFlight === undefined) {
+          this.tracker.hold(episode);
+          from.item.raiseWaiters.push(() => this.tracker.release(episode));
+        }
+        if (point.name === 'info-get' && point.item.infoGetCall) {
+          this.tracker.hold(episode);
+          this.calls.whenSubtreeSettled(point.item.infoGetCall, () => this.tracker.release(episode));
+        }
+      });
+    }
+    this.tracker.release(episode);
   }
-}
 
-class Samples {
-  readonly byMeasure = new Map<string, Sample[]>();
-
-  add(measure: string, from: HistoryEntry, to: HistoryEntry, ns = to.t - from.t): void {
-    const list = this.byMeasure.get(measure) ?? [];
-    list.push({ ns, from, to });
-    this.byMeasure.set(measure, list);
-  }
-}
-
-export const END_TO_END = 'end-to-end';
-export const CORRECTED = 'corrected';
-export const ARRIVAL_TO_SET = 'arrival→set';
-
-/** Every sample of every measure: end-to-end, corrected, arrival→set, each hop, and each hop's transport and protocol parts. */
-export function latencySamples(
-  entries: readonly HistoryEntry[],
-  model: WorldModel,
-  analysis: NotificationAnalysis,
-  calls = new CallIndex(entries),
-  arrivals: Arrivals = workloadArrivals(entries, model),
-): Map<string, Sample[]> {
-  const path = new PathIndex(entries, model);
-  const transport = new TransportIndex(entries, model, calls, path.scheduler);
-  const samples = new Samples();
-  for (const episode of analysis.episodes) {
-    if (!episode.delivery) continue;
-    for (const set of episode.sets) {
-      const arrival = arrivals.byDelivery.get(set.at.seq);
-      if (arrival) samples.add(ARRIVAL_TO_SET, arrival.send, set.at, set.at.t - arrival.intendedNs);
-      if (episode.callback) samples.add(END_TO_END, set.at, episode.callback);
-      if (episode.callback && arrival) samples.add(CORRECTED, arrival.send, episode.callback, episode.callback.t - arrival.intendedNs);
-      const points = pathOf(path, model, set, episode);
-      for (let index = 1; index < points.length; index++) {
-        const from = points[index - 1] as Point;
-        const to = points[index] as Point;
-        if (from.name === '' || to.name === '') continue;
-        const hop = `${from.name}→${to.name}`;
-        const transportNs = transport.transportNs(from, to, episode);
-        samples.add(hop, from.entry, to.entry);
-        samples.add(`${hop}:transport`, from.entry, to.entry, transportNs);
-        samples.add(`${hop}:protocol`, from.entry, to.entry, to.entry.t - from.entry.t - transportNs);
-      }
+  private sample(episode: Episode, walk: Walk, k: number): void {
+    const { set } = walk;
+    const key: SampleKey = [episode.index, k];
+    const arrival = arrivalOf(set);
+    const { callback } = episode;
+    if (arrival) this.measures.add(ARRIVAL_TO_SET, arrival.send, set.at, set.at.t - arrival.intendedNs, key);
+    if (callback) this.measures.add(END_TO_END, set.at, callback, callback.t - set.at.t, key);
+    if (callback && arrival) this.measures.add(CORRECTED, arrival.send, callback, callback.t - arrival.intendedNs, key);
+    const points = pathOf(this.model, walk, episode);
+    for (let index = 1; index < points.length; index++) {
+      const from = points[index - 1] as Point;
+      const to = points[index] as Point;
+      if (from.name === '' || to.name === '') continue;
+      const hop = `${from.name}→${to.name}`;
+      const transport = transportNs(from, to, episode);
+      const total = to.item.entry.t - from.item.entry.t;
+      this.measures.add(hop, from.item.entry, to.item.entry, total, key);
+      this.measures.add(`${hop}:transport`, from.item.entry, to.item.entry, transport, key);
+      this.measures.add(`${hop}:protocol`, from.item.entry, to.item.entry, total - transport, key);
     }
   }
-  return samples.byMeasure;
 }
 
 const EMPTY: Percentiles = { count: 0, p50: 0, p90: 0, p99: 0, 'p99.9': 0, max: 0 };
 
-export function percentilesOf(samples: readonly Sample[]): Percentiles {
-  if (samples.length === 0) return { ...EMPTY };
-  // An HDR histogram records values from 1: each sample goes in as ns + 1 (a hop may take 0 ns).
-  const histogram: RecordableHistogram = createHistogram();
-  for (const sample of samples) histogram.record(Math.max(0, Math.round(sample.ns)) + 1);
+function percentilesOfHistogram(histogram: RecordableHistogram): Percentiles {
+  if (histogram.count === 0) return { ...EMPTY };
   const at = (percentile: number) => histogram.percentile(percentile) - 1;
   return { count: histogram.count, p50: at(50), p90: at(90), p99: at(99), 'p99.9': at(99.9), max: histogram.max - 1 };
 }
 
-export function latencyReportOf(samples: ReadonlyMap<string, Sample[]>): LatencyReport {
-  const hops: Record<string, Percentiles> = {};
-  const parts: LatencyReport['parts'] = {};
-  for (const [measure, list] of samples) {
-    if (measure === END_TO_END || measure === CORRECTED || measure === ARRIVAL_TO_SET) continue;
-    const [hop, part] = measure.split(':') as [string, string | undefined];
-    if (part === undefined) hops[hop] = percentilesOf(list);
-    else if (part === 'transport' || part === 'protocol') (parts[hop] ??= { transport: { ...EMPTY }, protocol: { ...EMPTY } })[part] = percentilesOf(list);
-  }
-  const of = (measure: string) => percentilesOf(samples.get(measure) ?? []);
-  return { endToEnd: of(END_TO_END), corrected: of(CORRECTED), arrivalToSet: of(ARRIVAL_TO_SET), hops, parts };
+export function percentilesOf(samples: readonly Sample[]): Percentiles {
+  // An HDR histogram records values from 1: each sample goes in as ns + 1 (a hop may take 0 ns).
+  const histogram: RecordableHistogram = createHistogram();
+  for (const sample of samples) histogram.record(Math.max(0, Math.round(sample.ns)) + 1);
+  return percentilesOfHistogram(histogram);
 }
 
 /** One measure's percentiles from a report: end-to-end, corrected, arrival→set, a hop or a hop's part. */
@@ -318,14 +317,12 @@ export function endToEndSummary(p: Percentiles): string {
  * The latency check: every threshold given holds. A measure with no samples fails without a
  * threshold being held to it (there is nothing to compare), and says so.
  */
-export function checkLatency(samples: ReadonlyMap<string, Sample[]>, thresholds: LatencyThresholds | null): CheckOutcome {
-  const report = latencyReportOf(samples);
+export function checkLatency(measures: LatencyMeasures, thresholds: LatencyThresholds | null): CheckOutcome {
   const failures = new FailureList();
   let unmeasured = 0;
   for (const [measure, limits] of Object.entries(thresholds ?? {})) {
-    const list = samples.get(measure) ?? [];
-    const measured = percentilesOf(list);
-    const slowest = list.reduce<Sample | null>((worst, s) => (worst === null || s.ns > worst.ns ? s : worst), null);
+    const measured = measures.percentiles(measure);
+    const slowest = measures.slowest(measure);
     const events = slowest ? evidenceOf([slowest.from, slowest.to]) : [];
     if (measured.count === 0) {
       unmeasured++;
@@ -339,5 +336,5 @@ export function checkLatency(samples: ReadonlyMap<string, Sample[]>, thresholds:
   }
   const noun: Noun =
     unmeasured === 0 ? ['threshold exceeded', 'thresholds exceeded'] : unmeasured === failures.total ? ['measure with no samples', 'measures with no samples'] : ['threshold not held', 'thresholds not held'];
-  return outcomeOf(failures, noun, endToEndSummary(report.endToEnd));
+  return outcomeOf(failures, noun, endToEndSummary(measures.percentiles(END_TO_END)));
 }

@@ -5,28 +5,42 @@
  * §8 "the checker follows every bit"). A bit reaches its receiver when the answer arrives at the
  * receiver's component (its guest, or the orchestrator that asked) carrying it, on the right vCPU
  * for a per-vCPU bit (docs/ffa-reference.md §3.1).
+ *
+ * Followed as the history comes (NotificationTracker): an episode is kept from its first set until
+ * nothing more can change what became of it (its chain settled, its callback and bottom half
+ * known, whatever else a listener holds it for), then handed to the listeners and let go. So the
+ * ledger holds the notifications outstanding, not the run's.
  */
 import { decodeResult } from '../../../shared/ffa/errors.ts';
-import { FFA_FIDS } from '../../../shared/ffa/function-ids.ts';
 import { notificationGet } from '../../../shared/ffa/notifications.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { EvidenceEvent, WorldModel } from '../scenario/types.ts';
-import { CallIndex, fidOfCall, followAnswer, type CallRecord } from './calls.ts';
+import type { Arrival, ArrivalPairing } from './arrivals.ts';
+import { followAnswer, type CallIndex, type CallRecord, type CallStep } from './calls.ts';
+import { CallbackWindows, type Callback } from './callbacks.ts';
 import { endpointName, evidence } from './evidence.ts';
-import { firstAtOrAfter, groupBy, numberField, recordOf, recordsOf, type RecordView } from './records.ts';
-import { getBitmaps, SpmcReplay, type Episode, type NotificationBitmap, type PendingMaker, type SpmcPhantom } from './spmc-replay.ts';
+import { getBitmaps, SpmcReplay, type Episode, type NotificationBitmap, type PendingMaker, type ReplayListener, type SpmcPhantom } from './spmc-replay.ts';
 import { hex } from '../../../shared/ffa/format.ts';
 
 export { getBitmaps, type Delivery, type Episode, type NotificationBitmap, type PendingMaker, type SpmcPhantom } from './spmc-replay.ts';
 
-export interface NotificationAnalysis {
-  readonly episodes: Episode[];
-  readonly phantoms: SpmcPhantom[];
-  /** Per VM ID: when it was destroyed, rebooted or crashed. */
-  readonly receiverGoneNs: Map<number, number[]>;
+/** What a notification's fate is judged against: when the run ended, and when receivers went away. */
+export interface RunEnd {
   /** The latest time in the history. */
   readonly endNs: number;
+  /** Per VM ID: when it was destroyed, rebooted or crashed. */
+  readonly receiverGoneNs: ReadonlyMap<number, readonly number[]>;
+}
+
+export interface NotificationAnalysis extends RunEnd {
+  readonly episodes: Episode[];
+  readonly phantoms: SpmcPhantom[];
+}
+
+/** The arrival a set's delivery carried (arrivals.ts), once known. */
+export function arrivalOf(set: PendingMaker): Arrival | null {
+  return set.slot?.arrival ?? null;
 }
 
 // ---------------------------------------------------------------- following each returned bit
@@ -42,7 +56,7 @@ function vcpuOfGet(model: WorldModel, component: string, top: CallRecord): numbe
   return notificationGet.decodeCall(message.regs).args.vcpu;
 }
 
-/** Did the SPMC's answer carry this bit to the receiver, on the right vCPU? */
+/** Did the SPMC's answer carry this bit to the receiver, on the right vCPU? (Its whole chain settled.) */
 function follow(model: WorldModel, episode: Episode): void {
   const returned = episode.returned;
   if (!returned) return;
@@ -67,90 +81,170 @@ function describeAnswer(regs: RegisterFile): string {
   return decoded.kind === 'error' ? `FFA_ERROR(${decoded.name ?? decoded.code})` : hex(decoded.fid);
 }
 
-// ---------------------------------------------------------------- callbacks in the receiver's driver
+// ---------------------------------------------------------------- the tracker
 
-/** Guest records of the FF-A driver's callback and OP-TEE's bottom half, and GET answers per vCPU. */
-class CallbackIndex {
-  private readonly callbacks: Map<string, RecordView[]>;
-  private readonly bottomHalves: Map<string, RecordView[]>;
-  private readonly getAnswers: Map<string, HistoryEntry[]>;
+/** What the tracker tells, as it learns it. Every hook is optional. */
+export interface EpisodeListener {
+  /** A bit became pending for a receiver. */
+  created?(episode: Episode): void;
+  /** A set made it pending or merged into it (the first set included). */
+  set?(episode: Episode, set: PendingMaker): void;
+  /** A GET the SPMC answered cleared it. */
+  returned?(episode: Episode): void;
+  /** Whether it was delivered is decided (`episode.delivery`), though more may still come (its callback). */
+  resolved?(episode: Episode): void;
+  /** Nothing more will change: the last the listeners hear of it. */
+  done?(episode: Episode): void;
+  phantom?(phantom: SpmcPhantom): void;
+}
 
-  constructor(entries: readonly HistoryEntry[], index: CallIndex) {
-    this.callbacks = groupBy(recordsOf(entries, { event: 'notification-callback' }), (r) => `${r.component}|${String(r.data['type'])}|${String(r.data['id'])}|${String(r.data['vcpu'])}`);
-    this.bottomHalves = groupBy(recordsOf(entries, { event: 'optee-bottom-half' }), (r) => `${r.component}|${String(r.data['id'])}|${String(r.data['vcpu'])}`);
-    const answers = index.calls.filter((c) => fidOfCall(c) === FFA_FIDS.FFA_NOTIFICATION_GET && c.returnDelivered !== null);
-    this.getAnswers = new Map();
-    for (const [key, calls] of groupBy(answers, (c) => `${c.caller}|${c.message?.vcpu}`)) {
-      this.getAnswers.set(key, calls.map((c) => c.returnDelivered as HistoryEntry).sort((a, b) => a.seq - b.seq));
+interface Tracked {
+  /** Things a listener still waits for before the episode is done (a walk, a callback, an arrival). */
+  holds: number;
+  resolved: boolean;
+}
+
+/** The ledger as a fold: the SPMC's replay, each episode followed until it is done. */
+export class NotificationTracker implements ReplayListener {
+  private readonly replay: SpmcReplay;
+  private readonly tracked = new Map<Episode, Tracked>();
+  private readonly listeners: EpisodeListener[] = [];
+
+  constructor(
+    private readonly model: WorldModel,
+    private readonly calls: CallIndex,
+    private readonly windows: CallbackWindows,
+    private readonly arrivals: ArrivalPairing,
+  ) {
+    this.replay = new SpmcReplay(model, this);
+  }
+
+  listen(listener: EpisodeListener): void {
+    this.listeners.push(listener);
+  }
+
+  take(entry: HistoryEntry, step: CallStep): void {
+    this.replay.take(entry, step.answered);
+  }
+
+  /** A listener waits for something before the episode may be done. */
+  hold(episode: Episode): void {
+    const tracked = this.tracked.get(episode);
+    if (tracked) tracked.holds++;
+  }
+
+  release(episode: Episode): void {
+    const tracked = this.tracked.get(episode);
+    if (!tracked) return;
+    tracked.holds--;
+    this.tryDone(episode, tracked);
+  }
+
+  /** Episodes not yet done (for tests of the bound). */
+  get outstanding(): number {
+    return this.tracked.size;
+  }
+
+  /**
+   * The end of the history (after the calls, arrivals, windows and walks finished): what is still
+   * pending at the SPMC was never returned, and every episode is done.
+   */
+  finish(): void {
+    for (const episode of [...this.replay.pending()]) this.resolve(episode);
+    for (const [episode, tracked] of [...this.tracked].sort((a, b) => a[0].index - b[0].index)) {
+      if (tracked.holds !== 0) throw new Error(`bug: episode ${episode.index} still held ${tracked.holds} times at the end of the history`);
+      this.tryDone(episode, tracked);
     }
   }
 
-  /** The driver's callback for this delivery: after it, before the next GET answer on that vCPU. */
-  attach(episode: Episode): void {
+  created(episode: Episode): void {
+    this.tracked.set(episode, { holds: 0, resolved: false });
+    for (const listener of this.listeners) listener.created?.(episode);
+  }
+
+  set(episode: Episode, maker: PendingMaker): void {
+    if (maker.slot === undefined) maker.slot = this.arrivals.slotOf(maker.at);
+    const slot = maker.slot;
+    if (slot && slot.arrival === undefined) {
+      this.hold(episode);
+      slot.waiters.push(() => this.release(episode));
+    }
+    for (const listener of this.listeners) listener.set?.(episode, maker);
+  }
+
+  returned(episode: Episode): void {
+    for (const listener of this.listeners) listener.returned?.(episode);
+    const call = (episode.returned as NonNullable<Episode['returned']>).call;
+    this.hold(episode);
+    this.calls.whenRootSettled(call, () => {
+      follow(this.model, episode);
+      this.attachCallback(episode);
+      this.resolve(episode);
+      this.release(episode);
+    });
+  }
+
+  dropped(episode: Episode): void {
+    this.resolve(episode);
+  }
+
+  phantom(phantom: SpmcPhantom): void {
+    for (const listener of this.listeners) listener.phantom?.(phantom);
+  }
+
+  private resolve(episode: Episode): void {
+    const tracked = this.tracked.get(episode);
+    if (!tracked || tracked.resolved) return;
+    tracked.resolved = true;
+    for (const listener of this.listeners) listener.resolved?.(episode);
+    this.tryDone(episode, tracked);
+  }
+
+  private tryDone(episode: Episode, tracked: Tracked): void {
+    if (!tracked.resolved || tracked.holds > 0 || !this.tracked.has(episode)) return;
+    this.tracked.delete(episode);
+    for (const listener of this.listeners) listener.done?.(episode);
+  }
+
+  /**
+   * The driver's callback for this delivery: the first for its bit after the GET answer, before
+   * the next GET answer on that vCPU (callbacks.ts); and OP-TEE's bottom half after it.
+   */
+  private attachCallback(episode: Episode): void {
     const delivery = episode.delivery;
     if (!delivery || (episode.bitmap !== 'sp' && episode.bitmap !== 'vm')) return;
-    const { component, entry, vcpu } = delivery;
-    const next = this.nextAfter(this.getAnswers.get(`${component}|${vcpu}`) ?? [], entry.seq);
-    const group = this.callbacks.get(`${component}|${episode.bitmap}|${episode.bit}|${vcpu}`) ?? [];
-    const callback = this.firstBetween(group, entry.seq, next);
-    if (!callback) return;
+    const window = this.windows.windowOf(delivery.top);
+    if (!window) return;
+    this.hold(episode);
+    const look = (): void => {
+      const callback = CallbackWindows.callbackIn(window, episode.bitmap, episode.bit);
+      if (callback) return this.attachBottomHalf(episode, callback);
+      if (window.closed) return this.release(episode);
+      window.waiters.push(look);
+    };
+    look();
+  }
+
+  private attachBottomHalf(episode: Episode, callback: Callback): void {
     episode.callback = callback.entry;
-    const following = this.firstBetween(group, callback.entry.seq, Infinity);
-    const bound = following ? following.entry.seq : Infinity;
-    episode.bottomHalf = this.firstBetween(this.bottomHalves.get(`${component}|${episode.bit}|${vcpu}`) ?? [], callback.entry.seq, bound)?.entry ?? null;
+    const settle = (): void => {
+      if (!callback.bottomHalfKnown) {
+        callback.waiters.push(settle);
+        return;
+      }
+      episode.bottomHalf = callback.bottomHalf;
+      this.release(episode);
+    };
+    settle();
   }
-
-  private nextAfter(sorted: readonly HistoryEntry[], seq: number): number {
-    return sorted[firstAtOrAfter(sorted, seq + 1, (e) => e.seq)]?.seq ?? Infinity;
-  }
-
-  private firstBetween(sorted: readonly RecordView[], afterSeq: number, beforeSeq: number): RecordView | null {
-    const found = sorted[firstAtOrAfter(sorted, afterSeq + 1, (r) => r.entry.seq)];
-    return found && found.entry.seq < beforeSeq ? found : null;
-  }
-}
-
-// ---------------------------------------------------------------- receivers that went away
-
-/** VM destroyed or rebooted (hypervisor, guest or SPMC records), or its guest crashed. */
-function receiverGoneTimes(entries: readonly HistoryEntry[], model: WorldModel): Map<number, number[]> {
-  const gone = new Map<number, number[]>();
-  const note = (vm: number | null | undefined, t: number) => {
-    if (vm === null || vm === undefined) return;
-    gone.set(vm, [...(gone.get(vm) ?? []), t]);
-  };
-  const vmOf = (component: string) => model.guests.find((g) => g.component === component)?.vmId;
-  for (const entry of entries) {
-    const { event } = entry;
-    if (event.type === 'component' && event.event === 'crash') note(vmOf(event.component), entry.t);
-    const record = recordOf(entry);
-    if (!record) continue;
-    if (record.component === model.hypervisor && (record.event === 'vm-destroyed' || record.event === 'vm-rebooted')) note(numberField(record.data, 'id'), entry.t);
-    else if (record.event === 'guest-destroyed' || record.event === 'guest-rebooted') note(vmOf(record.component), entry.t);
-    else if (record.component === model.spmc && record.event === 'vm-destroyed') note(numberField(record.data, 'vm'), entry.t);
-  }
-  return gone;
-}
-
-/** Whether the receiver went away after `t` (so an undelivered bit is excused). */
-export function receiverGoneAfter(analysis: NotificationAnalysis, receiver: number, t: number): boolean {
-  return (analysis.receiverGoneNs.get(receiver) ?? []).some((gone) => gone >= t);
-}
-
-/** The whole analysis, from one pass over the history in order. */
-export function analyseNotifications(entries: readonly HistoryEntry[], model: WorldModel, index = new CallIndex(entries)): NotificationAnalysis {
-  const replay = new SpmcReplay(model, index);
-  for (const entry of entries) replay.take(entry);
-  const callbacks = new CallbackIndex(entries, index);
-  for (const episode of replay.episodes) {
-    follow(model, episode);
-    callbacks.attach(episode);
-  }
-  const endNs = entries.reduce((max, e) => Math.max(max, e.t), 0);
-  return { episodes: replay.episodes, phantoms: replay.phantoms, receiverGoneNs: receiverGoneTimes(entries, model), endNs };
 }
 
 // ---------------------------------------------------------------- the public ledger
+
+/** Whether the receiver went away at or after `t` (so an undelivered bit is excused). */
+export function receiverGoneAfter(end: RunEnd, receiver: number, t: number): boolean {
+  return (end.receiverGoneNs.get(receiver) ?? []).some((gone) => gone >= t);
+}
 
 export type LedgerOutcome = 'delivered' | 'lost' | 'pending' | 'receiver-gone';
 
@@ -180,16 +274,16 @@ export interface LedgerNotification {
   why: string | null;
 }
 
-export function outcomeOf(analysis: NotificationAnalysis, episode: Episode): { outcome: LedgerOutcome; why: string | null } {
+export function outcomeOf(end: RunEnd, episode: Episode): { outcome: LedgerOutcome; why: string | null } {
   if (episode.delivery) return { outcome: 'delivered', why: null };
   const firstSet = (episode.sets[0] as PendingMaker).at.t;
   if (episode.droppedBySpmc) return { outcome: 'receiver-gone', why: 'the SPMC dropped the VM\'s state (VM destroyed)' };
-  if (receiverGoneAfter(analysis, episode.receiver, firstSet)) return { outcome: 'receiver-gone', why: 'the receiver VM was destroyed, rebooted or crashed' };
+  if (receiverGoneAfter(end, episode.receiver, firstSet)) return { outcome: 'receiver-gone', why: 'the receiver VM was destroyed, rebooted or crashed' };
   if (episode.lost) return { outcome: 'lost', why: episode.lost.why };
   return { outcome: 'pending', why: 'no GET returned it' };
 }
 
-function ledgerEntry(model: WorldModel, analysis: NotificationAnalysis, episode: Episode): LedgerNotification {
+export function ledgerEntry(model: WorldModel, end: RunEnd, episode: Episode): LedgerNotification {
   const senders = [...new Set(episode.sets.flatMap((s) => (s.sender === null ? [] : [s.sender])))];
   return {
     receiver: episode.receiver,
@@ -205,12 +299,6 @@ function ledgerEntry(model: WorldModel, analysis: NotificationAnalysis, episode:
     deliveredTo: episode.delivery?.component ?? null,
     callbackNs: episode.callback?.t ?? null,
     bottomHalfNs: episode.bottomHalf?.t ?? null,
-    ...outcomeOf(analysis, episode),
+    ...outcomeOf(end, episode),
   };
-}
-
-/** Every notification of a run: receiver, bit, when it was set, returned, delivered, called back. */
-export function notificationLedger(entries: readonly HistoryEntry[], model: WorldModel): LedgerNotification[] {
-  const analysis = analyseNotifications(entries, model);
-  return analysis.episodes.map((episode) => ledgerEntry(model, analysis, episode));
 }

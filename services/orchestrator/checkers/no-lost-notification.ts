@@ -14,19 +14,22 @@
  * deliver it, or the drain's bound passed); delivered later than the liveness bound before that,
  * it is late, which the latency figures and their thresholds judge, not this check
  * (docs/load-and-benchmarks.md).
+ *
+ * A notification that was still in play when a component it needed stopped writing its history
+ * (a merged history's `tail-missing`: the process was killed) is neither lost nor delivered as far
+ * as the history can tell: it is counted unknown, and the detail names the component.
  */
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { RecordEvent } from '../../../shared/protocol/records.ts';
-import type { WorldModel } from '../scenario/types.ts';
-import type { Arrivals, Drain } from './arrivals.ts';
-import { endpointName, evidenceOf, FailureList, outcomeOf as checkOutcome, type CheckOutcome } from './evidence.ts';
-import { outcomeOf, type Episode, type NotificationAnalysis, type PendingMaker } from './ledger.ts';
+import type { CheckFailure, WorldModel } from '../scenario/types.ts';
+import type { Drain } from './arrivals.ts';
+import { endpointName, EvidenceWanted, evidenceOf, failureListOf, KeyedFailures, outcomeOf as checkOutcome, type CheckOutcome } from './evidence.ts';
+import type { HistoryFacts, MissingTail } from './facts.ts';
+import { arrivalOf, outcomeOf, type Episode, type EpisodeListener, type PendingMaker } from './ledger.ts';
 import { plural } from '../../../shared/plural.ts';
 
-/** The faults applied while the notification was pending: the likely cause, shown as evidence. */
-function faultsBetween(faults: readonly HistoryEntry[], fromNs: number, toNs: number): HistoryEntry[] {
-  return faults.filter((e) => e.t >= fromNs && e.t <= toNs).slice(0, 5);
-}
+/** Faults shown per failure, applied while the notification was pending: the likely cause. */
+const FAULTS_SHOWN = 5;
 
 /** Records at the hypervisor (about this VM) and at the receiver's guest that say why a bit went nowhere. */
 const HYPERVISOR_MECHANISM: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['npi-inject', 'npi-latched', 'npi-still-latched', 'info-get-passthrough', 'info-get-loop-bound', 'sri-delayed']);
@@ -34,26 +37,20 @@ const GUEST_MECHANISM: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['irq-unh
 const MECHANISM_EVENTS_MAX = 6;
 
 /**
- * The events around a lost bit that show its mechanism: the hypervisor's INFO_GET that named the
+ * Whether an event shows the mechanism of a lost bit: the hypervisor's INFO_GET that named the
  * VM (or did not), its NPI injected or latched, the guest's unhandled interrupt, its disabled
  * notification setup (whenever that was), its own INFO_GET that found nothing.
  */
-function mechanismOf(entries: readonly HistoryEntry[], model: WorldModel, episode: Episode, fromNs: number, toNs: number): HistoryEntry[] {
-  const guest = model.guests.find((g) => g.vmId === episode.receiver)?.component;
-  const found: HistoryEntry[] = [];
-  for (const entry of entries) {
-    const { event } = entry;
-    if (event.type !== 'record') continue;
-    const name = event.data.event;
-    const ever = event.component === guest && name === 'notifications-disabled';
-    const during = entry.t >= fromNs && entry.t <= toNs;
-    const atHypervisor = event.component === model.hypervisor && HYPERVISOR_MECHANISM.has(name) && (event.data['vm'] === undefined || event.data['vm'] === episode.receiver);
-    const hypervisorInfoGet = event.component === model.hypervisor && name === 'info-get';
-    const atGuest = event.component === guest && GUEST_MECHANISM.has(name);
-    if (ever || (during && (atHypervisor || hypervisorInfoGet || atGuest))) found.push(entry);
-    if (found.length >= MECHANISM_EVENTS_MAX) break;
-  }
-  return found;
+function showsMechanism(entry: HistoryEntry, model: WorldModel, receiver: number, guest: string | undefined, fromNs: number, toNs: number): boolean {
+  const { event } = entry;
+  if (event.type !== 'record') return false;
+  const name = event.data.event;
+  const ever = event.component === guest && name === 'notifications-disabled';
+  const during = entry.t >= fromNs && entry.t <= toNs;
+  const atHypervisor = event.component === model.hypervisor && HYPERVISOR_MECHANISM.has(name) && (event.data['vm'] === undefined || event.data['vm'] === receiver);
+  const hypervisorInfoGet = event.component === model.hypervisor && name === 'info-get';
+  const atGuest = event.component === guest && GUEST_MECHANISM.has(name);
+  return ever || (during && (atHypervisor || hypervisorInfoGet || atGuest));
 }
 
 export function deadlineOf(model: WorldModel, set: PendingMaker): number {
@@ -78,8 +75,8 @@ interface Verdict {
 const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
 
 /** A workload's notification, at the end of its workload's drain: lost only if still pending then. */
-function judgeAtDrain(model: WorldModel, analysis: NotificationAnalysis, episode: Episode, drain: Drain): Verdict {
-  const { outcome, why } = outcomeOf(analysis, episode);
+function judgeAtDrain(model: WorldModel, facts: HistoryFacts, episode: Episode, drain: Drain): Verdict {
+  const { outcome, why } = outcomeOf(facts, episode);
   if (outcome === 'receiver-gone') return { failed: null, undecided: false };
   if (outcome === 'lost') return { failed: `lost: ${why ?? ''}`, undecided: false };
   const ended = drain.quiet
@@ -95,10 +92,10 @@ function judgeAtDrain(model: WorldModel, analysis: NotificationAnalysis, episode
 }
 
 /** Lost, late, or still pending past its deadline. */
-function judge(model: WorldModel, analysis: NotificationAnalysis, episode: Episode): Verdict {
+function judge(model: WorldModel, facts: HistoryFacts, episode: Episode): Verdict {
   const first = episode.sets[0] as PendingMaker;
   const deadline = deadlineOf(model, first);
-  const { outcome, why } = outcomeOf(analysis, episode);
+  const { outcome, why } = outcomeOf(facts, episode);
   if (outcome === 'receiver-gone') return { failed: null, undecided: false };
   if (outcome === 'lost') return { failed: `lost: ${why ?? ''}`, undecided: false };
   if (outcome === 'delivered') {
@@ -107,50 +104,104 @@ function judge(model: WorldModel, analysis: NotificationAnalysis, episode: Episo
     return { failed: `delivered ${ms(at - deadline)} after its deadline (${ms(model.livenessBoundNs)} bound)`, undecided: false, late: true };
   }
   const quietAt = model.quietAtEndNs ?? null;
-  if (analysis.endNs < deadline && quietAt !== null) return { failed: `never returned by a GET: still pending when the world went quiet at ${(quietAt / 1e6).toFixed(3)} ms, with nothing left in flight to deliver it`, undecided: false };
-  if (analysis.endNs < deadline) return { failed: null, undecided: true };
+  if (facts.endNs < deadline && quietAt !== null) return { failed: `never returned by a GET: still pending when the world went quiet at ${(quietAt / 1e6).toFixed(3)} ms, with nothing left in flight to deliver it`, undecided: false };
+  if (facts.endNs < deadline) return { failed: null, undecided: true };
   return { failed: `never returned by a GET within ${ms(model.livenessBoundNs)} (still pending when the run ended)`, undecided: false };
 }
 
-/** The drain of the workload whose arrival made this bit pending, if it had one. */
-function drainOf(arrivals: Arrivals, episode: Episode): Drain | null {
-  const first = episode.sets[0] as PendingMaker;
-  return arrivals.byDelivery.get(first.at.seq)?.workload.drain ?? null;
+/** A failure as judged, before the look back for the faults and mechanism around it. */
+interface Draft {
+  readonly failure: Omit<CheckFailure, 'events'>;
+  /** Evidence known when it was judged, most telling first. */
+  readonly first: readonly (HistoryEntry | null | undefined)[];
+  readonly last: readonly HistoryEntry[];
+  readonly faults: EvidenceWanted;
+  readonly mechanism: EvidenceWanted;
 }
 
-export function checkNoLostNotification(entries: readonly HistoryEntry[], model: WorldModel, analysis: NotificationAnalysis, arrivals: Arrivals): CheckOutcome {
-  const failures = new FailureList();
-  const faults = entries.filter((e) => e.event.type === 'fault');
-  let undecided = 0;
-  let delivered = 0;
-  let late = 0;
+/** The check as a fold: each episode judged once done (ledger.ts), the shown ones' evidence completed by a look back. */
+export class NoLostNotification implements EpisodeListener {
+  private readonly drafts = new KeyedFailures<Draft>();
+  private episodes = 0;
+  private undecided = 0;
+  private delivered = 0;
+  private late = 0;
   /** Workload notifications delivered past the liveness bound but within their drain: late, not lost. */
-  let lateNotLost = 0;
+  private lateNotLost = 0;
   /** Workload notifications delivered only after their drain ended: lost, though they did arrive. */
-  let afterDrain = 0;
-  for (const episode of analysis.episodes) {
-    const drain = drainOf(arrivals, episode);
-    const verdict = drain ? judgeAtDrain(model, analysis, episode, drain) : judge(model, analysis, episode);
-    if (verdict.undecided) undecided++;
-    if (episode.delivery) delivered++;
-    if (verdict.late && verdict.failed === null) lateNotLost++;
-    else if (verdict.late) late++;
-    if (verdict.failed === null) continue;
-    if (drain && episode.delivery) afterDrain++;
+  private afterDrain = 0;
+  /** Failures the history cannot decide: a component they needed stopped writing its history. */
+  private readonly unknown = new Map<string, { tail: MissingTail; count: number }>();
+
+  constructor(
+    private readonly model: WorldModel,
+    private readonly facts: HistoryFacts,
+  ) {}
+
+  done(episode: Episode): void {
+    const { model, facts } = this;
+    this.episodes++;
     const first = episode.sets[0] as PendingMaker;
-    const { what, endpoints } = describe(model, episode);
+    const drain = arrivalOf(first)?.workload.drain ?? null;
+    const verdict = drain ? judgeAtDrain(model, facts, episode, drain) : judge(model, facts, episode);
+    if (verdict.undecided) this.undecided++;
+    if (episode.delivery) this.delivered++;
     // The window the bit had: to its deadline, or for a workload's, to the end of its drain.
     const until = drain ? drain.endNs : deadlineOf(model, first);
-    const faultsMeanwhile = faultsBetween(faults, first.at.t, until);
-    const mechanism = mechanismOf(entries, model, episode, first.at.t, Math.min(until, analysis.endNs));
-    const shown = [first.entry, ...(episode.lost?.evidence ?? []), episode.delivery?.entry, drain?.entry, ...faultsMeanwhile, ...mechanism, ...episode.sets.map((s) => s.entry)];
-    failures.add({ message: `${what} ${verdict.failed}`, bit: episode.bit, endpoints, events: evidenceOf(shown) });
+    const tail = verdict.failed === null ? null : this.missingTail(episode, Math.min(until, facts.endNs));
+    if (tail) return this.countUnknown(tail);
+    if (verdict.late && verdict.failed === null) this.lateNotLost++;
+    else if (verdict.late) this.late++;
+    if (verdict.failed === null) return;
+    if (drain && episode.delivery) this.afterDrain++;
+    const { what, endpoints } = describe(model, episode);
+    const guest = model.guests.find((g) => g.vmId === episode.receiver)?.component;
+    const fromNs = first.at.t;
+    const mechanismTo = Math.min(until, facts.endNs);
+    this.drafts.add([episode.index], {
+      failure: { message: `${what} ${verdict.failed}`, bit: episode.bit, endpoints },
+      first: [first.entry, ...(episode.lost?.evidence ?? []), episode.delivery?.entry, drain?.entry],
+      last: episode.sets.map((s) => s.entry),
+      faults: new EvidenceWanted((e) => e.event.type === 'fault' && e.t >= fromNs && e.t <= until, FAULTS_SHOWN),
+      mechanism: new EvidenceWanted((e) => showsMechanism(e, model, episode.receiver, guest, fromNs, mechanismTo), MECHANISM_EVENTS_MAX),
+    });
   }
-  const pendingNote = undecided > 0 ? `, ${undecided} still pending when the run ended before ${undecided === 1 ? 'its' : 'their'} deadline` : '';
-  const lateNotes = [late > 0 ? `${late} of them past the ${model.livenessBoundNs / 1e6} ms liveness bound` : '', afterDrain > 0 ? `${afterDrain} of them only after their workload's drain ended` : ''].filter((note) => note !== '');
-  const lateNote = lateNotes.length > 0 ? ` (${lateNotes.join('; ')})` : '';
-  const lateNotLostNote = lateNotLost > 0 ? `; ${lateNotLost} workload notifications delivered past the ${model.livenessBoundNs / 1e6} ms liveness bound before their drain ended: late, not lost (the latency figures hold them)` : '';
-  // A delivery past the bound fails the check as a lost one does, but a reader must see which it was.
-  const noun = late === 0 ? 'lost notification' : late === failures.total ? 'late notification' : 'lost or late notification';
-  return checkOutcome(failures, noun, `${plural(analysis.episodes.length, 'notification')}, ${delivered} delivered${lateNote}${pendingNote}${lateNotLostNote}`);
+
+  /** The first component on the notification's path whose history stops before its window did. */
+  private missingTail(episode: Episode, untilNs: number): MissingTail | null {
+    const { model } = this;
+    const guest = model.guests.find((g) => g.vmId === episode.receiver)?.component ?? null;
+    return this.facts.missingTailBefore([model.spmc, model.spmd, model.hypervisor, model.gic, guest], untilNs);
+  }
+
+  private countUnknown(tail: MissingTail): void {
+    const seen = this.unknown.get(tail.component);
+    if (seen) seen.count++;
+    else this.unknown.set(tail.component, { tail, count: 1 });
+  }
+
+  /** What the look back over the history must find for the failures shown. */
+  evidenceWanted(): EvidenceWanted[] {
+    return this.drafts.values().flatMap((d) => [d.faults, d.mechanism]);
+  }
+
+  outcome(): CheckOutcome {
+    const { model, undecided, late, afterDrain, lateNotLost } = this;
+    const failures = this.drafts.values().map((d) => ({ ...d.failure, events: evidenceOf([...d.first, ...d.faults.found, ...d.mechanism.found, ...d.last]) }));
+    const list = failureListOf({ total: this.drafts.total, failures });
+    const pendingNote = undecided > 0 ? `, ${undecided} still pending when the run ended before ${undecided === 1 ? 'its' : 'their'} deadline` : '';
+    const lateNotes = [late > 0 ? `${late} of them past the ${model.livenessBoundNs / 1e6} ms liveness bound` : '', afterDrain > 0 ? `${afterDrain} of them only after their workload's drain ended` : ''].filter((note) => note !== '');
+    const lateNote = lateNotes.length > 0 ? ` (${lateNotes.join('; ')})` : '';
+    const lateNotLostNote = lateNotLost > 0 ? `; ${lateNotLost} workload notifications delivered past the ${model.livenessBoundNs / 1e6} ms liveness bound before their drain ended: late, not lost (the latency figures hold them)` : '';
+    // A delivery past the bound fails the check as a lost one does, but a reader must see which it was.
+    const noun = late === 0 ? 'lost notification' : late === list.total ? 'late notification' : 'lost or late notification';
+    return checkOutcome(list, noun, `${plural(this.episodes, 'notification')}, ${this.delivered} delivered${lateNote}${pendingNote}${lateNotLostNote}${unknownNote(this.unknown)}`);
+  }
+}
+
+/** "; 3 unknown: spmd's history stops at 812.004 ms, before they were decided (its tail is missing)". */
+export function unknownNote(unknown: ReadonlyMap<string, { tail: MissingTail; count: number }>): string {
+  if (unknown.size === 0) return '';
+  const parts = [...unknown.values()].map(({ tail, count }) => `${count} unknown: ${tail.component}'s history stops at ${ms(tail.lastNs)}, before ${count === 1 ? 'it was' : 'they were'} decided (its tail is missing)`);
+  return `; ${parts.join('; ')}`;
 }

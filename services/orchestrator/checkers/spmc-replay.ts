@@ -21,7 +21,8 @@ import { isSecureId } from '../../../shared/ffa/partition-id.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { WorldModel } from '../scenario/types.ts';
-import { fidOfCall, type CallIndex, type CallRecord } from './calls.ts';
+import type { ArrivalSlot } from './arrivals.ts';
+import { fidOfCall, type CallRecord } from './calls.ts';
 import { bitmapField, bitsOf, numberField, recordOf, stringField, type RecordView } from './records.ts';
 
 /** The four bitmaps of a GET (docs/ffa-reference.md §2.5): from SPs, from VMs, SPM and hypervisor framework. */
@@ -45,6 +46,8 @@ export interface PendingMaker {
   readonly sender: number | null;
   /** The physical CPU the SPMC ran the set on (where the SRI goes). */
   readonly cpu: number | null;
+  /** The workload arrival `at` delivered, once the tracker looked (ledger.ts); null: none. */
+  slot?: ArrivalSlot | null;
 }
 
 export interface Delivery {
@@ -60,6 +63,8 @@ export interface Delivery {
 
 /** One bit pending for one receiver (and vCPU), from its first set to the GET that returned it. */
 export interface Episode {
+  /** Its place among the history's episodes (first set first): failures are listed in this order. */
+  readonly index: number;
   readonly receiver: number;
   readonly bitmap: NotificationBitmap;
   readonly bit: number;
@@ -99,31 +104,52 @@ export function getBitmaps(regs: RegisterFile): Record<NotificationBitmap, bigin
 const episodeKey = (receiver: number, bitmap: NotificationBitmap, bit: number, vcpu: number | null): string =>
   `${receiver}:${bitmap}:${bit}:${vcpu === null ? 'g' : vcpu}`;
 
-/** The SPMC's notification state, replayed from its own events. */
+/** What the replay found, as it found it. */
+export interface ReplayListener {
+  /** A bit became pending for a receiver (its first set). */
+  created(episode: Episode): void;
+  /** A set made it pending or merged into it (the first set included, after `created`). */
+  set(episode: Episode, maker: PendingMaker): void;
+  /** A GET the SPMC answered cleared it (`episode.returned`). */
+  returned(episode: Episode): void;
+  /** The SPMC dropped the receiver's state with it pending (`episode.droppedBySpmc`). */
+  dropped(episode: Episode): void;
+  phantom(phantom: SpmcPhantom): void;
+}
+
+/**
+ * The SPMC's notification state, replayed from its own events. Only the bits pending now are
+ * kept (and, per bit, the answer that last returned it): what became of an episode is the
+ * listener's to keep.
+ */
 export class SpmcReplay {
-  readonly episodes: Episode[] = [];
-  readonly phantoms: SpmcPhantom[] = [];
   private readonly open = new Map<string, Episode>();
   private readonly lastReturned = new Map<string, HistoryEntry>();
   private readonly asyncIds = new Map<number, number>();
   private lastDelivery: HistoryEntry | null = null;
   private spSet: string;
+  private episodes = 0;
 
   constructor(
     private readonly model: WorldModel,
-    private readonly index: CallIndex,
+    private readonly listener: ReplayListener,
   ) {
     this.spSet = DEFAULT_SP_SET[model.spmcProfile];
   }
 
-  take(entry: HistoryEntry): void {
+  /** `answered`: the call this entry answered, if it was a callee's first return (calls.ts CallStep). */
+  take(entry: HistoryEntry, answered: CallRecord | null): void {
     const { event } = entry;
     if (event.type === 'deliver' && event.to === this.model.spmc) this.lastDelivery = entry;
     else if (event.type === 'record' && event.component === this.model.spmc) this.onRecord(recordOf(entry));
     else if ((event.type === 'send' || event.type === 'fault') && event.from === this.model.spmc && event.message.kind === 'return') {
-      const call = this.index.byReturnSeq.get(entry.seq);
-      if (call) this.onAnswer(call, entry);
+      if (answered) this.onAnswer(answered, entry);
     }
+  }
+
+  /** Episodes still pending at the SPMC. */
+  pending(): IterableIterator<Episode> {
+    return this.open.values();
   }
 
   private onRecord(record: RecordView | null): void {
@@ -174,14 +200,16 @@ export class SpmcReplay {
       const merged = this.open.get(key);
       if (merged) {
         merged.sets.push(maker);
+        this.listener.set(merged, maker);
         continue;
       }
       const episode: Episode = {
-        receiver: maker.receiver, bitmap: maker.bitmap, bit, vcpu: maker.vcpu, sets: [maker],
+        index: this.episodes++, receiver: maker.receiver, bitmap: maker.bitmap, bit, vcpu: maker.vcpu, sets: [maker],
         returned: null, droppedBySpmc: null, delivery: null, lost: null, callback: null, bottomHalf: null,
       };
       this.open.set(key, episode);
-      this.episodes.push(episode);
+      this.listener.created(episode);
+      this.listener.set(episode, maker);
     }
   }
 
@@ -199,10 +227,13 @@ export class SpmcReplay {
     const keys = [episodeKey(receiver, bitmap, bit, null), episodeKey(receiver, bitmap, bit, vcpu)];
     const cleared = keys.flatMap((key) => this.open.get(key) ?? []);
     const bitKey = `${receiver}:${bitmap}:${bit}`;
-    if (cleared.length === 0) this.phantoms.push({ ...found, lastReturned: this.lastReturned.get(bitKey) ?? null });
-    for (const episode of cleared) episode.returned = { entry: found.entry, call: found.call };
+    if (cleared.length === 0) this.listener.phantom({ ...found, lastReturned: this.lastReturned.get(bitKey) ?? null });
     for (const key of keys) this.open.delete(key);
     this.lastReturned.set(bitKey, found.entry);
+    for (const episode of cleared) {
+      episode.returned = { entry: found.entry, call: found.call };
+      this.listener.returned(episode);
+    }
   }
 
   private dropReceiver(vm: number | null, entry: HistoryEntry): void {
@@ -210,6 +241,7 @@ export class SpmcReplay {
       if (episode.receiver !== vm) continue;
       episode.droppedBySpmc = entry;
       this.open.delete(key);
+      this.listener.dropped(episode);
     }
   }
 }

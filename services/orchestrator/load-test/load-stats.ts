@@ -24,13 +24,14 @@
  *   it was still pending) against its `gic-deliver`s; the same for the virtual NPI; and sends that
  *   found their bit already pending at the SPMC (the ledger's episodes with more than one set).
  */
-import { createHistogram } from 'node:perf_hooks';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { RecordEvent } from '../../../shared/protocol/records.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { CheckResult, LatencyReport, Percentiles, WorldModel } from '../scenario/types.ts';
-import { workloadArrivals, type Arrival, type Drain } from '../checkers/arrivals.ts';
-import { measureLatency } from '../checkers/index.ts';
-import { analyseNotifications, outcomeOf, type NotificationAnalysis } from '../checkers/ledger.ts';
+import type { Arrival, Drain } from '../checkers/arrivals.ts';
+import type { HistoryFacts } from '../checkers/facts.ts';
+import { factsOf, judgeEntries, type JudgeObserver } from '../checkers/judge.ts';
+import { arrivalOf, outcomeOf, type Episode } from '../checkers/ledger.ts';
 import { numberField, recordOf, type RecordView } from '../checkers/records.ts';
 
 /** The records the SPMC makes of each workload arrival, named as the ops (checkers/arrivals.ts WORKLOAD_OPS). */
@@ -154,6 +155,8 @@ export interface LoadStats {
 /** One notification's latencies (ns), for tests and plots. */
 export interface SendLatency {
   arrival: number;
+  /** The receiver's FF-A ID (the episode's). */
+  receiver: number;
   intendedNs: number;
   setNs: number;
   callbackNs: number;
@@ -163,224 +166,296 @@ export interface SendLatency {
 
 const EMPTY: Percentiles = { count: 0, p50: 0, p90: 0, p99: 0, 'p99.9': 0, max: 0 };
 
+/** An HDR histogram of ns values (3 significant figures); negative values count as 0. */
+class NsHistogram {
+  private readonly histogram: RecordableHistogram = createHistogram();
+
+  record(value: number): void {
+    // An HDR histogram records values from 1: each goes in as ns + 1, as latency.ts does.
+    this.histogram.record(Math.max(0, Math.round(value)) + 1);
+  }
+
+  percentiles(): Percentiles {
+    const { histogram } = this;
+    if (histogram.count === 0) return { ...EMPTY };
+    const at = (percentile: number) => histogram.percentile(percentile) - 1;
+    return { count: histogram.count, p50: at(50), p90: at(90), p99: at(99), 'p99.9': at(99.9), max: histogram.max - 1 };
+  }
+}
+
 /** HDR percentiles of values in ns (3 significant figures); negative values count as 0. */
 export function percentilesOfNs(values: readonly number[]): Percentiles {
-  if (values.length === 0) return { ...EMPTY };
-  // An HDR histogram records values from 1: each goes in as ns + 1, as latency.ts does.
-  const histogram = createHistogram();
-  for (const value of values) histogram.record(Math.max(0, Math.round(value)) + 1);
-  const at = (percentile: number) => histogram.percentile(percentile) - 1;
-  return { count: histogram.count, p50: at(50), p90: at(90), p99: at(99), 'p99.9': at(99.9), max: histogram.max - 1 };
+  const histogram = new NsHistogram();
+  for (const value of values) histogram.record(value);
+  return histogram.percentiles();
 }
 
 const count = <K extends string>(into: Record<K, number>, key: K): void => {
   into[key] = (into[key] ?? 0) + 1;
 };
 
-function throughputOf(times: readonly number[], startNs: number, windowNs: number): Throughput {
-  const inWindow = times.filter((t) => t >= startNs && t < startNs + windowNs).length;
-  const last = times.reduce((max, t) => Math.max(max, t), startNs);
-  const span = last - startNs;
-  const over = Math.max(span, windowNs);
-  return {
-    count: times.length,
-    inWindow,
-    perSecondInWindow: windowNs > 0 ? (inWindow * 1e9) / windowNs : 0,
-    perSecond: over > 0 ? (times.length * 1e9) / over : 0,
-    lastAfterStartNs: span,
-  };
+/** Events counted as they come, against the workload's window [start, start + window) (facts.ts). */
+class Counted {
+  count = 0;
+  inWindow = 0;
+  private lastNs: number;
+
+  constructor(
+    private readonly startNs: number,
+    private readonly windowNs: number,
+  ) {
+    this.lastNs = startNs;
+  }
+
+  add(t: number): void {
+    this.count++;
+    if (t >= this.startNs && t < this.startNs + this.windowNs) this.inWindow++;
+    this.lastNs = Math.max(this.lastNs, t);
+  }
+
+  throughput(): Throughput {
+    const { startNs, windowNs, count, inWindow } = this;
+    const span = this.lastNs - startNs;
+    const over = Math.max(span, windowNs);
+    return { count, inWindow, perSecondInWindow: windowNs > 0 ? (inWindow * 1e9) / windowNs : 0, perSecond: over > 0 ? (count * 1e9) / over : 0, lastAfterStartNs: span };
+  }
 }
 
 /** Xen's notif_sri_action loops, from the hypervisor's own records in its order. */
-function infoGetStats(records: readonly RecordView[]): InfoGetStats {
-  let srisTaken = 0;
-  let loopBoundHits = 0;
-  let morePending = 0;
-  let ids = 0;
-  const loops: number[] = [];
-  for (const record of records) {
-    if (record.event === 'sri-taken') srisTaken++;
-    else if (record.event === 'info-get-loop-bound') loopBoundHits++;
+class InfoGetLoops {
+  private srisTaken = 0;
+  private loopBoundHits = 0;
+  private morePending = 0;
+  private ids = 0;
+  private calls = 0;
+  private loops = 0;
+  private current = 0;
+  private max = 0;
+  private readonly histogram: Record<string, number> = {};
+
+  take(record: RecordView): void {
+    if (record.event === 'sri-taken') this.srisTaken++;
+    else if (record.event === 'info-get-loop-bound') this.loopBoundHits++;
     else if (record.event === 'info-get') {
-      if (numberField(record.data, 'iteration') === 1 || loops.length === 0) loops.push(0);
-      loops[loops.length - 1] = (loops.at(-1) ?? 0) + 1;
-      if (record.data['morePending'] === true) morePending++;
-      if (Array.isArray(record.data['ids'])) ids += record.data['ids'].length;
+      if (numberField(record.data, 'iteration') === 1 || this.loops === 0) this.endLoop(true);
+      this.current++;
+      this.calls++;
+      if (record.data['morePending'] === true) this.morePending++;
+      if (Array.isArray(record.data['ids'])) this.ids += record.data['ids'].length;
     }
   }
-  const calls = loops.reduce((sum, n) => sum + n, 0);
-  const histogram: Record<string, number> = {};
-  for (const n of loops) count(histogram, String(n));
+
+  private endLoop(next: boolean): void {
+    if (this.loops > 0) {
+      count(this.histogram, String(this.current));
+      this.max = Math.max(this.max, this.current);
+    }
+    this.current = 0;
+    if (next) this.loops++;
+  }
+
+  stats(): InfoGetStats {
+    const { srisTaken, loops, calls } = this;
+    const histogram = { ...this.histogram };
+    if (loops > 0) count(histogram, String(this.current));
+    return {
+      srisTaken,
+      loops,
+      srisCoalesced: Math.max(0, srisTaken - loops),
+      calls,
+      perLoop: { mean: loops > 0 ? calls / loops : 0, max: Math.max(this.max, this.current), histogram },
+      perSriTaken: srisTaken > 0 ? calls / srisTaken : 0,
+      loopBoundHits: this.loopBoundHits,
+      idsPerCall: calls > 0 ? this.ids / calls : 0,
+      morePending: this.morePending,
+    };
+  }
+}
+
+/** The GIC's raises, merges and deliveries of one INTID, physical or virtual. */
+function interruptCounter(intid: number | null, virtual: boolean): { take(record: RecordView): void; stats: InterruptStats } {
+  const stats: InterruptStats = { intid, raised: 0, merged: 0, kept: 0, delivered: 0 };
   return {
-    srisTaken,
-    loops: loops.length,
-    srisCoalesced: Math.max(0, srisTaken - loops.length),
-    calls,
-    perLoop: { mean: loops.length > 0 ? calls / loops.length : 0, max: loops.reduce((max, n) => Math.max(max, n), 0), histogram },
-    perSriTaken: srisTaken > 0 ? calls / srisTaken : 0,
-    loopBoundHits,
-    idsPerCall: calls > 0 ? ids / calls : 0,
-    morePending,
+    stats,
+    take(record) {
+      if (intid === null || numberField(record.data, 'intid') !== intid) return;
+      if ((numberField(record.data, 'vm') !== null) !== virtual) return;
+      if (record.event === 'gic-raise') stats.raised++;
+      else if (record.event === 'gic-merge' && record.data['kept'] === true) stats.kept++;
+      else if (record.event === 'gic-merge') stats.merged++;
+      else if (record.event === 'gic-deliver' && !virtual) stats.delivered++;
+    },
   };
 }
 
-/** Everything `loadStats` reads in one pass over the history. */
-interface Scan {
-  /** The workload's arrivals (checkers/arrivals.ts), in send order. */
-  arrivals: Arrival[];
-  /** By the SPMC's delivery seq. */
-  arrivalOfDelivery: Map<number, Arrival>;
-  spmcOutcomes: Record<string, number>;
-  pendingTimes: number[];
-  callbackTimes: number[];
-  hypervisorRecords: RecordView[];
-  sriIntid: number | null;
-  npiIntid: number | null;
-  gic: RecordView[];
-  /** Virtual interrupts delivered to the guests, by INTID. */
-  virtualDeliveries: Map<number, number>;
-}
-
-function scan(entries: readonly HistoryEntry[], model: WorldModel): Scan {
-  const guests = new Set(model.guests.map((g) => g.component));
-  const arrivals = workloadArrivals(entries, model);
-  const s: Scan = {
-    arrivals: arrivals.all, arrivalOfDelivery: arrivals.byDelivery, spmcOutcomes: {}, pendingTimes: [], callbackTimes: [],
-    hypervisorRecords: [], sriIntid: null, npiIntid: null, gic: [], virtualDeliveries: new Map(),
-  };
-  for (const entry of entries) {
-    const { event } = entry;
-    if (event.type === 'deliver') {
-      if (event.message.kind === 'irq' && event.message.op === 'deliver' && event.message.vm >= 0 && guests.has(event.to)) {
-        s.virtualDeliveries.set(event.message.intid, (s.virtualDeliveries.get(event.message.intid) ?? 0) + 1);
-      }
-    }
-    const record = recordOf(entry);
-    if (!record) continue;
-    if (record.component === model.spmc) {
-      if (WORKLOAD_RECORDS.has(record.event)) {
-        const outcome = String(record.data['outcome']);
-        count(s.spmcOutcomes, outcome);
-        if (outcome === 'sent') s.pendingTimes.push(entry.t);
-      } else if (record.event === 'sri-raise') s.sriIntid ??= numberField(record.data, 'intid');
-    } else if (record.component === model.hypervisor) {
-      s.hypervisorRecords.push(record);
-      if (record.event === 'npi-inject') s.npiIntid ??= numberField(record.data, 'intid');
-    } else if (record.component === model.gic) {
-      if (record.event === 'gic-merge' || record.event === 'gic-raise' || record.event === 'gic-deliver') s.gic.push(record);
-    } else if (guests.has(record.component) && record.event === 'notification-callback') s.callbackTimes.push(entry.t);
-  }
-  return s;
-}
-
-function interruptStats(gic: readonly RecordView[], intid: number | null, virtual: boolean, virtualDeliveries: number): InterruptStats {
-  const stats: InterruptStats = { intid, raised: 0, merged: 0, kept: 0, delivered: virtual ? virtualDeliveries : 0 };
-  if (intid === null) return stats;
-  for (const record of gic) {
-    if (numberField(record.data, 'intid') !== intid) continue;
-    const isVirtual = numberField(record.data, 'vm') !== null;
-    if (isVirtual !== virtual) continue;
-    if (record.event === 'gic-raise') stats.raised++;
-    else if (record.event === 'gic-merge' && record.data['kept'] === true) stats.kept++;
-    else if (record.event === 'gic-merge') stats.merged++;
-    else if (record.event === 'gic-deliver' && !virtual) stats.delivered++;
-  }
-  return stats;
-}
-
-/** Every send's latencies, in arrival order, for the sends whose bit reached a callback. */
-export function sendLatencies(entries: readonly HistoryEntry[], model: WorldModel, analysis = analyseNotifications(entries, model)): SendLatency[] {
-  return sendLatenciesOf(scan(entries, model), analysis);
-}
-
-function sendLatenciesOf(s: Scan, analysis: NotificationAnalysis): SendLatency[] {
-  const found: SendLatency[] = [];
-  for (const episode of analysis.episodes) {
-    if (!episode.callback) continue;
-    for (const set of episode.sets) {
-      const arrival = s.arrivalOfDelivery.get(set.at.seq);
-      if (arrival === undefined) continue;
-      const callbackNs = episode.callback.t;
-      const { intendedNs } = arrival;
-      found.push({ arrival: arrival.index, intendedNs, setNs: set.at.t, callbackNs, corrected: callbackNs - intendedNs, uncorrected: callbackNs - set.at.t });
-    }
-  }
-  return found.sort((a, b) => a.arrival - b.arrival);
+/** A send whose bit reached a callback: its latencies. */
+function sendLatencyOf(arrival: Arrival, receiver: number, setNs: number, callbackNs: number): SendLatency {
+  const { intendedNs } = arrival;
+  return { arrival: arrival.index, receiver, intendedNs, setNs, callbackNs, corrected: callbackNs - intendedNs, uncorrected: callbackNs - setNs };
 }
 
 /**
- * The load statistics of a run. `latency` is the run's latency report (ScenarioResult.latency);
- * measured here when absent. `analysis` may be passed when the caller has the ledger already.
+ * The load statistics as a fold over the judging pass (checkers/judge.ts): the SPMC's, the
+ * hypervisor's and the GIC's records counted as they come, each workload episode once done.
+ * Everything is a count, a histogram or a running maximum: nothing grows with the run.
  */
-export function loadStats(
-  entries: readonly HistoryEntry[],
-  model: WorldModel,
-  spec: LoadWorkloadSpec,
-  options: { latency?: LatencyReport; analysis?: NotificationAnalysis } = {},
-): LoadStats {
-  const s = scan(entries, model);
-  const analysis = options.analysis ?? analyseNotifications(entries, model);
-  const report = options.latency ?? measureLatency(entries, model);
-  const periodNs = 1e9 / spec.ratePerSecond;
-  const arrivals = s.arrivals.length;
-  const startNs = s.arrivals[0]?.workload.startNs ?? 0;
-  const windowNs = arrivals * periodNs;
-  const lastSend = s.arrivals.at(-1)?.send.t ?? startNs;
-  const latencies = sendLatenciesOf(s, analysis);
+export class LoadStatsFold implements JudgeObserver {
+  private readonly guests: ReadonlySet<string>;
+  private readonly spmcOutcomes: Record<string, number> = {};
+  private readonly pendingAtSpmc: Counted;
+  private readonly callbacks: Counted;
+  private readonly deliveredSends: Counted;
+  private readonly sendLag = new NsHistogram();
+  private readonly uncorrected = new NsHistogram();
+  private readonly infoGet = new InfoGetLoops();
+  private readonly sri: ReturnType<typeof interruptCounter>;
+  private readonly npi: ReturnType<typeof interruptCounter>;
+  private npiDeliveries = 0;
+  private lastSendNs: number | null = null;
+  private readonly outcomes: Record<string, number> = {};
+  private episodes = 0;
+  private mergedAtSpmc = 0;
+  private delivered = 0;
+  private calledBack = 0;
+  private sendsWithoutCallback = 0;
+  private pastLivenessBound = 0;
+  private readonly startNs: number;
+  private readonly windowNs: number;
 
-  const outcomes: Record<string, number> = {};
-  let mergedAtSpmc = 0;
-  let delivered = 0;
-  let calledBack = 0;
-  let sendsWithoutCallback = 0;
-  const workloadEpisodes = analysis.episodes.filter((e) => e.sets.some((set) => s.arrivalOfDelivery.has(set.at.seq)));
-  for (const episode of workloadEpisodes) {
-    count(outcomes, outcomeOf(analysis, episode).outcome);
-    mergedAtSpmc += episode.sets.length - 1;
-    if (episode.delivery) delivered++;
-    if (episode.callback) calledBack++;
-    else sendsWithoutCallback += episode.sets.length;
+  constructor(
+    private readonly model: WorldModel,
+    private readonly facts: HistoryFacts,
+    private readonly spec: LoadWorkloadSpec,
+    /** Called with each send that reached a callback (tests, plots). */
+    private readonly onSend: (latency: SendLatency) => void = () => {},
+  ) {
+    this.guests = new Set(model.guests.map((g) => g.component));
+    this.startNs = facts.firstArrivalWorkload?.startNs ?? 0;
+    this.windowNs = facts.arrivals * (1e9 / spec.ratePerSecond);
+    this.pendingAtSpmc = new Counted(this.startNs, this.windowNs);
+    this.callbacks = new Counted(this.startNs, this.windowNs);
+    this.deliveredSends = new Counted(this.startNs, this.windowNs);
+    this.sri = interruptCounter(facts.sriIntid, false);
+    this.npi = interruptCounter(facts.npiIntid, true);
   }
 
-  return {
-    workload: {
-      ratePerSecond: spec.ratePerSecond,
-      periodNs,
-      arrivals,
-      startNs,
-      windowNs,
-      sentPerSecond: arrivals > 1 && lastSend > startNs ? ((arrivals - 1) * 1e9) / (lastSend - startNs) : 0,
-      sendLag: percentilesOfNs(s.arrivals.map((a) => a.send.t - a.intendedNs)),
-      drain: drainOf(s.arrivals[0]?.workload.drain ?? null),
-    },
-    throughput: {
-      offeredPerSecond: spec.ratePerSecond,
-      pendingAtSpmc: throughputOf(s.pendingTimes, startNs, windowNs),
-      callbacks: throughputOf(s.callbackTimes, startNs, windowNs),
-      deliveredSends: throughputOf(latencies.map((l) => l.callbackNs), startNs, windowNs),
-    },
-    notifications: {
-      spmcOutcomes: s.spmcOutcomes,
-      madePending: s.pendingTimes.length,
-      episodes: workloadEpisodes.length,
-      mergedAtSpmc,
-      delivered,
-      calledBack,
-      outcomes,
-      sendsWithoutCallback,
-    },
-    latency: {
-      corrected: report.corrected,
-      uncorrected: percentilesOfNs(latencies.map((l) => l.uncorrected)),
-      arrivalToSet: report.arrivalToSet,
-      hops: report.hops,
-      parts: report.parts,
-      pastLivenessBound: { boundNs: model.livenessBoundNs, sends: latencies.filter((l) => l.uncorrected > model.livenessBoundNs).length },
-    },
-    infoGet: infoGetStats(s.hypervisorRecords),
-    sri: interruptStats(s.gic, s.sriIntid, false, 0),
-    npi: interruptStats(s.gic, s.npiIntid, true, s.npiIntid === null ? 0 : (s.virtualDeliveries.get(s.npiIntid) ?? 0)),
-  };
+  /** Called with each workload arrival as it is sent (checkers/arrivals.ts). */
+  arrival(arrival: Arrival): void {
+    this.sendLag.record(arrival.send.t - arrival.intendedNs);
+    this.lastSendNs = arrival.send.t;
+  }
+
+  take(entry: HistoryEntry): void {
+    const { event } = entry;
+    if (event.type === 'deliver' && event.message.kind === 'irq' && event.message.op === 'deliver' && event.message.vm >= 0 && this.guests.has(event.to) && event.message.intid === this.facts.npiIntid) this.npiDeliveries++;
+    const record = recordOf(entry);
+    if (!record) return;
+    if (record.component === this.model.spmc) {
+      if (!WORKLOAD_RECORDS.has(record.event)) return;
+      const outcome = String(record.data['outcome']);
+      count(this.spmcOutcomes, outcome);
+      if (outcome === 'sent') this.pendingAtSpmc.add(entry.t);
+    } else if (record.component === this.model.hypervisor) this.infoGet.take(record);
+    else if (record.component === this.model.gic) {
+      this.sri.take(record);
+      this.npi.take(record);
+    } else if (this.guests.has(record.component) && record.event === 'notification-callback') this.callbacks.add(entry.t);
+  }
+
+  done(episode: Episode): void {
+    if (!episode.sets.some((set) => arrivalOf(set) !== null)) return;
+    this.episodes++;
+    count(this.outcomes, outcomeOf(this.facts, episode).outcome);
+    this.mergedAtSpmc += episode.sets.length - 1;
+    if (episode.delivery) this.delivered++;
+    if (episode.callback) this.calledBack++;
+    else this.sendsWithoutCallback += episode.sets.length;
+    const callback = episode.callback;
+    if (!callback) return;
+    for (const set of episode.sets) {
+      const arrival = arrivalOf(set);
+      if (!arrival) continue;
+      const latency = sendLatencyOf(arrival, episode.receiver, set.at.t, callback.t);
+      this.deliveredSends.add(latency.callbackNs);
+      this.uncorrected.record(latency.uncorrected);
+      if (latency.uncorrected > this.model.livenessBoundNs) this.pastLivenessBound++;
+      this.onSend(latency);
+    }
+  }
+
+  /** The statistics, with the run's latency report (ScenarioResult.latency). */
+  stats(report: LatencyReport): LoadStats {
+    const { spec, facts, startNs, windowNs } = this;
+    const periodNs = 1e9 / spec.ratePerSecond;
+    const arrivals = facts.arrivals;
+    const lastSend = this.lastSendNs ?? startNs;
+    return {
+      workload: {
+        ratePerSecond: spec.ratePerSecond,
+        periodNs,
+        arrivals,
+        startNs,
+        windowNs,
+        sentPerSecond: arrivals > 1 && lastSend > startNs ? ((arrivals - 1) * 1e9) / (lastSend - startNs) : 0,
+        sendLag: this.sendLag.percentiles(),
+        drain: drainOf(facts.firstArrivalWorkload?.drain ?? null),
+      },
+      throughput: {
+        offeredPerSecond: spec.ratePerSecond,
+        pendingAtSpmc: this.pendingAtSpmc.throughput(),
+        callbacks: this.callbacks.throughput(),
+        deliveredSends: this.deliveredSends.throughput(),
+      },
+      notifications: {
+        spmcOutcomes: this.spmcOutcomes,
+        madePending: this.pendingAtSpmc.count,
+        episodes: this.episodes,
+        mergedAtSpmc: this.mergedAtSpmc,
+        delivered: this.delivered,
+        calledBack: this.calledBack,
+        outcomes: this.outcomes,
+        sendsWithoutCallback: this.sendsWithoutCallback,
+      },
+      latency: {
+        corrected: report.corrected,
+        uncorrected: this.uncorrected.percentiles(),
+        arrivalToSet: report.arrivalToSet,
+        hops: report.hops,
+        parts: report.parts,
+        pastLivenessBound: { boundNs: this.model.livenessBoundNs, sends: this.pastLivenessBound },
+      },
+      infoGet: this.infoGet.stats(),
+      sri: this.sri.stats,
+      npi: { ...this.npi.stats, delivered: facts.npiIntid === null ? 0 : this.npiDeliveries },
+    };
+  }
+}
+
+/** A load run's statistics from its history held in memory (tests); `latency` measured here when absent. */
+export function loadStats(entries: readonly HistoryEntry[], model: WorldModel, spec: LoadWorkloadSpec, options: { latency?: LatencyReport } = {}): LoadStats {
+  const { judge, fold } = judgedLoad(entries, model, spec);
+  return fold.stats(options.latency ?? judge.latencyReport());
+}
+
+/** Every send's latencies, in arrival order, for the sends whose bit reached a callback. */
+export function sendLatencies(entries: readonly HistoryEntry[], model: WorldModel): SendLatency[] {
+  return loadStatsWithSends(entries, model, { ratePerSecond: 1 }).sends;
+}
+
+/**
+ * The statistics and every send's latencies (arrival order) in one judging pass, from a history
+ * held in memory (an attached load's: per-host.ts splits the sends by receiver).
+ */
+export function loadStatsWithSends(entries: readonly HistoryEntry[], model: WorldModel, spec: LoadWorkloadSpec, options: { latency?: LatencyReport } = {}): { stats: LoadStats; sends: SendLatency[] } {
+  const sends: SendLatency[] = [];
+  const { judge, fold } = judgedLoad(entries, model, spec, (latency) => sends.push(latency));
+  return { stats: fold.stats(options.latency ?? judge.latencyReport()), sends: sends.sort((a, b) => a.arrival - b.arrival) };
+}
+
+function judgedLoad(entries: readonly HistoryEntry[], model: WorldModel, spec: LoadWorkloadSpec, onSend?: (latency: SendLatency) => void) {
+  const facts = factsOf(entries, model);
+  const fold = new LoadStatsFold(model, facts, spec, onSend);
+  return { judge: judgeEntries(entries, model, { facts, observers: [fold] }), fold };
 }
 
 function drainOf(drain: Drain | null): LoadStats['workload']['drain'] {

@@ -25,9 +25,8 @@
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { PeerClockUsed } from '../../../shared/runtime/ws/world-client.ts';
 import { workloadArrivals } from '../checkers/arrivals.ts';
-import { analyseNotifications, type NotificationAnalysis } from '../checkers/ledger.ts';
 import type { Percentiles, WorldModel } from '../scenario/types.ts';
-import { percentilesOfNs } from './load-stats.ts';
+import { percentilesOfNs, sendLatencies, type SendLatency } from './load-stats.ts';
 
 /** A guest as the attach took it in: its component name, the URL it registered with, and the host label it gave (if any). */
 export interface PlacedGuest {
@@ -135,13 +134,6 @@ export function figureUncertainty(clocks: Readonly<Record<string, PeerClockUsed>
   };
 }
 
-/** One send that reached a callback: its receiver's FF-A ID and its two latencies (ns). */
-interface ReceivedSend {
-  receiver: number;
-  corrected: number;
-  uncorrected: number;
-}
-
 /** The receiver each workload arrival was addressed to (workload.ts: optee-notif-send {vm}, notifier-set {receiver}). */
 function addressedTo(entry: HistoryEntry): number | null {
   const { event } = entry;
@@ -151,39 +143,29 @@ function addressedTo(entry: HistoryEntry): number | null {
   return typeof receiver === 'number' ? receiver : null;
 }
 
-/** Each delivered send with its receiver, as load-stats.ts sendLatencies pairs a set with its arrival and its callback. */
-function receivedSends(entries: readonly HistoryEntry[], model: WorldModel, analysis: NotificationAnalysis): { sends: ReceivedSend[]; sentTo: Map<number, number> } {
-  const arrivals = workloadArrivals(entries, model);
+/** How many workload arrivals were addressed to each receiver. */
+function sentByReceiver(entries: readonly HistoryEntry[], model: WorldModel): Map<number, number> {
   const sentTo = new Map<number, number>();
-  for (const arrival of arrivals.all) {
+  for (const arrival of workloadArrivals(entries, model).all) {
     const receiver = addressedTo(arrival.send);
     if (receiver !== null) sentTo.set(receiver, (sentTo.get(receiver) ?? 0) + 1);
   }
-  const sends: ReceivedSend[] = [];
-  for (const episode of analysis.episodes) {
-    if (!episode.callback) continue;
-    for (const set of episode.sets) {
-      const arrival = arrivals.byDelivery.get(set.at.seq);
-      if (arrival === undefined) continue;
-      sends.push({ receiver: episode.receiver, corrected: episode.callback.t - arrival.intendedNs, uncorrected: episode.callback.t - set.at.t });
-    }
-  }
-  return { sends, sentTo };
+  return sentTo;
 }
 
 /**
  * The load's figures per host of its guests. `guests` are those the attach took in (their URLs);
- * `clocks` how each component's times were mapped (attach.ts). `analysis` may be passed when the
- * caller has the ledger already.
+ * `clocks` how each component's times were mapped (attach.ts). `sends` may be passed when the
+ * caller has them already (load-stats.ts loadStatsWithSends).
  */
 export function perHostFigures(
   entries: readonly HistoryEntry[],
   model: WorldModel,
   guests: readonly PlacedGuest[],
   clocks: Readonly<Record<string, PeerClockUsed>>,
-  analysis: NotificationAnalysis = analyseNotifications(entries, model),
+  sends: readonly SendLatency[] = sendLatencies(entries, model),
 ): HostFigures[] {
-  const { sends, sentTo } = receivedSends(entries, model, analysis);
+  const sentTo = sentByReceiver(entries, model);
   const idOf = new Map(model.guests.map((g) => [g.component, g.vmId]));
   return [...guestsByHost(guests)].map(([host, names]) => {
     const ids = new Set(names.flatMap((name) => (idOf.has(name) ? [idOf.get(name) as number] : [])));

@@ -66,10 +66,10 @@ export function thin<T>(values: readonly T[], max: number): T[] {
 }
 
 /** Each notification: when it was sent (x) and how long it took to its callback (y). */
-export function latencyOverTimeSpec(samples: readonly LatencySample[]): TopLevelSpec | null {
+export function latencyOverTimeSpec(samples: readonly LatencySample[], total = samples.length): TopLevelSpec | null {
   if (samples.length === 0) return null;
   const shown = thin(samples, MAX_SCATTER_POINTS);
-  const note = shown.length < samples.length ? ` (${shown.length} of ${samples.length} shown, evenly thinned)` : '';
+  const note = shown.length < total ? ` (${shown.length} of ${total} shown, evenly thinned)` : '';
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'End-to-end latency over the run', subtitle: `set at the SPMC → receiver's callback${note}` },
@@ -86,12 +86,13 @@ export function latencyOverTimeSpec(samples: readonly LatencySample[]): TopLevel
   };
 }
 
-/** How end-to-end latencies spread: a histogram, stacked by receiver. */
-export function latencyHistogramSpec(samples: readonly LatencySample[]): TopLevelSpec | null {
+/** How end-to-end latencies spread: a histogram, stacked by receiver (of an even sample of a long run's). */
+export function latencyHistogramSpec(samples: readonly LatencySample[], total = samples.length): TopLevelSpec | null {
   if (samples.length === 0) return null;
+  const sampled = samples.length < total ? `, ${samples.length} of them, evenly thinned, counted` : '';
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'End-to-end latency distribution', subtitle: `${samples.length} ${samples.length === 1 ? 'notification' : 'notifications'}` },
+    title: { text: 'End-to-end latency distribution', subtitle: `${total} ${total === 1 ? 'notification' : 'notifications'}${sampled}` },
     width: 560,
     height: 200,
     data: { values: samples.map((s) => ({ ms: s.latencyNs / 1e6, receiver: clean(s.receiver) })) },

@@ -5,8 +5,8 @@ import { firstFailure, renderReport } from './report.ts';
 import { latencySamples } from './latency-samples.ts';
 import { selectSequenceWindow, sequenceSegments } from './sequence.ts';
 import { groupFailures } from './failure-groups.ts';
-import { analyseNotifications } from '../checkers/ledger.ts';
-import { END_TO_END, latencySamples as checkerSamples } from '../checkers/latency.ts';
+import { latencySamples as checkerSamples } from '../checkers/index.ts';
+import { END_TO_END } from '../checkers/latency.ts';
 import type { CheckFailure, ScenarioResult } from '../scenario/types.ts';
 import { defaultWorldHistory, defaultWorldModel, failingResult, HOSTILE, passingResult } from '../test-support/report-runs.ts';
 
@@ -150,7 +150,7 @@ describe('latency samples for the plot over time', () => {
     // order would then answer sends that came after the callback (negative latencies).
     const entries = await defaultWorldHistory();
     const model = await defaultWorldModel();
-    const expected = checkerSamples(entries, model, analyseNotifications(entries, model)).get(END_TO_END) ?? [];
+    const expected = checkerSamples(entries, model).get(END_TO_END) ?? [];
     const samples = latencySamples(entries, model);
     assert.deepEqual(
       samples.map((s) => s.latencyNs).sort((a, b) => a - b),

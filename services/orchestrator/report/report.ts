@@ -20,8 +20,8 @@ import {
 } from './charts.ts';
 import { escapeHtml as h } from './escape.ts';
 import { groupFailures } from './failure-groups.ts';
-import { latencySamples } from './latency-samples.ts';
-import { CONTEXT_ROWS, MAX_ROWS, renderSequenceSvg, SEQUENCE_CSS, selectSequenceWindow, sequenceSegments, type SequenceWindow } from './sequence.ts';
+import { latencySamples, type LatencySample } from './latency-samples.ts';
+import { CONTEXT_ROWS, MAX_ROWS, renderSequenceSvg, SEQUENCE_CSS, selectSequenceWindow, sequenceSegments, type SequenceFocus, type SequenceWindow } from './sequence.ts';
 import { plural } from '../../../shared/plural.ts';
 
 /** Rows of the steps table beyond this are summarised, not listed. */
@@ -85,6 +85,7 @@ function runTable(result: ScenarioResult): string {
     ['faults applied', h(result.faultsApplied)],
     ...(result.departures ?? []).map((d): [string, string] => ['left the world', h(d)]),
     ...(result.absent ?? []).map((d): [string, string] => ['left out of the run', h(d)]),
+    ...(result.missingTails ?? []).map((d): [string, string] => ['history cut short', h(d)]),
     ['history', `${h(result.historyEntries)} events, sha256 <code>${h(result.historyHash)}</code>`],
     ['replay', `<code class="replay">${h(result.replay)}</code>`],
   ];
@@ -174,13 +175,18 @@ function sequenceParts(window: SequenceWindow, what: ReadonlyMap<number, string>
     .join('\n');
 }
 
-function failureSection(result: ScenarioResult, entries: readonly HistoryEntry[]): string {
+/** Where the sequence view of a result's first failure centres: its evidence, else its time. */
+export function failureFocus(result: ScenarioResult): SequenceFocus | null {
+  const failure = firstFailure(result);
+  return failure ? { evidenceSeqs: failure.evidence.map((e) => e.seq), aroundNs: failure.atNs } : null;
+}
+
+function failureSection(result: ScenarioResult, window: SequenceWindow | null): string {
   const failure = firstFailure(result);
   if (!failure) return '<section id="first-failure"><h2>First failure</h2><p class="ok">Nothing failed.</p></section>';
   const about = [failure.bit !== null ? `bit ${h(failure.bit)}` : '', failure.endpoints.length > 0 ? `endpoints ${failure.endpoints.map((e) => `<code>${h(e)}</code>`).join(', ')}` : '']
     .filter((s) => s !== '')
     .join(' · ');
-  const window = selectSequenceWindow(entries, { evidenceSeqs: failure.evidence.map((e) => e.seq), aroundNs: failure.atNs });
   const what = new Map(failure.evidence.map((e) => [e.seq, e.what]));
   const focus = failure.evidence.length > 0 ? 'the evidence (rows marked ★)' : 'the failure\'s time';
   const diagram = window
@@ -208,7 +214,7 @@ function hopPartsTable(result: ScenarioResult): string {
 <table class="grid"><thead><tr><th rowspan="2">hop</th><th rowspan="2">count</th><th colspan="2">transport</th><th colspan="2">protocol</th></tr><tr><th>p50</th><th>p99</th><th>p50</th><th>p99</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
-async function latencySection(result: ScenarioResult, entries: readonly HistoryEntry[], model: WorldModel | null): Promise<string> {
+async function latencySection(result: ScenarioResult, plot: ReportInput['plot']): Promise<string> {
   const measures = latencyMeasures(result.latency);
   const table =
     measures.length === 0
@@ -219,15 +225,17 @@ async function latencySection(result: ScenarioResult, entries: readonly HistoryE
   const figures: string[] = [];
   const percentiles = percentileChartSpec(result.latency);
   if (percentiles) figures.push(await renderVegaLiteSvg(percentiles, 'pct-'));
-  const samples = model ? latencySamples(entries, model) : [];
-  const overTime = latencyOverTimeSpec(samples);
+  const samples = plot?.samples ?? [];
+  const total = plot?.total ?? 0;
+  const overTime = latencyOverTimeSpec(samples, total);
   if (overTime) figures.push(await renderVegaLiteSvg(overTime, 'time-'));
-  const histogram = latencyHistogramSpec(samples);
+  const histogram = latencyHistogramSpec(samples, total);
   if (histogram) figures.push(await renderVegaLiteSvg(histogram, 'hist-'));
+  const thinned = samples.length < total ? `; ${samples.length} of them, evenly thinned, plotted` : '';
   const derived =
     samples.length === 0
-      ? `<p class="muted">${model ? 'No notification reached a callback' : 'The world\'s model was not given'}, so no plot over time.</p>`
-      : `<p class="muted">The plots over time pair each set with the callback of the notification it made pending, as the latency checker does (${plural(samples.length, 'sample')}).</p>`;
+      ? `<p class="muted">${plot ? 'No notification reached a callback' : 'The world\'s model was not given'}, so no plot over time.</p>`
+      : `<p class="muted">The plots over time pair each set with the callback of the notification it made pending, as the latency checker does (${plural(total, 'sample')}${thinned}).</p>`;
   return `<section id="latency"><h2>Latency</h2>${table}${hopPartsTable(result)}${derived}${figures.map((svg) => `<figure class="chart">${svg}</figure>`).join('\n')}</section>`;
 }
 
@@ -266,7 +274,7 @@ code.replay { background: #f4f5f7; padding: 2px 6px; border-radius: 3px; }
 footer { margin-top: 40px; color: #777; font-size: 0.9em; }
 ${SEQUENCE_CSS}`;
 
-interface FaultRow {
+export interface FaultRow {
   id: string;
   kind: string;
   installedNs: number | null;
@@ -276,17 +284,13 @@ interface FaultRow {
   actions: Map<string, number>;
 }
 
-/** The faults the orchestrator applied (its fault-installed / fault-healed records) and what each rule did. */
-function faultRows(entries: readonly HistoryEntry[]): FaultRow[] {
-  const rows = new Map<string, FaultRow>();
-  const rowOf = (id: string): FaultRow => {
-    const row = rows.get(id) ?? { id, kind: '', installedNs: null, healedNs: null, spec: '', actions: new Map<string, number>() };
-    rows.set(id, row);
-    return row;
-  };
-  for (const { t, event } of entries) {
+/** The faults the orchestrator applied (its fault-installed / fault-healed records) and what each rule did, as the history comes. */
+export class FaultTable {
+  private readonly rows = new Map<string, FaultRow>();
+
+  take({ t, event }: HistoryEntry): void {
     if (event.type === 'record' && (event.data['event'] === 'fault-installed' || event.data['event'] === 'fault-healed')) {
-      const row = rowOf(String(event.data['id']));
+      const row = this.rowOf(String(event.data['id']));
       row.kind = String(event.data['fault']);
       if (event.data['event'] === 'fault-installed') {
         row.installedNs = t;
@@ -295,15 +299,23 @@ function faultRows(entries: readonly HistoryEntry[]): FaultRow[] {
     }
     if (event.type === 'fault') {
       // A cut link's rules are `<fault id>:<a>→<b>`; every other fault's rule id is the fault's.
-      const row = rowOf(event.rule.replace(/:[^:]*→[^:]*$/, ''));
+      const row = this.rowOf(event.rule.replace(/:[^:]*→[^:]*$/, ''));
       row.actions.set(event.action, (row.actions.get(event.action) ?? 0) + 1);
     }
   }
-  return [...rows.values()];
+
+  all(): FaultRow[] {
+    return [...this.rows.values()];
+  }
+
+  private rowOf(id: string): FaultRow {
+    const row = this.rows.get(id) ?? { id, kind: '', installedNs: null, healedNs: null, spec: '', actions: new Map<string, number>() };
+    this.rows.set(id, row);
+    return row;
+  }
 }
 
-function faultsSection(entries: readonly HistoryEntry[]): string {
-  const rows = faultRows(entries);
+function faultsSection(rows: readonly FaultRow[]): string {
   if (rows.length === 0) return '<section id="faults"><h2>Faults</h2><p>None applied.</p></section>';
   const body = rows
     .map((row) => {
@@ -315,9 +327,37 @@ function faultsSection(entries: readonly HistoryEntry[]): string {
   return `<section id="faults"><h2>Faults: ${rows.length}</h2><table><thead><tr><th>fault</th><th>kind</th><th>installed</th><th>healed</th><th>messages acted on</th><th>as given</th></tr></thead><tbody>${body}</tbody></table></section>`;
 }
 
-/** report.html for one scenario run. */
+/** What report.html shows beside the result, gathered from the history (runner.ts, or renderReport below). */
+export interface ReportInput {
+  result: ScenarioResult;
+  /** The rows around the first failure (sequence.ts); null: nothing failed, or nothing to show. */
+  sequence: SequenceWindow | null;
+  faults: readonly FaultRow[];
+  /** The plots' samples (latency-samples.ts) and how many there were; null: the world's model was not given. */
+  plot: { samples: LatencySample[]; total: number } | null;
+  /** The time of the history's last entry. */
+  lastNs: number;
+}
+
+/** report.html for a run whose history is held in memory. */
 export async function renderReport(input: { result: ScenarioResult; entries: readonly HistoryEntry[]; model?: WorldModel }): Promise<string> {
-  const { result, entries } = input;
+  const { result, entries, model } = input;
+  const focus = failureFocus(result);
+  const faults = new FaultTable();
+  for (const entry of entries) faults.take(entry);
+  const samples = model ? latencySamples(entries, model) : null;
+  return renderReportOf({
+    result,
+    sequence: focus ? selectSequenceWindow(entries, focus) : null,
+    faults: faults.all(),
+    plot: samples ? { samples, total: samples.length } : null,
+    lastNs: entries.at(-1)?.t ?? 0,
+  });
+}
+
+/** report.html for one scenario run. */
+export async function renderReportOf(input: ReportInput): Promise<string> {
+  const { result } = input;
   const verdict = result.passed ? 'PASS' : 'FAIL';
   const stepsPassed = result.steps.filter((s) => s.passed).length;
   const stepsSkipped = result.steps.filter((s) => s.skipped).length;
@@ -334,12 +374,12 @@ export async function renderReport(input: { result: ScenarioResult; entries: rea
 <body>
 <header class="banner ${result.passed ? 'pass' : 'fail'}"><h1>${verdict}</h1><div class="name">${h(result.name)}</div><div>seed <code>${h(result.seed)}</code> · ${h(result.runtime)} · ended ${h(result.ended)}</div></header>
 <section id="run"><h2>Run</h2>${runTable(result)}</section>
-${failureSection(result, entries)}
+${failureSection(result, input.sequence)}
 <section id="checks"><h2>Checks: ${checksPassed} of ${result.checks.length} passed</h2>${checksTable(result.checks)}</section>
 <section id="steps"><h2>Steps: ${stepsPassed} of ${result.steps.length} passed${stepsSkipped > 0 ? `, ${stepsSkipped} skipped` : ''}</h2>${stepsTable(result.steps)}</section>
-${faultsSection(entries)}
-${await latencySection(result, entries, input.model ?? null)}
-<footer>ffa-world report · run time ${h(fmtMs(entries.length > 0 ? (entries[entries.length - 1] as HistoryEntry).t : 0))} · trace.json beside this file opens in Perfetto (ui.perfetto.dev) or chrome://tracing</footer>
+${faultsSection(input.faults)}
+${await latencySection(result, input.plot)}
+<footer>ffa-world report · run time ${h(fmtMs(input.lastNs))} · trace.json beside this file opens in Perfetto (ui.perfetto.dev) or chrome://tracing</footer>
 </body>
 </html>
 `;

@@ -11,6 +11,8 @@ import type { HistoryEntry, HistoryEvent } from '../../../shared/runtime/history
 import type { Message } from '../../../shared/protocol/messages.ts';
 import { describeEvent, describeMessage, irqTarget, recordName, resultOfRegs, abiOfRegs, shortJson } from './describe.ts';
 import { escapeHtml, truncate } from './escape.ts';
+import type { HistorySource } from '../../../shared/runtime/history-source.ts';
+import { foldHistory } from '../checkers/fold.ts';
 
 export const MAX_ROWS = 200;
 
@@ -40,55 +42,140 @@ function displayable(entry: HistoryEntry, evidence: ReadonlySet<number>): boolea
 }
 
 /**
- * Picks at most `max` displayable entries: the evidence, then its neighbours outwards, one step
- * at a time around every evidence event, so each piece of evidence gets its context.
+ * The positions (among displayable entries) a window of at most `max` shows: the anchors, then
+ * their neighbours outwards, one step at a time around every anchor, so each gets its context.
  */
-export function selectSequenceWindow(entries: readonly HistoryEntry[], focus: SequenceFocus, max = MAX_ROWS): SequenceWindow | null {
-  const evidence = new Set(focus.evidenceSeqs);
-  const shown: number[] = [];
-  const anchors: number[] = [];
-  const components = new Set<string>();
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i] as HistoryEntry;
-    for (const c of componentsOf(entry.event)) components.add(c);
-    if (!displayable(entry, evidence)) continue;
-    if (evidence.has(entry.seq)) anchors.push(shown.length);
-    shown.push(i);
-  }
-  if (shown.length === 0) return null;
-  if (anchors.length === 0) {
-    if (focus.aroundNs === null) return null;
-    let at = 0;
-    for (let p = 0; p < shown.length; p++) if ((entries[shown[p] as number] as HistoryEntry).t <= focus.aroundNs) at = p;
-    anchors.push(at);
-  }
+function pickPositions(anchors: readonly number[], shown: number, max: number): number[] {
   const picked = new Set<number>();
   for (const anchor of anchors) if (picked.size < max) picked.add(anchor);
-  for (let radius = 1; picked.size < max && radius < shown.length; radius++) {
+  for (let radius = 1; picked.size < max && radius < shown; radius++) {
     let grew = false;
     for (const anchor of anchors) {
       for (const p of [anchor - radius, anchor + radius]) {
-        if (p < 0 || p >= shown.length || picked.has(p)) continue;
+        if (p < 0 || p >= shown || picked.has(p)) continue;
         if (picked.size >= max) break;
         picked.add(p);
         grew = true;
       }
     }
-    if (!grew && anchors.every((a) => a - radius < 0 && a + radius >= shown.length)) break;
+    if (!grew && anchors.every((a) => a - radius < 0 && a + radius >= shown)) break;
   }
-  const positions = [...picked].sort((a, b) => a - b);
-  const rows: HistoryEntry[] = [];
-  const gapsBefore: number[] = [];
-  const focusRows: number[] = [];
-  const anchorSet = new Set(anchors);
-  let previous = -1;
-  for (const p of positions) {
-    if (anchorSet.has(p)) focusRows.push(rows.length);
-    rows.push(entries[shown[p] as number] as HistoryEntry);
-    gapsBefore.push(p - previous - 1);
-    previous = p;
+  return [...picked].sort((a, b) => a - b);
+}
+
+/**
+ * One pass over a history for its window: the components in order of first appearance, how many
+ * entries are displayable, where the anchors are, and the entries near the evidence (a window
+ * never reaches further than `max` from an anchor). Memory: `max` either side of each piece of
+ * evidence, whatever the history's length.
+ */
+export class SequenceScan {
+  private readonly evidence: ReadonlySet<number>;
+  private readonly components = new Set<string>();
+  private shown = 0;
+  private readonly anchors: number[] = [];
+  /** The last displayable entry at or before the failure's time, for a failure without evidence. */
+  private fallback = 0;
+  /** The last `max` displayable entries, a ring: position p sits at p % max. */
+  private readonly recent: HistoryEntry[] = [];
+  private readonly near = new Map<number, HistoryEntry>();
+  private nearUntil = -1;
+
+  constructor(
+    private readonly focus: SequenceFocus,
+    private readonly max = MAX_ROWS,
+  ) {
+    this.evidence = new Set(focus.evidenceSeqs);
   }
-  return { rows, gapsBefore, hiddenAfter: shown.length - 1 - previous, evidence, components: [...components], focus: focusRows };
+
+  take(entry: HistoryEntry): void {
+    for (const c of componentsOf(entry.event)) this.components.add(c);
+    if (!displayable(entry, this.evidence)) return;
+    const position = this.shown++;
+    if (this.evidence.has(entry.seq)) {
+      this.anchors.push(position);
+      for (let p = Math.max(0, position - this.max); p < position; p++) this.near.set(p, this.recent[p % this.max] as HistoryEntry);
+      this.nearUntil = position + this.max;
+    }
+    if (position <= this.nearUntil) this.near.set(position, entry);
+    if (this.focus.aroundNs !== null && entry.t <= this.focus.aroundNs) this.fallback = position;
+    this.recent[position % this.max] = entry;
+  }
+
+  /** The positions the window shows, and whether this pass kept their entries (else collect them: RowCollector). */
+  plan(): { positions: number[]; anchors: number[] } | null {
+    if (this.shown === 0) return null;
+    const anchors = this.anchors.length > 0 ? this.anchors : this.focus.aroundNs === null ? null : [this.fallback];
+    if (!anchors) return null;
+    return { positions: pickPositions(anchors, this.shown, this.max), anchors };
+  }
+
+  /** The entries kept at these positions, or null when some were not (the window centres on a time, not on evidence). */
+  keptAt(positions: readonly number[]): HistoryEntry[] | null {
+    const rows = positions.map((p) => this.near.get(p));
+    return rows.every((r) => r !== undefined) ? (rows as HistoryEntry[]) : null;
+  }
+
+  window(positions: readonly number[], anchors: readonly number[], rows: readonly HistoryEntry[]): SequenceWindow {
+    const gapsBefore: number[] = [];
+    const focusRows: number[] = [];
+    const anchorSet = new Set(anchors);
+    let previous = -1;
+    positions.forEach((p, index) => {
+      if (anchorSet.has(p)) focusRows.push(index);
+      gapsBefore.push(p - previous - 1);
+      previous = p;
+    });
+    return { rows: [...rows], gapsBefore, hiddenAfter: this.shown - 1 - previous, evidence: new Set(this.evidence), components: [...this.components], focus: focusRows };
+  }
+
+  /** A second pass's fold, collecting the displayable entries at these positions. */
+  collector(positions: readonly number[]): { take(entry: HistoryEntry): void; rows: HistoryEntry[] } {
+    const wanted = new Set(positions);
+    const rows: HistoryEntry[] = [];
+    let position = 0;
+    const evidence = this.evidence;
+    return {
+      rows,
+      take(entry) {
+        if (!displayable(entry, evidence)) return;
+        if (wanted.has(position)) rows.push(entry);
+        position++;
+      },
+    };
+  }
+}
+
+/** Picks at most `max` displayable entries of a history held in memory around the focus. */
+export function selectSequenceWindow(entries: readonly HistoryEntry[], focus: SequenceFocus, max = MAX_ROWS): SequenceWindow | null {
+  const scan = new SequenceScan(focus, max);
+  for (const entry of entries) scan.take(entry);
+  return windowOf(scan, (collector) => {
+    for (const entry of entries) collector.take(entry);
+  });
+}
+
+/** The window of a history read from a source (a second read only for a failure without evidence). */
+export async function sequenceWindowOf(source: HistorySource, focus: SequenceFocus, max = MAX_ROWS): Promise<SequenceWindow | null> {
+  const scan = new SequenceScan(focus, max);
+  await foldHistory(source, [scan]);
+  const plan = scan.plan();
+  if (!plan) return null;
+  const kept = scan.keptAt(plan.positions);
+  if (kept) return scan.window(plan.positions, plan.anchors, kept);
+  const collector = scan.collector(plan.positions);
+  await foldHistory(source, [collector]);
+  return scan.window(plan.positions, plan.anchors, collector.rows);
+}
+
+function windowOf(scan: SequenceScan, collect: (collector: { take(entry: HistoryEntry): void }) => void): SequenceWindow | null {
+  const plan = scan.plan();
+  if (!plan) return null;
+  const kept = scan.keptAt(plan.positions);
+  if (kept) return scan.window(plan.positions, plan.anchors, kept);
+  const collector = scan.collector(plan.positions);
+  collect(collector);
+  return scan.window(plan.positions, plan.anchors, collector.rows);
 }
 
 /** Rows shown either side of each focus row; the rest of the window is folded. */

@@ -86,11 +86,13 @@ const callKey = (caller: string, callee: string, id: number) => `${caller}${FIFO
 const irqKey = (irq: InterruptMessage) => `${irq.intid}/${irq.cpu}/${irq.vm}/${irq.vcpu}`;
 const frameKey = (from: string, to: string, irq: InterruptMessage) => `${from}${FIFO_KEY_SEP}${to}${FIFO_KEY_SEP}${irq.op}${FIFO_KEY_SEP}${irqKey(irq)}`;
 
-/** Every call of the history, in the order they were sent. */
-export function pairCalls(entries: readonly HistoryEntry[]): CallRecord[] {
-  const all: CallRecord[] = [];
-  const open = new Queues<CallRecord>();
-  for (const { seq, t, event } of entries) {
+/** Every call of the history, in the order they were sent, paired as the entries come. */
+export class CallPairing {
+  readonly all: CallRecord[] = [];
+  private readonly open = new Queues<CallRecord>();
+
+  take({ seq, t, event }: HistoryEntry): void {
+    const { open } = this;
     if (event.type === 'call-failed') {
       const key = callKey(event.component, event.to, event.id);
       const record = open.find(key, (r) => r.returnDeliverT === null && r.failedT === null);
@@ -98,9 +100,9 @@ export function pairCalls(entries: readonly HistoryEntry[]): CallRecord[] {
         record.failedT = t;
         record.failReason = event.reason;
       }
-      continue;
+      return;
     }
-    if (event.type !== 'send' && event.type !== 'deliver') continue;
+    if (event.type !== 'send' && event.type !== 'deliver') return;
     const { message } = event;
     if (message.kind === 'call') {
       const key = callKey(event.from, event.to, message.id);
@@ -121,7 +123,7 @@ export function pairCalls(entries: readonly HistoryEntry[]): CallRecord[] {
         };
         open.trim(key, (r) => r.returnDeliverT !== null || r.failedT !== null);
         open.push(key, record);
-        all.push(record);
+        this.all.push(record);
       } else {
         const record = open.find(key, (r) => r.deliverT === null);
         if (record) {
@@ -144,51 +146,61 @@ export function pairCalls(entries: readonly HistoryEntry[]): CallRecord[] {
       }
     }
   }
-  return all;
 }
 
+export function pairCalls(entries: readonly HistoryEntry[]): CallRecord[] {
+  const pairing = new CallPairing();
+  for (const entry of entries) pairing.take(entry);
+  return pairing.all;
+}
 
-/** Every raise and deliver frame of the history, in the order they were sent. */
-export function pairInterrupts(entries: readonly HistoryEntry[]): IrqFrame[] {
-  const frames: IrqFrame[] = [];
-  const inTransit = new Queues<IrqFrame>();
+/** Every raise and deliver frame of the history, in the order they were sent, paired as the entries come. */
+export class InterruptPairing {
+  readonly frames: IrqFrame[] = [];
+  private readonly inTransit = new Queues<IrqFrame>();
   /** Per GIC: raises that arrived and wait for the delivery they end in. */
-  const waiting = new Queues<IrqFrame>();
+  private readonly waiting = new Queues<IrqFrame>();
   /** Per target: deliveries that arrived and wait for their EOI. */
-  const handling = new Queues<IrqFrame>();
-  for (const { seq, t, event } of entries) {
-    if (event.type !== 'send' && event.type !== 'deliver') continue;
+  private readonly handling = new Queues<IrqFrame>();
+
+  take({ seq, t, event }: HistoryEntry): void {
+    if (event.type !== 'send' && event.type !== 'deliver') return;
     const { message: irq } = event;
-    if (irq.kind !== 'irq') continue;
-    if (event.type === 'send') {
-      if (irq.op === 'raise' || irq.op === 'deliver') {
-        const frame: IrqFrame = { from: event.from, to: event.to, irq, sendT: t, sendSeq: seq, deliverT: null, deliverSeq: seq, raises: [], eoiT: null, gicSlice: null };
-        if (irq.op === 'deliver') {
-          // The raises this delivery answers: those for the same INTID and target, or raised for
-          // no particular CPU and delivered on this one.
-          frame.raises = waiting.take(`${event.from}${FIFO_KEY_SEP}${irqKey(irq)}`);
-          if (frame.raises.length === 0 && irq.cpu >= 0) frame.raises = waiting.take(`${event.from}${FIFO_KEY_SEP}${irqKey({ ...irq, cpu: -1 })}`);
-        }
-        inTransit.push(frameKey(event.from, event.to, irq), frame);
-        frames.push(frame);
-      } else if (irq.op === 'eoi') {
-        const key = `${event.from}${FIFO_KEY_SEP}${irqKey(irq)}`;
-        const frame = handling.findLast(key, (f) => f.eoiT === null);
-        if (frame) frame.eoiT = t;
-        handling.trim(key, (f) => f.eoiT !== null);
-      }
-      continue;
-    }
-    if (irq.op !== 'raise' && irq.op !== 'deliver') continue;
+    if (irq.kind !== 'irq') return;
+    if (event.type === 'send') return this.sent(seq, t, event.from, event.to, irq);
+    if (irq.op !== 'raise' && irq.op !== 'deliver') return;
     const key = frameKey(event.from, event.to, irq);
-    const frame = inTransit.find(key, (f) => f.deliverT === null);
-    if (!frame) continue;
+    const frame = this.inTransit.find(key, (f) => f.deliverT === null);
+    if (!frame) return;
     frame.deliverT = t;
     frame.deliverSeq = seq;
-    inTransit.trim(key, (f) => f.deliverT !== null);
-    if (irq.op === 'raise') waiting.push(`${event.to}${FIFO_KEY_SEP}${irqKey(irq)}`, frame);
-    else handling.push(`${event.to}${FIFO_KEY_SEP}${irqKey(irq)}`, frame);
+    this.inTransit.trim(key, (f) => f.deliverT !== null);
+    if (irq.op === 'raise') this.waiting.push(`${event.to}${FIFO_KEY_SEP}${irqKey(irq)}`, frame);
+    else this.handling.push(`${event.to}${FIFO_KEY_SEP}${irqKey(irq)}`, frame);
   }
-  return frames;
+
+  private sent(seq: number, t: number, from: string, to: string, irq: InterruptMessage): void {
+    if (irq.op === 'raise' || irq.op === 'deliver') {
+      const frame: IrqFrame = { from, to, irq, sendT: t, sendSeq: seq, deliverT: null, deliverSeq: seq, raises: [], eoiT: null, gicSlice: null };
+      if (irq.op === 'deliver') {
+        // The raises this delivery answers: those for the same INTID and target, or raised for
+        // no particular CPU and delivered on this one.
+        frame.raises = this.waiting.take(`${from}${FIFO_KEY_SEP}${irqKey(irq)}`);
+        if (frame.raises.length === 0 && irq.cpu >= 0) frame.raises = this.waiting.take(`${from}${FIFO_KEY_SEP}${irqKey({ ...irq, cpu: -1 })}`);
+      }
+      this.inTransit.push(frameKey(from, to, irq), frame);
+      this.frames.push(frame);
+    } else if (irq.op === 'eoi') {
+      const key = `${from}${FIFO_KEY_SEP}${irqKey(irq)}`;
+      const frame = this.handling.findLast(key, (f) => f.eoiT === null);
+      if (frame) frame.eoiT = t;
+      this.handling.trim(key, (f) => f.eoiT !== null);
+    }
+  }
 }
 
+export function pairInterrupts(entries: readonly HistoryEntry[]): IrqFrame[] {
+  const pairing = new InterruptPairing();
+  for (const entry of entries) pairing.take(entry);
+  return pairing.frames;
+}

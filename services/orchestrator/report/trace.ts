@@ -22,7 +22,7 @@
  * thread of the same track ("cpu 0 (overlap 1)"), so nothing partially overlaps.
  */
 import type { TraceDetail } from './trace-detail.ts';
-import { counterPoints, downsample } from './trace-counters.ts';
+import { CounterTracks, type Span } from './trace-counters.ts';
 import type { WorldModel } from '../scenario/types.ts';
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { RegisterFile } from '../../../shared/ffa/registers.ts';
@@ -32,7 +32,10 @@ import { jsonSafe } from './escape.ts';
 import { emitTrace, nsToUs } from './trace-emit.ts';
 import { assignLanes } from './trace-lanes.ts';
 import type { ChromeTrace, Flow, Instant, Slice, TraceEvent } from './trace-model.ts';
-import { pairCalls, pairInterrupts, type CallRecord, type IrqFrame } from './trace-pairing.ts';
+import { CallPairing, InterruptPairing, type CallRecord, type IrqFrame } from './trace-pairing.ts';
+import type { JudgeObserver } from '../checkers/judge.ts';
+import { judgeEntries } from '../checkers/judge.ts';
+import type { Episode } from '../checkers/ledger.ts';
 
 /** Registers as hex, trailing zero registers left out (most of x0..x17 are zero). */
 function regsArg(regs: RegisterFile): string[] {
@@ -43,66 +46,102 @@ function regsArg(regs: RegisterFile): string[] {
 
 const endpointHex = (id: number) => `0x${id.toString(16).padStart(4, '0')}`;
 
+/** An instant whose thread is known only once the whole history has said which components run vCPUs. */
+interface PendingInstant extends Omit<Instant, 'pid' | 'tid'> {
+  component: string;
+  /** A record's `vcpu` and `cpu` fields; null for an instant on thread 0. */
+  fields: { vcpu: unknown; cpu: unknown } | null;
+}
+
+/** Counter points kept per series: in a full trace, and in a summary (a load run's default). */
+const FULL_COUNTER_POINTS = 20_000;
+const SUMMARY_COUNTER_POINTS = 500;
+/** A summary keeps faults and components' starts, stops and crashes: what explains the counters. */
+const SUMMARY_INSTANTS: ReadonlySet<HistoryEntry['event']['type']> = new Set(['fault', 'component']);
+
 // ---------------------------------------------------------------- the builder
 
-class TraceBuilder {
+/**
+ * The trace as a fold over the judging pass (checkers/judge.ts): components and their threads,
+ * instants and, in a full trace, every call and interrupt frame paired as the entries come; the
+ * counter tracks (trace-counters.ts) with the ledger's episodes. A full trace holds a slice per
+ * message: it is for histories small enough to draw, and the runner makes a summary of larger ones.
+ */
+export class TraceFold implements JudgeObserver {
   private readonly pids = new Map<string, number>();
   private readonly vcpuComponents = new Set<string>();
+  private readonly callers = new Set<string>();
+  private readonly called = new Set<string>();
+  private readonly virtualIrq = new Set<string>();
+  private readonly physicalIrq = new Set<string>();
   private readonly slices: Slice[] = [];
   private readonly flows: Flow[] = [];
-  private readonly instants: Instant[] = [];
+  private readonly pendingInstants: PendingInstant[] = [];
+  private readonly callPairing: CallPairing | null;
+  private readonly irqPairing: InterruptPairing | null;
+  private readonly counters: CounterTracks;
   private nextFlowId = 1;
   private endNs = 0;
 
   constructor(
-    private readonly entries: readonly HistoryEntry[],
-    private readonly model: WorldModel | null,
-  ) {}
+    readonly detail: Exclude<TraceDetail, 'none'>,
+    model: WorldModel | null,
+    span: Span,
+  ) {
+    const full = detail === 'full';
+    this.callPairing = full ? new CallPairing() : null;
+    this.irqPairing = full ? new InterruptPairing() : null;
+    this.counters = new CounterTracks(model, span, full ? FULL_COUNTER_POINTS : SUMMARY_COUNTER_POINTS);
+  }
 
-  build(detail: Exclude<TraceDetail, 'none'>): ChromeTrace {
-    this.survey();
-    if (detail === 'full') {
-      this.collectInstants();
-      this.callSlices(pairCalls(this.entries));
-      this.interruptSlices(pairInterrupts(this.entries));
-    } else {
-      this.collectInstants(SUMMARY_INSTANTS);
-    }
+  take(entry: HistoryEntry): void {
+    this.survey(entry);
+    if (this.detail === 'full' || SUMMARY_INSTANTS.has(entry.event.type)) this.collectInstant(entry);
+    this.callPairing?.take(entry);
+    this.irqPairing?.take(entry);
+    this.counters.take(entry);
+  }
+
+  created(episode: Episode): void {
+    this.counters.created(episode);
+  }
+
+  returned(episode: Episode): void {
+    this.counters.returned(episode);
+  }
+
+  build(): ChromeTrace {
+    for (const name of this.callers) if (!this.called.has(name) && !this.physicalIrq.has(name)) this.vcpuComponents.add(name);
+    for (const name of this.virtualIrq) this.vcpuComponents.add(name);
+    if (this.callPairing) this.callSlices(this.callPairing.all);
+    if (this.irqPairing) this.interruptSlices(this.irqPairing.frames);
+    const instants = this.pendingInstants.map((i) => this.placeInstant(i));
     const lanes = assignLanes(this.slices);
     const threadName = (component: string, tid: number) => this.threadName(component, tid);
-    const events = emitTrace({ processes: this.pids, threadName, slices: this.slices, flows: this.flows, instants: this.instants, lanes });
-    const counters = downsample(counterPoints(this.entries, this.model), detail === 'full' ? FULL_COUNTER_POINTS : SUMMARY_COUNTER_POINTS);
-    const counterEvents: TraceEvent[] = counters.map((p) => ({ name: p.name, ph: 'C', pid: this.pid(p.component), tid: 0, ts: nsToUs(p.t), args: { [p.series]: p.value } }));
+    const events = emitTrace({ processes: this.pids, threadName, slices: this.slices, flows: this.flows, instants, lanes });
+    const counterEvents: TraceEvent[] = this.counters.points().map((p) => ({ name: p.name, ph: 'C', pid: this.pid(p.component), tid: 0, ts: nsToUs(p.t), args: { [p.series]: p.value } }));
     const firstTimed = events.findIndex((e) => e.ph !== 'M');
     const at = firstTimed < 0 ? events.length : firstTimed;
     return { traceEvents: [...events.slice(0, at), ...mergeByTime(events.slice(at), counterEvents)], displayTimeUnit: 'ns' };
   }
 
   /** Components in order of first appearance, which of them run vCPUs, and when the run ended. */
-  private survey(): void {
-    const calls = new Set<string>();
-    const called = new Set<string>();
-    const virtualIrq = new Set<string>();
-    const physicalIrq = new Set<string>();
-    for (const { t, event } of this.entries) {
-      this.endNs = Math.max(this.endNs, t);
-      if (event.type === 'component' || event.type === 'record' || event.type === 'call-failed') {
-        this.pid(event.component);
-        continue;
-      }
-      this.pid(event.from);
-      this.pid(event.to);
-      if (event.type !== 'send') continue;
-      const { message } = event;
-      if (message.kind === 'call') {
-        calls.add(event.from);
-        called.add(event.to);
-      } else if (message.kind === 'irq' && message.op === 'deliver') {
-        (message.vm >= 0 ? virtualIrq : physicalIrq).add(event.to);
-      }
+  private survey({ t, event }: HistoryEntry): void {
+    this.endNs = Math.max(this.endNs, t);
+    if (event.type === 'component' || event.type === 'record' || event.type === 'call-failed') {
+      this.pid(event.component);
+      return;
     }
-    for (const name of calls) if (!called.has(name) && !physicalIrq.has(name)) this.vcpuComponents.add(name);
-    for (const name of virtualIrq) this.vcpuComponents.add(name);
+    this.pid(event.from);
+    this.pid(event.to);
+    if (event.type !== 'send') return;
+    const { message } = event;
+    if (message.kind === 'call') {
+      this.callers.add(event.from);
+      this.called.add(event.to);
+    } else if (message.kind === 'irq' && message.op === 'deliver') {
+      (message.vm >= 0 ? this.virtualIrq : this.physicalIrq).add(event.to);
+    }
   }
 
   private pid(component: string): number {
@@ -128,53 +167,55 @@ class TraceBuilder {
     return `${this.vcpuComponents.has(component) ? 'vcpu' : 'cpu'} ${tid - 1}`;
   }
 
-  private collectInstants(only: ReadonlySet<HistoryEntry['event']['type']> | null = null): void {
-    for (const { seq, t, event } of this.entries) {
-      if (only && !only.has(event.type)) continue;
-      switch (event.type) {
-        case 'record': {
-          const data = event.data;
-          // A guest's record names its vCPU; a firmware component's, the physical CPU (its `vcpu`
-          // fields are the guest's, which is not where it runs).
-          const field = this.vcpuComponents.has(event.component) ? data.vcpu : data.cpu;
-          const index = typeof field === 'number' && Number.isInteger(field) ? field : -1;
-          const tid = this.vcpuComponents.has(event.component) ? this.thread(event.component, index, -1) : this.thread(event.component, -1, index);
-          this.instant(event.component, tid, t, recordName(data), 'record', 't', jsonSafe(data) as Record<string, unknown>, seq);
-          break;
+  private collectInstant({ seq, t, event }: HistoryEntry): void {
+    switch (event.type) {
+      case 'record':
+        this.instant(event.component, { vcpu: event.data.vcpu, cpu: event.data.cpu }, t, recordName(event.data), 'record', 't', jsonSafe(event.data) as Record<string, unknown>, seq);
+        break;
+      case 'fault':
+        this.instant(event.from, null, t, `fault: ${event.action} (${event.rule})`, 'fault', 'p', {
+          rule: event.rule,
+          action: event.action,
+          from: event.from,
+          to: event.to,
+          message: describeMessage(event.message),
+        }, seq);
+        break;
+      case 'refused':
+        this.instant(event.from, null, t, `refused: ${event.reason}`, 'refused', 't', { to: event.to, reason: event.reason, message: describeMessage(event.message) }, seq);
+        break;
+      case 'call-failed':
+        this.instant(event.component, null, t, `call failed: ${event.reason}`, 'call-failed', 't', { to: event.to, id: event.id, reason: event.reason }, seq);
+        break;
+      case 'component':
+        this.instant(event.component, null, t, `${event.component} ${event.event}`, 'component', 'p', { event: event.event, detail: event.detail }, seq);
+        break;
+      case 'deliver': {
+        const { message } = event;
+        if (message.kind === 'control' || message.kind === 'lifecycle' || message.kind === 'protocol-error') {
+          this.instant(event.to, null, t, describeMessage(message), message.kind, 't', { from: event.from, message: jsonSafe(message) }, seq);
         }
-        case 'fault':
-          this.instant(event.from, 0, t, `fault: ${event.action} (${event.rule})`, 'fault', 'p', {
-            rule: event.rule,
-            action: event.action,
-            from: event.from,
-            to: event.to,
-            message: describeMessage(event.message),
-          }, seq);
-          break;
-        case 'refused':
-          this.instant(event.from, 0, t, `refused: ${event.reason}`, 'refused', 't', { to: event.to, reason: event.reason, message: describeMessage(event.message) }, seq);
-          break;
-        case 'call-failed':
-          this.instant(event.component, 0, t, `call failed: ${event.reason}`, 'call-failed', 't', { to: event.to, id: event.id, reason: event.reason }, seq);
-          break;
-        case 'component':
-          this.instant(event.component, 0, t, `${event.component} ${event.event}`, 'component', 'p', { event: event.event, detail: event.detail }, seq);
-          break;
-        case 'deliver': {
-          const { message } = event;
-          if (message.kind === 'control' || message.kind === 'lifecycle' || message.kind === 'protocol-error') {
-            this.instant(event.to, 0, t, describeMessage(message), message.kind, 't', { from: event.from, message: jsonSafe(message) }, seq);
-          }
-          break;
-        }
-        case 'send':
-          break;
+        break;
       }
+      case 'send':
+        break;
     }
   }
 
-  private instant(component: string, tid: number, t: number, name: string, cat: string, scope: 't' | 'p', args: Record<string, unknown>, order: number): void {
-    this.instants.push({ pid: this.pid(component), tid, t, name, cat, scope, args, order });
+  private instant(component: string, fields: PendingInstant['fields'], t: number, name: string, cat: string, scope: 't' | 'p', args: Record<string, unknown>, order: number): void {
+    this.pendingInstants.push({ component, fields, t, name, cat, scope, args, order });
+  }
+
+  /**
+   * An instant on its thread: a guest's record names its vCPU; a firmware component's, the
+   * physical CPU (its `vcpu` fields are the guest's, which is not where it runs).
+   */
+  private placeInstant({ component, fields, ...instant }: PendingInstant): Instant {
+    if (!fields) return { ...instant, pid: this.pid(component), tid: 0 };
+    const runsVcpus = this.vcpuComponents.has(component);
+    const field = runsVcpus ? fields.vcpu : fields.cpu;
+    const index = typeof field === 'number' && Number.isInteger(field) ? field : -1;
+    return { ...instant, pid: this.pid(component), tid: runsVcpus ? this.thread(component, index, -1) : this.thread(component, -1, index) };
   }
 
   private slice(component: string, base: number, startNs: number, endNs: number, name: string, cat: string, args: Record<string, unknown>, order: number): Slice {
@@ -257,13 +298,6 @@ class TraceBuilder {
   }
 }
 
-/** The history as a Chrome trace-event object: `JSON.stringify` it to write trace.json. */
-/** Counter points kept per series: in a full trace, and in a summary (a load run's default). */
-const FULL_COUNTER_POINTS = 20_000;
-const SUMMARY_COUNTER_POINTS = 500;
-/** A summary keeps faults and components' starts, stops and crashes: what explains the counters. */
-const SUMMARY_INSTANTS: ReadonlySet<HistoryEntry['event']['type']> = new Set(['fault', 'component']);
-
 /** Two lists each sorted by ts, merged (counters after other events at the same time). */
 function mergeByTime(events: readonly TraceEvent[], counters: readonly TraceEvent[]): TraceEvent[] {
   const merged: TraceEvent[] = [];
@@ -277,11 +311,21 @@ function mergeByTime(events: readonly TraceEvent[], counters: readonly TraceEven
 }
 
 /**
- * The history as a Chrome trace-event object: `JSON.stringify` it to write trace.json. `detail`
- * summary leaves out the slices, flows and records (one each per message or event) and keeps the
- * counter tracks, faults and component events; the model, when known, adds the SPMC's pending bits.
+ * A history held in memory as a Chrome trace-event object: `JSON.stringify` it to write
+ * trace.json. `detail` summary leaves out the slices, flows and records (one each per message or
+ * event) and keeps the counter tracks, faults and component events; the model, when known, adds
+ * the SPMC's pending bits (the checkers' ledger, so the history is judged for it).
  */
 export function buildTrace(entries: readonly HistoryEntry[], options: { detail?: Exclude<TraceDetail, 'none'>; model?: WorldModel } = {}): ChromeTrace {
-  return new TraceBuilder(entries, options.model ?? null).build(options.detail ?? 'full');
+  let startNs = entries.length > 0 ? Infinity : 0;
+  let endNs = 0;
+  for (const { t } of entries) {
+    startNs = Math.min(startNs, t);
+    endNs = Math.max(endNs, t);
+  }
+  const span = { startNs, endNs };
+  const fold = new TraceFold(options.detail ?? 'full', options.model ?? null, span);
+  if (options.model) judgeEntries(entries, options.model, { observers: [fold] });
+  else for (const entry of entries) fold.take(entry);
+  return fold.build();
 }
-

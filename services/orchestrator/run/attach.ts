@@ -9,13 +9,26 @@
  * (distributed-world.ts attachedScenario). Every link is proven both ways before anything is sent
  * on it, and no secret crosses the wire (docs/threat-model.md): a guest's advertised URL learns
  * nothing from the orchestrator's dial. Faults, crashes and stalls travel over the same links.
- * The merged history is judged by the same checkers as any run (runner.ts judgeRun).
+ *
+ * Every component also writes its own history to disk as it runs (shared/runtime/history-files.ts),
+ * into FFA_HISTORY_DIR, and so does the orchestrator: a history outlives whoever collects it. At
+ * the end, when every judged component's file is in that folder and every component is on this
+ * machine's clock (one engine, or compose:local), the orchestrator merges those files in time
+ * order into history.jsonl: they hold what the world channel's backlog bounds may have dropped.
+ * Otherwise (a world over several machines, each with its own folder) it judges what the world
+ * channel brought, each peer's times mapped by its link's clock estimate. Either way a component
+ * whose link dropped before it wrote its end is marked as stopping early (`tail-missing`), so the
+ * checks say "unknown" of what depended on it, not "phantom". The merged history is judged by the
+ * same checkers as any run (runner.ts judgeRun).
  */
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type Clock, isObservable, type ObservedEvent } from '../../../shared/runtime/component.ts';
 import { makeFolder } from '../../../shared/runtime/files.ts';
 import { FileHistorySink, type HistoryEntry, type HistoryEvent, MemoryHistorySink } from '../../../shared/runtime/history.ts';
+import { componentHistory, componentOf, findHistories, FLUSH_MS, onOneBase, writeMerged, type FoundHistory, type MergeInput } from '../../../shared/runtime/history-files.ts';
+import { historyFile, historyInMemory, type HistorySource } from '../../../shared/runtime/history-source.ts';
 import type { Message } from '../../../shared/protocol/messages.ts';
 import { knownControlOp } from '../../../shared/protocol/control.ts';
 import type { Credentials } from '../../../shared/runtime/ws/credentials.ts';
@@ -58,12 +71,14 @@ export interface AttachOptions {
   livenessBoundMs?: number;
   /** The command line that runs this again (for the result's replay field). */
   replay: string;
+  /** Where every service writes its own history (FFA_HISTORY_DIR); default: out/histories, else a temp folder. */
+  historyDir?: string;
 }
 
 const PLATFORM_NAMES: readonly string[] = PLATFORM_ROLES.map((role) => COMPONENTS[role]);
 const STATUS_POLL_MS = 250;
-/** Events still on their way when the orchestrator finished (each node flushes every turn). */
-const TAIL_MS = 300;
+/** Events still on their way when the orchestrator finished: each component writes its batch to disk at least this often. */
+const TAIL_MS = 3 * FLUSH_MS;
 /** Events the attached run keeps (the whole history is judged at the end). */
 const HISTORY_MAX = 5_000_000;
 /** How long the attach waits for a clock estimate from each component (the burst at link-up answers in ms). */
@@ -111,9 +126,16 @@ export function registeredGuests(data: unknown): RegisteredGuest[] {
   });
 }
 
-/** One attached run: the node, the channel, and the history as it arrives. */
+/** One attached run: the node, the channel, the history as it arrives, and the orchestrator's own on disk. */
 class AttachedRun {
   readonly clock = new RebasableClock(process.hrtime.bigint());
+  /** The clock's first base: the orchestrator's own history file keeps its times on it. */
+  readonly ownBaseNs = this.clock.baseNs;
+  readonly history: ReturnType<typeof componentHistory>;
+  /** Each judged component's base, as it told it when subscribed: which history file is its. */
+  readonly bases = new Map<string, bigint>();
+  /** Components whose link to the orchestrator dropped: they went away. */
+  readonly linksLost = new Set<string>();
   readonly entries: HistoryEntry[] = [];
   /** Which peer's stream each entry came from (null: the orchestrator's own), by index. */
   private readonly sources: (string | null)[] = [];
@@ -134,7 +156,13 @@ class AttachedRun {
   /** When the components' clock offsets were fixed (this machine's clock). */
   clocksFixedAt = 0n;
 
-  constructor(private readonly options: AttachOptions) {
+  constructor(
+    private readonly options: AttachOptions,
+    readonly historyDir: string,
+  ) {
+    this.history = componentHistory(historyDir, COMPONENTS.orchestrator, this.ownBaseNs);
+    // However the process ends, what it wrote is complete; killed outright, its file says so.
+    process.once('exit', () => this.history.file.close());
     this.client = new WorldChannelClient({
       send: (to, message) => this.node.sendDirect(to, message),
       changeOwnFaults: (install, remove) => this.node.changeFaults(install, remove),
@@ -165,6 +193,8 @@ class AttachedRun {
   private collect(t: number, event: HistoryEvent, peer: string | null): void {
     if (peer !== null && this.leftOut.has(peer)) return;
     const fromPeer = peer !== null;
+    if (!fromPeer) this.history.append(t + Number(this.clock.baseNs - this.ownBaseNs), event);
+    if (!fromPeer && event.type === 'component' && event.event === 'link-lost') this.linksLost.add(event.detail);
     if (this.entries.length < HISTORY_MAX) {
       this.entries.push({ seq: this.entries.length, t, event });
       this.sources.push(peer);
@@ -231,7 +261,11 @@ class AttachedRun {
   joining(): GuestJoining {
     return {
       open: (peer, deadlineMs) => this.node.open(peer, deadlineMs),
-      subscribe: async (name, timeoutMs) => (await this.client.subscribe([name], timeoutMs)).get(name) ?? this.clock.baseNs,
+      subscribe: async (name, timeoutMs) => {
+        const base = (await this.client.subscribe([name], timeoutMs)).get(name) ?? this.clock.baseNs;
+        this.bases.set(name, base);
+        return base;
+      },
       probed: (name, timeoutMs) => this.probed(name, timeoutMs),
       leaveOut: (name) => this.leaveOut(name),
     };
@@ -239,6 +273,7 @@ class AttachedRun {
 
   leaveOut(guest: string): void {
     this.leftOut.add(guest);
+    this.bases.delete(guest);
     this.client.forget(guest);
   }
 
@@ -311,14 +346,15 @@ function ordered(entries: HistoryEntry[]): HistoryEntry[] {
 /** Find the world, run the scenario in it, judge the history. Throws AttachError when the world could not be attached. */
 export async function attachScenario(scenario: Scenario, text: string, options: AttachOptions): Promise<AttachedScenarioRun> {
   const started = process.hrtime.bigint();
-  const run = new AttachedRun(options);
+  const out = options.out === undefined ? null : resolve(options.out);
+  const run = new AttachedRun(options, resolve(options.historyDir ?? (out ? join(out, 'histories') : join(tmpdir(), 'ffa-world-histories'))));
   await run.open();
   try {
     const found = await findWorld(run, options);
     if (found.joined.length === 0) {
       const ended = 'attach-failed: no registered guest answered';
       const judged = await judgeAttached(scenario, run, { finished: false, started, absent: found.absent, ended }, options);
-      return { ...judged, scenario, guests: [], clocks: clocksByTheEnd(run) };
+      return attachedRun(judged, { scenario, guests: [], clocks: clocksByTheEnd(run) });
     }
     if (!(await run.client.caughtUp(found.remaining()))) options.log.warn('the components\' history so far had not all arrived when the attach bound ran out; starting anyway');
     const attached = attachedScenario(scenario, text, found.joined);
@@ -327,11 +363,16 @@ export async function attachScenario(scenario: Scenario, text: string, options: 
     const finished = await run.waitForDone(options.runTimeoutMs);
     await sleep(TAIL_MS);
     const judged = await judgeAttached(attached, run, { finished, started, absent: found.absent }, options);
-    return { ...judged, scenario: attached, guests: found.joined, clocks: clocksByTheEnd(run) };
+    return attachedRun(judged, { scenario: attached, guests: found.joined, clocks: clocksByTheEnd(run) });
   } finally {
     await run.node.stop('the attached run is over');
     run.client.stop();
   }
+}
+
+/** The judged run with what it ran against; its properties as they are (`entries` stays a getter: runner.ts runOf). */
+function attachedRun(judged: ScenarioRun, against: Omit<AttachedScenarioRun, keyof ScenarioRun>): AttachedScenarioRun {
+  return Object.defineProperties(against, Object.getOwnPropertyDescriptors(judged)) as AttachedScenarioRun;
 }
 
 /** Link to the platform, wait for the guests, take in those that answer, fix the clocks: AttachError when any of it fails. */
@@ -343,6 +384,7 @@ async function findWorld(run: AttachedRun, options: AttachOptions): Promise<{ jo
     await run.node.connect(platform, options.attachTimeoutMs);
     const registered = await settledGuests(run, options, deadline);
     const platformBases = await run.client.subscribe(platform.map((p) => p.name), remaining());
+    for (const [name, base] of platformBases) run.bases.set(name, base);
     const answerMs = Math.min(options.guestAnswerMs ?? DEFAULT_GUEST_ANSWER_MS, remaining());
     const { joined, absent } = await joinGuests(run.joining(), registered, answerMs, options.log, async () => {
       // Every component's clock is estimated (or known to be this one) before the world's base is fixed.
@@ -376,27 +418,76 @@ interface AttachedEnding {
   ended?: string;
 }
 
-async function judgeAttached(scenario: Scenario, run: AttachedRun, how: AttachedEnding, options: AttachOptions): Promise<ScenarioRun> {
+/**
+ * The history files to merge, when the folder holds every judged component's (the one its base
+ * names) and the orchestrator's own, and every component is on this machine's clock; else null,
+ * with why. A component still running has not written its end: only one whose link dropped is
+ * marked as stopping early.
+ */
+function historiesOnDisk(run: AttachedRun): { inputs: MergeInput[] } | { why: string } {
+  const estimated = Object.entries(run.client.peerClocks()).filter(([, c]) => c.clock === 'estimated').map(([peer]) => peer);
+  if (estimated.length > 0) return { why: `on another machine's clock: ${estimated.join(', ')}` };
+  const found = findHistories(run.historyDir);
+  const mine = (f: FoundHistory, component: string, base: bigint): boolean => f.meta !== null && f.meta.component === component && f.meta.baseNs === base.toString();
+  const chosen: FoundHistory[] = [];
+  const missing: string[] = [];
+  for (const [component, base] of [...run.bases, [COMPONENTS.orchestrator, run.ownBaseNs] as const]) {
+    const file = found.find((f) => mine(f, component, base));
+    if (file) chosen.push(file);
+    else missing.push(component);
+  }
+  if (missing.length > 0) return { why: `no history file of ${missing.join(', ')} in ${run.historyDir}` };
+  const inputs = onOneBase(chosen, run.clock.baseNs).map((input, index) => {
+    const component = componentOf(chosen[index] as FoundHistory);
+    return run.linksLost.has(component) ? input : { ...input, tailMissing: null };
+  });
+  return { inputs };
+}
+
+/**
+ * What the world channel brought, in time order, with a `tail-missing` mark after the last event
+ * of each component whose link dropped: what it did before the drop and had not yet sent is unknown.
+ */
+function historyFromChannel(run: AttachedRun): HistoryEntry[] {
   const entries = ordered(run.judged());
+  const lastOf = new Map<string, number>();
+  for (const { t, event } of entries) if (event.type !== 'send' && 'component' in event && typeof event.component === 'string') lastOf.set(event.component, t);
+  const marks: HistoryEntry[] = [...run.linksLost]
+    .filter((component) => run.bases.has(component))
+    .map((component) => ({ seq: 0, t: lastOf.get(component) ?? 0, event: { type: 'component', component, event: 'tail-missing', detail: 'its link to the orchestrator dropped: what it had not yet sent is unknown' } }));
+  return marks.length === 0 ? entries : ordered([...entries, ...marks]);
+}
+
+async function judgeAttached(scenario: Scenario, run: AttachedRun, how: AttachedEnding, options: AttachOptions): Promise<ScenarioRun> {
   const out = options.out === undefined ? null : resolve(options.out);
   if (out) makeFolder(out);
-  const historyFile = out ? join(out, 'history.jsonl') : null;
-  const sink = historyFile ? new FileHistorySink(historyFile) : new MemoryHistorySink(0);
-  for (const entry of entries) sink.append(entry);
-  sink.close();
+  run.history.file.close();
+  const historyPath = out ? join(out, 'history.jsonl') : null;
+  const sink = historyPath ? new FileHistorySink(historyPath) : new MemoryHistorySink(Number.MAX_SAFE_INTEGER);
   const trouble: string[] = [];
-  const lost = run.client.lostLines();
-  if (Object.keys(lost).length > 0) trouble.push(`history lines dropped by the components' backlog bounds: ${JSON.stringify(lost)}`);
-  if (run.dropped > 0) trouble.push(`the attached history was truncated: ${run.dropped} events past ${HISTORY_MAX}`);
+  const disk = historiesOnDisk(run);
+  if ('inputs' in disk) {
+    await writeMerged(disk.inputs, sink);
+    const lost = run.client.lostLines();
+    if (Object.keys(lost).length > 0) options.log.warn({ lost }, 'events the orchestrator did not see as they happened (the components\' backlog bounds); their histories on disk have them');
+  } else {
+    options.log.info({ why: disk.why }, 'judging the history the world channel brought, not the files on disk');
+    for (const entry of historyFromChannel(run)) sink.append(entry);
+    const lost = run.client.lostLines();
+    if (Object.keys(lost).length > 0) trouble.push(`history lines dropped by the components' backlog bounds: ${JSON.stringify(lost)}`);
+    if (run.dropped > 0) trouble.push(`the attached history was truncated: ${run.dropped} events past ${HISTORY_MAX}`);
+  }
+  sink.close();
   const ending = {
     clocks: clocksByTheEnd(run),
     ended: how.ended ?? (how.finished ? 'done' : run.platformLost !== null ? `world-lost: the link to ${run.platformLost} dropped` : 'timeout'),
     wallMs: Math.round(Number(process.hrtime.bigint() - how.started) / 1e6),
     trouble,
-    historyEntries: entries.length,
+    historyEntries: sink.count,
     historyHash: sink.digest(),
   };
   const bound = options.livenessBoundMs === undefined ? {} : { livenessBoundNs: options.livenessBoundMs * 1e6 };
-  const outputs = out && historyFile ? { out, history: historyFile } : null;
-  return judgeRun(scenario, { runtime: 'ws', seed: options.seed, replay: options.replay, ...bound }, entries, ending, outputs, how.absent);
+  const outputs = out && historyPath ? { out, history: historyPath } : null;
+  const source: HistorySource = historyPath ? historyFile(historyPath) : historyInMemory((sink as MemoryHistorySink).entries);
+  return judgeRun(scenario, { runtime: 'ws', seed: options.seed, replay: options.replay, ...bound }, source, ending, outputs, how.absent);
 }

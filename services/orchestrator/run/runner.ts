@@ -3,18 +3,30 @@
  * runtime with the orchestrator carrying out the steps, then judges the history with the
  * checkers. The result is the format page's result object; the outputs (summary.json, trace.json,
  * report.html) are written by services/orchestrator/report when an output folder is given.
+ *
+ * The history is judged as a stream (checkers/judge.ts): read from the file the run wrote, line
+ * by line, its facts first, then the checkers, the load statistics and the report's figures in
+ * one pass, then (when something failed) the evidence and the report's sequence view. Memory
+ * follows what is outstanding in the history, not its length; the process's RSS is sampled while
+ * judging and counted in the run's peak.
  */
 import { join, relative, resolve } from 'node:path';
-import { measureLatency, runChecks } from '../checkers/index.ts';
-import { writeRunOutputs } from '../report/index.ts';
+import { HistoryFacts, judgeHistory, type JudgeObserver } from '../checkers/index.ts';
+import { foldEntries, foldHistory } from '../checkers/fold.ts';
+import { FaultTable, failureFocus, PlotSamples, sequenceWindowOf, TraceFold, writeOutputs, type ReportInput } from '../report/index.ts';
 import { makeFolder } from '../../../shared/runtime/files.ts';
 import type { TraceDetail } from '../report/trace-detail.ts';
-import { FileHistorySink, type HistoryEntry, type HistorySink, MemoryHistorySink, readHistory } from '../../../shared/runtime/history.ts';
+import { FileHistorySink, type HistoryEntry, type HistorySink, MemoryHistorySink } from '../../../shared/runtime/history.ts';
+import { historyFile, historyInMemory, type HistorySource } from '../../../shared/runtime/history-source.ts';
+import { RssPeak } from '../../../shared/runtime/rss-peak.ts';
 import { type RuntimeName, runWorld } from '../../../shared/runtime/run-world.ts';
 import type { OrchestratorConfig } from '../config.ts';
 import type { Scenario, ScenarioResult, StepResult, WorldModel } from '../scenario/types.ts';
 import { swarmProfile } from '../swarm.ts';
 import { buildWorldSpec, COMPONENTS, worldModelOf } from './world-builder.ts';
+
+/** What else reads the judging pass (the load statistics): made once the history's facts are known. */
+export type ObserverFactory = (model: WorldModel, facts: HistoryFacts) => JudgeObserver[];
 
 export interface ScenarioRunOptions {
   runtime: RuntimeName;
@@ -30,11 +42,16 @@ export interface ScenarioRunOptions {
   onStep?: (done: number, total: number) => void;
   /** ws only: guests per worker thread (default 1). */
   guestsPerWorker?: number;
+  /** Beside the checkers, in the same pass over the history. */
+  observers?: ObserverFactory;
 }
 
 export interface ScenarioRun {
   result: ScenarioResult;
-  entries: HistoryEntry[];
+  /** The history held in memory; reading it for a run whose history is on disk (--out) is a bug, and throws. */
+  readonly entries: HistoryEntry[];
+  /** The history, to read again. */
+  history: HistorySource;
   /** Paths of the files written, when `out` was given. */
   files: { history: string; summary: string; trace: string | null; report: string } | null;
 }
@@ -69,56 +86,16 @@ function shellWord(word: string): string {
 }
 
 /** Step outcomes from the orchestrator's `step` records; a step never reached is skipped, with the world's ending. */
-function stepResults(scenario: Scenario, entries: readonly HistoryEntry[], orchestrator: string, ended: string): StepResult[] {
-  const recorded = new Map<number, StepResult>();
-  for (const { event } of entries) {
-    if (event.type !== 'record' || event.component !== orchestrator || event.data['event'] !== 'step') continue;
-    const d = event.data;
-    const returned = d['returned'];
-    recorded.set(Number(d['index']), {
-      index: Number(d['index']),
-      label: String(d['label']),
-      passed: d['passed'] === true,
-      detail: String(d['detail']),
-      startNs: Number(d['startNs']),
-      endNs: Number(d['endNs']),
-      ...(Array.isArray(returned) ? { returned: returned.map(String) } : {}),
-    });
-  }
+function stepResults(scenario: Scenario, facts: HistoryFacts, ended: string): StepResult[] {
   return scenario.steps.map(
     (step) =>
-      recorded.get(step.index) ?? { index: step.index, label: step.label, passed: false, skipped: true, detail: `not reached: the world ended ${ended}`, startNs: 0, endNs: 0 },
+      facts.steps.get(step.index) ?? { index: step.index, label: step.label, passed: false, skipped: true, detail: `not reached: the world ended ${ended}`, startNs: 0, endNs: 0 },
   );
 }
 
-/** When the last fault healed: the last fault applied, or the last timed heal. */
-function lastFaultHealNs(entries: readonly HistoryEntry[], orchestrator: string): number | null {
-  let last: number | null = null;
-  for (const { t, event } of entries) {
-    const heal = event.type === 'fault' || (event.type === 'record' && event.component === orchestrator && event.data['event'] === 'fault-healed');
-    if (heal) last = Math.max(last ?? 0, t);
-  }
-  return last;
-}
-
-/** The orchestrator's last record says whether the world went quiet after the steps. */
-function quietAtEnd(entries: readonly HistoryEntry[]): number | null {
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const { event } = entries[i] as HistoryEntry;
-    if (event.type === 'record' && event.component === COMPONENTS.orchestrator && event.data['event'] === 'done') {
-      return event.data['quiet'] === true ? Number(event.data['atNs']) : null;
-    }
-  }
-  return null;
-}
-
-function problems(entries: readonly HistoryEntry[], model: WorldModel): string[] {
-  const found: string[] = [];
-  for (const { event } of entries) {
-    if (event.type === 'component' && event.event === 'crash' && !event.detail.startsWith('fault ')) found.push(`${event.component} crashed: ${event.detail.split('\n')[0] ?? ''}`);
-    if (event.type === 'record' && event.component === model.orchestrator && event.data['event'] === 'probe-timeout') found.push(`${String(event.data['guest'])} did not finish its probe`);
-  }
-  return found;
+/** Crashes and unfinished probes, as the facts pass found them. */
+function problems(facts: HistoryFacts): string[] {
+  return facts.problemsNotListed > 0 ? [...facts.problems, `and ${facts.problemsNotListed} more`] : facts.problems;
 }
 
 /** The orchestrator's `step` records, counted as they are written. */
@@ -139,8 +116,8 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
   const spec = buildWorldSpec(scenario, seed, orchestratorConfig(scenario, runtime, seed));
   const out = options.out === undefined ? null : resolve(options.out);
   if (out) makeFolder(out);
-  const historyFile = out ? join(out, 'history.jsonl') : null;
-  const sink = historyFile ? new FileHistorySink(historyFile) : new MemoryHistorySink();
+  const historyFile_ = out ? join(out, 'history.jsonl') : null;
+  const sink = historyFile_ ? new FileHistorySink(historyFile_) : new MemoryHistorySink();
   const history = options.onStep ? withStepProgress(sink, scenario.steps.length, options.onStep) : sink;
   const started = process.hrtime.bigint();
   let ended: string;
@@ -158,23 +135,23 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
     sink.close();
   }
   const wallMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
-  const entries = sink instanceof MemoryHistorySink ? sink.entries : readHistory(historyFile ?? '');
+  const source = sink instanceof MemoryHistorySink ? historyInMemory(sink.entries) : historyFile(historyFile_ ?? '');
   const trouble: string[] = [];
   // In memory the history is bounded (MemoryHistorySink): checkers over a truncated history would judge a part as the whole.
-  if (sink instanceof MemoryHistorySink && sink.count > entries.length) {
-    trouble.push(`the history kept in memory was truncated (${entries.length} of ${sink.count} events): run with an output folder (--out), which keeps it all`);
+  if (sink instanceof MemoryHistorySink && sink.count > sink.entries.length) {
+    trouble.push(`the history kept in memory was truncated (${sink.entries.length} of ${sink.count} events): run with an output folder (--out), which keeps it all`);
   }
   const ending: RunEnding = {
     ended,
     wallMs,
     trouble,
-    historyEntries: sink instanceof MemoryHistorySink ? sink.count : entries.length,
+    historyEntries: sink.count,
     historyHash: sink.digest(),
     ...(memory ? { memory } : {}),
     ...(traffic ? { traffic } : {}),
   };
-  const outputs = out && historyFile ? { out, history: historyFile, trace: options.trace ?? 'full' } : null;
-  return judgeRun(scenario, { runtime, seed, replay: replayCommand(scenario, runtime, seed) }, entries, ending, outputs);
+  const outputs = out && historyFile_ ? { out, history: historyFile_, trace: options.trace ?? 'full' } : null;
+  return judgeRun(scenario, { runtime, seed, replay: replayCommand(scenario, runtime, seed) }, source, ending, outputs, [], options.observers);
 }
 
 /**
@@ -207,23 +184,22 @@ export interface RunEnding {
  * guest-link-lost), each with what the hypervisor then did: its VM destroyed and its bitmaps freed
  * at the SPMC (BITMAP_DESTROY), as vm-lifecycle.ts records them.
  */
-export function departures(entries: readonly HistoryEntry[], hypervisor: string | null): string[] {
-  const records = entries.flatMap((e) => (e.event.type === 'record' && e.event.component === hypervisor ? [e.event.data] : []));
-  return records
-    .filter((r) => r['event'] === 'guest-link-lost')
-    .map((lost) => {
-      const id = lost['id'];
-      const destroyed = records.some((r) => r['event'] === 'vm-destroyed' && r['id'] === id);
-      const freed = records.find((r) => r['event'] === 'fw-call' && r['abi'] === 'FFA_NOTIFICATION_BITMAP_DESTROY' && r['vm'] === id);
-      const vm = id === null ? 'its VM was still queued' : `VM ${String(id)} ${destroyed ? 'destroyed' : 'NOT destroyed'}`;
-      const bitmaps = freed ? `, ${bitmapsFate(String(freed['status']))}` : '';
-      return `${String(lost['component'])} went away (link lost): ${vm}${bitmaps}`;
-    });
+function departures(facts: HistoryFacts): string[] {
+  return facts.linkLost.map(({ id, component }) => {
+    const destroyed = facts.destroyedVms.has(id);
+    const freed = facts.bitmapsDestroyed.get(id);
+    const vm = id === null ? 'its VM was still queued' : `VM ${String(id)} ${destroyed ? 'destroyed' : 'NOT destroyed'}`;
+    const bitmaps = freed === undefined ? '' : `, ${bitmapsFate(freed)}`;
+    return `${String(component)} went away (link lost): ${vm}${bitmaps}`;
+  });
 }
 
 /** The model of the world that made this history, as the checkers and the report read it. */
-export function runModel(scenario: Scenario, entries: readonly HistoryEntry[], livenessBoundNs?: number): WorldModel {
-  return { ...worldModelOf(scenario, livenessBoundNs), lastFaultHealNs: lastFaultHealNs(entries, COMPONENTS.orchestrator), quietAtEndNs: quietAtEnd(entries) };
+export function runModel(scenario: Scenario, history: readonly HistoryEntry[] | HistoryFacts, livenessBoundNs?: number): WorldModel {
+  const model = worldModelOf(scenario, livenessBoundNs);
+  const facts = history instanceof HistoryFacts ? history : new HistoryFacts(model);
+  if (!(history instanceof HistoryFacts)) foldEntries(history, [facts]);
+  return { ...model, lastFaultHealNs: facts.lastFaultHealNs, quietAtEndNs: facts.quietAtEndNs };
 }
 
 /**
@@ -237,20 +213,57 @@ export function bitmapsFate(status: string): string {
   return `its bitmaps NOT freed at the SPMC (BITMAP_DESTROY answered ${status}${why}; the hypervisor ignores that at teardown, as Xen does)`;
 }
 
+/** A history read back: held in memory, or (--out) on disk. */
+function runOf(result: ScenarioResult, history: HistorySource, files: ScenarioRun['files']): ScenarioRun {
+  return {
+    result,
+    history,
+    files,
+    get entries(): HistoryEntry[] {
+      if (!history.held) throw new Error(`bug: the history of this run is on disk (${history.name}): read it as a stream (ScenarioRun.history)`);
+      return history.held as HistoryEntry[];
+    },
+  };
+}
+
+/** What the report and the trace gather in the judging pass. */
+interface OutputFolds {
+  faults: FaultTable;
+  plot: PlotSamples;
+  trace: TraceFold | null;
+}
+
+/** Histories longer than this get a summary trace: a full one holds a slice per message, in memory. */
+export const TRACE_FULL_EVENTS_MAX = 250_000;
+
+function outputFolds(detail: TraceDetail, facts: HistoryFacts, model: WorldModel): OutputFolds {
+  const traceDetail = detail === 'full' && facts.count > TRACE_FULL_EVENTS_MAX ? 'summary' : detail;
+  return { faults: new FaultTable(), plot: new PlotSamples(), trace: traceDetail === 'none' ? null : new TraceFold(traceDetail, model, { startNs: facts.startNs, endNs: facts.endNs }) };
+}
+
 /** Judge a run's history: its steps, the checkers, latency; write the outputs when asked. */
 export async function judgeRun(
   scenario: Scenario,
   run: { runtime: RuntimeName; seed: number; replay: string; livenessBoundNs?: number },
-  entries: HistoryEntry[],
+  history: HistorySource | HistoryEntry[],
   ending: RunEnding,
   outputs: { out: string; history: string; trace?: TraceDetail } | null,
   absent: readonly string[] = [],
+  observers?: ObserverFactory,
 ): Promise<ScenarioRun> {
+  const started = process.hrtime.bigint();
+  const source = Array.isArray(history) ? historyInMemory(history) : history;
+  const rss = new RssPeak();
+  const facts = new HistoryFacts(worldModelOf(scenario, run.livenessBoundNs));
+  await foldHistory(source, [facts], rss);
+  const model = runModel(scenario, facts, run.livenessBoundNs);
+  const folds = outputs ? outputFolds(outputs.trace ?? 'full', facts, model) : null;
+  const extra = observers?.(model, facts) ?? [];
+  const judge = await judgeHistory(source, model, facts, { rss, observers: [...extra, ...(folds ? [folds.plot, folds.faults, ...(folds.trace ? [folds.trace] : [])] : [])] });
   const { ended } = ending;
-  const model = runModel(scenario, entries, run.livenessBoundNs);
-  const steps = stepResults(scenario, entries, model.orchestrator, ended);
-  const checks = runChecks(entries, model, scenario.checks);
-  const trouble = [...problems(entries, model), ...ending.trouble];
+  const steps = stepResults(scenario, facts, ended);
+  const checks = judge.checks(scenario.checks);
+  const trouble = [...problems(facts), ...ending.trouble];
   const result: ScenarioResult = {
     name: scenario.name,
     file: scenario.file,
@@ -260,8 +273,8 @@ export async function judgeRun(
     ended: trouble.length === 0 ? ended : `${ended} (${trouble.join('; ')})`,
     steps,
     checks,
-    latency: measureLatency(entries, model),
-    faultsApplied: entries.filter((e) => e.event.type === 'fault').length,
+    latency: judge.latencyReport(),
+    faultsApplied: facts.faultsApplied,
     historyEntries: ending.historyEntries,
     historyHash: ending.historyHash,
     replay: run.replay,
@@ -269,7 +282,7 @@ export async function judgeRun(
     ...(ending.memory ? { memory: ending.memory } : {}),
     ...(ending.traffic ? { traffic: ending.traffic } : {}),
   };
-  const gone = departures(entries, model.hypervisor);
+  const gone = departures(facts);
   if (gone.length > 0) result.departures = gone;
   const estimated = Object.values(ending.clocks ?? {}).filter((c) => c.clock === 'estimated');
   if (estimated.length > 0) {
@@ -279,6 +292,31 @@ export async function judgeRun(
     result.latency.clockUncertaintyNs = Math.ceil(first + second);
   }
   if (absent.length > 0) result.absent = [...absent];
-  const files = outputs ? { history: outputs.history, ...(await writeRunOutputs(outputs.out, { result, entries, model }, { trace: outputs.trace ?? 'full' })) } : null;
-  return { result, entries, files };
+  const tails = [...facts.missingTails.values()].map((tail) => `${tail.component}'s history stops at ${(tail.lastNs / 1e6).toFixed(3)} ms: ${tail.detail}`);
+  if (tails.length > 0) result.missingTails = tails;
+  judged(result, rss, started);
+  const files = outputs && folds ? { history: outputs.history, ...(await writeRunFiles(outputs.out, result, source, facts, folds, rss)) } : null;
+  // The outputs' own cost (the report's sequence view reads the history again) counts too.
+  if (files) judged(result, rss, started);
+  return runOf(result, source, files);
+}
+
+/** The judging's own cost, and the peak RSS counting it (ws reports the run's; judging may be higher). */
+function judged(result: ScenarioResult, rss: RssPeak, started: bigint): void {
+  rss.sample();
+  result.judging = { wallMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6), rssPeakBytes: rss.peakBytes };
+  if (result.memory) result.memory = { ...result.memory, rssPeakBytes: Math.max(result.memory.rssPeakBytes, rss.peakBytes) };
+}
+
+async function writeRunFiles(out: string, result: ScenarioResult, source: HistorySource, facts: HistoryFacts, folds: OutputFolds, rss: RssPeak) {
+  const focus = failureFocus(result);
+  const report: ReportInput = {
+    result,
+    sequence: focus ? await sequenceWindowOf(source, focus) : null,
+    faults: folds.faults.all(),
+    plot: { samples: folds.plot.sorted(), total: folds.plot.total },
+    lastNs: facts.lastNs,
+  };
+  rss.sample();
+  return writeOutputs(out, report, folds.trace?.build() ?? null);
 }

@@ -6,12 +6,12 @@
  * the GIC. The SP list is the SPMC's alone: Xen and the guests read it from the descriptors the
  * SPMC (or Xen) writes into their RX buffers, or from PARTITION_INFO_GET_REGS.
  */
-import { isSecureId, parseVersion } from '../../../shared/ffa/index.ts';
+import { isSecureId } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { GicConfig } from '../../gic/config.ts';
 import type { GuestConfig } from '../../guest/config.ts';
 import type { HypervisorConfig } from '../../hypervisor/config.ts';
-import { partitionProperties, propertiesSeenBy, type MessagingMethod, type PropertiesRule, type SpmcConfig } from '../../spmc/config.ts';
+import { type MessagingMethod, type SpmcConfig } from '../../spmc/config.ts';
 import type { SpmdConfig } from '../../spmd/config.ts';
 import type { OrchestratorConfig } from '../config.ts';
 import type { PartitionDescription, Scenario, VmDescription, WorldModel } from '../scenario/types.ts';

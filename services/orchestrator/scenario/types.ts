@@ -344,8 +344,13 @@ export interface ScenarioResult {
   /** The command that runs the same scenario with the same seed. */
   replay: string;
   wallMs: number;
-  /** ws only: the process's peak RSS and each worker's peak V8 heap (by its components, joined with '+'). */
+  /**
+   * ws only: the process's peak RSS, the run's and the judging's (`judging`), and each worker's
+   * peak V8 heap (by its components, joined with '+').
+   */
   memory?: { rssPeakBytes: number; heapPeakBytes: Record<string, number> };
+  /** Judging the history after the run (checkers, outputs): its wall time and the process's peak RSS meanwhile. */
+  judging?: { wallMs: number; rssPeakBytes: number };
   /**
    * ws only: the websocket frames the links carried and the process's CPU time (all threads, µs)
    * from every component started to the world stopped (shared/runtime/ws/run-ws-world.ts).
@@ -361,6 +366,12 @@ export interface ScenarioResult {
    * why; the run was judged without them. Absent when every registered guest answered.
    */
   absent?: string[];
+  /**
+   * Components whose own history stops early (a merged history's `tail-missing`: the process was
+   * killed before it wrote its end), and when: what they did after that is unknown, and the
+   * checks say so of what depended on it. Absent when every history is whole.
+   */
+  missingTails?: string[];
 }
 
 /** What the checkers need to know of the world that made a history (world-builder.ts builds it). */
