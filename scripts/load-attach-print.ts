@@ -35,6 +35,8 @@ export interface AttachedLoadResult extends LoadResult {
     perHost: HostFigures[];
     /** What made the figures untrustworthy (the verdict is then failed). */
     problems: string[];
+    /** Components whose history stops early (their link dropped before they wrote its end): what they did after is unknown. */
+    missingTails: string[];
   };
 }
 
@@ -66,6 +68,7 @@ function printAttachment(load: AttachedLoadResult): void {
   const clocks = Object.entries(load.attached.clocks).map(([component, clock]) => `${component} ${clockText(clock)}`);
   console.log(`  clocks (each component's, onto this one's): ${clocks.join(', ')}`);
   for (const absent of load.attached.absent) console.log(`  left out of the run: ${absent}`);
+  for (const tail of load.attached.missingTails) console.log(`  history cut short: ${tail}`);
   for (const problem of load.attached.problems) console.log(`  FAIL ${problem}`);
 }
 

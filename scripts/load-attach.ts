@@ -181,6 +181,7 @@ export async function runAttachedLoad(command: AttachLoadCommand): Promise<Attac
       addresses: attach.addresses,
       guests: run.guests.map((g) => ({ name: g.name, id: g.id, vcpus: g.vcpus, url: g.url, label: g.host, host: hostOf(g) })),
       absent: result.absent ?? [],
+      missingTails: result.missingTails ?? [],
       clocks: run.clocks,
       perHost: perHostFigures(entries, model, run.guests, run.clocks, sends),
       problems,

@@ -9,10 +9,6 @@
  * offered to the primary scheduler only (the NWd, at the SPMC), as the call itself is, and
  * SUCCESS_64 is listed. ABORT_32/64 queried by an SP at any version answer SUCCESS, though one
  * might expect otherwise: the only check is "not a VM".
- *
- * One row differs from Hafnium on purpose: RX_ACQUIRE, which Hafnium now offers to the
- * normal-world hypervisor, is NOT_SUPPORTED here, because Xen would then offer MSG_SEND2 to its
- * guests and this hypervisor does not carry it (setup-and-discovery.ts HAFNIUM_FEATURES).
  */
 import { describe, it } from 'node:test';
 import { FFA_FIDS } from '../../shared/ffa/index.ts';
@@ -75,7 +71,9 @@ const TABLE: readonly FeatureRow[] = [
   // The normal world only: the primary scheduler (HF_PRIMARY_VM_ID is the other world at the SPMC).
   { abi: 'FFA_NOTIFICATION_INFO_GET_64', id: F.FFA_NOTIFICATION_INFO_GET_64, caller: 'nwd', expect: SUCCESS, source: `${FN}: FFA_NOTIFICATION_INFO_GET_64, vm_is_primary` },
   { abi: 'FFA_NOTIFICATION_INFO_GET_64', id: F.FFA_NOTIFICATION_INFO_GET_64, caller: SP_V1_2, expect: NOT_SUPPORTED, source: `${FN}: FFA_NOTIFICATION_INFO_GET_64, !vm_is_primary` },
-  { abi: 'FFA_RX_ACQUIRE', id: F.FFA_RX_ACQUIRE, caller: 'nwd', expect: NOT_SUPPORTED, source: 'not Hafnium: FFA_RX_ACQUIRE_32 is offered to HF_HYPERVISOR_VM_ID there (see above)' },
+  // Only discoverable to the normal-world hypervisor (HF_HYPERVISOR_VM_ID: the other world at the SPMC).
+  { abi: 'FFA_RX_ACQUIRE', id: F.FFA_RX_ACQUIRE, caller: 'nwd', expect: SUCCESS, source: `${FN}: FFA_RX_ACQUIRE_32, the normal-world hypervisor` },
+  { abi: 'FFA_RX_ACQUIRE', id: F.FFA_RX_ACQUIRE, caller: SP_V1_2, expect: NOT_SUPPORTED, source: `${FN}: FFA_RX_ACQUIRE_32, not the hypervisor` },
   ...(
     ['FFA_CONSOLE_LOG_32', 'FFA_CONSOLE_LOG_64', 'FFA_PARTITION_INFO_GET_REGS', 'FFA_MSG_SEND_DIRECT_REQ2', 'FFA_MSG_SEND_DIRECT_RESP2'] as const
   ).flatMap((abi) => everyone(abi, V1_2_LIST)),

@@ -218,9 +218,6 @@ const HAFNIUM_FEATURES: Partial<Record<FfaAbiName, HafniumFeature>> = {
   // vm_is_primary(current->vm): at the SPMC the primary scheduler is the other world
   // (HF_PRIMARY_VM_ID = HF_OTHER_WORLD_ID), as api_ffa_notification_info_get itself requires.
   FFA_NOTIFICATION_INFO_GET_64: { since: FFA_VERSION_1_1, only: 'nwd' },
-  // Not listed, though Hafnium now lists FFA_RX_ACQUIRE_32 for the normal-world hypervisor: Xen
-  // offers MSG_SEND2 to guests once the firmware has SEND2 and RX_ACQUIRE (xen/arch/arm/tee/ffa.c
-  // handle_features), and this hypervisor does not carry SEND2 (buffer memory is not modelled).
   ...Object.fromEntries(
     (['FFA_CONSOLE_LOG_32', 'FFA_CONSOLE_LOG_64', 'FFA_PARTITION_INFO_GET_REGS', 'FFA_MSG_SEND_DIRECT_REQ2', 'FFA_MSG_SEND_DIRECT_RESP2'] as const).map(
       (name) => [name, { since: FFA_VERSION_1_2 }],
