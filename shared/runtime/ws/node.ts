@@ -213,11 +213,15 @@ export class WsNode {
 
   /**
    * Where this node's own links come from: on loopback, the address it listens on (as a network
-   * gives each host its own), so a peer's bounds per source address tell services apart.
+   * gives each host its own), so a peer's bounds per source address tell services apart. Not
+   * 127.0.0.1, which the kernel picks for a loopback peer anyway: a socket bound to an address
+   * before it connects takes a port of its own for that address, which the kernel searches the
+   * whole port range for, while an unbound one shares ports across peers; bound, a world of a
+   * thousand guests spent seconds of CPU in bind() and ran the range near its end.
    */
   private get localAddress(): string | undefined {
     const host = this.options.listen?.host;
-    return host !== undefined && isIPv4(host) && host.startsWith('127.') ? host : undefined;
+    return host !== undefined && isIPv4(host) && host.startsWith('127.') && host !== '127.0.0.1' ? host : undefined;
   }
 
   /** The server's guest names bound here (enrollments.ts), for the log and tests. */
