@@ -54,8 +54,10 @@ export async function holdPreHelloSlots(url: string, count: number, from: string
       const socket = new WebSocket(url, { localAddress: from });
       socket.on('error', () => {});
       socket.once('open', () => {
-        // Turned away at once with 1013, or kept waiting for a hello that never comes.
-        const timer = setTimeout(() => resolve({ socket, busy: false }), 200);
+        // Turned away at once with 1013, or kept waiting for a hello that never comes. "At once"
+        // is given 2 s, well inside the server's 5 s hello timeout: a loaded machine can take
+        // longer than a few hundred ms to deliver the close.
+        const timer = setTimeout(() => resolve({ socket, busy: false }), 2_000);
         socket.once('close', (code) => {
           clearTimeout(timer);
           resolve({ socket, busy: code === CLOSE_TRY_AGAIN });
