@@ -145,7 +145,7 @@ prepare_work_tree() {
 # A fresh report folder, writable by the containers' user.
 fresh_out_dir() {
   local dir=$1
-  rm -rf "$ROOT/$dir"
+  rm -rf "${ROOT:?}/${dir:?}"
   install -d -o "$FFA_UID" -g "$FFA_UID" "$ROOT/$dir"
 }
 
@@ -362,22 +362,7 @@ teardown() {
     remove_docker_network_leftovers
     sysctl -qw "net.ipv4.ip_forward=$(sed -n 's/^# ip_forward //p' "$STATE/before")"
   fi
-  [ -n "$S" ] && rm -rf "$S"
-  [ "$MADE_CREDENTIALS" = yes ] && rm -rf compose/credentials
-  if [ -n "$STATE" ] && [ -f "$STATE/before" ]; then
-    machine_state >"$STATE/after"
-    if diff -u "$STATE/before" "$STATE/after" >"$STATE/diff"; then
-      log "machine left as it was found (links, network namespaces, ip_forward, iptables)"
-    else
-      log "FAIL: the machine is not as it was found:"
-      cat "$STATE/diff"
-      [ "$status" = 0 ] && status=1
-    fi
-    rm -rf "$STATE"
-  fi
-  for line in "${VERDICT_LINES[@]}"; do log "$line"; done
-  if [ "$status" = 0 ]; then log "PASS (total $(seconds_since "$STARTED_AT") s)"; else log "FAILED with status $status (total $(seconds_since "$STARTED_AT") s)"; fi
-  exit "$status"
+  finish_teardown "$status"
 }
 
 main() {

@@ -451,22 +451,7 @@ teardown() {
     ip link del "$VETH_A" 2>/dev/null
     log "network namespaces deleted"
   fi
-  [ -n "$S" ] && rm -rf "$S"
-  [ "$MADE_CREDENTIALS" = yes ] && rm -rf compose/credentials
-  if [ -n "$STATE" ] && [ -f "$STATE/before" ]; then
-    machine_state >"$STATE/after"
-    if diff -u "$STATE/before" "$STATE/after" >"$STATE/diff"; then
-      log "machine left as it was found (links, network namespaces, ip_forward, iptables)"
-    else
-      log "FAIL: the machine is not as it was found:"
-      cat "$STATE/diff"
-      [ "$status" = 0 ] && status=1
-    fi
-    rm -rf "$STATE"
-  fi
-  for line in "${VERDICT_LINES[@]}"; do log "$line"; done
-  if [ "$status" = 0 ]; then log "PASS (total $(seconds_since "$STARTED_AT") s)"; else log "FAILED with status $status (total $(seconds_since "$STARTED_AT") s)"; fi
-  exit "$status"
+  finish_teardown "$status"
 }
 
 main() {

@@ -214,3 +214,27 @@ judge_run() {
     fail_later "$what: a correctness check failed (see the lines above and the report)"
   fi
 }
+
+# The end of a teardown (status: the run's so far): the temp folder and the credentials this run
+# made go, the machine is compared with its recorded state (a difference fails the run), the
+# verdict lines are printed, and the script exits with the status. Reads S, MADE_CREDENTIALS,
+# STATE, VERDICT_LINES and STARTED_AT.
+finish_teardown() {
+  local status=$1
+  [ -n "$S" ] && rm -rf "$S"
+  [ "$MADE_CREDENTIALS" = yes ] && rm -rf compose/credentials
+  if [ -n "$STATE" ] && [ -f "$STATE/before" ]; then
+    machine_state >"$STATE/after"
+    if diff -u "$STATE/before" "$STATE/after" >"$STATE/diff"; then
+      log "machine left as it was found (links, network namespaces, ip_forward, iptables)"
+    else
+      log "FAIL: the machine is not as it was found:"
+      cat "$STATE/diff"
+      [ "$status" = 0 ] && status=1
+    fi
+    rm -rf "$STATE"
+  fi
+  for line in "${VERDICT_LINES[@]}"; do log "$line"; done
+  if [ "$status" = 0 ]; then log "PASS (total $(seconds_since "$STARTED_AT") s)"; else log "FAILED with status $status (total $(seconds_since "$STARTED_AT") s)"; fi
+  exit "$status"
+}
