@@ -33,24 +33,37 @@ const FAULTS_SHOWN = 5;
 
 /** Records at the hypervisor (about this VM) and at the receiver's guest that say why a bit went nowhere. */
 const HYPERVISOR_MECHANISM: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['npi-inject', 'npi-latched', 'npi-still-latched', 'info-get-passthrough', 'info-get-loop-bound', 'sri-delayed']);
-const GUEST_MECHANISM: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['irq-unhandled', 'notifications-disabled', 'ipi-lost', 'notification-dropped', 'info-get', 'probe-failed']);
-const MECHANISM_EVENTS_MAX = 6;
+const GUEST_REASONS: ReadonlySet<RecordEvent> = new Set<RecordEvent>(['irq-unhandled', 'notifications-disabled', 'ipi-lost', 'notification-dropped', 'probe-failed']);
+/**
+ * Mechanism events shown per failure, of each kind: the guest's reasons and the path. Apart, so
+ * that under ws, where INFO_GETs can come first in numbers, the guest's own reason (its unhandled
+ * NPI, its disabled setup) is still shown.
+ */
+const MECHANISM_EVENTS_PER_SIDE = 3;
 
 /**
- * Whether an event shows the mechanism of a lost bit: the hypervisor's INFO_GET that named the
- * VM (or did not), its NPI injected or latched, the guest's unhandled interrupt, its disabled
- * notification setup (whenever that was), its own INFO_GET that found nothing.
+ * Whether an event is the receiver's guest's reason for a lost bit: its unhandled interrupt, a
+ * lost IPI or dropped notification, its failed probe, its disabled notification setup (whenever
+ * that was).
  */
-function showsMechanism(entry: HistoryEntry, model: WorldModel, receiver: number, guest: string | undefined, fromNs: number, toNs: number): boolean {
+function showsGuestReason(entry: HistoryEntry, guest: string | undefined, fromNs: number, toNs: number): boolean {
   const { event } = entry;
-  if (event.type !== 'record') return false;
+  if (event.type !== 'record' || event.component !== guest) return false;
   const name = event.data.event;
-  const ever = event.component === guest && name === 'notifications-disabled';
-  const during = entry.t >= fromNs && entry.t <= toNs;
-  const atHypervisor = event.component === model.hypervisor && HYPERVISOR_MECHANISM.has(name) && (event.data['vm'] === undefined || event.data['vm'] === receiver);
-  const hypervisorInfoGet = event.component === model.hypervisor && name === 'info-get';
-  const atGuest = event.component === guest && GUEST_MECHANISM.has(name);
-  return ever || (during && (atHypervisor || hypervisorInfoGet || atGuest));
+  return name === 'notifications-disabled' || (entry.t >= fromNs && entry.t <= toNs && GUEST_REASONS.has(name));
+}
+
+/**
+ * Whether an event shows the bit's path meanwhile: an INFO_GET that named the VM or did not (the
+ * hypervisor's, or the guest's own), the VM's NPI injected or latched.
+ */
+function showsPath(entry: HistoryEntry, model: WorldModel, receiver: number, guest: string | undefined, fromNs: number, toNs: number): boolean {
+  const { event } = entry;
+  if (event.type !== 'record' || entry.t < fromNs || entry.t > toNs) return false;
+  const name = event.data.event;
+  if (event.component === guest) return name === 'info-get';
+  if (event.component !== model.hypervisor) return false;
+  return name === 'info-get' || (HYPERVISOR_MECHANISM.has(name) && (event.data['vm'] === undefined || event.data['vm'] === receiver));
 }
 
 export function deadlineOf(model: WorldModel, set: PendingMaker): number {
@@ -116,7 +129,9 @@ interface Draft {
   readonly first: readonly (HistoryEntry | null | undefined)[];
   readonly last: readonly HistoryEntry[];
   readonly faults: EvidenceWanted;
-  readonly mechanism: EvidenceWanted;
+  /** The guest's own reasons, then the path meanwhile (the mechanism, MECHANISM_EVENTS_PER_SIDE each). */
+  readonly reasons: EvidenceWanted;
+  readonly path: EvidenceWanted;
 }
 
 /** The check as a fold: each episode judged once done (ledger.ts), the shown ones' evidence completed by a look back. */
@@ -163,7 +178,8 @@ export class NoLostNotification implements EpisodeListener {
       first: [first.entry, ...(episode.lost?.evidence ?? []), episode.delivery?.entry, drain?.entry],
       last: episode.sets.map((s) => s.entry),
       faults: new EvidenceWanted((e) => e.event.type === 'fault' && e.t >= fromNs && e.t <= until, FAULTS_SHOWN),
-      mechanism: new EvidenceWanted((e) => showsMechanism(e, model, episode.receiver, guest, fromNs, mechanismTo), MECHANISM_EVENTS_MAX),
+      reasons: new EvidenceWanted((e) => showsGuestReason(e, guest, fromNs, mechanismTo), MECHANISM_EVENTS_PER_SIDE),
+      path: new EvidenceWanted((e) => showsPath(e, model, episode.receiver, guest, fromNs, mechanismTo), MECHANISM_EVENTS_PER_SIDE),
     });
   }
 
@@ -182,12 +198,12 @@ export class NoLostNotification implements EpisodeListener {
 
   /** What the look back over the history must find for the failures shown. */
   evidenceWanted(): EvidenceWanted[] {
-    return this.drafts.values().flatMap((d) => [d.faults, d.mechanism]);
+    return this.drafts.values().flatMap((d) => [d.faults, d.reasons, d.path]);
   }
 
   outcome(): CheckOutcome {
     const { model, undecided, late, afterDrain, lateNotLost } = this;
-    const failures = this.drafts.values().map((d) => ({ ...d.failure, events: evidenceOf([...d.first, ...d.faults.found, ...d.mechanism.found, ...d.last]) }));
+    const failures = this.drafts.values().map((d) => ({ ...d.failure, events: evidenceOf([...d.first, ...d.faults.found, ...d.reasons.found, ...d.path.found, ...d.last]) }));
     const list = failureListOf({ total: this.drafts.total, failures });
     const pendingNote = undecided > 0 ? `, ${undecided} still pending when the run ended before ${undecided === 1 ? 'its' : 'their'} deadline` : '';
     const lateNotes = [late > 0 ? `${late} of them past the ${model.livenessBoundNs / 1e6} ms liveness bound` : '', afterDrain > 0 ? `${afterDrain} of them only after their workload's drain ended` : ''].filter((note) => note !== '');
