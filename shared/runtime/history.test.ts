@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeHistoryLine, encodeHistoryLine, encodeHistoryLineGeneric, type HistoryEntry, HistoryLineError, MemoryHistorySink, readHistory } from './history.ts';
+import { decodeHistoryLine, encodeHistoryLine, encodeHistoryLineGeneric, FileHistorySink, type HistoryEntry, HistoryLineError, MemoryHistorySink, readHistory } from './history.ts';
 import { FileInputError } from './files.ts';
 import { CONDUITS } from '../protocol/messages.ts';
 
@@ -76,6 +76,33 @@ test('the in-memory sink hashes the same bytes whether it keeps every entry, som
       assert.deepEqual(sink.entries, entries.slice(0, limit));
     }),
   );
+});
+
+test('the file sink\'s digest is the file\'s, and the in-memory sink\'s the same, asked mid-run or at the end', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ffa-history-hash-'));
+  try {
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 200, maxLength: 500 }), fc.nat(199), (entries, askAt) => {
+        const file = new FileHistorySink(join(dir, 'h.jsonl'));
+        const memory = new MemoryHistorySink(0);
+        const expected = createHash('sha256');
+        entries.forEach((e, i) => {
+          file.append(e);
+          memory.append(e);
+          expected.update(`${encodeHistoryLine(e)}\n`);
+          if (i === askAt) assert.equal(file.digest(), expected.copy().digest('hex'), 'mid-run, the bytes so far');
+        });
+        file.close();
+        const whole = expected.digest('hex');
+        assert.equal(file.digest(), whole);
+        assert.equal(memory.digest(), whole);
+        assert.equal(createHash('sha256').update(readFileSync(join(dir, 'h.jsonl'))).digest('hex'), whole, 'the digest is the file\'s');
+      }),
+      { numRuns: 20 },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a history that is not one is refused with its file and line, or as a file that cannot be read', (t) => {
