@@ -73,6 +73,27 @@ describe('OutboundQueue', () => {
     assert.deepEqual(batchesSent(socket), frames.map((frame) => [frame]));
   });
 
+  it('after a busy turn a turn\'s frames all wait for its end, one write; a quiet turn makes the next first frame go at once again', async () => {
+    const socket = new FakeSocket();
+    const queue = new OutboundQueue(socket, LIMITS);
+    const [a, b, c, d, e, f, g] = numbered(7);
+    queue.push(a as Buffer);
+    queue.push(b as Buffer);
+    await endOfTurn(); // a at once, b at the end: a busy turn
+    queue.push(c as Buffer);
+    queue.push(d as Buffer);
+    assert.equal(socket.sent.length, 2, 'after a busy turn the first frame waits too');
+    await endOfTurn();
+    assert.deepEqual(batchesSent(socket), [[a], [b], [c, d]], 'one write for the busy turn');
+    queue.push(e as Buffer);
+    await endOfTurn(); // still after a busy turn: e waits, and its turn pushed one frame
+    queue.push(f as Buffer);
+    assert.equal(socket.sent.length, 5, 'after a quiet turn the first frame goes at once');
+    queue.push(g as Buffer);
+    await endOfTurn();
+    assert.deepEqual(batchesSent(socket), [[a], [b], [c, d], [e], [f], [g]]);
+  });
+
   it('a frame pushed while earlier frames wait goes behind them, never ahead', async () => {
     const socket = new FakeSocket();
     socket.bufferedAmount = 1_000; // above the watermark: the first frame must wait too

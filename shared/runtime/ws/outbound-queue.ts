@@ -3,11 +3,12 @@
  * buffering; libraries.md ws trap: send() has no backpressure of its own).
  *
  * The first frame of a turn of the event loop goes to the socket at once, as a batch of one
- * (wire/batch.ts), when nothing waits before it: a lone call pays no wait for the turn's end, so
- * an idle hop costs what a bare ws send costs. Frames pushed after it in the same turn wait here
- * until the turn ends (setImmediate), then go as batches, each of at most `batchFrames` frames
- * and `batchBytes` bytes, in the order they were pushed: a loaded link costs at most two socket
- * writes per turn, not one per frame. Batches go to the socket only while its bufferedAmount is under the high
+ * (wire/batch.ts), when nothing waits before it and the link's last turn sent one frame at most:
+ * a lone call pays no wait for the turn's end, so an idle hop costs what a bare ws send costs.
+ * Frames pushed after it in the same turn, and every frame of a turn that follows a busier one,
+ * wait here until the turn ends (setImmediate), then go as batches, each of at most
+ * `batchFrames` frames and `batchBytes` bytes, in the order they were pushed: a loaded link
+ * costs one socket write per turn, an idle one none waited for. Batches go to the socket only while its bufferedAmount is under the high
  * watermark; the rest wait here, up to a bound in frames and in bytes, until the socket's send
  * callbacks report data written. When the queue is full, push() says so and the caller reports
  * queue-full.
@@ -45,6 +46,9 @@ export class OutboundQueue {
   private endOfTurn: NodeJS.Immediate | undefined;
   /** A frame went straight to the socket this turn: the rest of the turn's frames batch. */
   private sentThisTurn = false;
+  /** Frames pushed this turn, and whether the last turn that pushed any pushed more than one. */
+  private pushedThisTurn = 0;
+  private busy = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private highestQueued = 0;
   private batches = 0;
@@ -86,7 +90,8 @@ export class OutboundQueue {
     if (this.length >= this.limits.queueFrames || this.queuedBytes + frame.length > this.limits.queueBytes) {
       return 'queue-full';
     }
-    if (this.length === 0 && !this.sentThisTurn && this.belowWatermark()) {
+    this.pushedThisTurn++;
+    if (this.length === 0 && !this.sentThisTurn && !this.busy && this.belowWatermark()) {
       this.sentThisTurn = true;
       this.endOfTurn ??= setImmediate(this.onEndOfTurn);
       this.write([frame]);
@@ -108,6 +113,8 @@ export class OutboundQueue {
   /** Forget everything waiting (the link is closing). */
   clear(): void {
     this.sentThisTurn = false;
+    this.pushedThisTurn = 0;
+    this.busy = false;
     this.frames.length = 0;
     this.head = 0;
     this.queuedBytes = 0;
@@ -119,6 +126,9 @@ export class OutboundQueue {
   private readonly onEndOfTurn = (): void => {
     this.endOfTurn = undefined;
     this.sentThisTurn = false;
+    // A turn that pushed nothing (a send callback's wake-up) says nothing of the load.
+    if (this.pushedThisTurn > 0) this.busy = this.pushedThisTurn > 1;
+    this.pushedThisTurn = 0;
     this.drain();
   };
 
