@@ -212,6 +212,9 @@ describe("docker-compose.yml says what scripts/service.ts's contract needs", () 
       assert.equal(service.environment?.FFA_CREDENTIALS, undefined, `${name}: reads /run/secrets/ffa-${name}, its default`);
       assert.deepEqual(service.cap_drop, ['ALL'], `${name}: no capabilities (no NET_RAW to forge packets with)`);
     }
+    const guestVolumes = (services.guest!['volumes'] as string[]).map(String);
+    assert.ok(guestVolumes.every((v) => !/:\/out(:|$)/.test(v)), `a guest mounts no report folder, where it could rewrite the platform's histories: ${guestVolumes.join(', ')}`);
+    assert.ok(guestVolumes.every((v) => v.endsWith(':ro')), 'what a guest mounts, it reads only');
     assert.doesNotMatch(composeText, /FFA_TOKEN_|"key":/);
     assert.doesNotMatch(dockerfile.replace(/^#.*$/gm, ''), /FFA_TOKEN_|TOKEN|credentials|secrets/i, 'no key, nor a file of keys, in the image');
     assert.doesNotMatch(dockerfile, /^\s*COPY\s+.*(compose|\.env)/m, 'no credentials copied into the image');

@@ -13,9 +13,10 @@
  * Every component also writes its own history to disk as it runs (shared/runtime/history-files.ts),
  * into FFA_HISTORY_DIR, and so does the orchestrator: a history outlives whoever collects it. At
  * the end, when every judged component's file is in that folder and every component is on this
- * machine's clock (one engine, or compose:local), the orchestrator merges those files in time
- * order into history.jsonl: they hold what the world channel's backlog bounds may have dropped.
- * Otherwise (a world over several machines, each with its own folder) it judges what the world
+ * machine's clock (compose:local), the orchestrator merges those files in time order into
+ * history.jsonl: they hold what the world channel's backlog bounds may have dropped. Otherwise
+ * (docker compose, whose guests keep their files to themselves: docs/threat-model.md "Histories
+ * on disk"; a world over several machines, each with its own folder) it judges what the world
  * channel brought, each peer's times mapped by its link's clock estimate. Either way a component
  * whose link dropped before it wrote its end is marked as stopping early (`tail-missing`), so the
  * checks say "unknown" of what depended on it, not "phantom". The merged history is judged by the
