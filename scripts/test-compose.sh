@@ -49,20 +49,10 @@ for arg in "$@"; do
   esac
 done
 
-# Set as the phases go, read by teardown.
-S=""
-STATE=""
-DOCKERD_PID=""
-MADE_CREDENTIALS=no
-MADE_BASE_IMAGE=no
-STARTED_AT=$EPOCHREALTIME
-PHASE_AT=$EPOCHREALTIME
-VERDICT_LINES=()
-# Failures that do not stop the next phase (a failing verdict still lets the kill test run).
-FAILURES=()
-
 # shellcheck source=scripts/test-support/docker-test-lib.sh
 source "$ROOT/scripts/test-support/docker-test-lib.sh"
+# Set as the phases go, read by teardown (beside the library's own).
+DOCKERD_PID=""
 
 # docker-compose v1 warns on every command that it ignores deploy.endpoint_mode (a swarm key):
 # that one line is left out of the test's output.

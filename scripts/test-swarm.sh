@@ -70,21 +70,12 @@ done
 [ "$GUESTS" -ge 2 ] 2>/dev/null || { echo "FFA_TEST_GUESTS=$GUESTS: at least 2 (a guest on each node)" >&2; exit 2; }
 [ -z "$IMAGE_TAR" ] || [ -f "$IMAGE_TAR" ] || { echo "--image $IMAGE_TAR: no such file" >&2; exit 2; }
 
-# Set as the phases go, read by teardown.
-S=""
-STATE=""
+# shellcheck source=scripts/test-support/docker-test-lib.sh
+source "$ROOT/scripts/test-support/docker-test-lib.sh"
+# Set as the phases go, read by teardown (beside the library's own).
 MADE_NETNS=no
 PID_A=""
 PID_B=""
-MADE_CREDENTIALS=no
-MADE_BASE_IMAGE=no
-STARTED_AT=$EPOCHREALTIME
-PHASE_AT=$EPOCHREALTIME
-VERDICT_LINES=()
-FAILURES=()
-
-# shellcheck source=scripts/test-support/docker-test-lib.sh
-source "$ROOT/scripts/test-support/docker-test-lib.sh"
 
 # A command against node a's or node b's engine: `on a docker …`.
 on() {

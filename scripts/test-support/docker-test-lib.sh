@@ -4,7 +4,19 @@
 # Docker engines started and stopped in a folder of their own, the offline base image, and the
 # readers of the orchestrator's summary.
 #
-# The caller sets ROOT, STARTED_AT and PHASE_AT ($EPOCHREALTIME), FAILURES=(), IMAGE and BASE_IMAGE.
+# The caller sets ROOT, IMAGE and BASE_IMAGE, then sources this, which starts the clock and the
+# state its phases set and its teardown reads (finish_teardown).
+
+# Set as the phases go, read by teardown.
+S=""
+STATE=""
+MADE_CREDENTIALS=no
+MADE_BASE_IMAGE=no
+STARTED_AT=$EPOCHREALTIME
+PHASE_AT=$EPOCHREALTIME
+VERDICT_LINES=()
+# Failures that do not stop the next phase (a failing verdict still lets the kill test run).
+FAILURES=()
 
 # ---------------------------------------------------------------------------------------------
 # Logging

@@ -450,13 +450,17 @@ function historiesOnDisk(run: AttachedRun): { inputs: MergeInput[] } | { why: st
  * of each component whose link dropped: what it did before the drop and had not yet sent is unknown.
  */
 function historyFromChannel(run: AttachedRun): HistoryEntry[] {
-  const entries = ordered(run.judged());
+  const entries = run.judged();
   const lastOf = new Map<string, number>();
-  for (const { t, event } of entries) if (event.type !== 'send' && 'component' in event && typeof event.component === 'string') lastOf.set(event.component, t);
+  for (const { t, event } of entries) {
+    if (event.type !== 'send' && 'component' in event && typeof event.component === 'string') lastOf.set(event.component, Math.max(t, lastOf.get(event.component) ?? t));
+  }
   const marks: HistoryEntry[] = [...run.linksLost]
     .filter((component) => run.bases.has(component))
     .map((component) => ({ seq: 0, t: lastOf.get(component) ?? 0, event: { type: 'component', component, event: 'tail-missing', detail: 'its link to the orchestrator dropped: what it had not yet sent is unknown' } }));
-  return marks.length === 0 ? entries : ordered([...entries, ...marks]);
+  // Sorted once; a mark comes after its component's events of the same time (ties keep arrival order).
+  entries.push(...marks);
+  return ordered(entries);
 }
 
 async function judgeAttached(scenario: Scenario, run: AttachedRun, how: AttachedEnding, options: AttachOptions): Promise<ScenarioRun> {
