@@ -11,6 +11,7 @@ import { checkUnique, componentName, policyOverrides } from '../../shared/config
 import { flag, integerIn, listOf, must, oneOf, show, strictObject } from '../../shared/config/zod-kit.ts';
 import { parseConfig } from '../../shared/config/parse-config.ts';
 import { checkPolicyValue, isPolicyName, type PolicyName, type PolicyValues } from './policies.ts';
+import { infoGetMaxIds } from '../../shared/ffa/info-get-list.ts';
 import { PROFILE_NAMES, PROFILES, type RunnableProfileName } from './profiles.ts';
 
 export interface ValidVm {
@@ -194,6 +195,22 @@ export function validateVm(field: string, raw: unknown, limits: VmLimits): Valid
   return validVm(parseConfig(vmSchema(limits), raw, parseOptions(field)));
 }
 
+/**
+ * The profile's policies under the config's overrides, with an INFO_GET loop bound that fits the VM
+ * table when the config leaves it unset. Xen's notif_sri_action has no bound: it calls INFO_GET
+ * while "more pending" is set, and against a destructive SPMC (Hafnium, ffa-reference.md §3.5) the
+ * loop ends once every pending VM has been handed out, 20 IDs a call. The simulation's bound stands
+ * in for Xen's missing one only against a non-destructive SPMC that would keep it looping; it must
+ * never be what leaves a destructive SPMC's pending VMs unreported, which nothing would report later.
+ * One call beyond the table's share leaves room for the SPs the SPMC lists first.
+ */
+function fittedPolicies(profile: RunnableProfileName, maxVms: number, overrides: Partial<PolicyValues> | undefined): PolicyValues {
+  const policies = { ...PROFILES[profile].policies, ...overrides };
+  if (overrides?.infoGetLoopBound !== undefined) return policies;
+  const callsToReportEveryVm = Math.ceil(maxVms / infoGetMaxIds(64)) + 1;
+  return { ...policies, infoGetLoopBound: Math.max(policies.infoGetLoopBound, callsToReportEveryVm) };
+}
+
 /** Checks a config and fills in the defaults; throws HypervisorConfigError naming the first bad field. */
 export function validateHypervisorConfig(input: unknown): ValidHypervisorConfig {
   const sizes = parseConfig(sizesSchema, input ?? {}, parseOptions());
@@ -202,7 +219,7 @@ export function validateHypervisorConfig(input: unknown): ValidHypervisorConfig 
   return {
     ...config,
     profile,
-    policies: { ...PROFILES[profile].policies, ...(config.policies as Partial<PolicyValues> | undefined) },
+    policies: fittedPolicies(profile, config.maxVms, config.policies as Partial<PolicyValues> | undefined),
     controllers: new Set(config.controllers),
     vms: config.vms.map(validVm),
   };

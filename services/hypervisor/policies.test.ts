@@ -23,6 +23,7 @@ import {
 import type { WorldSpec } from '../../shared/runtime/component.ts';
 import { RUNTIMES, runWorldInMemory } from '../../shared/runtime/run-world.ts';
 import type { ActorStep } from './test-support/actor.ts';
+import { validateHypervisorConfig } from './config.ts';
 import { assertError, assertSmcccNotSupported, assertSuccess } from './test-support/expect.ts';
 import {
   GIC,
@@ -223,3 +224,15 @@ for (const runtime of RUNTIMES) {
     }
   });
 }
+
+/**
+ * Xen's INFO_GET loop has no bound (ffa_notif.c notif_sri_action); the simulation's stands in for it
+ * against a non-destructive SPMC. Against a destructive one a table of 1,000 VMs needs 50 calls to
+ * hand every VM out once, so an unset bound grows to fit the table: one the scenario sets is kept.
+ */
+test('config: an unset INFO_GET loop bound fits the VM table, 20 IDs a call, and a set one is kept', () => {
+  assert.equal(validateHypervisorConfig({}).policies.infoGetLoopBound, 32, 'the profile\'s bound for a table of 64');
+  assert.equal(validateHypervisorConfig({ maxVms: 1000 }).policies.infoGetLoopBound, 51, '50 calls for 1,000 VMs, one for the SPs');
+  assert.equal(validateHypervisorConfig({ maxVms: 4096 }).policies.infoGetLoopBound, 206);
+  assert.equal(validateHypervisorConfig({ maxVms: 1000, policies: { infoGetLoopBound: 4 } }).policies.infoGetLoopBound, 4, 'a scenario\'s bound is its own');
+});

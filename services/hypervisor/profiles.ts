@@ -39,7 +39,7 @@ const XEN_POLICIES: PolicyValues = {
   securePendingClear: 'sp-and-spm', // ffa_notif.c ffa_handle_notification_get
   infoGet32Answer: 'success-64', // ffa_notif.c ffa_handle_notification_info_get: FFA_SUCCESS_64 for both
   guestInfoGet: 'answer', // ffa.c ffa_handle_call: FFA_NOTIFICATION_INFO_GET_32/64 handled by Xen
-  infoGetLoopBound: 32, // Xen: none (notif_sri_action); the simulation's bound stands in for it
+  infoGetLoopBound: 32, // Xen: none (notif_sri_action); the simulation's bound stands in for it, raised to fit the VM table (config.ts fittedPolicies)
 };
 
 const XEN: Profile = { mediates: true, relay: false, policies: XEN_POLICIES };

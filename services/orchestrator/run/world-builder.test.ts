@@ -53,3 +53,32 @@ test('the SP list is the SPMC\'s alone: the hypervisor and the guests read it fr
   assert.equal(config('vm1')['partitions'], undefined);
   assert.deepEqual((config('spmc')['partitions'] as { id: number }[]).map((p) => p.id), [0x8001]);
 });
+
+/**
+ * A vCPU's SMC is synchronous on hardware, so a world has at most one call in flight per vCPU (and
+ * the hypervisor's INFO_GET loop per pCPU). The hypervisor's and the SPMD's in-flight bounds are
+ * sized to that, so 1,000 guests answering their NPIs at once are never refused BUSY by a bound of
+ * the simulation's own (Xen's ffa_handle_notification_get never answers BUSY).
+ */
+test('the hypervisor and the SPMD have room for a call from every vCPU at once', () => {
+  const world = (guests: number) =>
+    readScenarioText(
+      [
+        `name: calls-in-flight-${guests}`,
+        'world:',
+        '  cpus: 4',
+        '  spmc: { profile: hafnium, partitions: [{ id: 0x8001, vcpus: 2, notifications: true }] }',
+        '  hypervisor: { profile: xen }',
+        `  vms: [${Array.from({ length: guests }, (_, i) => `{ name: g${i + 1}, driver: raw, vcpus: 2 }`).join(', ')}]`,
+      ].join('\n'),
+      `calls-in-flight-${guests}.yaml`,
+    );
+  const bounds = (guests: number) => {
+    const scenario = world(guests);
+    const spec = buildWorldSpec(scenario, 1, orchestratorConfig(scenario, 'sim', 1));
+    const config = (name: string) => spec.components.find((c) => c.name === name)?.config as Record<string, unknown>;
+    return [config('hypervisor')['maxPendingGuestCalls'], config('spmd')['maxPendingForwards']];
+  };
+  assert.deepEqual(bounds(3), [256, 256], 'a small world keeps the services\' defaults');
+  assert.deepEqual(bounds(1000), [2004, 2004], '2,000 vCPUs and 4 pCPUs');
+});

@@ -101,12 +101,25 @@ function hypervisorComponent(scenario: Scenario): ComponentSpec {
     // queue the VMs booted at start wait in (both default 64).
     maxVms: Math.max(64, vms.length),
     maxQueuedLifecycleOps: Math.max(64, vms.length),
+    maxPendingGuestCalls: callsInFlight(scenario),
     vms,
     ...(Object.keys(world.hypervisor.policies).length > 0 ? { policies: world.hypervisor.policies } : {}),
     // tftf is built for its platform's SRI: a raw host takes the SPMC's when a scenario moves it.
     ...(world.hypervisor.profile === 'raw' && typeof sriIntid === 'number' ? { rawSriIntid: sriIntid } : {}),
   };
   return componentSpec('hypervisor', HYPERVISOR, config);
+}
+
+/**
+ * The normal world's calls that may be in flight at once. On hardware a vCPU's SMC is synchronous,
+ * so there is at most one per vCPU, plus the hypervisor's own INFO_GET loop on each pCPU. The
+ * hypervisor's and the SPMD's defaults (256) suit a world of a few guests; a bigger world gets room
+ * for each of its calls, as its VM tables do, so that a GET refused with BUSY is never the
+ * simulation's own bound (Xen's ffa_handle_notification_get never answers BUSY).
+ */
+function callsInFlight(scenario: Scenario): number {
+  const vcpus = scenario.world.vms.reduce((sum, vm) => sum + vm.vcpus, 0);
+  return Math.max(256, vcpus + scenario.world.cpus);
 }
 
 function spmcComponent(scenario: Scenario): ComponentSpec {
@@ -180,7 +193,7 @@ export function buildWorldSpec(scenario: Scenario, seed: number, orchestrator: O
   const components: ComponentSpec[] = [
     ...scenario.world.vms.map((vm) => guestComponent(scenario, vm)),
     ...(metal ? [] : [hypervisorComponent(scenario)]),
-    componentSpec('spmd', SPMD, { spmc: SPMC, secureSide: [SPMC], normalWorld: metal ? null : HYPERVISOR }),
+    componentSpec('spmd', SPMD, { spmc: SPMC, secureSide: [SPMC], normalWorld: metal ? null : HYPERVISOR, maxPendingForwards: callsInFlight(scenario) }),
     spmcComponent(scenario),
     componentSpec('gic', GIC, { cpus: scenario.world.cpus, rights: gicRights(scenario), maxVms: Math.max(64, scenario.world.vms.length) }),
     componentSpec('orchestrator', ORCHESTRATOR, orchestrator),
