@@ -82,6 +82,7 @@ const ws = await section('ws', 'ws runtime, caller → echo, two workers…', as
 });
 
 interface WorldSection {
+  baseline: LoadSummary;
   saturation: LoadSummary;
   halfCapacity: LoadSummary;
   withinP99: { ratePerSecond: number | null; tried: RateTried[] } | null;
@@ -90,8 +91,9 @@ interface WorldSection {
 const world: Partial<Record<Profile, WorldSection>> = {};
 for (const spmc of PROFILES) {
   const figures = await section('world', `load: ${LOAD_GUESTS} guests, ${spmc} SPMC, at saturation (${plan.saturationRatePerSecond}/s offered), then at half the capacity shown…`, async () => {
-    const { saturation, halfCapacity } = await measureLoad64(spmc, plan.saturationRatePerSecond, plan.worldDurationMs);
+    const { baseline, saturation, halfCapacity } = await measureLoad64(spmc, plan.saturationRatePerSecond, plan.worldDurationMs);
     const cpu = (s: LoadSummary) => (s.traffic ? `${s.traffic.cpuMicrosPerFrame} µs CPU per frame (${s.traffic.frames.sent} frames)` : 'no traffic figures');
+    console.log(`  baseline (one notification): ${cpu(baseline)}`);
     console.log(`  saturation: ${saturation.callbacksPerSecond} callbacks/s start to last (distinct deliveries; ${saturation.callbacksPerSecondInWindow}/s in the window), ${saturation.mergeRatio ?? '—'} sends each (${saturation.deliveredSendsPerSecond} sends/s delivered); corrected p50 ${saturation.endToEndCorrectedMs.p50} ms, p99 ${saturation.endToEndCorrectedMs.p99} ms; ${cpu(saturation)}`);
     console.log(`  half capacity (${halfCapacity.offeredPerSecond}/s): corrected p50 ${halfCapacity.endToEndCorrectedMs.p50} ms, p99 ${halfCapacity.endToEndCorrectedMs.p99} ms; ${cpu(halfCapacity)}`);
     let withinP99: WorldSection['withinP99'] = null;
@@ -100,7 +102,7 @@ for (const spmc of PROFILES) {
       const tried = withinP99.tried.map((t) => `${t.rate}/s: ${t.p99Ms} ms${t.passed ? '' : ' (fails)'}`).join(', ');
       console.log(`  p99 <= ${P99_TARGET_MS} ms with every check holding: ${withinP99.ratePerSecond === null ? 'at no rate tried' : `up to ${withinP99.ratePerSecond}/s`} (${tried})`);
     }
-    return { saturation, halfCapacity, withinP99 };
+    return { baseline, saturation, halfCapacity, withinP99 };
   });
   if (figures) world[spmc] = figures;
 }
@@ -164,7 +166,8 @@ function printSummary(r: BenchReport): void {
   }
   console.log(`CPU per ws message: echo (256 in flight) ${r.cpuPerMessage.echoMicros ?? '—'} µs`);
   for (const [profile, c] of Object.entries(r.cpuPerMessage.world)) {
-    console.log(`  ${profile.padEnd(8)} ${c.micros ?? '—'} µs (${c.cpuMicros} µs CPU over ${c.frames} frames at saturation); ratio ${c.ratio ?? '—'}x`);
+    const loaded = c.loaded ? `${c.loaded.micros ?? '—'} µs under load (${c.loaded.cpuMicros} µs CPU over ${c.loaded.frames} frames, the saturation run less its baseline)` : 'no baseline';
+    console.log(`  ${profile.padEnd(8)} ${loaded}; ${c.wholeRun.micros ?? '—'} µs over the whole run; ratio ${c.ratio ?? '—'}x`);
   }
   console.log(`ws hop: ${r.wsHop.wsMicros ?? '—'} µs vs echo ${r.wsHop.echoMicros ?? '—'} µs one at a time; ratio ${r.wsHop.ratio ?? '—'}x`);
   const counts = tally(r.targets);

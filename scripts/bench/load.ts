@@ -58,14 +58,23 @@ const RATE_MIN = 10;
  * deliveries: callbacks a second, never merged sends, which grow with the merging); against an
  * OP-TEE-like SPMC (INFO_GET not destructive) or a Hafnium-like one (destructive).
  */
-export async function measureLoad64(spmc: SpmcProfile, saturationRate: number, durationMs: number): Promise<{ saturation: LoadSummary; halfCapacity: LoadSummary }> {
+export async function measureLoad64(
+  spmc: SpmcProfile,
+  saturationRate: number,
+  durationMs: number,
+): Promise<{ baseline: LoadSummary; saturation: LoadSummary; halfCapacity: LoadSummary }> {
   const duration = `${durationMs}ms`;
+  // The same world with one notification: what any run of it costs whatever its load (workers'
+  // code warming up, 64 kernels probing and binding, the drain, the stop), for the CPU per frame
+  // of the load alone (bench/report.ts cpuPerMessage). The echo it is compared with is measured
+  // past its connection and warm-up too.
+  const baseline = await runLoad(command({ spmc, guests: '64', rate: `${RATE_MIN}/s`, count: '1' }));
   const saturated = await runLoad(command({ spmc, guests: '64', rate: `${saturationRate}/s`, duration }));
   const capacity = saturated.stats.throughput.callbacks.perSecond;
   // Rounded down: the run must be at or below half the capacity to be held to the latency target (bench/report.ts).
   const half = Math.max(RATE_MIN, Math.floor(capacity / 2));
   const halfCapacity = await runLoad(command({ spmc, guests: '64', rate: `${half}/s`, duration }));
-  return { saturation: summary(saturated), halfCapacity: summary(halfCapacity) };
+  return { baseline: summary(baseline), saturation: summary(saturated), halfCapacity: summary(halfCapacity) };
 }
 
 /** The latency target, a corrected p99 in milliseconds. */
