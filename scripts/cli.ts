@@ -175,6 +175,7 @@ cli
   .option('--out <dir>', 'write history.jsonl, summary.json, trace.json, report.html, scenario.yaml and load.json here')
   .option('--json', 'print the load result as JSON')
   .option('--guests-per-worker <n>', 'ws: guests sharing one worker thread (default: the guests spread over 4 workers)')
+  .option('--platform-workers <n>', 'ws: worker threads for the SPMD, SPMC, hypervisor and GIC: 4 (one each, the default), 2 (SPMD with SPMC, hypervisor with GIC) or 1')
   .option('--p99 <ms>', 'a threshold on the corrected end-to-end p99, in ms: the same as --threshold \'p99<MSms\'')
   .option('--threshold <t>', 'a latency threshold, repeatable: [MEASURE] PERCENTILE<DURATION, e.g. \'p99<50ms\', \'end-to-end p99<20ms\', \'sri-deliver->info-get:protocol p99<5ms\' (MEASURE: corrected, the default; end-to-end; arrival->set; a hop; hop:transport; hop:protocol)')
   .option('--drain <d>', 'after the last arrival, run on until the world is quiet or this long has passed; a notification still pending then is lost (default 10s)')

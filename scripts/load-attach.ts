@@ -53,6 +53,7 @@ const NOT_WITH_ATTACH: Record<string, string> = {
   spmc: '--spmc: the world\'s own (its scenario: --scenario)',
   runtime: '--runtime: an attached load runs on the world\'s services',
   guestsPerWorker: '--guests-per-worker: the guests are the world\'s services',
+  platformWorkers: '--platform-workers: the platform\'s components are the world\'s services',
   serviceTimes: '--service-times: for --runtime sim',
   rates: '--rates: capacity curves run under sim',
   trace: '--trace: an attached run writes the full trace.json',

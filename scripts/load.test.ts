@@ -48,7 +48,7 @@ describe('ffa-world load: arguments', () => {
     const command = parse({ seed: 5 }) as LoadCommand;
     assert.deepEqual(command, {
       guests: 8, vcpus: 2, cpus: 4, ratePerSecond: 1000, durationNs: 1e9, count: null, runtime: 'ws', seed: 5,
-      out: null, json: false, thresholds: [], drainNs: null, progress: false, guestsPerWorker: null, spmc: 'optee', serviceTimes: null,
+      out: null, json: false, thresholds: [], drainNs: null, progress: false, guestsPerWorker: null, platformWorkers: null, spmc: 'optee', serviceTimes: null,
     });
     assert.equal(loadReplay(command), 'npx ffa-world load --spmc optee --guests 8 --vcpus 2 --cpus 4 --rate 1000/s --duration 1s --runtime ws --seed 5');
   });
@@ -61,6 +61,12 @@ describe('ffa-world load: arguments', () => {
     assert.deepEqual(command.thresholds, [{ measure: 'corrected', percentile: 'p99', limitNs: 20_000_000 }]);
     assert.equal((parse({ rate: 5000, duration: '250ms' }) as LoadCommand).durationNs, 250_000_000);
     assert.deepEqual((parse({ p99: '500us' }) as LoadCommand).thresholds, [{ measure: 'corrected', percentile: 'p99', limitNs: 500_000 }]);
+  });
+
+  it('reads --platform-workers under ws, and the replay says it', () => {
+    const command = parse({ seed: 5, platformWorkers: '2' }) as LoadCommand;
+    assert.equal(command.platformWorkers, 2);
+    assert.match(loadReplay(command), / --platform-workers 2$/);
   });
 
   it('reads thresholds on any latency figure, k6-style, and the drain', () => {
@@ -103,6 +109,8 @@ describe('ffa-world load: arguments', () => {
       [{ threshold: ['p99<5ms', 'corrected p99<9ms'] }, /corrected p99 is given twice/],
       [{ threshold: 'p99<5ms', p99: 9 }, /corrected p99 is given twice/],
       [{ drain: 'forever' }, /--drain must be a duration/],
+      [{ platformWorkers: 3 }, /--platform-workers must be 1, 2 or 4, not 3/],
+      [{ platformWorkers: 1, runtime: 'sim' }, /--platform-workers is for --runtime ws/],
     ];
     for (const [options, message] of cases) {
       const parsed = parse(options);

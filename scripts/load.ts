@@ -25,6 +25,7 @@ import { failedOnlyThresholds, runScenario } from '../services/orchestrator/run/
 import { DEFAULT_DRAIN_NS, durationNs, ratePerSecond, SCENARIO_LIMITS } from '../services/orchestrator/scenario/value-shapes.ts';
 import type { Percentiles, ScenarioResult, SpmcProfile, StepResult } from '../services/orchestrator/scenario/types.ts';
 import { PROFILE_NAMES } from '../services/spmc/profiles.ts';
+import { PLATFORM_WORKERS, type PlatformWorkers } from '../shared/runtime/ws/worker-placement.ts';
 import { DEFAULT_LOAD_SERVICE_TIMES, SERVICE_TIME_NAMES } from '../services/orchestrator/scenario/service-times.ts';
 import { DEFAULT_MEASURE, parseThreshold, thresholdsOf, thresholdText, type LoadThreshold } from './load-thresholds.ts';
 
@@ -50,6 +51,8 @@ export interface LoadCommand extends Omit<LoadWorldOptions, 'seed' | 'runtime' |
   progress: boolean;
   /** ws: guests sharing one worker thread (the runtime's default when null). */
   guestsPerWorker: number | null;
+  /** ws: worker threads for the platform's components (the runtime's default, one each, when null). */
+  platformWorkers: PlatformWorkers | null;
   logLevel?: string;
   /** trace.json with --out (the CLI's default for a load run: summary). */
   trace?: TraceDetail;
@@ -168,6 +171,7 @@ export function parseLoadOptions(options: Record<string, unknown>, tty = Boolean
   if (!(PROFILE_NAMES as readonly unknown[]).includes(spmc)) problems.push(`--spmc must be ${PROFILE_NAMES.join(' or ')}, not ${String(spmc)}`);
   const serviceTimes = take(serviceTimesOf(options['serviceTimes'], runtime));
   const guestsPerWorker = options['guestsPerWorker'] === undefined ? null : take(integerIn('guests-per-worker', options['guestsPerWorker'], 1, LOAD_LIMITS.guests));
+  const platformWorkers = options['platformWorkers'] === undefined ? null : take(platformWorkersOf(options['platformWorkers'], runtime));
   if (options['out'] !== undefined && (typeof options['out'] !== 'string' || options['out'] === '')) problems.push('--out needs a folder');
   if (guests !== null && rate !== null && count === null && duration !== null && (duration / 1e9) * rate > SCENARIO_LIMITS.count) {
     problems.push(`--rate × --duration asks for ${Math.floor((duration / 1e9) * rate)} notifications, more than ${SCENARIO_LIMITS.count}`);
@@ -189,9 +193,17 @@ export function parseLoadOptions(options: Record<string, unknown>, tty = Boolean
     drainNs,
     progress: tty && !json,
     guestsPerWorker,
+    platformWorkers,
     spmc: spmc as SpmcProfile,
     serviceTimes: serviceTimes?.table ?? null,
   };
+}
+
+/** --platform-workers: 1, 2 or 4 worker threads for the platform's components; ws only (sim runs every component in one thread). */
+function platformWorkersOf(value: unknown, runtime: unknown): PlatformWorkers | string {
+  if (runtime === 'sim') return '--platform-workers is for --runtime ws: sim runs every component in one thread';
+  const workers = PLATFORM_WORKERS.find((n) => String(n) === String(value).trim());
+  return workers ?? `--platform-workers must be 1, 2 or 4, not ${String(value)}`;
 }
 
 /**
@@ -213,7 +225,8 @@ export function loadReplay(command: LoadCommand): string {
   const thresholds = command.thresholds.map((t) => ` --threshold '${thresholdText(t)}'`).join('');
   const times = command.runtime === 'sim' && command.serviceTimes !== DEFAULT_LOAD_SERVICE_TIMES ? ` --service-times ${command.serviceTimes ?? 'none'}` : '';
   const packed = command.guestsPerWorker === null || command.runtime !== 'ws' ? '' : ` --guests-per-worker ${command.guestsPerWorker}`;
-  return `npx ffa-world load --spmc ${command.spmc} --guests ${command.guests} --vcpus ${command.vcpus} --cpus ${command.cpus} --rate ${command.ratePerSecond}/s ${end} --runtime ${command.runtime} --seed ${command.seed}${drain}${thresholds}${times}${packed}`;
+  const platform = command.platformWorkers === null ? '' : ` --platform-workers ${command.platformWorkers}`;
+  return `npx ffa-world load --spmc ${command.spmc} --guests ${command.guests} --vcpus ${command.vcpus} --cpus ${command.cpus} --rate ${command.ratePerSecond}/s ${end} --runtime ${command.runtime} --seed ${command.seed}${drain}${thresholds}${times}${packed}${platform}`;
 }
 
 export const durationText = (ns: number): string => (ns % 1e9 === 0 ? `${ns / 1e9}s` : ns % 1e6 === 0 ? `${ns / 1e6}ms` : `${ns}ns`);
@@ -284,6 +297,7 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
       ...(command.logLevel ? { logLevel: command.logLevel } : {}),
       ...(command.trace ? { trace: command.trace } : {}),
       guestsPerWorker: command.guestsPerWorker ?? defaultGuestsPerWorker(command.guests),
+      ...(command.platformWorkers === null ? {} : { platformWorkers: command.platformWorkers }),
       // Boot, the workload and the drain, with room: under sim, virtual time; under ws, wall time.
       timeoutMs: 120_000 + Math.ceil((2 * workloadNs(command) + (command.drainNs ?? DEFAULT_DRAIN_NS)) / 1e6),
       ...(progress ? { onStep: progress.onStep } : {}),

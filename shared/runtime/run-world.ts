@@ -9,6 +9,7 @@ import type { FaultRule } from './interceptor.ts';
 import { runSimWorld } from './sim/run-world.ts';
 import { logDestination, logFormatOf } from './log-format.ts';
 import type { WsTraffic } from './ws/run-ws-world.ts';
+import type { PlatformWorkers } from './ws/worker-placement.ts';
 
 export type RuntimeName = 'sim' | 'ws';
 export const RUNTIMES: readonly RuntimeName[] = ['sim', 'ws'];
@@ -23,6 +24,8 @@ export interface WorldRunOptions {
   timeoutMs?: number;
   /** ws only: guests per worker thread (default 1); sim runs everything in one thread anyway. */
   guestsPerWorker?: number;
+  /** ws only: worker threads for the platform's components (ws/worker-placement.ts; default 4, one each). */
+  platformWorkers?: PlatformWorkers;
 }
 
 export interface WorldRunResult {

@@ -20,6 +20,7 @@ import { FileHistorySink, type HistoryEntry, type HistorySink, MemoryHistorySink
 import { historyFile, historyInMemory, type HistorySource } from '../../../shared/runtime/history-source.ts';
 import { RssPeak } from '../../../shared/runtime/rss-peak.ts';
 import { type RuntimeName, runWorld } from '../../../shared/runtime/run-world.ts';
+import type { PlatformWorkers } from '../../../shared/runtime/ws/worker-placement.ts';
 import type { OrchestratorConfig } from '../config.ts';
 import type { Scenario, ScenarioResult, StepResult, WorldModel } from '../scenario/types.ts';
 import { swarmProfile } from '../swarm.ts';
@@ -42,6 +43,8 @@ export interface ScenarioRunOptions {
   onStep?: (done: number, total: number) => void;
   /** ws only: guests per worker thread (default 1). */
   guestsPerWorker?: number;
+  /** ws only: worker threads for the platform's components (default 4, one each). */
+  platformWorkers?: PlatformWorkers;
   /** Beside the checkers, in the same pass over the history. */
   observers?: ObserverFactory;
 }
@@ -130,6 +133,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
       logLevel: options.logLevel ?? 'silent',
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(options.guestsPerWorker === undefined ? {} : { guestsPerWorker: options.guestsPerWorker }),
+      ...(options.platformWorkers === undefined ? {} : { platformWorkers: options.platformWorkers }),
     }));
   } finally {
     sink.close();

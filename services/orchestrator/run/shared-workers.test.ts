@@ -1,6 +1,7 @@
 /**
- * Guests sharing worker threads (a large world: a guest is not a thread). Each guest keeps its own
- * node, links, identity and keys, so the world behaves as with a worker per guest.
+ * Guests sharing worker threads (a large world: a guest is not a thread), and the platform's
+ * components sharing them (--platform-workers). Each component keeps its own node, links,
+ * identity and keys, so the world behaves as with a worker per component.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -9,6 +10,7 @@ import { readScenarioText } from '../scenario/reader/index.ts';
 import { runScenario } from './runner.ts';
 import { buildWorldSpec } from './world-builder.ts';
 import { startWsWorld } from '../../../shared/runtime/ws/supervisor.ts';
+import { workerGroups } from '../../../shared/runtime/ws/worker-placement.ts';
 import type { WsWorld } from '../../../shared/runtime/ws/ws-world.ts';
 
 const SCENARIO = `name: shared-workers
@@ -40,6 +42,31 @@ describe('ws runtime: guests sharing workers', () => {
 
   it('runs the world as well: every notification reaches its own guest, nothing leaks', async () => {
     const { result } = await runScenario(readScenarioText(SCENARIO, 'shared-workers.yaml'), { runtime: 'ws', seed: 4, guestsPerWorker: 5 });
+    assert.equal(result.passed, true, JSON.stringify(result.checks.filter((c) => !c.passed)));
+  });
+});
+
+describe('ws runtime: the platform\'s components sharing workers', () => {
+  const spec = (text: string) =>
+    buildWorldSpec(readScenarioText(text, 'shared-platform.yaml'), 1, { runtime: 'ws', cpus: 4, steps: [], timedFaults: [], bootedGuests: [], vms: [], sps: [], hypervisor: true, swarms: [] });
+  const sorted = (groups: string[][]) => groups.map((group) => [...group].sort()).sort((a, b) => a.join().localeCompare(b.join()));
+
+  it('4: one worker each (the default); 2: the secure side, and EL2 with the GIC; 1: all four; the orchestrator and guests as before', () => {
+    const world = spec(SCENARIO);
+    const guests = [['g1', 'g2', 'g3', 'g4', 'g5']];
+    assert.deepEqual(sorted(workerGroups(world, 5)), sorted([['gic'], ['hypervisor'], ['orchestrator'], ['spmc'], ['spmd'], ...guests]));
+    assert.deepEqual(sorted(workerGroups(world, 5, 4)), sorted(workerGroups(world, 5)));
+    assert.deepEqual(sorted(workerGroups(world, 5, 2)), sorted([['spmc', 'spmd'], ['gic', 'hypervisor'], ['orchestrator'], ...guests]));
+    assert.deepEqual(sorted(workerGroups(world, 5, 1)), sorted([['gic', 'hypervisor', 'spmc', 'spmd'], ['orchestrator'], ...guests]));
+  });
+
+  it('a bare-metal world (no hypervisor) shares what it has', () => {
+    const metal = spec('name: metal\nworld:\n  hypervisor: { profile: none }\n  vms: [{ name: host, vcpus: 2, driver: linux-6.10 }]\n');
+    assert.deepEqual(sorted(workerGroups(metal, 1, 2)), sorted([['spmc', 'spmd'], ['gic'], ['orchestrator'], ['host']]));
+  });
+
+  it('runs the world as well with the platform in one worker: every notification delivered, nothing leaks', async () => {
+    const { result } = await runScenario(readScenarioText(SCENARIO, 'shared-workers.yaml'), { runtime: 'ws', seed: 4, guestsPerWorker: 5, platformWorkers: 1 });
     assert.equal(result.passed, true, JSON.stringify(result.checks.filter((c) => !c.passed)));
   });
 });

@@ -10,6 +10,7 @@ import type { FaultRule } from '../interceptor.ts';
 import { startWsWorld } from './supervisor.ts';
 import type { WaitOutcome, WsMemory, WsStopReport } from './ws-world.ts';
 import type { FrameCounts } from './worker-protocol.ts';
+import type { PlatformWorkers } from './worker-placement.ts';
 
 export interface WsRunOptions {
   history: HistorySink;
@@ -17,6 +18,7 @@ export interface WsRunOptions {
   logLevel?: string;
   timeoutMs: number;
   guestsPerWorker?: number;
+  platformWorkers?: PlatformWorkers;
   /** How long a world without finishers must stay silent to count as idle (default QUIET_MS). */
   quietMs?: number;
 }
@@ -69,6 +71,7 @@ export async function runWsWorld(spec: WorldSpec, options: WsRunOptions): Promis
     startTimeoutMs: options.timeoutMs,
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.guestsPerWorker === undefined ? {} : { guestsPerWorker: options.guestsPerWorker }),
+    ...(options.platformWorkers === undefined ? {} : { platformWorkers: options.platformWorkers }),
   });
   let outcome: WaitOutcome;
   let memory: WsMemory;

@@ -99,7 +99,7 @@ class WsSupervisor implements WsWorld {
     this.log = options.log ?? pino({ level: options.workerLogLevel ?? 'warn' }, logDestination(logFormatOf()));
     this.waiters = new ConditionWaiters(this.clock, () => this.failed);
     try {
-      const groups = workerGroups(spec, options.guestsPerWorker);
+      const groups = workerGroups(spec, options.guestsPerWorker, options.platformWorkers);
       const observation = observationChannels(spec, groups);
       groups.forEach((group, index) => this.spawn(group, observation[index] ?? {}));
     } catch (error) {

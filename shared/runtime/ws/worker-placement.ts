@@ -27,13 +27,36 @@ export function checkWorldSpec(spec: WorldSpec): void {
   }
 }
 
-/** Which components share a worker: guests in groups of `guestsPerWorker`, every other component alone. */
-export function workerGroups(spec: WorldSpec, guestsPerWorker = 1): string[][] {
+/** How many worker threads the platform's components (SPMD, SPMC, hypervisor, GIC) run in. */
+export type PlatformWorkers = 1 | 2 | 4;
+export const PLATFORM_WORKERS: readonly PlatformWorkers[] = [1, 2, 4];
+
+/**
+ * The platform's roles by the worker they share when fewer than four are asked for: two workers
+ * keep the secure side (EL3's SPMD and the SPMC) apart from the normal world's EL2 and the GIC
+ * broker; one worker holds all four. Every component keeps its own node, links, identity and
+ * keys whichever worker it runs in; only thread wake-ups are saved.
+ */
+const PLATFORM_SHARES: Readonly<Record<PlatformWorkers, readonly (readonly string[])[]>> = {
+  4: [['spmd'], ['spmc'], ['hypervisor'], ['gic']],
+  2: [['spmd', 'spmc'], ['hypervisor', 'gic']],
+  1: [['spmd', 'spmc', 'hypervisor', 'gic']],
+};
+
+/**
+ * Which components share a worker: guests in groups of `guestsPerWorker`; the platform's roles as
+ * `platformWorkers` says (default one worker each, a worker per exception level as docs/design.md
+ * has it); every other component (the orchestrator, a test's actors) alone.
+ */
+export function workerGroups(spec: WorldSpec, guestsPerWorker = 1, platformWorkers: PlatformWorkers = 4): string[][] {
   const perWorker = Math.max(1, Math.min(MAX_GUESTS_PER_WORKER, Math.floor(guestsPerWorker)));
   const guests = spec.components.filter((c) => c.role === 'guest').map((c) => c.name);
-  const others = spec.components.filter((c) => c.role !== 'guest').map((c) => [c.name]);
+  const shares = PLATFORM_SHARES[platformWorkers];
+  const platform = shares.map((roles) => spec.components.filter((c) => roles.includes(c.role)).map((c) => c.name)).filter((group) => group.length > 0);
+  const shared = new Set(platform.flat());
+  const others = spec.components.filter((c) => c.role !== 'guest' && !shared.has(c.name)).map((c) => [c.name]);
   const guestGroups = Array.from({ length: Math.ceil(guests.length / perWorker) }, (_, i) => guests.slice(i * perWorker, (i + 1) * perWorker));
-  return [...others, ...guestGroups];
+  return [...platform, ...others, ...guestGroups];
 }
 
 /**

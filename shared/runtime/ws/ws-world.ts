@@ -7,6 +7,7 @@ import type { HostLimits } from '../component-host.ts';
 import type { HistorySink } from '../history.ts';
 import type { FaultRule } from '../interceptor.ts';
 import type { LinkLimits } from './limits.ts';
+import type { PlatformWorkers } from './worker-placement.ts';
 import type { FrameCounts } from './worker-protocol.ts';
 
 export interface WsWorldOptions {
@@ -27,6 +28,11 @@ export interface WsWorldOptions {
    * node with its own links, identity and keys; the platform's components keep a worker each.
    */
   guestsPerWorker?: number;
+  /**
+   * Worker threads for the platform's components (worker-placement.ts): 4, the default, one each;
+   * 2, the secure side and the normal world's EL2 with the GIC; 1, all four together.
+   */
+  platformWorkers?: PlatformWorkers;
   /**
    * Start the workers from one pre-built JavaScript bundle (bundle.ts). Default true, unless the
    * environment sets FFA_WS_BUNDLE=0; false loads the TypeScript sources in every worker through
