@@ -21,7 +21,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { measureBareEcho } from './bench/bare-echo.ts';
 import { type ChainFigures, CRITICAL_PATH_HOPS, LOAD_GUESTS, loadWorldThreads, measureChain } from './bench/chain.ts';
-import { type LoadSummary, measureLoad64, measureRateWithinP99, measureThousandGuestsUp, P99_TARGET_MS, type RateTried } from './bench/load.ts';
+import { type LoadSummary, measureLoad64, measureRateWithinP99, measureSaturationOnePlatformWorker, measureThousandGuestsUp, P99_TARGET_MS, type RateTried } from './bench/load.ts';
 import { type BenchPlan, benchPlan, CHAIN_RATES_WITHOUT_WORLD, isPlan, type Section } from './bench/options.ts';
 import { benchReport, type BenchReport, type Profile, PROFILES, worldRates } from './bench/report.ts';
 import { measureSimThroughput } from './bench/sim-throughput.ts';
@@ -86,6 +86,7 @@ interface WorldSection {
   saturation: LoadSummary;
   halfCapacity: LoadSummary;
   withinP99: { ratePerSecond: number | null; tried: RateTried[] } | null;
+  onePlatformWorker: { baseline: LoadSummary; saturation: LoadSummary } | null;
 }
 
 const world: Partial<Record<Profile, WorldSection>> = {};
@@ -102,7 +103,13 @@ for (const spmc of PROFILES) {
       const tried = withinP99.tried.map((t) => `${t.rate}/s: ${t.p99Ms} ms${t.passed ? '' : ' (fails)'}`).join(', ');
       console.log(`  p99 <= ${P99_TARGET_MS} ms with every check holding: ${withinP99.ratePerSecond === null ? 'at no rate tried' : `up to ${withinP99.ratePerSecond}/s`} (${tried})`);
     }
-    return { baseline, saturation, halfCapacity, withinP99 };
+    let onePlatformWorker: WorldSection['onePlatformWorker'] = null;
+    if (plan.onePlatformWorker) {
+      onePlatformWorker = await measureSaturationOnePlatformWorker(spmc, plan.saturationRatePerSecond, plan.worldDurationMs);
+      const { saturation: shared, baseline: sharedBaseline } = onePlatformWorker;
+      console.log(`  platform in one worker (--platform-workers 1): baseline ${cpu(sharedBaseline)}; saturation ${shared.callbacksPerSecond} callbacks/s, ${shared.mergeRatio ?? '—'} sends each; ${cpu(shared)}`);
+    }
+    return { baseline, saturation, halfCapacity, withinP99, onePlatformWorker };
   });
   if (figures) world[spmc] = figures;
 }
@@ -168,6 +175,9 @@ function printSummary(r: BenchReport): void {
   for (const [profile, c] of Object.entries(r.cpuPerMessage.world)) {
     const loaded = c.loaded ? `${c.loaded.micros ?? '—'} µs under load (${c.loaded.cpuMicros} µs CPU over ${c.loaded.frames} frames, the saturation run less its baseline)` : 'no baseline';
     console.log(`  ${profile.padEnd(8)} ${loaded}; ${c.wholeRun.micros ?? '—'} µs over the whole run; ratio ${c.ratio ?? '—'}x`);
+  }
+  for (const [profile, c] of Object.entries(r.onePlatformWorker)) {
+    console.log(`  ${profile.padEnd(8)} platform in one worker: ${c.loaded?.micros ?? '—'} µs under load, ratio ${c.cpuRatio ?? '—'}x; ${c.callbacksPerSecond} callbacks/s, ${c.capacityRatio ?? '—'}x the chain (shown, not judged)`);
   }
   console.log(`ws hop: ${r.wsHop.wsMicros ?? '—'} µs vs echo ${r.wsHop.echoMicros ?? '—'} µs one at a time; ratio ${r.wsHop.ratio ?? '—'}x`);
   const counts = tally(r.targets);

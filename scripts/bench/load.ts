@@ -77,6 +77,17 @@ export async function measureLoad64(
   return { baseline: summary(baseline), saturation: summary(saturated), halfCapacity: summary(halfCapacity) };
 }
 
+/**
+ * The saturation run and its baseline again with the platform's four components in one worker
+ * (--platform-workers 1): what fewer thread wake-ups are worth, beside the default placement's figures.
+ */
+export async function measureSaturationOnePlatformWorker(spmc: SpmcProfile, saturationRate: number, durationMs: number): Promise<{ baseline: LoadSummary; saturation: LoadSummary }> {
+  const shared = { spmc, guests: '64', platformWorkers: '1' };
+  const baseline = await runLoad(command({ ...shared, rate: `${RATE_MIN}/s`, count: '1' }));
+  const saturated = await runLoad(command({ ...shared, rate: `${saturationRate}/s`, duration: `${durationMs}ms` }));
+  return { baseline: summary(baseline), saturation: summary(saturated) };
+}
+
 /** The latency target, a corrected p99 in milliseconds. */
 export const P99_TARGET_MS = 20;
 /** Bound on the halvings of measureRateWithinP99 (each is one run of a few seconds). */

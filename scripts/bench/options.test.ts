@@ -9,13 +9,14 @@ describe('bench options', () => {
     assert.deepEqual([...plan.sections], [...SECTIONS]);
     assert.equal(plan.quick, false);
     assert.equal(plan.withinP99, true);
+    assert.equal(plan.onePlatformWorker, true);
   });
 
   it('--quick: shorter runs, without the thousand guests unless named', () => {
     const plan = benchPlan(['--quick']);
     assert.ok(isPlan(plan));
     assert.equal(plan.sections.has('thousand'), false);
-    assert.ok(plan.worldDurationMs < 2_000 && plan.withinP99 === false);
+    assert.ok(plan.worldDurationMs < 2_000 && plan.withinP99 === false && plan.onePlatformWorker === false);
     const named = benchPlan(['--quick', '--only', 'thousand,chain']);
     assert.ok(isPlan(named));
     assert.deepEqual([...named.sections].sort(), ['chain', 'thousand']);

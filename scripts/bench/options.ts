@@ -22,6 +22,8 @@ export interface BenchPlan {
   worldDurationMs: number;
   /** Search the highest rate with p99 within 20 ms (several more world runs). */
   withinP99: boolean;
+  /** The saturation run and its baseline again with the platform in one worker (--platform-workers 1). */
+  onePlatformWorker: boolean;
   /** Each saturation probe of the chain, and the most probes. */
   chainProbeDurationMs: number;
   chainProbesMax: number;
@@ -74,6 +76,7 @@ export function benchPlan(args: readonly string[]): BenchPlan | NoPlan {
     saturationRatePerSecond: 5_000,
     worldDurationMs: quick ? 1_000 : 2_000,
     withinP99: !quick,
+    onePlatformWorker: !quick,
     chainProbeDurationMs: quick ? 500 : 1_000,
     chainProbesMax: quick ? 6 : 10,
   };

@@ -84,6 +84,14 @@ describe('bench report', () => {
     assert.equal(targets.find((t) => t.name.startsWith('optee: CPU'))?.verdict, 'met', '10 µs against the echo\'s 10');
   });
 
+  it('the platform in one worker: its capacity and CPU per frame under load beside the default\'s, not judged', () => {
+    const shared = { baseline, saturation: { ...run(5000, 285, 946, 900, 2700), traffic: { frames: { sent: 1200 }, cpuMicros: 31_000, cpuMicrosPerFrame: 25.83 } } };
+    const withShared = benchReport({ ...figures, world: { optee: { ...optee, onePlatformWorker: shared } } });
+    assert.deepEqual(withShared.onePlatformWorker.optee, { callbacksPerSecond: 285, capacityRatio: 0.5, loaded: { frames: 1000, cpuMicros: 9000, micros: 9 }, cpuRatio: 0.9 });
+    assert.deepEqual(withShared.targets, benchReport(figures).targets, 'the targets judge the default placement');
+    assert.deepEqual(benchReport(figures).onePlatformWorker, {});
+  });
+
   it('CPU per message without a baseline is not measured: the whole run\'s figure is not judged in its place', () => {
     const { cpuPerMessage, targets } = benchReport({ ...figures, world: { optee: { ...optee, baseline: null } } });
     assert.equal(cpuPerMessage.world.optee?.loaded, null);

@@ -44,6 +44,8 @@ export interface WorldFigures {
   baseline: WorldRun | null;
   saturation: WorldRun;
   halfCapacity: WorldRun;
+  /** The saturation run and its baseline with the platform in one worker (--platform-workers 1), when run: shown, not judged. */
+  onePlatformWorker?: { baseline: WorldRun; saturation: WorldRun } | null;
   /** The p99 search's runs (bench/load.ts measureRateWithinP99), when it ran. */
   withinP99: { tried: { rate: number; p50Ms: number; p99Ms: number }[] } | null;
 }
@@ -124,7 +126,17 @@ export function loadedCpu(saturation: WorldRun['traffic'], baseline: WorldRun['t
   return { frames, cpuMicros, micros: frames > 0 && cpuMicros > 0 ? Math.round((cpuMicros / frames) * 100) / 100 : null };
 }
 
+/** The same world with the platform in one worker: its capacity and CPU per frame under load beside the default's. */
+export interface PlacementComparison {
+  callbacksPerSecond: number;
+  capacityRatio: number | null;
+  loaded: WorldCpu['loaded'];
+  cpuRatio: number | null;
+}
+
 export interface BenchReport {
+  /** --platform-workers 1, per profile, when the bench ran it. */
+  onePlatformWorker: Partial<Record<Profile, PlacementComparison>>;
   latency: Partial<Record<Profile, LatencyComparison[]>>;
   capacity: Partial<Record<Profile, { callbacksPerSecond: number; mergeRatio: number | null; deliveredSendsPerSecond: number; chainSaturationPerSecond: number | null; ratio: number | null }>>;
   cpuPerMessage: { echoMicros: number | null; world: Partial<Record<Profile, WorldCpu>> };
@@ -133,7 +145,7 @@ export interface BenchReport {
 }
 
 export function benchReport(f: BenchFigures): BenchReport {
-  const report: BenchReport = { latency: {}, capacity: {}, cpuPerMessage: { echoMicros: f.bareEcho?.pipelined256.cpuMicrosPerMessage ?? null, world: {} }, wsHop: { wsMicros: null, echoMicros: null, ratio: null }, targets: [] };
+  const report: BenchReport = { onePlatformWorker: {}, latency: {}, capacity: {}, cpuPerMessage: { echoMicros: f.bareEcho?.pipelined256.cpuMicrosPerMessage ?? null, world: {} }, wsHop: { wsMicros: null, echoMicros: null, ratio: null }, targets: [] };
   const chainSaturation = f.chain?.saturation.ratePerSecond ?? null;
   const { targets } = report;
   for (const profile of PROFILES) {
@@ -165,6 +177,16 @@ export function benchReport(f: BenchFigures): BenchReport {
       report.cpuPerMessage.world[profile] = { loaded, wholeRun, ratio: cpuRatio };
     }
     targets.push(judge(`${profile}: CPU per ws message under load / echo's`, cpuRatio, '<=', LIMITS.cpuPerMessageToEcho, 'x'));
+    const shared = world.onePlatformWorker;
+    if (shared) {
+      const sharedLoaded = loadedCpu(shared.saturation.traffic, shared.baseline.traffic);
+      report.onePlatformWorker[profile] = {
+        callbacksPerSecond: shared.saturation.callbacksPerSecond,
+        capacityRatio: ratio(shared.saturation.callbacksPerSecond, chainSaturation),
+        loaded: sharedLoaded,
+        cpuRatio: ratio(sharedLoaded?.micros, report.cpuPerMessage.echoMicros),
+      };
+    }
   }
   const wsMicros = f.ws?.sequential.microsecondsPerRoundTrip ?? null;
   const echoMicros = f.bareEcho?.sequential.microsecondsPerRoundTrip ?? null;
