@@ -9,18 +9,20 @@
  * seconds a new task's packets across nodes can go unanswered rather than refused; and on a
  * loaded machine a world of many workers can take longer than the hello's timer to answer.
  */
+import type { DialGate } from './dial-gate.ts';
 import { WsRuntimeError } from './errors.ts';
 import { type GreetOptions, greetServer } from './handshake.ts';
 
 const FIRST_PAUSE_MS = 50;
 const LONGEST_PAUSE_MS = 1_000;
 
-export async function dial(url: string, options: GreetOptions, deadlineMs: number): Promise<void> {
+/** `gate`: the handshakes of this worker's nodes to one peer, paced (dial-gate.ts). */
+export async function dial(url: string, options: GreetOptions, deadlineMs: number, gate?: DialGate): Promise<void> {
   const giveUpAt = performance.now() + deadlineMs;
   let pauseMs = FIRST_PAUSE_MS;
   for (;;) {
     try {
-      await greetServer(url, options);
+      await (gate ? gate.through(url, () => greetServer(url, options)) : greetServer(url, options));
       return;
     } catch (error) {
       const retryable = error instanceof WsRuntimeError && (error.code === 'CONNECT_FAILED' || error.code === 'PEER_BUSY' || error.code === 'HELLO_TIMEOUT');

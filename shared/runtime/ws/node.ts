@@ -19,6 +19,7 @@ import { importComponentFactory } from '../component-modules.ts';
 import type { Message, SentMessage } from '../../protocol/messages.ts';
 import { randomStreams } from '../random.ts';
 import { dial } from './dial.ts';
+import type { DialGate } from './dial-gate.ts';
 import { WsRuntimeError } from './errors.ts';
 import type { CredentialKind } from '../../wire/frames.ts';
 import type { Credentials, KeyText } from './credentials.ts';
@@ -78,6 +79,8 @@ export interface WsNodeOptions {
    * read (default the host's; a test skews it). A node answers its peers' probes in any case.
    */
   linkClocks?: { probe: boolean; source?: NodeClockSource };
+  /** Shared by the nodes of one worker: their handshakes to one peer, paced (dial-gate.ts). */
+  dialGate?: DialGate;
 }
 
 type Waiter = { names: readonly string[]; resolve: () => void };
@@ -114,6 +117,8 @@ export class WsNode {
   private readonly dialled = new Set<string>();
   /** The key each inbound peer proved (an enrolled guest's: the one issued), for the bound on links per credential. */
   private readonly provenKeys = new Map<string, KeyText>();
+  /** provenKeys the other way round: the names each key was proven for (admission looks one key up, not every link). */
+  private readonly namesByKey = new Map<KeyText, Set<string>>();
   private readonly keyring: Keyring;
   private readonly limits: LinkLimits;
   private readonly log: Logger;
@@ -249,6 +254,7 @@ export class WsNode {
         onWelcomed: (socket, identity) => this.adopt(socket, identity),
       },
       deadlineMs,
+      this.options.dialGate,
     );
   }
 
@@ -318,12 +324,24 @@ export class WsNode {
     if (this.state === 'stopped') return `${this.name} is stopping`;
     if (this.dialled.has(peer.identity)) return `${this.name} opens the link to ${peer.identity} itself: no inbound link takes that name`;
     if (this.links.has(peer.identity) && credential !== 'link') return `${peer.identity} is linked already; only a reconnect that proves its own key replaces that link`;
-    const sameKey = [...this.provenKeys].filter(([name, proven]) => proven === key && name !== peer.identity && this.links.has(name));
+    const sameKey = [...(this.namesByKey.get(key) ?? [])].filter((name) => name !== peer.identity && this.links.has(name));
     if (sameKey.length >= this.limits.maxLinksPerCredential) {
-      return `the key ${peer.identity} proved holds ${sameKey.length} link(s) here already (${sameKey.map(([name]) => name).join(', ')}), the most one credential may (maxLinksPerCredential)`;
+      return `the key ${peer.identity} proved holds ${sameKey.length} link(s) here already (${sameKey.join(', ')}), the most one credential may (maxLinksPerCredential)`;
     }
+    this.forgetKey(peer.identity);
     this.provenKeys.set(peer.identity, key);
+    const names = this.namesByKey.get(key) ?? new Set<string>();
+    this.namesByKey.set(key, names.add(peer.identity));
     return null;
+  }
+
+  private forgetKey(name: string): void {
+    const key = this.provenKeys.get(name);
+    if (key === undefined) return;
+    this.provenKeys.delete(name);
+    const names = this.namesByKey.get(key);
+    names?.delete(name);
+    if (names?.size === 0) this.namesByKey.delete(key);
   }
 
   /** A welcomed socket becomes the link to that peer (a proven reconnect of the same peer replaces the older link). */
@@ -356,7 +374,7 @@ export class WsNode {
     const name = link.peer.identity;
     if (this.links.get(name) !== link) return;
     this.links.delete(name);
-    this.provenKeys.delete(name);
+    this.forgetKey(name);
     this.worldServer?.forget(name);
     this.clocks.unlinked(name);
     if (this.state === 'stopped') return;

@@ -17,6 +17,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isObservable, type ObservedEvent } from '../component.ts';
 import pino from 'pino';
 import { monotonicClock, parseStartNs } from './clock.ts';
+import { DialGate } from './dial-gate.ts';
+import { linkLimits } from './limits.ts';
 import { type PeerAddress, WsNode, worldStreams } from './node.ts';
 import type { AddressedCommand, ComponentOp, ComponentSetup, FrameCounts, SupervisorCommand, TimedEvent, WorkerReport, WorkerSetup } from './worker-protocol.ts';
 import { logDestination } from '../log-format.ts';
@@ -38,6 +40,12 @@ const log = pino({ level: setup.logLevel }, logDestination(setup.logFormat));
 const clock = monotonicClock(parseStartNs(setup.startNs));
 /** Made once for every component this worker runs. */
 const streams = worldStreams(setup.seed, setup.worldNames);
+/**
+ * The worker's handshakes to one peer at once: a quarter of a server's bound on pending handshakes
+ * (limits.ts maxUnauthenticated), so the four workers a large world's guests share by default can
+ * open their links to the hypervisor and the GIC together without being turned away.
+ */
+const dialGate = new DialGate(Math.max(1, Math.floor(linkLimits(setup.linkLimits).maxUnauthenticated / 4)));
 
 /** Bound on one batch: a long synchronous burst is sent in pieces. */
 const HISTORY_BATCH_MAX = 1024;
@@ -85,6 +93,7 @@ async function createNode(own: ComponentSetup): Promise<WsNode | undefined> {
       faults: setup.faults,
       ...(setup.hostLimits ? { hostLimits: setup.hostLimits } : {}),
       ...(setup.linkLimits ? { linkLimits: setup.linkLimits } : {}),
+      dialGate,
       listen: { host: setup.listenHost, port: 0 },
       ...(own.orchestrator
         ? {
