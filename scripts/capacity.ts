@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { makeFolder } from '../shared/runtime/files.ts';
 import { join, relative, resolve } from 'node:path';
-import { type CapacityPoint, capacityPoint, CAPACITY_LIMITS, curves, gridPoints, saturation, type CapacityGrid } from '../services/orchestrator/load-test/capacity.ts';
+import { type CapacityPoint, capacityPoint, CAPACITY_LIMITS, curves, gridPoints, saturation, saturationText, type CapacityGrid } from '../services/orchestrator/load-test/capacity.ts';
 import { renderCapacityReport } from '../services/orchestrator/load-test/capacity-report.ts';
 import type { SpmcProfile } from '../services/orchestrator/scenario/types.ts';
 import { randomInt } from 'node:crypto';
@@ -102,8 +102,7 @@ export function printCapacity(result: CapacityResult): void {
     );
   }
   for (const s of result.saturation) {
-    const knee = s.kneePerSecond === null ? 'not reached in this grid' : `from ${s.kneePerSecond}/s offered`;
-    console.log(`  ${s.spmc}, ${s.guests} guests: at most ${Math.round(s.peakCallbacksPerSecond)} callbacks/s; saturates ${knee}`);
+    console.log(`  ${s.spmc}, ${s.guests} guests: ${saturationText(s)}`);
   }
 }
 

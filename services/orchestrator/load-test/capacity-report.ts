@@ -4,7 +4,7 @@
  * One colour per SPMC profile, one dash per guest count, offered rate on a log axis.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { type CapacityPoint, curves, saturation } from './capacity.ts';
+import { type CapacityPoint, curves, saturation, saturationText } from './capacity.ts';
 import { renderVegaLiteSvg } from '../report/charts.ts';
 import { escapeHtml as h } from '../report/escape.ts';
 
@@ -57,8 +57,7 @@ function pointsTable(points: readonly CapacityPoint[]): string {
 function saturationList(points: readonly CapacityPoint[]): string {
   const items = curves(points).map((c) => {
     const s = saturation(c.points);
-    const knee = s.kneePerSecond === null ? 'not reached in this grid' : `from ${s.kneePerSecond}/s offered`;
-    return `<li>${h(c.spmc)}, ${h(c.guests)} guests: at most ${h(Math.round(s.peakCallbacksPerSecond))} callbacks/s; saturates ${h(knee)}</li>`;
+    return `<li>${h(c.spmc)}, ${h(c.guests)} guests: ${h(saturationText(s))}</li>`;
   });
   return `<ul>${items.join('')}</ul>`;
 }

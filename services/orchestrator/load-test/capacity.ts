@@ -81,6 +81,12 @@ export function saturation(points: readonly CapacityPoint[]): { peakCallbacksPer
   return { peakCallbacksPerSecond: Math.max(0, ...points.map((p) => p.callbacksPerSecond)), kneePerSecond: knee?.offeredPerSecond ?? null };
 }
 
+/** A curve's saturation in words: its peak and its knee, or that the grid did not reach one. */
+export function saturationText(s: { peakCallbacksPerSecond: number; kneePerSecond: number | null }): string {
+  const knee = s.kneePerSecond === null ? 'not saturated in this grid' : `saturates from ${s.kneePerSecond}/s offered`;
+  return `at most ${Math.round(s.peakCallbacksPerSecond)} callbacks/s; ${knee}`;
+}
+
 /** The points of one curve (an SPMC profile and a guest count), by offered rate. */
 export function curves(points: readonly CapacityPoint[]): { spmc: SpmcProfile; guests: number; points: CapacityPoint[] }[] {
   const byKey = new Map<string, { spmc: SpmcProfile; guests: number; points: CapacityPoint[] }>();
