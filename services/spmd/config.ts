@@ -45,7 +45,7 @@ export const SPMD_CONFIG_DEFAULTS = {
 /** The normal world's version until it calls FFA_VERSION: 1.2, what Linux and Xen ask (docs/ffa-reference.md §1.4). */
 export const DEFAULT_NORMAL_WORLD_VERSION = FFA_VERSION_1_2;
 
-const MAX_PENDING_FORWARDS_LIMIT = 65_536;
+export const MAX_PENDING_FORWARDS_LIMIT = 65_536;
 
 /** TF-A spmd_spmc_init refuses a manifest whose spmc_id is not a secure ID ("Invalid ID … for SPMC"). */
 const spmcIdSchema = z

@@ -15,7 +15,8 @@ import { ScenarioError } from '../scenario/errors.ts';
 import { readScenarioText } from '../scenario/reader/index.ts';
 import { DEFAULT_VARIANT } from '../../guest/variants.ts';
 import type { Scenario, VmDescription } from '../scenario/types.ts';
-import { buildWorldSpec, COMPONENTS } from './world-builder.ts';
+import { buildWorldSpec, callsInFlightBound, COMPONENTS } from './world-builder.ts';
+import { CONFIG_DEFAULTS as HYPERVISOR_DEFAULTS } from '../../hypervisor/config.ts';
 
 export type ServiceRole = 'gic' | 'spmd' | 'spmc' | 'hypervisor' | 'guest' | 'orchestrator';
 export const SERVICE_ROLES: readonly ServiceRole[] = ['gic', 'spmd', 'spmc', 'hypervisor', 'guest', 'orchestrator'];
@@ -71,11 +72,16 @@ function platformSpecs(scenario: Scenario, options: DistributedOptions): Compone
   const empty: Scenario = { ...scenario, world: { ...scenario.world, vms: [] } };
   const { components } = buildWorldSpec(empty, 0, placeholderOrchestrator());
   const room = Math.max(options.maxGuests, 1);
+  // A guest that registers says its vCPUs then, up to the hypervisor's maxVcpusPerVm: room for a
+  // call from every vCPU the VM table could hold (world-builder.ts callsInFlightBound).
+  const calls = callsInFlightBound(room * HYPERVISOR_DEFAULTS.maxVcpusPerVm, scenario.world.cpus);
   return components.map((spec) => {
     const config = spec.config as Record<string, unknown>;
     switch (spec.name) {
       case COMPONENTS.hypervisor:
-        return { ...spec, config: { ...config, registration: true, maxVms: Math.max(64, room), maxQueuedLifecycleOps: Math.max(64, room) } };
+        return { ...spec, config: { ...config, registration: true, maxVms: Math.max(64, room), maxQueuedLifecycleOps: Math.max(64, room), maxPendingGuestCalls: calls } };
+      case COMPONENTS.spmd:
+        return { ...spec, config: { ...config, maxPendingForwards: calls } };
       case COMPONENTS.spmc:
         // Guests register as they come, up to `room`: the deployment builds its SPMC with a slot for
         // each (OP-TEE's CFG_VIRT_GUEST_COUNT, Hafnium's max_vms), and a scenario's own slot count

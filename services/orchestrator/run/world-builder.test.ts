@@ -7,7 +7,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readScenarioText } from '../scenario/reader/index.ts';
 import { orchestratorConfig } from './runner.ts';
-import { buildWorldSpec, COMPONENT_MODULES, componentSpec, type WorldRole } from './world-builder.ts';
+import { buildWorldSpec, callsInFlightBound, COMPONENT_MODULES, componentSpec, type WorldRole } from './world-builder.ts';
+import { platformComponent } from './distributed-world.ts';
 
 test('every role names a module that exports a component factory', async () => {
   for (const [role, module] of Object.entries(COMPONENT_MODULES)) {
@@ -81,4 +82,16 @@ test('the hypervisor and the SPMD have room for a call from every vCPU at once',
   };
   assert.deepEqual(bounds(3), [256, 256], 'a small world keeps the services\' defaults');
   assert.deepEqual(bounds(1000), [2004, 2004], '2,000 vCPUs and 4 pCPUs');
+});
+
+test('a world of services has room for a call from every vCPU its VM table could hold, within the services\' own limits', () => {
+  const scenario = readScenarioText('name: services\nworld:\n  hypervisor: { profile: xen }\n  vms: [{ name: guest, vcpus: 2, driver: linux-6.10 }]\n', 'services.yaml');
+  const bounds = (maxGuests: number) => {
+    const config = (role: 'hypervisor' | 'spmd') => platformComponent(scenario, role, { maxGuests }).config as Record<string, unknown>;
+    return [config('hypervisor')['maxPendingGuestCalls'], config('spmd')['maxPendingForwards']];
+  };
+  assert.deepEqual(bounds(8), [256, 256]);
+  assert.deepEqual(bounds(1000), [16_004, 16_004], '1,000 guests of up to 16 vCPUs, and 4 pCPUs');
+  assert.deepEqual(bounds(4096), [65_536, 65_536], 'at most the hypervisor\'s and the SPMD\'s limit');
+  assert.equal(callsInFlightBound(10, 4), 256);
 });

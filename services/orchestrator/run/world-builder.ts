@@ -10,9 +10,9 @@ import { isSecureId } from '../../../shared/ffa/index.ts';
 import type { ComponentSpec, WorldSpec } from '../../../shared/runtime/component.ts';
 import type { GicConfig } from '../../gic/config.ts';
 import type { GuestConfig } from '../../guest/config.ts';
-import type { HypervisorConfig } from '../../hypervisor/config.ts';
+import { CONFIG_LIMITS as HYPERVISOR_LIMITS, type HypervisorConfig } from '../../hypervisor/config.ts';
 import { type MessagingMethod, type SpmcConfig } from '../../spmc/config.ts';
-import type { SpmdConfig } from '../../spmd/config.ts';
+import { MAX_PENDING_FORWARDS_LIMIT, type SpmdConfig } from '../../spmd/config.ts';
 import type { OrchestratorConfig } from '../config.ts';
 import type { PartitionDescription, Scenario, VmDescription, WorldModel } from '../scenario/types.ts';
 import { serviceTimeTable } from '../scenario/service-times.ts';
@@ -117,9 +117,12 @@ function hypervisorComponent(scenario: Scenario): ComponentSpec {
  * for each of its calls, as its VM tables do, so that a GET refused with BUSY is never the
  * simulation's own bound (Xen's ffa_handle_notification_get never answers BUSY).
  */
+export function callsInFlightBound(vcpus: number, cpus: number): number {
+  return Math.min(Math.max(256, vcpus + cpus), HYPERVISOR_LIMITS.pendingCallsMax, MAX_PENDING_FORWARDS_LIMIT);
+}
+
 function callsInFlight(scenario: Scenario): number {
-  const vcpus = scenario.world.vms.reduce((sum, vm) => sum + vm.vcpus, 0);
-  return Math.max(256, vcpus + scenario.world.cpus);
+  return callsInFlightBound(scenario.world.vms.reduce((sum, vm) => sum + vm.vcpus, 0), scenario.world.cpus);
 }
 
 function spmcComponent(scenario: Scenario): ComponentSpec {
