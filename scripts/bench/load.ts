@@ -54,7 +54,19 @@ export type LoadSummary = ReturnType<typeof summary>;
 const RATE_MIN = 10;
 
 /**
- * 64 guests offered `saturationRate` for `durationMs`, then half the capacity that showed (distinct
+ * 64 guests offered `saturationRate` for `durationMs`, and the same world with one notification
+ * first: what any run of it costs whatever its load (workers' code warming up, 64 kernels probing
+ * and binding, the drain, the stop), for the CPU per frame of the load alone (bench/report.ts
+ * cpuPerMessage). The echo it is compared with is measured past its connection and warm-up too.
+ */
+async function saturationWithBaseline(world: Record<string, string>, saturationRate: number, durationMs: number): Promise<{ baseline: LoadResult; saturated: LoadResult }> {
+  const baseline = await runLoad(command({ ...world, guests: '64', rate: `${RATE_MIN}/s`, count: '1' }));
+  const saturated = await runLoad(command({ ...world, guests: '64', rate: `${saturationRate}/s`, duration: `${durationMs}ms` }));
+  return { baseline, saturated };
+}
+
+/**
+ * 64 guests at saturation with its baseline, then offered half the capacity that showed (distinct
  * deliveries: callbacks a second, never merged sends, which grow with the merging); against an
  * OP-TEE-like SPMC (INFO_GET not destructive) or a Hafnium-like one (destructive).
  */
@@ -63,17 +75,11 @@ export async function measureLoad64(
   saturationRate: number,
   durationMs: number,
 ): Promise<{ baseline: LoadSummary; saturation: LoadSummary; halfCapacity: LoadSummary }> {
-  const duration = `${durationMs}ms`;
-  // The same world with one notification: what any run of it costs whatever its load (workers'
-  // code warming up, 64 kernels probing and binding, the drain, the stop), for the CPU per frame
-  // of the load alone (bench/report.ts cpuPerMessage). The echo it is compared with is measured
-  // past its connection and warm-up too.
-  const baseline = await runLoad(command({ spmc, guests: '64', rate: `${RATE_MIN}/s`, count: '1' }));
-  const saturated = await runLoad(command({ spmc, guests: '64', rate: `${saturationRate}/s`, duration }));
+  const { baseline, saturated } = await saturationWithBaseline({ spmc }, saturationRate, durationMs);
   const capacity = saturated.stats.throughput.callbacks.perSecond;
   // Rounded down: the run must be at or below half the capacity to be held to the latency target (bench/report.ts).
   const half = Math.max(RATE_MIN, Math.floor(capacity / 2));
-  const halfCapacity = await runLoad(command({ spmc, guests: '64', rate: `${half}/s`, duration }));
+  const halfCapacity = await runLoad(command({ spmc, guests: '64', rate: `${half}/s`, duration: `${durationMs}ms` }));
   return { baseline: summary(baseline), saturation: summary(saturated), halfCapacity: summary(halfCapacity) };
 }
 
@@ -82,9 +88,7 @@ export async function measureLoad64(
  * (--platform-workers 1): what fewer thread wake-ups are worth, beside the default placement's figures.
  */
 export async function measureSaturationOnePlatformWorker(spmc: SpmcProfile, saturationRate: number, durationMs: number): Promise<{ baseline: LoadSummary; saturation: LoadSummary }> {
-  const shared = { spmc, guests: '64', platformWorkers: '1' };
-  const baseline = await runLoad(command({ ...shared, rate: `${RATE_MIN}/s`, count: '1' }));
-  const saturated = await runLoad(command({ ...shared, rate: `${saturationRate}/s`, duration: `${durationMs}ms` }));
+  const { baseline, saturated } = await saturationWithBaseline({ spmc, platformWorkers: '1' }, saturationRate, durationMs);
   return { baseline: summary(baseline), saturation: summary(saturated) };
 }
 

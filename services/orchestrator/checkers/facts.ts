@@ -40,6 +40,27 @@ export interface MissingTail {
   detail: string;
 }
 
+/**
+ * Failures a check could not decide, by the component whose history stops before they were: each
+ * check that looks for a missing tail keeps one, and says so in its detail.
+ */
+export class UndecidedByTail {
+  private readonly byComponent = new Map<string, { tail: MissingTail; count: number }>();
+
+  count(tail: MissingTail): void {
+    const seen = this.byComponent.get(tail.component);
+    if (seen) seen.count++;
+    else this.byComponent.set(tail.component, { tail, count: 1 });
+  }
+
+  /** "; 3 unknown: spmd's history stops at 812.004 ms, before they were decided (its tail is missing)", or "" when none. */
+  note(): string {
+    if (this.byComponent.size === 0) return '';
+    const parts = [...this.byComponent.values()].map(({ tail, count }) => `${count} unknown: ${tail.component}'s history stops at ${(tail.lastNs / 1e6).toFixed(3)} ms, before ${count === 1 ? 'it was' : 'they were'} decided (its tail is missing)`);
+    return `; ${parts.join('; ')}`;
+  }
+}
+
 export class HistoryFacts {
   count = 0;
   /** The earliest and latest times in the history, and the time of its last entry. */

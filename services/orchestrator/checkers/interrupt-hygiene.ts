@@ -12,8 +12,7 @@
 import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { CheckFailure, WorldModel } from '../scenario/types.ts';
 import { EvidenceWanted, evidenceOf, failureListOf, KeyedFailures, outcomeOf, type CheckOutcome } from './evidence.ts';
-import type { HistoryFacts, MissingTail } from './facts.ts';
-import { unknownNote } from './no-lost-notification.ts';
+import { type HistoryFacts, UndecidedByTail } from './facts.ts';
 import { numberField, recordOf, type RecordView } from './records.ts';
 import { plural } from '../../../shared/plural.ts';
 
@@ -99,7 +98,7 @@ export class InterruptHygiene {
   private delivered = 0;
   private readonly loopBounds = new KeyedFailures();
   private unended: Unended[] = [];
-  private readonly unknown = new Map<string, { tail: MissingTail; count: number }>();
+  private readonly unknown = new UndecidedByTail();
 
   constructor(
     private readonly model: WorldModel,
@@ -135,9 +134,7 @@ export class InterruptHygiene {
       const first = left.delivers[0] as HistoryEntry;
       const tail = this.facts.missingTailBefore([this.model.gic, ...left.to], this.facts.endNs);
       if (tail) {
-        const seen = this.unknown.get(tail.component);
-        if (seen) seen.count++;
-        else this.unknown.set(tail.component, { tail, count: 1 });
+        this.unknown.count(tail);
         continue;
       }
       const intid = Number(left.key.split(':').at(-1));
@@ -159,6 +156,6 @@ export class InterruptHygiene {
       };
     });
     const list = failureListOf({ total: unended.length, failures: unended }, { total: this.loopBounds.total, failures: this.loopBounds.values() });
-    return outcomeOf(list, 'hygiene problem', `${plural(this.delivered, ['interrupt delivery', 'interrupt deliveries'])}${unknownNote(this.unknown)}`);
+    return outcomeOf(list, 'hygiene problem', `${plural(this.delivered, ['interrupt delivery', 'interrupt deliveries'])}${this.unknown.note()}`);
   }
 }

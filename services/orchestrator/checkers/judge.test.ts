@@ -40,12 +40,7 @@ function oneNotification(h: HistoryBuilder): void {
   h.record('hypervisor', { event: 'npi-inject', vm: 1, vcpu: 0, pcpu: 0, online: true, intid: 8, cause: 'info-get' });
   h.irq('hypervisor', 'gic', { op: 'raise', ...NPI });
   h.irq('gic', 'vm1', { op: 'deliver', ...NPI });
-  const fromGuest = h.call('vm1', 'hypervisor', GET);
-  const toSpmd = h.call('hypervisor', 'spmd', GET, { conduit: 'smc' });
-  const toSpmc = h.call('spmd', 'spmc', GET, { conduit: 'smc' });
-  h.answer('spmc', 'spmd', toSpmc, GOT);
-  h.answer('spmd', 'hypervisor', toSpmd, GOT);
-  h.answer('hypervisor', 'vm1', fromGuest, GOT);
+  h.mediated(['vm1', 'hypervisor', 'spmd', 'spmc'], GET, GOT);
   h.record('vm1', { event: 'notification-callback', id: 0, type: 'sp', vcpu: 0, sender: 0x8001 });
   h.record('vm1', { event: 'optee-bottom-half', id: 0, vcpu: 0 });
 }

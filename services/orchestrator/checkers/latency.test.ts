@@ -99,12 +99,7 @@ describe('latency', () => {
     h.wait(30_000);
     const get = notificationGet.encodeCall({ receiver: 1, vcpu: 0, flags: 1 });
     const answer = notificationGet.success?.encode({ spBitmap: 1n }) ?? [];
-    const fromGuest = h.call('vm1', 'hypervisor', get);
-    const toSpmd = h.call('hypervisor', 'spmd', get, { conduit: 'smc' });
-    const toSpmc = h.call('spmd', 'spmc', get, { conduit: 'smc' });
-    h.answer('spmc', 'spmd', toSpmc, answer);
-    h.answer('spmd', 'hypervisor', toSpmd, answer);
-    h.answer('hypervisor', 'vm1', fromGuest, answer);
+    h.mediated(['vm1', 'hypervisor', 'spmd', 'spmc'], get, answer);
     h.record('vm1', { event: 'notification-callback', id: 0, type: 'sp', vcpu: 0, sender: 0x8001 });
 
     const model = syntheticModel();

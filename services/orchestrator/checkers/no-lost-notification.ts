@@ -24,7 +24,7 @@ import type { RecordEvent } from '../../../shared/protocol/records.ts';
 import type { CheckFailure, WorldModel } from '../scenario/types.ts';
 import type { Drain } from './arrivals.ts';
 import { endpointName, EvidenceWanted, evidenceOf, failureListOf, KeyedFailures, outcomeOf as checkOutcome, type CheckOutcome } from './evidence.ts';
-import type { HistoryFacts, MissingTail } from './facts.ts';
+import { type HistoryFacts, type MissingTail, UndecidedByTail } from './facts.ts';
 import { arrivalOf, outcomeOf, type Episode, type EpisodeListener, type PendingMaker } from './ledger.ts';
 import { plural } from '../../../shared/plural.ts';
 
@@ -146,7 +146,7 @@ export class NoLostNotification implements EpisodeListener {
   /** Workload notifications delivered only after their drain ended: lost, though they did arrive. */
   private afterDrain = 0;
   /** Failures the history cannot decide: a component they needed stopped writing its history. */
-  private readonly unknown = new Map<string, { tail: MissingTail; count: number }>();
+  private readonly unknown = new UndecidedByTail();
 
   constructor(
     private readonly model: WorldModel,
@@ -164,7 +164,7 @@ export class NoLostNotification implements EpisodeListener {
     // The window the bit had: to its deadline, or for a workload's, to the end of its drain.
     const until = drain ? drain.endNs : deadlineOf(model, first);
     const tail = verdict.failed === null ? null : this.missingTail(episode, Math.min(until, facts.endNs));
-    if (tail) return this.countUnknown(tail);
+    if (tail) return this.unknown.count(tail);
     if (verdict.late && verdict.failed === null) this.lateNotLost++;
     else if (verdict.late) this.late++;
     if (verdict.failed === null) return;
@@ -190,12 +190,6 @@ export class NoLostNotification implements EpisodeListener {
     return this.facts.missingTailBefore([model.spmc, model.spmd, model.hypervisor, model.gic, guest], untilNs);
   }
 
-  private countUnknown(tail: MissingTail): void {
-    const seen = this.unknown.get(tail.component);
-    if (seen) seen.count++;
-    else this.unknown.set(tail.component, { tail, count: 1 });
-  }
-
   /** What the look back over the history must find for the failures shown. */
   evidenceWanted(): EvidenceWanted[] {
     return this.drafts.values().flatMap((d) => [d.faults, d.reasons, d.path]);
@@ -211,13 +205,7 @@ export class NoLostNotification implements EpisodeListener {
     const lateNotLostNote = lateNotLost > 0 ? `; ${lateNotLost} workload notifications delivered past the ${model.livenessBoundNs / 1e6} ms liveness bound before their drain ended: late, not lost (the latency figures hold them)` : '';
     // A delivery past the bound fails the check as a lost one does, but a reader must see which it was.
     const noun = late === 0 ? 'lost notification' : late === list.total ? 'late notification' : 'lost or late notification';
-    return checkOutcome(list, noun, `${plural(this.episodes, 'notification')}, ${this.delivered} delivered${lateNote}${pendingNote}${lateNotLostNote}${unknownNote(this.unknown)}`);
+    return checkOutcome(list, noun, `${plural(this.episodes, 'notification')}, ${this.delivered} delivered${lateNote}${pendingNote}${lateNotLostNote}${this.unknown.note()}`);
   }
 }
 
-/** "; 3 unknown: spmd's history stops at 812.004 ms, before they were decided (its tail is missing)". */
-export function unknownNote(unknown: ReadonlyMap<string, { tail: MissingTail; count: number }>): string {
-  if (unknown.size === 0) return '';
-  const parts = [...unknown.values()].map(({ tail, count }) => `${count} unknown: ${tail.component}'s history stops at ${ms(tail.lastNs)}, before ${count === 1 ? 'it was' : 'they were'} decided (its tail is missing)`);
-  return `; ${parts.join('; ')}`;
-}

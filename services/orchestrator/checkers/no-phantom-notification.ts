@@ -15,9 +15,8 @@ import { notificationGet } from '../../../shared/ffa/notifications.ts';
 import type { CheckFailure, WorldModel } from '../scenario/types.ts';
 import { fidOfCall, originAt, type CallRecord } from './calls.ts';
 import { endpointName, evidenceOf, failureListOf, KeyedFailures, outcomeOf, type CheckOutcome } from './evidence.ts';
-import type { HistoryFacts, MissingTail } from './facts.ts';
+import { type HistoryFacts, UndecidedByTail } from './facts.ts';
 import { getBitmaps, type EpisodeListener, type NotificationBitmap, type SpmcPhantom } from './ledger.ts';
-import { unknownNote } from './no-lost-notification.ts';
 import { bitsOf } from './records.ts';
 import { plural } from '../../../shared/plural.ts';
 
@@ -42,7 +41,7 @@ export class NoPhantomNotification implements EpisodeListener {
   private phantoms = 0;
   private episodes = 0;
   private gets = 0;
-  private readonly unknown = new Map<string, { tail: MissingTail; count: number }>();
+  private readonly unknown = new UndecidedByTail();
 
   constructor(
     private readonly model: WorldModel,
@@ -79,7 +78,7 @@ export class NoPhantomNotification implements EpisodeListener {
       for (const bit of bitsOf(got[bitmap] & ~(spmcBits?.[bitmap] ?? 0n))) {
         const tail = spmcBits ? null : this.facts.missingTailBefore([...chainComponents(top), model.spmc], (top.returnDelivered as NonNullable<CallRecord['returnDelivered']>).t);
         if (tail) {
-          this.countUnknown(tail);
+          this.unknown.count(tail);
           continue;
         }
         const source = spmcBits ? 'the SPMC\'s answer on that chain did not carry it' : 'no SPMC answer stands behind it';
@@ -94,14 +93,9 @@ export class NoPhantomNotification implements EpisodeListener {
     });
   }
 
-  private countUnknown(tail: MissingTail): void {
-    const seen = this.unknown.get(tail.component);
-    if (seen) seen.count++;
-    else this.unknown.set(tail.component, { tail, count: 1 });
-  }
 
   outcome(): CheckOutcome {
     const failures = failureListOf({ total: this.atSpmc.total, failures: this.atSpmc.values() }, { total: this.forwarded.total, failures: this.forwarded.values() });
-    return outcomeOf(failures, 'phantom notification', `${plural(this.gets, 'GET answer')} delivered, ${plural(this.episodes, 'notification')} made pending${unknownNote(this.unknown)}`);
+    return outcomeOf(failures, 'phantom notification', `${plural(this.gets, 'GET answer')} delivered, ${plural(this.episodes, 'notification')} made pending${this.unknown.note()}`);
   }
 }

@@ -61,6 +61,15 @@ export class HistoryBuilder {
     this.answer(callee, caller, this.call(caller, callee, regs, options), answer);
   }
 
+  /**
+   * A guest's call mediated down a path (e.g. vm1 → hypervisor → spmd → spmc: an HVC, then SMCs),
+   * and the answer back up it, hop by hop.
+   */
+  mediated(path: readonly string[], regs: RegisterFile, answer: RegisterFile): void {
+    const ids = path.slice(1).map((to, hop) => this.call(path[hop] as string, to, regs, hop === 0 ? {} : { conduit: 'smc' }));
+    for (let hop = ids.length - 1; hop >= 0; hop--) this.answer(path[hop + 1] as string, path[hop] as string, ids[hop] as number, answer);
+  }
+
   /** An interrupt frame sent and delivered (after `heldNs` more in flight); returns the delivery. */
   irq(from: string, to: string, frame: Omit<InterruptMessage, 'kind'>, heldNs = 0): HistoryEntry {
     const message: InterruptMessage = { kind: 'irq', ...frame };
