@@ -22,6 +22,7 @@ import {
   controlAnswers,
   GIC,
   HYPERVISOR,
+  hypervisorSync,
   lifecycleOp,
   OPTEE_VIRTUALIZED,
   records,
@@ -70,9 +71,7 @@ function registeringWorldSteps(): Record<string, ActorStep[]> {
         maxPolls: 20_000,
       },
       lifecycleOp('vm-reboot', { name: 'g1' }, 'reboot g1'),
-      // The reboot is answered once its vcpu-online messages are sent to the GIC, not handled
-      // there; the barrier's gic-sync follows them on the hypervisor's FIFO link to the GIC.
-      { do: 'control', label: 'gic has the reboot', to: HYPERVISOR, op: 'hypervisor-sync', data: null, awaitOp: 'hypervisor-sync-result' },
+      hypervisorSync('the GIC has the reboot'),
     ],
   };
 }

@@ -21,6 +21,7 @@ import {
   controlAnswers,
   createVm,
   hvc,
+  hypervisorSync,
   lifecycleOp,
   records,
   resultsOf,
@@ -65,6 +66,7 @@ function opteeDefaultSlotsSteps(): ActorStep[] {
     lifecycleOp('vm-reboot', { name: 'vm3' }, 'reboot vm3'),
     { do: 'await-lifecycle', label: 'vm3 back', from: HYPERVISOR, event: 'vcpu-online', vm: 3, vcpu: 0 },
     lifecycleOp('vm-destroy', { name: 'nobody' }, 'destroy nobody'),
+    hypervisorSync('the GIC has the reboot'),
   ];
 }
 
