@@ -9,6 +9,7 @@ import type { LoadStats } from '../services/orchestrator/load-test/load-stats.ts
 import type { FigureUncertainty, HostFigures } from '../services/orchestrator/load-test/per-host.ts';
 import type { PlatformRole } from '../services/orchestrator/run/distributed-world.ts';
 import { clockNote, type LoadResult, printLoad } from './load.ts';
+import { formatMs } from '../shared/duration.ts';
 
 export interface AttachedGuest {
   name: string;
@@ -40,7 +41,6 @@ export interface AttachedLoadResult extends LoadResult {
   };
 }
 
-const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
 
 /** A clock as mapped: `same`, `estimated +86400.000123456 s ± 0.041 ms`, `unknown`. */
 function clockText(clock: PeerClockUsed): string {
@@ -48,7 +48,7 @@ function clockText(clock: PeerClockUsed): string {
   const offset = BigInt(clock.offsetNs);
   const sign = offset < 0n ? '-' : '+';
   const magnitude = offset < 0n ? -offset : offset;
-  return `estimated ${sign}${magnitude / 1_000_000_000n}.${(magnitude % 1_000_000_000n).toString().padStart(9, '0')} s ± ${ms(clock.uncertaintyNs)}`;
+  return `estimated ${sign}${magnitude / 1_000_000_000n}.${(magnitude % 1_000_000_000n).toString().padStart(9, '0')} s ± ${formatMs(clock.uncertaintyNs)}`;
 }
 
 function printHosts(load: AttachedLoadResult): void {
@@ -57,7 +57,7 @@ function printHosts(load: AttachedLoadResult): void {
   const width = Math.max(...perHost.map((h) => h.host.length));
   for (const h of perHost) {
     const guests = h.guests.length > 3 ? `${h.guests.slice(0, 3).join(', ')}, … (${h.guests.length})` : h.guests.join(', ');
-    const figure = (p: HostFigures['corrected'], bound: number | null) => `p50 ${ms(p.p50)}, p99 ${ms(p.p99)}${clockNote(bound)}`;
+    const figure = (p: HostFigures['corrected'], bound: number | null) => `p50 ${formatMs(p.p50)}, p99 ${formatMs(p.p99)}${clockNote(bound)}`;
     console.log(`    ${h.host.padEnd(width)}  ${guests}: ${h.sent} sent, ${h.delivered} delivered; clock ${h.clocks.join('/')}`);
     console.log(`    ${''.padEnd(width)}  corrected ${figure(h.corrected, h.clockUncertaintyNs.corrected)}; uncorrected ${figure(h.uncorrected, h.clockUncertaintyNs.uncorrected)}`);
   }

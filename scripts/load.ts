@@ -30,6 +30,7 @@ import { DEFAULT_LOAD_SERVICE_TIMES, SERVICE_TIME_NAMES } from '../services/orch
 import { DEFAULT_MEASURE, parseThreshold, thresholdsOf, thresholdText, type LoadThreshold } from './load-thresholds.ts';
 
 import { LOAD_DEFAULTS, LOAD_LIMITS, type TraceDetail } from './cli/limits.ts';
+import { formatMs } from '../shared/duration.ts';
 
 export { LOAD_DEFAULTS, LOAD_LIMITS };
 export const EXIT = { passed: 0, failed: 1, invalid: 2, thresholdsMissed: 3 } as const;
@@ -344,7 +345,6 @@ export async function runLoad(command: LoadCommand): Promise<LoadResult> {
 
 // ---------------------------------------------------------------- the terminal
 
-const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
 const perSecond = (n: number): string => `${Math.round(n).toLocaleString('en')}/s`;
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
@@ -355,14 +355,14 @@ function workerName(name: string): string {
 }
 
 function percentiles(p: Percentiles): string {
-  return `p50 ${ms(p.p50)}, p90 ${ms(p.p90)}, p99 ${ms(p.p99)}, p99.9 ${ms(p['p99.9'])}, max ${ms(p.max)} (${p.count})`;
+  return `p50 ${formatMs(p.p50)}, p90 ${formatMs(p.p90)}, p99 ${formatMs(p.p99)}, p99.9 ${formatMs(p['p99.9'])}, max ${formatMs(p.max)} (${p.count})`;
 }
 
 const VERDICT_WORD: Record<LoadVerdict, string> = { passed: 'PASS', failed: 'FAIL', 'thresholds-missed': 'SLOW' };
 
 /** Each hop, and under it its time split: frames in flight (transport) and the rest (protocol). */
 function printHops(latency: LoadStats['latency'], clocks: (figure: keyof FigureUncertainty) => string): void {
-  const split = (p: Percentiles | undefined) => (p ? `p50 ${ms(p.p50)}, p99 ${ms(p.p99)}` : '-');
+  const split = (p: Percentiles | undefined) => (p ? `p50 ${formatMs(p.p50)}, p99 ${formatMs(p.p99)}` : '-');
   for (const [hop, p] of Object.entries(latency.hops)) {
     console.log(`    ${hop.padEnd(24)} ${percentiles(p)}${clocks('hops')}`);
     const parts = latency.parts[hop];
@@ -374,13 +374,13 @@ function printHops(latency: LoadStats['latency'], clocks: (figure: keyof FigureU
 function printVerdicts(load: LoadResult): void {
   const { drain } = load.stats.workload;
   const pending = drain?.settled ? '' : ', notifications still pending';
-  if (drain) console.log(`  drain: ${drain.quiet ? `quiet ${ms(drain.afterLastArrivalNs)} after the last arrival${pending} (bound ${durationText(drain.boundNs)})` : `its ${durationText(drain.boundNs)} bound (--drain) passed with the world still busy`}`);
+  if (drain) console.log(`  drain: ${drain.quiet ? `quiet ${formatMs(drain.afterLastArrivalNs)} after the last arrival${pending} (bound ${durationText(drain.boundNs)})` : `its ${durationText(drain.boundNs)} bound (--drain) passed with the world still busy`}`);
   const late = load.stats.latency.pastLivenessBound;
-  if (late.sends > 0) console.log(`  late: ${late.sends} sends called back more than the ${ms(late.boundNs)} liveness bound after their set: late, not lost (hold latency with --threshold)`);
+  if (late.sends > 0) console.log(`  late: ${late.sends} sends called back more than the ${formatMs(late.boundNs)} liveness bound after their set: late, not lost (hold latency with --threshold)`);
   for (const check of load.checks) if (check.name !== 'latency') console.log(`  ${check.passed ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`);
   for (const t of load.thresholds) {
-    const measured = t.measuredNs === null ? 'no samples' : `${ms(t.measuredNs)} (${t.count} samples)`;
-    console.log(`  ${t.passed ? 'ok  ' : 'MISS'} threshold ${t.measure} ${t.percentile} ${measured}, limit ${ms(t.limitNs)}`);
+    const measured = t.measuredNs === null ? 'no samples' : `${formatMs(t.measuredNs)} (${t.count} samples)`;
+    console.log(`  ${t.passed ? 'ok  ' : 'MISS'} threshold ${t.measure} ${t.percentile} ${measured}, limit ${formatMs(t.limitNs)}`);
   }
 }
 
@@ -390,7 +390,7 @@ function printVerdicts(load: LoadResult): void {
  */
 export function clockNote(ns: number | null | undefined): string {
   if (ns === undefined) return '';
-  return ns === null ? ' ± ? (a clock not known)' : ` ± ${ms(ns)} (clocks)`;
+  return ns === null ? ' ± ? (a clock not known)' : ` ± ${formatMs(ns)} (clocks)`;
 }
 
 /** What an attached load adds to the summary (scripts/load-attach.ts): each figure's clock bound, and its own lines before the verdicts. */
@@ -408,9 +408,9 @@ export function printLoad(load: LoadResult, extras: LoadPrintExtras = {}): void 
   const missed = load.verdict === 'thresholds-missed' ? '; latency thresholds missed, nothing else failed' : '';
   console.log(`${VERDICT_WORD[load.verdict]} ${load.name}: ${load.world.guests} guests × ${load.world.vcpus} vCPUs, ${load.world.cpus} CPUs, ${load.runtime}, seed ${load.seed}, ${load.ended}, ${(load.wallMs / 1000).toFixed(1)} s${missed}`);
   for (const step of load.steps.filter((s) => !s.passed)) console.log(`  step ${step.index} ${step.label}: ${step.detail}`);
-  console.log(`  offered   ${perSecond(tp.offeredPerSecond)} ${end}: ${stats.workload.arrivals} sent at ${perSecond(stats.workload.sentPerSecond)} (send lag p99 ${ms(stats.workload.sendLag.p99)}, max ${ms(stats.workload.sendLag.max)})`);
+  console.log(`  offered   ${perSecond(tp.offeredPerSecond)} ${end}: ${stats.workload.arrivals} sent at ${perSecond(stats.workload.sentPerSecond)} (send lag p99 ${formatMs(stats.workload.sendLag.p99)}, max ${formatMs(stats.workload.sendLag.max)})`);
   console.log(`  achieved  pending at the SPMC ${perSecond(tp.pendingAtSpmc.perSecondInWindow)} in the window, ${perSecond(tp.pendingAtSpmc.perSecond)} to the last (${tp.pendingAtSpmc.count})`);
-  console.log(`            callbacks at the guests ${perSecond(tp.callbacks.perSecondInWindow)} in the window, ${perSecond(tp.callbacks.perSecond)} to the last (${tp.callbacks.count}, last ${ms(tp.callbacks.lastAfterStartNs)} after the start)`);
+  console.log(`            callbacks at the guests ${perSecond(tp.callbacks.perSecondInWindow)} in the window, ${perSecond(tp.callbacks.perSecond)} to the last (${tp.callbacks.count}, last ${formatMs(tp.callbacks.lastAfterStartNs)} after the start)`);
   console.log(`            sends delivered (a callback covered them) ${perSecond(tp.deliveredSends.perSecondInWindow)} in the window, ${perSecond(tp.deliveredSends.perSecond)} to the last (${tp.deliveredSends.count})`);
   const outcomes = Object.entries(n.outcomes).map(([k, v]) => `${v} ${k}`).join(', ');
   const notSent = Object.entries(n.spmcOutcomes).filter(([k]) => k !== 'sent').map(([k, v]) => `${v} ${k}`);

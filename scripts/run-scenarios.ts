@@ -19,6 +19,7 @@ import { failedOnlyThresholds, runScenario } from '../services/orchestrator/run/
 import type { TraceDetail } from '../services/orchestrator/report/trace-detail.ts';
 import { describeFault, swarmProfile } from '../services/orchestrator/swarm.ts';
 import type { Percentiles, Scenario, ScenarioResult } from '../services/orchestrator/scenario/types.ts';
+import { formatMs } from '../shared/duration.ts';
 
 export interface RunCommand {
   files: string[];
@@ -56,10 +57,9 @@ function readAll(files: readonly string[], settings: RunCommand['settings'] = []
   return errors.length > 0 ? errors : scenarios;
 }
 
-const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
 
 function percentilesLine(what: string, p: Percentiles): string {
-  return `  ${what}: p50 ${ms(p.p50)}, p90 ${ms(p.p90)}, p99 ${ms(p.p99)}, p99.9 ${ms(p['p99.9'])}, max ${ms(p.max)} (${p.count})`;
+  return `  ${what}: p50 ${formatMs(p.p50)}, p90 ${formatMs(p.p90)}, p99 ${formatMs(p.p99)}, p99.9 ${formatMs(p['p99.9'])}, max ${formatMs(p.max)} (${p.count})`;
 }
 
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;

@@ -34,6 +34,7 @@ import { coveredNs, type Interval } from './flights.ts';
 import { arrivalOf, type Episode, type EpisodeListener, type NotificationTracker, type PendingMaker } from './ledger.ts';
 import { itemOf, Walk, type PathIndex, type Point, type PointName } from './latency-path.ts';
 import { type Noun, plural } from '../../../shared/plural.ts';
+import { formatMs } from '../../../shared/duration.ts';
 
 /** One measured interval, with the events at its two ends (for evidence). */
 export interface Sample {
@@ -305,12 +306,11 @@ export function thresholdVerdicts(report: LatencyReport, thresholds: LatencyThre
   });
 }
 
-const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
 
 /** "end-to-end p50 0.169 ms, p99 0.351 ms, max 0.352 ms (60 samples)", or "end-to-end: no samples". */
 export function endToEndSummary(p: Percentiles): string {
   if (p.count === 0) return 'end-to-end: no samples';
-  return `end-to-end p50 ${ms(p.p50)}, p99 ${ms(p.p99)}, max ${ms(p.max)} (${plural(p.count, 'sample')})`;
+  return `end-to-end p50 ${formatMs(p.p50)}, p99 ${formatMs(p.p99)}, max ${formatMs(p.max)} (${plural(p.count, 'sample')})`;
 }
 
 /**
@@ -331,7 +331,7 @@ export function checkLatency(measures: LatencyMeasures, thresholds: LatencyThres
     }
     for (const [name, limit] of Object.entries(limits) as [PercentileName, number | undefined][]) {
       if (limit === undefined || measured[name] <= limit) continue;
-      failures.add({ message: `${measure} ${name} is ${ms(measured[name])}, above its threshold of ${ms(limit)} (${plural(measured.count, 'sample')}; the slowest shown)`, bit: null, endpoints: [], events });
+      failures.add({ message: `${measure} ${name} is ${formatMs(measured[name])}, above its threshold of ${formatMs(limit)} (${plural(measured.count, 'sample')}; the slowest shown)`, bit: null, endpoints: [], events });
     }
   }
   const noun: Noun =

@@ -27,6 +27,7 @@ import { endpointName, EvidenceWanted, evidenceOf, failureListOf, KeyedFailures,
 import { type HistoryFacts, type MissingTail, UndecidedByTail } from './facts.ts';
 import { arrivalOf, outcomeOf, type Episode, type EpisodeListener, type PendingMaker } from './ledger.ts';
 import { plural } from '../../../shared/plural.ts';
+import { formatMs } from '../../../shared/duration.ts';
 
 /** Faults shown per failure, applied while the notification was pending: the likely cause. */
 const FAULTS_SHOWN = 5;
@@ -85,7 +86,6 @@ interface Verdict {
 }
 
 /** Durations as the command line prints them. */
-const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
 
 /** A workload's notification, at the end of its workload's drain: lost only if still pending then. */
 function judgeAtDrain(model: WorldModel, facts: HistoryFacts, episode: Episode, drain: Drain): Verdict {
@@ -93,12 +93,12 @@ function judgeAtDrain(model: WorldModel, facts: HistoryFacts, episode: Episode, 
   if (outcome === 'receiver-gone') return { failed: null, undecided: false };
   if (outcome === 'lost') return { failed: `lost: ${why ?? ''}`, undecided: false };
   const ended = drain.quiet
-    ? `when the workload's drain ended ${ms(drain.endNs - drain.startNs)} after its last arrival, the world quiet with nothing left in flight to deliver it`
-    : `when the workload's drain ended, its ${ms(drain.boundNs)} bound passed with the world still busy`;
+    ? `when the workload's drain ended ${formatMs(drain.endNs - drain.startNs)} after its last arrival, the world quiet with nothing left in flight to deliver it`
+    : `when the workload's drain ended, its ${formatMs(drain.boundNs)} bound passed with the world still busy`;
   if (outcome === 'delivered') {
     const at = (episode.delivery as NonNullable<Episode['delivery']>).entry.t;
     const after = drain.quiet ? 'by something that happened after the drain' : 'a longer drain tells very late from lost';
-    if (at > drain.endNs) return { failed: `still pending ${ended}; delivered ${ms(at - drain.endNs)} later (${after})`, undecided: false };
+    if (at > drain.endNs) return { failed: `still pending ${ended}; delivered ${formatMs(at - drain.endNs)} later (${after})`, undecided: false };
     return deadlineOf(model, episode.sets[0] as PendingMaker) < at ? { failed: null, undecided: false, late: true } : { failed: null, undecided: false };
   }
   return { failed: `never returned by a GET: still pending ${ended}`, undecided: false };
@@ -114,12 +114,12 @@ function judge(model: WorldModel, facts: HistoryFacts, episode: Episode): Verdic
   if (outcome === 'delivered') {
     const at = (episode.delivery as NonNullable<Episode['delivery']>).entry.t;
     if (at <= deadline) return { failed: null, undecided: false };
-    return { failed: `delivered ${ms(at - deadline)} after its deadline (${ms(model.livenessBoundNs)} bound)`, undecided: false, late: true };
+    return { failed: `delivered ${formatMs(at - deadline)} after its deadline (${formatMs(model.livenessBoundNs)} bound)`, undecided: false, late: true };
   }
   const quietAt = model.quietAtEndNs ?? null;
   if (facts.endNs < deadline && quietAt !== null) return { failed: `never returned by a GET: still pending when the world went quiet at ${(quietAt / 1e6).toFixed(3)} ms, with nothing left in flight to deliver it`, undecided: false };
   if (facts.endNs < deadline) return { failed: null, undecided: true };
-  return { failed: `never returned by a GET within ${ms(model.livenessBoundNs)} (still pending when the run ended)`, undecided: false };
+  return { failed: `never returned by a GET within ${formatMs(model.livenessBoundNs)} (still pending when the run ended)`, undecided: false };
 }
 
 /** A failure as judged, before the look back for the faults and mechanism around it. */

@@ -10,6 +10,7 @@ import { hex, type RegisterFile } from '../../../shared/ffa/index.ts';
 import { describeReturn } from '../expect.ts';
 import type { Percentiles, Scenario, ScenarioResult } from '../scenario/types.ts';
 import { COMPARE_LIMITS } from './limits.ts';
+import { formatMs } from '../../../shared/duration.ts';
 
 export type RowKind = 'step' | 'returned' | 'check' | 'figure';
 
@@ -26,7 +27,6 @@ export interface Observed {
 /** A row with no value in a run (a step never reached, a figure a run that threw does not have). */
 export const ABSENT = '—';
 
-const ms = (ns: number): string => `${(ns / 1e6).toFixed(3)} ms`;
 
 /** FFA_SUCCESS_32 w2=0x4, with any non-zero register past w7 (PARTITION_INFO_GET_REGS fills x8..x17) as x8=…. */
 export function returnedLine(fid: number, returned: readonly string[]): string {
@@ -73,7 +73,7 @@ function checkRows(result: ScenarioResult): Observed[] {
 function percentileRows(name: string, p: Percentiles): Observed[] {
   if (p.count === 0) return [];
   const figure = (which: string, value: string): Observed => ({ key: `figure ${name} ${which}`, kind: 'figure', label: `${name} ${which}`, value, detail: null });
-  return [figure('count', String(p.count)), figure('p50', ms(p.p50)), figure('p99', ms(p.p99))];
+  return [figure('count', String(p.count)), figure('p50', formatMs(p.p50)), figure('p99', formatMs(p.p99))];
 }
 
 /** Notifications handed to a registered callback (the guests' `notification-callback` records). */
