@@ -22,11 +22,11 @@ import {
   controlAnswers,
   GIC,
   HYPERVISOR,
-  hypervisorSync,
   lifecycleOp,
   OPTEE_VIRTUALIZED,
   records,
   runHypervisorWorld,
+  syncHypervisorWithGic,
 } from './test-support/world.ts';
 
 const OPTEE = OPTEE_VIRTUALIZED;
@@ -71,7 +71,7 @@ function registeringWorldSteps(): Record<string, ActorStep[]> {
         maxPolls: 20_000,
       },
       lifecycleOp('vm-reboot', { name: 'g1' }, 'reboot g1'),
-      hypervisorSync('the GIC has the reboot'),
+      syncHypervisorWithGic('the GIC has the reboot'),
     ],
   };
 }

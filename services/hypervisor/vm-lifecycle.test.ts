@@ -21,12 +21,12 @@ import {
   controlAnswers,
   createVm,
   hvc,
-  hypervisorSync,
   lifecycleOp,
   records,
   resultsOf,
   returned,
   runHypervisorWorld,
+  syncHypervisorWithGic,
   type SpDescription,
 } from './test-support/world.ts';
 
@@ -66,7 +66,7 @@ function opteeDefaultSlotsSteps(): ActorStep[] {
     lifecycleOp('vm-reboot', { name: 'vm3' }, 'reboot vm3'),
     { do: 'await-lifecycle', label: 'vm3 back', from: HYPERVISOR, event: 'vcpu-online', vm: 3, vcpu: 0 },
     lifecycleOp('vm-destroy', { name: 'nobody' }, 'destroy nobody'),
-    hypervisorSync('the GIC has the reboot'),
+    syncHypervisorWithGic('the GIC has the reboot'),
   ];
 }
 

@@ -152,15 +152,6 @@ export function lifecycleOp<Op extends 'vm-destroy' | 'vm-reboot' | 'vcpu-online
   return { do: 'control', label, to: HYPERVISOR, ...controlRequest(op, data), awaitOp: `${op}-result` };
 }
 
-/**
- * The hypervisor's GIC barrier (hypervisor-sync): answered once the GIC has handled everything the
- * hypervisor sent it before, on their FIFO link. A lifecycle answer only says its placement
- * messages were sent; a test that reads the GIC's records after one ends with this.
- */
-export function hypervisorSync(label: string): ActorStep {
-  return { do: 'control', label, to: HYPERVISOR, op: 'hypervisor-sync', data: null, awaitOp: 'hypervisor-sync-result' };
-}
-
 /** Subscribe the actor to every vCPU's virtual interrupts of a VM it stands for. */
 export function subscribeVirtual(vm: number): ActorStep {
   return { do: 'irq', to: GIC, frame: { op: 'subscribe', intid: 8, group: 'nonsecure', cpu: -1, vm, vcpu: -1 } };
@@ -196,6 +187,11 @@ export function syncSpmcWithGic(label = 'the SRIs reached the GIC'): ActorStep {
   return { do: 'control', label, to: SPMC, op: 'spmc-sync', data: null, awaitOp: 'spmc-sync-result' };
 }
 
+/**
+ * The hypervisor's GIC barrier: answered once the GIC has handled everything the hypervisor sent it
+ * before, on their FIFO link. A lifecycle answer says only that its placement messages were sent,
+ * so a test that reads the GIC's records after one ends with this.
+ */
 export function syncHypervisorWithGic(label = 'hypervisor synced with the GIC'): ActorStep {
   return { do: 'control', label, to: HYPERVISOR, op: 'hypervisor-sync', data: null, awaitOp: 'hypervisor-sync-result' };
 }
