@@ -10,6 +10,7 @@ import type { HistoryEntry } from '../../../shared/runtime/history.ts';
 import type { WorldModel } from '../scenario/types.ts';
 import { drainOf, isWorkloadControl, workloadStartOf, type WorkloadStart } from './arrivals.ts';
 import { numberField, recordOf, type RecordView } from './records.ts';
+import { formatMs } from '../../../shared/duration.ts';
 
 /** An orchestrator `step` record. */
 export interface StepRecord {
@@ -56,7 +57,7 @@ export class UndecidedByTail {
   /** "; 3 unknown: spmd's history stops at 812.004 ms, before they were decided (its tail is missing)", or "" when none. */
   note(): string {
     if (this.byComponent.size === 0) return '';
-    const parts = [...this.byComponent.values()].map(({ tail, count }) => `${count} unknown: ${tail.component}'s history stops at ${(tail.lastNs / 1e6).toFixed(3)} ms, before ${count === 1 ? 'it was' : 'they were'} decided (its tail is missing)`);
+    const parts = [...this.byComponent.values()].map(({ tail, count }) => `${count} unknown: ${tail.component}'s history stops at ${formatMs(tail.lastNs)}, before ${count === 1 ? 'it was' : 'they were'} decided (its tail is missing)`);
     return `; ${parts.join('; ')}`;
   }
 }

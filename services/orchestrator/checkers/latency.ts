@@ -306,7 +306,6 @@ export function thresholdVerdicts(report: LatencyReport, thresholds: LatencyThre
   });
 }
 
-
 /** "end-to-end p50 0.169 ms, p99 0.351 ms, max 0.352 ms (60 samples)", or "end-to-end: no samples". */
 export function endToEndSummary(p: Percentiles): string {
   if (p.count === 0) return 'end-to-end: no samples';

@@ -85,8 +85,6 @@ interface Verdict {
   readonly late?: true;
 }
 
-/** Durations as the command line prints them. */
-
 /** A workload's notification, at the end of its workload's drain: lost only if still pending then. */
 function judgeAtDrain(model: WorldModel, facts: HistoryFacts, episode: Episode, drain: Drain): Verdict {
   const { outcome, why } = outcomeOf(facts, episode);
@@ -117,7 +115,7 @@ function judge(model: WorldModel, facts: HistoryFacts, episode: Episode): Verdic
     return { failed: `delivered ${formatMs(at - deadline)} after its deadline (${formatMs(model.livenessBoundNs)} bound)`, undecided: false, late: true };
   }
   const quietAt = model.quietAtEndNs ?? null;
-  if (facts.endNs < deadline && quietAt !== null) return { failed: `never returned by a GET: still pending when the world went quiet at ${(quietAt / 1e6).toFixed(3)} ms, with nothing left in flight to deliver it`, undecided: false };
+  if (facts.endNs < deadline && quietAt !== null) return { failed: `never returned by a GET: still pending when the world went quiet at ${formatMs(quietAt)}, with nothing left in flight to deliver it`, undecided: false };
   if (facts.endNs < deadline) return { failed: null, undecided: true };
   return { failed: `never returned by a GET within ${formatMs(model.livenessBoundNs)} (still pending when the run ended)`, undecided: false };
 }

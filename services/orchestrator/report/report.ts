@@ -23,6 +23,7 @@ import { groupFailures } from './failure-groups.ts';
 import { latencySamples, type LatencySample } from './latency-samples.ts';
 import { CONTEXT_ROWS, MAX_ROWS, renderSequenceSvg, SEQUENCE_CSS, selectSequenceWindow, sequenceSegments, type SequenceFocus, type SequenceWindow } from './sequence.ts';
 import { plural } from '../../../shared/plural.ts';
+import { formatMs } from '../../../shared/duration.ts';
 
 /** Rows of the steps table beyond this are summarised, not listed. */
 export const MAX_STEP_ROWS = 2000;
@@ -69,7 +70,6 @@ export function firstFailure(result: ScenarioResult): FirstFailure | null {
 }
 
 /** Times and durations as the command line prints them: ms with 3 decimals. */
-const fmtMs = (ns: number) => `${(ns / 1e6).toFixed(3)} ms`;
 const mark = (passed: boolean) => (passed ? '<span class="ok">✓ pass</span>' : '<span class="bad">✗ FAIL</span>');
 const stepMark = (step: StepResult) => (step.skipped ? '<span class="muted">– skipped</span>' : mark(step.passed));
 
@@ -98,7 +98,7 @@ function stepsTable(steps: readonly StepResult[]): string {
   const rows = shown
     .map(
       (s) =>
-        `<tr class="${s.passed ? 'pass' : s.skipped ? 'skipped' : 'fail'}"><td class="num">${h(s.index)}</td><td>${h(s.label)}</td><td>${stepMark(s)}</td><td class="detail">${h(s.detail)}</td><td class="num">${s.skipped ? '—' : h(fmtMs(s.startNs))}</td><td class="num">${s.skipped ? '—' : h(fmtMs(s.endNs - s.startNs))}</td></tr>`,
+        `<tr class="${s.passed ? 'pass' : s.skipped ? 'skipped' : 'fail'}"><td class="num">${h(s.index)}</td><td>${h(s.label)}</td><td>${stepMark(s)}</td><td class="detail">${h(s.detail)}</td><td class="num">${s.skipped ? '—' : h(formatMs(s.startNs))}</td><td class="num">${s.skipped ? '—' : h(formatMs(s.endNs - s.startNs))}</td></tr>`,
     )
     .join('\n');
   const more = steps.length > shown.length ? `<p class="muted">${plural(steps.length - shown.length, 'more step')} not listed (${steps.filter((s) => !s.passed && !s.skipped).length} failed in all).</p>` : '';
@@ -108,7 +108,7 @@ function stepsTable(steps: readonly StepResult[]): string {
 function evidenceTable(events: readonly EvidenceEvent[]): string {
   if (events.length === 0) return '';
   return `<table class="grid evidence"><thead><tr><th>seq</th><th>time</th><th>event</th></tr></thead><tbody>${events
-    .map((e) => `<tr><td class="num">${h(e.seq)}</td><td class="num">${h(fmtMs(e.t))}</td><td>${h(e.what)}</td></tr>`)
+    .map((e) => `<tr><td class="num">${h(e.seq)}</td><td class="num">${h(formatMs(e.t))}</td><td>${h(e.what)}</td></tr>`)
     .join('')}</tbody></table>`;
 }
 
@@ -205,7 +205,7 @@ ${diagram}
 function hopPartsTable(result: ScenarioResult): string {
   const rows = Object.entries(result.latency.parts).filter(([hop]) => (result.latency.hops[hop]?.count ?? 0) > 0);
   if (rows.length === 0) return '';
-  const cells = (p: { p50: number; p99: number }) => `<td class="num">${h(fmtMs(p.p50))}</td><td class="num">${h(fmtMs(p.p99))}</td>`;
+  const cells = (p: { p50: number; p99: number }) => `<td class="num">${h(formatMs(p.p50))}</td><td class="num">${h(formatMs(p.p99))}</td>`;
   const body = rows
     .map(([hop, { transport, protocol }]) => `<tr><td><code>${h(hop)}</code></td><td class="num">${h(transport.count)}</td>${cells(transport)}${cells(protocol)}</tr>`)
     .join('');
@@ -220,7 +220,7 @@ async function latencySection(result: ScenarioResult, plot: ReportInput['plot'])
     measures.length === 0
       ? '<p class="muted">The latency checker recorded no samples.</p>'
       : `<table class="grid"><thead><tr><th>measure</th><th>count</th>${PERCENTILE_KEYS.map((k) => `<th>${k}</th>`).join('')}</tr></thead><tbody>${measures
-          .map(({ measure, p }) => `<tr><td><code>${h(measure)}</code></td><td class="num">${h(p.count)}</td>${PERCENTILE_KEYS.map((k) => `<td class="num">${h(fmtMs(p[k]))}</td>`).join('')}</tr>`)
+          .map(({ measure, p }) => `<tr><td><code>${h(measure)}</code></td><td class="num">${h(p.count)}</td>${PERCENTILE_KEYS.map((k) => `<td class="num">${h(formatMs(p[k]))}</td>`).join('')}</tr>`)
           .join('')}</tbody></table>`;
   const figures: string[] = [];
   const percentiles = percentileChartSpec(result.latency);
@@ -320,7 +320,7 @@ function faultsSection(rows: readonly FaultRow[]): string {
   const body = rows
     .map((row) => {
       const acted = [...row.actions].map(([action, n]) => `${h(n)} ${h(action)}`).join(', ') || '—';
-      const when = (ns: number | null) => (ns === null ? '—' : h(fmtMs(ns)));
+      const when = (ns: number | null) => (ns === null ? '—' : h(formatMs(ns)));
       return `<tr><td><code>${h(row.id)}</code></td><td>${h(row.kind)}</td><td>${when(row.installedNs)}</td><td>${when(row.healedNs)}</td><td>${acted}</td><td><code>${h(row.spec)}</code></td></tr>`;
     })
     .join('\n');
@@ -379,7 +379,7 @@ ${failureSection(result, input.sequence)}
 <section id="steps"><h2>Steps: ${stepsPassed} of ${result.steps.length} passed${stepsSkipped > 0 ? `, ${stepsSkipped} skipped` : ''}</h2>${stepsTable(result.steps)}</section>
 ${faultsSection(input.faults)}
 ${await latencySection(result, input.plot)}
-<footer>ffa-world report · run time ${h(fmtMs(input.lastNs))} · trace.json beside this file opens in Perfetto (ui.perfetto.dev) or chrome://tracing</footer>
+<footer>ffa-world report · run time ${h(formatMs(input.lastNs))} · trace.json beside this file opens in Perfetto (ui.perfetto.dev) or chrome://tracing</footer>
 </body>
 </html>
 `;

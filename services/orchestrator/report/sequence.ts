@@ -13,6 +13,7 @@ import { describeEvent, describeMessage, irqTarget, recordName, resultOfRegs, ab
 import { escapeHtml, truncate } from './escape.ts';
 import type { HistorySource } from '../../../shared/runtime/history-source.ts';
 import { foldHistory } from '../checkers/fold.ts';
+import { formatMs } from '../../../shared/duration.ts';
 
 export const MAX_ROWS = 200;
 
@@ -255,7 +256,6 @@ const GAP_H = 18;
 const CHARS_PER_PX = 1 / 6;
 
 /** Times as the command line prints them: ms with 3 decimals. */
-const fmtMs = (ns: number) => `${(ns / 1e6).toFixed(3)} ms`;
 
 /**
  * Lifelines and their columns: the components of these rows (a part of the window draws only its
@@ -303,10 +303,10 @@ export function renderSequenceSvg(window: SequenceWindow, what: ReadonlyMap<numb
     if (hidden > 0) gap(hidden);
     const mid = y + ROW_H / 2;
     const isEvidence = window.evidence.has(row.seq);
-    const tooltip = `#${row.seq} t=${fmtMs(row.t)}: ${describeEvent(row.event)}${isEvidence ? `\nevidence: ${what.get(row.seq) ?? ''}` : ''}`;
+    const tooltip = `#${row.seq} t=${formatMs(row.t)}: ${describeEvent(row.event)}${isEvidence ? `\nevidence: ${what.get(row.seq) ?? ''}` : ''}`;
     body.push(`<g class="row${isEvidence ? ' evidence' : ''}"><title>${escapeHtml(tooltip)}</title>`);
     if (isEvidence) body.push(`<rect x="0" y="${y}" width="${width}" height="${ROW_H}" class="evidence-bg"/>`);
-    body.push(`<text x="4" y="${mid + 4}" class="when">${isEvidence ? '★ ' : ''}${escapeHtml(fmtMs(row.t))} #${row.seq}</text>`);
+    body.push(`<text x="4" y="${mid + 4}" class="when">${isEvidence ? '★ ' : ''}${escapeHtml(formatMs(row.t))} #${row.seq}</text>`);
     body.push(drawEvent(row.event, mid, x, colW));
     body.push('</g>');
     y += ROW_H;

@@ -25,6 +25,7 @@ import type { OrchestratorConfig } from '../config.ts';
 import type { Scenario, ScenarioResult, StepResult, WorldModel } from '../scenario/types.ts';
 import { swarmProfile } from '../swarm.ts';
 import { buildWorldSpec, COMPONENTS, worldModelOf } from './world-builder.ts';
+import { formatMs } from '../../../shared/duration.ts';
 
 /** What else reads the judging pass (the load statistics): made once the history's facts are known. */
 export type ObserverFactory = (model: WorldModel, facts: HistoryFacts) => JudgeObserver[];
@@ -296,7 +297,7 @@ export async function judgeRun(
     result.latency.clockUncertaintyNs = Math.ceil(first + second);
   }
   if (absent.length > 0) result.absent = [...absent];
-  const tails = [...facts.missingTails.values()].map((tail) => `${tail.component}'s history stops at ${(tail.lastNs / 1e6).toFixed(3)} ms: ${tail.detail}`);
+  const tails = [...facts.missingTails.values()].map((tail) => `${tail.component}'s history stops at ${formatMs(tail.lastNs)}: ${tail.detail}`);
   if (tails.length > 0) result.missingTails = tails;
   judged(result, rss, started);
   const files = outputs && folds ? { history: outputs.history, ...(await writeRunFiles(outputs.out, result, source, facts, folds, rss)) } : null;

@@ -25,7 +25,8 @@ export interface WsWorldOptions {
   listenHost?: string;
   /**
    * Guests per worker thread (default 1). A large world's guests share workers, each still its own
-   * node with its own links, identity and keys; the platform's components keep a worker each.
+   * node with its own links, identity and keys; the platform's components are placed by
+   * platformWorkers.
    */
   guestsPerWorker?: number;
   /**
